@@ -1,0 +1,2 @@
+export { launchQemu, findQemu, freeLoopbackPort, qemuArgs, QemuInstance, QemuError, type LaunchOptions } from './launch.js';
+export { QmpClient, QmpError, type QmpEvent } from './qmp.js';

@@ -1,0 +1,248 @@
+// Boots an image in QEMU (TCG) with its gdbstub on a unix socket or 127.0.0.1 (never all
+// interfaces), QMP on a unix socket and the serial console captured. Spawned with an argument
+// array, never through a shell; every instance is killed when this process exits.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { QmpClient } from './qmp.js';
+
+export class QemuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QemuError';
+  }
+}
+
+export interface LaunchOptions {
+  image: string;
+  smp?: number;
+  memory?: string;
+  append?: string;
+  /** Where the gdbstub listens: a unix socket in a private temp dir (default) or 127.0.0.1:free port. */
+  gdb?: 'unix' | 'tcp' | 'none';
+  /** Start with vCPUs stopped (-S) so a debugger sees the very first instruction. */
+  paused?: boolean;
+  /** Add the ISA pvpanic device; a guest panic then pauses the VM and raises QMP GUEST_PANICKED. */
+  pvpanic?: boolean;
+  /** Extra arguments appended verbatim (the user's own `--qemu-arg`s). */
+  extraArgs?: string[];
+  qemuBinary?: string;
+  /** How long to wait for the gdb/QMP sockets to appear. */
+  startTimeoutMs?: number;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
+/** The QEMU binary: $DUSTER_QEMU, else qemu-system-x86_64 on PATH. */
+export function findQemu(explicit?: string): string {
+  const wanted = explicit ?? process.env.DUSTER_QEMU;
+  if (wanted) {
+    if (!isExecutable(wanted)) throw new QemuError(`QEMU binary ${wanted} is not an executable file`);
+    return wanted;
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const p = path.join(dir || '.', 'qemu-system-x86_64');
+    if (isExecutable(p)) return p;
+  }
+  throw new QemuError('qemu-system-x86_64 not found on PATH (Debian: apt-get install qemu-system-x86)');
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released: QEMU takes it a moment later). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function qemuArgs(opts: LaunchOptions, sockets: { gdb?: string; qmp: string }): string[] {
+  const args = [
+    '-kernel', opts.image,
+    '-machine', 'q35,accel=tcg',
+    '-cpu', 'max',
+    '-m', opts.memory ?? '128M',
+    '-smp', String(opts.smp ?? 1),
+    '-nodefaults',
+    '-display', 'none',
+    '-serial', 'stdio',
+    '-monitor', 'none',
+    '-no-reboot',
+    '-qmp', `unix:${sockets.qmp},server=on,wait=off`,
+  ];
+  if (opts.append !== undefined) args.push('-append', opts.append);
+  if (sockets.gdb) args.push('-gdb', sockets.gdb);
+  if (opts.paused) args.push('-S');
+  if (opts.pvpanic) args.push('-device', 'pvpanic', '-action', 'panic=pause');
+  args.push(...(opts.extraArgs ?? []));
+  return args;
+}
+
+export class QemuInstance extends EventEmitter<{ serial: [string]; exit: [number | null, NodeJS.Signals | null] }> {
+  serialText = '';
+  stderrText = '';
+  exited = false;
+  exitCode: number | null = null;
+  private readonly exitPromise: Promise<void>;
+
+  constructor(
+    readonly proc: ChildProcess,
+    readonly args: string[],
+    /** `unix:PATH` or `tcp:127.0.0.1:PORT`, as duster's gdbstub client takes it. */
+    readonly gdbAddress: string | undefined,
+    readonly qmpPath: string,
+    private readonly dir: string,
+  ) {
+    super();
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (d: string) => {
+      this.serialText += d;
+      this.emit('serial', d);
+    });
+    proc.stderr!.setEncoding('utf8');
+    proc.stderr!.on('data', (d: string) => {
+      this.stderrText += d;
+    });
+    this.exitPromise = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => {
+        live.delete(proc);
+        this.exited = true;
+        this.exitCode = code;
+        rmSync(this.dir, { recursive: true, force: true });
+        this.emit('exit', code, signal);
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  /** Resolves with the serial text once `re` matches it; rejects on timeout or QEMU exit. */
+  waitForSerial(re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    const now = this.serialText.match(re);
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error, m?: RegExpMatchArray) => {
+        clearTimeout(timer);
+        this.off('serial', onSerial);
+        this.off('exit', onExit);
+        if (err) reject(err);
+        else resolve(m!);
+      };
+      const onSerial = () => {
+        const m = this.serialText.match(re);
+        if (m) done(undefined, m);
+      };
+      const onExit = () => done(new QemuError(`QEMU exited before serial output matched ${re}; stderr: ${this.stderrText.trim() || '(none)'}`));
+      const timer = setTimeout(
+        () => done(new QemuError(`serial output did not match ${re} within ${timeoutMs} ms; got: ${JSON.stringify(this.serialText.slice(-300))}`)),
+        timeoutMs,
+      );
+      this.on('serial', onSerial);
+      this.on('exit', onExit);
+    });
+  }
+
+  async qmp(): Promise<QmpClient> {
+    return QmpClient.connect(this.qmpPath);
+  }
+
+  waitForExit(): Promise<void> {
+    return this.exitPromise;
+  }
+
+  /** Stops QEMU: SIGTERM, then SIGKILL if it has not gone within `graceMs`. */
+  async kill(graceMs = 2000): Promise<void> {
+    if (this.exited) return;
+    this.proc.kill('SIGTERM');
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    await this.exitPromise;
+    clearTimeout(t);
+  }
+}
+
+export async function launchQemu(opts: LaunchOptions): Promise<QemuInstance> {
+  const binary = findQemu(opts.qemuBinary);
+  if (!isReadableFile(opts.image)) throw new QemuError(`image ${opts.image} is not a readable file`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'duster-qemu-'));
+  const qmp = path.join(dir, 'qmp.sock');
+  let gdbAddress: string | undefined;
+  let gdbArg: string | undefined;
+  let gdbSocket: string | undefined;
+  switch (opts.gdb ?? 'unix') {
+    case 'unix':
+      gdbSocket = path.join(dir, 'gdb.sock');
+      gdbArg = `unix:${gdbSocket},server=on,wait=off`;
+      gdbAddress = `unix:${gdbSocket}`;
+      break;
+    case 'tcp': {
+      const port = await freeLoopbackPort();
+      gdbArg = `tcp:127.0.0.1:${port}`;
+      gdbAddress = `tcp:127.0.0.1:${port}`;
+      break;
+    }
+    case 'none':
+      break;
+  }
+  const args = qemuArgs(opts, { gdb: gdbArg, qmp });
+  const proc = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+  live.add(proc);
+  const q = new QemuInstance(proc, args, gdbAddress, qmp, dir);
+  const spawnError = new Promise<never>((_, reject) => proc.once('error', (e) => reject(new QemuError(`cannot start ${binary}: ${e.message}`))));
+  const ready = waitForSockets([qmp, ...(gdbSocket ? [gdbSocket] : [])], opts.startTimeoutMs ?? 10_000, q);
+  try {
+    await Promise.race([ready, spawnError]);
+  } catch (e) {
+    await q.kill();
+    throw e;
+  }
+  return q;
+}
+
+function isReadableFile(p: string): boolean {
+  try {
+    accessSync(p, constants.R_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function waitForSockets(paths: string[], timeoutMs: number, q: QemuInstance): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (q.exited) throw new QemuError(`QEMU exited at startup (code ${q.exitCode}): ${q.stderrText.trim() || '(no message)'}`);
+    if (paths.every(exists)) return;
+    if (Date.now() > deadline) throw new QemuError(`QEMU did not open its sockets within ${timeoutMs} ms: ${q.stderrText.trim()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
