@@ -163,9 +163,8 @@ export class QemuInstance extends EventEmitter<{ serial: [string]; exit: [number
     });
   }
 
-  async qmp(): Promise<QmpClient> {
-    return QmpClient.connect(this.qmpPath);
-  }
+  /** QMP, connected at launch; its events (GUEST_PANICKED, STOP, ...) are re-emitted by the client. */
+  qmp!: QmpClient;
 
   waitForExit(): Promise<void> {
     return this.exitPromise;
@@ -212,11 +211,21 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuInstance> {
   const ready = waitForSockets([qmp, ...(gdbSocket ? [gdbSocket] : [])], opts.startTimeoutMs ?? 10_000, q);
   try {
     await Promise.race([ready, spawnError]);
+    // QEMU opens its sockets before it loads the kernel; QMP answers only once the machine is built.
+    q.qmp = await QmpClient.connect(qmp);
+    await q.qmp.execute('query-status');
   } catch (e) {
+    if (q.exited || (await exitedSoon(q))) {
+      throw new QemuError(`QEMU exited at startup (code ${q.exitCode}): ${q.stderrText.trim() || '(no message)'}`);
+    }
     await q.kill();
     throw e;
   }
   return q;
+}
+
+function exitedSoon(q: QemuInstance): Promise<boolean> {
+  return Promise.race([q.waitForExit().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
 }
 
 function isReadableFile(p: string): boolean {
