@@ -1,0 +1,124 @@
+// Tokens of the expression language; positions are 0-based columns for error messages.
+
+export class ExprSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly pos: number,
+  ) {
+    super(`${message} at column ${pos + 1}`);
+    this.name = 'ExprSyntaxError';
+  }
+}
+
+export type Token =
+  | { kind: 'int'; value: bigint; unsigned: boolean; long: boolean; pos: number }
+  | { kind: 'float'; value: number; pos: number }
+  | { kind: 'char'; value: number; pos: number }
+  | { kind: 'string'; value: string; pos: number }
+  | { kind: 'ident'; value: string; pos: number }
+  | { kind: 'register'; value: string; pos: number }
+  | { kind: 'punct'; value: string; pos: number }
+  | { kind: 'end'; pos: number };
+
+// Longest first so `<<=` wins over `<<` and `<`.
+const PUNCT = [
+  '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=', '&=', '^=', '|=',
+  '+', '-', '*', '/', '%', '<', '>', '=', '!', '~', '&', '|', '^', '?', ':', ',', '.', '(', ')', '[', ']', '{', '}', '@',
+];
+
+const MAX_EXPR = 64 * 1024;
+
+export function tokenize(src: string): Token[] {
+  if (src.length > MAX_EXPR) throw new ExprSyntaxError(`expression longer than ${MAX_EXPR} characters`, 0);
+  const out: Token[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      i = number(src, i, out);
+      continue;
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      while (i < src.length && /[A-Za-z0-9_]/.test(src[i]!)) i++;
+      out.push({ kind: 'ident', value: src.slice(start, i), pos: start });
+      continue;
+    }
+    if (c === '$') {
+      i++;
+      while (i < src.length && /[A-Za-z0-9_]/.test(src[i]!)) i++;
+      if (i === start + 1) throw new ExprSyntaxError("expected a register name after '$'", start);
+      out.push({ kind: 'register', value: src.slice(start + 1, i), pos: start });
+      continue;
+    }
+    if (c === "'") {
+      const [value, end] = quoted(src, i, "'");
+      if (value.length !== 1) throw new ExprSyntaxError('a character constant holds exactly one character', start);
+      out.push({ kind: 'char', value: value.charCodeAt(0), pos: start });
+      i = end;
+      continue;
+    }
+    if (c === '"') {
+      const [value, end] = quoted(src, i, '"');
+      out.push({ kind: 'string', value, pos: start });
+      i = end;
+      continue;
+    }
+    const p = PUNCT.find((q) => src.startsWith(q, i));
+    if (!p) throw new ExprSyntaxError(`unexpected character '${c}'`, i);
+    out.push({ kind: 'punct', value: p, pos: i });
+    i += p.length;
+  }
+  out.push({ kind: 'end', pos: src.length });
+  return out;
+}
+
+function number(src: string, i: number, out: Token[]): number {
+  const start = i;
+  const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+\.(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+|[0-9]+)([uUlLfF]*)/.exec(src.slice(i));
+  if (!m) throw new ExprSyntaxError('malformed number', i);
+  const [all, digits, suffix] = m as unknown as [string, string, string];
+  if (/[a-zA-Z0-9_]/.test(src[i + all.length] ?? '')) throw new ExprSyntaxError(`malformed number '${src.slice(i, i + all.length + 1)}'`, i);
+  const isFloat = !/^0[xXbB]/.test(digits) && /[.eE]/.test(digits);
+  if (isFloat) {
+    out.push({ kind: 'float', value: Number(digits), pos: start });
+  } else {
+    if (/[fF]/.test(suffix)) throw new ExprSyntaxError(`invalid suffix '${suffix}' on an integer`, i);
+    const value = /^0[0-7]+$/.test(digits) ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
+    if (value >= 1n << 64n) throw new ExprSyntaxError(`integer constant ${digits} does not fit 64 bits`, i);
+    out.push({ kind: 'int', value, unsigned: /[uU]/.test(suffix), long: /[lL]/.test(suffix), pos: start });
+  }
+  return i + all.length;
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b' };
+
+function quoted(src: string, i: number, q: string): [string, number] {
+  let out = '';
+  const start = i;
+  i++;
+  while (i < src.length && src[i] !== q) {
+    if (src[i] === '\\') {
+      const e = src[i + 1];
+      if (e === 'x') {
+        const m = /^[0-9a-fA-F]{1,2}/.exec(src.slice(i + 2));
+        if (!m) throw new ExprSyntaxError('\\x needs hex digits', i);
+        out += String.fromCharCode(parseInt(m[0], 16));
+        i += 2 + m[0].length;
+        continue;
+      }
+      if (e === undefined || !(e in ESCAPES)) throw new ExprSyntaxError(`unknown escape '\\${e ?? ''}'`, i);
+      out += ESCAPES[e];
+      i += 2;
+      continue;
+    }
+    out += src[i];
+    i++;
+  }
+  if (i >= src.length) throw new ExprSyntaxError(`unterminated ${q === '"' ? 'string' : 'character constant'}`, start);
+  return [out, i + 1];
+}

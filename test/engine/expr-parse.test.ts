@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { ExprSyntaxError, normalizeBaseTypeName, parseExpression, typeNameToString, type Expr } from '../../src/engine/expr/index.js';
+
+/** Fully parenthesized rendering, so precedence and associativity show in one string. */
+function show(e: Expr): string {
+  switch (e.kind) {
+    case 'int': return `${e.value}${e.unsigned ? 'u' : ''}${e.long ? 'l' : ''}`;
+    case 'float': return String(e.value);
+    case 'char': return `'${String.fromCharCode(e.value)}'`;
+    case 'string': return JSON.stringify(e.value);
+    case 'ident': return e.name;
+    case 'register': return `$${e.name}`;
+    case 'member': return `${show(e.object)}${e.arrow ? '->' : '.'}${e.name}`;
+    case 'index': return `${show(e.object)}[${show(e.index)}]`;
+    case 'unary': return `(${e.op}${show(e.operand)})`;
+    case 'sizeofType': return `sizeof(${typeNameToString(e.type)})`;
+    case 'sizeofExpr': return `sizeof ${show(e.operand)}`;
+    case 'cast': return `((${typeNameToString(e.type)})${show(e.operand)})`;
+    case 'binary': return `(${show(e.left)} ${e.op} ${show(e.right)})`;
+    case 'ternary': return `(${show(e.cond)} ? ${show(e.then)} : ${show(e.else)})`;
+    case 'assign': return `(${show(e.target)} ${e.op} ${show(e.value)})`;
+    case 'repeat': return `(${show(e.object)}@${show(e.count)})`;
+    case 'at': return `({${typeNameToString(e.type)}} ${show(e.address)})`;
+  }
+}
+
+const typedefs = new Set(['u64', 'thread_fn']);
+const p = (s: string) => show(parseExpression(s, { isTypeName: (n) => typedefs.has(n) }));
+
+describe('parseExpression', () => {
+  it.each([
+    ['1 + 2 * 3', '(1 + (2 * 3))'],
+    ['a - b - c', '((a - b) - c)'],
+    ['a = b = 3', '(a = (b = 3))'],
+    ['x << 2 + 1', '(x << (2 + 1))'],
+    ['a && b || c && d', '((a && b) || (c && d))'],
+    ['a == b & c', '((a == b) & c)'],
+    ['c ? x : y ? 1 : 2', '(c ? x : (y ? 1 : 2))'],
+    ['-*p', '(-(*p))'],
+    ['*p->next', '(*p->next)'],
+    ['&t->name[2]', '(&t->name[2])'],
+    ['list.head->next->value', 'list.head->next->value'],
+    ['percpu[1].current_thread->name', 'percpu[1].current_thread->name'],
+    ['(struct thread *)0x1000', '((struct thread *)4096)'],
+    ['(unsigned long)p + 8', '(((unsigned long)p) + 8)'],
+    ['(u64)x', '((u64)x)'],
+    ['(char **)argv', '((char **)argv)'],
+    ['(x)', 'x'],
+    ['(x) + 1', '(x + 1)'],
+    ['sizeof(struct thread)', 'sizeof(struct thread)'],
+    ['sizeof x + 1', '(sizeof x + 1)'],
+    ['sizeof(long unsigned int)', 'sizeof(unsigned long)'],
+    ['arr[0]@4', '(arr[0]@4)'],
+    ['{int} 0x1000', '({int} 4096)'],
+    ['$rip + 4', '($rip + 4)'],
+    ['demo_counter += 2', '(demo_counter += 2)'],
+    ['0x10u + 010 + 0b101 + 7UL', '(((16u + 8) + 5) + 7ul)'],
+    ["'a' + '\\n'", "('a' + '\n')"],
+    ['1.5e3', '1500'],
+    ['a, b', '(a , b)'],
+  ])('%s', (src, want) => {
+    expect(p(src)).toBe(want);
+  });
+
+  it.each([
+    ['', 'expression ends too early at column 1'],
+    ['1 +', 'expression ends too early at column 4'],
+    ['(1 + 2', "expected ')' but found end of expression at column 7"],
+    ['a b', "unexpected 'b' at column 3"],
+    ['f(1)', 'calling functions in the guest is not supported at column 2'],
+    ['x++', "'++' is not supported: use an assignment at column 2"],
+    ['a.+', "expected a member name after '.' at column 3"],
+    ['#', "unexpected character '#' at column 1"],
+    ['"abc', 'unterminated string at column 1'],
+    ['0x', 'malformed number \'0x\' at column 1'],
+    ['99999999999999999999999', 'integer constant 99999999999999999999999 does not fit 64 bits at column 1'],
+    ['(unsigned signed)x', "conflicting 'unsigned' and 'signed' at column 2"],
+    ['int', "'int' names a type, not a value at column 1"],
+    ['$', "expected a register name after '$' at column 1"],
+  ])('rejects %j', (src, msg) => {
+    expect(() => parseExpression(src)).toThrow(ExprSyntaxError);
+    expect(() => parseExpression(src)).toThrow(msg);
+  });
+
+  it('bounds nesting instead of overflowing the stack', () => {
+    expect(() => parseExpression('('.repeat(10_000) + '1' + ')'.repeat(10_000))).toThrow(/nested deeper than 200 levels/);
+    expect(() => parseExpression('!'.repeat(10_000) + '1')).toThrow(/nested deeper/);
+  });
+});
+
+describe('normalizeBaseTypeName', () => {
+  it.each([
+    [['long', 'unsigned', 'int'], 'unsigned long'],
+    [['long', 'long', 'int'], 'long long'],
+    [['unsigned'], 'unsigned int'],
+    [['short', 'unsigned', 'int'], 'unsigned short'],
+    [['signed', 'char'], 'signed char'],
+    [['char'], 'char'],
+    [['long', 'double'], 'long double'],
+    [['signed', 'int'], 'int'],
+    [['bool'], '_Bool'],
+  ])('%j -> %s', (words, want) => {
+    expect(normalizeBaseTypeName(words)).toBe(want);
+  });
+});
