@@ -21,8 +21,11 @@ fi
 
 # npm packages: reinstall only when the lockfile changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: npm install"
+  # Not `npm ci`: the lockfile records only the platform packages (rollup, esbuild) our
+  # registry serves, and `npm ci` refuses a lockfile without every optional platform entry.
+  # --no-save installs exactly the locked versions without rewriting the lockfile.
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 npm run --silent build
