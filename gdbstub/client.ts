@@ -1,0 +1,394 @@
+import { EventEmitter } from 'node:events';
+import { StopCache } from './cache.js';
+import { RspConnection, type ConnectionOptions } from './connection.js';
+import { RspError, RspMalformedError, RspStateError, RspUnsupportedError, type RspClosedError } from './errors.js';
+import { CLIENT_FEATURES, noFeatures, parseSupported, type StubFeatures } from './features.js';
+import { asciiToHex, bigintToLe, fromHex, hexNum, hexToAscii, leToBigint, toHex } from './hex.js';
+import { gdbsxLayout, layoutFromTargetXml, type RegisterLayout } from './layout.js';
+import { detectDialect, quirksFor, type StubDialect, type StubQuirks } from './quirks.js';
+import { parseStopReply, type StopEvent } from './stop-reply.js';
+import { formatThreadId, parseThreadId, type ThreadId } from './thread-id.js';
+import type { PacketStats, StubAddress } from './transport.js';
+
+export interface ClientOptions extends ConnectionOptions {
+  /** Skip detection (e.g. force 'gdbsx'). */
+  dialect?: StubDialect;
+  /** Memory requests kept in flight at once when reading or writing in chunks. */
+  pipelineWindow?: number;
+}
+
+export type BreakpointKind = 'sw' | 'hw' | 'write' | 'read' | 'access';
+const Z_TYPE: Record<BreakpointKind, number> = { sw: 0, hw: 1, write: 2, read: 3, access: 4 };
+
+export interface ResumeAction {
+  action: 'c' | 's';
+  /** Omitted: the default action for every thread not named elsewhere. */
+  thread?: ThreadId;
+  signal?: number;
+}
+
+export type ClientEvents = {
+  stop: [StopEvent];
+  console: [string];
+  close: [RspClosedError];
+};
+
+const X86_INT3 = 0xcc;
+
+/** Typed RSP commands over one connection, for QEMU's gdbstub and Xen's gdbsx. */
+export class GdbClient extends EventEmitter<ClientEvents> {
+  readonly cache = new StopCache();
+  private running = false;
+  /** Original bytes under breakpoints we wrote as int3 ourselves (stubs without Z0). */
+  private readonly softBreakpoints = new Map<bigint, number>();
+  private zSupported: boolean | undefined;
+  private pValid = true;
+  private selectedG: string | undefined;
+  private readonly window: number;
+  private nextStop: Promise<StopEvent> | undefined;
+  private settleStop: { resolve: (e: StopEvent) => void; reject: (e: Error) => void } | undefined;
+
+  private constructor(
+    readonly conn: RspConnection,
+    readonly features: StubFeatures,
+    readonly quirks: StubQuirks,
+    readonly layout: RegisterLayout,
+    opts: ClientOptions,
+  ) {
+    super();
+    this.window = opts.pipelineWindow ?? 16;
+    conn.on('stop', (reply) => this.onStop(reply));
+    conn.on('console', (text) => this.emit('console', text));
+    conn.on('close', (e) => {
+      this.settleStop?.reject(e);
+      this.settleStop = undefined;
+      this.emit('close', e);
+    });
+  }
+
+  /** Connects and negotiates: qSupported, no-ack mode, dialect, register layout. */
+  static async connect(address: string | StubAddress, opts: ClientOptions = {}): Promise<GdbClient> {
+    const conn = await RspConnection.connect(address, opts);
+    try {
+      return await GdbClient.negotiate(conn, opts);
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  static async negotiate(conn: RspConnection, opts: ClientOptions = {}): Promise<GdbClient> {
+    const supported = opts.dialect === 'gdbsx' ? '' : await conn.request(CLIENT_FEATURES);
+    const features = supported ? parseSupported(supported) : noFeatures();
+    if (features.noAckMode && (await conn.request('QStartNoAckMode')) === 'OK') conn.setNoAckMode();
+    const dialect = opts.dialect ?? detectDialect(supported, supported ? await conn.request('qqemu.sstep') : '');
+    // qC is the resync probe after a timeout; only keep it if the stub answers it.
+    const probe = conn.syncProbe;
+    conn.syncProbe = undefined;
+    if (dialect !== 'gdbsx' && (await conn.request('qC')).startsWith('QC')) conn.syncProbe = probe;
+    const layout = features.xferFeatures ? await layoutFromTargetXml((annex) => readXfer(conn, 'features', annex)) : gdbsxLayout();
+    return new GdbClient(conn, features, quirksFor(dialect), layout, opts);
+  }
+
+  get stats(): PacketStats {
+    return this.conn.stats;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Sends a packet and returns its reply; `Exx` becomes RspError. */
+  async request(packet: string, timeoutMs?: number): Promise<string> {
+    if (this.running) throw new RspStateError(`target is running; '${packet.slice(0, 20)}' needs it stopped (interrupt first)`);
+    const reply = await this.conn.request(packet, timeoutMs === undefined ? {} : { timeoutMs });
+    const err = /^E([0-9a-fA-F]{2})$/.exec(reply);
+    if (err) throw new RspError(packet, parseInt(err[1]!, 16));
+    return reply;
+  }
+
+  /** A request whose only good answer is OK. */
+  private async command(packet: string): Promise<void> {
+    const reply = await this.request(packet);
+    if (reply === '') throw new RspUnsupportedError(packet);
+    if (reply !== 'OK') throw new RspMalformedError(`'${packet.slice(0, 20)}' answered '${reply.slice(0, 40)}', expected OK`);
+  }
+
+  threadText(t: ThreadId): string {
+    return formatThreadId(t, this.features.multiprocess);
+  }
+
+  /** Why the target is stopped (`?`). QEMU also forgets every breakpoint when asked this. */
+  async haltReason(): Promise<StopEvent> {
+    return parseStopReply(await this.request('?'));
+  }
+
+  private async selectG(thread: ThreadId | undefined): Promise<void> {
+    if (!thread) return;
+    const t = this.threadText(thread);
+    if (this.selectedG === t) return;
+    await this.command(`Hg${t}`);
+    this.selectedG = t;
+  }
+
+  /** Without a thread, registers come from whichever thread `Hg` last selected (after a stop: the one that stopped). */
+  private cacheKey(thread: ThreadId | undefined): string {
+    return thread ? this.threadText(thread) : (this.selectedG ?? '');
+  }
+
+  async readRegisters(thread?: ThreadId): Promise<Map<string, bigint>> {
+    const key = this.cacheKey(thread);
+    const cached = this.cache.getRegisters(key);
+    if (cached) return cached;
+    const [, g] = await Promise.all([this.selectG(thread), this.request('g')]);
+    const values = this.layout.decode(fromHex(g));
+    this.cache.setRegisters(key, values);
+    return values;
+  }
+
+  async readRegister(name: string, thread?: ThreadId): Promise<bigint> {
+    const cached = this.cache.getRegisters(this.cacheKey(thread))?.get(name);
+    if (cached !== undefined) return cached;
+    const info = this.layout.get(name);
+    if (this.pValid) {
+      const [, reply] = await Promise.all([this.selectG(thread), this.request(`p${hexNum(info.regnum)}`)]);
+      if (reply !== '') return leToBigint(fromHex(reply));
+      this.pValid = false;
+    }
+    const all = await this.readRegisters(thread);
+    const v = all.get(name);
+    if (v === undefined) throw new RspMalformedError(`'g' reply too short for register '${name}'`);
+    return v;
+  }
+
+  async writeRegister(name: string, value: bigint, thread?: ThreadId): Promise<void> {
+    const info = this.layout.get(name);
+    this.cache.clear();
+    await this.selectG(thread);
+    if (this.pValid) {
+      const reply = await this.request(`P${hexNum(info.regnum)}=${toHex(bigintToLe(value, info.bitsize / 8))}`);
+      if (reply === 'OK') return;
+      if (reply !== '') throw new RspMalformedError(`'P' answered '${reply.slice(0, 40)}'`);
+      this.pValid = false;
+    }
+    const g = fromHex(await this.request('g'));
+    await this.command(`G${toHex(this.layout.encodeInto(g, name, value))}`);
+  }
+
+  /** Runs `fn` over chunks with at most `window` requests in flight; results in chunk order. */
+  private async pipelined<T>(count: number, fn: (i: number) => Promise<T>, window = this.window): Promise<T[]> {
+    const out: T[] = new Array(count);
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+    return out;
+  }
+
+  /** Reads memory in the stub's largest chunks, `window` of them in flight (default: the client's). */
+  async readMemory(address: bigint, length: number, window?: number): Promise<Buffer> {
+    const cached = this.cache.getMemory(address, length);
+    if (cached) return cached;
+    const chunk = this.quirks.maxMemoryRead;
+    const count = Math.ceil(length / chunk);
+    const parts = await this.pipelined(count, async (i) => {
+      const n = Math.min(chunk, length - i * chunk);
+      const reply = await this.request(`m${hexNum(address + BigInt(i * chunk))},${hexNum(n)}`);
+      const bytes = fromHex(reply);
+      if (bytes.length !== n) throw new RspMalformedError(`'m' returned ${bytes.length} bytes, asked for ${n}`);
+      return bytes;
+    }, window);
+    const data = Buffer.concat(parts);
+    this.cache.putMemory(address, data);
+    return data;
+  }
+
+  async writeMemory(address: bigint, data: Uint8Array): Promise<void> {
+    this.cache.clear();
+    const packetSize = this.features.packetSize ?? 4096;
+    const binary = this.features.binaryUpload;
+    // Header `Maddr,len:` is at most ~40 bytes; hex doubles the data, binary at worst doubles too (escapes).
+    const chunk = Math.max(1, Math.min(this.quirks.maxMemoryRead, Math.floor((packetSize - 40) / 2)));
+    const count = Math.ceil(data.length / chunk);
+    await this.pipelined(count, async (i) => {
+      const part = data.subarray(i * chunk, Math.min(data.length, (i + 1) * chunk));
+      const head = `${hexNum(address + BigInt(i * chunk))},${hexNum(part.length)}:`;
+      await this.command(binary ? `X${head}${Buffer.from(part).toString('latin1')}` : `M${head}${toHex(part)}`);
+    });
+  }
+
+  /**
+   * Inserts a breakpoint or watchpoint. Software breakpoints fall back to writing int3 when the stub
+   * has no Z0 (gdbsx); `length` is the x86 kind for breakpoints and the byte count for watchpoints.
+   */
+  async insertBreakpoint(kind: BreakpointKind, address: bigint, length = 1): Promise<void> {
+    if (kind === 'sw' && this.zSupported === false) return this.insertSoftBreakpoint(address);
+    const reply = await this.request(`Z${Z_TYPE[kind]},${hexNum(address)},${hexNum(length)}`);
+    if (reply === 'OK') {
+      if (kind === 'sw') this.zSupported = true;
+      return;
+    }
+    if (reply !== '') throw new RspMalformedError(`'Z${Z_TYPE[kind]}' answered '${reply.slice(0, 40)}'`);
+    if (kind !== 'sw') throw new RspUnsupportedError(`Z${Z_TYPE[kind]}`);
+    this.zSupported = false;
+    return this.insertSoftBreakpoint(address);
+  }
+
+  async removeBreakpoint(kind: BreakpointKind, address: bigint, length = 1): Promise<void> {
+    if (kind === 'sw' && this.softBreakpoints.has(address)) {
+      const original = this.softBreakpoints.get(address)!;
+      await this.writeMemory(address, Buffer.from([original]));
+      this.softBreakpoints.delete(address);
+      return;
+    }
+    await this.command(`z${Z_TYPE[kind]},${hexNum(address)},${hexNum(length)}`);
+  }
+
+  private async insertSoftBreakpoint(address: bigint): Promise<void> {
+    if (this.softBreakpoints.has(address)) return;
+    const [original] = await this.readMemory(address, 1);
+    await this.writeMemory(address, Buffer.from([X86_INT3]));
+    this.softBreakpoints.set(address, original!);
+  }
+
+  /**
+   * Resumes with per-thread actions (`vCont;s:p1.2;c`). Without vCont, only one action is possible:
+   * `Hc` selects its thread, then `c`/`s`. The stop arrives later as a 'stop' event (see waitForStop).
+   */
+  async resume(actions: ResumeAction[]): Promise<void> {
+    if (actions.length === 0) throw new RspStateError('resume needs at least one action');
+    if (this.features.vContSupported) {
+      const parts = actions.map((a) => {
+        const verb = a.signal !== undefined ? `${a.action.toUpperCase()}${a.signal.toString(16).padStart(2, '0')}` : a.action;
+        return a.thread ? `${verb}:${this.threadText(a.thread)}` : verb;
+      });
+      this.startRunning(`vCont;${parts.join(';')}`);
+      return;
+    }
+    if (actions.length > 1) throw new RspUnsupportedError('vCont (several resume actions)');
+    const a = actions[0]!;
+    if (a.thread) await this.command(`Hc${this.threadText(a.thread)}`);
+    this.startRunning(a.action);
+  }
+
+  cont(thread?: ThreadId): Promise<void> {
+    return this.resume([thread ? { action: 'c', thread } : { action: 'c' }]);
+  }
+
+  step(thread: ThreadId): Promise<void> {
+    return this.resume([{ action: 's', thread }]);
+  }
+
+  private startRunning(packet: string): void {
+    this.cache.clear();
+    this.selectedG = undefined;
+    this.running = true;
+    // Created before sending, so a stop that arrives before anyone calls waitForStop is not lost.
+    this.nextStop = new Promise<StopEvent>((resolve, reject) => {
+      this.settleStop = { resolve, reject };
+    });
+    this.nextStop.catch(() => undefined);
+    this.conn.send(packet);
+  }
+
+  /** Resolves with the stop that ends the current (or last) run; rejects on timeout or close. */
+  waitForStop(timeoutMs = 10_000): Promise<StopEvent> {
+    if (!this.nextStop) return Promise.reject(new RspStateError('the target has not been resumed'));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RspStateError(`no stop within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([this.nextStop, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private onStop(reply: string): void {
+    this.running = false;
+    this.cache.clear();
+    const ev = parseStopReply(reply);
+    this.settleStop?.resolve(ev);
+    this.settleStop = undefined;
+    this.emit('stop', ev);
+  }
+
+  /** Stops a running target with 0x03; the stop (SIGINT) arrives as a 'stop' event. */
+  interrupt(): void {
+    if (!this.quirks.canInterrupt) throw new RspStateError(`${this.quirks.dialect} cannot interrupt a running target; pause the domain instead`);
+    this.conn.interrupt();
+  }
+
+  async threads(): Promise<ThreadId[]> {
+    const out: ThreadId[] = [];
+    for (let reply = await this.request('qfThreadInfo'); reply !== 'l'; reply = await this.request('qsThreadInfo')) {
+      if (!reply.startsWith('m')) throw new RspMalformedError(`thread list reply '${reply.slice(0, 40)}'`);
+      for (const t of reply.slice(1).split(',')) out.push(parseThreadId(t));
+    }
+    return out;
+  }
+
+  async threadExtraInfo(thread: ThreadId): Promise<string> {
+    return hexToAscii(await this.request(`qThreadExtraInfo,${this.threadText(thread)}`));
+  }
+
+  async currentThread(): Promise<ThreadId> {
+    const reply = await this.request('qC');
+    if (!reply.startsWith('QC')) throw new RspUnsupportedError('qC');
+    return parseThreadId(reply.slice(2));
+  }
+
+  /** Sends a monitor command (qRcmd); returns the output the stub printed. */
+  async monitor(command: string): Promise<string> {
+    let output = '';
+    const collect = (text: string) => (output += text);
+    this.conn.on('console', collect);
+    try {
+      const reply = await this.request(`qRcmd,${asciiToHex(command)}`);
+      if (reply === '') throw new RspUnsupportedError('qRcmd');
+      if (reply !== 'OK') output += hexToAscii(reply);
+      return output;
+    } finally {
+      this.conn.off('console', collect);
+    }
+  }
+
+  /** Detaches and leaves the target running. */
+  async detach(pid = 1): Promise<void> {
+    await this.command(this.features.multiprocess ? `D;${hexNum(pid)}` : 'D');
+    this.conn.close();
+  }
+
+  /** QEMU single-step flags (SSTEP_ENABLE=1, NOIRQ=2, NOTIMER=4). */
+  async qemuSstepFlags(): Promise<number> {
+    return parseInt((await this.request('qqemu.sstep')).replace(/^0x/, ''), 16);
+  }
+
+  async setQemuSstepFlags(flags: number): Promise<void> {
+    await this.command(`Qqemu.sstep=${flags.toString(16)}`);
+  }
+
+  /** QEMU: make `m`/`M` address guest physical memory (on) or virtual (off). */
+  async setQemuPhysicalMemoryMode(on: boolean): Promise<void> {
+    this.cache.clear();
+    await this.command(`Qqemu.PhyMemMode:${on ? 1 : 0}`);
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+}
+
+/** Reads a whole qXfer object (`l` ends it, `m` means more follows). */
+async function readXfer(conn: RspConnection, object: string, annex: string): Promise<string> {
+  let text = '';
+  const chunk = 0x3f0;
+  for (;;) {
+    const reply = await conn.request(`qXfer:${object}:read:${annex}:${hexNum(text.length)},${hexNum(chunk)}`);
+    if (reply === '' || reply.startsWith('E')) throw new RspMalformedError(`qXfer:${object}:read:${annex} failed: '${reply}'`);
+    text += reply.slice(1);
+    if (reply[0] === 'l') return text;
+    if (reply[0] !== 'm') throw new RspMalformedError(`qXfer reply starts with '${reply[0]}'`);
+  }
+}

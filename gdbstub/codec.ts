@@ -1,0 +1,133 @@
+import { RspMalformedError } from './errors.js';
+
+/** Packets larger than this are refused: no real stub sends them, a corrupted stream might. */
+export const MAX_PACKET_BYTES = 16 * 1024 * 1024;
+
+export const INTERRUPT = Buffer.from([0x03]);
+
+export type DecodedItem =
+  | { kind: 'packet'; payload: Buffer; raw: Buffer }
+  | { kind: 'bad-checksum'; raw: Buffer }
+  | { kind: 'notification'; raw: Buffer }
+  | { kind: 'ack' }
+  | { kind: 'nack' };
+
+export function checksum(bytes: Uint8Array): number {
+  let sum = 0;
+  for (const b of bytes) sum = (sum + b) & 0xff;
+  return sum;
+}
+
+const SPECIAL = new Set([0x23, 0x24, 0x7d, 0x2a]); // # $ } *
+
+/** Frames a payload as `$...#cs`, escaping the bytes RSP reserves. */
+export function encodePacket(payload: string | Uint8Array): Buffer {
+  const src = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
+  const body: number[] = [];
+  for (const b of src) {
+    if (SPECIAL.has(b)) body.push(0x7d, b ^ 0x20);
+    else body.push(b);
+  }
+  const bodyBuf = Buffer.from(body);
+  const cs = checksum(bodyBuf).toString(16).padStart(2, '0');
+  return Buffer.concat([Buffer.from('$'), bodyBuf, Buffer.from(`#${cs}`)]);
+}
+
+/** Undoes `}` escaping and `*` run-length encoding in a received packet body. */
+export function decodeBody(raw: Uint8Array): Buffer {
+  const src = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  // Most replies (hex memory, registers) have neither escapes nor run lengths: copy them as they are.
+  if (src.indexOf(0x7d) < 0 && src.indexOf(0x2a) < 0) return Buffer.from(src);
+  const out: number[] = [];
+  for (let i = 0; i < src.length; i++) {
+    const b = src[i]!;
+    if (b === 0x7d && i + 1 < src.length) {
+      out.push(src[++i]! ^ 0x20);
+    } else if (b === 0x2a && i + 1 < src.length && out.length > 0) {
+      const repeat = src[++i]! - 29;
+      if (repeat < 0) throw new RspMalformedError(`bad run-length count byte 0x${src[i]!.toString(16)}`);
+      const last = out[out.length - 1]!;
+      for (let k = 0; k < repeat; k++) out.push(last);
+    } else {
+      out.push(b);
+    }
+  }
+  return Buffer.from(out);
+}
+
+type State = 'idle' | 'body' | 'cs1' | 'cs2';
+
+/**
+ * Byte pump: feed it whatever the socket delivers, in chunks split anywhere, and it yields framed
+ * items. Bytes outside a frame that are not acks (line noise, stray 0x03) are skipped.
+ */
+export class PacketDecoder {
+  private state: State = 'idle';
+  private notification = false;
+  private body: Buffer[] = [];
+  private bodyLen = 0;
+  private csHigh = 0;
+
+  constructor(private readonly maxPacketBytes = MAX_PACKET_BYTES) {}
+
+  feed(chunk: Uint8Array): DecodedItem[] {
+    const items: DecodedItem[] = [];
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let i = 0;
+    while (i < buf.length) {
+      switch (this.state) {
+        case 'idle': {
+          const b = buf[i++]!;
+          if (b === 0x2b) items.push({ kind: 'ack' });
+          else if (b === 0x2d) items.push({ kind: 'nack' });
+          else if (b === 0x24 || b === 0x25) {
+            this.notification = b === 0x25;
+            this.state = 'body';
+            this.body = [];
+            this.bodyLen = 0;
+          }
+          break;
+        }
+        case 'body': {
+          const hash = buf.indexOf(0x23, i);
+          const end = hash < 0 ? buf.length : hash;
+          this.bodyLen += end - i;
+          if (this.bodyLen > this.maxPacketBytes) {
+            this.state = 'idle';
+            this.body = [];
+            throw new RspMalformedError(`packet larger than ${this.maxPacketBytes} bytes refused`);
+          }
+          this.body.push(Buffer.from(buf.subarray(i, end)));
+          i = end;
+          if (hash >= 0) {
+            i++;
+            this.state = 'cs1';
+          }
+          break;
+        }
+        case 'cs1':
+          this.csHigh = hexDigit(buf[i++]!);
+          this.state = 'cs2';
+          break;
+        case 'cs2': {
+          const low = hexDigit(buf[i++]!);
+          const raw = Buffer.concat(this.body);
+          this.body = [];
+          this.state = 'idle';
+          if (this.notification) items.push({ kind: 'notification', raw });
+          else if (this.csHigh < 0 || low < 0 || ((this.csHigh << 4) | low) !== checksum(raw)) items.push({ kind: 'bad-checksum', raw });
+          else items.push({ kind: 'packet', payload: decodeBody(raw), raw });
+          break;
+        }
+      }
+    }
+    return items;
+  }
+}
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}

@@ -1,0 +1,260 @@
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { encodePacket, INTERRUPT, MAX_PACKET_BYTES, PacketDecoder } from './codec.js';
+import { RspClosedError, RspMalformedError, RspTimeoutError } from './errors.js';
+import { connectSocket, makeLogger, type PacketLog, type PacketLogEntry, type PacketStats, type StubAddress } from './transport.js';
+
+export interface ConnectionOptions {
+  /** Default per-request deadline. QEMU never answers some requests (bad thread id, stepping a halted vCPU). */
+  timeoutMs?: number;
+  log?: PacketLog;
+  maxPacketBytes?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+interface Pending {
+  packet: string;
+  resolve: (reply: string) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Queued {
+  packet: string;
+  opts: RequestOptions;
+  resolve: (reply: string) => void;
+  reject: (e: Error) => void;
+  /** Set while held back during a resync, so a request never waits longer than its deadline. */
+  heldTimer?: NodeJS.Timeout;
+}
+
+/** A packet whose reply cannot be confused with any other, used to find our place after a timeout. */
+export interface SyncProbe {
+  packet: string;
+  matches: (reply: string) => boolean;
+}
+
+const STOP_SHAPE = /^(?:[ST][0-9a-fA-F]{2}|[WX][0-9a-fA-F]{2})/;
+const CONSOLE = /^O(?:[0-9a-fA-F]{2})+$/;
+
+export type ConnectionEvents = {
+  /** An asynchronous stop reply (after a resume), raw payload. */
+  stop: [string];
+  /** `O` console output, decoded to text. */
+  console: [string];
+  close: [RspClosedError];
+};
+
+/**
+ * One RSP session over a byte stream: acks, request/response matching (in order, pipelined), timeouts
+ * that leave the session usable, asynchronous stop and console packets as events.
+ */
+export class RspConnection extends EventEmitter<ConnectionEvents> {
+  readonly stats: PacketStats = { sent: 0, received: 0, roundTrips: 0 };
+  private readonly decoder: PacketDecoder;
+  private readonly logger: ((e: PacketLogEntry) => void) | undefined;
+  private readonly timeoutMs: number;
+  private readonly inFlight: Pending[] = [];
+  /** Requests held back while we resynchronise after a timeout. */
+  private readonly held: Queued[] = [];
+  private lastSent: Buffer | undefined;
+  private noAck = false;
+  private closedError: RspClosedError | undefined;
+  private resyncing = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  /** Replies still owed by requests that timed out, when no sync probe is available. */
+  private orphans = 0;
+  syncProbe: SyncProbe | undefined = { packet: 'qC', matches: (r) => r.startsWith('QC') };
+
+  constructor(
+    private readonly socket: net.Socket,
+    opts: ConnectionOptions = {},
+  ) {
+    super();
+    this.timeoutMs = opts.timeoutMs ?? 2000;
+    this.decoder = new PacketDecoder(opts.maxPacketBytes ?? MAX_PACKET_BYTES);
+    this.logger = makeLogger(opts.log);
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('close', () => this.shutdown('the stub closed the connection'));
+    socket.on('error', (e) => this.shutdown(e.message));
+  }
+
+  static async connect(address: string | StubAddress, opts: ConnectionOptions = {}): Promise<RspConnection> {
+    return new RspConnection(await connectSocket(address, opts.connectTimeoutMs), opts);
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  get pendingCount(): number {
+    return this.inFlight.length + this.held.length;
+  }
+
+  /** Stop sending and expecting acks (after the stub accepted QStartNoAckMode). */
+  setNoAckMode(): void {
+    this.noAck = true;
+  }
+
+  request(packet: string, opts: RequestOptions = {}): Promise<string> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise((resolve, reject) => {
+      const q: Queued = { packet, opts, resolve, reject };
+      if (!this.resyncing) return this.dispatch(q);
+      const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+      q.heldTimer = setTimeout(() => {
+        this.held.splice(this.held.indexOf(q), 1);
+        reject(new RspTimeoutError(packet, timeoutMs, 'stub still out of step (resync probe unanswered), no reply'));
+      }, timeoutMs);
+      this.held.push(q);
+    });
+  }
+
+  /** Sends a packet that has no immediate reply (resume commands: the answer is a later stop). */
+  send(packet: string): void {
+    if (this.closedError) throw this.closedError;
+    this.write(encodePacket(packet), true);
+  }
+
+  /** The 0x03 byte: asks a running target to stop. */
+  interrupt(): void {
+    if (this.closedError) throw this.closedError;
+    this.write(INTERRUPT, false);
+  }
+
+  close(): void {
+    this.socket.destroy();
+    this.shutdown('closed locally');
+  }
+
+  private dispatch(q: Queued): void {
+    clearTimeout(q.heldTimer);
+    const timeoutMs = q.opts.timeoutMs ?? this.timeoutMs;
+    const entry: Pending = {
+      packet: q.packet,
+      resolve: q.resolve,
+      reject: q.reject,
+      timer: setTimeout(() => this.onTimeout(entry, timeoutMs), timeoutMs),
+    };
+    if (this.inFlight.length === 0) this.stats.roundTrips++;
+    this.inFlight.push(entry);
+    this.write(encodePacket(q.packet), true);
+  }
+
+  private onTimeout(entry: Pending, timeoutMs: number): void {
+    // Replies come in order, so once one is missing the others' replies cannot be matched safely:
+    // fail everything in flight and find our place again before sending more.
+    const abandoned = this.inFlight.splice(0);
+    for (const p of abandoned) {
+      clearTimeout(p.timer);
+      p.reject(p === entry ? new RspTimeoutError(p.packet, timeoutMs) : new RspTimeoutError(p.packet, timeoutMs, `abandoned after '${entry.packet.slice(0, 20)}' got no reply; no reply`));
+    }
+    if (this.syncProbe) this.startResync(timeoutMs);
+    else this.orphans += abandoned.length;
+  }
+
+  private startResync(timeoutMs: number): void {
+    this.resyncing = true;
+    const probe = this.syncProbe!;
+    this.write(encodePacket(probe.packet), true);
+    clearTimeout(this.resyncTimer);
+    // The probe itself may be ignored (e.g. the target is running): ask again until it is answered.
+    this.resyncTimer = setTimeout(() => this.startResync(timeoutMs), timeoutMs);
+  }
+
+  private finishResync(): void {
+    clearTimeout(this.resyncTimer);
+    this.resyncing = false;
+    for (const q of this.held.splice(0)) this.dispatch(q);
+  }
+
+  private write(bytes: Buffer, remember: boolean): void {
+    if (remember) this.lastSent = bytes;
+    this.stats.sent++;
+    this.logger?.({ time: performance.timeOrigin + performance.now(), direction: 'send', data: bytes.toString('latin1') });
+    this.socket.write(bytes);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.logger?.({ time: performance.timeOrigin + performance.now(), direction: 'recv', data: chunk.toString('latin1') });
+    let items;
+    try {
+      items = this.decoder.feed(chunk);
+    } catch (e) {
+      // Oversized packet: its request cannot be answered; the decoder skips to the next frame.
+      const head = this.inFlight.shift();
+      if (head) {
+        clearTimeout(head.timer);
+        head.reject(e as RspMalformedError);
+      }
+      return;
+    }
+    for (const item of items) {
+      switch (item.kind) {
+        case 'ack':
+          break;
+        case 'nack':
+          if (this.lastSent) this.write(this.lastSent, false);
+          break;
+        case 'bad-checksum':
+          if (!this.noAck) this.socket.write('-');
+          break;
+        case 'notification':
+          break;
+        case 'packet':
+          this.stats.received++;
+          if (!this.noAck) this.socket.write('+');
+          this.onPacket(item.payload.toString('latin1'));
+          break;
+      }
+    }
+  }
+
+  private onPacket(reply: string): void {
+    if (CONSOLE.test(reply)) {
+      this.emit('console', Buffer.from(reply.slice(1), 'hex').toString('utf8'));
+      return;
+    }
+    if (this.resyncing) {
+      if (this.syncProbe!.matches(reply)) this.finishResync();
+      else if (STOP_SHAPE.test(reply)) this.emit('stop', reply);
+      return;
+    }
+    if (this.orphans > 0) {
+      this.orphans--;
+      return;
+    }
+    const head = this.inFlight[0];
+    // A repeated resync probe answered late: only the probe packet itself can own this reply.
+    if (this.syncProbe?.matches(reply) && head?.packet !== this.syncProbe.packet) return;
+    if (!head) {
+      // All-stop: with nothing in flight, only a stop after a resume can arrive.
+      if (STOP_SHAPE.test(reply)) this.emit('stop', reply);
+      return;
+    }
+    this.inFlight.shift();
+    clearTimeout(head.timer);
+    head.resolve(reply);
+  }
+
+  private shutdown(reason: string): void {
+    if (this.closedError) return;
+    const err = new RspClosedError(reason);
+    this.closedError = err;
+    clearTimeout(this.resyncTimer);
+    for (const p of this.inFlight.splice(0)) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    for (const q of this.held.splice(0)) {
+      clearTimeout(q.heldTimer);
+      q.reject(err);
+    }
+    this.emit('close', err);
+  }
+}
+

@@ -1,0 +1,48 @@
+/**
+ * Everything that differs between the stubs we talk to, in one place. The engine reads these flags
+ * instead of asking which stub it is talking to.
+ */
+export type StubDialect = 'qemu' | 'gdbsx' | 'generic';
+
+export interface StubQuirks {
+  dialect: StubDialect;
+  /**
+   * Continuing from a PC where a breakpoint is inserted reports that breakpoint again at once
+   * (QEMU): the engine must single-step the vCPU off it (breakpoint removed) before continuing.
+   */
+  rereportsBreakpointOnContinue: boolean;
+  /** After a software breakpoint trap the stub reports PC = breakpoint + this (gdbsx: 1). */
+  swBreakpointPcOffset: bigint;
+  /** 0x03 stops a running target (gdbsx cannot: the domain must be paused from dom0). */
+  canInterrupt: boolean;
+  /** Largest `m` the stub serves in one packet. */
+  maxMemoryRead: number;
+  /** Thread id of the first vCPU (QEMU: cpu_index + 1; gdbsx: vCPU id). */
+  firstThreadId: number;
+}
+
+export function quirksFor(dialect: StubDialect): StubQuirks {
+  switch (dialect) {
+    case 'qemu':
+      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2048, firstThreadId: 1 };
+    case 'gdbsx':
+      return { dialect, rereportsBreakpointOnContinue: false, swBreakpointPcOffset: 1n, canInterrupt: false, maxMemoryRead: 2047, firstThreadId: 0 };
+    case 'generic':
+      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2047, firstThreadId: 1 };
+  }
+}
+
+/**
+ * Picks the dialect from what negotiation saw: gdbsx answers qSupported with nothing, QEMU answers
+ * its own `qqemu.sstep` query.
+ */
+export function detectDialect(qSupportedReply: string, qemuSstepReply: string): StubDialect {
+  if (qSupportedReply === '') return 'gdbsx';
+  if (qemuSstepReply !== '') return 'qemu';
+  return 'generic';
+}
+
+/** The breakpoint address a reported PC stands for after a software breakpoint trap. */
+export function breakpointAddressForPc(quirks: StubQuirks, pc: bigint): bigint {
+  return pc - quirks.swBreakpointPcOffset;
+}
