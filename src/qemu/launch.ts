@@ -137,9 +137,12 @@ export class QemuInstance extends EventEmitter<{ serial: [string]; exit: [number
     return this.proc.pid;
   }
 
-  /** Resolves with the serial text once `re` matches it; rejects on timeout or QEMU exit. */
-  waitForSerial(re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
-    const now = this.serialText.match(re);
+  /**
+   * Resolves once `re` matches the serial text from offset `since` on (to wait for output newer
+   * than what was seen); rejects on timeout or QEMU exit.
+   */
+  waitForSerial(re: RegExp, timeoutMs = 10_000, since = 0): Promise<RegExpMatchArray> {
+    const now = this.serialText.slice(since).match(re);
     if (now) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const done = (err?: Error, m?: RegExpMatchArray) => {
@@ -150,7 +153,7 @@ export class QemuInstance extends EventEmitter<{ serial: [string]; exit: [number
         else resolve(m!);
       };
       const onSerial = () => {
-        const m = this.serialText.match(re);
+        const m = this.serialText.slice(since).match(re);
         if (m) done(undefined, m);
       };
       const onExit = () => done(new QemuError(`QEMU exited before serial output matched ${re}; stderr: ${this.stderrText.trim() || '(none)'}`));
