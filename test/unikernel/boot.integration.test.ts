@@ -28,14 +28,15 @@ async function boot(build: string, append: string, smp = 2): Promise<QemuInstanc
 describe.each(['gcc-O0', 'gcc-O2'])('reference unikernel %s', (build) => {
   it('brings up both vCPUs and runs threads on each', async () => {
     const q = await boot(build, 'app=demo');
-    await q.waitForSerial(/worker-\d step \d+ on cpu/, 20_000);
+    // Threads migrate between vCPUs; wait until each vCPU has been seen running thread code.
+    await q.waitForSerial(/(step \d+|list_sum=\d+) on cpu 0/, 20_000);
+    await q.waitForSerial(/(step \d+|list_sum=\d+) on cpu 1/, 20_000);
     const text = q.serialText;
     expect(text).toMatch(/app=demo cpus=2/);
     expect(text).toMatch(/cpu 0 online/);
     expect(text).toMatch(/cpu 1 online/);
     const started = [...text.matchAll(/thread (\d+) (\S+) started on cpu (\d+)/g)];
     expect(new Set(started.map((m) => m[2])).size).toBeGreaterThanOrEqual(3);
-    expect(new Set(started.map((m) => m[3]))).toEqual(new Set(['0', '1']));
     expect(text).toMatch(/counter: demo_counter=\d+/);
   });
 
