@@ -248,6 +248,11 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     await this.command(`z${Z_TYPE[kind]},${hexNum(address)},${hexNum(length)}`);
   }
 
+  /** True when we wrote an int3 at `address` ourselves (stubs without Z0). */
+  hasSoftBreakpoint(address: bigint): boolean {
+    return this.softBreakpoints.has(address);
+  }
+
   private async insertSoftBreakpoint(address: bigint): Promise<void> {
     if (this.softBreakpoints.has(address)) return;
     const [original] = await this.readMemory(address, 1);

@@ -87,3 +87,18 @@ export function bitnessFromCpuState(state: { cr0: bigint; efer: bigint; csLong?:
   if (lma && state.csLong !== false) return 64;
   return state.csDefault32 === false ? 16 : 32;
 }
+
+/** Reads and decodes the one instruction at `address` (undefined when its bytes are unreadable). */
+export async function decodeAt(mem: { readMemory(address: bigint, size: number): Promise<Uint8Array> }, address: bigint, bitness: Bitness): Promise<DecodedInstruction | undefined> {
+  // 15 bytes is the longest x86 instruction; near a page end read only what that page holds.
+  const toPageEnd = Number(0x1000n - (address & 0xfffn));
+  for (const size of toPageEnd < 15 ? [15, toPageEnd] : [15]) {
+    try {
+      const [insn] = disassemble(await mem.readMemory(address, size), address, bitness, { maxCount: 1 });
+      if (insn) return insn;
+    } catch {
+      // try the shorter read
+    }
+  }
+  return undefined;
+}

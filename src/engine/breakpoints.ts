@@ -1,0 +1,125 @@
+// User breakpoints and watchpoints, and the target "sites" they occupy. Several breakpoints (and the
+// engine's own temporary stops for stepping) can share one address: a site is inserted once and
+// removed when its last user goes, so the guest never keeps a byte of ours after detach.
+import type { BreakpointKind, Target, WatchAccess } from '../targets/index.js';
+import type { LocationSpec } from './location.js';
+
+export interface BreakpointLocation {
+  address: bigint;
+  /** "worker_step at src/app_demo.c:158" when symbols know it. */
+  description?: string;
+}
+
+export interface Breakpoint {
+  id: number;
+  type: 'breakpoint';
+  spec: LocationSpec;
+  /** Empty while pending (the location names nothing the symbols know yet). */
+  locations: BreakpointLocation[];
+  hardware: boolean;
+  enabled: boolean;
+  temporary: boolean;
+  condition?: string;
+  /** Stop only after this many more hits (gdb's `ignore`). */
+  ignoreCount: number;
+  /** DAP hit condition (`>= 3`, `% 2`, `5`). */
+  hitCondition?: string;
+  /** A logpoint prints this (with `{expr}` interpolated) and does not stop. */
+  logMessage?: string;
+  /** Only stop in this vCPU / guest thread. */
+  thread?: number;
+  hits: number;
+}
+
+export interface Watchpoint {
+  id: number;
+  type: 'watchpoint';
+  expression: string;
+  access: WatchAccess;
+  address: bigint;
+  length: number;
+  enabled: boolean;
+  condition?: string;
+  hits: number;
+  /** Last value seen (for old/new reports), as raw bytes. */
+  last?: Uint8Array;
+}
+
+export type UserPoint = Breakpoint | Watchpoint;
+
+interface Site {
+  kind: BreakpointKind;
+  address: bigint;
+  length: number;
+  users: number;
+}
+
+const siteKey = (kind: BreakpointKind, address: bigint, length: number) => `${kind}:${address.toString(16)}:${length}`;
+
+export class Sites {
+  private readonly sites = new Map<string, Site>();
+
+  constructor(private readonly target: Target) {}
+
+  async add(kind: BreakpointKind, address: bigint, length = 1): Promise<void> {
+    const key = siteKey(kind, address, length);
+    const site = this.sites.get(key);
+    if (site) {
+      site.users++;
+      return;
+    }
+    await this.target.insertBreakpoint(kind, address, length);
+    this.sites.set(key, { kind, address, length, users: 1 });
+  }
+
+  async drop(kind: BreakpointKind, address: bigint, length = 1): Promise<void> {
+    const key = siteKey(kind, address, length);
+    const site = this.sites.get(key);
+    if (!site) return;
+    if (--site.users > 0) return;
+    this.sites.delete(key);
+    await this.target.removeBreakpoint(kind, address, length);
+  }
+
+  /** A code breakpoint (sw or hw) sits at `address`. */
+  codeAt(address: bigint): Site | undefined {
+    return this.sites.get(siteKey('sw', address, 1)) ?? this.sites.get(siteKey('hw', address, 1));
+  }
+
+  /** Lifts a code site for a moment (stepping off it) and returns how to put it back. */
+  async lift(address: bigint): Promise<(() => Promise<void>) | undefined> {
+    const site = this.codeAt(address);
+    if (!site) return undefined;
+    await this.target.removeBreakpoint(site.kind, site.address, site.length);
+    return () => this.target.insertBreakpoint(site.kind, site.address, site.length);
+  }
+
+  /** Removes every site from the target (detach, kill): errors are collected, not stopping the rest. */
+  async clear(): Promise<Error[]> {
+    const errors: Error[] = [];
+    for (const s of this.sites.values()) {
+      await this.target.removeBreakpoint(s.kind, s.address, s.length).catch((e: Error) => errors.push(e));
+    }
+    this.sites.clear();
+    return errors;
+  }
+
+  get size(): number {
+    return this.sites.size;
+  }
+}
+
+/** Parses a DAP/gdb hit condition and says whether hit number `hits` (1-based) should stop. */
+export function hitConditionMet(condition: string, hits: number): boolean {
+  const m = /^\s*(>=|<=|==|>|<|%|=)?\s*(\d+)\s*$/.exec(condition);
+  if (!m) throw new Error(`bad hit condition '${condition}' (want N, >= N, > N, == N, % N)`);
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case '>=': return hits >= n;
+    case '<=': return hits <= n;
+    case '>': return hits > n;
+    case '<': return hits < n;
+    case '%': return n > 0 && hits % n === 0;
+    default: return hits === n || (m[1] === undefined && hits >= n);
+  }
+}

@@ -1,0 +1,62 @@
+// Resuming the guest the way a debugger must: step the stopped vCPU off a breakpoint under its PC
+// before letting it run (QEMU would report the same breakpoint again at once), and run until a
+// stop that the caller's predicate accepts, re-resuming on stops it declines.
+import type { ResumeAction, StopReason, Target } from '../targets/index.js';
+import type { Sites } from './breakpoints.js';
+
+export interface RawStop {
+  reason: StopReason;
+  /** PC of the stopping vCPU (undefined when the guest exited). */
+  pc?: bigint;
+}
+
+export class RunControl {
+  /** The vCPU and PC of the last stop: a breakpoint there must be stepped over, not re-hit. */
+  private at: { thread: number; pc: bigint } | undefined;
+
+  constructor(
+    private readonly target: Target,
+    private readonly sites: Sites,
+  ) {}
+
+  /** Records where the guest stands (after attach or a register write). */
+  setPosition(thread: number, pc: bigint): void {
+    this.at = { thread, pc };
+  }
+
+  async pcOf(thread: number): Promise<bigint> {
+    const pc = (await this.target.readRegisters(thread)).get('rip');
+    if (pc === undefined) throw new Error(`vCPU ${thread} has no rip`);
+    return pc;
+  }
+
+  /** One resume and the stop it ends with, stepping off a breakpoint first when needed. */
+  async resumeOnce(action: ResumeAction): Promise<RawStop> {
+    const here = this.at;
+    if (here && (action.kind === 'continue' || action.thread === here.thread)) {
+      const putBack = await this.sites.lift(here.pc);
+      if (putBack) {
+        let stop: StopReason;
+        try {
+          stop = await this.target.resume({ kind: 'step', thread: here.thread });
+        } finally {
+          await putBack();
+        }
+        // The step itself was the user's request, or it ended somewhere other than the next
+        // instruction (a watchpoint, an exception): either way it is the stop to report.
+        if (action.kind === 'step' || stop.kind !== 'trap' || stop.watch) return this.stopped(stop);
+      }
+    }
+    return this.stopped(await this.target.resume(action));
+  }
+
+  private async stopped(reason: StopReason): Promise<RawStop> {
+    if (reason.kind === 'exited') {
+      this.at = undefined;
+      return { reason };
+    }
+    const pc = await this.pcOf(reason.thread);
+    this.at = { thread: reason.thread, pc };
+    return { reason, pc };
+  }
+}

@@ -1,0 +1,398 @@
+// A debugging session over one Target: the stopped-guest model every front end uses. Breakpoints,
+// watchpoints and stepping decide here which target stops the user sees; frames, values and
+// expressions are computed from the target's registers and memory on demand.
+import { EventEmitter } from 'node:events';
+import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targets/index.js';
+import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
+import { decodeAt } from './disasm.js';
+import type { LocationSpec } from './location.js';
+import { RunControl, type RawStop } from './run-control.js';
+
+export type StopKind = 'entry' | 'breakpoint' | 'watchpoint' | 'step' | 'interrupt' | 'signal' | 'exited' | 'dump';
+
+export interface StopInfo {
+  kind: StopKind;
+  thread: number;
+  pc?: bigint;
+  breakpoints?: Breakpoint[];
+  watch?: { point: Watchpoint; old?: Uint8Array; value?: Uint8Array };
+  signal?: number;
+  exitCode?: number;
+}
+
+export interface SessionEvents {
+  /** Text for the user: logpoint messages, the stub's console output, warnings. */
+  output: [category: 'console' | 'stdout' | 'stderr', text: string];
+  running: [];
+  stopped: [StopInfo];
+  breakpointChanged: [UserPoint];
+}
+
+export class EngineError extends Error {
+  override name = 'EngineError';
+}
+
+/** What the symbol side gives the session: location resolution and condition/logpoint evaluation. */
+export interface SessionHooks {
+  resolveLocation(spec: LocationSpec): Promise<BreakpointLocation[]>;
+  /** Evaluates a condition in the stopped thread's innermost frame; truthiness decides the stop. */
+  evaluateCondition(expression: string, thread: number): Promise<boolean>;
+  /** Interpolates `{expr}` in a logpoint message. */
+  formatLogMessage(message: string, thread: number): Promise<string>;
+}
+
+const noSymbols: SessionHooks = {
+  async resolveLocation(spec) {
+    if (spec.kind === 'address') return [{ address: spec.address }];
+    throw new EngineError('no symbols loaded: only *ADDRESS locations can be resolved');
+  },
+  async evaluateCondition() {
+    throw new EngineError('no symbols loaded: conditions need symbols');
+  },
+  async formatLogMessage(message) {
+    return message;
+  },
+};
+
+export class Session extends EventEmitter<SessionEvents> {
+  readonly sites: Sites;
+  readonly run: RunControl;
+  private readonly points = new Map<number, UserPoint>();
+  private nextPointId = 1;
+  private lastStop: StopInfo | undefined;
+  private state: 'stopped' | 'running' | 'exited' | 'detached' = 'stopped';
+  hooks: SessionHooks = noSymbols;
+  selectedThread = 1;
+
+  constructor(readonly target: Target) {
+    super();
+    this.sites = new Sites(target);
+    this.run = new RunControl(target, this.sites);
+    target.on('console', (text) => this.emit('output', 'console', text));
+  }
+
+  /** Takes over a halted target: selects the first vCPU and records where it stands. */
+  async start(kind: 'entry' | 'interrupt' | 'dump' = 'entry'): Promise<StopInfo> {
+    const [first] = await this.target.threads();
+    if (!first) throw new EngineError('the target reports no vCPUs');
+    this.selectedThread = first.id;
+    const pc = await this.run.pcOf(first.id);
+    this.run.setPosition(first.id, pc);
+    return this.setStop({ kind, thread: first.id, pc });
+  }
+
+  get stop(): StopInfo | undefined {
+    return this.lastStop;
+  }
+
+  get isRunning(): boolean {
+    return this.state === 'running';
+  }
+
+  get isAlive(): boolean {
+    return this.state === 'stopped' || this.state === 'running';
+  }
+
+  threads(): Promise<TargetThread[]> {
+    return this.target.threads();
+  }
+
+  // ---- breakpoints and watchpoints ------------------------------------------------------------
+
+  breakpoints(): UserPoint[] {
+    return [...this.points.values()];
+  }
+
+  point(id: number): UserPoint {
+    const p = this.points.get(id);
+    if (!p) throw new EngineError(`no breakpoint number ${id}`);
+    return p;
+  }
+
+  /** Adds a breakpoint; an unresolvable location becomes pending unless `pendingOk` is false. */
+  async addBreakpoint(
+    spec: LocationSpec,
+    opts: Partial<Pick<Breakpoint, 'condition' | 'hitCondition' | 'logMessage' | 'temporary' | 'hardware' | 'thread' | 'ignoreCount'>> & { pendingOk?: boolean } = {},
+  ): Promise<Breakpoint> {
+    this.ensureStopped('set a breakpoint');
+    let locations: BreakpointLocation[] = [];
+    try {
+      locations = await this.hooks.resolveLocation(spec);
+    } catch (e) {
+      if (!opts.pendingOk) throw e;
+    }
+    if (locations.length === 0 && !opts.pendingOk) throw new EngineError(`no code at ${describeSpec(spec)}`);
+    const bp: Breakpoint = {
+      id: this.nextPointId++,
+      type: 'breakpoint',
+      spec,
+      locations,
+      hardware: opts.hardware ?? false,
+      enabled: true,
+      temporary: opts.temporary ?? false,
+      ignoreCount: opts.ignoreCount ?? 0,
+      hits: 0,
+      ...(opts.condition !== undefined && { condition: opts.condition }),
+      ...(opts.hitCondition !== undefined && { hitCondition: opts.hitCondition }),
+      ...(opts.logMessage !== undefined && { logMessage: opts.logMessage }),
+      ...(opts.thread !== undefined && { thread: opts.thread }),
+    };
+    if (bp.hitCondition) hitConditionMet(bp.hitCondition, 1);
+    await this.insertLocations(bp, bp.locations);
+    this.points.set(bp.id, bp);
+    return bp;
+  }
+
+  /** Re-resolves pending breakpoints (after symbols load). */
+  async resolvePending(): Promise<Breakpoint[]> {
+    const resolved: Breakpoint[] = [];
+    for (const p of this.points.values()) {
+      if (p.type !== 'breakpoint' || p.locations.length) continue;
+      const locations = await this.hooks.resolveLocation(p.spec).catch(() => []);
+      if (!locations.length) continue;
+      p.locations = locations;
+      if (p.enabled) await this.insertLocations(p, locations);
+      resolved.push(p);
+      this.emit('breakpointChanged', p);
+    }
+    return resolved;
+  }
+
+  async addWatchpoint(expression: string, address: bigint, length: number, access: WatchAccess, condition?: string): Promise<Watchpoint> {
+    this.ensureStopped('set a watchpoint');
+    if (![1, 2, 4, 8].includes(length)) throw new EngineError(`cannot watch ${length} bytes: x86 debug registers watch 1, 2, 4 or 8`);
+    if (address % BigInt(length) !== 0n) throw new EngineError(`cannot watch 0x${address.toString(16)}: not aligned to its size ${length}`);
+    const last = await this.target.readMemory(address, length);
+    await this.sites.add(access, address, length);
+    const wp: Watchpoint = { id: this.nextPointId++, type: 'watchpoint', expression, access, address, length, enabled: true, hits: 0, last, ...(condition !== undefined && { condition }) };
+    this.points.set(wp.id, wp);
+    return wp;
+  }
+
+  async deletePoint(id: number): Promise<void> {
+    this.ensureStopped('delete a breakpoint');
+    const p = this.point(id);
+    if (p.enabled) await this.removeSites(p);
+    this.points.delete(id);
+  }
+
+  async setEnabled(id: number, enabled: boolean): Promise<void> {
+    this.ensureStopped('change a breakpoint');
+    const p = this.point(id);
+    if (p.enabled === enabled) return;
+    if (enabled) {
+      if (p.type === 'breakpoint') await this.insertLocations(p, p.locations);
+      else await this.sites.add(p.access, p.address, p.length);
+    } else await this.removeSites(p);
+    p.enabled = enabled;
+  }
+
+  private kindOf(bp: Breakpoint): BreakpointKind {
+    return bp.hardware ? 'hw' : 'sw';
+  }
+
+  private async insertLocations(bp: Breakpoint, locations: BreakpointLocation[]): Promise<void> {
+    const done: BreakpointLocation[] = [];
+    try {
+      for (const l of locations) {
+        await this.sites.add(this.kindOf(bp), l.address);
+        done.push(l);
+      }
+    } catch (e) {
+      for (const l of done) await this.sites.drop(this.kindOf(bp), l.address);
+      throw e;
+    }
+  }
+
+  private async removeSites(p: UserPoint): Promise<void> {
+    if (p.type === 'watchpoint') return this.sites.drop(p.access, p.address, p.length);
+    for (const l of p.locations) await this.sites.drop(this.kindOf(p), l.address);
+  }
+
+  // ---- run control ------------------------------------------------------------------------------
+
+  private ensureStopped(what: string): void {
+    if (this.state === 'running') throw new EngineError(`cannot ${what} while the guest is running (interrupt it first)`);
+    if (this.state === 'exited') throw new EngineError(`cannot ${what}: the guest has exited`);
+    if (this.state === 'detached') throw new EngineError(`cannot ${what}: detached from the guest`);
+  }
+
+  private setStop(stop: StopInfo): StopInfo {
+    this.lastStop = stop;
+    this.state = stop.kind === 'exited' ? 'exited' : 'stopped';
+    if (stop.kind !== 'exited') this.selectedThread = stop.thread;
+    this.emit('stopped', stop);
+    return stop;
+  }
+
+  /**
+   * Resumes and runs until a stop the user should see. `internal` lets a stepping plan claim a stop
+   * first: it returns the StopInfo to report, 'continue' to keep going, or undefined to let the
+   * breakpoint logic decide.
+   */
+  async resume(
+    first: { kind: 'continue' } | { kind: 'step'; thread: number },
+    internal?: (stop: RawStop) => Promise<StopInfo | 'continue' | 'resume-step' | undefined>,
+  ): Promise<StopInfo> {
+    this.ensureStopped('resume');
+    this.state = 'running';
+    this.emit('running');
+    let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
+    try {
+      for (;;) {
+        const raw = await this.run.resumeOnce(action);
+        if (raw.reason.kind === 'exited') return this.setStop({ kind: 'exited', thread: this.selectedThread, exitCode: raw.reason.code });
+        const claimed = internal ? await internal(raw) : undefined;
+        if (claimed === 'continue') {
+          action = { kind: 'continue' };
+          continue;
+        }
+        if (claimed === 'resume-step') {
+          action = { kind: 'step', thread: raw.reason.thread };
+          continue;
+        }
+        if (claimed) return this.setStop(claimed);
+        const decided = await this.decide(raw, first.kind === 'step');
+        if (decided) return this.setStop(decided);
+        action = { kind: 'continue' };
+      }
+    } catch (e) {
+      // The target failed mid-run (timeout, connection lost): report, and stay usable if it is.
+      this.state = this.target.running ? 'running' : 'stopped';
+      throw e;
+    }
+  }
+
+  continue(): Promise<StopInfo> {
+    return this.resume({ kind: 'continue' });
+  }
+
+  /** One instruction; `over` runs a call to its return instead of entering it. */
+  async stepInstruction(over = false): Promise<StopInfo> {
+    this.ensureStopped('step');
+    const thread = this.selectedThread;
+    const regs = await this.target.readRegisters(thread);
+    const pc = regs.get('rip')!;
+    if (over) {
+      const insn = await decodeAt(this.target, pc, 64);
+      if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall')) return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!);
+    }
+    return this.resume({ kind: 'step', thread }, async (raw) => (raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc! } : undefined));
+  }
+
+  /**
+   * Runs until some vCPU reaches `address` with its stack pointer equal to `sp` (that frame of that
+   * stack: recursion and other guest threads passing by do not count, and the guest thread may have
+   * moved to another vCPU meanwhile).
+   */
+  async runTo(address: bigint, sp: bigint, kind: StopKind = 'step'): Promise<StopInfo> {
+    await this.sites.add('sw', address);
+    try {
+      return await this.resume({ kind: 'continue' }, async (raw) => {
+        if (raw.reason.kind !== 'trap' || raw.reason.watch || raw.pc !== address) return undefined;
+        if ((await this.target.readRegisters(raw.reason.thread)).get('rsp') !== sp) return this.pointsAt(address).length ? undefined : 'continue';
+        return (await this.decide(raw, false)) ?? { kind, thread: raw.reason.thread, pc: address };
+      });
+    } finally {
+      if (this.state !== 'exited') await this.sites.drop('sw', address);
+    }
+  }
+
+  private pointsAt(pc: bigint): Breakpoint[] {
+    return [...this.points.values()].filter((p): p is Breakpoint => p.type === 'breakpoint' && p.enabled && p.locations.some((l) => l.address === pc));
+  }
+
+  /** Breakpoint/watchpoint logic for a raw stop: the stop to report, or undefined to keep running. */
+  private async decide(raw: RawStop, stepping: boolean): Promise<StopInfo | undefined> {
+    const r = raw.reason;
+    if (r.kind === 'exited') return { kind: 'exited', thread: this.selectedThread, exitCode: r.code };
+    if (r.kind === 'interrupt') return { kind: 'interrupt', thread: r.thread, pc: raw.pc! };
+    if (r.kind === 'signal') return { kind: 'signal', thread: r.thread, pc: raw.pc!, signal: r.signal };
+    if (r.kind === 'dump') return { kind: 'dump', thread: r.thread, pc: raw.pc! };
+    if (r.watch) return this.decideWatch(r.thread, raw.pc!, r.watch.address);
+    const hit: Breakpoint[] = [];
+    for (const bp of this.pointsAt(raw.pc!)) {
+      if (bp.thread !== undefined && bp.thread !== r.thread) continue;
+      if (bp.condition) {
+        let ok: boolean;
+        try {
+          ok = await this.hooks.evaluateCondition(bp.condition, r.thread);
+        } catch (e) {
+          // As gdb does: a condition that cannot be evaluated stops, with the reason.
+          this.emit('output', 'stderr', `Error in testing condition for breakpoint ${bp.id}: ${(e as Error).message}\n`);
+          ok = true;
+        }
+        if (!ok) continue;
+      }
+      bp.hits++;
+      if (bp.ignoreCount > 0) {
+        bp.ignoreCount--;
+        continue;
+      }
+      if (bp.hitCondition && !hitConditionMet(bp.hitCondition, bp.hits)) continue;
+      if (bp.logMessage !== undefined) {
+        const text = await this.hooks.formatLogMessage(bp.logMessage, r.thread).catch((e: Error) => `<${e.message}>`);
+        this.emit('output', 'console', text + '\n');
+        continue;
+      }
+      hit.push(bp);
+    }
+    if (hit.length) {
+      for (const bp of hit) if (bp.temporary) await this.deletePointWhileStopping(bp);
+      return { kind: 'breakpoint', thread: r.thread, pc: raw.pc!, breakpoints: hit };
+    }
+    if (this.pointsAt(raw.pc!).length) return undefined;
+    if (stepping) return { kind: 'step', thread: r.thread, pc: raw.pc! };
+    // A trap we did not plant (the guest's own int3): report it as the signal it is.
+    return { kind: 'signal', thread: r.thread, pc: raw.pc!, signal: 5 };
+  }
+
+  private async decideWatch(thread: number, pc: bigint, address: bigint): Promise<StopInfo | undefined> {
+    const wp = [...this.points.values()].find((p): p is Watchpoint => p.type === 'watchpoint' && p.enabled && address >= p.address && address < p.address + BigInt(p.length));
+    if (!wp) return { kind: 'signal', thread, pc, signal: 5 };
+    const value = await this.target.readMemory(wp.address, wp.length);
+    const old = wp.last;
+    // A write watchpoint whose value did not change is not reported (gdb's behaviour).
+    if (wp.access === 'write' && old && Buffer.compare(Buffer.from(old), Buffer.from(value)) === 0) return undefined;
+    if (wp.condition && !(await this.hooks.evaluateCondition(wp.condition, thread).catch(() => true))) {
+      wp.last = value;
+      return undefined;
+    }
+    wp.hits++;
+    wp.last = value;
+    return { kind: 'watchpoint', thread, pc, watch: { point: wp, ...(old && { old }), value } };
+  }
+
+  private async deletePointWhileStopping(bp: Breakpoint): Promise<void> {
+    await this.removeSites(bp);
+    this.points.delete(bp.id);
+    this.emit('breakpointChanged', bp);
+  }
+
+  async interrupt(): Promise<void> {
+    if (this.state === 'running') await this.target.interrupt();
+  }
+
+  /** Removes every breakpoint of ours and leaves the guest running. */
+  async detach(): Promise<void> {
+    if (this.state === 'running') await this.target.interrupt();
+    const errors = await this.sites.clear();
+    await this.target.detach();
+    this.state = 'detached';
+    if (errors.length) throw new EngineError(`detached, but ${errors.length} breakpoint(s) could not be removed: ${errors[0]!.message}`);
+  }
+
+  async writeRegister(thread: number, name: string, value: bigint): Promise<void> {
+    this.ensureStopped('write a register');
+    await this.target.writeRegister(thread, name, value);
+    if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);
+  }
+}
+
+function describeSpec(spec: LocationSpec): string {
+  switch (spec.kind) {
+    case 'line': return `${spec.file}:${spec.line}`;
+    case 'function': return spec.file ? `${spec.file}:${spec.name}` : spec.name;
+    case 'address': return `*0x${spec.address.toString(16)}`;
+  }
+}

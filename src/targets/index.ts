@@ -1,0 +1,3 @@
+export * from './target.js';
+export * from './x86_64.js';
+export * from './live.js';

@@ -1,0 +1,159 @@
+// A running guest behind a gdbstub (QEMU, gdbsx): the Target interface over gdbstub/'s client.
+import { EventEmitter } from 'node:events';
+import { GdbClient, RspError, RspProtocolError, RspTimeoutError, SIGINT, SIGTRAP, type ClientOptions, type StopEvent, type ThreadId } from '../../gdbstub/index.js';
+import { TargetError, type BreakpointKind, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from './target.js';
+
+export interface LiveTargetOptions extends ClientOptions {
+  /** How long a single step may take before the vCPU is taken to be halted (QEMU never answers then). */
+  stepTimeoutMs?: number;
+}
+
+/** Small reads are widened to this aligned block so the stub client's stop cache serves the next ones. */
+const READ_BLOCK = 256n;
+
+export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
+  readonly kind = 'live';
+  readonly registers: readonly RegisterInfo[];
+  private readonly stepTimeoutMs: number;
+
+  private constructor(
+    readonly client: GdbClient,
+    opts: LiveTargetOptions,
+  ) {
+    super();
+    this.stepTimeoutMs = opts.stepTimeoutMs ?? 2000;
+    this.registers = client.layout.registers.map((r) => ({ name: r.name, bits: r.bitsize, group: r.group ?? 'general' }));
+    client.on('console', (text) => this.emit('console', text));
+    client.on('close', (e) => this.emit('close', e));
+  }
+
+  /** Connects to `tcp:HOST:PORT` or `unix:PATH` and negotiates. */
+  static async connect(address: string, opts: LiveTargetOptions = {}): Promise<LiveTarget> {
+    return new LiveTarget(await GdbClient.connect(address, opts), opts);
+  }
+
+  get running(): boolean {
+    return this.client.isRunning;
+  }
+
+  /** Stub traffic so far (benchmarks count round trips). */
+  get stats() {
+    return this.client.stats;
+  }
+
+  private tid(thread: number): ThreadId {
+    return this.client.features.multiprocess ? { pid: 1, tid: thread } : { tid: thread };
+  }
+
+  async threads(): Promise<TargetThread[]> {
+    const ids = await this.client.threads();
+    return Promise.all(
+      ids.map(async (t) => ({ id: t.tid, description: await this.client.threadExtraInfo(t).catch(() => `vCPU ${t.tid - this.client.quirks.firstThreadId}`) })),
+    );
+  }
+
+  readRegisters(thread: number): Promise<Map<string, bigint>> {
+    return wrap('read registers', () => this.client.readRegisters(this.tid(thread)));
+  }
+
+  writeRegister(thread: number, name: string, value: bigint): Promise<void> {
+    if (!this.client.layout.registers.some((r) => r.name === name)) throw new TargetError(`no register named '${name}'`);
+    return wrap(`write register ${name}`, () => this.client.writeRegister(name, value, this.tid(thread)));
+  }
+
+  async readMemory(address: bigint, size: number): Promise<Uint8Array> {
+    if (size <= 0) return new Uint8Array(0);
+    const start = address - (address % READ_BLOCK);
+    const end = address + BigInt(size);
+    const wideEnd = end % READ_BLOCK === 0n ? end : end + READ_BLOCK - (end % READ_BLOCK);
+    if (wideEnd - start <= 4n * READ_BLOCK) {
+      // Aligned blocks never cross a page, so widening cannot turn a good read into a fault.
+      try {
+        const block = await this.client.readMemory(start, Number(wideEnd - start));
+        return block.subarray(Number(address - start), Number(address - start) + size);
+      } catch (e) {
+        if (!(e instanceof RspError)) throw toTargetError(`read ${size} bytes at 0x${address.toString(16)}`, e);
+      }
+    }
+    return wrap(`read ${size} bytes at 0x${address.toString(16)}`, () => this.client.readMemory(address, size));
+  }
+
+  writeMemory(address: bigint, data: Uint8Array): Promise<void> {
+    return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () => this.client.writeMemory(address, data));
+  }
+
+  insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
+    return wrap(`insert ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.insertBreakpoint(kind, address, length));
+  }
+
+  removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
+    return wrap(`remove ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.removeBreakpoint(kind, address, length));
+  }
+
+  async resume(action: ResumeAction): Promise<StopReason> {
+    if (action.kind === 'continue') {
+      await wrap('continue', () => this.client.cont());
+      return this.stopReason(await wrap('wait for stop', () => this.client.waitForStop(2 ** 31 - 1)));
+    }
+    await wrap('step', () => this.client.step(this.tid(action.thread)));
+    try {
+      return this.stopReason(await this.client.waitForStop(this.stepTimeoutMs));
+    } catch (e) {
+      if (!(e instanceof RspProtocolError) || this.client.isRunning === false) throw toTargetError('step', e);
+      // A vCPU parked in `hlt` never finishes a step under QEMU: take control back.
+      this.client.interrupt();
+      await wrap('wait for stop', () => this.client.waitForStop(this.stepTimeoutMs));
+      return { kind: 'interrupt', thread: action.thread };
+    }
+  }
+
+  private async stopReason(ev: StopEvent): Promise<StopReason> {
+    if (ev.kind === 'exited') return { kind: 'exited', code: ev.code };
+    if (ev.kind === 'terminated') return { kind: 'exited', code: 128 + ev.signal };
+    const thread = ev.thread?.tid ?? (await this.client.currentThread()).tid;
+    if (ev.signal === SIGINT) return { kind: 'interrupt', thread };
+    if (ev.signal !== SIGTRAP) return { kind: 'signal', thread, signal: ev.signal };
+    if (ev.watch) {
+      const access = ev.watch.kind === 'watch' ? 'write' : ev.watch.kind === 'rwatch' ? 'read' : 'access';
+      return { kind: 'trap', thread, watch: { access, address: ev.watch.address } };
+    }
+    const offset = this.client.quirks.swBreakpointPcOffset;
+    if (offset) {
+      // gdbsx reports the PC after the int3 we wrote: put it back on the breakpoint.
+      const pc = await this.client.readRegister('rip', this.tid(thread));
+      if (this.client.hasSoftBreakpoint(pc - offset)) await this.client.writeRegister('rip', pc - offset, this.tid(thread));
+    }
+    return { kind: 'trap', thread };
+  }
+
+  async interrupt(): Promise<void> {
+    if (!this.client.isRunning) return;
+    try {
+      this.client.interrupt();
+    } catch (e) {
+      throw toTargetError('interrupt', e);
+    }
+  }
+
+  detach(): Promise<void> {
+    return wrap('detach', () => this.client.detach());
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+function toTargetError(what: string, e: unknown): TargetError {
+  if (e instanceof TargetError) return e;
+  const why = e instanceof RspTimeoutError ? 'the gdbstub did not answer' : e instanceof Error ? e.message : String(e);
+  return new TargetError(`cannot ${what}: ${why}`);
+}
+
+async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toTargetError(what, e);
+  }
+}

@@ -1,0 +1,80 @@
+// The one interface the engine debugs through. A live gdbstub connection and a crash dump both
+// implement it; the engine never asks which it has, only whether it may write or run.
+
+/** A vCPU as the target numbers it (QEMU: cpu_index+1; gdbsx and dumps are mapped to the same). */
+export interface TargetThread {
+  id: number;
+  /** "CPU#0 [running]", "vcpu 1", ... */
+  description: string;
+}
+
+export interface RegisterInfo {
+  name: string;
+  bits: number;
+  /** target.xml group ("general", "float", "vector", "system", ...). */
+  group: string;
+}
+
+/**
+ * Why the guest stopped. A `trap` is a breakpoint hit or a finished step: only the engine, which
+ * knows what it inserted and what it asked for, can tell which.
+ */
+export type StopReason =
+  | { kind: 'trap'; thread: number; watch?: { access: WatchAccess; address: bigint } }
+  | { kind: 'interrupt'; thread: number }
+  | { kind: 'signal'; thread: number; signal: number }
+  | { kind: 'exited'; code: number }
+  | { kind: 'dump'; thread: number };
+
+export type WatchAccess = 'write' | 'read' | 'access';
+export type BreakpointKind = 'sw' | 'hw' | WatchAccess;
+
+export type ResumeAction = { kind: 'continue' } | { kind: 'step'; thread: number };
+
+export class TargetError extends Error {
+  override name = 'TargetError';
+}
+
+export class ReadOnlyTargetError extends TargetError {
+  override name = 'ReadOnlyTargetError';
+  constructor(what: string) {
+    super(`${what}: a crash dump is read-only`);
+  }
+}
+
+export interface TargetEvents {
+  /** Text the stub printed (`O` packets, monitor output). */
+  console: [string];
+  /** The connection is gone; every later call fails. */
+  close: [Error];
+}
+
+export interface Target {
+  /** 'live' targets run and write; 'dump' targets are frozen. */
+  readonly kind: 'live' | 'dump';
+  /** Registers this target knows, in display order. */
+  readonly registers: readonly RegisterInfo[];
+  /** True while the guest runs (between resume and its stop). */
+  readonly running: boolean;
+
+  threads(): Promise<TargetThread[]>;
+  /** All registers of a vCPU by name (values the target cannot provide are absent). */
+  readRegisters(thread: number): Promise<Map<string, bigint>>;
+  writeRegister(thread: number, name: string, value: bigint): Promise<void>;
+  /** Reads exactly `size` bytes or throws a TargetError naming the unreadable address. */
+  readMemory(address: bigint, size: number): Promise<Uint8Array>;
+  writeMemory(address: bigint, data: Uint8Array): Promise<void>;
+
+  insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
+  removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
+  /** Resumes (all-stop: every vCPU on continue, one vCPU on step) and resolves with the next stop. */
+  resume(action: ResumeAction): Promise<StopReason>;
+  /** Stops a running guest; the pending `resume` resolves with an interrupt stop. */
+  interrupt(): Promise<void>;
+  /** Leaves the guest running. The engine removes its breakpoints first. */
+  detach(): Promise<void>;
+  close(): Promise<void>;
+
+  on<E extends keyof TargetEvents>(event: E, listener: (...args: TargetEvents[E]) => void): unknown;
+  off<E extends keyof TargetEvents>(event: E, listener: (...args: TargetEvents[E]) => void): unknown;
+}
