@@ -1,14 +1,18 @@
 // `duster` command line: dispatches to one module per subcommand.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { attachCommand } from './commands/attach.js';
 import { runCommand } from './commands/run.js';
 import type { Io } from './io.js';
 
 const USAGE = `duster: a source-level debugger for unikernels
 
 Usage:
-  duster run IMAGE [--smp N] [--append ARGS] [--qemu-arg X]... [--seconds S]
-                                   boot IMAGE in QEMU (TCG) under duster
+  duster run IMAGE [--smp N] [--append ARGS] [--qemu-arg X]...
+                                   boot IMAGE in QEMU (TCG) stopped at its entry and debug it
+  duster attach tcp:HOST:PORT|unix:PATH --symbols ELF
+                                   debug a guest behind a gdbstub
+Debugging options (run, attach): --batch, -ex CMD, -x FILE, --json
   duster --help | --version
 
 Run 'duster COMMAND --help' for a command's options.`;
@@ -17,6 +21,7 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 
 const commands: Record<string, Command> = {
   run: runCommand,
+  attach: attachCommand,
 };
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {

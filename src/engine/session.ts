@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targets/index.js';
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
-import { decodeAt } from './disasm.js';
+import { bitnessFromCpuState, decodeAt, type Bitness, type DecodedInstruction } from './disasm.js';
 import type { LocationSpec } from './location.js';
 import { RunControl, type RawStop } from './run-control.js';
 
@@ -39,6 +39,14 @@ export interface SessionHooks {
   evaluateCondition(expression: string, thread: number): Promise<boolean>;
   /** Interpolates `{expr}` in a logpoint message. */
   formatLogMessage(message: string, thread: number): Promise<string>;
+  /** The integer value of an expression (an address for `x`, `disassemble`, `*EXPR` locations). */
+  evaluateInteger(expression: string, thread: number): Promise<bigint>;
+  /** Where an lvalue lives and how big it is (what `watch EXPR` watches). */
+  locateLvalue(expression: string, thread: number): Promise<{ address: bigint; size: number }>;
+  /** Text of a watched expression's value from its raw bytes. */
+  formatWatchValue(point: Watchpoint, bytes: Uint8Array): Promise<string>;
+  /** The ELF symbol containing an address (synchronous: symbol tables are loaded up front). */
+  symbolAt(address: bigint): { name: string; address: bigint; size: bigint } | undefined;
 }
 
 const noSymbols: SessionHooks = {
@@ -52,7 +60,26 @@ const noSymbols: SessionHooks = {
   async formatLogMessage(message) {
     return message;
   },
+  async evaluateInteger(expression, thread) {
+    return evaluateBare(expression, thread);
+  },
+  async locateLvalue(expression) {
+    throw new EngineError(`no symbols loaded: cannot tell where '${expression}' lives`);
+  },
+  symbolAt() {
+    return undefined;
+  },
+  async formatWatchValue(_point, bytes) {
+    return Buffer.from(bytes).readUIntLE(0, Math.min(6, bytes.length)).toString();
+  },
 };
+
+/** Without symbols only numbers are understood. */
+function evaluateBare(expression: string, _thread: number): bigint {
+  const t = expression.trim();
+  if (/^(0[xX][0-9a-fA-F]+|\d+)$/.test(t)) return BigInt(t);
+  throw new EngineError(`no symbols loaded: cannot evaluate '${t}'`);
+}
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly sites: Sites;
@@ -380,6 +407,78 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.target.detach();
     this.state = 'detached';
     if (errors.length) throw new EngineError(`detached, but ${errors.length} breakpoint(s) could not be removed: ${errors[0]!.message}`);
+  }
+
+  formatWatchValue(point: Watchpoint, bytes: Uint8Array): Promise<string> {
+    return this.hooks.formatWatchValue(point, bytes);
+  }
+
+  /** Address and size of what `watch EXPR` should watch. */
+  watchTarget(expression: string): Promise<{ address: bigint; size: number }> {
+    this.ensureStopped('set a watchpoint');
+    return this.hooks.locateLvalue(expression, this.selectedThread);
+  }
+
+  evaluateInteger(expression: string): Promise<bigint> {
+    return this.hooks.evaluateInteger(expression, this.selectedThread);
+  }
+
+  /** Registers of the selected thread's selected frame. */
+  frameRegisters(): Promise<Map<string, bigint>> {
+    return this.target.readRegisters(this.selectedThread);
+  }
+
+  /** ` <func+off>` (or ` <+off>` with `offsetOnly`) for an address inside a known symbol, else ''. */
+  symbolSuffix(address: bigint, offsetOnly = false): string {
+    const sym = this.hooks.symbolAt(address);
+    if (!sym) return '';
+    const off = address - sym.address;
+    if (offsetOnly) return ` <+${off}>`;
+    return off ? ` <${sym.name}+${off}>` : ` <${sym.name}>`;
+  }
+
+  functionRange(address: bigint): { name: string; low: bigint; high: bigint } | undefined {
+    const sym = this.hooks.symbolAt(address);
+    return sym && sym.size > 0n ? { name: sym.name, low: sym.address, high: sym.address + sym.size } : undefined;
+  }
+
+  /** The CPU mode of the selected vCPU decides 16/32/64-bit decoding (a PVH guest starts in 32-bit). */
+  async codeBitness(): Promise<Bitness> {
+    const regs = await this.target.readRegisters(this.selectedThread);
+    const cr0 = regs.get('cr0');
+    const efer = regs.get('efer');
+    if (cr0 === undefined || efer === undefined) return 64;
+    return bitnessFromCpuState({ cr0, efer });
+  }
+
+  async disassembleAt(address: bigint, count: number): Promise<DecodedInstruction[]> {
+    const bitness = await this.codeBitness();
+    const out: DecodedInstruction[] = [];
+    let at = address;
+    while (out.length < count) {
+      const insn = await decodeAt(this.target, at, bitness);
+      if (!insn) {
+        if (out.length === 0) throw new EngineError(`cannot read code at 0x${at.toString(16)}`);
+        break;
+      }
+      out.push(insn);
+      at += BigInt(insn.length);
+    }
+    return out;
+  }
+
+  /** A NUL-terminated string of at most `max` bytes, read in small pieces (it may end near a page end). */
+  async readCString(address: bigint, max: number): Promise<{ value: string; length: number; truncated: boolean }> {
+    const bytes: number[] = [];
+    let at = address;
+    while (bytes.length < max) {
+      const chunk = await this.target.readMemory(at, Math.min(64, max - bytes.length, Number(0x1000n - (at & 0xfffn))));
+      const nul = chunk.indexOf(0);
+      bytes.push(...(nul < 0 ? chunk : chunk.subarray(0, nul)));
+      if (nul >= 0) return { value: Buffer.from(bytes).toString('latin1'), length: bytes.length, truncated: false };
+      at += BigInt(chunk.length);
+    }
+    return { value: Buffer.from(bytes).toString('latin1'), length: bytes.length, truncated: true };
   }
 
   async writeRegister(thread: number, name: string, value: bigint): Promise<void> {

@@ -1,0 +1,132 @@
+// The terminal front end over the command interpreter: batch mode (-ex, -x, --batch) and the
+// interactive REPL (history, completion, Enter repeats, Ctrl-C interrupts the guest).
+import { readFileSync } from 'node:fs';
+import readline from 'node:readline';
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { CommandContext } from '../commands/context.js';
+import { CommandInterpreter, type CommandResult } from '../commands/interpreter.js';
+import type { Session } from '../engine/session.js';
+import type { Io } from './io.js';
+
+export interface ConsoleOptions {
+  commands: string[];
+  scriptFiles: string[];
+  batch: boolean;
+  json: boolean;
+  /** Ends the guest when duster started it. */
+  kill?: () => Promise<void>;
+}
+
+/** JSON.stringify that writes bigints as hex strings. */
+function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
+}
+
+export class DebugConsole {
+  readonly interpreter: CommandInterpreter;
+  private readonly ctx: CommandContext;
+  private readonly color: ChalkInstance;
+  private serialLine = '';
+  failures = 0;
+
+  constructor(
+    readonly session: Session,
+    private readonly io: Io,
+    private readonly opts: ConsoleOptions,
+  ) {
+    const tty = (io.stdout as NodeJS.WriteStream).isTTY === true && !opts.json;
+    this.color = new Chalk({ level: tty ? 1 : 0 });
+    this.ctx = {
+      session,
+      out: (s) => {
+        if (!opts.json) io.stdout.write(s);
+      },
+      err: (s) => {
+        if (!opts.json) io.stderr.write(this.color.red(s));
+      },
+      ...(opts.kill && { kill: opts.kill }),
+    };
+    this.interpreter = new CommandInterpreter(this.ctx);
+    session.on('output', (category, text) => {
+      if (opts.json) io.stdout.write(toJson({ event: 'output', category, text }) + '\n');
+      else (category === 'stderr' ? io.stderr : io.stdout).write(text);
+    });
+  }
+
+  /** Guest serial output, line-buffered and marked so it never splits duster's own lines. */
+  serial(chunk: string): void {
+    this.serialLine += chunk.replace(/\r/g, '');
+    let nl: number;
+    while ((nl = this.serialLine.indexOf('\n')) >= 0) {
+      const line = this.serialLine.slice(0, nl);
+      this.serialLine = this.serialLine.slice(nl + 1);
+      if (this.opts.json) this.io.stdout.write(toJson({ event: 'serial', text: line }) + '\n');
+      else this.io.stdout.write(this.color.dim(`guest| ${line}`) + '\n');
+    }
+  }
+
+  async execute(line: string): Promise<CommandResult> {
+    if (!this.opts.json && this.opts.batch) this.io.stdout.write(this.color.bold(`(duster) ${line}`) + '\n');
+    const r = await this.interpreter.execute(line);
+    if (!r.ok) this.failures++;
+    if (this.opts.json && r.command) this.io.stdout.write(toJson({ command: line, ok: r.ok, ...(r.data !== undefined && { data: r.data }), ...(r.error && { error: r.error }), text: r.text }) + '\n');
+    return r;
+  }
+
+  /** Runs -x files and -ex commands in order, then the REPL unless --batch. Returns the exit status. */
+  async run(): Promise<number> {
+    for (const file of this.opts.scriptFiles) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        this.io.stderr.write(`cannot read command file ${file}: ${(e as Error).message}\n`);
+        return 1;
+      }
+      for (const line of text.split('\n')) {
+        if (this.ctx.finished) break;
+        await this.execute(line);
+      }
+    }
+    for (const c of this.opts.commands) {
+      if (this.ctx.finished) break;
+      await this.execute(c);
+    }
+    if (!this.opts.batch && !this.ctx.finished) await this.repl();
+    if (!this.ctx.finished && this.session.isAlive) await this.execute('quit');
+    return this.failures ? 1 : 0;
+  }
+
+  private repl(): Promise<void> {
+    const rl = readline.createInterface({
+      input: this.io.stdin,
+      output: this.io.stdout,
+      prompt: this.color.bold('(duster) '),
+      historySize: 1000,
+      completer: (line: string) => {
+        const names = CommandInterpreter.names();
+        const hits = names.filter((n) => n.startsWith(line.trim()));
+        return [hits.length ? hits : names, line];
+      },
+    });
+    rl.on('SIGINT', () => {
+      if (this.session.isRunning) void this.session.interrupt();
+      else {
+        this.io.stdout.write('^C\n');
+        rl.prompt();
+      }
+    });
+    return new Promise((resolve) => {
+      let chain = Promise.resolve();
+      rl.on('line', (line) => {
+        chain = chain.then(async () => {
+          await this.execute(line);
+          if (this.ctx.finished) rl.close();
+          else rl.prompt();
+        });
+      });
+      rl.on('close', () => void chain.then(resolve));
+      rl.prompt();
+    });
+  }
+}

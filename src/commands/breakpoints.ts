@@ -1,0 +1,145 @@
+// break, tbreak, hbreak, watch, delete, enable/disable, condition, ignore, info breakpoints.
+import type { Breakpoint } from '../engine/breakpoints.js';
+import { parseLocation, formatLocation } from '../engine/location.js';
+import type { WatchAccess } from '../targets/index.js';
+import type { CommandContext } from './context.js';
+import { CommandError } from './interpreter.js';
+import type { Out } from './table.js';
+import { hex } from './format.js';
+
+/** Splits `LOCATION [thread N] [if COND]`. */
+export function splitBreakArgs(args: string): { location: string; thread?: number; condition?: string } {
+  let rest = args.trim();
+  let condition: string | undefined;
+  const ifAt = /(^|\s)if(\s|\()/.exec(rest);
+  if (ifAt) {
+    condition = rest.slice(ifAt.index + ifAt[0].length - (ifAt[2] === '(' ? 1 : 0)).trim();
+    rest = rest.slice(0, ifAt.index).trim();
+    if (!condition) throw new CommandError("'if' needs a condition");
+  }
+  let thread: number | undefined;
+  const th = /\s+thread\s+(\d+)$/.exec(rest);
+  if (th) {
+    thread = Number(th[1]);
+    rest = rest.slice(0, th.index).trim();
+  }
+  return { location: rest, ...(thread !== undefined && { thread }), ...(condition !== undefined && { condition }) };
+}
+
+export async function breakCommand(ctx: CommandContext, args: string, out: Out, opts: { temporary?: boolean; hardware?: boolean }): Promise<unknown> {
+  const { location, thread, condition } = splitBreakArgs(args);
+  const s = ctx.session;
+  let spec;
+  if (location === '') {
+    const pc = s.stop?.pc;
+    if (pc === undefined) throw new CommandError('no default breakpoint location: the guest is not stopped');
+    spec = { kind: 'address' as const, address: pc };
+  } else spec = parseLocation(location);
+  const b = await s.addBreakpoint(spec, { ...opts, ...(thread !== undefined && { thread }), ...(condition !== undefined && { condition }), pendingOk: false });
+  out(`${describeBreakpoint(b)}\n`);
+  return pointData(b);
+}
+
+export function describeBreakpoint(b: Breakpoint): string {
+  const what = b.temporary ? 'Temporary breakpoint' : b.hardware ? 'Hardware assisted breakpoint' : 'Breakpoint';
+  if (b.locations.length === 0) return `${what} ${b.id} (${formatLocation(b.spec)}) pending.`;
+  if (b.locations.length > 1) return `${what} ${b.id} at ${formatLocation(b.spec)} (${b.locations.length} locations)`;
+  const l = b.locations[0]!;
+  return `${what} ${b.id} at ${hex(l.address)}${l.description ? `: ${l.description}` : ''}.`;
+}
+
+export async function watchCommand(ctx: CommandContext, args: string, out: Out, access: WatchAccess): Promise<unknown> {
+  const { location: expression, condition } = splitBreakArgs(args);
+  if (!expression) throw new CommandError('watch needs an expression');
+  const lvalue = await ctx.session.watchTarget(expression);
+  const w = await ctx.session.addWatchpoint(expression, lvalue.address, lvalue.size, access, condition);
+  const label = access === 'write' ? 'Hardware watchpoint' : access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
+  out(`${label} ${w.id}: ${expression}\n`);
+  return { id: w.id, expression, address: hex(w.address), length: w.length, access };
+}
+
+function ids(ctx: CommandContext, args: string): number[] {
+  const words = args.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return ctx.session.breakpoints().map((p) => p.id);
+  return words.map((w) => {
+    if (!/^\d+$/.test(w)) throw new CommandError(`bad breakpoint number '${w}'`);
+    return Number(w);
+  });
+}
+
+export async function deleteCommand(ctx: CommandContext, args: string): Promise<unknown> {
+  const list = ids(ctx, args);
+  for (const id of list) await ctx.session.deletePoint(id);
+  return { deleted: list };
+}
+
+export async function enableCommand(ctx: CommandContext, args: string, enabled: boolean): Promise<unknown> {
+  const list = ids(ctx, args);
+  for (const id of list) await ctx.session.setEnabled(id, enabled);
+  return { [enabled ? 'enabled' : 'disabled']: list };
+}
+
+export function conditionCommand(ctx: CommandContext, args: string, out: Out): unknown {
+  const m = /^\s*(\d+)\s*(.*)$/s.exec(args);
+  if (!m) throw new CommandError('usage: condition N [EXPR]');
+  const p = ctx.session.point(Number(m[1]));
+  const cond = m[2]!.trim();
+  if (cond) p.condition = cond;
+  else {
+    delete p.condition;
+    out(`Breakpoint ${p.id} now unconditional.\n`);
+  }
+  return { id: p.id, condition: cond || null };
+}
+
+export function ignoreCommand(ctx: CommandContext, args: string, out: Out): unknown {
+  const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(args);
+  if (!m) throw new CommandError('usage: ignore N COUNT');
+  const p = ctx.session.point(Number(m[1]));
+  if (p.type !== 'breakpoint') throw new CommandError(`${p.id} is a watchpoint; ignore counts apply to breakpoints`);
+  p.ignoreCount = Number(m[2]);
+  out(`Will ignore next ${p.ignoreCount} crossings of breakpoint ${p.id}.\n`);
+  return { id: p.id, ignoreCount: p.ignoreCount };
+}
+
+function pointData(p: ReturnType<CommandContext['session']['breakpoints']>[number]): unknown {
+  if (p.type === 'watchpoint') return { id: p.id, type: 'watchpoint', expression: p.expression, access: p.access, address: hex(p.address), length: p.length, enabled: p.enabled, hits: p.hits };
+  return {
+    id: p.id,
+    type: 'breakpoint',
+    location: formatLocation(p.spec),
+    addresses: p.locations.map((l) => hex(l.address)),
+    enabled: p.enabled,
+    temporary: p.temporary,
+    hardware: p.hardware,
+    hits: p.hits,
+    ...(p.condition && { condition: p.condition }),
+  };
+}
+
+export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): unknown {
+  const points = ctx.session.breakpoints();
+  if (points.length === 0) {
+    out('No breakpoints or watchpoints.\n');
+    return [];
+  }
+  out('Num     Type            Disp Enb Address            What\n');
+  for (const p of points) {
+    const enb = p.enabled ? 'y' : 'n';
+    if (p.type === 'watchpoint') {
+      const type = p.access === 'write' ? 'hw watchpoint' : p.access === 'read' ? 'read watchpoint' : 'acc watchpoint';
+      out(`${String(p.id).padEnd(8)}${type.padEnd(16)}keep ${enb}                      ${p.expression}\n`);
+    } else {
+      const type = p.hardware ? 'hw breakpoint' : 'breakpoint';
+      const disp = p.temporary ? 'del ' : 'keep';
+      const addr = p.locations.length === 1 ? hex(p.locations[0]!.address).padEnd(18) : p.locations.length ? '<MULTIPLE>'.padEnd(18) : '<PENDING>'.padEnd(18);
+      const what = p.locations.length === 1 && p.locations[0]!.description ? `in ${p.locations[0]!.description}` : formatLocation(p.spec);
+      out(`${String(p.id).padEnd(8)}${type.padEnd(16)}${disp} ${enb}   ${addr} ${what}\n`);
+      if (p.condition) out(`\tstop only if ${p.condition}\n`);
+      if (p.hits) out(`\tbreakpoint already hit ${p.hits} time${p.hits === 1 ? '' : 's'}\n`);
+      if (p.ignoreCount) out(`\tWill ignore next ${p.ignoreCount} crossings of breakpoint.\n`);
+      if (p.locations.length > 1) p.locations.forEach((l, i) => out(`${p.id}.${i + 1}${' '.repeat(Math.max(1, 20 - `${p.id}.${i + 1}`.length))}${enb}   ${hex(l.address).padEnd(18)} ${l.description ? `in ${l.description}` : ''}\n`));
+    }
+  }
+  return points.map(pointData);
+}

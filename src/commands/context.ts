@@ -1,0 +1,13 @@
+// What a command runs against: the session, where its output goes, and the owner's hooks (killing
+// the QEMU that `duster run` started, writing a dump).
+import type { Session } from '../engine/session.js';
+
+export interface CommandContext {
+  session: Session;
+  out(text: string): void;
+  err(text: string): void;
+  /** Ends the guest (kill QEMU) when duster started it; undefined when attached to someone else's. */
+  kill?: () => Promise<void>;
+  /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */
+  finished?: boolean;
+}

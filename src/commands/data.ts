@@ -1,0 +1,180 @@
+// info registers, x/NFU, disassemble.
+import { disassemble } from '../engine/disasm.js';
+import type { CommandContext } from './context.js';
+import { CommandError } from './interpreter.js';
+import { eflagsText, hex, hex64 } from './format.js';
+import type { Out } from './table.js';
+
+const SEGMENTS = new Set(['cs', 'ss', 'ds', 'es', 'fs', 'gs']);
+
+export async function infoRegisters(ctx: CommandContext, args: string, out: Out, all = false): Promise<unknown> {
+  const s = ctx.session;
+  const thread = s.selectedThread;
+  const values = await s.frameRegisters();
+  const known = s.target.registers;
+  const wanted = args.trim() ? args.trim().split(/\s+/).map((n) => n.replace(/^\$/, '')) : undefined;
+  const names = wanted ?? known.filter((r) => all || r.group === 'general').map((r) => r.name);
+  const data: Record<string, string> = {};
+  for (const name of names) {
+    const v = values.get(name === 'pc' ? 'rip' : name === 'sp' ? 'rsp' : name === 'fp' ? 'rbp' : name);
+    if (v === undefined) {
+      if (wanted) throw new CommandError(`invalid register '${name}'${known.some((r) => r.name === name) ? ' in this frame' : ''}`);
+      continue;
+    }
+    data[name] = hex(v);
+    out(`${name.padEnd(15)}${hex(v).padEnd(19)}${natural(ctx, name, v)}\n`);
+  }
+  return { thread, registers: data };
+}
+
+function natural(ctx: CommandContext, name: string, v: bigint): string {
+  if (name === 'eflags') return eflagsText(v);
+  if (name === 'rip' || name === 'pc') return `${hex(v)}${ctx.session.symbolSuffix(v)}`;
+  if (name === 'rsp' || name === 'rbp') return hex(v);
+  if (SEGMENTS.has(name)) return v.toString();
+  if (/^(fs_base|gs_base|k_gs_base|cr\d|efer)$/.test(name)) return v.toString();
+  return BigInt.asIntN(64, v).toString();
+}
+
+const UNIT_SIZES: Record<string, number> = { b: 1, h: 2, w: 4, g: 8 };
+
+export interface ExamineFormat {
+  count: number;
+  format: string;
+  size: number;
+}
+
+/** Parses `/NFU` (any order of F and U after the count); gdb's defaults are 1, x, w. */
+export function parseExamineFormat(text: string, last: ExamineFormat = { count: 1, format: 'x', size: 4 }): ExamineFormat {
+  const m = /^\/(\d*)([a-z]*)$/.exec(text);
+  if (!m) throw new CommandError(`bad format '${text}' (want /NFU, e.g. /4gx)`);
+  let { format, size } = last;
+  let sizeGiven = false;
+  for (const ch of m[2]!) {
+    if (ch in UNIT_SIZES) {
+      size = UNIT_SIZES[ch]!;
+      sizeGiven = true;
+    } else if ('xduotacfsi'.includes(ch)) format = ch;
+    else throw new CommandError(`unknown format letter '${ch}' in '${text}'`);
+  }
+  if (!sizeGiven && (format === 'a')) size = 8;
+  if (!sizeGiven && format === 'c') size = 1;
+  const count = m[1] ? Number(m[1]) : 1;
+  if (count < 1 || count > 65536) throw new CommandError(`count ${m[1]} out of range (1..65536)`);
+  return { count, format, size };
+}
+
+let lastExamine: ExamineFormat | undefined;
+
+export async function examineCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  let rest = args.trim();
+  let fmt = lastExamine ?? { count: 1, format: 'x', size: 4 };
+  if (rest.startsWith('/')) {
+    const sp = rest.search(/\s/);
+    fmt = parseExamineFormat(sp < 0 ? rest : rest.slice(0, sp), fmt);
+    rest = sp < 0 ? '' : rest.slice(sp).trim();
+  }
+  if (!rest) throw new CommandError('x needs an address');
+  lastExamine = fmt;
+  const address = await s.evaluateInteger(rest);
+  if (fmt.format === 'i') return examineInstructions(ctx, address, fmt.count, out);
+  if (fmt.format === 's') return examineStrings(ctx, address, fmt.count, out);
+  const bytes = await s.target.readMemory(address, fmt.count * fmt.size);
+  const view = Buffer.from(bytes);
+  const perLine = fmt.format === 'c' ? 8 : Math.max(1, 16 / fmt.size) / (fmt.format === 'd' || fmt.format === 'u' ? 1 : 1);
+  const values: string[] = [];
+  for (let i = 0; i < fmt.count; i++) {
+    const raw = fmt.size === 8 ? view.readBigUInt64LE(i * 8) : BigInt(view.readUIntLE(i * fmt.size, fmt.size));
+    values.push(formatUnit(ctx, raw, fmt));
+  }
+  for (let i = 0; i < values.length; i += perLine) {
+    const at = address + BigInt(i * fmt.size);
+    out(`${hex(at)}${s.symbolSuffix(at)}:\t${values.slice(i, i + perLine).join('\t')}\n`);
+  }
+  return { address: hex(address), size: fmt.size, format: fmt.format, values };
+}
+
+function formatUnit(ctx: CommandContext, raw: bigint, fmt: ExamineFormat): string {
+  const bits = fmt.size * 8;
+  switch (fmt.format) {
+    case 'x': return `0x${raw.toString(16).padStart(fmt.size * 2, '0')}`;
+    case 'd': return BigInt.asIntN(bits, raw).toString();
+    case 'u': return raw.toString();
+    case 'o': return `0${raw.toString(8)}`;
+    case 't': return raw.toString(2).padStart(bits, '0');
+    case 'a': return `${hex(raw)}${ctx.session.symbolSuffix(raw)}`;
+    case 'c': {
+      const n = Number(BigInt.asIntN(8, raw));
+      const ch = n >= 32 && n < 127 ? String.fromCharCode(n) : `\\${(n & 0xff).toString(8).padStart(3, '0')}`;
+      return `${n} '${ch}'`;
+    }
+    case 'f': return fmt.size === 8 ? Buffer.from(new BigUint64Array([raw]).buffer).readDoubleLE() .toString() : Buffer.from(new Uint32Array([Number(raw)]).buffer).readFloatLE().toString();
+    default: return hex(raw);
+  }
+}
+
+async function examineStrings(ctx: CommandContext, address: bigint, count: number, out: Out): Promise<unknown> {
+  const strings: string[] = [];
+  let at = address;
+  for (let i = 0; i < count; i++) {
+    const text = await ctx.session.readCString(at, 4096);
+    strings.push(text.value);
+    out(`${hex(at)}${ctx.session.symbolSuffix(at)}:\t${JSON.stringify(text.value)}${text.truncated ? '...' : ''}\n`);
+    at += BigInt(text.length + 1);
+  }
+  return { address: hex(address), strings };
+}
+
+async function examineInstructions(ctx: CommandContext, address: bigint, count: number, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const insns = await s.disassembleAt(address, count);
+  const pc = s.stop?.pc;
+  for (const i of insns) out(`${i.address === pc ? '=> ' : '   '}${hex(i.address)}${s.symbolSuffix(i.address)}:\t${i.text}\n`);
+  return insns.map((i) => ({ address: hex(i.address), text: i.text }));
+}
+
+export async function disassembleCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  let rest = args.trim();
+  let raw = false;
+  while (rest.startsWith('/')) {
+    const m = /^\/(\w+)\s*/.exec(rest)!;
+    if (/[^rms]/.test(m[1]!)) throw new CommandError(`unknown disassemble modifier '/${m[1]}'`);
+    raw ||= m[1]!.includes('r');
+    rest = rest.slice(m[0].length);
+  }
+  let start: bigint;
+  let end: bigint;
+  let title: string;
+  if (rest) {
+    const comma = rest.indexOf(',');
+    start = await s.evaluateInteger(comma < 0 ? rest : rest.slice(0, comma));
+    if (comma < 0) {
+      const fn = s.functionRange(start);
+      if (!fn) throw new CommandError(`no function contains ${hex(start)}; give a range (START,END or START,+LENGTH)`);
+      [start, end, title] = [fn.low, fn.high, `for function ${fn.name}`];
+    } else {
+      const second = rest.slice(comma + 1).trim();
+      end = second.startsWith('+') ? start + (await s.evaluateInteger(second.slice(1))) : await s.evaluateInteger(second);
+      title = `from ${hex64(start)} to ${hex64(end)}`;
+    }
+  } else {
+    const pc = s.stop?.pc;
+    if (pc === undefined) throw new CommandError('no frame selected');
+    const fn = s.functionRange(pc);
+    if (fn) [start, end, title] = [fn.low, fn.high, `for function ${fn.name}`];
+    else [start, end, title] = [pc, pc + 64n, `from ${hex64(pc)} to ${hex64(pc + 64n)}`];
+  }
+  if (end <= start || end - start > 1_000_000n) throw new CommandError(`bad range ${hex(start)}..${hex(end)}`);
+  const bytes = await s.target.readMemory(start, Number(end - start));
+  const insns = disassemble(bytes, start, await s.codeBitness(), { symbolize: (a) => s.symbolSuffix(a).replace(/^ <|>$/g, '') || undefined });
+  const pc = s.stop?.pc;
+  out(`Dump of assembler code ${title}:\n`);
+  for (const i of insns) {
+    const bytesText = raw ? `\t${Buffer.from(i.bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ')}` : '';
+    out(`${i.address === pc ? '=> ' : '   '}${hex64(i.address)}${s.symbolSuffix(i.address, true)}:${bytesText}\t${i.text}\n`);
+  }
+  out('End of assembler dump.\n');
+  return insns.map((i) => ({ address: hex(i.address), bytes: Buffer.from(i.bytes).toString('hex'), text: i.text }));
+}

@@ -1,0 +1,91 @@
+// gdb's command language over the engine: what the CLI's REPL and batch mode run, and what the DAP
+// adapter's debug console accepts. Each command reports text for people and data for `--json`.
+import { EngineError } from '../engine/session.js';
+import { TargetError } from '../targets/index.js';
+import type { CommandContext } from './context.js';
+import { COMMANDS, type CommandSpec } from './table.js';
+
+export interface CommandResult {
+  ok: boolean;
+  command: string;
+  /** What a person reads (already printed through `out` as it happened). */
+  text: string;
+  /** Structured result for `--json` and the adapter. */
+  data?: unknown;
+  error?: string;
+}
+
+export class CommandError extends Error {
+  override name = 'CommandError';
+}
+
+/** Commands that a bare Enter repeats, as in gdb. */
+const REPEATABLE = new Set(['next', 'step', 'stepi', 'nexti', 'continue', 'finish', 'x', 'until']);
+
+export class CommandInterpreter {
+  private last: string | undefined;
+
+  constructor(readonly ctx: CommandContext) {}
+
+  /** Every name and alias, for completion. */
+  static names(): string[] {
+    return COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]).sort();
+  }
+
+  async execute(line: string): Promise<CommandResult> {
+    let input = line.trim();
+    if (input === '' && this.last) input = this.last;
+    if (input === '' || input.startsWith('#')) return { ok: true, command: '', text: '' };
+    const { spec, args } = resolve(input);
+    let text = '';
+    const out = (s: string) => {
+      text += s;
+      this.ctx.out(s);
+    };
+    try {
+      const data = await spec.run(this.ctx, args, out);
+      this.last = REPEATABLE.has(spec.name) ? input : undefined;
+      return { ok: true, command: spec.name, text, ...(data !== undefined && { data }) };
+    } catch (e) {
+      const message = errorLine(e);
+      this.ctx.err(message + '\n');
+      return { ok: false, command: spec.name, text, error: message };
+    }
+  }
+}
+
+function resolve(input: string): { spec: CommandSpec; args: string } {
+  // `x/4gx` and `p/x` carry their format glued to the name.
+  const m = /^([A-Za-z][\w-]*)(\/\S*)?\s*(.*)$/s.exec(input);
+  if (!m) throw new CommandError(`cannot parse '${input}'`);
+  const [, word, fmt, rest] = m;
+  const spec = findCommand(word!);
+  return { spec, args: (fmt ?? '') + (fmt && rest ? ' ' : '') + rest! };
+}
+
+export function findCommand(word: string): CommandSpec {
+  const exact = COMMANDS.find((c) => c.name === word || c.aliases?.includes(word));
+  if (exact) return exact;
+  // gdb accepts any unambiguous prefix.
+  const prefixed = COMMANDS.filter((c) => c.name.startsWith(word));
+  if (prefixed.length === 1) return prefixed[0]!;
+  if (prefixed.length > 1) return unknown(word, `ambiguous command '${word}': ${prefixed.map((c) => c.name).join(', ')}`);
+  return unknown(word, `undefined command: '${word}' (try 'help')`);
+}
+
+function unknown(word: string, message: string): CommandSpec {
+  return {
+    name: word,
+    help: '',
+    run: () => {
+      throw new CommandError(message);
+    },
+  };
+}
+
+/** One line naming what was wrong, without stack traces. */
+export function errorLine(e: unknown): string {
+  if (e instanceof CommandError || e instanceof EngineError || e instanceof TargetError) return e.message;
+  if (e instanceof Error) return e.name && e.name !== 'Error' ? `${e.message}` : e.message;
+  return String(e);
+}

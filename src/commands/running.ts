@@ -1,0 +1,113 @@
+// continue, stepi, nexti, interrupt, detach, kill, quit, and how a stop is announced.
+import type { StopInfo } from '../engine/session.js';
+import type { CommandContext } from './context.js';
+import { CommandError } from './interpreter.js';
+import { hex } from './format.js';
+import { announceFrame } from './stack.js';
+import type { Out } from './table.js';
+
+function count(args: string): number {
+  const t = args.trim();
+  if (!t) return 1;
+  if (!/^\d+$/.test(t) || Number(t) < 1) throw new CommandError(`bad count '${t}'`);
+  return Number(t);
+}
+
+export async function continueCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const n = count(args);
+  if (n > 1) {
+    const bp = s.stop?.breakpoints?.[0];
+    if (!bp) throw new CommandError('not stopped at a breakpoint; continue takes no count here');
+    bp.ignoreCount = n - 1;
+    out(`Will ignore next ${n - 1} crossings of breakpoint ${bp.id}.  Continuing.\n`);
+  } else out('Continuing.\n');
+  return report(ctx, await s.continue(), out);
+}
+
+export async function stepiCommand(ctx: CommandContext, args: string, out: Out, over: boolean): Promise<unknown> {
+  let stop: StopInfo | undefined;
+  for (let i = count(args); i > 0; i--) {
+    stop = await ctx.session.stepInstruction(over);
+    if (stop.kind !== 'step') break;
+  }
+  return report(ctx, stop!, out);
+}
+
+export async function interruptCommand(ctx: CommandContext): Promise<unknown> {
+  if (!ctx.session.isRunning) throw new CommandError('the guest is not running');
+  await ctx.session.interrupt();
+  return {};
+}
+
+export async function detachCommand(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
+  await ctx.session.detach();
+  out('Detached; the guest keeps running.\n');
+  ctx.finished = true;
+  return { detached: true };
+}
+
+export async function killCommand(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
+  if (!ctx.kill) throw new CommandError('duster did not start this guest; use detach');
+  await ctx.kill();
+  out('[guest killed]\n');
+  ctx.finished = true;
+  return { killed: true };
+}
+
+export async function quitCommand(ctx: CommandContext): Promise<unknown> {
+  if (ctx.session.isAlive) {
+    if (ctx.kill) await ctx.kill();
+    else await ctx.session.detach();
+  }
+  ctx.finished = true;
+  return { quit: true };
+}
+
+/** Prints a stop the way gdb announces it and returns its data. */
+export async function report(ctx: CommandContext, stop: StopInfo, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const multi = (await s.threads().catch(() => [])).length > 1;
+  const data: Record<string, unknown> = { reason: stop.kind, thread: stop.thread };
+  switch (stop.kind) {
+    case 'exited':
+      out(`[Guest exited with code ${stop.exitCode}]\n`);
+      return { ...data, exitCode: stop.exitCode };
+    case 'breakpoint': {
+      const b = stop.breakpoints![0]!;
+      out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${b.temporary ? 'Temporary breakpoint' : 'Breakpoint'} ${b.id}, `);
+      data.breakpoints = stop.breakpoints!.map((x) => x.id);
+      break;
+    }
+    case 'watchpoint': {
+      const w = stop.watch!;
+      out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${w.point.access === 'write' ? 'Hardware watchpoint' : w.point.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint'} ${w.point.id}: ${w.point.expression}\n\n`);
+      const oldText = w.old ? await s.formatWatchValue(w.point, w.old) : undefined;
+      const newText = await s.formatWatchValue(w.point, w.value!);
+      if (oldText !== undefined && w.point.access !== 'read') out(`Old value = ${oldText}\nNew value = ${newText}\n`);
+      else out(`Value = ${newText}\n`);
+      data.watchpoint = w.point.id;
+      data.old = oldText;
+      data.new = newText;
+      break;
+    }
+    case 'interrupt':
+      out(`\n${multi ? `Thread ${stop.thread} received` : 'Program received'} signal SIGINT, Interrupt.\n`);
+      break;
+    case 'signal':
+      out(`\n${multi ? `Thread ${stop.thread} received` : 'Program received'} signal ${signalName(stop.signal!)}.\n`);
+      data.signal = stop.signal;
+      break;
+    default:
+      break;
+  }
+  if (stop.pc !== undefined) {
+    data.pc = hex(stop.pc);
+    data.frame = await announceFrame(ctx, stop, out);
+  }
+  return data;
+}
+
+function signalName(n: number): string {
+  return { 5: 'SIGTRAP, Trace/breakpoint trap', 2: 'SIGINT, Interrupt', 11: 'SIGSEGV, Segmentation fault' }[n] ?? `${n}`;
+}

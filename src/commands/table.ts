@@ -1,0 +1,68 @@
+// The command table: gdb's names and abbreviations for what duster does.
+import type { CommandContext } from './context.js';
+import * as bp from './breakpoints.js';
+import * as data from './data.js';
+import * as run from './running.js';
+import * as stack from './stack.js';
+
+export type Out = (text: string) => void;
+
+export interface CommandSpec {
+  name: string;
+  aliases?: string[];
+  help: string;
+  run(ctx: CommandContext, args: string, out: Out): Promise<unknown> | unknown;
+}
+
+export const COMMANDS: CommandSpec[] = [
+  { name: 'break', aliases: ['b', 'br'], help: 'break LOCATION [thread N] [if COND]: stop at FILE:LINE, FUNCTION, FILE:FUNCTION or *ADDRESS', run: (c, a, o) => bp.breakCommand(c, a, o, {}) },
+  { name: 'tbreak', help: 'tbreak LOCATION: a breakpoint deleted after its first stop', run: (c, a, o) => bp.breakCommand(c, a, o, { temporary: true }) },
+  { name: 'hbreak', help: 'hbreak LOCATION: a hardware breakpoint (debug register)', run: (c, a, o) => bp.breakCommand(c, a, o, { hardware: true }) },
+  { name: 'watch', help: 'watch EXPR: stop when EXPR is written', run: (c, a, o) => bp.watchCommand(c, a, o, 'write') },
+  { name: 'rwatch', help: 'rwatch EXPR: stop when EXPR is read', run: (c, a, o) => bp.watchCommand(c, a, o, 'read') },
+  { name: 'awatch', help: 'awatch EXPR: stop when EXPR is read or written', run: (c, a, o) => bp.watchCommand(c, a, o, 'access') },
+  { name: 'delete', aliases: ['d'], help: 'delete [N...]: delete breakpoints (all without arguments)', run: bp.deleteCommand },
+  { name: 'disable', help: 'disable [N...]: disable breakpoints', run: (c, a) => bp.enableCommand(c, a, false) },
+  { name: 'enable', help: 'enable [N...]: enable breakpoints', run: (c, a) => bp.enableCommand(c, a, true) },
+  { name: 'condition', help: 'condition N [EXPR]: stop at breakpoint N only when EXPR is true (no EXPR: always)', run: bp.conditionCommand },
+  { name: 'ignore', help: 'ignore N COUNT: pass breakpoint N COUNT times before stopping', run: bp.ignoreCommand },
+  { name: 'continue', aliases: ['c', 'cont'], help: 'continue [N]: resume all vCPUs (N: ignore the current breakpoint N-1 more times)', run: run.continueCommand },
+  { name: 'stepi', aliases: ['si'], help: 'stepi [N]: one machine instruction', run: (c, a, o) => run.stepiCommand(c, a, o, false) },
+  { name: 'nexti', aliases: ['ni'], help: 'nexti [N]: one instruction, running calls to their return', run: (c, a, o) => run.stepiCommand(c, a, o, true) },
+  { name: 'interrupt', help: 'interrupt: stop a running guest', run: run.interruptCommand },
+  { name: 'thread', help: 'thread [N]: show or select the current thread', run: stack.threadCommand },
+  { name: 'info', aliases: ['i'], help: 'info breakpoints|registers|threads: show state', run: infoCommand },
+  { name: 'x', help: 'x/NFU ADDRESS: examine memory (F: x d u o t c a i s; U: b h w g)', run: data.examineCommand },
+  { name: 'disassemble', help: 'disassemble [/r] [START[,END|,+LENGTH]]: machine code around the PC or in a range', run: data.disassembleCommand },
+  { name: 'detach', help: 'detach: remove every breakpoint and leave the guest running', run: run.detachCommand },
+  { name: 'kill', aliases: ['k'], help: 'kill: stop the guest QEMU duster started', run: run.killCommand },
+  { name: 'quit', aliases: ['q', 'exit'], help: 'quit: detach (or kill a guest duster started) and exit', run: run.quitCommand },
+  { name: 'help', aliases: ['h'], help: 'help [COMMAND]: list commands or describe one', run: helpCommand },
+];
+
+const INFO: Record<string, (c: CommandContext, args: string, out: Out) => unknown> = {
+  breakpoints: bp.infoBreakpoints,
+  watchpoints: bp.infoBreakpoints,
+  registers: data.infoRegisters,
+  'all-registers': (c, a, o) => data.infoRegisters(c, a, o, true),
+  threads: stack.infoThreads,
+};
+
+function infoCommand(ctx: CommandContext, args: string, out: Out): unknown {
+  const [sub = '', ...rest] = args.trim().split(/\s+/);
+  const names = Object.keys(INFO).filter((n) => n.startsWith(sub) && sub !== '');
+  const name = names.includes(sub) ? sub : names.length === 1 ? names[0] : undefined;
+  if (!name) throw new Error(`info: want one of ${Object.keys(INFO).join(', ')}${sub ? ` (got '${sub}')` : ''}`);
+  return INFO[name]!(ctx, rest.join(' '), out);
+}
+
+function helpCommand(_ctx: CommandContext, args: string, out: Out): void {
+  const name = args.trim();
+  if (name) {
+    const spec = COMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
+    if (!spec) throw new Error(`no command '${name}'`);
+    out(`${spec.help}${spec.aliases ? `\nAliases: ${spec.aliases.join(', ')}` : ''}\n`);
+    return;
+  }
+  for (const c of COMMANDS) out(`  ${c.help}\n`);
+}
