@@ -18,6 +18,8 @@ export interface RequestOptions {
 
 interface Pending {
   packet: string;
+  /** The stub acknowledged receiving it (ack mode only). */
+  acked?: boolean;
   resolve: (reply: string) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -195,8 +197,11 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     }
     for (const item of items) {
       switch (item.kind) {
-        case 'ack':
+        case 'ack': {
+          const first = this.inFlight.find((p) => !p.acked);
+          if (first) first.acked = true;
           break;
+        }
         case 'nack':
           if (this.lastSent) this.write(this.lastSent, false);
           break;
@@ -231,8 +236,10 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     const head = this.inFlight[0];
     // A repeated resync probe answered late: only the probe packet itself can own this reply.
     if (this.syncProbe?.matches(reply) && head?.packet !== this.syncProbe.packet) return;
-    if (!head) {
-      // All-stop: with nothing in flight, only a stop after a resume can arrive.
+    // All-stop: with nothing in flight, only a stop after a resume can arrive. In ack mode a reply
+    // comes after the ack of its request, so a stop before that ack is unsolicited too (QEMU sends
+    // one when a debugger connects to a running guest).
+    if (!head || (!this.noAck && !head.acked && STOP_SHAPE.test(reply))) {
       if (STOP_SHAPE.test(reply)) this.emit('stop', reply);
       return;
     }

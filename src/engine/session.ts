@@ -6,7 +6,9 @@ import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targe
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
 import { bitnessFromCpuState, decodeAt, type Bitness, type DecodedInstruction } from './disasm.js';
 import type { LocationSpec } from './location.js';
+import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
 import { RunControl, type RawStop } from './run-control.js';
+import { VariableStore } from './variables.js';
 
 export type StopKind = 'entry' | 'breakpoint' | 'watchpoint' | 'step' | 'interrupt' | 'signal' | 'exited' | 'dump';
 
@@ -90,6 +92,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private state: 'stopped' | 'running' | 'exited' | 'detached' = 'stopped';
   hooks: SessionHooks = noSymbols;
   selectedThread = 1;
+  selectedFrame = 0;
+  readonly values = new VariableStore();
 
   constructor(readonly target: Target) {
     super();
@@ -246,6 +250,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private setStop(stop: StopInfo): StopInfo {
     this.lastStop = stop;
+    this.selectedFrame = 0;
     this.state = stop.kind === 'exited' ? 'exited' : 'stopped';
     if (stop.kind !== 'exited') this.selectedThread = stop.thread;
     this.emit('stopped', stop);
@@ -263,6 +268,7 @@ export class Session extends EventEmitter<SessionEvents> {
   ): Promise<StopInfo> {
     this.ensureStopped('resume');
     this.state = 'running';
+    this.values.clear();
     this.emit('running');
     let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
     try {
@@ -428,6 +434,44 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.target.readRegisters(this.selectedThread);
   }
 
+  /** The backtrace of a vCPU, innermost first (at most `limit` frames). */
+  async frames(thread = this.selectedThread, _limit = 256): Promise<Frame[]> {
+    const pc = (await this.target.readRegisters(thread)).get('rip');
+    if (pc === undefined) throw new EngineError(`vCPU ${thread} has no rip`);
+    const sym = this.hooks.symbolAt(pc);
+    return [{ level: 0, pc, inlined: false, unwoundBy: 'innermost', ...(sym && { function: sym.name }) }];
+  }
+
+  async selectFrame(level: number): Promise<Frame> {
+    const frames = await this.frames();
+    const f = frames[level];
+    if (!f) throw new EngineError(`no frame at level ${level} (the stack has ${frames.length})`);
+    this.selectedFrame = level;
+    return f;
+  }
+
+  /** Scopes of a frame; each one's variables come from `children(scope.ref)`. */
+  async scopes(thread = this.selectedThread, _level = this.selectedFrame): Promise<Scope[]> {
+    const regs = await this.target.readRegisters(thread);
+    const general = this.target.registers.filter((r) => r.group === 'general' && regs.has(r.name));
+    const ref = this.values.add(async (start, count, format) =>
+      general.slice(start, start + count).map((r) => registerView(r.name, regs.get(r.name)!, r.bits, format)),
+    );
+    return [{ name: 'Registers', ref, count: general.length, expensive: false }];
+  }
+
+  async children(ref: number, start = 0, count = Infinity, format: ValueFormat = 'natural'): Promise<ValueView[]> {
+    const source = this.values.get(ref);
+    if (!source) throw new EngineError(`no variable reference ${ref} (values expire when the guest runs)`);
+    return source(Math.max(0, start), Math.min(count, 1 << 20), format);
+  }
+
+  /** Evaluates an expression in a frame. */
+  async evaluate(expression: string, _thread = this.selectedThread, _level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
+    const v = await this.evaluateInteger(expression);
+    return { name: expression, type: 'long', text: format === 'hex' ? `0x${v.toString(16)}` : BigInt.asIntN(64, v).toString(), ref: 0, childCount: 0 };
+  }
+
   /** ` <func+off>` (or ` <+off>` with `offsetOnly`) for an address inside a known symbol, else ''. */
   symbolSuffix(address: bigint, offsetOnly = false): string {
     const sym = this.hooks.symbolAt(address);
@@ -486,6 +530,11 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.target.writeRegister(thread, name, value);
     if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);
   }
+}
+
+function registerView(name: string, value: bigint, bits: number, format: ValueFormat): ValueView {
+  const text = format === 'hex' || name === 'rip' || name === 'rsp' || name === 'rbp' || name === 'eflags' ? `0x${value.toString(16)}` : BigInt.asIntN(bits, value).toString();
+  return { name, type: bits === 64 ? 'int64_t' : `int${bits}_t`, text, ref: 0, childCount: 0, expression: `$${name}` };
 }
 
 function describeSpec(spec: LocationSpec): string {

@@ -101,6 +101,16 @@ describe('RspConnection against a scripted stub', () => {
     await expect(conn.request('small')).resolves.toBe('OK');
   });
 
+  it('takes a stop sent before its request was acked as unsolicited (QEMU on connect), not as the reply', async () => {
+    stub = await FakeStub.start((p) => `r${p}`);
+    stub.server.on('connection', (sock) => sock.write(frame('T02thread:01;')));
+    conn = await RspConnection.connect(stub.address);
+    const stops: string[] = [];
+    conn.on('stop', (r) => stops.push(r));
+    await expect(conn.request('qSupported')).resolves.toBe('rqSupported');
+    expect(stops).toEqual(['T02thread:01;']);
+  });
+
   it('delivers O packets as console output, never as the reply', async () => {
     stub = await FakeStub.start((_p, s) => {
       s.write(frame(`O${Buffer.from('hi\n').toString('hex')}`));

@@ -1,0 +1,25 @@
+// Handles for lazily expanded values: a front end gets a number per expandable thing (a scope, a
+// struct, an array) and asks for its children later. Every handle dies when the guest resumes.
+import type { ValueFormat, ValueView } from './model.js';
+
+export type ChildSource = (start: number, count: number, format: ValueFormat) => Promise<ValueView[]>;
+
+export class VariableStore {
+  private readonly sources = new Map<number, ChildSource>();
+  private next = 1;
+
+  add(source: ChildSource): number {
+    const ref = this.next++;
+    this.sources.set(ref, source);
+    return ref;
+  }
+
+  get(ref: number): ChildSource | undefined {
+    return this.sources.get(ref);
+  }
+
+  /** Forgets every handle (on resume); numbers keep growing so stale ones never alias new ones. */
+  clear(): void {
+    this.sources.clear();
+  }
+}

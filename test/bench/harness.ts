@@ -1,0 +1,81 @@
+// Benchmark plumbing: repeated timing with min/median, gdb batch runs timed from inside gdb (so
+// its startup is not counted against it where the row measures one command), peak RSS of child
+// processes, and the result table.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Sample {
+  min: number;
+  median: number;
+  runs: number;
+}
+
+export async function repeat(times: number, fn: () => Promise<number>): Promise<Sample> {
+  const xs: number[] = [];
+  for (let i = 0; i < times; i++) xs.push(await fn());
+  xs.sort((a, b) => a - b);
+  return { min: xs[0]!, median: xs[Math.floor(xs.length / 2)]!, runs: xs.length };
+}
+
+/** Milliseconds `fn` takes. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/**
+ * Runs gdb in batch mode and returns the time of the `measured` commands by gdb's own Python clock
+ * (so gdb's startup is not counted where a row measures one command) and the process's wall time.
+ */
+export async function gdbTimed(args: { elf?: string; before: string[]; measured: string[]; after?: string[] }): Promise<{ ms: number; wallMs: number; stdout: string }> {
+  const ex = (c: string) => ['-ex', c];
+  const argv = [
+    '-nx', '-batch',
+    ...ex('set pagination off'), ...ex('set confirm off'), ...ex('set width 0'),
+    ...args.before.flatMap(ex),
+    ...ex('python import time; __t0 = time.perf_counter()'),
+    ...args.measured.flatMap(ex),
+    ...ex('python print("DUSTER-BENCH-MS %.3f" % ((time.perf_counter() - __t0) * 1000))'),
+    ...(args.after ?? []).flatMap(ex),
+    ...(args.elf ? [args.elf] : []),
+  ];
+  const t = performance.now();
+  const { stdout } = await run('gdb', argv, { maxBuffer: 256 * 1024 * 1024, timeout: 600_000 });
+  const wallMs = performance.now() - t;
+  const m = /DUSTER-BENCH-MS ([\d.]+)/.exec(stdout);
+  if (!m) throw new Error(`gdb did not finish the measured commands:\n${stdout.slice(-2000)}`);
+  return { ms: Number(m[1]), wallMs, stdout };
+}
+
+export interface Row {
+  name: string;
+  unit: string;
+  duster: number;
+  reference: number;
+  referenceName: string;
+  /** duster / reference, or reference / duster for "higher is better" units. */
+  ratio: number;
+  goal: string;
+  notes?: string;
+}
+
+export function printTable(rows: Row[]): string {
+  const head = ['benchmark', 'duster', 'reference', 'ratio', 'goal'];
+  const body = rows.map((r) => [
+    r.name,
+    `${fmt(r.duster)} ${r.unit}`,
+    `${fmt(r.reference)} ${r.unit} (${r.referenceName})`,
+    `${r.ratio.toFixed(2)}x`,
+    r.goal,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...rows.filter((r) => r.notes).map((r) => `  ${r.name}: ${r.notes}`)].join('\n');
+}
+
+function fmt(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}

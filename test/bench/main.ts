@@ -1,0 +1,26 @@
+// `npm run bench`: duster beside gdb (and the symbolizers) on the same work in the same run.
+// Prints one table and writes .bench/results.json. Rows are goals, not pass/fail thresholds.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { printTable, type Row } from './harness.js';
+import { memoryRow } from './rows/memory.js';
+import { stepiRow } from './rows/stepi.js';
+
+const rows: Array<() => Promise<Row[]>> = [memoryRow, stepiRow];
+
+const results: Row[] = [];
+for (const row of rows) {
+  try {
+    const r = await row();
+    results.push(...r);
+    for (const x of r) console.error(`bench: ${x.name}: duster ${x.duster.toFixed(2)} ${x.unit}, ${x.referenceName} ${x.reference.toFixed(2)} ${x.unit}`);
+  } catch (e) {
+    console.error(`bench: ${row.name} failed: ${(e as Error).stack}`);
+    process.exitCode = 1;
+  }
+}
+console.log(printTable(results));
+const dir = path.resolve(import.meta.dirname, '../../.bench');
+mkdirSync(dir, { recursive: true });
+writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ date: new Date().toISOString(), rows: results }, null, 2));
+process.exit();
