@@ -27,9 +27,19 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     client.on('close', (e) => this.emit('close', e));
   }
 
-  /** Connects to `tcp:HOST:PORT` or `unix:PATH` and negotiates. */
+  /**
+   * Connects to `tcp:HOST:PORT` or `unix:PATH` and negotiates. Like gdb, asks why the target is
+   * stopped (`?`): on QEMU that also clears breakpoints a previous debugger died without removing.
+   */
   static async connect(address: string, opts: LiveTargetOptions = {}): Promise<LiveTarget> {
-    return new LiveTarget(await GdbClient.connect(address, opts), opts);
+    const client = await wrap(`attach to ${address}`, () => GdbClient.connect(address, opts));
+    try {
+      if (client.quirks.dialect !== 'gdbsx') await client.haltReason();
+    } catch (e) {
+      client.close();
+      throw toTargetError(`attach to ${address}`, e);
+    }
+    return new LiveTarget(client, opts);
   }
 
   get running(): boolean {
