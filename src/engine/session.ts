@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targets/index.js';
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
-import { bitnessFromCpuState, decodeAt, type Bitness, type DecodedInstruction } from './disasm.js';
+import { bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
 import type { LocationSpec } from './location.js';
 import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
 import { RunControl, type RawStop } from './run-control.js';
@@ -318,16 +318,28 @@ export class Session extends EventEmitter<SessionEvents> {
    * stack: recursion and other guest threads passing by do not count, and the guest thread may have
    * moved to another vCPU meanwhile).
    */
-  async runTo(address: bigint, sp: bigint, kind: StopKind = 'step'): Promise<StopInfo> {
-    await this.sites.add('sw', address);
+  runTo(address: bigint, sp: bigint, kind: StopKind = 'step'): Promise<StopInfo> {
+    return this.runToAny([address], async (thread) => (await this.target.readRegisters(thread)).get('rsp') === sp, kind);
+  }
+
+  /**
+   * Runs until a vCPU reaches one of `addresses` and `accept` agrees (same frame, same guest
+   * thread); user breakpoints hit on the way stop as usual.
+   */
+  async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, kind: StopKind = 'step'): Promise<StopInfo> {
+    const planted: bigint[] = [];
     try {
+      for (const a of new Set(addresses)) {
+        await this.sites.add('sw', a);
+        planted.push(a);
+      }
       return await this.resume({ kind: 'continue' }, async (raw) => {
-        if (raw.reason.kind !== 'trap' || raw.reason.watch || raw.pc !== address) return undefined;
-        if ((await this.target.readRegisters(raw.reason.thread)).get('rsp') !== sp) return this.pointsAt(address).length ? undefined : 'continue';
-        return (await this.decide(raw, false)) ?? { kind, thread: raw.reason.thread, pc: address };
+        if (raw.reason.kind !== 'trap' || raw.reason.watch || !planted.includes(raw.pc!)) return undefined;
+        if (!(await accept(raw.reason.thread))) return this.pointsAt(raw.pc!).length ? undefined : 'continue';
+        return (await this.decide(raw, false)) ?? { kind, thread: raw.reason.thread, pc: raw.pc! };
       });
     } finally {
-      if (this.state !== 'exited') await this.sites.drop('sw', address);
+      if (this.state !== 'exited') for (const a of planted) await this.sites.drop('sw', a);
     }
   }
 
@@ -493,6 +505,12 @@ export class Session extends EventEmitter<SessionEvents> {
     const efer = regs.get('efer');
     if (cr0 === undefined || efer === undefined) return 64;
     return bitnessFromCpuState({ cr0, efer });
+  }
+
+  /** Every instruction that starts in [start, end), decoded from one read. */
+  async disassembleRange(start: bigint, end: bigint): Promise<DecodedInstruction[]> {
+    const bytes = await this.target.readMemory(start, Number(end - start) + 15);
+    return disassemble(bytes, start, await this.codeBitness()).filter((i) => i.address < end);
   }
 
   async disassembleAt(address: bigint, count: number): Promise<DecodedInstruction[]> {
