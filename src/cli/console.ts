@@ -15,6 +15,8 @@ export interface ConsoleOptions {
   json: boolean;
   /** Ends the guest when duster started it. */
   kill?: () => Promise<void>;
+  /** The QEMU duster started (state queries, dumps). */
+  qemu?: CommandContext['qemu'];
 }
 
 /** JSON.stringify that writes bigints as hex strings. */
@@ -45,6 +47,7 @@ export class DebugConsole {
         if (!opts.json) io.stderr.write(this.color.red(s));
       },
       ...(opts.kill && { kill: opts.kill }),
+      ...(opts.qemu && { qemu: opts.qemu }),
     };
     this.interpreter = new CommandInterpreter(this.ctx);
     session.on('output', (category, text) => {
@@ -63,6 +66,12 @@ export class DebugConsole {
       if (this.opts.json) this.io.stdout.write(toJson({ event: 'serial', text: line }) + '\n');
       else this.io.stdout.write(this.color.dim(`guest| ${line}`) + '\n');
     }
+  }
+
+  /** A line of duster's own (not a command result): a notice from the front end. */
+  notice(text: string): void {
+    if (this.opts.json) this.io.stdout.write(toJson({ event: 'notice', text }) + '\n');
+    else this.io.stdout.write(text + '\n');
   }
 
   async execute(line: string): Promise<CommandResult> {

@@ -27,12 +27,20 @@ export function consoleOptions(p: Parsed): ConsoleOptions {
   };
 }
 
-export async function debugLive(address: string, symbols: string | undefined, io: Io, opts: ConsoleOptions, qemu?: QemuInstance): Promise<number> {
+export async function debugLive(
+  address: string,
+  symbols: string | undefined,
+  io: Io,
+  opts: ConsoleOptions,
+  qemu?: QemuInstance,
+  onConsole?: (con: DebugConsole) => void,
+): Promise<number> {
   const target = await LiveTarget.connect(address);
   try {
     const session = new Session(target);
     const con = new DebugConsole(session, io, opts);
     qemu?.on('serial', (d) => con.serial(d));
+    onConsole?.(con);
     const stop = await session.start(qemu ? 'entry' : 'interrupt');
     if (!opts.json) io.stdout.write(`duster: attached to ${address}${symbols ? `, symbols from ${symbols}` : ''}; stopped at 0x${stop.pc!.toString(16)}\n`);
     return await con.run();

@@ -8,6 +8,8 @@ export interface CommandContext {
   err(text: string): void;
   /** Ends the guest (kill QEMU) when duster started it; undefined when attached to someone else's. */
   kill?: () => Promise<void>;
+  /** The QEMU duster started, for state queries and crash dumps. */
+  qemu?: { status(): Promise<string>; dumpGuestMemory(file: string): Promise<void> };
   /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */
   finished?: boolean;
 }

@@ -1,4 +1,5 @@
 // continue, stepi, nexti, interrupt, detach, kill, quit, and how a stop is announced.
+import path from 'node:path';
 import type { StopInfo } from '../engine/session.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
@@ -94,10 +95,16 @@ export async function report(ctx: CommandContext, stop: StopInfo, out: Out): Pro
     case 'interrupt':
       out(`\n${multi ? `Thread ${stop.thread} received` : 'Program received'} signal SIGINT, Interrupt.\n`);
       break;
-    case 'signal':
-      out(`\n${multi ? `Thread ${stop.thread} received` : 'Program received'} signal ${signalName(stop.signal!)}.\n`);
+    case 'signal': {
+      // QEMU reports a VM stop it has no signal for (a pvpanic guest panic) as signal 143.
+      const status = stop.signal === QEMU_VM_STOP ? await ctx.qemu?.status().catch(() => undefined) : undefined;
+      if (status === 'guest-panicked') {
+        out(`\nGuest panicked (pvpanic): all vCPUs stopped.\n`);
+        data.panic = true;
+      } else out(`\n${multi ? `Thread ${stop.thread} received` : 'Program received'} signal ${signalName(stop.signal!)}.\n`);
       data.signal = stop.signal;
       break;
+    }
     default:
       break;
   }
@@ -106,6 +113,19 @@ export async function report(ctx: CommandContext, stop: StopInfo, out: Out): Pro
     data.frame = await announceFrame(ctx, stop, out);
   }
   return data;
+}
+
+const QEMU_VM_STOP = 143;
+
+export async function dumpCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const file = args.trim();
+  if (!file) throw new CommandError('usage: dump FILE');
+  if (!ctx.qemu) throw new CommandError('dump needs a guest duster started (duster run); QEMU writes the dump');
+  if (ctx.session.isRunning) throw new CommandError('interrupt the guest before dumping it');
+  const abs = path.resolve(file);
+  await ctx.qemu.dumpGuestMemory(abs);
+  out(`Wrote ${abs}; open it with: duster core ${abs} --symbols ELF\n`);
+  return { file: abs };
 }
 
 function signalName(n: number): string {

@@ -34,6 +34,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'info', aliases: ['i'], help: 'info breakpoints|registers|threads: show state', run: infoCommand },
   { name: 'x', help: 'x/NFU ADDRESS: examine memory (F: x d u o t c a i s; U: b h w g)', run: data.examineCommand },
   { name: 'disassemble', help: 'disassemble [/r] [START[,END|,+LENGTH]]: machine code around the PC or in a range', run: data.disassembleCommand },
+  { name: 'dump', help: 'dump FILE: write a crash dump of the guest (QEMU ELF core) for duster core', run: run.dumpCommand },
   { name: 'detach', help: 'detach: remove every breakpoint and leave the guest running', run: run.detachCommand },
   { name: 'kill', aliases: ['k'], help: 'kill: stop the guest QEMU duster started', run: run.killCommand },
   { name: 'quit', aliases: ['q', 'exit'], help: 'quit: detach (or kill a guest duster started) and exit', run: run.quitCommand },

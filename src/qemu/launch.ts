@@ -169,6 +169,21 @@ export class QemuInstance extends EventEmitter<{ serial: [string]; exit: [number
   /** QMP, connected at launch; its events (GUEST_PANICKED, STOP, ...) are re-emitted by the client. */
   qmp!: QmpClient;
 
+  /** QEMU's run state ("running", "paused", "debug", "guest-panicked", ...). */
+  async status(): Promise<string> {
+    const r = (await this.qmp.execute('query-status')) as { status: string };
+    return r.status;
+  }
+
+  /**
+   * Writes a crash dump of guest memory and vCPU state (QEMU's ELF core format) to `file`.
+   * paging:false is deliberate: QEMU's paging:true mappings are wrong for our guests; duster
+   * translates virtual addresses itself from the dump's CR3.
+   */
+  async dumpGuestMemory(file: string): Promise<void> {
+    await this.qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${file}` });
+  }
+
   waitForExit(): Promise<void> {
     return this.exitPromise;
   }

@@ -1,5 +1,7 @@
 // `duster run IMAGE`: boot an image in QEMU (TCG, gdbstub on a private unix socket), attach stopped
 // at its first instruction, and debug it (REPL, or batch with -ex/-x).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { launchQemu } from '../../qemu/index.js';
 import { intOption, parseArgs } from '../args.js';
 import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions, debugLive } from '../debug.js';
@@ -11,6 +13,7 @@ const HELP = `Usage: duster run IMAGE [options]
   --append ARGS    kernel command line (PVH cmdline)
   --qemu-arg X     extra QEMU argument (repeatable)
   --symbols ELF    symbols (default: IMAGE itself)
+  --dump-on-panic DIR  when the guest panics (pvpanic), write a crash dump into DIR
 ${CONSOLE_HELP}`;
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -18,7 +21,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(HELP + '\n');
     return 0;
   }
-  const p = parseArgs(argv, { smp: {}, memory: {}, append: {}, 'qemu-arg': { repeat: true }, symbols: {}, ...CONSOLE_OPTIONS });
+  const p = parseArgs(argv, { smp: {}, memory: {}, append: {}, 'qemu-arg': { repeat: true }, symbols: {}, 'dump-on-panic': {}, ...CONSOLE_OPTIONS });
   const [image, ...extra] = p.positionals;
   if (!image || extra.length) {
     io.stderr.write(HELP + '\n');
@@ -33,9 +36,23 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     extraArgs: p.options.get('qemu-arg'),
     gdb: 'unix',
     paused: true,
+    // A guest panic then pauses the VM and raises QMP GUEST_PANICKED instead of going unnoticed.
+    pvpanic: true,
   });
+  const dumpDir = p.options.get('dump-on-panic')?.[0];
   try {
-    return await debugLive(q.gdbAddress!, p.options.get('symbols')?.[0] ?? image, io, { ...opts, kill: () => q.kill() }, q);
+    return await debugLive(q.gdbAddress!, p.options.get('symbols')?.[0] ?? image, io, { ...opts, kill: () => q.kill(), qemu: q }, q, (con) => {
+      if (!dumpDir) return;
+      q.qmp.on('event', (ev) => {
+        if (ev.event !== 'GUEST_PANICKED') return;
+        mkdirSync(dumpDir, { recursive: true });
+        const file = path.resolve(dumpDir, `duster-core-${new Date().toISOString().replace(/[:.]/g, '-')}.elf`);
+        q.dumpGuestMemory(file).then(
+          () => con.notice(`duster: guest panicked; wrote ${file} (duster core ${file} --symbols ${image})`),
+          (e: Error) => con.notice(`duster: guest panicked; dump failed: ${e.message}`),
+        );
+      });
+    });
   } finally {
     await q.kill();
   }
