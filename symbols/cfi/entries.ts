@@ -1,0 +1,224 @@
+// CIEs and FDEs of .eh_frame (GCC/LSB flavour: CIE id 0, relative CIE pointers, DW_EH_PE pointers,
+// "z" augmentations) and .debug_frame (DWARF 2-5: CIE versions 1, 3, 4, 32- and 64-bit lengths).
+import { ByteReader, FormatError } from '../reader.js';
+import { DW_EH_PE } from './constants.js';
+import { CfiError } from './errors.js';
+import { readEncodedPointer, readFormat, type EncodedPointer, type PointerBases } from './pointer.js';
+
+export type FrameSectionKind = 'eh_frame' | 'debug_frame';
+
+export interface FrameSectionInput {
+  bytes: Uint8Array;
+  /** The section's load address (sh_addr): the base of DW_EH_PE_pcrel. 0 for .debug_frame. */
+  address: bigint;
+  /** Bases of DW_EH_PE_textrel and DW_EH_PE_datarel (x86_64: .text and .got), if the image has them. */
+  textBase?: bigint;
+  dataBase?: bigint;
+}
+
+export interface FrameSection extends FrameSectionInput {
+  kind: FrameSectionKind;
+  addressSize: number;
+}
+
+export interface Cie {
+  section: FrameSection;
+  offset: number;
+  version: number;
+  augmentation: string;
+  addressSize: number;
+  segmentSize: number;
+  codeAlignment: number;
+  dataAlignment: number;
+  returnAddressRegister: number;
+  /** DW_EH_PE encoding of the FDEs' addresses ('R'); absptr when absent. */
+  fdeEncoding: number;
+  lsdaEncoding: number;
+  personality?: EncodedPointer;
+  /** 'S': FDEs using this CIE describe signal/interrupt frames (their pc is not a return address). */
+  isSignalFrame: boolean;
+  instructions: Uint8Array;
+}
+
+export interface Fde {
+  cie: Cie;
+  offset: number;
+  start: bigint;
+  /** One past the last covered address. */
+  end: bigint;
+  lsda?: bigint;
+  instructions: Uint8Array;
+  /** Offset of `instructions` in the section (DW_CFA_set_loc's pcrel base). */
+  instructionsOffset: number;
+}
+
+/** Every CIE and FDE of a section, in section order. CIEs are parsed once and shared. */
+export function parseFrameSection(section: FrameSection): { cies: Cie[]; fdes: Fde[] } {
+  const name = `.${section.kind}`;
+  const cies = new Map<number, Cie>();
+  const fdes: Fde[] = [];
+  const r = new ByteReader(section.bytes, name);
+  while (!r.atEnd) {
+    const h = readHeader(r, section);
+    if (!h) break;
+    if (h.padding) continue;
+    if (h.isCie) {
+      if (!cies.has(h.offset)) cies.set(h.offset, parseCie(section, h.offset));
+    } else {
+      const cie = cies.get(h.ciePointer) ?? parseCie(section, h.ciePointer);
+      cies.set(h.ciePointer, cie);
+      fdes.push(parseFde(section, h, cie));
+    }
+    r.seek(h.end);
+  }
+  return { cies: [...cies.values()].sort((a, b) => a.offset - b.offset), fdes };
+}
+
+interface EntryHeader {
+  offset: number;
+  /** Offset just past the entry. */
+  end: number;
+  isCie: boolean;
+  padding?: boolean;
+  /** Section offset of an FDE's CIE. */
+  ciePointer: number;
+  /** Offset of the first byte after the CIE id / CIE pointer. */
+  body: number;
+}
+
+/** Length and CIE id/pointer of the entry at r.pos; undefined at an .eh_frame terminator. */
+function readHeader(r: ByteReader, section: FrameSection): EntryHeader | undefined {
+  const name = `.${section.kind}`;
+  const offset = r.pos;
+  try {
+    let length: number = r.u32();
+    let offsetSize = 4;
+    if (length === 0xffffffff) {
+      length = r.u64n();
+      offsetSize = 8;
+    } else if (length >= 0xfffffff0) {
+      throw new CfiError(name, offset, `reserved unit length 0x${length.toString(16)}`);
+    }
+    if (length === 0) {
+      // .eh_frame ends at a zero terminator; in .debug_frame a zero length is only padding.
+      if (section.kind === 'eh_frame') return undefined;
+      return { offset, end: r.pos, isCie: false, padding: true, ciePointer: -1, body: r.pos };
+    }
+    if (length > r.remaining) throw new CfiError(name, offset, `length 0x${length.toString(16)} runs past the end of the section`);
+    const end = r.pos + length;
+    const idPos = r.pos;
+    const id = offsetSize === 4 ? BigInt(r.u32()) : r.u64();
+    const body = r.pos;
+    if (section.kind === 'eh_frame') {
+      // An FDE's CIE pointer counts back from its own position.
+      if (id === 0n) return { offset, end, isCie: true, ciePointer: offset, body };
+      return { offset, end, isCie: false, ciePointer: checkPointer(BigInt(idPos) - id, section, offset), body };
+    }
+    const cieId = offsetSize === 4 ? 0xffffffffn : 0xffffffffffffffffn;
+    if (id === cieId) return { offset, end, isCie: true, ciePointer: offset, body };
+    return { offset, end, isCie: false, ciePointer: checkPointer(id, section, offset), body };
+  } catch (e) {
+    throw asCfiError(e, name, offset);
+  }
+}
+
+function checkPointer(p: bigint, section: FrameSection, offset: number): number {
+  if (p < 0n || p >= BigInt(section.bytes.length)) throw new CfiError(`.${section.kind}`, offset, `CIE pointer 0x${p.toString(16)} outside the section`);
+  return Number(p);
+}
+
+function asCfiError(e: unknown, name: string, offset: number): unknown {
+  if (e instanceof FormatError && !(e instanceof CfiError)) return new CfiError(name, offset, e.message);
+  return e;
+}
+
+/** A reader that stops at the entry's end but keeps section offsets (pcrel pointers need them). */
+function entryReader(section: FrameSection, h: EntryHeader): ByteReader {
+  return new ByteReader(section.bytes.subarray(0, h.end), `.${section.kind}`, h.body);
+}
+
+function bases(section: FrameSection, entry: number, addressSize: number, funcBase?: bigint): PointerBases {
+  return {
+    addressSize, section: `.${section.kind}`, entry, sectionAddress: section.address,
+    textBase: section.textBase, dataBase: section.dataBase, funcBase,
+  };
+}
+
+export function parseCie(section: FrameSection, offset: number): Cie {
+  const name = `.${section.kind}`;
+  const r = new ByteReader(section.bytes, name, offset);
+  const h = readHeader(r, section);
+  if (!h || !h.isCie) throw new CfiError(name, offset, 'FDE points at something that is not a CIE');
+  const body = entryReader(section, h);
+  try {
+    const version = body.u8();
+    const validVersions = section.kind === 'eh_frame' ? [1, 3] : [1, 3, 4];
+    if (!validVersions.includes(version)) throw new CfiError(name, offset, `unsupported CIE version ${version}`);
+    const augmentation = body.cstr();
+    let addressSize = section.addressSize;
+    let segmentSize = 0;
+    if (version >= 4) {
+      addressSize = body.u8();
+      segmentSize = body.u8();
+    }
+    if (augmentation.includes('eh')) body.skip(addressSize);
+    const codeAlignment = body.uleb128();
+    const dataAlignment = body.sleb128();
+    const returnAddressRegister = version === 1 ? body.u8() : body.uleb128();
+    const cie: Cie = {
+      section, offset, version, augmentation, addressSize, segmentSize, codeAlignment, dataAlignment,
+      returnAddressRegister, fdeEncoding: DW_EH_PE.absptr, lsdaEncoding: DW_EH_PE.omit, isSignalFrame: false,
+      instructions: new Uint8Array(),
+    };
+    if (augmentation.startsWith('z')) {
+      const dataEnd = body.uleb128() + body.pos;
+      for (const ch of augmentation.slice(1)) {
+        if (ch === 'R') cie.fdeEncoding = body.u8();
+        else if (ch === 'L') cie.lsdaEncoding = body.u8();
+        else if (ch === 'S') cie.isSignalFrame = true;
+        else if (ch === 'P') cie.personality = readEncodedPointer(body, body.u8(), bases(section, offset, addressSize));
+        else if (ch !== 'B' && ch !== 'G') break; // an unknown letter: 'z' gives the length to skip
+      }
+      body.seek(dataEnd);
+    } else if (augmentation !== '' && augmentation !== 'eh') {
+      throw new CfiError(name, offset, `unknown augmentation "${augmentation}"`);
+    }
+    cie.instructions = body.bytesN(body.remaining);
+    return cie;
+  } catch (e) {
+    throw asCfiError(e, name, offset);
+  }
+}
+
+function parseFde(section: FrameSection, h: EntryHeader, cie: Cie): Fde {
+  const name = `.${section.kind}`;
+  const r = entryReader(section, h);
+  try {
+    let start: bigint;
+    let range: bigint;
+    if (section.kind === 'eh_frame') {
+      const b = bases(section, h.offset, cie.addressSize);
+      const p = readEncodedPointer(r, cie.fdeEncoding, b);
+      if (p.indirect) throw new CfiError(name, h.offset, 'indirect FDE start address is not supported');
+      start = p.value;
+      range = readFormat(r, cie.fdeEncoding & 0x0f, b);
+    } else {
+      r.skip(cie.segmentSize);
+      start = r.addr(cie.addressSize);
+      range = r.addr(cie.addressSize);
+    }
+    let lsda: bigint | undefined;
+    if (cie.augmentation.startsWith('z')) {
+      const augEnd = r.uleb128() + r.pos;
+      if (cie.lsdaEncoding !== DW_EH_PE.omit && augEnd > r.pos) {
+        lsda = readEncodedPointer(r, cie.lsdaEncoding, bases(section, h.offset, cie.addressSize, start)).value;
+      }
+      r.seek(augEnd);
+    }
+    const end = BigInt.asUintN(cie.addressSize * 8, start + range);
+    const instructionsOffset = r.pos;
+    return { cie, offset: h.offset, start, end, lsda, instructions: r.bytesN(r.remaining), instructionsOffset };
+  } catch (e) {
+    throw asCfiError(e, name, h.offset);
+  }
+}
