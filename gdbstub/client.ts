@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { StopCache } from './cache.js';
 import { RspConnection, type ConnectionOptions } from './connection.js';
-import { RspError, RspMalformedError, RspStateError, RspUnsupportedError, type RspClosedError } from './errors.js';
+import { RspClosedError, RspError, RspMalformedError, RspStateError, RspUnsupportedError } from './errors.js';
 import { CLIENT_FEATURES, noFeatures, parseSupported, type StubFeatures } from './features.js';
 import { asciiToHex, bigintToLe, fromHex, hexNum, hexToAscii, leToBigint, toHex } from './hex.js';
 import { gdbsxLayout, layoutFromTargetXml, type RegisterLayout } from './layout.js';
@@ -325,11 +325,17 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     this.conn.interrupt();
   }
 
+  /**
+   * Read as gdb reads it: `m` lists until `l`. gdbsx sends its whole list in one reply that ends in
+   * `l` (`m0,1l`) and answers qsThreadInfo with nothing.
+   */
   async threads(): Promise<ThreadId[]> {
     const out: ThreadId[] = [];
-    for (let reply = await this.request('qfThreadInfo'); reply !== 'l'; reply = await this.request('qsThreadInfo')) {
+    for (let reply = await this.request('qfThreadInfo'); reply !== 'l' && reply !== ''; reply = await this.request('qsThreadInfo')) {
       if (!reply.startsWith('m')) throw new RspMalformedError(`thread list reply '${reply.slice(0, 40)}'`);
-      for (const t of reply.slice(1).split(',')) out.push(parseThreadId(t));
+      const last = reply.endsWith('l');
+      for (const t of reply.slice(1, last ? -1 : undefined).split(',')) out.push(parseThreadId(t));
+      if (last) break;
     }
     return out;
   }
@@ -361,7 +367,11 @@ export class GdbClient extends EventEmitter<ClientEvents> {
 
   /** Detaches and leaves the target running. */
   async detach(pid = 1): Promise<void> {
-    await this.command(this.features.multiprocess ? `D;${hexNum(pid)}` : 'D');
+    try {
+      await this.command(this.features.multiprocess ? `D;${hexNum(pid)}` : 'D');
+    } catch (e) {
+      if (!(e instanceof RspClosedError && this.quirks.hangsUpOnDetach)) throw e;
+    }
     this.conn.close();
   }
 

@@ -19,16 +19,18 @@ export interface StubQuirks {
   maxMemoryRead: number;
   /** Thread id of the first vCPU (QEMU: cpu_index + 1; gdbsx: vCPU id). */
   firstThreadId: number;
+  /** Acknowledges `D`, then closes the connection without answering it (gdbsx). */
+  hangsUpOnDetach: boolean;
 }
 
 export function quirksFor(dialect: StubDialect): StubQuirks {
   switch (dialect) {
     case 'qemu':
-      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2048, firstThreadId: 1 };
+      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2048, firstThreadId: 1, hangsUpOnDetach: false };
     case 'gdbsx':
-      return { dialect, rereportsBreakpointOnContinue: false, swBreakpointPcOffset: 1n, canInterrupt: false, maxMemoryRead: 2047, firstThreadId: 0 };
+      return { dialect, rereportsBreakpointOnContinue: false, swBreakpointPcOffset: 1n, canInterrupt: false, maxMemoryRead: 2047, firstThreadId: 0, hangsUpOnDetach: true };
     case 'generic':
-      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2047, firstThreadId: 1 };
+      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2047, firstThreadId: 1, hangsUpOnDetach: false };
   }
 }
 

@@ -6,15 +6,26 @@ import { TargetError, type BreakpointKind, type RegisterInfo, type ResumeAction,
 export interface LiveTargetOptions extends ClientOptions {
   /** How long a single step may take before the vCPU is taken to be halted (QEMU never answers then). */
   stepTimeoutMs?: number;
+  /**
+   * Stops the running guest from outside when the stub cannot be interrupted (gdbsx: `xl pause`);
+   * the stub then reports the stop, which interrupt() waits for.
+   */
+  pause?: () => Promise<void>;
+  /** Runs just before `D` (Xen: take back a pause the user had, which gdbsx's detach releases). */
+  beforeDetach?: () => Promise<void>;
 }
 
 /** Small reads are widened to this aligned block so the stub client's stop cache serves the next ones. */
 const READ_BLOCK = 256n;
+/** How long the stub may take to notice an outside pause (gdbsx polls the domain every 10 ms). */
+const PAUSE_STOP_TIMEOUT_MS = 5000;
 
 export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   readonly kind = 'live';
   readonly registers: readonly RegisterInfo[];
   private readonly stepTimeoutMs: number;
+  private readonly pause: (() => Promise<void>) | undefined;
+  private readonly beforeDetach: (() => Promise<void>) | undefined;
 
   private constructor(
     readonly client: GdbClient,
@@ -22,6 +33,8 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   ) {
     super();
     this.stepTimeoutMs = opts.stepTimeoutMs ?? 2000;
+    this.pause = opts.pause;
+    this.beforeDetach = opts.beforeDetach;
     this.registers = client.layout.registers.map((r) => ({ name: r.name, bits: r.bitsize, group: r.group ?? 'general' }));
     client.on('console', (text) => this.emit('console', text));
     client.on('close', (e) => this.emit('close', e));
@@ -58,7 +71,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   async threads(): Promise<TargetThread[]> {
     const ids = await this.client.threads();
     return Promise.all(
-      ids.map(async (t) => ({ id: t.tid, description: await this.client.threadExtraInfo(t).catch(() => `vCPU ${t.tid - this.client.quirks.firstThreadId}`) })),
+      ids.map(async (t) => ({ id: t.tid, description: (await this.client.threadExtraInfo(t).catch(() => '')) || `vCPU ${t.tid - this.client.quirks.firstThreadId}` })),
     );
   }
 
@@ -111,8 +124,11 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     } catch (e) {
       if (!(e instanceof RspProtocolError) || this.client.isRunning === false) throw toTargetError('step', e);
       // A vCPU parked in `hlt` never finishes a step under QEMU: take control back.
-      this.client.interrupt();
-      await wrap('wait for stop', () => this.client.waitForStop(this.stepTimeoutMs));
+      if (this.pause) await this.interrupt();
+      else {
+        this.client.interrupt();
+        await wrap('wait for stop', () => this.client.waitForStop(this.stepTimeoutMs));
+      }
       return { kind: 'interrupt', thread: action.thread };
     }
   }
@@ -138,6 +154,11 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
 
   async interrupt(): Promise<void> {
     if (!this.client.isRunning) return;
+    if (this.pause) {
+      await wrap('pause the guest', this.pause);
+      await wrap('wait for the stop after pausing', () => this.client.waitForStop(PAUSE_STOP_TIMEOUT_MS));
+      return;
+    }
     try {
       this.client.interrupt();
     } catch (e) {
@@ -145,8 +166,9 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     }
   }
 
-  detach(): Promise<void> {
-    return wrap('detach', () => this.client.detach());
+  async detach(): Promise<void> {
+    if (this.beforeDetach) await wrap('prepare to detach', this.beforeDetach);
+    await wrap('detach', () => this.client.detach());
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,14 @@
-// `duster attach tcp:HOST:PORT|unix:PATH --symbols ELF`: debug a guest someone else started.
+// `duster attach tcp:HOST:PORT|unix:PATH|DOMID|xen:DOMAIN --symbols ELF`: debug a guest someone
+// else started, behind a gdbstub or (on a Xen dom0) a domain through gdbsx.
+import { attachXen, parseXenTarget } from '../../xen/index.js';
 import { parseArgs } from '../args.js';
 import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions, debugLive } from '../debug.js';
 import type { Io } from '../io.js';
 
 const HELP = `Usage: duster attach TARGET [options]
-  TARGET           tcp:HOST:PORT or unix:PATH (a QEMU -gdb or gdbsx stub)
-  --symbols ELF    the guest's ELF image with debug info
+  TARGET           tcp:HOST:PORT or unix:PATH (a QEMU -gdb or gdbsx stub), or on a Xen dom0
+                   DOMID or xen:DOMID|xen:NAME (runs gdbsx for the domain; needs root)
+  --symbols ELF    the guest's ELF image with debug info (Xen: default the kernel xl booted)
 ${CONSOLE_HELP}`;
 
 export async function attachCommand(argv: string[], io: Io): Promise<number> {
@@ -19,5 +22,9 @@ export async function attachCommand(argv: string[], io: Io): Promise<number> {
     io.stderr.write(HELP + '\n');
     return 2;
   }
-  return debugLive(target, p.options.get('symbols')?.[0], io, consoleOptions(p));
+  const symbols = p.options.get('symbols')?.[0];
+  const domain = parseXenTarget(target);
+  if (domain === undefined) return debugLive(target, symbols, io, consoleOptions(p));
+  const xen = await attachXen(domain, { log: (line) => io.stderr.write(`duster: ${line}\n`) });
+  return debugLive(xen, symbols ?? xen.symbols, io, consoleOptions(p));
 }
