@@ -1,0 +1,276 @@
+// Units of .debug_info: headers read up front, DIEs decoded on first use, and the per-unit
+// context (string/address/list bases, base address) attribute values are resolved against.
+import { ByteReader, cstrAt } from '../reader.js';
+import { DW_AT, DW_FORM, DW_UT } from './constants.js';
+import { Die, parseDies, type Attr } from './die.js';
+import type { Dwarf } from './dwarf.js';
+import { DwarfError } from './errors.js';
+import { parseLineProgram, type LineProgram } from './line.js';
+import { readRanges, type Range } from './ranges.js';
+
+export interface UnitHeader {
+  /** Offset of the unit header in .debug_info. */
+  offset: number;
+  /** Offset just past the unit. */
+  end: number;
+  version: number;
+  unitType: number;
+  addressSize: number;
+  /** 4 for 32-bit DWARF, 8 for 64-bit. */
+  offsetSize: number;
+  abbrevOffset: number;
+  /** Offset of the unit DIE. */
+  firstDie: number;
+  typeSignature?: bigint;
+  /** .debug_info offset of the type a type unit describes. */
+  typeOffset?: number;
+}
+
+export function parseUnitHeaders(info: Uint8Array, section = '.debug_info'): UnitHeader[] {
+  const r = new ByteReader(info, section);
+  const out: UnitHeader[] = [];
+  while (r.remaining > 0) {
+    const offset = r.pos;
+    let length = r.u32();
+    let offsetSize = 4;
+    if (length === 0xffffffff) {
+      length = r.u64n();
+      offsetSize = 8;
+    } else if (length >= 0xfffffff0) {
+      throw new DwarfError(section, offset, `reserved unit length 0x${length.toString(16)}`);
+    }
+    const end = r.pos + length;
+    if (end > info.length) throw new DwarfError(section, offset, `unit length 0x${length.toString(16)} runs past the end of the section`);
+    const version = r.u16();
+    if (version < 2 || version > 5) throw new DwarfError(section, offset, `unsupported DWARF version ${version}`);
+    let unitType: number = DW_UT.compile;
+    let addressSize: number;
+    let abbrevOffset: number;
+    let typeSignature: bigint | undefined;
+    let typeOffset: number | undefined;
+    if (version >= 5) {
+      unitType = r.u8();
+      addressSize = r.u8();
+      abbrevOffset = r.offset(offsetSize);
+      if (unitType === DW_UT.skeleton || unitType === DW_UT.split_compile) r.u64();
+      else if (unitType === DW_UT.type || unitType === DW_UT.split_type) {
+        typeSignature = r.u64();
+        typeOffset = offset + r.offset(offsetSize);
+      } else if (unitType !== DW_UT.compile && unitType !== DW_UT.partial) {
+        throw new DwarfError(section, offset, `unknown unit type ${unitType}`);
+      }
+    } else {
+      abbrevOffset = r.offset(offsetSize);
+      addressSize = r.u8();
+      if (section === '.debug_types') {
+        unitType = DW_UT.type;
+        typeSignature = r.u64();
+        typeOffset = offset + r.offset(offsetSize);
+      }
+    }
+    if (addressSize !== 4 && addressSize !== 8 && addressSize !== 2) throw new DwarfError(section, offset, `unsupported address size ${addressSize}`);
+    if (r.pos > end) throw new DwarfError(section, offset, 'unit header longer than the unit');
+    out.push({ offset, end, version, unitType, addressSize, offsetSize, abbrevOffset, firstDie: r.pos, typeSignature, typeOffset });
+    r.seek(end);
+  }
+  return out;
+}
+
+export class Unit implements UnitHeader {
+  readonly offset: number;
+  readonly end: number;
+  readonly version: number;
+  readonly unitType: number;
+  readonly addressSize: number;
+  readonly offsetSize: number;
+  readonly abbrevOffset: number;
+  readonly firstDie: number;
+  readonly typeSignature?: bigint;
+  readonly typeOffset?: number;
+  private head: Die | undefined;
+  private all: Die[] | undefined;
+  private lines: LineProgram | null | undefined;
+  private bases: { addr: number; strOffsets: number; rnglists: number; loclists: number; lowPc: bigint } | undefined;
+
+  constructor(readonly dwarf: Dwarf, h: UnitHeader, readonly section: string) {
+    this.offset = h.offset;
+    this.end = h.end;
+    this.version = h.version;
+    this.unitType = h.unitType;
+    this.addressSize = h.addressSize;
+    this.offsetSize = h.offsetSize;
+    this.abbrevOffset = h.abbrevOffset;
+    this.firstDie = h.firstDie;
+    this.typeSignature = h.typeSignature;
+    this.typeOffset = h.typeOffset;
+  }
+
+  /** The unit DIE with its attributes only (cheap: no children decoded). Use `root` for the tree. */
+  get unitDie(): Die {
+    if (this.all) return this.all[0]!;
+    if (!this.head) {
+      const info = this.dwarf.section(this.section);
+      const dies = parseDies(this, info, this.firstDie, this.end, this.dwarf.abbrevs(this.abbrevOffset), true);
+      if (dies.length === 0) throw new DwarfError(this.section, this.offset, 'unit has no DIEs');
+      this.head = dies[0]!;
+    }
+    return this.head;
+  }
+
+  /** The unit DIE with its whole subtree, decoded on first use and cached. */
+  get root(): Die {
+    return this.dies[0]!;
+  }
+
+  /** Every DIE of the unit in offset order. */
+  get dies(): readonly Die[] {
+    if (!this.all) {
+      const info = this.dwarf.section(this.section);
+      const dies = parseDies(this, info, this.firstDie, this.end, this.dwarf.abbrevs(this.abbrevOffset), false);
+      if (dies.length === 0) throw new DwarfError(this.section, this.offset, 'unit has no DIEs');
+      this.all = dies;
+      this.head = undefined;
+    }
+    return this.all;
+  }
+
+  /** The DIE at .debug_info offset `offset` in this unit. */
+  dieAt(offset: number): Die | undefined {
+    const dies = this.dies;
+    let lo = 0;
+    let hi = dies.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (dies[mid]!.offset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    const d = dies[lo];
+    return d && d.offset === offset ? d : undefined;
+  }
+
+  get name(): string | undefined {
+    return this.unitDie.name;
+  }
+
+  get compDir(): string | undefined {
+    return this.unitDie.string(DW_AT.comp_dir);
+  }
+
+  get producer(): string | undefined {
+    return this.unitDie.string(DW_AT.producer);
+  }
+
+  /** DW_LANG_* of the unit (0x8001 is gas's vendor code for assembly). */
+  get language(): number | undefined {
+    return this.unitDie.udata(DW_AT.language);
+  }
+
+  /** Offset of this unit's table in .debug_addr (DW_AT_addr_base), 0 if none. */
+  get addrBase(): number {
+    return this.contextBases().addr;
+  }
+
+  /** The base address for range and location lists: the unit's DW_AT_low_pc. */
+  get baseAddress(): bigint {
+    return this.contextBases().lowPc;
+  }
+
+  get loclistsBase(): number {
+    return this.contextBases().loclists;
+  }
+
+  /** The unit's line program (DW_AT_stmt_list), parsed on first use; undefined if it has none. */
+  get lineProgram(): LineProgram | undefined {
+    if (this.lines === undefined) {
+      const a = this.unitDie.attr(DW_AT.stmt_list);
+      this.lines = a && typeof a.value === 'number' ? parseLineProgram(this.dwarf, a.value, this) : null;
+    }
+    return this.lines ?? undefined;
+  }
+
+  /** The address ranges of a DIE (low_pc/high_pc or DW_AT_ranges); empty if it has none. */
+  ranges(die: Die): Range[] {
+    const rangesAttr = die.attr(DW_AT.ranges);
+    if (rangesAttr) return readRanges(this, rangesAttr);
+    const low = die.address(DW_AT.low_pc);
+    if (low === undefined) return [];
+    const high = die.attr(DW_AT.high_pc);
+    if (!high) return [];
+    const end = high.form === DW_FORM.addr || isAddrx(high.form) ? this.attrAddress(high)! : low + BigInt(high.value as number | bigint);
+    return end > low ? [{ start: low, end }] : [];
+  }
+
+  attrString(a: Attr): string | undefined {
+    const v = a.value;
+    switch (a.form) {
+      case DW_FORM.string: return v as string;
+      case DW_FORM.strp: return cstrAt(this.dwarf.section('.debug_str'), v as number, '.debug_str');
+      case DW_FORM.line_strp: return cstrAt(this.dwarf.section('.debug_line_str'), v as number, '.debug_line_str');
+      case DW_FORM.strx: case DW_FORM.strx1: case DW_FORM.strx2: case DW_FORM.strx3: case DW_FORM.strx4: case DW_FORM.GNU_str_index:
+        return this.indexedString(v as number);
+      default: return undefined;
+    }
+  }
+
+  /** DW_FORM_strx*: an entry of this unit's .debug_str_offsets table. */
+  indexedString(index: number): string {
+    const table = this.dwarf.section('.debug_str_offsets');
+    const at = this.contextBases().strOffsets + index * this.offsetSize;
+    if (at + this.offsetSize > table.length) throw new DwarfError('.debug_str_offsets', at, `string index ${index} out of range`);
+    const r = new ByteReader(table, '.debug_str_offsets', at);
+    return cstrAt(this.dwarf.section('.debug_str'), r.offset(this.offsetSize), '.debug_str');
+  }
+
+  attrAddress(a: Attr): bigint | undefined {
+    if (a.form === DW_FORM.addr) return a.value as bigint;
+    if (isAddrx(a.form)) return this.indexedAddress(a.value as number);
+    return undefined;
+  }
+
+  /** Entry `index` of this unit's .debug_addr table. */
+  indexedAddress(index: number): bigint {
+    const table = this.dwarf.section('.debug_addr');
+    const at = this.contextBases().addr + index * this.addressSize;
+    if (at + this.addressSize > table.length) throw new DwarfError('.debug_addr', at, `address index ${index} out of range`);
+    return new ByteReader(table, '.debug_addr', at).addr(this.addressSize);
+  }
+
+  resolveRef(a: Attr): Die | undefined {
+    if (a.form === DW_FORM.ref_sig8) return this.dwarf.typeUnitDie(a.value as bigint);
+    if (a.form === DW_FORM.GNU_ref_alt || a.form === DW_FORM.ref_sup4 || a.form === DW_FORM.ref_sup8) return undefined;
+    if (typeof a.value !== 'number') return undefined;
+    if (a.form === DW_FORM.ref_addr || a.value < this.offset || a.value >= this.end) return this.dwarf.dieAt(a.value, this.section);
+    return this.dieAt(a.value);
+  }
+
+  private contextBases(): NonNullable<Unit['bases']> {
+    if (!this.bases) {
+      const d = this.unitDie;
+      const num = (at: number) => {
+        const a = d.attr(at);
+        return a && typeof a.value === 'number' ? a.value : undefined;
+      };
+      // Without a base attribute, the table right after the first header (as LLVM assumes).
+      const header = this.offsetSize === 8 ? 16 : 8;
+      this.bases = {
+        addr: num(DW_AT.addr_base) ?? num(DW_AT.GNU_addr_base) ?? (this.version >= 5 ? header : 0),
+        strOffsets: num(DW_AT.str_offsets_base) ?? (this.version >= 5 ? header : 0),
+        rnglists: num(DW_AT.rnglists_base) ?? header + 4,
+        loclists: num(DW_AT.loclists_base) ?? header + 4,
+        lowPc: 0n,
+      };
+      // low_pc may itself be an addrx, which needs addr_base: set after the bases.
+      this.bases.lowPc = d.address(DW_AT.low_pc) ?? d.address(DW_AT.entry_pc) ?? 0n;
+    }
+    return this.bases;
+  }
+
+  get rnglistsBase(): number {
+    return this.contextBases().rnglists;
+  }
+}
+
+export function isAddrx(form: number): boolean {
+  return form === DW_FORM.addrx || form === DW_FORM.addrx1 || form === DW_FORM.addrx2 || form === DW_FORM.addrx3 ||
+    form === DW_FORM.addrx4 || form === DW_FORM.GNU_addr_index;
+}

@@ -1,0 +1,28 @@
+// A DWARF expression as the symbols side hands it to the evaluator (symbols/expr): the bytes plus
+// the unit facts decoding needs. Spread `unit` into an ExpressionContext and add target callbacks.
+import type { Unit } from './dwarf/unit.js';
+
+export interface UnitContext {
+  addressSize: number;
+  version: number;
+  offsetSize: number;
+  /** .debug_info offset of the unit (DW_OP_call2/call4 and typed ops use unit-relative DIE offsets). */
+  unitOffset: number;
+  /** Entry `index` of the unit's .debug_addr table (DW_OP_addrx, DW_OP_constx). */
+  resolveAddrIndex(index: bigint): bigint;
+}
+
+export interface ExprWithContext {
+  expr: Uint8Array;
+  unit: UnitContext;
+}
+
+export function unitContext(unit: Unit): UnitContext {
+  return {
+    addressSize: unit.addressSize,
+    version: unit.version,
+    offsetSize: unit.offsetSize,
+    unitOffset: unit.offset,
+    resolveAddrIndex: (index) => unit.indexedAddress(Number(index)),
+  };
+}

@@ -1,0 +1,27 @@
+// Symbols for one image: ELF, DWARF 2-5, symbolization, line tables, types and variables.
+//
+//   SymbolFile.open(path): Promise<SymbolFile>      ELF headers only; everything else on first use
+//   All queries below are synchronous (positioned reads, sections and units cached):
+//     .symbolize(addr): SourceFrame[]              inline chain innermost first (addr2line -f -i)
+//     .functionAt(pc) / .inlineChainAt(pc)         concrete function / inlined instances + function
+//     .lineAt(pc): LineRow, .lineRangeAt(pc): LineRange, .isStatementStart(pc)
+//     .lineToAddresses(file, line): LineMatch[]     gdb's `break FILE:LINE` placement
+//     .functionEntries(name): bigint[]             gdb's `break NAME` placement (after the prologue)
+//     .scopesAt(pc): FrameScope[]                  per inline frame: function, blocks, variables, frame base
+//     .findGlobal(name), .globalsOfUnitAt(pc), .findType(name), .types (TypeResolver)
+//     .symbolAt(addr) / .findSymbol(name)          ELF symbols
+//     .sourceFiles(), .close()
+//   Types: typeName(type) is gdb's `whatis`, ptype(type) its `ptype`.
+//   Expressions handed to the evaluator come as ExprWithContext (expr-context.ts).
+// Malformed input throws FormatError subclasses: ElfError, DwarfError.
+export { DwarfError } from './dwarf/errors.js';
+export { ElfError, ElfFile, type ElfNote, type ElfSection, type ElfSymbol, type ProgramHeader, type SymbolHit } from './elf/index.js';
+export { FormatError } from './reader.js';
+export type { LineRange, LineRow } from './lines.js';
+export { SymbolFile, type FunctionInfo, type SourceFrame } from './symbol-file.js';
+export { sizeOf, stripTypedefs, typeName, type EnumType, type Member, type StructType, type Type } from './types.js';
+export { ptype } from './ptype.js';
+export type { FrameScope, VariableInfo, VariableLocation } from './scopes.js';
+export type { ExprWithContext, UnitContext } from './expr-context.js';
+export type { LineMatch } from './symbol-file.js';
+export { TypeResolver } from './types.js';

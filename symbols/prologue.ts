@@ -1,0 +1,40 @@
+// Where `break FUNCTION` goes, following gdb 13 on x86-64: a prologue_end row in the function if
+// the line table has one; else past `push %rbp; mov %rsp,%rbp` when the function sets up a frame
+// (amd64_analyze_prologue), then on to the next line-table row if that lands mid-row
+// (skip_prologue_sal). Frameless functions keep their entry address.
+import type { LineProgram } from './dwarf/line.js';
+import { ROW_PROLOGUE_END } from './dwarf/line.js';
+import type { Range } from './dwarf/ranges.js';
+import { rowEnd, rowRefAt } from './lines.js';
+
+const ENDBR64 = [0xf3, 0x0f, 0x1e, 0xfa];
+
+export function afterPrologue(prog: LineProgram | undefined, range: Range, code: Uint8Array | undefined): bigint {
+  const { start, end } = range;
+  if (!prog) return start;
+  for (const seq of prog.sequences) {
+    if (seq.end <= start || seq.start >= end) continue;
+    for (let i = 0; i < seq.offs.length; i++) {
+      const a = seq.start + BigInt(seq.offs[i]!);
+      if (a >= start && a < end && seq.flags[i]! & ROW_PROLOGUE_END) return a;
+    }
+  }
+  let pc = start + BigInt(frameSetupLength(code));
+  if (pc === start) return start;
+  const ref = rowRefAt(prog, pc);
+  if (ref && ref.index >= 0 && ref.seq.start + BigInt(ref.seq.offs[ref.index]!) !== pc) {
+    const next = rowEnd(ref);
+    if (next < end) pc = next;
+  }
+  return pc;
+}
+
+/** Bytes of `[endbr64] push %rbp; mov %rsp,%rbp` at the start of code, or 0 if it does not set up a frame. */
+function frameSetupLength(code: Uint8Array | undefined): number {
+  if (!code) return 0;
+  let i = ENDBR64.every((b, k) => code[k] === b) ? 4 : 0;
+  if (code[i] !== 0x55) return 0;
+  i++;
+  const movq = code[i] === 0x48 && ((code[i + 1] === 0x89 && code[i + 2] === 0xe5) || (code[i + 1] === 0x8b && code[i + 2] === 0xec));
+  return movq ? i + 3 : 0;
+}

@@ -1,0 +1,86 @@
+// Breakpoint placement, types and scopes against gdb 13 on the reference kernel.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ptype, SymbolFile, typeName } from '../../symbols/index.js';
+import { build, buildFixtures, gdbEach } from './oracle.js';
+
+beforeAll(buildFixtures);
+
+function gdbBreaks(elf: string, specs: string[]): string[] {
+  const outs = gdbEach(elf, [...specs.map((s) => `break ${s}`), 'info breakpoints']);
+  const info = outs[specs.length]!;
+  return specs.map((_, i) => {
+    const n = /Breakpoint (\d+) at/.exec(outs[i]!)?.[1];
+    const addrs = [...info.matchAll(new RegExp(`^${n}(?:\\.\\d+)?\\s+(?:breakpoint\\s+keep\\s+)?y\\s+(0x[0-9a-f]+)`, 'gm'))].map((m) => BigInt(m[1]!));
+    return addrs.sort((a, b) => (a < b ? -1 : 1)).map((a) => a.toString(16)).join(',');
+  });
+}
+
+const hex = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? -1 : 1)).map((a) => a.toString(16)).join(',');
+
+describe('breakpoint placement vs gdb', () => {
+  const lines = ['app_demo.c:158', 'app_demo.c:100', 'app_demo.c:105', 'sched.c:50', 'sched.c:120', 'kernel.h:120', 'console.c:58', 'app_demo.c:1', 'app_demo.c:135'];
+  for (const variant of ['gcc-O0', 'gcc-O2', 'clang-O2']) {
+    it(`${variant}: FILE:LINE (inlined copies, lines without code)`, async () => {
+      const elf = build(variant);
+      const sf = await SymbolFile.open(elf);
+      const mine = lines.map((l) => {
+        const [f, n] = l.split(':');
+        return hex(sf.lineToAddresses(f!, Number(n)).map((m) => m.address));
+      });
+      expect(mine).toEqual(gdbBreaks(elf, lines));
+    });
+  }
+
+  it('gcc-O0: every function, after its prologue', async () => {
+    const elf = build('gcc-O0');
+    const sf = await SymbolFile.open(elf);
+    const names = [...new Set(sf.elf.symbols.sorted.filter((s) => s.type === 2).map((s) => s.name))];
+    expect(names.map((n) => hex(sf.functionEntries(n)))).toEqual(gdbBreaks(elf, names));
+  });
+
+  it('gcc-O2 and clang-O2: outlined functions with no inlined copies', async () => {
+    for (const variant of ['gcc-O2', 'clang-O2']) {
+      const elf = build(variant);
+      const sf = await SymbolFile.open(elf);
+      const names = ['worker_step', 'tree_sum', 'kmain', 'trap_handler', 'thread_create', 'kvsnprintf'];
+      expect(names.map((n) => hex(sf.functionEntries(n))), variant).toEqual(gdbBreaks(elf, names));
+    }
+  });
+});
+
+describe('types vs gdb ptype/whatis', () => {
+  it('gcc-O0 and clang-O2: structs, unions, enums, bitfields, arrays, function pointers', async () => {
+    for (const variant of ['gcc-O0', 'clang-O2']) {
+      const elf = build(variant);
+      const sf = await SymbolFile.open(elf);
+      const names = ['struct config', 'union value', 'enum color', 'struct flags', 'struct thread', 'struct worker_state', 'binary_op', 'spinlock_t', 'struct percpu', 'struct ring'];
+      const gdb = gdbEach(elf, names.map((n) => `ptype ${n}`)).map((s) => s.replace(/^type = /, '').trimEnd());
+      expect(names.map((n) => ptype(sf.findType(n)!)), variant).toEqual(gdb);
+    }
+  });
+
+  it('names of globals as whatis prints them', async () => {
+    const elf = build('gcc-O0');
+    const sf = await SymbolFile.open(elf);
+    const globals = ['demo_config', 'origin', 'thread_list', 'percpu', 'demo_counter', 'ncpus'];
+    const gdb = gdbEach(elf, globals.map((g) => `whatis ${g}`)).map((s) => s.replace(/^type = /, '').trim());
+    expect(globals.map((g) => typeName(sf.findGlobal(g)!.type))).toEqual(gdb);
+  });
+});
+
+describe('scopes vs gdb info scope', () => {
+  it('variables visible at the start of functions (gcc-O0 and gcc-O2)', async () => {
+    for (const variant of ['gcc-O0', 'gcc-O2']) {
+      const elf = build(variant);
+      const sf = await SymbolFile.open(elf);
+      const fns = ['worker_step', 'tree_sum', 'kvsnprintf', 'thread_create', 'compute_checksum'].filter((f) => sf.functionEntries(f).length > 0);
+      const gdb = gdbEach(elf, fns.map((f) => `info scope ${f}`));
+      fns.forEach((f, i) => {
+        const theirs = [...gdb[i]!.matchAll(/^Symbol (\w+) is/gm)].map((m) => m[1]).sort();
+        const pc = sf.functionEntries(f)[0]!;
+        const mine = (sf.scopesAt(pc)[0]?.variables ?? []).map((v) => v.name).sort();
+        expect(mine, `${variant} ${f}`).toEqual(theirs);
+      });
+    }
+  });
+});

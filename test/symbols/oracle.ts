@@ -1,0 +1,21 @@
+// Shared by the symbols tests: the fixture builds and the reference tools' answers.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+export const root = path.resolve(import.meta.dirname, '../..');
+export const build = (variant: string) => path.join(root, 'fixtures/unikernel/build', variant, 'kernel.elf');
+
+export function buildFixtures(): void {
+  execFileSync('make', ['-s', '-C', path.join(root, 'fixtures/unikernel')], { stdio: 'ignore' });
+}
+
+export function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** gdb -batch with each command's output separated (by an echoed marker). */
+export function gdbEach(elf: string, commands: string[]): string[] {
+  const args = ['-batch', '-nx', elf];
+  for (const c of commands) args.push('-ex', c, '-ex', 'echo @@\\n');
+  return run('gdb', args).split('@@\n').slice(0, commands.length);
+}
