@@ -1,5 +1,6 @@
 // What `run` and `attach` share: connecting, loading symbols, and handing the session to the console.
 import type { QemuInstance } from '../qemu/index.js';
+import { Program } from '../engine/program.js';
 import { Session } from '../engine/session.js';
 import { LiveTarget } from '../targets/index.js';
 import type { OptionSpec, Parsed } from './args.js';
@@ -43,6 +44,8 @@ export async function debugLive(
   onConsole?: (con: DebugConsole) => void,
 ): Promise<number> {
   const attached = typeof to === 'string' ? undefined : to;
+  // Symbols first: a bad ELF is reported before anything touches the guest.
+  const program = symbols ? await Program.load(symbols) : undefined;
   const target = attached?.target ?? (await LiveTarget.connect(to as string));
   const session = new Session(target);
   // Leaving, even on a signal, must take our breakpoints out and let go of the guest properly.
@@ -54,6 +57,7 @@ export async function debugLive(
   const onSignal = (signal: NodeJS.Signals) => void release().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   if (attached) for (const s of EXIT_SIGNALS) process.on(s, onSignal);
   try {
+    if (program) await session.loadProgram(program);
     const con = new DebugConsole(session, io, opts);
     qemu?.on('serial', (d) => con.serial(d));
     onConsole?.(con);

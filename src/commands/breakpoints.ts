@@ -45,7 +45,7 @@ export function describeBreakpoint(b: Breakpoint): string {
   if (b.locations.length === 0) return `${what} ${b.id} (${formatLocation(b.spec)}) pending.`;
   if (b.locations.length > 1) return `${what} ${b.id} at ${formatLocation(b.spec)} (${b.locations.length} locations)`;
   const l = b.locations[0]!;
-  return `${what} ${b.id} at ${hex(l.address)}${l.description ? `: ${l.description}` : ''}.`;
+  return `${what} ${b.id} at ${hex(l.address)}${l.file ? `: file ${l.file}, line ${l.line}` : ''}.`;
 }
 
 export async function watchCommand(ctx: CommandContext, args: string, out: Out, access: WatchAccess): Promise<unknown> {
@@ -133,13 +133,18 @@ export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): u
       const type = p.hardware ? 'hw breakpoint' : 'breakpoint';
       const disp = p.temporary ? 'del ' : 'keep';
       const addr = p.locations.length === 1 ? hex(p.locations[0]!.address).padEnd(18) : p.locations.length ? '<MULTIPLE>'.padEnd(18) : '<PENDING>'.padEnd(18);
-      const what = p.locations.length === 1 && p.locations[0]!.description ? `in ${p.locations[0]!.description}` : formatLocation(p.spec);
+      const what = p.locations.length === 1 && p.locations[0]!.function ? whereText(p.locations[0]!) : formatLocation(p.spec);
       out(`${String(p.id).padEnd(8)}${type.padEnd(16)}${disp} ${enb}   ${addr} ${what}\n`);
       if (p.condition) out(`\tstop only if ${p.condition}\n`);
       if (p.hits) out(`\tbreakpoint already hit ${p.hits} time${p.hits === 1 ? '' : 's'}\n`);
       if (p.ignoreCount) out(`\tWill ignore next ${p.ignoreCount} crossings of breakpoint.\n`);
-      if (p.locations.length > 1) p.locations.forEach((l, i) => out(`${p.id}.${i + 1}${' '.repeat(Math.max(1, 20 - `${p.id}.${i + 1}`.length))}${enb}   ${hex(l.address).padEnd(18)} ${l.description ? `in ${l.description}` : ''}\n`));
+      if (p.locations.length > 1) p.locations.forEach((l, i) => out(`${p.id}.${i + 1}${' '.repeat(Math.max(1, 20 - `${p.id}.${i + 1}`.length))}${enb}   ${hex(l.address).padEnd(18)} ${whereText(l)}\n`));
     }
   }
   return points.map(pointData);
+}
+
+function whereText(l: { function?: string; file?: string; line?: number }): string {
+  if (!l.function) return '';
+  return `in ${l.function}${l.file ? ` at ${l.file}:${l.line}` : ''}`;
 }

@@ -1,5 +1,8 @@
 // info registers, x/NFU, disassemble.
 import { disassemble } from '../engine/disasm.js';
+import { parseLocation } from '../engine/location.js';
+import { formatValue } from '../engine/values.js';
+import { ptype, typeName } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { eflagsText, hex, hex64 } from './format.js';
@@ -177,4 +180,84 @@ export async function disassembleCommand(ctx: CommandContext, args: string, out:
   }
   out('End of assembler dump.\n');
   return insns.map((i) => ({ address: hex(i.address), bytes: Buffer.from(i.bytes).toString('hex'), text: i.text }));
+}
+
+let historyCount = 0;
+
+/** The next `$N` of gdb's value history. */
+export function nextHistory(): number {
+  return ++historyCount;
+}
+
+/** print[/FMT] EXPR: gdb's value history numbering, `/x` for hex. */
+export async function printCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  let rest = args.trim();
+  let hexFormat = false;
+  if (rest.startsWith('/')) {
+    const m = /^\/([a-z]+)\s*/.exec(rest);
+    if (!m || !/^[xd]$/.test(m[1]!)) throw new CommandError(`print supports /x and /d, got '${rest.split(/\s/)[0]}'`);
+    hexFormat = m[1] === 'x';
+    rest = rest.slice(m[0].length);
+  }
+  if (!rest) throw new CommandError('print needs an expression');
+  const s = ctx.session;
+  const v = await s.value(rest);
+  const text = await formatValue(s.inspector.reader, v, hexFormat ? { hex: true } : {});
+  const n = nextHistory();
+  out(`$${n} = ${text}\n`);
+  return { history: n, type: typeName(v.type), value: text };
+}
+
+/** set var EXPR = VALUE (also `set $reg = ...` and `set {type} addr = ...`). */
+export async function setCommand(ctx: CommandContext, args: string): Promise<unknown> {
+  const m = /^\s*(?:var(?:iable)?\s+)?(.*)$/s.exec(args)!;
+  const expr = m[1]!.trim();
+  if (!/[^=!<>]=[^=]/.test(expr)) throw new CommandError('usage: set var EXPR = VALUE');
+  await ctx.session.value(expr);
+  return { assigned: expr };
+}
+
+export async function ptypeCommand(ctx: CommandContext, args: string, out: Out, whatis: boolean): Promise<unknown> {
+  const s = ctx.session;
+  const text = args.trim();
+  if (!text) throw new CommandError(`${whatis ? 'whatis' : 'ptype'} needs an expression or a type`);
+  // An expression names a value's type; failing that, the text may be a type name itself.
+  const value = await s.value(text).catch((e: Error) => e);
+  const type = value instanceof Error ? s.program?.symbols.findType(text) : value.type;
+  if (!type) throw value;
+  const shown = whatis ? typeName(type) : ptype(type);
+  out(`type = ${shown}\n`);
+  return { type: shown };
+}
+
+export async function listCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const p = s.program;
+  if (!p) throw new CommandError('No symbol table is loaded.');
+  let file: string | undefined;
+  let center: number;
+  const t = args.trim();
+  if (t) {
+    const spec = parseLocation(t);
+    const locs = await s.hooks.resolveLocation(spec);
+    const hit = locs[0] && p.symbols.lineAt(locs[0].address);
+    if (!hit) throw new CommandError(`no source for ${t}`);
+    file = hit.file;
+    center = spec.kind === 'line' ? spec.line : hit.line;
+  } else {
+    const f = await s.inspector.frame(s.selectedThread, s.selectedFrame);
+    if (!f.file || !f.line) throw new CommandError('No line number information for the current frame.');
+    file = f.file;
+    center = f.line;
+  }
+  const first = Math.max(1, center - 5);
+  const lines: string[] = [];
+  for (let n = first; n < first + 10; n++) {
+    const text = p.sourceLine(file, n);
+    if (text === undefined) break;
+    lines.push(text);
+    out(`${n}\t${text}\n`);
+  }
+  if (!lines.length) throw new CommandError(`cannot read ${file}`);
+  return { file, first, lines };
 }

@@ -4,7 +4,10 @@ import type { StopInfo } from '../engine/session.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex } from './format.js';
-import { announceFrame } from './stack.js';
+import { nextHistory } from './data.js';
+import { announceFrame, frameLine } from './stack.js';
+import { formatValue, toBytes } from '../engine/values.js';
+import { sizeOf, stripTypedefs } from '../../symbols/index.js';
 import type { Out } from './table.js';
 
 function count(args: string): number {
@@ -33,6 +36,45 @@ export async function stepiCommand(ctx: CommandContext, args: string, out: Out, 
     if (stop.kind !== 'step') break;
   }
   return report(ctx, stop!, out);
+}
+
+export async function stepLineCommand(ctx: CommandContext, args: string, out: Out, kind: 'into' | 'over'): Promise<unknown> {
+  let stop: StopInfo | undefined;
+  for (let i = count(args); i > 0; i--) {
+    stop = await ctx.session.stepLine(kind);
+    if (stop.kind !== 'step') break;
+  }
+  return report(ctx, stop!, out);
+}
+
+export async function finishCommand(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const { frames } = await s.backtrace(s.selectedThread);
+  const from = frames[s.selectedFrame];
+  if (from) out(`Run till exit from #${from.level}  ${await frameLine(s, s.selectedThread, frames, from)}\n`);
+  const { stop, returned } = await s.finish();
+  const data = (await report(ctx, stop, out)) as Record<string, unknown>;
+  if (stop.kind === 'step' && returned?.function && s.program) {
+    const value = await returnValue(ctx, returned.pc);
+    if (value !== undefined) {
+      out(`Value returned is $${nextHistory()} = ${value}\n`);
+      data.returned = value;
+    }
+  }
+  return data;
+}
+
+/** The value in rax, read as the finished function's return type (scalars only, as is common). */
+async function returnValue(ctx: CommandContext, pcInFunction: bigint): Promise<string | undefined> {
+  const s = ctx.session;
+  const die = s.program!.symbols.functionAt(pcInFunction)?.die;
+  if (!die) return undefined;
+  const type = s.program!.symbols.typeOf(die);
+  const t = stripTypedefs(type);
+  if (t.kind === 'void' || t.kind === 'struct' || t.kind === 'union' || t.kind === 'array') return undefined;
+  const rax = (await s.target.readRegisters(s.selectedThread)).get('rax');
+  if (rax === undefined) return undefined;
+  return formatValue(s.inspector.reader, { type, place: { kind: 'none' }, bytes: toBytes(rax, Math.max(1, sizeOf(type))) });
 }
 
 export async function interruptCommand(ctx: CommandContext): Promise<unknown> {

@@ -1,17 +1,195 @@
-// Frames and threads: how a stop location is shown, thread, info threads.
-import type { StopInfo } from '../engine/session.js';
+// Frames and threads: how a stop location is shown, bt, frame/up/down, info frame|locals|args,
+// thread, info threads.
+import { variableInfoValue } from '../engine/evaluate.js';
+import type { Session, StopInfo } from '../engine/session.js';
+import type { FrameContext } from '../engine/stack.js';
+import { formatValue } from '../engine/values.js';
+import { stripTypedefs } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex, hex64 } from './format.js';
 import type { Out } from './table.js';
 
+/** `name=value` pairs of a frame's arguments; non-scalars print as `...` (gdb's frame-arguments scalars). */
+async function frameArgs(s: Session, thread: number, f: FrameContext): Promise<string> {
+  const args = f.scope?.variables.filter((v) => v.kind === 'arg') ?? [];
+  if (!args.length) return '';
+  const ctx = await s.inspector.context(thread, f.level);
+  const parts: string[] = [];
+  for (const a of args) {
+    const t = stripTypedefs(a.type);
+    if (t.kind === 'struct' || t.kind === 'union' || t.kind === 'class' || t.kind === 'array') {
+      parts.push(`${a.name}=...`);
+      continue;
+    }
+    const v = await variableInfoValue(ctx, a).catch(() => undefined);
+    parts.push(`${a.name}=${v ? await formatValue(ctx.reader, v, {}, false) : '<error>'}`);
+  }
+  return parts.join(', ');
+}
+
+/** gdb shows the pc of a frame unless it is at the start of its line (innermost) or an inline call site. */
+function showAddress(s: Session, frames: FrameContext[], f: FrameContext): boolean {
+  if (f.level > 0 && frames[f.level - 1]?.inlined) return false;
+  if (f.line === undefined) return true;
+  if (f.level > 0) return true;
+  const row = s.program?.symbols.lineAt(f.pc);
+  return !row || row.address !== f.pc;
+}
+
+/** One frame as gdb's `bt` prints it (without the `#N  ` prefix). */
+export async function frameLine(s: Session, thread: number, frames: FrameContext[], f: FrameContext): Promise<string> {
+  if (f.signalFrame && f.function === undefined) return '<signal handler called>';
+  const addr = showAddress(s, frames, f) ? `${hex64(f.pc)} in ` : '';
+  const name = f.function ?? '??';
+  const args = f.function !== undefined && f.scope ? await frameArgs(s, thread, f) : '';
+  const where = f.file && f.line ? ` at ${displayFile(s, f.file, f.lookupPc)}:${f.line}` : '';
+  return `${addr}${name} (${args})${where}`;
+}
+
+/** Paths as gdb shows them: relative to the compilation directory when they are inside it. */
+export function displayFile(s: Session, file: string, pc?: bigint): string {
+  const compDir = pc !== undefined ? s.program?.symbols.functionAt(pc)?.die.unit.compDir : undefined;
+  if (compDir && file.startsWith(compDir.replace(/\/$/, '') + '/')) return file.slice(compDir.replace(/\/$/, '').length + 1);
+  return file;
+}
+
+function sourceLine(s: Session, f: FrameContext): string | undefined {
+  if (!f.file || !f.line) return undefined;
+  const text = s.program?.sourceLine(f.file, f.line);
+  return text === undefined ? undefined : `${f.line}\t${text}`;
+}
+
 /** The `func (args) at file:line` line and the source line, as gdb prints after a stop. */
 export async function announceFrame(ctx: CommandContext, stop: StopInfo, out: Out): Promise<unknown> {
-  const pc = stop.pc!;
-  const sym = ctx.session.hooks.symbolAt(pc);
-  const name = sym?.name ?? '??';
-  out(`${hex64(pc)} in ${name} ()\n`);
-  return { pc: hex(pc), function: sym?.name };
+  const s = ctx.session;
+  const { frames } = await s.backtrace(stop.thread);
+  const f = frames[s.selectedFrame] ?? frames[0]!;
+  await printFrame(ctx, stop.thread, frames, f, out, false);
+  return frameData(f);
+}
+
+async function printFrame(ctx: CommandContext, thread: number, frames: FrameContext[], f: FrameContext, out: Out, withLevel: boolean): Promise<void> {
+  const s = ctx.session;
+  const line = await frameLine(s, thread, frames, f);
+  const src = sourceLine(s, f);
+  // After a stop at the start of a line gdb prints only the source line's own header.
+  out(`${withLevel ? `#${f.level}  ` : ''}${line}\n`);
+  if (src) out(`${src}\n`);
+}
+
+function frameData(f: FrameContext): unknown {
+  return {
+    level: f.level,
+    pc: hex(f.pc),
+    ...(f.function && { function: f.function }),
+    ...(f.file && { file: f.file, line: f.line }),
+    ...(f.inlined && { inlined: true }),
+    ...(f.cfa !== undefined && { cfa: hex(f.cfa) }),
+  };
+}
+
+export async function backtraceCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const words = args.trim().split(/\s+/).filter(Boolean);
+  const full = words.includes('full') || words.includes('-full');
+  const limitWord = words.find((w) => /^-?\d+$/.test(w));
+  const bad = words.find((w) => w !== 'full' && w !== '-full' && w !== limitWord);
+  if (bad) throw new CommandError(`bt: unknown argument '${bad}'`);
+  const limit = limitWord ? Math.abs(Number(limitWord)) : Infinity;
+  const thread = s.selectedThread;
+  const { frames, incomplete } = await s.backtrace(thread);
+  const shown = frames.slice(0, limit);
+  for (const f of shown) {
+    out(`#${String(f.level).padEnd(3)}${await frameLine(s, thread, frames, f)}\n`);
+    if (full && f.scope) {
+      const ctx2 = await s.inspector.context(thread, f.level);
+      const locals = f.scope.variables.filter((v) => v.kind === 'local');
+      if (!locals.length) out('No locals.\n');
+      for (const v of locals) out(`        ${v.name} = ${await formatValue(ctx2.reader, await variableInfoValue(ctx2, v), {}, false)}\n`);
+    }
+  }
+  if (frames.length > shown.length) out('(More stack frames follow...)\n');
+  else if (incomplete) out(`Backtrace stopped: ${incomplete}\n`);
+  return { thread, frames: shown.map(frameData), ...(incomplete && { incomplete }) };
+}
+
+export async function frameCommand(ctx: CommandContext, args: string, out: Out, move?: 'up' | 'down'): Promise<unknown> {
+  const s = ctx.session;
+  const t = args.trim();
+  if (t && !/^\d+$/.test(t)) throw new CommandError(`bad frame number '${t}'`);
+  const n = t ? Number(t) : 1;
+  const { frames } = await s.backtrace(s.selectedThread);
+  let level = s.selectedFrame;
+  if (move === 'up') {
+    if (level + n >= frames.length && level === frames.length - 1) throw new CommandError('Initial frame selected; you cannot go up.');
+    level = Math.min(frames.length - 1, level + n);
+  } else if (move === 'down') {
+    if (level === 0) throw new CommandError('Bottom (innermost) frame selected; you cannot go down.');
+    level = Math.max(0, level - n);
+  } else if (t) level = n;
+  await s.selectFrame(level);
+  const f = frames[level]!;
+  out(`#${String(level).padEnd(3)}`);
+  await printFrame(ctx, s.selectedThread, frames, f, out, false);
+  return frameData(f);
+}
+
+export async function infoVariables(ctx: CommandContext, out: Out, kind: 'arg' | 'local'): Promise<unknown> {
+  const s = ctx.session;
+  const f = await s.inspector.frame(s.selectedThread, s.selectedFrame);
+  if (!s.program) throw new CommandError('No symbol table is loaded.');
+  const vars = (f.scope?.variables ?? []).filter((v) => v.kind === kind);
+  if (!f.scope) throw new CommandError('No symbol table info available.');
+  if (!vars.length) {
+    out(kind === 'arg' ? 'No arguments.\n' : 'No locals.\n');
+    return [];
+  }
+  const c = await s.inspector.context(s.selectedThread, s.selectedFrame);
+  const data: Record<string, string> = {};
+  for (const v of vars) {
+    const text = await variableInfoValue(c, v).then((x) => formatValue(c.reader, x, {}, false), (e: Error) => `<error: ${e.message}>`);
+    data[v.name] = text;
+    out(`${v.name} = ${text}\n`);
+  }
+  return data;
+}
+
+export async function infoFrame(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const { frames } = await s.backtrace(s.selectedThread);
+  const f = frames[s.selectedFrame]!;
+  out(`Stack level ${f.level}, frame at ${f.cfa !== undefined ? hex(f.cfa) : '<unknown>'}:\n`);
+  out(` rip = ${hex(f.pc)}${f.function ? ` in ${f.function}` : ''}${f.file ? ` (${displayFile(s, f.file, f.lookupPc)}:${f.line})` : ''}; saved rip = ${frames[f.level + 1] ? hex(frames[f.level + 1]!.pc) : '<not saved>'}\n`);
+  if (f.inlined) out(` inlined into frame ${f.level + 1}\n`);
+  if (frames[f.level + 1]) out(` called by frame at ${frames[f.level + 1]!.cfa !== undefined ? hex(frames[f.level + 1]!.cfa!) : '<unknown>'}\n`);
+  if (f.level > 0) out(` caller of frame at ${frames[f.level - 1]!.cfa !== undefined ? hex(frames[f.level - 1]!.cfa!) : '<unknown>'}\n`);
+  out(` unwound by ${f.unwoundBy}\n`);
+  return frameData(f);
+}
+
+export async function infoLine(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const p = s.program;
+  if (!p) throw new CommandError('No symbol table is loaded.');
+  const pc = args.trim() ? await s.evaluateInteger(args.trim().replace(/^\*/, '')) : (await s.inspector.frame(s.selectedThread, s.selectedFrame)).pc;
+  const r = p.symbols.lineRangeAt(pc);
+  if (!r) throw new CommandError(`No line number information available for address ${hex(pc)}`);
+  out(`Line ${r.line} of "${displayFile(s, r.file, pc)}" starts at address ${hex(r.start)}${s.symbolSuffix(r.start)} and ends at ${hex(r.end)}${s.symbolSuffix(r.end)}.\n`);
+  return { line: r.line, file: r.file, start: hex(r.start), end: hex(r.end) };
+}
+
+export async function infoSymbol(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const a = await s.evaluateInteger(args.trim());
+  const hit = s.program?.symbols.symbolAt(a);
+  if (!hit) {
+    out(`No symbol matches ${args.trim()}.\n`);
+    return null;
+  }
+  const sec = s.program!.symbols.elf.sectionAt(a)?.name ?? '?';
+  out(`${hit.symbol.name}${hit.offset ? ` + ${hit.offset}` : ''} in section ${sec}\n`);
+  return { symbol: hit.symbol.name, offset: Number(hit.offset), section: sec };
 }
 
 export async function threadCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
@@ -21,13 +199,15 @@ export async function threadCommand(ctx: CommandContext, args: string, out: Out)
   if (t) {
     if (!/^\d+$/.test(t)) throw new CommandError(`bad thread id '${t}'`);
     const found = threads.find((x) => x.id === Number(t));
-    if (!found) throw new CommandError(`unknown thread ${t} (${threads.map((x) => x.id).join(', ')} exist)`);
+    if (!found) throw new CommandError(`Invalid thread ID: ${t} (${threads.map((x) => x.id).join(', ')} exist)`);
     s.selectedThread = found.id;
+    s.selectedFrame = 0;
   }
   const cur = threads.find((x) => x.id === s.selectedThread);
-  const pc = (await s.frameRegisters()).get('rip')!;
-  out(`[Current thread is ${s.selectedThread} (${cur?.description ?? ''})]\n`);
-  await announceFrame(ctx, { kind: 'step', thread: s.selectedThread, pc }, out);
+  out(`[Switching to thread ${s.selectedThread} (${cur?.description ?? ''})]\n`);
+  const { frames } = await s.backtrace(s.selectedThread);
+  out(`#0  `);
+  await printFrame(ctx, s.selectedThread, frames, frames[0]!, out, false);
   return { thread: s.selectedThread };
 }
 
@@ -37,10 +217,10 @@ export async function infoThreads(ctx: CommandContext, _args: string, out: Out):
   out('  Id   Target Id                                   Frame\n');
   const rows = [];
   for (const t of threads) {
-    const pc = (await s.target.readRegisters(t.id)).get('rip')!;
-    const sym = s.hooks.symbolAt(pc);
-    out(`${t.id === s.selectedThread ? '*' : ' '} ${String(t.id).padEnd(4)} Thread 1.${t.id} (${t.description})`.padEnd(50) + ` ${hex64(pc)} in ${sym?.name ?? '??'} ()\n`);
-    rows.push({ id: t.id, description: t.description, pc: hex(pc), function: sym?.name, current: t.id === s.selectedThread });
+    const { frames } = await s.backtrace(t.id);
+    const line = await frameLine(s, t.id, frames, frames[0]!);
+    out(`${t.id === s.selectedThread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`);
+    rows.push({ id: t.id, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === s.selectedThread });
   }
   return rows;
 }

@@ -6,8 +6,10 @@ import type { LocationSpec } from './location.js';
 
 export interface BreakpointLocation {
   address: bigint;
-  /** "worker_step at src/app_demo.c:158" when symbols know it. */
-  description?: string;
+  /** Where it is in the source, when symbols know (file as gdb shows it). */
+  function?: string;
+  file?: string;
+  line?: number;
 }
 
 export interface Breakpoint {

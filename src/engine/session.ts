@@ -9,6 +9,12 @@ import type { LocationSpec } from './location.js';
 import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
 import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
+import { Inspector } from './inspect.js';
+import type { Program } from './program.js';
+import { frameRegister, type Backtrace } from './stack.js';
+import { symbolHooks } from './symbol-hooks.js';
+import { stepLine, type SteppingSupport, type StepKind } from './stepping.js';
+import type { Value } from './values.js';
 
 export type StopKind = 'entry' | 'breakpoint' | 'watchpoint' | 'step' | 'interrupt' | 'signal' | 'exited' | 'dump';
 
@@ -94,11 +100,14 @@ export class Session extends EventEmitter<SessionEvents> {
   selectedThread = 1;
   selectedFrame = 0;
   readonly values = new VariableStore();
+  readonly inspector: Inspector;
+  program: Program | undefined;
 
   constructor(readonly target: Target) {
     super();
     this.sites = new Sites(target);
     this.run = new RunControl(target, this.sites);
+    this.inspector = new Inspector(target, this.values, (thread, name, value) => this.writeRegister(thread, name, value));
     target.on('console', (text) => this.emit('output', 'console', text));
   }
 
@@ -269,6 +278,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.ensureStopped('resume');
     this.state = 'running';
     this.values.clear();
+    this.inspector.invalidate();
     this.emit('running');
     let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
     try {
@@ -336,7 +346,9 @@ export class Session extends EventEmitter<SessionEvents> {
       return await this.resume({ kind: 'continue' }, async (raw) => {
         if (raw.reason.kind !== 'trap' || raw.reason.watch || !planted.includes(raw.pc!)) return undefined;
         if (!(await accept(raw.reason.thread))) return this.pointsAt(raw.pc!).length ? undefined : 'continue';
-        return (await this.decide(raw, false)) ?? { kind, thread: raw.reason.thread, pc: raw.pc! };
+        // A user breakpoint here gets its say (conditions, counts); otherwise this is our stop.
+        if (this.pointsAt(raw.pc!).length) return (await this.decide(raw, false)) ?? { kind, thread: raw.reason.thread, pc: raw.pc! };
+        return { kind, thread: raw.reason.thread, pc: raw.pc! };
       });
     } finally {
       if (this.state !== 'exited') for (const a of planted) await this.sites.drop('sw', a);
@@ -441,35 +453,39 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.hooks.evaluateInteger(expression, this.selectedThread);
   }
 
-  /** Registers of the selected thread's selected frame. */
-  frameRegisters(): Promise<Map<string, bigint>> {
-    return this.target.readRegisters(this.selectedThread);
+  /** Registers of the selected thread's selected frame (outer frames: what unwinding recovered). */
+  async frameRegisters(): Promise<Map<string, bigint>> {
+    const regs = await this.target.readRegisters(this.selectedThread);
+    if (this.selectedFrame === 0) return regs;
+    const frame = await this.inspector.frame(this.selectedThread, this.selectedFrame);
+    const out = new Map<string, bigint>();
+    for (const name of regs.keys()) {
+      const v = await frameRegister(frame, name);
+      if (v !== undefined) out.set(name, v);
+    }
+    return out;
   }
 
-  /** The backtrace of a vCPU, innermost first (at most `limit` frames). */
-  async frames(thread = this.selectedThread, _limit = 256): Promise<Frame[]> {
-    const pc = (await this.target.readRegisters(thread)).get('rip');
-    if (pc === undefined) throw new EngineError(`vCPU ${thread} has no rip`);
-    const sym = this.hooks.symbolAt(pc);
-    return [{ level: 0, pc, inlined: false, unwoundBy: 'innermost', ...(sym && { function: sym.name }) }];
+  /** The backtrace of a vCPU, innermost first, with why it ended early (if it did). */
+  backtrace(thread = this.selectedThread): Promise<Backtrace> {
+    return this.inspector.backtrace(thread);
+  }
+
+  async frames(thread = this.selectedThread, limit = 256): Promise<Frame[]> {
+    return this.inspector.frames(await this.backtrace(thread)).slice(0, limit);
   }
 
   async selectFrame(level: number): Promise<Frame> {
     const frames = await this.frames();
     const f = frames[level];
-    if (!f) throw new EngineError(`no frame at level ${level} (the stack has ${frames.length})`);
+    if (!f) throw new EngineError(`No frame at level ${level}.`);
     this.selectedFrame = level;
     return f;
   }
 
   /** Scopes of a frame; each one's variables come from `children(scope.ref)`. */
-  async scopes(thread = this.selectedThread, _level = this.selectedFrame): Promise<Scope[]> {
-    const regs = await this.target.readRegisters(thread);
-    const general = this.target.registers.filter((r) => r.group === 'general' && regs.has(r.name));
-    const ref = this.values.add(async (start, count, format) =>
-      general.slice(start, start + count).map((r) => registerView(r.name, regs.get(r.name)!, r.bits, format)),
-    );
-    return [{ name: 'Registers', ref, count: general.length, expensive: false }];
+  scopes(thread = this.selectedThread, level = this.selectedFrame): Promise<Scope[]> {
+    return this.inspector.scopes(thread, level);
   }
 
   async children(ref: number, start = 0, count = Infinity, format: ValueFormat = 'natural'): Promise<ValueView[]> {
@@ -478,10 +494,75 @@ export class Session extends EventEmitter<SessionEvents> {
     return source(Math.max(0, start), Math.min(count, 1 << 20), format);
   }
 
-  /** Evaluates an expression in a frame. */
-  async evaluate(expression: string, _thread = this.selectedThread, _level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
-    const v = await this.evaluateInteger(expression);
-    return { name: expression, type: 'long', text: format === 'hex' ? `0x${v.toString(16)}` : BigInt.asIntN(64, v).toString(), ref: 0, childCount: 0 };
+  /** A typed value of an expression in a frame (the selected one by default). */
+  value(expression: string, thread = this.selectedThread, level = this.selectedFrame): Promise<Value> {
+    return this.inspector.evaluate(expression, thread, level);
+  }
+
+  /** Evaluates an expression in a frame for display. */
+  async evaluate(expression: string, thread = this.selectedThread, level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
+    return this.inspector.view(expression, await this.value(expression, thread, level), format, expression);
+  }
+
+  /** Source-line step (into calls that have line info, or over them), as gdb's step and next. */
+  async stepLine(kind: StepKind): Promise<StopInfo> {
+    this.ensureStopped('step');
+    if (this.selectedFrame !== 0) {
+      // Stepping from an outer frame: finish the frames below it first, as gdb does.
+      const f = await this.inspector.frame(this.selectedThread, this.selectedFrame);
+      if (f.cfa !== undefined) {
+        const inner = await this.inspector.frame(this.selectedThread, this.selectedFrame - 1);
+        if (inner.cfa !== undefined) return this.runTo(f.pc, inner.cfa);
+      }
+    }
+    return stepLine(this, this.steppingSupport(), kind);
+  }
+
+  /** Runs until the selected frame returns (gdb's finish); the stop is in its caller. */
+  async finish(): Promise<{ stop: StopInfo; returned?: Frame }> {
+    this.ensureStopped('finish');
+    const thread = this.selectedThread;
+    const { frames } = await this.backtrace(thread);
+    const frame = frames[this.selectedFrame];
+    // Inlined frames share the physical frame: finish returns to the next real caller.
+    let caller = this.selectedFrame + 1;
+    while (frames[caller - 1]?.inlined && frames[caller]) caller++;
+    const outer = frames[caller];
+    if (!frame || !outer) throw new EngineError('"finish" not meaningful in the outermost frame.');
+    const physical = frames[caller - 1]!;
+    if (physical.cfa === undefined) throw new EngineError('cannot finish: the frame address is unknown');
+    const stop = await this.runTo(outer.pc, physical.cfa, 'step');
+    return { stop, returned: frame };
+  }
+
+  private steppingSupport(): SteppingSupport {
+    const program = this.program;
+    const cfaOf = async (thread: number) => (await this.inspector.frame(thread, 0)).cfa;
+    return {
+      lineRangeAt: async (pc) => program?.symbols.lineRangeAt(pc),
+      isStatementStart: async (pc) => program?.symbols.isStatementStart(pc) ?? false,
+      functionBodyStart: async (pc) => (program?.symbols.lineAt(pc) ? program.symbols.functionBodyStart(pc) : undefined),
+      cfa: async (thread) => {
+        this.inspector.invalidate();
+        return cfaOf(thread);
+      },
+      caller: async (thread) => {
+        const { frames } = await this.backtrace(thread);
+        const first = frames.findIndex((_f, i) => i > 0 && !frames[i - 1]!.inlined);
+        const outer = frames[first];
+        const cfa = frames[first - 1]?.cfa;
+        return outer && cfa !== undefined ? { pc: outer.pc, cfa } : undefined;
+      },
+    };
+  }
+
+  /** Loads symbols (and resolves pending breakpoints against them). */
+  async loadProgram(program: Program): Promise<void> {
+    this.inspector.program = program;
+    this.program = program;
+    this.hooks = symbolHooks(this, program);
+    this.inspector.invalidate();
+    await this.resolvePending();
   }
 
   /** ` <func+off>` (or ` <+off>` with `offsetOnly`) for an address inside a known symbol, else ''. */
@@ -546,13 +627,9 @@ export class Session extends EventEmitter<SessionEvents> {
   async writeRegister(thread: number, name: string, value: bigint): Promise<void> {
     this.ensureStopped('write a register');
     await this.target.writeRegister(thread, name, value);
+    this.inspector.invalidate();
     if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);
   }
-}
-
-function registerView(name: string, value: bigint, bits: number, format: ValueFormat): ValueView {
-  const text = format === 'hex' || name === 'rip' || name === 'rsp' || name === 'rbp' || name === 'eflags' ? `0x${value.toString(16)}` : BigInt.asIntN(bits, value).toString();
-  return { name, type: bits === 64 ? 'int64_t' : `int${bits}_t`, text, ref: 0, childCount: 0, expression: `$${name}` };
 }
 
 function describeSpec(spec: LocationSpec): string {

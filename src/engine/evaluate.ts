@@ -1,0 +1,427 @@
+// C expressions (with gdb's $registers, {type} addr and array@count) evaluated against a frame:
+// identifiers in scope, globals, members, indexing, pointers, casts, arithmetic, comparison,
+// sizeof and assignment to memory and registers.
+import { evaluateLocation, type Location } from '../../symbols/expr/index.js';
+import { sizeOf, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
+import type { Target } from '../targets/index.js';
+import { DWARF_REGS, dwarfRegNumber, REG_ALIASES } from '../targets/index.js';
+import { parseExpression, type Expr, type TypeName } from './expr/index.js';
+import type { Program } from './program.js';
+import { memoryReader, type FrameContext } from './stack.js';
+import { asInteger, asNumber, DW_ATE, elementValue, fromBytes, isSigned, load, memberValue, toBytes, type Value, type ValueReader } from './values.js';
+
+export class EvalError extends Error {
+  override name = 'EvalError';
+}
+
+export interface EvalContext {
+  target: Target;
+  program?: Program;
+  /** The frame names are looked up in (undefined: globals only). */
+  frame?: FrameContext;
+  /** All registers of the innermost frame (for $eflags, $cr3 and other non-DWARF registers). */
+  registers?: Map<string, bigint>;
+  reader: ValueReader;
+  /** Writes a register of the innermost frame (the session owns it: a PC write moves its stop). */
+  writeRegister?(name: string, value: bigint): Promise<void>;
+}
+
+const base = (name: string, size: number, encoding: number): Type => ({ kind: 'base', name, size, encoding });
+export const T = {
+  int: base('int', 4, DW_ATE.signed),
+  uint: base('unsigned int', 4, DW_ATE.unsigned),
+  long: base('long', 8, DW_ATE.signed),
+  ulong: base('unsigned long', 8, DW_ATE.unsigned),
+  char: base('char', 1, DW_ATE.signed_char),
+  double: base('double', 8, DW_ATE.float),
+};
+const BASE_NAMES: Record<string, Type> = {
+  int: T.int, 'signed int': T.int, signed: T.int, 'unsigned int': T.uint, unsigned: T.uint,
+  long: T.long, 'long int': T.long, 'signed long': T.long, 'unsigned long': T.ulong, 'long unsigned int': T.ulong,
+  'long long': T.long, 'unsigned long long': T.ulong, char: T.char, 'signed char': base('signed char', 1, DW_ATE.signed_char),
+  'unsigned char': base('unsigned char', 1, DW_ATE.unsigned_char), short: base('short', 2, DW_ATE.signed),
+  'unsigned short': base('unsigned short', 2, DW_ATE.unsigned), double: T.double, float: base('float', 4, DW_ATE.float),
+  _Bool: base('_Bool', 1, DW_ATE.boolean), bool: base('_Bool', 1, DW_ATE.boolean), void: { kind: 'void' },
+};
+const VOID_PTR: Type = { kind: 'pointer', target: { kind: 'void' }, size: 8 };
+const CODE_PTR: Type = { kind: 'pointer', target: { kind: 'function', returns: { kind: 'void' }, params: [], varargs: false, prototyped: false }, size: 8 };
+
+export function computed(type: Type, value: bigint | number): Value {
+  const t = stripTypedefs(type);
+  const size = sizeOf(type) || 8;
+  if (t.kind === 'base' && t.encoding === DW_ATE.float) {
+    const b = Buffer.alloc(size);
+    if (size === 4) b.writeFloatLE(Number(value));
+    else b.writeDoubleLE(Number(value));
+    return { type, place: { kind: 'none' }, bytes: new Uint8Array(b) };
+  }
+  return { type, place: { kind: 'none' }, bytes: toBytes(typeof value === 'number' ? BigInt(Math.trunc(value)) : value, size) };
+}
+
+/** Parses and evaluates `text`. */
+export async function evaluateText(ctx: EvalContext, text: string): Promise<Value> {
+  const expr = parseExpression(text, { isTypeName: (n) => !!ctx.program?.symbols.findType(n) && !lookupVariable(ctx, n) });
+  return evaluate(ctx, expr);
+}
+
+function lookupVariable(ctx: EvalContext, name: string): VariableInfo | undefined {
+  return ctx.frame?.scope?.variables.find((v) => v.name === name) ?? ctx.program?.symbols.findGlobal(name);
+}
+
+export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
+  switch (e.kind) {
+    case 'int': return computed(e.unsigned ? (e.long || e.value > 0xffffffffn ? T.ulong : T.uint) : e.long || e.value > 0x7fffffffn ? T.long : T.int, e.value);
+    case 'float': return computed(T.double, e.value);
+    case 'char': return computed(T.char, BigInt(e.value));
+    case 'string': {
+      const bytes = new Uint8Array([...Buffer.from(e.value, 'latin1'), 0]);
+      return { type: { kind: 'array', element: T.char, dims: [bytes.length] }, place: { kind: 'none' }, bytes };
+    }
+    case 'ident': return variableValue(ctx, e.name);
+    case 'register': return registerValue(ctx, e.name);
+    case 'member': {
+      let obj = await evaluate(ctx, e.object);
+      if (e.arrow) obj = await deref(ctx, obj);
+      const s = stripTypedefs(obj.type);
+      if (s.kind !== 'struct' && s.kind !== 'union' && s.kind !== 'class') throw new EvalError(`there is no member named ${e.name} (${typeName(obj.type)} is not a struct or union)`);
+      const found = findMember(obj, s.members, e.name);
+      if (!found) throw new EvalError(`There is no member named ${e.name}.`);
+      return found;
+    }
+    case 'index': {
+      const obj = await evaluate(ctx, e.object);
+      const i = Number(await asInteger(ctx.reader, await evaluate(ctx, e.index)));
+      const s = stripTypedefs(obj.type);
+      if (s.kind === 'array') {
+        const bound = s.dims[0];
+        if (bound !== undefined && obj.place.kind !== 'memory' && (i < 0 || i >= bound)) throw new EvalError(`no such vector element`);
+        return elementValue(obj, s, i);
+      }
+      if (s.kind === 'pointer') return deref(ctx, await pointerAdd(ctx, obj, BigInt(i)));
+      throw new EvalError(`cannot subscript something of type '${typeName(obj.type)}'`);
+    }
+    case 'unary': return unary(ctx, e.op, e.operand);
+    case 'sizeofType': return computed(T.ulong, BigInt(sizeOf(resolveTypeName(ctx, e.type))));
+    case 'sizeofExpr': return computed(T.ulong, BigInt(sizeOf((await evaluate(ctx, e.operand)).type)));
+    case 'cast': return cast(ctx, await evaluate(ctx, e.operand), resolveTypeName(ctx, e.type));
+    case 'binary': return binary(ctx, e.op, e.left, e.right);
+    case 'ternary': return (await truthy(ctx, await evaluate(ctx, e.cond))) ? evaluate(ctx, e.then) : evaluate(ctx, e.else);
+    case 'assign': {
+      const target = await evaluate(ctx, e.target);
+      let value = await evaluate(ctx, e.value);
+      if (e.op !== '=') value = await binaryValues(ctx, e.op.slice(0, -1), target, value);
+      await assign(ctx, target, value);
+      return target;
+    }
+    case 'repeat': {
+      const obj = await evaluate(ctx, e.object);
+      const n = Number(await asInteger(ctx.reader, await evaluate(ctx, e.count)));
+      if (obj.place.kind !== 'memory') throw new EvalError('Only values in memory can be extended with \'@\'.');
+      if (n <= 0 || n > 1 << 20) throw new EvalError(`bad repeat count ${n}`);
+      return { type: { kind: 'array', element: obj.type, dims: [n] }, place: obj.place };
+    }
+    case 'at': {
+      const type = resolveTypeName(ctx, e.type);
+      const address = await asInteger(ctx.reader, await evaluate(ctx, e.address));
+      return { type, place: { kind: 'memory', address: BigInt.asUintN(64, address) } };
+    }
+  }
+}
+
+function findMember(obj: Value, members: { name?: string; type: Type; offset: number; bitSize?: number; bitOffset?: number }[], name: string): Value | undefined {
+  for (const m of members) {
+    if (m.name === name) return memberValue(obj, m);
+    // Anonymous struct/union members are searched through, as C does.
+    if (m.name === undefined) {
+      const inner = stripTypedefs(m.type);
+      if (inner.kind === 'struct' || inner.kind === 'union') {
+        const hit = findMember(memberValue(obj, m), inner.members, name);
+        if (hit) return hit;
+      }
+    }
+  }
+  return undefined;
+}
+
+async function variableValue(ctx: EvalContext, name: string): Promise<Value> {
+  const local = ctx.frame?.scope?.variables.find((v) => v.name === name);
+  const v = local ?? ctx.program?.symbols.findGlobal(name);
+  if (v) return variableInfoValue(ctx, v);
+  const sym = ctx.program?.symbols.findSymbol(name)[0];
+  if (sym) throw new EvalError(`'${name}' has unknown type; cast it to its declared type`);
+  throw new EvalError(`No symbol "${name}" in current context.`);
+}
+
+/** The value of a variable DIE in the context's frame. */
+export async function variableInfoValue(ctx: EvalContext, v: VariableInfo): Promise<Value> {
+  if (v.constValue !== undefined) {
+    const bytes = typeof v.constValue === 'bigint' ? toBytes(v.constValue, sizeOf(v.type) || 8) : v.constValue;
+    return { type: v.type, place: { kind: 'none' }, bytes };
+  }
+  if (v.location.kind === 'optimized-out') return { type: v.type, place: { kind: 'none' }, unavailable: '<optimized out>' };
+  const loc = await runExpression(ctx, v.location.expr);
+  return valueAt(ctx, v.type, loc);
+}
+
+async function runExpression(ctx: EvalContext, e: ExprWithContext): Promise<Location> {
+  const frame = ctx.frame;
+  const mem = memoryReader(ctx.target);
+  const readRegister = frame ? frame.registers : async () => undefined;
+  const frameBase = async (): Promise<bigint | undefined> => {
+    const fb = frame?.scope?.frameBase;
+    if (!fb) return undefined;
+    const l = await evaluateLocation(fb.expr, { ...fb.unit, readRegister, readMemory: mem, cfa: async () => frame?.cfa });
+    if (l.kind === 'memory') return l.address;
+    if (l.kind === 'value') return l.value;
+    if (l.kind === 'register') return readRegister(l.reg);
+    return undefined;
+  };
+  return evaluateLocation(e.expr, { ...e.unit, readRegister, readMemory: mem, frameBase, cfa: async () => frame?.cfa });
+}
+
+async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Value> {
+  const size = sizeOf(type);
+  switch (loc.kind) {
+    case 'memory': return { type, place: { kind: 'memory', address: loc.address } };
+    case 'register': {
+      const name = DWARF_REGS[loc.reg] ?? `r${loc.reg}`;
+      if (!ctx.frame) throw new EvalError('no frame for a register variable');
+      return { type, place: { kind: 'register', reg: loc.reg, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
+    }
+    case 'value': return { type, place: { kind: 'none' }, bytes: toBytes(loc.value, size || 8).subarray(0, size || 8) };
+    case 'implicit': return { type, place: { kind: 'none' }, bytes: loc.bytes.subarray(0, size) };
+    case 'pieces': {
+      const out = new Uint8Array(size);
+      let bit = 0;
+      for (const p of loc.pieces) {
+        const part = await valueAt(ctx, { kind: 'base', name: 'piece', size: Math.ceil(p.sizeBits / 8), encoding: DW_ATE.unsigned }, p.location).catch(() => undefined);
+        if (!part || part.unavailable) return { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
+        const bytes = await load(ctx.reader, part).catch(() => undefined);
+        if (!bytes) return { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
+        if (bit % 8 === 0 && p.sizeBits % 8 === 0) out.set(bytes.subarray(0, p.sizeBits / 8), bit / 8);
+        bit += p.sizeBits;
+      }
+      return { type, place: { kind: 'none' }, bytes: out };
+    }
+    case 'implicit-pointer': return { type, place: { kind: 'none' }, unavailable: '<synthetic pointer>' };
+    case 'unavailable': return { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
+  }
+}
+
+async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
+  const alias = REG_ALIASES[raw];
+  const name = alias && alias.bits === 64 ? alias.reg : raw;
+  const type = name === 'rip' ? CODE_PTR : name === 'rsp' || name === 'rbp' ? VOID_PTR : T.long;
+  const n = dwarfRegNumber(name);
+  if (n !== undefined && ctx.frame) {
+    return { type, place: { kind: 'register', reg: n, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
+  }
+  if (alias && alias.bits < 64) {
+    const full = await asInteger(ctx.reader, await registerValue(ctx, alias.reg));
+    const v = BigInt.asUintN(alias.bits, full >> BigInt(alias.shift));
+    return computed(alias.bits === 32 ? T.int : alias.bits === 16 ? base('short', 2, DW_ATE.signed) : base('int8_t', 1, DW_ATE.signed), BigInt.asIntN(alias.bits, v));
+  }
+  const v = ctx.registers?.get(name);
+  if (v === undefined) throw new EvalError(`Invalid register \`${raw}'`);
+  return computed(T.long, v);
+}
+
+async function deref(ctx: EvalContext, v: Value): Promise<Value> {
+  const s = stripTypedefs(v.type);
+  if (s.kind === 'array') return elementValue(v, s, 0);
+  if (s.kind !== 'pointer' && s.kind !== 'reference') {
+    if (s.kind === 'base' && s.encoding !== DW_ATE.float) return { type: T.long, place: { kind: 'memory', address: BigInt.asUintN(64, await asInteger(ctx.reader, v)) } };
+    throw new EvalError(`Attempt to take contents of a non-pointer value.`);
+  }
+  const target = stripTypedefs(s.target);
+  if (target.kind === 'void') throw new EvalError('Attempt to take contents of a non-pointer value.');
+  return { type: s.target, place: { kind: 'memory', address: await asInteger(ctx.reader, v) } };
+}
+
+async function unary(ctx: EvalContext, op: string, operand: Expr): Promise<Value> {
+  if (op === '&') {
+    const v = await evaluate(ctx, operand);
+    if (v.place.kind !== 'memory' || v.bitField) throw new EvalError('Attempt to take address of value not located in memory.');
+    return computed({ kind: 'pointer', target: v.type, size: 8 }, v.place.address);
+  }
+  const v = await evaluate(ctx, operand);
+  if (op === '*') return deref(ctx, v);
+  if (op === '!') return computed(T.int, (await truthy(ctx, v)) ? 0n : 1n);
+  if (isFloat(v.type)) {
+    const n = await asNumber(ctx.reader, v);
+    if (op === '-') return computed(v.type, -n);
+    if (op === '+') return v;
+    throw new EvalError(`invalid operand to ${op} (a floating-point value)`);
+  }
+  const t = promote(v.type);
+  const n = await asInteger(ctx.reader, v);
+  if (op === '-') return computed(t, -n);
+  if (op === '~') return computed(t, ~n);
+  return computed(t, n);
+}
+
+function isFloat(t: Type): boolean {
+  const s = stripTypedefs(t);
+  return s.kind === 'base' && s.encoding === DW_ATE.float;
+}
+
+function isPointer(t: Type): boolean {
+  const s = stripTypedefs(t);
+  return s.kind === 'pointer' || s.kind === 'array';
+}
+
+/** Integer promotion: anything narrower than int becomes int. */
+function promote(t: Type): Type {
+  const s = stripTypedefs(t);
+  if (s.kind === 'enum') return T.uint;
+  if (s.kind === 'base' && s.size < 4) return T.int;
+  if (s.kind === 'base') return t;
+  return T.long;
+}
+
+/** The usual arithmetic conversions, simplified to what gdb does for 64-bit targets. */
+function common(a: Type, b: Type): Type {
+  const pa = stripTypedefs(promote(a));
+  const pb = stripTypedefs(promote(b));
+  const sa = pa.kind === 'base' ? pa.size : 8;
+  const sb = pb.kind === 'base' ? pb.size : 8;
+  const size = Math.max(sa, sb);
+  const unsigned = (sa === size && !isSigned(pa)) || (sb === size && !isSigned(pb));
+  if (size <= 4) return unsigned ? T.uint : T.int;
+  return unsigned ? T.ulong : T.long;
+}
+
+async function pointerAdd(ctx: EvalContext, p: Value, n: bigint): Promise<Value> {
+  const s = stripTypedefs(p.type);
+  const target = s.kind === 'pointer' ? s.target : s.kind === 'array' ? s.element : T.char;
+  const elem = BigInt(Math.max(1, sizeOf(target)));
+  const base = s.kind === 'array' ? (p.place.kind === 'memory' ? p.place.address : 0n) : await asInteger(ctx.reader, p);
+  return computed(s.kind === 'array' ? { kind: 'pointer', target, size: 8 } : p.type, BigInt.asUintN(64, base + n * elem));
+}
+
+async function truthy(ctx: EvalContext, v: Value): Promise<boolean> {
+  if (isFloat(v.type)) return (await asNumber(ctx.reader, v)) !== 0;
+  const s = stripTypedefs(v.type);
+  if (s.kind === 'array') return true;
+  return (await asInteger(ctx.reader, v)) !== 0n;
+}
+
+async function binary(ctx: EvalContext, op: string, left: Expr, right: Expr): Promise<Value> {
+  if (op === '&&') return computed(T.int, (await truthy(ctx, await evaluate(ctx, left))) && (await truthy(ctx, await evaluate(ctx, right))) ? 1n : 0n);
+  if (op === '||') return computed(T.int, (await truthy(ctx, await evaluate(ctx, left))) || (await truthy(ctx, await evaluate(ctx, right))) ? 1n : 0n);
+  if (op === ',') {
+    await evaluate(ctx, left);
+    return evaluate(ctx, right);
+  }
+  return binaryValues(ctx, op, await evaluate(ctx, left), await evaluate(ctx, right));
+}
+
+async function binaryValues(ctx: EvalContext, op: string, a: Value, b: Value): Promise<Value> {
+  const r = ctx.reader;
+  if ((op === '+' || op === '-') && isPointer(a.type) && !isPointer(b.type)) return pointerAdd(ctx, a, op === '+' ? await asInteger(r, b) : -(await asInteger(r, b)));
+  if (op === '+' && isPointer(b.type) && !isPointer(a.type)) return pointerAdd(ctx, b, await asInteger(r, a));
+  if (op === '-' && isPointer(a.type) && isPointer(b.type)) {
+    const pa = stripTypedefs(a.type);
+    const elem = BigInt(Math.max(1, sizeOf(pa.kind === 'pointer' ? pa.target : pa.kind === 'array' ? pa.element : T.char)));
+    return computed(T.long, (BigInt.asIntN(64, (await addressOf(ctx, a)) - (await addressOf(ctx, b)))) / elem);
+  }
+  if (isFloat(a.type) || isFloat(b.type)) {
+    const x = await asNumber(r, a);
+    const y = await asNumber(r, b);
+    switch (op) {
+      case '+': return computed(T.double, x + y);
+      case '-': return computed(T.double, x - y);
+      case '*': return computed(T.double, x * y);
+      case '/': return computed(T.double, x / y);
+      case '<': return computed(T.int, x < y ? 1n : 0n);
+      case '>': return computed(T.int, x > y ? 1n : 0n);
+      case '<=': return computed(T.int, x <= y ? 1n : 0n);
+      case '>=': return computed(T.int, x >= y ? 1n : 0n);
+      case '==': return computed(T.int, x === y ? 1n : 0n);
+      case '!=': return computed(T.int, x !== y ? 1n : 0n);
+      default: throw new EvalError(`Integer only operation ${op}.`);
+    }
+  }
+  const t = isPointer(a.type) || isPointer(b.type) ? T.ulong : common(a.type, b.type);
+  const signed = isSigned(t);
+  const bits = sizeOf(t) * 8;
+  const norm = (n: bigint) => (signed ? BigInt.asIntN(bits, n) : BigInt.asUintN(bits, n));
+  const x = norm(isPointer(a.type) ? await addressOf(ctx, a) : await asInteger(r, a));
+  const y = norm(isPointer(b.type) ? await addressOf(ctx, b) : await asInteger(r, b));
+  const cmp = (c: boolean) => computed(T.int, c ? 1n : 0n);
+  switch (op) {
+    case '+': return computed(t, x + y);
+    case '-': return computed(t, x - y);
+    case '*': return computed(t, x * y);
+    case '/': if (y === 0n) throw new EvalError('Division by zero'); return computed(t, x / y);
+    case '%': if (y === 0n) throw new EvalError('Division by zero'); return computed(t, x % y);
+    case '<<': return computed(t, x << y);
+    case '>>': return computed(t, x >> y);
+    case '&': return computed(t, x & y);
+    case '|': return computed(t, x | y);
+    case '^': return computed(t, x ^ y);
+    case '<': return cmp(x < y);
+    case '>': return cmp(x > y);
+    case '<=': return cmp(x <= y);
+    case '>=': return cmp(x >= y);
+    case '==': return cmp(x === y);
+    case '!=': return cmp(x !== y);
+    default: throw new EvalError(`unsupported operator ${op}`);
+  }
+}
+
+async function addressOf(ctx: EvalContext, v: Value): Promise<bigint> {
+  const s = stripTypedefs(v.type);
+  if (s.kind === 'array') {
+    if (v.place.kind !== 'memory') throw new EvalError('array not in memory');
+    return v.place.address;
+  }
+  return asInteger(ctx.reader, v);
+}
+
+async function cast(ctx: EvalContext, v: Value, to: Type): Promise<Value> {
+  const s = stripTypedefs(to);
+  if (s.kind === 'struct' || s.kind === 'union' || s.kind === 'array') {
+    if (sizeOf(v.type) !== sizeOf(to)) throw new EvalError(`Invalid cast from '${typeName(v.type)}' to '${typeName(to)}'.`);
+    return { ...v, type: to };
+  }
+  if (s.kind === 'void') return { type: to, place: { kind: 'none' }, bytes: new Uint8Array(0) };
+  if (isFloat(to)) return computed(to, await asNumber(ctx.reader, v));
+  const from = stripTypedefs(v.type);
+  const n = from.kind === 'array' ? await addressOf(ctx, v) : await asInteger(ctx.reader, v);
+  return computed(to, n);
+}
+
+/** A type as written in a cast or sizeof. */
+export function resolveTypeName(ctx: EvalContext, t: TypeName): Type {
+  let type = BASE_NAMES[t.base] ?? ctx.program?.symbols.findType(t.base);
+  if (!type) throw new EvalError(`No symbol "${t.base.replace(/^(struct|union|enum) /, '')}" in current context.`);
+  for (const d of t.declarators) type = d.kind === 'pointer' ? { kind: 'pointer', target: type, size: 8 } : { kind: 'array', element: type, dims: [d.length] };
+  return type;
+}
+
+/** Writes `value` into `target` (memory or a register of the innermost frame). */
+export async function assign(ctx: EvalContext, target: Value, value: Value): Promise<void> {
+  const size = sizeOf(target.type);
+  const t = stripTypedefs(target.type);
+  let bytes: Uint8Array;
+  if (t.kind === 'struct' || t.kind === 'union' || t.kind === 'array') {
+    if (sizeOf(value.type) !== size) throw new EvalError(`Invalid cast from '${typeName(value.type)}' to '${typeName(target.type)}'.`);
+    bytes = await load(ctx.reader, value);
+  } else bytes = await load(ctx.reader, await cast(ctx, value, target.type));
+  if (target.bitField) {
+    const storage = await load(ctx.reader, { ...target, bytes: undefined });
+    const mask = ((1n << BigInt(target.bitField.bitSize)) - 1n) << BigInt(target.bitField.bitOffset);
+    const old = fromBytes(storage, false);
+    const v = (old & ~mask) | ((fromBytes(bytes, false) << BigInt(target.bitField.bitOffset)) & mask);
+    bytes = toBytes(v, storage.length);
+  }
+  if (target.place.kind === 'memory') {
+    const at = target.place.address + (target.bitField ? BigInt(Math.floor(target.bitField.bitOffset / 8)) : 0n);
+    await ctx.target.writeMemory(at, bytes);
+  } else if (target.place.kind === 'register') {
+    if (target.place.frameLevel !== 0 || !ctx.writeRegister) throw new EvalError(`cannot write ${target.place.name} of an outer frame`);
+    await ctx.writeRegister(target.place.name, fromBytes(bytes, false));
+  } else throw new EvalError('Left operand of assignment is not an lvalue.');
+}
+

@@ -1,0 +1,170 @@
+// The stopped guest seen through symbols: backtraces per vCPU (cached until the guest runs),
+// values of expressions in a frame, scopes and lazily expanded children for front ends.
+import { sizeOf, stripTypedefs, typeName, type Type, type VariableInfo } from '../../symbols/index.js';
+import type { Target } from '../targets/index.js';
+import { evaluateText, variableInfoValue, type EvalContext } from './evaluate.js';
+import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
+import type { Program } from './program.js';
+import { backtrace, frameRegister, type Backtrace, type FrameContext } from './stack.js';
+import { asInteger, elementValue, formatValue, isCharType, memberValue, type Value, type ValueReader } from './values.js';
+import type { VariableStore } from './variables.js';
+
+export class Inspector {
+  private readonly traces = new Map<number, Promise<Backtrace>>();
+  program: Program | undefined;
+
+  constructor(
+    private readonly target: Target,
+    private readonly store: VariableStore,
+    private readonly writeRegister: (thread: number, name: string, value: bigint) => Promise<void>,
+  ) {}
+
+  /** Forgets everything computed at this stop (the guest is about to run, or state changed). */
+  invalidate(): void {
+    this.traces.clear();
+  }
+
+  readonly reader: ValueReader = {
+    readMemory: (a, n) => this.target.readMemory(a, n),
+    symbolSuffix: (a) => this.symbolSuffix(a),
+  };
+
+  symbolSuffix(address: bigint): string {
+    const hit = this.program?.symbols.symbolAt(address);
+    // Like gdb, only name a symbol that covers the address (or, unsized, one in the same section).
+    if (!hit || !covers(this.program!, hit, address)) return '';
+    return hit.offset ? ` <${hit.symbol.name}+${hit.offset}>` : ` <${hit.symbol.name}>`;
+  }
+
+  backtrace(thread: number): Promise<Backtrace> {
+    let t = this.traces.get(thread);
+    if (!t) {
+      t = backtrace(this.target, this.program, thread);
+      this.traces.set(thread, t);
+      t.catch(() => this.traces.delete(thread));
+    }
+    return t;
+  }
+
+  async frame(thread: number, level: number): Promise<FrameContext> {
+    const { frames } = await this.backtrace(thread);
+    const f = frames[level];
+    if (!f) throw new Error(`No frame at level ${level}.`);
+    return f;
+  }
+
+  async context(thread: number, level: number): Promise<EvalContext> {
+    const frame = await this.frame(thread, level);
+    return {
+      target: this.target,
+      ...(this.program && { program: this.program }),
+      frame,
+      registers: await this.target.readRegisters(thread),
+      reader: this.reader,
+      writeRegister: async (name, value) => {
+        await this.writeRegister(thread, name, value);
+        this.invalidate();
+      },
+    };
+  }
+
+  async evaluate(expression: string, thread: number, level: number): Promise<Value> {
+    return evaluateText(await this.context(thread, level), expression);
+  }
+
+  /** A front-end view of a value; structs, arrays and pointers to them get a children handle. */
+  async view(name: string, v: Value, format: ValueFormat, expression?: string): Promise<ValueView> {
+    const opts = format === 'hex' ? { hex: true } : {};
+    const text = await formatValue(this.reader, v, opts);
+    const s = stripTypedefs(v.type);
+    let childCount = 0;
+    let ref = 0;
+    if (!v.unavailable) {
+      if (s.kind === 'struct' || s.kind === 'union' || s.kind === 'class') childCount = s.members.length;
+      else if (s.kind === 'array') childCount = s.dims[0] ?? 0;
+      else if (s.kind === 'pointer' && !isCharType(s.target) && expandable(s.target)) childCount = 1;
+      if (childCount) ref = this.store.add((start, count, fmt) => this.childrenOf(v, expression, start, count, fmt));
+    }
+    return {
+      name,
+      type: typeName(v.type),
+      text,
+      ref,
+      childCount,
+      ...(v.place.kind === 'memory' && { address: v.place.address }),
+      ...(expression !== undefined && { expression }),
+    };
+  }
+
+  private async childrenOf(v: Value, expression: string | undefined, start: number, count: number, format: ValueFormat): Promise<ValueView[]> {
+    const s = stripTypedefs(v.type);
+    const out: ValueView[] = [];
+    if (s.kind === 'struct' || s.kind === 'union' || s.kind === 'class') {
+      for (const m of s.members.slice(start, start + count)) {
+        const name = m.name ?? '<anonymous>';
+        out.push(await this.view(name, memberValue(v, m), format, expression && m.name ? `(${expression}).${m.name}` : undefined));
+      }
+    } else if (s.kind === 'array') {
+      const n = s.dims[0] ?? 0;
+      for (let i = start; i < Math.min(n, start + count); i++) out.push(await this.view(`[${i}]`, elementValue(v, s, i), format, expression && `(${expression})[${i}]`));
+    } else if (s.kind === 'pointer') {
+      const pointee: Value = { type: s.target, place: { kind: 'memory', address: await asInteger(this.reader, v) } };
+      out.push(await this.view(`*${expression ?? ''}`, pointee, format, expression && `*(${expression})`));
+    }
+    return out;
+  }
+
+  /** Locals, Arguments, Registers and the unit's Globals of a frame. */
+  async scopes(thread: number, level: number): Promise<Scope[]> {
+    const frame = await this.frame(thread, level);
+    const ctx = await this.context(thread, level);
+    const vars = frame.scope?.variables ?? [];
+    const scopes: Scope[] = [];
+    const group = (name: Scope['name'], list: VariableInfo[], expensive = false) => {
+      const ref = this.store.add(async (start, count, fmt) =>
+        Promise.all(list.slice(start, start + count).map(async (info) => this.view(info.name, await variableInfoValue(ctx, info), fmt, info.name))),
+      );
+      scopes.push({ name, ref, count: list.length, expensive });
+    };
+    group('Locals', vars.filter((v) => v.kind === 'local'));
+    group('Arguments', vars.filter((v) => v.kind === 'arg'));
+    const regs = ctx.registers!;
+    const general = this.target.registers.filter((r) => r.group === 'general' && regs.has(r.name));
+    const regRef = this.store.add(async (start, count, fmt) =>
+      Promise.all(
+        general.slice(start, start + count).map(async (r) => {
+          const v = level === 0 ? regs.get(r.name) : await frameRegister(frame, r.name);
+          const text = v === undefined ? '<not saved>' : fmt === 'hex' || /^(rip|rsp|rbp|eflags)$/.test(r.name) ? `0x${v.toString(16)}` : BigInt.asIntN(r.bits, v).toString();
+          return { name: r.name, type: `int${r.bits}_t`, text, ref: 0, childCount: 0, expression: `$${r.name}` } satisfies ValueView;
+        }),
+      ),
+    );
+    scopes.push({ name: 'Registers', ref: regRef, count: general.length, expensive: false });
+    if (this.program) group('Globals', this.program.symbols.globalsOfUnitAt(frame.lookupPc), true);
+    return scopes;
+  }
+
+  frames(bt: Backtrace): Frame[] {
+    return bt.frames.map(({ level, pc, cfa, function: fn, file, line, column, inlined, unwoundBy }) => ({
+      level,
+      pc,
+      inlined,
+      unwoundBy,
+      ...(cfa !== undefined && { cfa }),
+      ...(fn !== undefined && { function: fn }),
+      ...(file !== undefined && { file }),
+      ...(line !== undefined && { line }),
+      ...(column !== undefined && { column }),
+    }));
+  }
+}
+
+function expandable(t: Type): boolean {
+  const s = stripTypedefs(t);
+  return s.kind === 'struct' || s.kind === 'union' || s.kind === 'class' || s.kind === 'array' || (s.kind === 'base' && sizeOf(s) > 0) || s.kind === 'pointer' || s.kind === 'enum';
+}
+
+function covers(program: Program, hit: { symbol: { address: bigint; size: bigint }; offset: bigint }, address: bigint): boolean {
+  if (hit.symbol.size > 0n) return hit.offset < hit.symbol.size;
+  return program.symbols.elf.sectionAt(address) === program.symbols.elf.sectionAt(hit.symbol.address);
+}

@@ -1,0 +1,45 @@
+// The image being debugged: its symbols and call frame information, plus source text for listings.
+import { readFileSync } from 'node:fs';
+import { CfiTable } from '../../symbols/cfi/index.js';
+import { SymbolFile, type ElfSection } from '../../symbols/index.js';
+
+export class Program {
+  readonly cfi: CfiTable;
+  private readonly sources = new Map<string, string[] | null>();
+
+  private constructor(readonly symbols: SymbolFile) {
+    const input = (s: ElfSection | undefined) => {
+      const bytes = s && symbols.elf.sectionData(s);
+      return s && bytes ? { bytes, address: s.addr } : undefined;
+    };
+    const ehFrame = input(symbols.elf.section('.eh_frame'));
+    const debugFrame = input(symbols.elf.section('.debug_frame'));
+    this.cfi = new CfiTable({ ...(ehFrame && { ehFrame }), ...(debugFrame && { debugFrame }) });
+  }
+
+  static async load(path: string): Promise<Program> {
+    return new Program(await SymbolFile.open(path));
+  }
+
+  get path(): string {
+    return this.symbols.elf.path;
+  }
+
+  /** Line `line` (1-based) of a source file, or undefined when the file cannot be read. */
+  sourceLine(file: string, line: number): string | undefined {
+    let lines = this.sources.get(file);
+    if (lines === undefined) {
+      try {
+        lines = readFileSync(file, 'utf8').split('\n');
+      } catch {
+        lines = null;
+      }
+      this.sources.set(file, lines);
+    }
+    return lines?.[line - 1];
+  }
+
+  close(): void {
+    this.symbols.close();
+  }
+}

@@ -1,0 +1,90 @@
+// Backtraces: CFI unwinding (frame pointers where no FDE covers a pc) over the target's registers
+// and memory, then each physical frame expanded into its inline chain with source positions.
+import { unwindStack, type RegisterReader } from '../../symbols/cfi/index.js';
+import type { FrameScope } from '../../symbols/index.js';
+import type { Target } from '../targets/index.js';
+import { DWARF_REGS, dwarfRegNumber } from '../targets/index.js';
+import type { Frame } from './model.js';
+import type { Program } from './program.js';
+
+/** A frame plus what evaluating variables in it needs. */
+export interface FrameContext extends Frame {
+  /** Registers of the physical frame, by DWARF number (undefined: not recoverable here). */
+  registers: RegisterReader;
+  /** The address symbols are looked up at: pc - 1 for a caller (the call may end its function). */
+  lookupPc: bigint;
+  /** Variables in scope for this (possibly inlined) frame. */
+  scope?: FrameScope;
+  /** The interrupt/exception entry frame gdb shows as `<signal handler called>`. */
+  signalFrame: boolean;
+}
+
+export interface Backtrace {
+  frames: FrameContext[];
+  /** Why the walk stopped, when it was not the end of the stack. */
+  incomplete?: string;
+}
+
+/** Reads memory for the unwinder: unreadable bytes come back short instead of throwing. */
+export function memoryReader(target: Target) {
+  return async (address: bigint, size: number): Promise<Uint8Array> => {
+    try {
+      return await target.readMemory(address, size);
+    } catch {
+      return new Uint8Array(0);
+    }
+  };
+}
+
+export async function backtrace(target: Target, program: Program | undefined, thread: number, limit = 256): Promise<Backtrace> {
+  const regs = await target.readRegisters(thread);
+  const pc = regs.get('rip');
+  if (pc === undefined) throw new Error(`vCPU ${thread} has no rip`);
+  const innermost: RegisterReader = async (reg) => {
+    const name = DWARF_REGS[reg];
+    return name === undefined ? undefined : regs.get(name);
+  };
+  const frames: FrameContext[] = [];
+  if (!program) {
+    frames.push({ level: 0, pc, inlined: false, unwoundBy: 'innermost', registers: innermost, lookupPc: pc, signalFrame: false });
+    return { frames };
+  }
+  const walk = await unwindStack(program.cfi, pc, innermost, memoryReader(target), { maxFrames: limit });
+  const physical = walk.frames;
+  for (let i = 0; i < physical.length && frames.length < limit; i++) {
+    const p = physical[i]!;
+    const lookupPc = p.pcIsReturnAddress ? p.pc - 1n : p.pc;
+    const signalFrame = physical[i + 1]?.pcIsReturnAddress === false;
+    const unwoundBy = i === 0 ? 'innermost' : physical[i - 1] && !p.pcIsReturnAddress ? 'signal' : p.method === 'frame-pointer' ? 'frame-pointer' : 'cfi';
+    const base = { pc: p.pc, registers: p.registers, lookupPc, signalFrame, unwoundBy, ...(p.cfa !== undefined && { cfa: p.cfa }) } as const;
+    const chain = program.symbols.symbolize(lookupPc);
+    const scopes = chain.length && chain[0]!.function !== undefined ? program.symbols.scopesAt(lookupPc) : [];
+    if (chain.length === 0 || chain[0]!.function === undefined) {
+      const sym = program.symbols.symbolAt(p.pc);
+      frames.push({ ...base, level: frames.length, inlined: false, ...(sym && { function: sym.symbol.name }) });
+      continue;
+    }
+    chain.forEach((s, k) => {
+      frames.push({
+        ...base,
+        level: frames.length,
+        inlined: s.inlined,
+        // Only the innermost of an inline chain is the physical frame's own position.
+        signalFrame: signalFrame && k === chain.length - 1,
+        ...(s.function !== undefined && { function: s.function }),
+        ...(s.file !== undefined && { file: s.file }),
+        ...(s.line ? { line: s.line } : {}),
+        ...(s.column ? { column: s.column } : {}),
+        ...(scopes[k] && { scope: scopes[k] }),
+      });
+    });
+  }
+  const incomplete = walk.end === 'outermost' ? undefined : walk.end === 'no-unwind-info' ? 'no unwind information for the next frame' : walk.end === 'error' ? (walk.error?.message ?? 'unwind error') : walk.end === 'loop' ? 'previous frame identical to this frame (corrupt stack?)' : walk.end === 'max-frames' ? `stopped after ${limit} frames` : undefined;
+  return { frames, ...(incomplete && { incomplete }) };
+}
+
+/** A register of a frame by name (`rip`, `rsp`, ...), through its DWARF number. */
+export async function frameRegister(frame: FrameContext, name: string): Promise<bigint | undefined> {
+  const n = dwarfRegNumber(name);
+  return n === undefined ? undefined : frame.registers(n);
+}

@@ -1,0 +1,308 @@
+// Typed values in guest memory, registers or computed, and their text as gdb's `print` shows it.
+import { sizeOf, stripTypedefs, typeName, type Member, type Type } from '../../symbols/index.js';
+import type { RegisterReader } from '../../symbols/cfi/index.js';
+
+export type Place =
+  | { kind: 'memory'; address: bigint }
+  /** A register of a frame; `frameLevel` 0 registers can be written. */
+  | { kind: 'register'; reg: number; name: string; read: RegisterReader; frameLevel: number }
+  | { kind: 'none' };
+
+export interface Value {
+  type: Type;
+  place: Place;
+  /** Contents, when known (always for computed values). */
+  bytes?: Uint8Array;
+  bitField?: { bitOffset: number; bitSize: number };
+  /** Why the value cannot be shown (`<optimized out>`). */
+  unavailable?: string;
+}
+
+export interface ValueReader {
+  readMemory(address: bigint, size: number): Promise<Uint8Array>;
+  /** ` <sym+off>` for an address inside an ELF symbol, else ''. */
+  symbolSuffix(address: bigint): string;
+}
+
+export const DW_ATE = { address: 1, boolean: 2, float: 4, signed: 5, signed_char: 6, unsigned: 7, unsigned_char: 8, UTF: 0x10 } as const;
+
+/** Loads a value's bytes (bitfields: the storage bytes that hold it). */
+export async function load(r: ValueReader, v: Value): Promise<Uint8Array> {
+  if (v.unavailable) throw new Error(`value is ${v.unavailable}`);
+  if (v.bytes) return v.bytes;
+  const size = v.bitField ? Math.ceil((v.bitField.bitOffset % 8 + v.bitField.bitSize) / 8) : sizeOf(v.type);
+  if (v.place.kind === 'memory') {
+    v.bytes = await r.readMemory(v.place.address + (v.bitField ? BigInt(Math.floor(v.bitField.bitOffset / 8)) : 0n), size);
+  } else if (v.place.kind === 'register') {
+    const x = await v.place.read(v.place.reg);
+    if (x === undefined) throw new Error(`register ${v.place.name} is not saved in this frame`);
+    v.bytes = toBytes(x, Math.max(size, 8)).subarray(0, size);
+  } else throw new Error('value has no contents');
+  return v.bytes;
+}
+
+export function toBytes(x: bigint, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let v = BigInt.asUintN(size * 8, x);
+  for (let i = 0; i < size; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
+export function fromBytes(b: Uint8Array, signed: boolean): bigint {
+  let v = 0n;
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  return signed && b.length ? BigInt.asIntN(b.length * 8, v) : v;
+}
+
+export function isSigned(t: Type): boolean {
+  const s = stripTypedefs(t);
+  if (s.kind === 'base') return s.encoding === DW_ATE.signed || s.encoding === DW_ATE.signed_char || (s.encoding === DW_ATE.float);
+  if (s.kind === 'enum') return s.underlying ? isSigned(s.underlying) : s.enumerators.some((e) => e.value < 0n);
+  return false;
+}
+
+/** The integer a scalar value holds (pointers, enums, bools, chars included). */
+export async function asInteger(r: ValueReader, v: Value): Promise<bigint> {
+  const s = stripTypedefs(v.type);
+  if (s.kind === 'base' && s.encoding === DW_ATE.float) return BigInt(Math.trunc(await asNumber(r, v)));
+  if (!(s.kind === 'base' || s.kind === 'pointer' || s.kind === 'enum' || s.kind === 'reference')) throw new Error(`'${typeName(v.type)}' is not a scalar`);
+  const bytes = await load(r, v);
+  if (v.bitField) {
+    const raw = fromBytes(bytes, false) >> BigInt(v.bitField.bitOffset % 8);
+    const field = BigInt.asUintN(v.bitField.bitSize, raw);
+    return isSigned(v.type) ? BigInt.asIntN(v.bitField.bitSize, field) : field;
+  }
+  return fromBytes(bytes, isSigned(v.type));
+}
+
+export async function asNumber(r: ValueReader, v: Value): Promise<number> {
+  const s = stripTypedefs(v.type);
+  if (s.kind === 'base' && s.encoding === DW_ATE.float) {
+    const b = Buffer.from(await load(r, v));
+    if (b.length === 4) return b.readFloatLE();
+    if (b.length === 8) return b.readDoubleLE();
+    throw new Error(`${b.length}-byte floats are not supported`);
+  }
+  return Number(await asInteger(r, v));
+}
+
+export interface FormatOptions {
+  hex?: boolean;
+  /** gdb's `print elements` limit for arrays and strings. */
+  elements?: number;
+}
+
+/** The text `print` shows for a value (top level: pointers get their `(type)` prefix). */
+export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions = {}, topLevel = true, depth = 0): Promise<string> {
+  if (v.unavailable) return v.unavailable;
+  if (depth > 32) return '...';
+  const t = stripTypedefs(v.type);
+  try {
+    switch (t.kind) {
+      case 'base': return formatScalar(r, v, t, opts);
+      case 'enum': {
+        const n = await asInteger(r, v);
+        if (opts.hex) return hexOf(n, t.size);
+        const hit = t.enumerators.find((e) => e.value === n);
+        if (hit) return hit.name;
+        return flagEnum(t.enumerators, n) ?? n.toString();
+      }
+      case 'pointer': case 'reference': case 'rvalue-reference': {
+        const address = await asInteger(r, v);
+        const target = stripTypedefs(t.target);
+        const prefix = topLevel && t.kind === 'pointer' ? `(${typeName(v.type)}) ` : '';
+        let text = `0x${address.toString(16)}`;
+        if (target.kind === 'function') return `${prefix}${text}${r.symbolSuffix(address)}`;
+        text += r.symbolSuffix(address);
+        if (isCharType(target) && address !== 0n) text += ` ${await readString(r, address, opts.elements ?? 200)}`;
+        return prefix + text;
+      }
+      case 'struct': case 'union': case 'class': {
+        const parts: string[] = [];
+        for (const m of t.members) {
+          const child = memberValue(v, m);
+          const text = await formatValue(r, child, opts, false, depth + 1);
+          parts.push(m.name ? `${m.name} = ${text}` : text);
+        }
+        return `{${parts.join(', ')}}`;
+      }
+      case 'array': return formatArray(r, v, t, opts, depth);
+      case 'function': {
+        const addr = v.place.kind === 'memory' ? v.place.address : 0n;
+        return `{${typeName(v.type)}} 0x${addr.toString(16)}${r.symbolSuffix(addr)}`;
+      }
+      case 'void': return 'void';
+      default: return `<unknown type>`;
+    }
+  } catch (e) {
+    return `<error: ${(e as Error).message}>`;
+  }
+}
+
+async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }, opts: FormatOptions): Promise<string> {
+  if (t.encoding === DW_ATE.float) {
+    const n = await asNumber(r, v);
+    return opts.hex ? hexOf(BigInt(Math.trunc(n)), t.size) : formatFloat(n, t.size);
+  }
+  const n = await asInteger(r, v);
+  if (opts.hex) return hexOf(n, v.bitField ? Math.ceil(v.bitField.bitSize / 8) : t.size);
+  if (t.encoding === DW_ATE.boolean) return n === 0n ? 'false' : n === 1n ? 'true' : n.toString();
+  if ((t.encoding === DW_ATE.signed_char || t.encoding === DW_ATE.unsigned_char) && t.size === 1) return `${n} ${charLiteral(Number(BigInt.asUintN(8, n)))}`;
+  return n.toString();
+}
+
+function hexOf(n: bigint, size: number): string {
+  return `0x${BigInt.asUintN(Math.max(1, size) * 8, n).toString(16)}`;
+}
+
+/** gdb prints doubles with %g and 17 significant digits, floats with 9. */
+export function formatFloat(n: number, size: number): string {
+  if (Number.isNaN(n)) return n < 0 ? '-nan(0x8000000000000)' : 'nan(0x8000000000000)';
+  if (!Number.isFinite(n)) return n < 0 ? '-inf' : 'inf';
+  const digits = size === 4 ? 9 : 17;
+  let s = n.toPrecision(digits);
+  if (s.includes('e')) {
+    const [mant, exp] = s.split('e');
+    const m = mant!.includes('.') ? mant!.replace(/0+$/, '').replace(/\.$/, '') : mant!;
+    const e = Number(exp);
+    return `${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s;
+}
+
+function flagEnum(values: { name: string; value: bigint }[], n: bigint): string | undefined {
+  if (n <= 0n || !values.every((e) => e.value >= 0n && (e.value & (e.value - 1n)) === 0n)) return undefined;
+  const names: string[] = [];
+  let rest = n;
+  for (const e of values) {
+    if (e.value && (rest & e.value) === e.value) {
+      names.push(e.name);
+      rest &= ~e.value;
+    }
+  }
+  if (!names.length) return undefined;
+  return `(${names.join(' | ')}${rest ? ` | unknown: 0x${rest.toString(16)}` : ''})`;
+}
+
+export function isCharType(t: Type): boolean {
+  const s = stripTypedefs(t);
+  return s.kind === 'base' && s.size === 1 && (s.encoding === DW_ATE.signed_char || s.encoding === DW_ATE.unsigned_char);
+}
+
+const ESCAPES: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\033' };
+
+function escapeChar(c: number, quote: string): string {
+  if (c === 92) return '\\\\';
+  if (String.fromCharCode(c) === quote) return `\\${quote}`;
+  if (ESCAPES[c]) return ESCAPES[c]!;
+  if (c >= 32 && c < 127) return String.fromCharCode(c);
+  return `\\${c.toString(8).padStart(3, '0')}`;
+}
+
+export function charLiteral(c: number): string {
+  return `'${escapeChar(c, "'")}'`;
+}
+
+/** A C string in guest memory as gdb prints it (`"abc"`, `"abc"...` past the limit). */
+async function readString(r: ValueReader, address: bigint, limit: number): Promise<string> {
+  const bytes: number[] = [];
+  let at = address;
+  try {
+    while (bytes.length < limit) {
+      const n = Math.min(64, limit - bytes.length, Number(0x1000n - (at & 0xfffn)));
+      const chunk = await r.readMemory(at, n);
+      const nul = chunk.indexOf(0);
+      bytes.push(...(nul < 0 ? chunk : chunk.subarray(0, nul)));
+      if (nul >= 0) return `"${bytes.map((c) => escapeChar(c, '"')).join('')}"`;
+      at += BigInt(n);
+    }
+  } catch {
+    return bytes.length ? `"${bytes.map((c) => escapeChar(c, '"')).join('')}"<error: cannot read memory>` : `<error: Cannot access memory at address 0x${address.toString(16)}>`;
+  }
+  return `"${bytes.map((c) => escapeChar(c, '"')).join('')}"...`;
+}
+
+export function memberValue(parent: Value, m: Member): Value {
+  const bitField = m.bitSize !== undefined ? { bitOffset: (m.bitOffset ?? m.offset * 8) - m.offset * 8 + 0, bitSize: m.bitSize } : undefined;
+  const byteOffset = m.bitSize !== undefined ? Math.floor((m.bitOffset ?? m.offset * 8) / 8) : m.offset;
+  const bf = bitField && { bitOffset: (m.bitOffset ?? 0) - byteOffset * 8, bitSize: bitField.bitSize };
+  return sliceValue(parent, m.type, byteOffset, bf);
+}
+
+/** A part of a value at a byte offset (member, element), sharing its place. */
+export function sliceValue(parent: Value, type: Type, byteOffset: number, bitField?: { bitOffset: number; bitSize: number }): Value {
+  const size = bitField ? Math.ceil((bitField.bitOffset + bitField.bitSize) / 8) : sizeOf(type);
+  const base: Value = { type, place: parent.place.kind === 'memory' ? { kind: 'memory', address: parent.place.address + BigInt(byteOffset) } : { kind: 'none' }, ...(bitField && { bitField }) };
+  if (parent.unavailable) return { ...base, unavailable: parent.unavailable };
+  if (parent.place.kind !== 'memory') {
+    if (!parent.bytes) return { ...base, unavailable: '<unavailable>' };
+    base.bytes = parent.bytes.subarray(byteOffset, byteOffset + size);
+  } else if (parent.bytes && byteOffset + size <= parent.bytes.length) {
+    base.bytes = parent.bytes.subarray(byteOffset, byteOffset + size);
+  }
+  return base;
+}
+
+/** Element `i` of an array value (the first dimension; the rest stays an array). */
+export function elementValue(v: Value, t: Type & { kind: 'array' }, i: number): Value {
+  const inner: Type = t.dims.length > 1 ? { kind: 'array', element: t.element, dims: t.dims.slice(1) } : t.element;
+  return sliceValue(v, inner, i * sizeOf(inner));
+}
+
+async function formatArray(r: ValueReader, v: Value, t: Type & { kind: 'array' }, opts: FormatOptions, depth: number): Promise<string> {
+  const count = t.dims[0] ?? 0;
+  const limit = opts.elements ?? 200;
+  if (t.dims.length === 1 && isCharType(t.element) && !opts.hex) {
+    const bytes = await load(r, { ...v, type: t });
+    return charArrayText(bytes.subarray(0, count), limit);
+  }
+  // Load the whole array once so elements are slices, not one read each.
+  if (v.place.kind === 'memory' && !v.bytes && sizeOf(t) <= 1 << 20) v.bytes = await r.readMemory(v.place.address, sizeOf(t));
+  const texts: string[] = [];
+  for (let i = 0; i < Math.min(count, limit); i++) texts.push(await formatValue(r, elementValue(v, t, i), opts, false, depth + 1));
+  const parts = collapseRepeats(texts);
+  return `{${parts.join(', ')}${count > limit ? '...' : ''}}`;
+}
+
+/** gdb's repeats: a run of 10 or more equal elements becomes `x <repeats N times>`. */
+function collapseRepeats(texts: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < texts.length; ) {
+    let j = i + 1;
+    while (j < texts.length && texts[j] === texts[i]) j++;
+    if (j - i >= 10) out.push(`${texts[i]} <repeats ${j - i} times>`);
+    else for (let k = i; k < j; k++) out.push(texts[k]!);
+    i = j;
+  }
+  return out;
+}
+
+/** A char array as gdb prints it: the trailing NUL ends it; long runs become `'c' <repeats N times>`. */
+export function charArrayText(bytes: Uint8Array, limit: number): string {
+  let len = bytes.length;
+  // print null-stop is off, but one trailing NUL is the terminator, not content.
+  if (len > 0 && bytes[len - 1] === 0) {
+    let end = len;
+    while (end > 0 && bytes[end - 1] === 0) end--;
+    len = end === 0 ? 0 : len - 1;
+    if (end === 0) return '""';
+  }
+  const segs: string[] = [];
+  let str = '';
+  for (let i = 0; i < Math.min(len, limit); ) {
+    let j = i + 1;
+    while (j < len && bytes[j] === bytes[i]) j++;
+    if (j - i >= 10) {
+      if (str) segs.push(`"${str}"`);
+      str = '';
+      segs.push(`${charLiteral(bytes[i]!)} <repeats ${j - i} times>`);
+      i = j;
+    } else {
+      for (let k = i; k < j && k < limit; k++) str += escapeChar(bytes[k]!, '"');
+      i = j;
+    }
+  }
+  if (str || !segs.length) segs.push(`"${str}"`);
+  return segs.join(', ') + (len > limit ? '...' : '');
+}
