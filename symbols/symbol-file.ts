@@ -74,9 +74,13 @@ export class SymbolFile {
   }
 
   /** The inline chain at addr, innermost first (like `addr2line -f -i`); ELF symbol fallback without DWARF. */
-  symbolize(addr: bigint): SourceFrame[] {
+  /**
+   * `gdb: true` picks the line as gdb does where several rows share an address: a non-statement
+   * row gives way to a statement row at the same address (addr2line takes the last row).
+   */
+  symbolize(addr: bigint, opts: { gdb?: boolean } = {}): SourceFrame[] {
     const hit = this.locate(addr);
-    const row = this.lineAt(addr);
+    const row = this.lineAt(addr, opts);
     if (!hit) {
       const sym = this.symbolAt(addr);
       if (!sym && !row) return [];
@@ -118,8 +122,14 @@ export class SymbolFile {
   }
 
   /** The line-table row covering pc. */
-  lineAt(pc: bigint): LineRow | undefined {
+  lineAt(pc: bigint, opts: { gdb?: boolean } = {}): LineRow | undefined {
     const found = this.rowRef(pc);
+    if (found && opts.gdb) {
+      const { seq } = found.ref;
+      let j = found.ref.index;
+      while (j > 0 && !(seq.flags[j]! & ROW_STMT) && seq.offs[j - 1] === seq.offs[j]) j--;
+      if (seq.flags[j]! & ROW_STMT) return rowOf(found.prog, { seq, index: j });
+    }
     return found && rowOf(found.prog, found.ref);
   }
 

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { attachCommand } from './commands/attach.js';
+import { dapCommand } from './commands/dap.js';
 import { runCommand } from './commands/run.js';
+import { symbolizeCommand } from './commands/symbolize.js';
 import type { Io } from './io.js';
 
 const USAGE = `duster: a source-level debugger for unikernels
@@ -12,6 +14,9 @@ Usage:
                                    boot IMAGE in QEMU (TCG) stopped at its entry and debug it
   duster attach tcp:HOST:PORT|unix:PATH --symbols ELF
                                    debug a guest behind a gdbstub
+  duster dap [--port N]            Debug Adapter Protocol server (stdio, or 127.0.0.1:N)
+  duster symbolize -e ELF [-f] [-i] [ADDR...]
+                                   addresses to function/file:line, as addr2line prints them
 Debugging options (run, attach): --batch, -ex CMD, -x FILE, --json
   duster --help | --version
 
@@ -22,7 +27,20 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 const commands: Record<string, Command> = {
   run: runCommand,
   attach: attachCommand,
+  dap: dapCommand,
+  symbolize: (argv, io) => symbolizeCommand(argv, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t), stdin: lines(io.stdin) }),
 };
+
+async function* lines(stream: NodeJS.ReadableStream): AsyncIterable<string> {
+  let rest = '';
+  for await (const chunk of stream) {
+    rest += chunk.toString();
+    const parts = rest.split('\n');
+    rest = parts.pop()!;
+    yield* parts;
+  }
+  if (rest) yield rest;
+}
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
   const [name, ...rest] = argv;

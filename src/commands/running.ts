@@ -30,21 +30,29 @@ export async function continueCommand(ctx: CommandContext, args: string, out: Ou
 }
 
 export async function stepiCommand(ctx: CommandContext, args: string, out: Out, over: boolean): Promise<unknown> {
+  const before = await whereNow(ctx);
   let stop: StopInfo | undefined;
   for (let i = count(args); i > 0; i--) {
     stop = await ctx.session.stepInstruction(over);
     if (stop.kind !== 'step') break;
   }
-  return report(ctx, stop!, out);
+  return report(ctx, stop!, out, before);
 }
 
 export async function stepLineCommand(ctx: CommandContext, args: string, out: Out, kind: 'into' | 'over'): Promise<unknown> {
+  const before = await whereNow(ctx);
   let stop: StopInfo | undefined;
   for (let i = count(args); i > 0; i--) {
     stop = await ctx.session.stepLine(kind);
     if (stop.kind !== 'step') break;
   }
-  return report(ctx, stop!, out);
+  return report(ctx, stop!, out, before);
+}
+
+/** The selected frame's function and CFA: a step that ends in the same frame prints only the line. */
+async function whereNow(ctx: CommandContext): Promise<{ function?: string; cfa?: bigint } | undefined> {
+  const f = await ctx.session.inspector.frame(ctx.session.selectedThread, ctx.session.selectedFrame).catch(() => undefined);
+  return f && { ...(f.function !== undefined && { function: f.function }), ...(f.cfa !== undefined && { cfa: f.cfa }) };
 }
 
 export async function finishCommand(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
@@ -108,7 +116,7 @@ export async function quitCommand(ctx: CommandContext): Promise<unknown> {
 }
 
 /** Prints a stop the way gdb announces it and returns its data. */
-export async function report(ctx: CommandContext, stop: StopInfo, out: Out): Promise<unknown> {
+export async function report(ctx: CommandContext, stop: StopInfo, out: Out, before?: { function?: string; cfa?: bigint }): Promise<unknown> {
   const s = ctx.session;
   const multi = (await s.threads().catch(() => [])).length > 1;
   const data: Record<string, unknown> = { reason: stop.kind, thread: stop.thread };
@@ -152,7 +160,7 @@ export async function report(ctx: CommandContext, stop: StopInfo, out: Out): Pro
   }
   if (stop.pc !== undefined) {
     data.pc = hex(stop.pc);
-    data.frame = await announceFrame(ctx, stop, out);
+    data.frame = await announceFrame(ctx, stop, out, stop.kind === 'step' ? before : undefined);
   }
   return data;
 }

@@ -61,11 +61,15 @@ function sourceLine(s: Session, f: FrameContext): string | undefined {
 }
 
 /** The `func (args) at file:line` line and the source line, as gdb prints after a stop. */
-export async function announceFrame(ctx: CommandContext, stop: StopInfo, out: Out): Promise<unknown> {
+export async function announceFrame(ctx: CommandContext, stop: StopInfo, out: Out, steppedFrom?: { function?: string; cfa?: bigint }): Promise<unknown> {
   const s = ctx.session;
   const { frames } = await s.backtrace(stop.thread);
   const f = frames[s.selectedFrame] ?? frames[0]!;
-  await printFrame(ctx, stop.thread, frames, f, out, false);
+  const src = sourceLine(s, f);
+  // A step that stays in its frame shows only the line (with the pc when it is mid-line), as gdb does.
+  if (steppedFrom && src && f.function === steppedFrom.function && f.cfa === steppedFrom.cfa) {
+    out(`${showAddress(s, frames, f) ? `${hex64(f.pc)}\t` : ''}${src}\n`);
+  } else await printFrame(ctx, stop.thread, frames, f, out, false);
   return frameData(f);
 }
 

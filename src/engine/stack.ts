@@ -57,7 +57,7 @@ export async function backtrace(target: Target, program: Program | undefined, th
     const signalFrame = physical[i + 1]?.pcIsReturnAddress === false;
     const unwoundBy = i === 0 ? 'innermost' : physical[i - 1] && !p.pcIsReturnAddress ? 'signal' : p.method === 'frame-pointer' ? 'frame-pointer' : 'cfi';
     const base = { pc: p.pc, registers: p.registers, lookupPc, signalFrame, unwoundBy, ...(p.cfa !== undefined && { cfa: p.cfa }) } as const;
-    const chain = program.symbols.symbolize(lookupPc);
+    const chain = program.symbols.symbolize(lookupPc, { gdb: true });
     const scopes = chain.length && chain[0]!.function !== undefined ? program.symbols.scopesAt(lookupPc) : [];
     if (chain.length === 0 || chain[0]!.function === undefined) {
       const sym = program.symbols.symbolAt(p.pc);

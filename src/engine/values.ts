@@ -280,14 +280,8 @@ function collapseRepeats(texts: string[]): string[] {
 
 /** A char array as gdb prints it: the trailing NUL ends it; long runs become `'c' <repeats N times>`. */
 export function charArrayText(bytes: Uint8Array, limit: number): string {
-  let len = bytes.length;
   // print null-stop is off, but one trailing NUL is the terminator, not content.
-  if (len > 0 && bytes[len - 1] === 0) {
-    let end = len;
-    while (end > 0 && bytes[end - 1] === 0) end--;
-    len = end === 0 ? 0 : len - 1;
-    if (end === 0) return '""';
-  }
+  const len = bytes.length > 0 && bytes[bytes.length - 1] === 0 ? bytes.length - 1 : bytes.length;
   const segs: string[] = [];
   let str = '';
   for (let i = 0; i < Math.min(len, limit); ) {

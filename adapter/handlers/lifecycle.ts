@@ -1,0 +1,52 @@
+// launch, attach, configurationDone, disconnect, terminate.
+import { InitializedEvent } from '@vscode/debugadapter';
+import { Debuggee } from '../debuggee.js';
+import type { AdapterContext, Handler, Reply } from '../context.js';
+import { attachConfig, launchConfig, startAttach, startLaunch, type Started } from '../launch.js';
+
+function adopt(ctx: AdapterContext, request: 'launch' | 'attach', started: Started, stopOnEntry: boolean, reply: Reply): void {
+  ctx.debuggee = new Debuggee(request, started.session, started.qemu, stopOnEntry, ctx.send);
+  // Breakpoints can be set from now on: the client sends them, then configurationDone.
+  reply.after(() => ctx.send(new InitializedEvent()));
+}
+
+function ensureIdle(ctx: AdapterContext): void {
+  if (ctx.debuggee) throw new Error('already debugging a guest in this session (disconnect first)');
+}
+
+export const lifecycleHandlers: Record<string, Handler> = {
+  async launch(ctx, args, reply) {
+    ensureIdle(ctx);
+    const cfg = launchConfig(args);
+    adopt(ctx, 'launch', await startLaunch(cfg), cfg.stopOnEntry, reply);
+  },
+
+  async attach(ctx, args, reply) {
+    ensureIdle(ctx);
+    const cfg = attachConfig(args);
+    adopt(ctx, 'attach', await startAttach(cfg), cfg.stopOnEntry, reply);
+  },
+
+  async configurationDone(ctx, _args, reply) {
+    const d = ctx.require();
+    reply.after(() => {
+      if (d.stopOnEntry && d.session.stop) void d.run.report(d.session.stop);
+      else d.run.start(() => d.session.continue());
+    });
+  },
+
+  async disconnect(ctx, args) {
+    const d = ctx.debuggee;
+    const terminate = args.optBool('terminateDebuggee');
+    if (!d) return;
+    ctx.debuggee = undefined;
+    await d.close(terminate ?? d.request === 'launch');
+  },
+
+  /** Ends the guest we launched; a guest we attached to is someone else's: detach from it. */
+  async terminate(ctx) {
+    const d = ctx.require();
+    ctx.debuggee = undefined;
+    await d.close(true);
+  },
+};

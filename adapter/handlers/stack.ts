@@ -1,0 +1,54 @@
+// threads, stackTrace, scopes.
+import path from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Frame } from '../../src/engine/model.js';
+import { hexRef } from '../args.js';
+import type { AdapterContext, Handler } from '../context.js';
+import { threadName } from '../services/threads.js';
+import { scope } from '../views.js';
+
+function stackFrame(ctx: AdapterContext, id: number, f: Frame): DebugProtocol.StackFrame {
+  const n = ctx.numbering;
+  return {
+    id,
+    name: `${f.function ?? hexRef(f.pc)}${f.inlined ? ' [inlined]' : ''}`,
+    line: f.line !== undefined ? n.lineToClient(f.line) : 0,
+    column: f.column !== undefined ? n.columnToClient(f.column) : 0,
+    ...(f.file !== undefined && { source: { name: path.basename(f.file), path: f.file } }),
+    instructionPointerReference: hexRef(f.pc),
+    // Without source the client shows disassembly; frames found by guesswork are marked.
+    ...(f.unwoundBy === 'frame-pointer' && { presentationHint: 'subtle' as const }),
+  };
+}
+
+export const stackHandlers: Record<string, Handler> = {
+  /** Before launch there are no threads yet: an empty list, not an error. */
+  async threads(ctx) {
+    const d = ctx.debuggee;
+    const threads = d ? await d.threads.list() : [];
+    return { threads: threads.map((t) => ({ id: t.id, name: threadName(t) })) };
+  },
+
+  async stackTrace(ctx, args) {
+    const d = ctx.require();
+    const thread = await d.threads.require(args);
+    const start = args.optInt('startFrame', 0) ?? 0;
+    const levels = args.optInt('levels', 0) ?? 0;
+    d.requireStopped('read the stack');
+    // Unwind only as deep as the client looks (VS Code asks for the top frame first).
+    const limit = levels > 0 ? start + levels : undefined;
+    const frames = await d.session.frames(thread, limit);
+    const page = frames.slice(start, limit);
+    return {
+      stackFrames: page.map((f) => stackFrame(ctx, d.frames.id(thread, f.level), f)),
+      ...((limit === undefined || frames.length < limit) && { totalFrames: frames.length }),
+    };
+  },
+
+  async scopes(ctx, args) {
+    const d = ctx.require();
+    const frame = d.frames.require(args);
+    d.requireStopped('read scopes');
+    return { scopes: (await d.session.scopes(frame.thread, frame.level)).map(scope) };
+  },
+};

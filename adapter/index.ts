@@ -1,0 +1,4 @@
+// The Debug Adapter Protocol server over the duster engine.
+export { DusterDebugSession } from './session.js';
+export { serveStreams, serveTcp } from './server.js';
+export { CAPABILITIES } from './capabilities.js';

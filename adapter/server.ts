@@ -1,0 +1,26 @@
+// Where the adapter talks DAP: the stdio of `duster dap` (how VS Code starts it), or a TCP port on
+// 127.0.0.1 serving one session per connection (for debugging the adapter and for tests).
+import net from 'node:net';
+import { DusterDebugSession } from './session.js';
+
+/** Serves one session on these streams; resolves when the client closes them. */
+export function serveStreams(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
+  const session = new DusterDebugSession();
+  return new Promise((resolve) => {
+    session.on('close', () => resolve());
+    session.start(input, output);
+  });
+}
+
+/** Listens on 127.0.0.1 only (port 0 picks a free one); every connection is a new session. */
+export function serveTcp(port: number): Promise<net.Server> {
+  const server = net.createServer((socket) => {
+    const session = new DusterDebugSession();
+    session.setRunAsServer(true);
+    session.start(socket, socket);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}

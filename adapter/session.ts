@@ -1,0 +1,72 @@
+// The DAP session: decodes requests, routes each to its handler and turns the handler's result or
+// error into the response. No debugging happens here.
+import { DebugSession, ErrorDestination, Response } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { errorLine } from '../src/commands/interpreter.js';
+import { Args } from './args.js';
+import { CAPABILITIES } from './capabilities.js';
+import { AdapterContext, type Handler } from './context.js';
+import { breakpointHandlers } from './handlers/breakpoints.js';
+import { evaluateHandlers } from './handlers/evaluate.js';
+import { lifecycleHandlers } from './handlers/lifecycle.js';
+import { memoryHandlers } from './handlers/memory.js';
+import { runHandlers } from './handlers/run.js';
+import { stackHandlers } from './handlers/stack.js';
+import { variableHandlers } from './handlers/variables.js';
+
+const HANDLERS = new Map<string, Handler>(
+  Object.entries({ ...lifecycleHandlers, ...breakpointHandlers, ...stackHandlers, ...variableHandlers, ...evaluateHandlers, ...memoryHandlers, ...runHandlers }),
+);
+
+export class DusterDebugSession extends DebugSession {
+  private readonly ctx = new AdapterContext((e) => this.sendEvent(e), {
+    lineToClient: (l) => this.convertDebuggerLineToClient(l),
+    lineFromClient: (l) => this.convertClientLineToDebugger(l),
+    columnToClient: (c) => this.convertDebuggerColumnToClient(c),
+    columnFromClient: (c) => this.convertClientColumnToDebugger(c),
+  });
+
+  constructor() {
+    super();
+    // Engine lines and columns are 1-based, as compilers record them.
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = CAPABILITIES;
+    this.sendResponse(response);
+  }
+
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    // The base class handles initialize (client line/column/path conventions).
+    if (request.command === 'initialize') return super.dispatchRequest(request);
+    const response: DebugProtocol.Response = new Response(request);
+    const handler = HANDLERS.get(request.command);
+    if (!handler) return this.fail(response, `duster does not implement the '${request.command}' request`);
+    const after: Array<() => void> = [];
+    Promise.resolve()
+      .then(() => handler(this.ctx, Args.of(request.arguments), { after: (fn) => after.push(fn) }))
+      .then(
+        (body) => {
+          if (body) response.body = body;
+          this.sendResponse(response);
+          for (const fn of after) fn();
+          if (request.command === 'disconnect') this.shutdown();
+        },
+        (e: unknown) => this.fail(response, errorLine(e)),
+      );
+  }
+
+  private fail(response: DebugProtocol.Response, message: string): void {
+    this.sendErrorResponse(response, { id: 1, format: message, showUser: true }, undefined, undefined, ErrorDestination.User);
+  }
+
+  /** The client went away (or disconnected): never leave a QEMU we started behind. */
+  override shutdown(): void {
+    const d = this.ctx.debuggee;
+    this.ctx.debuggee = undefined;
+    const done = d ? d.close(d.request === 'launch').catch(() => undefined) : Promise.resolve();
+    void done.then(() => super.shutdown());
+  }
+}
