@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { attachCommand } from './commands/attach.js';
+import { coreCommand } from './commands/core.js';
 import { dapCommand } from './commands/dap.js';
 import { runCommand } from './commands/run.js';
 import { symbolizeCommand } from './commands/symbolize.js';
@@ -14,6 +15,8 @@ Usage:
                                    boot IMAGE in QEMU (TCG) stopped at its entry and debug it
   duster attach tcp:HOST:PORT|unix:PATH --symbols ELF
                                    debug a guest behind a gdbstub
+  duster core DUMP --symbols ELF [--report [--json]]
+                                   post-mortem: a QEMU or Xen crash dump, read-only
   duster dap [--port N]            Debug Adapter Protocol server (stdio, or 127.0.0.1:N)
   duster symbolize -e ELF [-f] [-i] [ADDR...]
                                    addresses to function/file:line, as addr2line prints them
@@ -27,6 +30,7 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 const commands: Record<string, Command> = {
   run: runCommand,
   attach: attachCommand,
+  core: coreCommand,
   dap: dapCommand,
   symbolize: (argv, io) => symbolizeCommand(argv, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t), stdin: lines(io.stdin) }),
 };

@@ -32,14 +32,15 @@ async function frameArgs(s: Session, thread: number, f: FrameContext): Promise<s
 function showAddress(s: Session, frames: FrameContext[], f: FrameContext): boolean {
   if (f.level > 0 && frames[f.level - 1]?.inlined) return false;
   if (f.line === undefined) return true;
-  if (f.level > 0) return true;
+  // A caller's pc is a return address; after an interrupt frame (and at frame 0) it is exact.
+  if (f.level > 0 && f.unwoundBy !== 'signal') return true;
   const row = s.program?.symbols.lineAt(f.pc);
   return !row || row.address !== f.pc;
 }
 
 /** One frame as gdb's `bt` prints it (without the `#N  ` prefix). */
 export async function frameLine(s: Session, thread: number, frames: FrameContext[], f: FrameContext): Promise<string> {
-  if (f.signalFrame && f.function === undefined) return '<signal handler called>';
+  if (f.signalFrame) return '<signal handler called>';
   const addr = showAddress(s, frames, f) ? `${hex64(f.pc)} in ` : '';
   const name = f.function ?? '??';
   const args = f.function !== undefined && f.scope ? await frameArgs(s, thread, f) : '';

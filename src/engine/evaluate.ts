@@ -22,6 +22,8 @@ export interface EvalContext {
   /** All registers of the innermost frame (for $eflags, $cr3 and other non-DWARF registers). */
   registers?: Map<string, bigint>;
   reader: ValueReader;
+  /** gdb-style convenience variables (`$t`), looked up before registers. */
+  convenience?: Map<string, Value>;
   /** Writes a register of the innermost frame (the session owns it: a PC write moves its stop). */
   writeRegister?(name: string, value: bigint): Promise<void>;
 }
@@ -209,6 +211,8 @@ async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Val
 }
 
 async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
+  const conv = ctx.convenience?.get(raw);
+  if (conv) return conv;
   const alias = REG_ALIASES[raw];
   const name = alias && alias.bits === 64 ? alias.reg : raw;
   const type = name === 'rip' ? CODE_PTR : name === 'rsp' || name === 'rbp' ? VOID_PTR : T.long;

@@ -68,8 +68,8 @@ export class Inspector {
     };
   }
 
-  async evaluate(expression: string, thread: number, level: number): Promise<Value> {
-    return evaluateText(await this.context(thread, level), expression);
+  async evaluate(expression: string, thread: number, level: number, convenience?: Map<string, Value>): Promise<Value> {
+    return evaluateText({ ...(await this.context(thread, level)), ...(convenience && { convenience }) }, expression);
   }
 
   /** A front-end view of a value; structs, arrays and pointers to them get a children handle. */

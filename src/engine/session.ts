@@ -495,8 +495,8 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** A typed value of an expression in a frame (the selected one by default). */
-  value(expression: string, thread = this.selectedThread, level = this.selectedFrame): Promise<Value> {
-    return this.inspector.evaluate(expression, thread, level);
+  value(expression: string, thread = this.selectedThread, level = this.selectedFrame, convenience?: Map<string, Value>): Promise<Value> {
+    return this.inspector.evaluate(expression, thread, level, convenience);
   }
 
   /** Evaluates an expression in a frame for display. */

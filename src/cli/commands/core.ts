@@ -1,0 +1,49 @@
+// `duster core DUMP --symbols ELF`: post-mortem debugging of a QEMU or Xen crash dump (read-only
+// REPL or batch), or `--report` for the crash report (`--json` for tools).
+import { Program } from '../../engine/program.js';
+import { Session } from '../../engine/session.js';
+import { crashReport, formatReport } from '../../os/report.js';
+import { openDump } from '../../targets/index.js';
+import { parseArgs, UsageError } from '../args.js';
+import { DebugConsole } from '../console.js';
+import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../debug.js';
+import type { Io } from '../io.js';
+
+const HELP = `Usage: duster core DUMP --symbols ELF [options]
+  DUMP             a QEMU dump-guest-memory ELF core or a Xen xl dump-core file
+  --symbols ELF    the guest's ELF image with debug info
+  --report         print the crash report and exit (with --json: as JSON)
+${CONSOLE_HELP}`;
+
+export async function coreCommand(argv: string[], io: Io): Promise<number> {
+  if (argv.includes('--help')) {
+    io.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const p = parseArgs(argv, { symbols: {}, report: { flag: true }, ...CONSOLE_OPTIONS });
+  const [dump, ...extra] = p.positionals;
+  if (!dump || extra.length) {
+    io.stderr.write(HELP + '\n');
+    return 2;
+  }
+  const symbols = p.options.get('symbols')?.[0];
+  if (!symbols) throw new UsageError('--symbols ELF is required (the dump holds no symbols)');
+  const program = await Program.load(symbols);
+  const target = await openDump(dump);
+  try {
+    const session = new Session(target);
+    await session.loadProgram(program);
+    await session.start('dump');
+    if (p.flags.has('report')) {
+      const report = await crashReport(session);
+      io.stdout.write(p.flags.has('json') ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2) + '\n' : formatReport(report));
+      return 0;
+    }
+    const opts = consoleOptions(p);
+    if (!opts.json) io.stdout.write(`duster: crash dump ${dump} (read-only), symbols from ${symbols}\n`);
+    return await new DebugConsole(session, io, opts).run();
+  } finally {
+    await target.close();
+    program.close();
+  }
+}

@@ -1,0 +1,74 @@
+// The crash report: why the guest died, where, every vCPU's registers and backtrace, the guest's
+// own threads and the tail of its kernel log. Built from any stopped session (a dump, or live).
+import { displayFile, frameLine } from '../commands/stack.js';
+import type { Session } from '../engine/session.js';
+import { detectUnikernel, guestThreads, kernelLogTail, panicRecord, type GuestThread, type PanicRecord } from './unikernel.js';
+
+export interface CrashReport {
+  unikernel?: string;
+  panic?: PanicRecord & { location?: string; instruction?: string; message?: string };
+  vcpus: Array<{ id: number; description: string; registers: Record<string, string>; backtrace: string[]; incomplete?: string }>;
+  threads?: GuestThread[];
+  threadsError?: string;
+  log?: string[];
+}
+
+const SHOWN_REGS = ['rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'eflags', 'cr2', 'cr3'];
+
+export async function crashReport(session: Session, logLines = 20): Promise<CrashReport> {
+  const report: CrashReport = { vcpus: [] };
+  const d = session.program && detectUnikernel(session.program);
+  if (d) report.unikernel = d.name;
+  const log = d && (await kernelLogTail(session, d).catch(() => undefined));
+  if (log) report.log = log.split('\n').filter((l) => l.length).slice(-logLines);
+  const panic = d && (await panicRecord(session, d).catch(() => undefined));
+  if (panic) {
+    const [inner] = session.program?.symbols.symbolize(panic.pc, { gdb: true }) ?? [];
+    const insn = await session.disassembleAt(panic.pc, 1).then((i) => i[0]?.text, () => undefined);
+    const message = report.log?.filter((l) => l.startsWith('PANIC')).at(-1);
+    report.panic = {
+      ...panic,
+      ...(inner?.function && { location: `${inner.function}${inner.file ? ` at ${displayFile(session, inner.file, panic.pc)}:${inner.line}` : ''}` }),
+      ...(insn && { instruction: insn }),
+      ...(message && { message }),
+    };
+  }
+  for (const t of await session.threads()) {
+    const regs = await session.target.readRegisters(t.id);
+    const registers: Record<string, string> = {};
+    for (const r of SHOWN_REGS) if (regs.has(r)) registers[r] = `0x${regs.get(r)!.toString(16)}`;
+    const bt = await session.backtrace(t.id);
+    const lines: string[] = [];
+    for (const f of bt.frames) lines.push(`#${String(f.level).padEnd(3)}${await frameLine(session, t.id, bt.frames, f)}`);
+    report.vcpus.push({ id: t.id, description: t.description, registers, backtrace: lines, ...(bt.incomplete && { incomplete: bt.incomplete }) });
+  }
+  if (d?.threads) {
+    const { threads, error } = await guestThreads(session, d).catch((e: Error) => ({ threads: [], error: e.message }));
+    report.threads = threads;
+    if (error) report.threadsError = error;
+  }
+  return report;
+}
+
+export function formatReport(r: CrashReport): string {
+  const out: string[] = [];
+  if (r.panic) {
+    out.push(`Guest panicked on cpu ${r.panic.cpu}: ${r.panic.message ?? `vector ${r.panic.reason}`}`);
+    out.push(`  at 0x${r.panic.pc.toString(16)}${r.panic.location ? ` in ${r.panic.location}` : ''}`);
+    if (r.panic.instruction) out.push(`  faulting instruction: ${r.panic.instruction}`);
+  } else out.push('No panic recorded by the guest.');
+  for (const v of r.vcpus) {
+    out.push('', `vCPU ${v.id} (${v.description})`);
+    out.push('  ' + Object.entries(v.registers).map(([k, x]) => `${k}=${x}`).join(' '));
+    for (const l of v.backtrace) out.push(`  ${l}`);
+    if (v.incomplete) out.push(`  Backtrace stopped: ${v.incomplete}`);
+  }
+  if (r.threads) {
+    out.push('', `Threads${r.unikernel ? ` (${r.unikernel})` : ''}:`);
+    out.push('  Id  Name              State             vCPU');
+    for (const t of r.threads) out.push(`  ${String(t.id).padEnd(3)} ${t.name.padEnd(17)} ${t.state.padEnd(17)} ${t.cpu}`);
+    if (r.threadsError) out.push(`  (thread list incomplete: ${r.threadsError})`);
+  }
+  if (r.log) out.push('', 'Kernel log (tail):', ...r.log.map((l) => `  ${l}`));
+  return out.join('\n') + '\n';
+}
