@@ -74,6 +74,13 @@ export async function stepLine(session: Session, support: SteppingSupport, kind:
       const back = await session.runTo(returnTo, rsp);
       if (back.kind !== 'step') return back;
       pc = back.pc!;
+      // A call that was the line's last instruction returns into the next line.
+      if (pc >= range.start && pc < range.end) continue;
+      const after = await arrived(support, pc, currentLine);
+      if (after === 'stop') return back;
+      range = after;
+      currentLine = after.line;
+      frameCfa = await support.cfa(current);
       continue;
     }
     const stepped = await session.stepInstruction();
