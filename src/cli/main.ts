@@ -1,11 +1,6 @@
 // `duster` command line: dispatches to one module per subcommand.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { attachCommand } from './commands/attach.js';
-import { coreCommand } from './commands/core.js';
-import { dapCommand } from './commands/dap.js';
-import { runCommand } from './commands/run.js';
-import { symbolizeCommand } from './commands/symbolize.js';
 import type { Io } from './io.js';
 
 const USAGE = `duster: a source-level debugger for unikernels
@@ -27,12 +22,16 @@ Run 'duster COMMAND --help' for a command's options.`;
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
-const commands: Record<string, Command> = {
-  run: runCommand,
-  attach: attachCommand,
-  core: coreCommand,
-  dap: dapCommand,
-  symbolize: (argv, io) => symbolizeCommand(argv, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t), stdin: lines(io.stdin) }),
+// Loaded on demand: `duster --version` or `symbolize` should not pay for QEMU, DAP or disassembler code.
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  attach: async () => (await import('./commands/attach.js')).attachCommand,
+  core: async () => (await import('./commands/core.js')).coreCommand,
+  dap: async () => (await import('./commands/dap.js')).dapCommand,
+  symbolize: async () => {
+    const { symbolizeCommand } = await import('./commands/symbolize.js');
+    return (argv, io) => symbolizeCommand(argv, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t), stdin: lines(io.stdin) });
+  },
 };
 
 async function* lines(stream: NodeJS.ReadableStream): AsyncIterable<string> {
@@ -56,13 +55,13 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     io.stdout.write(`duster ${version()}\n`);
     return 0;
   }
-  const cmd = commands[name];
-  if (!cmd) {
+  const load = commands[name];
+  if (!load) {
     io.stderr.write(`duster: unknown command '${name}' (try 'duster --help')\n`);
     return 2;
   }
   try {
-    return await cmd(rest, io);
+    return await (await load())(rest, io);
   } catch (e) {
     io.stderr.write(`duster ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

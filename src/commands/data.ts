@@ -171,7 +171,7 @@ export async function disassembleCommand(ctx: CommandContext, args: string, out:
   }
   if (end <= start || end - start > 1_000_000n) throw new CommandError(`bad range ${hex(start)}..${hex(end)}`);
   const bytes = await s.target.readMemory(start, Number(end - start));
-  const insns = disassemble(bytes, start, await s.codeBitness(), { symbolize: (a) => s.symbolSuffix(a).replace(/^ <|>$/g, '') || undefined });
+  const insns = await disassemble(bytes, start, await s.codeBitness(), { symbolize: (a) => s.symbolSuffix(a).replace(/^ <|>$/g, '') || undefined });
   const pc = s.stop?.pc;
   out(`Dump of assembler code ${title}:\n`);
   for (const i of insns) {

@@ -1,6 +1,12 @@
 // x86 disassembly with iced-x86, in the AT&T syntax gdb and objdump print. The bitness comes from
 // the CPU mode at the stop (a PVH kernel starts in 32-bit protected mode), not from the ELF class.
-import { Decoder, DecoderOptions, FlowControl, Formatter, FormatterSyntax, Instruction } from 'iced-x86';
+// iced-x86 is WebAssembly that takes ~0.3 s to load: loaded on the first disassembly, not at startup.
+type Iced = typeof import('iced-x86');
+let iced: Iced | undefined;
+async function loadIced(): Promise<Iced> {
+  iced ??= await import('iced-x86');
+  return iced;
+}
 
 export type Bitness = 16 | 32 | 64;
 
@@ -18,20 +24,22 @@ export interface DecodedInstruction {
   invalid: boolean;
 }
 
-const FLOW: Record<number, FlowKind> = {
-  [FlowControl.Next]: 'next',
-  [FlowControl.UnconditionalBranch]: 'branch',
-  [FlowControl.ConditionalBranch]: 'conditionalBranch',
-  [FlowControl.IndirectBranch]: 'indirectBranch',
-  [FlowControl.Call]: 'call',
-  [FlowControl.IndirectCall]: 'indirectCall',
-  [FlowControl.Return]: 'return',
-  [FlowControl.Interrupt]: 'interrupt',
-};
+function flowKinds({ FlowControl }: Iced): Record<number, FlowKind> {
+  return {
+    [FlowControl.Next]: 'next',
+    [FlowControl.UnconditionalBranch]: 'branch',
+    [FlowControl.ConditionalBranch]: 'conditionalBranch',
+    [FlowControl.IndirectBranch]: 'indirectBranch',
+    [FlowControl.Call]: 'call',
+    [FlowControl.IndirectCall]: 'indirectCall',
+    [FlowControl.Return]: 'return',
+    [FlowControl.Interrupt]: 'interrupt',
+  };
+}
 
-let formatter: Formatter | undefined;
+let formatter: InstanceType<Iced['Formatter']> | undefined;
 
-function gasFormatter(): Formatter {
+function gasFormatter({ Formatter, FormatterSyntax }: Iced): InstanceType<Iced['Formatter']> {
   if (!formatter) {
     formatter = new Formatter(FormatterSyntax.Gas);
     formatter.uppercaseHex = false;
@@ -44,12 +52,15 @@ function gasFormatter(): Formatter {
  * Decodes up to `maxCount` instructions from `bytes`, which start at `address`. A truncated last
  * instruction is dropped, not shown as garbage. `symbolize` turns a direct target into `<func+off>`.
  */
-export function disassemble(
+export async function disassemble(
   bytes: Uint8Array,
   address: bigint,
   bitness: Bitness,
   opts: { maxCount?: number; symbolize?: (addr: bigint) => string | undefined } = {},
-): DecodedInstruction[] {
+): Promise<DecodedInstruction[]> {
+  const lib = await loadIced();
+  const { Decoder, DecoderOptions, Instruction } = lib;
+  const FLOW = flowKinds(lib);
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   const insn = new Instruction();
   const out: DecodedInstruction[] = [];
@@ -64,7 +75,7 @@ export function disassemble(
       const flow = FLOW[insn.flowControl] ?? 'other';
       const direct = flow === 'call' || flow === 'branch' || flow === 'conditionalBranch';
       const target = direct ? insn.nearBranchTarget : undefined;
-      let text = insn.isInvalid ? '(bad)' : gasFormatter().format(insn);
+      let text = insn.isInvalid ? '(bad)' : gasFormatter(lib).format(insn);
       if (target !== undefined) {
         const sym = opts.symbolize?.(target);
         if (sym) text += ` <${sym}>`;
@@ -94,7 +105,7 @@ export async function decodeAt(mem: { readMemory(address: bigint, size: number):
   const toPageEnd = Number(0x1000n - (address & 0xfffn));
   for (const size of toPageEnd < 15 ? [15, toPageEnd] : [15]) {
     try {
-      const [insn] = disassemble(await mem.readMemory(address, size), address, bitness, { maxCount: 1 });
+      const [insn] = await disassemble(await mem.readMemory(address, size), address, bitness, { maxCount: 1 });
       if (insn) return insn;
     } catch {
       // try the shorter read

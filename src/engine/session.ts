@@ -591,7 +591,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Every instruction that starts in [start, end), decoded from one read. */
   async disassembleRange(start: bigint, end: bigint): Promise<DecodedInstruction[]> {
     const bytes = await this.target.readMemory(start, Number(end - start) + 15);
-    return disassemble(bytes, start, await this.codeBitness()).filter((i) => i.address < end);
+    return (await disassemble(bytes, start, await this.codeBitness())).filter((i) => i.address < end);
   }
 
   async disassembleAt(address: bigint, count: number): Promise<DecodedInstruction[]> {
