@@ -86,7 +86,7 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     const probe = conn.syncProbe;
     conn.syncProbe = undefined;
     if (dialect !== 'gdbsx' && (await conn.request('qC')).startsWith('QC')) conn.syncProbe = probe;
-    const layout = features.xferFeatures ? await layoutFromTargetXml((annex) => readXfer(conn, 'features', annex)) : gdbsxLayout();
+    const layout = features.xferFeatures ? await layoutFromTargetXml((annex) => readXfer(conn, 'features', annex, features.packetSize)) : gdbsxLayout();
     return new GdbClient(conn, features, quirksFor(dialect), layout, opts);
   }
 
@@ -396,9 +396,10 @@ export class GdbClient extends EventEmitter<ClientEvents> {
 }
 
 /** Reads a whole qXfer object (`l` ends it, `m` means more follows). */
-async function readXfer(conn: RspConnection, object: string, annex: string): Promise<string> {
+async function readXfer(conn: RspConnection, object: string, annex: string, packetSize = 0x400): Promise<string> {
   let text = '';
-  const chunk = 0x3f0;
+  // As much as one reply can carry: the packet size less the `m`/`l` and the framing (as gdb asks).
+  const chunk = Math.max(0x100, packetSize - 5);
   for (;;) {
     const reply = await conn.request(`qXfer:${object}:read:${annex}:${hexNum(text.length)},${hexNum(chunk)}`);
     if (reply === '' || reply.startsWith('E')) throw new RspMalformedError(`qXfer:${object}:read:${annex} failed: '${reply}'`);

@@ -24,6 +24,9 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   readonly kind = 'live';
   readonly registers: readonly RegisterInfo[];
   private readonly stepTimeoutMs: number;
+  private threadList: Promise<TargetThread[]> | undefined;
+  /** Block reads in flight, so concurrent readers of one block (the unwinder) share a packet. */
+  private readonly blockReads = new Map<bigint, Promise<Buffer>>();
   private readonly pause: (() => Promise<void>) | undefined;
   private readonly beforeDetach: (() => Promise<void>) | undefined;
 
@@ -68,11 +71,24 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return this.client.features.multiprocess ? { pid: 1, tid: thread } : { tid: thread };
   }
 
-  async threads(): Promise<TargetThread[]> {
+  /** The vCPUs, asked once per stop (the list and their states only change while running). */
+  threads(): Promise<TargetThread[]> {
+    this.threadList ??= this.fetchThreads();
+    this.threadList.catch(() => (this.threadList = undefined));
+    return this.threadList;
+  }
+
+  private async fetchThreads(): Promise<TargetThread[]> {
     const ids = await this.client.threads();
     return Promise.all(
       ids.map(async (t) => ({ id: t.tid, description: (await this.client.threadExtraInfo(t).catch(() => '')) || `vCPU ${t.tid - this.client.quirks.firstThreadId}` })),
     );
+  }
+
+  /** Drops what is only valid for the current stop. */
+  private forgetStop(): void {
+    this.threadList = undefined;
+    this.blockReads.clear();
   }
 
   readRegisters(thread: number): Promise<Map<string, bigint>> {
@@ -92,7 +108,14 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     if (wideEnd - start <= 4n * READ_BLOCK) {
       // Aligned blocks never cross a page, so widening cannot turn a good read into a fault.
       try {
-        const block = await this.client.readMemory(start, Number(wideEnd - start));
+        const key = (start << 16n) | (wideEnd - start);
+        let read = this.blockReads.get(key);
+        if (!read) {
+          read = this.client.readMemory(start, Number(wideEnd - start));
+          this.blockReads.set(key, read);
+          read.catch(() => this.blockReads.delete(key));
+        }
+        const block = await read;
         return block.subarray(Number(address - start), Number(address - start) + size);
       } catch (e) {
         if (!(e instanceof RspError)) throw toTargetError(`read ${size} bytes at 0x${address.toString(16)}`, e);
@@ -102,18 +125,22 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   writeMemory(address: bigint, data: Uint8Array): Promise<void> {
+    this.forgetStop();
     return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () => this.client.writeMemory(address, data));
   }
 
   insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
+    this.blockReads.clear(); // without Z0 the stub client writes an int3 into memory
     return wrap(`insert ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.insertBreakpoint(kind, address, length));
   }
 
   removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
+    this.blockReads.clear();
     return wrap(`remove ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.removeBreakpoint(kind, address, length));
   }
 
   async resume(action: ResumeAction): Promise<StopReason> {
+    this.forgetStop();
     if (action.kind === 'continue') {
       await wrap('continue', () => this.client.cont());
       return this.stopReason(await wrap('wait for stop', () => this.client.waitForStop(2 ** 31 - 1)));
