@@ -9,6 +9,7 @@ import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex, hex64 } from './format.js';
 import type { Out } from './table.js';
+import { detectUnikernel, guestThreads } from '../os/unikernel.js';
 
 /** `name=value` pairs of a frame's arguments; non-scalars print as `...` (gdb's frame-arguments scalars). */
 async function frameArgs(s: Session, thread: number, f: FrameContext): Promise<string> {
@@ -216,6 +217,50 @@ export async function threadCommand(ctx: CommandContext, args: string, out: Out)
   return { thread: s.selectedThread };
 }
 
+/** The unikernel's own threads, each with its innermost frame (sleeping ones from their saved context). */
+async function guestThreadRows(ctx: CommandContext, out: Out): Promise<unknown[] | undefined> {
+  const s = ctx.session;
+  const d = s.program && detectUnikernel(s.program);
+  if (!d?.threads) return undefined;
+  const { threads, error } = await guestThreads(s, d);
+  out(`\nUnikernel threads (${d.name}):\n  Id   Name              State            Frame\n`);
+  const rows = [];
+  for (const t of threads) {
+    let where = '';
+    if (t.running) where = `on vCPU ${t.cpu}`;
+    else if (t.saved) {
+      const key = s.inspector.bindContext(t.saved);
+      const { frames } = await s.backtrace(key);
+      const first = frames.find((f) => f.file && !/sched\.c|entry\.S/.test(f.file)) ?? frames[0]!;
+      where = await frameLine(s, key, frames, first);
+    }
+    out(`  ${String(t.id).padEnd(4)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${where}\n`);
+    rows.push({ id: t.id, name: t.name, state: t.state, cpu: t.cpu, running: t.running });
+  }
+  if (error) out(`  (thread list incomplete: ${error})\n`);
+  return rows;
+}
+
+/** gthread ID: the backtrace of a unikernel thread (its vCPU's when running, else its saved context). */
+export async function guestThreadCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const id = args.trim();
+  if (!/^\d+$/.test(id)) throw new CommandError('usage: gthread ID (ids from info threads)');
+  const d = s.program && detectUnikernel(s.program);
+  if (!d?.threads) throw new CommandError('no unikernel thread model known for this image');
+  const { threads } = await guestThreads(s, d);
+  const t = threads.find((x) => x.id === Number(id));
+  if (!t) throw new CommandError(`no unikernel thread ${id} (${threads.map((x) => x.id).join(', ')} exist)`);
+  const vcpu = t.running ? (await s.threads())[t.cpu]?.id : undefined;
+  const key = vcpu ?? (t.saved ? s.inspector.bindContext(t.saved) : undefined);
+  if (key === undefined) throw new CommandError(`thread ${id} has no saved context`);
+  out(`[Unikernel thread ${t.id} "${t.name}" (${t.state})${vcpu !== undefined ? ` on vCPU ${vcpu}` : ', saved context'}]\n`);
+  const { frames, incomplete } = await s.backtrace(key);
+  for (const f of frames) out(`#${String(f.level).padEnd(3)}${await frameLine(s, key, frames, f)}\n`);
+  if (incomplete) out(`Backtrace stopped: ${incomplete}\n`);
+  return { id: t.id, name: t.name, state: t.state, frames: frames.map(frameData) };
+}
+
 export async function infoThreads(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
   const threads = await s.threads();
@@ -227,5 +272,6 @@ export async function infoThreads(ctx: CommandContext, _args: string, out: Out):
     out(`${t.id === s.selectedThread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`);
     rows.push({ id: t.id, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === s.selectedThread });
   }
-  return rows;
+  const guest = await guestThreadRows(ctx, out);
+  return guest ? { vcpus: rows, threads: guest } : rows;
 }

@@ -43,6 +43,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'list', aliases: ['l'], help: 'list [LOCATION]: source lines around a location or the current line', run: data.listCommand },
   { name: 'interrupt', help: 'interrupt: stop a running guest', run: run.interruptCommand },
   { name: 'thread', help: 'thread [N]: show or select the current thread', run: stack.threadCommand },
+  { name: 'gthread', help: 'gthread ID: backtrace of a unikernel thread (running: its vCPU; sleeping: its saved context)', run: stack.guestThreadCommand },
   { name: 'info', aliases: ['i'], help: 'info breakpoints|registers|threads: show state', run: infoCommand },
   { name: 'x', help: 'x/NFU ADDRESS: examine memory (F: x d u o t c a i s; U: b h w g)', run: data.examineCommand },
   { name: 'disassemble', help: 'disassemble [/r] [START[,END|,+LENGTH]]: machine code around the PC or in a range', run: data.disassembleCommand },

@@ -5,12 +5,15 @@ import type { Target } from '../targets/index.js';
 import { evaluateText, variableInfoValue, type EvalContext } from './evaluate.js';
 import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
-import { backtrace, frameRegister, type Backtrace, type FrameContext } from './stack.js';
+import { backtrace, backtraceFrom, frameRegister, type Backtrace, type FrameContext } from './stack.js';
 import { asInteger, elementValue, formatValue, isCharType, memberValue, type Value, type ValueReader } from './values.js';
 import type { VariableStore } from './variables.js';
 
 export class Inspector {
   private readonly traces = new Map<number, Promise<Backtrace>>();
+  /** Register sets standing for threads that are on no vCPU (a guest thread's saved context). */
+  private readonly contexts = new Map<number, Map<string, bigint>>();
+  private nextContext = -1;
   program: Program | undefined;
 
   constructor(
@@ -22,6 +25,14 @@ export class Inspector {
   /** Forgets everything computed at this stop (the guest is about to run, or state changed). */
   invalidate(): void {
     this.traces.clear();
+    this.contexts.clear();
+  }
+
+  /** A pseudo thread number (negative) for a register set, valid until the guest runs. */
+  bindContext(registers: Map<string, bigint>): number {
+    const id = this.nextContext--;
+    this.contexts.set(id, registers);
+    return id;
   }
 
   readonly reader: ValueReader = {
@@ -39,7 +50,8 @@ export class Inspector {
   backtrace(thread: number): Promise<Backtrace> {
     let t = this.traces.get(thread);
     if (!t) {
-      t = backtrace(this.target, this.program, thread);
+      const saved = this.contexts.get(thread);
+      t = saved ? backtraceFrom(this.target, this.program, saved) : backtrace(this.target, this.program, thread);
       this.traces.set(thread, t);
       t.catch(() => this.traces.delete(thread));
     }
@@ -59,7 +71,7 @@ export class Inspector {
       target: this.target,
       ...(this.program && { program: this.program }),
       frame,
-      registers: await this.target.readRegisters(thread),
+      registers: this.contexts.get(thread) ?? (await this.target.readRegisters(thread)),
       reader: this.reader,
       writeRegister: async (name, value) => {
         await this.writeRegister(thread, name, value);

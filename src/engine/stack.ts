@@ -37,9 +37,13 @@ export function memoryReader(target: Target) {
 }
 
 export async function backtrace(target: Target, program: Program | undefined, thread: number, limit = 256): Promise<Backtrace> {
-  const regs = await target.readRegisters(thread);
+  return backtraceFrom(target, program, await target.readRegisters(thread), limit);
+}
+
+/** A backtrace from any register set: a vCPU's, or a sleeping guest thread's saved context. */
+export async function backtraceFrom(target: Target, program: Program | undefined, regs: Map<string, bigint>, limit = 256): Promise<Backtrace> {
   const pc = regs.get('rip');
-  if (pc === undefined) throw new Error(`vCPU ${thread} has no rip`);
+  if (pc === undefined) throw new Error('no rip in the register set');
   const innermost: RegisterReader = async (reg) => {
     const name = DWARF_REGS[reg];
     return name === undefined ? undefined : regs.get(name);

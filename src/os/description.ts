@@ -24,6 +24,12 @@ export interface UnikernelDescription {
     cpu: string;
     /** The value of `state` (as printed) of a thread that is on a vCPU right now. */
     runningState: string;
+    /**
+     * Where a thread that is not running saved its registers: `sp` is an expression for the saved
+     * stack pointer; `slots` name the 8-byte words from there (the switch frame); the thread's
+     * rsp once it resumes is sp + 8 * slots.length.
+     */
+    saved: { sp: string; slots: string[] };
   };
 }
 
@@ -41,6 +47,8 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
       state: '$t->state',
       cpu: '$t->cpu',
       runningState: 'THREAD_RUNNING',
+      // context_switch pushes rbp, rbx, r12-r15 below the return address (see kernel.h).
+      saved: { sp: '$t->saved_rsp', slots: ['r15', 'r14', 'r13', 'r12', 'rbx', 'rbp', 'rip'] },
     },
   },
 ];

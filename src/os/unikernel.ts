@@ -41,6 +41,8 @@ export async function panicRecord(session: Session, d: UnikernelDescription): Pr
 
 export interface GuestThread {
   address: bigint;
+  /** Registers to unwind from when the thread is not on a vCPU (its saved context). */
+  saved?: Map<string, bigint>;
   id: number;
   name: string;
   state: string;
@@ -70,17 +72,29 @@ export async function guestThreads(session: Session, d: UnikernelDescription): P
       const name = await field(spec.name);
       const nameText = (await formatValue(r, name, {}, false)).replace(/^"|"(,.*)?$/g, '').replace(/\\000/g, '');
       const state = await formatValue(r, await field(spec.state), {}, false);
+      const running = state === spec.runningState;
+      const saved = running ? undefined : await savedRegisters(session, spec.saved, await asInteger(r, await field(spec.saved.sp)));
       threads.push({
         address,
         id: Number(await asInteger(r, await field(spec.id))),
         name: nameText,
         state,
         cpu: Number(await asInteger(r, await field(spec.cpu))),
-        running: state === spec.runningState,
+        running,
+        ...(saved && { saved }),
       });
       t = await field(spec.next);
     } catch (e) {
       return { threads, error: `thread at 0x${address.toString(16)} (${typeName(t.type)}) is unreadable: ${(e as Error).message}` };
     }
   }
+}
+
+async function savedRegisters(session: Session, spec: { slots: string[] }, sp: bigint): Promise<Map<string, bigint> | undefined> {
+  if (sp === 0n) return undefined;
+  const bytes = Buffer.from(await session.target.readMemory(sp, 8 * spec.slots.length));
+  const regs = new Map<string, bigint>();
+  spec.slots.forEach((name, i) => regs.set(name, bytes.readBigUInt64LE(8 * i)));
+  regs.set('rsp', sp + BigInt(8 * spec.slots.length));
+  return regs;
 }
