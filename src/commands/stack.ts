@@ -35,8 +35,10 @@ function showAddress(s: Session, frames: FrameContext[], f: FrameContext): boole
   if (f.line === undefined) return true;
   // A caller's pc is a return address; after an interrupt frame (and at frame 0) it is exact.
   if (f.level > 0 && f.unwoundBy !== 'signal') return true;
-  const row = s.program?.symbols.lineAt(f.pc);
-  return !row || row.address !== f.pc;
+  // gdb records no line entry for a row that repeats its line, so "the start of the line" is the
+  // start of the run of rows with that line.
+  const range = s.program?.symbols.lineRangeAt(f.pc);
+  return !range || range.start !== f.pc;
 }
 
 /** One frame as gdb's `bt` prints it (without the `#N  ` prefix). */

@@ -99,7 +99,7 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
   const t = stripTypedefs(v.type);
   try {
     switch (t.kind) {
-      case 'base': return formatScalar(r, v, t, opts);
+      case 'base': return await formatScalar(r, v, t, opts);
       case 'enum': {
         const n = await asInteger(r, v);
         if (opts.hex) return hexOf(n, t.size);
@@ -126,7 +126,7 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
         }
         return `{${parts.join(', ')}}`;
       }
-      case 'array': return formatArray(r, v, t, opts, depth);
+      case 'array': return await formatArray(r, v, t, opts, depth);
       case 'function': {
         const addr = v.place.kind === 'memory' ? v.place.address : 0n;
         return `{${typeName(v.type)}} 0x${addr.toString(16)}${r.symbolSuffix(addr)}`;
@@ -135,6 +135,8 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
       default: return `<unknown type>`;
     }
   } catch (e) {
+    // gdb's wording for a value in a register the unwinder could not recover.
+    if (/not saved in this frame/.test((e as Error).message)) return '<not saved>';
     return `<error: ${(e as Error).message}>`;
   }
 }

@@ -87,3 +87,31 @@ describe('duster core on a crash dump (integration)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('duster core at -O2 (integration)', () => {
+  it('writes a dump on panic, reports it, and its backtraces have gdb\'s frames, functions and lines', async () => {
+    const o2 = path.join(repo, 'fixtures/unikernel/build/gcc-O2/kernel.elf');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'duster-core-o2-'));
+    try {
+      const live = await duster(['run', o2, '--append', 'app=crash', '--memory', '512M', '--dump-on-panic', dir, '--batch', '-ex', 'continue']);
+      const dump = /wrote (\S+\.elf)/.exec(live.stdout)?.[1];
+      expect(dump).toBeDefined();
+      expect(live.stdout).toMatch(/Guest panicked on cpu \d: PANIC: Page Fault/);
+      const r = await duster(['core', dump!, '--symbols', o2, '--report', '--json']);
+      const report = JSON.parse(r.stdout) as { vcpus: Array<{ id: number; backtrace: string[] }> };
+      const { stdout } = await run('gdb', ['-nx', '-batch', '-ex', 'set width 0', '-ex', 'thread apply all bt', o2, dump!]);
+      // Arguments are left out: gdb resolves DW_OP_entry_value through call sites (`x=x@entry=1`); duster does not yet.
+      const shape = (l: string) => l.replace(/\s+/g, ' ').replace(/ \(.*\) at /, ' () at ');
+      const gdbThreads = new Map<number, string[]>();
+      let current: number | undefined;
+      for (const line of stdout.split('\n')) {
+        const t = /^Thread (\d+) /.exec(line);
+        if (t) gdbThreads.set((current = Number(t[1])), []);
+        else if (current !== undefined && line.startsWith('#')) gdbThreads.get(current)!.push(shape(line));
+      }
+      for (const v of report.vcpus) expect(v.backtrace.map(shape)).toEqual(gdbThreads.get(v.id));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -15,6 +15,21 @@ const HELP = `Usage: duster core DUMP --symbols ELF [options]
   --report         print the crash report and exit (with --json: as JSON)
 ${CONSOLE_HELP}`;
 
+/** The crash report of a dump file as text (what `run --dump-on-panic` prints). */
+export async function dumpReportText(dump: string, symbols: string): Promise<string> {
+  const program = await Program.load(symbols);
+  const target = await openDump(dump);
+  try {
+    const session = new Session(target);
+    await session.loadProgram(program);
+    await session.start('dump');
+    return formatReport(await crashReport(session));
+  } finally {
+    await target.close();
+    program.close();
+  }
+}
+
 export async function coreCommand(argv: string[], io: Io): Promise<number> {
   if (argv.includes('--help')) {
     io.stdout.write(HELP + '\n');

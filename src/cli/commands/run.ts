@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { launchQemu } from '../../qemu/index.js';
+import { dumpReportText } from './core.js';
 import { intOption, parseArgs } from '../args.js';
 import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions, debugLive } from '../debug.js';
 import type { Io } from '../io.js';
@@ -47,10 +48,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         if (ev.event !== 'GUEST_PANICKED') return;
         mkdirSync(dumpDir, { recursive: true });
         const file = path.resolve(dumpDir, `duster-core-${new Date().toISOString().replace(/[:.]/g, '-')}.elf`);
-        q.dumpGuestMemory(file).then(
-          () => con.notice(`duster: guest panicked; wrote ${file} (duster core ${file} --symbols ${image})`),
-          (e: Error) => con.notice(`duster: guest panicked; dump failed: ${e.message}`),
-        );
+        const symbols = p.options.get('symbols')?.[0] ?? image;
+        q.dumpGuestMemory(file)
+          .then(async () => {
+            con.notice(`duster: guest panicked; wrote ${file} (duster core ${file} --symbols ${symbols})`);
+            con.notice(await dumpReportText(file, symbols));
+          })
+          .catch((e: Error) => con.notice(`duster: guest panicked; dump failed: ${e.message}`));
       });
     });
   } finally {
