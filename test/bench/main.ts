@@ -3,11 +3,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { printTable, type Row } from './harness.js';
+import { dumpRows } from './rows/dump.js';
 import { memoryRow } from './rows/memory.js';
 import { sessionRows } from './rows/session.js';
 import { stepiRow } from './rows/stepi.js';
 
-const rows: Array<() => Promise<Row[]>> = [sessionRows, memoryRow, stepiRow];
+const rows: Array<() => Promise<Row[]>> = [sessionRows, memoryRow, stepiRow, dumpRows];
 
 const results: Row[] = [];
 for (const row of rows) {
