@@ -314,6 +314,9 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     this.running = false;
     this.cache.clear();
     const ev = parseStopReply(reply);
+    // The thread a stop names becomes the stub's general thread (gdb relies on this too): its
+    // registers need no Hg first.
+    if (ev.kind === 'signal' && ev.thread) this.selectedG = this.threadText(ev.thread);
     this.settleStop?.resolve(ev);
     this.settleStop = undefined;
     this.emit('stop', ev);
