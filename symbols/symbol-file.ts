@@ -6,6 +6,8 @@ import { Dwarf } from './dwarf/dwarf.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
 import { ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
+import { callSiteParameters } from './call-sites.js';
+import type { ExprWithContext } from './expr-context.js';
 import { functionName, type FunctionDef } from './functions.js';
 import { lineRangeOf, rowOf, rowRefAt, type LineRange, type LineRow, type RowRef } from './lines.js';
 import { NameIndex } from './names.js';
@@ -105,6 +107,12 @@ export class SymbolFile {
       }
     }
     return frames;
+  }
+
+  /** What the call returning to `returnAddress` passed, per DWARF register (call-site parameters). */
+  callSiteParameters(returnAddress: bigint): Map<number, ExprWithContext> {
+    const hit = this.locate(returnAddress - 1n);
+    return hit ? callSiteParameters(hit.fn.die, returnAddress) : new Map();
   }
 
   /** The concrete function containing pc. */

@@ -1,6 +1,6 @@
 // Frames and threads: how a stop location is shown, bt, frame/up/down, info frame|locals|args,
 // thread, info threads.
-import { variableInfoValue } from '../engine/evaluate.js';
+import { parameterEntryValue, variableInfoValue } from '../engine/evaluate.js';
 import type { Session, StopInfo } from '../engine/session.js';
 import type { FrameContext } from '../engine/stack.js';
 import { formatValue } from '../engine/values.js';
@@ -24,7 +24,14 @@ async function frameArgs(s: Session, thread: number, f: FrameContext): Promise<s
       continue;
     }
     const v = await variableInfoValue(ctx, a).catch(() => undefined);
-    parts.push(`${a.name}=${v ? await formatValue(ctx.reader, v, {}, false) : '<error>'}`);
+    const actual = v ? await formatValue(ctx.reader, v, {}, false) : '<error>';
+    const entry = await parameterEntryValue(ctx, a).catch(() => undefined);
+    const entryText = entry && (await formatValue(ctx.reader, entry, {}, false));
+    // gdb's `print entry-values default`: both when known, shortened when they agree.
+    if (entryText === undefined) parts.push(`${a.name}=${actual}`);
+    else if (actual === entryText) parts.push(`${a.name}=${a.name}@entry=${actual}`);
+    else if (actual.startsWith('<')) parts.push(`${a.name}@entry=${entryText}`);
+    else parts.push(`${a.name}=${actual}, ${a.name}@entry=${entryText}`);
   }
   return parts.join(', ');
 }

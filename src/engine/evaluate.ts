@@ -22,6 +22,8 @@ export interface EvalContext {
   /** All registers of the innermost frame (for $eflags, $cr3 and other non-DWARF registers). */
   registers?: Map<string, bigint>;
   reader: ValueReader;
+  /** The physical frame that called `frame` (entry values come from its call site). */
+  caller?: FrameContext;
   /** gdb-style convenience variables (`$t`), looked up before registers. */
   convenience?: Map<string, Value>;
   /** Writes a register of the innermost frame (the session owns it: a PC write moves its stop). */
@@ -178,7 +180,45 @@ async function runExpression(ctx: EvalContext, e: ExprWithContext): Promise<Loca
     if (l.kind === 'register') return readRegister(l.reg);
     return undefined;
   };
-  return evaluateLocation(e.expr, { ...e.unit, readRegister, readMemory: mem, frameBase, cfa: async () => frame?.cfa });
+  const entryValue = async (expr: Uint8Array): Promise<bigint | undefined> => {
+    const reg = entryRegister(expr);
+    return reg === undefined ? undefined : registerAtEntry(ctx, reg);
+  };
+  return evaluateLocation(e.expr, { ...e.unit, readRegister, readMemory: mem, frameBase, cfa: async () => frame?.cfa, entryValue });
+}
+
+/** DW_OP_regN (or DW_OP_bregN 0): the register whose value at function entry is wanted. */
+function entryRegister(expr: Uint8Array): number | undefined {
+  if (expr.length === 1 && expr[0]! >= 0x50 && expr[0]! < 0x70) return expr[0]! - 0x50;
+  if (expr.length === 2 && expr[0]! >= 0x70 && expr[0]! < 0x90 && expr[1] === 0) return expr[0]! - 0x70;
+  return undefined;
+}
+
+/** What register `reg` held when the context's function was entered, from the caller's call site. */
+export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bigint | undefined> {
+  const caller = ctx.caller;
+  const value = caller && ctx.program?.symbols.callSiteParameters(caller.pc).get(reg);
+  if (!caller || !value) return undefined;
+  const mem = memoryReader(ctx.target);
+  const l = await evaluateLocation(value.expr, { ...value.unit, readRegister: caller.registers, readMemory: mem, cfa: async () => caller.cfa });
+  if (l.kind === 'value') return BigInt.asUintN(64, l.value);
+  if (l.kind === 'memory') return l.address;
+  if (l.kind === 'register') return caller.registers(l.reg);
+  return undefined;
+}
+
+/** A parameter's value at function entry (gdb's `x@entry`), when the call site tells it. */
+export async function parameterEntryValue(ctx: EvalContext, v: VariableInfo): Promise<Value | undefined> {
+  const frame = ctx.frame;
+  const symbols = ctx.program?.symbols;
+  if (!frame || frame.inlined || !symbols || v.kind !== 'arg') return undefined;
+  const fn = symbols.functionAt(frame.lookupPc);
+  if (!fn) return undefined;
+  const atEntry = symbols.scopesAt(fn.entryPc).at(-1)?.variables.find((x) => x.kind === 'arg' && x.name === v.name);
+  const reg = atEntry?.location.kind === 'expr' ? entryRegister(atEntry.location.expr.expr) : undefined;
+  if (reg === undefined) return undefined;
+  const value = await registerAtEntry(ctx, reg);
+  return value === undefined ? undefined : { type: v.type, place: { kind: 'none' }, bytes: toBytes(value, sizeOf(v.type) || 8) };
 }
 
 async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Value> {

@@ -67,7 +67,10 @@ export class Inspector {
 
   async context(thread: number, level: number): Promise<EvalContext> {
     const frame = await this.frame(thread, level);
+    const { frames } = await this.backtrace(thread);
+    const caller = frames.find((f) => f.level > level && f.registers !== frame.registers);
     return {
+      ...(caller && { caller }),
       target: this.target,
       ...(this.program && { program: this.program }),
       frame,

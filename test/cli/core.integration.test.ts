@@ -29,7 +29,6 @@ describe('duster core on a crash dump (integration)', () => {
   let live: string;
   beforeAll(async () => {
     execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')]);
-    execFileSync('npx', ['tsc', '-p', repo], { cwd: repo });
     dir = mkdtempSync(path.join(os.tmpdir(), 'duster-core-'));
     dump = path.join(dir, 'crash.core');
     live = (await duster(['run', elf, '--append', 'app=crash', '--batch', '-ex', 'continue', '-ex', `dump ${dump}`])).stdout;

@@ -65,7 +65,6 @@ async function duster(args: string[]): Promise<string> {
 
 beforeAll(() => {
   execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')]);
-  execFileSync('npx', ['tsc', '-p', repo], { cwd: repo });
 });
 
 let dir: string;

@@ -20,7 +20,6 @@ async function duster(commands: string[]): Promise<string> {
 describe('unikernel threads (integration)', () => {
   beforeAll(() => {
     execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')]);
-    execFileSync('npx', ['tsc', '-p', repo], { cwd: repo });
   });
 
   it('lists every thread the guest started and unwinds a sleeping one from its saved context', async () => {
