@@ -7,7 +7,7 @@ export interface AttrSpec {
   name: number;
   form: number;
   /** DW_FORM_implicit_const's value, stored in the abbreviation. */
-  implicit: number;
+  implicit: number | bigint;
 }
 
 export interface Abbrev {
@@ -34,10 +34,15 @@ export function parseAbbrevTable(bytes: Uint8Array, offset: number): Map<number,
       const form = r.uleb128();
       if (name === 0 && form === 0) break;
       if (name === 0 || form === 0) throw new DwarfError('.debug_abbrev', r.pos, `abbreviation ${code}: attribute 0x${name.toString(16)} with form 0x${form.toString(16)}`);
-      specs.push({ name, form, implicit: form === DW_FORM.implicit_const ? r.sleb128() : 0 });
+      specs.push({ name, form, implicit: form === DW_FORM.implicit_const ? implicitConst(r.sleb128Big()) : 0 });
     }
     if (table.has(code)) throw new DwarfError('.debug_abbrev', at, `duplicate abbreviation code ${code}`);
     table.set(code, { code, tag, hasChildren: children === 1, specs });
   }
   return table;
+}
+
+/** Kernels store 64-bit enumerator values as implicit constants: keep a number only when exact. */
+function implicitConst(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }

@@ -133,7 +133,7 @@ export function parseDies(unit: Unit, info: Uint8Array, start: number, end: numb
   return out;
 }
 
-function readValue(r: ByteReader, form: number, implicit: number, unit: Unit, into: Attr): void {
+function readValue(r: ByteReader, form: number, implicit: number | bigint, unit: Unit, into: Attr): void {
   const at = r.pos;
   for (let hops = 0; form === DW_FORM.indirect; hops++) {
     if (hops > 4) throw new DwarfError('.debug_info', at, 'DW_FORM_indirect chain');
