@@ -7,8 +7,9 @@ import { dumpRows } from './rows/dump.js';
 import { memoryRow } from './rows/memory.js';
 import { sessionRows } from './rows/session.js';
 import { stepiRow } from './rows/stepi.js';
+import { vmlinuxRows } from './rows/vmlinux.js';
 
-const rows: Array<() => Promise<Row[]>> = [sessionRows, memoryRow, stepiRow, dumpRows];
+const rows: Array<() => Promise<Row[]>> = [vmlinuxRows, sessionRows, memoryRow, stepiRow, dumpRows];
 
 const results: Row[] = [];
 for (const row of rows) {

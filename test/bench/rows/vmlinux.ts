@@ -1,0 +1,100 @@
+// Row 1: symbolize 10,000 code addresses of Debian's vmlinux (linux-image-amd64-dbg), duster beside
+// addr2line and llvm-symbolizer: time, peak RSS and agreement with llvm-symbolizer on the innermost
+// function and file:line. The package is fetched with apt-get download into a cache outside the
+// repository ($DUSTER_BENCH_CACHE, default ~/.cache/duster-bench) and only vmlinux is unpacked.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Row } from '../harness.js';
+
+const duster = path.resolve(import.meta.dirname, '../../../bin/duster.js');
+const COUNT = Number(process.env.DUSTER_BENCH_ADDRESSES ?? 10_000);
+
+function vmlinux(): string {
+  const cache = process.env.DUSTER_BENCH_CACHE ?? path.join(os.homedir(), '.cache', 'duster-bench');
+  mkdirSync(cache, { recursive: true });
+  const have = readdirSync(cache).find((f) => /^vmlinux-/.test(f));
+  if (have) return path.join(cache, have);
+  const meta = execFileSync('apt-cache', ['depends', 'linux-image-amd64-dbg'], { encoding: 'utf8' });
+  const pkg = /Depends: (linux-image-\S+-dbg)/.exec(meta)?.[1];
+  if (!pkg) throw new Error('cannot find the linux-image-*-dbg package behind linux-image-amd64-dbg');
+  if (!readdirSync(cache).some((f) => f.startsWith(pkg))) execFileSync('apt-get', ['download', pkg], { cwd: cache, stdio: 'ignore' });
+  const deb = path.join(cache, readdirSync(cache).find((f) => f.startsWith(pkg) && f.endsWith('.deb'))!);
+  const tar = execFileSync('dpkg-deb', ['--fsys-tarfile', deb], { maxBuffer: 4 << 30 });
+  execFileSync('tar', ['-x', '--wildcards', '--strip-components=5', '-C', cache, './usr/lib/debug/boot/vmlinux-*'], { input: tar, maxBuffer: 64 << 20 });
+  const got = readdirSync(cache).find((f) => /^vmlinux-/.test(f));
+  if (!got) throw new Error('vmlinux not found in the package');
+  return path.join(cache, got);
+}
+
+/** Deterministic random addresses inside sized function symbols. */
+function addresses(elf: string): string[] {
+  const funcs = execFileSync('nm', ['-S', '--defined-only', elf], { encoding: 'utf8', maxBuffer: 256 << 20 })
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f.length === 4 && /^[Tt]$/.test(f[2]!))
+    .map((f) => [BigInt(`0x${f[0]}`), BigInt(`0x${f[1]}`)] as const)
+    .filter(([, size]) => size > 0n);
+  let s = 0x9e3779b9;
+  const next = () => ((s = (s * 1103515245 + 12345) >>> 0), s);
+  return Array.from({ length: COUNT }, () => {
+    const [a, size] = funcs[next() % funcs.length]!;
+    return `0x${(a + (BigInt(next()) % size)).toString(16)}`;
+  });
+}
+
+/** Innermost "function file:line" per address from `-a -f -i` output (GNU style). */
+function innermost(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^0x[0-9a-f]+$/.test(lines[i]!)) continue;
+    const addr = `0x${BigInt(lines[i]!).toString(16)}`;
+    out.set(addr, `${lines[i + 1]} ${(lines[i + 2] ?? '').replace(/ \(discriminator \d+\)$/, '').replace(/:(\d+):\d+$/, ':$1')}`);
+  }
+  return out;
+}
+
+/** Runs argv under GNU time with `input` on stdin (no shell): wall ms, peak RSS, stdout. */
+function measured(argv: string[], input: string): Promise<{ ms: number; rssKiB: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'DUSTER-RSS %M', ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${argv[0]} exited ${code}: ${err.slice(-300)}`));
+      resolve({ ms: performance.now() - t, rssKiB: Number(/DUSTER-RSS (\d+)/.exec(err)?.[1] ?? 0), out: Buffer.concat(out).toString() });
+    });
+    child.stdin.end(input);
+  });
+}
+
+export async function vmlinuxRows(): Promise<Row[]> {
+  if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is needed for peak RSS');
+  const elf = vmlinux();
+  const input = addresses(elf).join('\n') + '\n';
+  const d = await measured(['node', duster, 'symbolize', '-e', elf, '-a', '-f', '-i'], input);
+  const a = await measured(['addr2line', '-e', elf, '-a', '-f', '-i'], input);
+  const l = await measured(['llvm-symbolizer', `--obj=${elf}`, '--output-style=GNU', '-a', '-f', '-i'], input);
+  const ref = innermost(l.out);
+  const mine = innermost(d.out);
+  let same = 0;
+  for (const [addr, v] of ref) if (mine.get(addr) === v) same++;
+  return [
+    {
+      name: `symbolize ${COUNT} vmlinux addresses`,
+      unit: 'ms',
+      duster: d.ms,
+      reference: l.ms,
+      referenceName: 'llvm-symbolizer',
+      ratio: d.ms / l.ms,
+      goal: 'faster than llvm-symbolizer, >= 99.9% agreement',
+      notes: `addr2line ${a.ms.toFixed(0)} ms; peak RSS duster ${(d.rssKiB / 1024).toFixed(0)} MiB, llvm-symbolizer ${(l.rssKiB / 1024).toFixed(0)} MiB, addr2line ${(a.rssKiB / 1024).toFixed(0)} MiB; innermost frame agrees with llvm-symbolizer on ${same}/${ref.size} (${((100 * same) / ref.size).toFixed(2)}%)`,
+    },
+  ];
+}
