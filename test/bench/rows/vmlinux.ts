@@ -51,7 +51,11 @@ function innermost(text: string): Map<string, string> {
   for (let i = 0; i < lines.length; i++) {
     if (!/^0x[0-9a-f]+$/.test(lines[i]!)) continue;
     const addr = `0x${BigInt(lines[i]!).toString(16)}`;
-    out.set(addr, `${lines[i + 1]} ${(lines[i + 2] ?? '').replace(/ \(discriminator \d+\)$/, '').replace(/:(\d+):\d+$/, ':$1')}`);
+    // llvm-symbolizer names GCC's clones by their ELF symbol (`f.cold`, `f.isra.0`) where addr2line,
+    // gdb and duster print the DWARF name `f`; and it writes an unknown line as `??:0`, not `??:?`.
+    const fn = (lines[i + 1] ?? '').replace(/\.(cold|isra\.\d+|part\.\d+|constprop\.\d+)(\.\w+)*$/, '');
+    const where = (lines[i + 2] ?? '').replace(/ \(discriminator \d+\)$/, '').replace(/:(\d+):\d+$/, ':$1').replace(/^\?\?:0$/, '??:?');
+    out.set(addr, `${fn} ${where}`);
   }
   return out;
 }
