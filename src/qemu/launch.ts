@@ -34,10 +34,35 @@ export interface LaunchOptions {
   startTimeoutMs?: number;
 }
 
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const p of live) p.kill('SIGKILL');
-});
+/** Running QEMUs and their private socket directories. */
+const live = new Map<ChildProcess, string>();
+const killAll = () => {
+  for (const [p, dir] of live) {
+    p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+process.on('exit', killAll);
+
+/**
+ * A signal that ends duster skips 'exit' handlers, which would orphan its QEMUs: kill them first.
+ * When nothing else handles the signal, re-raise it so the process still ends as it would have.
+ */
+let signalsWatched = false;
+function watchSignals(): void {
+  if (signalsWatched) return;
+  signalsWatched = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killAll();
+      if (process.listenerCount(sig) === 1) {
+        process.off(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
+}
 
 /** The QEMU binary: $DUSTER_QEMU, else qemu-system-x86_64 on PATH. */
 export function findQemu(explicit?: string): string {
@@ -223,7 +248,8 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuInstance> {
   }
   const args = qemuArgs(opts, { gdb: gdbArg, qmp });
   const proc = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
-  live.add(proc);
+  live.set(proc, dir);
+  watchSignals();
   const q = new QemuInstance(proc, args, gdbAddress, qmp, dir);
   const spawnError = new Promise<never>((_, reject) => proc.once('error', (e) => reject(new QemuError(`cannot start ${binary}: ${e.message}`))));
   const ready = waitForSockets([qmp, ...(gdbSocket ? [gdbSocket] : [])], opts.startTimeoutMs ?? 10_000, q);
