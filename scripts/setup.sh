@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # command -> Debian package that provides it
 need=()
 for pair in qemu-system-x86_64:qemu-system-x86 gcc:gcc make:make ld:binutils addr2line:binutils \
-            gdb:gdb llvm-dwarfdump:llvm clang:clang; do
+            gdb:gdb llvm-dwarfdump:llvm clang:clang ld.lld:lld; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if ((${#need[@]})); then

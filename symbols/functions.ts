@@ -5,6 +5,7 @@ import { DW_AT, DW_TAG } from './dwarf/constants.js';
 import type { Die } from './dwarf/die.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
+import { partitionPoint } from './search.js';
 
 export interface InlinedCall {
   die: Die;
@@ -49,13 +50,7 @@ export class UnitFunctions {
   /** The concrete function whose ranges hold `pc` (the innermost when nested ones overlap). */
   find(pc: bigint): FunctionDef | undefined {
     const s = this.slots;
-    let lo = 0;
-    let hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid]!.start <= pc) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(s.length, (i) => s[i]!.start <= pc);
     for (let i = lo - 1; i >= 0 && i >= lo - 64; i--) if (pc < s[i]!.end) return s[i]!.fn;
     return undefined;
   }

@@ -1,5 +1,6 @@
 // Address -> line-table row lookups within one unit's line program.
 import { ROW_PROLOGUE_END, ROW_STMT, type LineProgram, type LineSequence } from './dwarf/line.js';
+import { partitionPoint } from './search.js';
 
 export interface LineRow {
   address: bigint;
@@ -27,26 +28,13 @@ export interface RowRef {
 /** The row covering pc: the last row at or before pc in its sequence (later rows at one address win, as in addr2line). */
 export function rowRefAt(prog: LineProgram, pc: bigint): RowRef | undefined {
   const seqs = prog.sequences;
-  let lo = 0;
-  let hi = seqs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (seqs[mid]!.start <= pc) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = partitionPoint(seqs.length, (i) => seqs[i]!.start <= pc);
   // Sequences may overlap (discarded COMDAT copies at 0): try the closest few.
   for (let i = lo - 1; i >= 0 && i >= lo - 8; i--) {
     const seq = seqs[i]!;
     if (pc >= seq.end) continue;
     const off = Number(pc - seq.start);
-    let a = 0;
-    let b = seq.offs.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (seq.offs[mid]! <= off) a = mid + 1;
-      else b = mid;
-    }
-    return { seq, index: a - 1 };
+    return { seq, index: partitionPoint(seq.offs.length, (j) => seq.offs[j]! <= off) - 1 };
   }
   return undefined;
 }

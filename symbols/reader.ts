@@ -120,6 +120,18 @@ export class ByteReader {
     return v;
   }
 
+  /**
+   * A DWARF initial length (units, line programs, aranges, CFI entries): 32-bit, or 0xffffffff
+   * then 64-bit, which also makes the section's offsets 8 bytes.
+   */
+  initialLength(): { length: number; offsetSize: 4 | 8 } {
+    const at = this.pos;
+    const length = this.u32();
+    if (length === 0xffffffff) return { length: this.u64n(), offsetSize: 8 };
+    if (length >= 0xfffffff0) throw new FormatError(this.what, `reserved unit length 0x${length.toString(16)} at offset 0x${at.toString(16)}`);
+    return { length, offsetSize: 4 };
+  }
+
   /** A u64 that must fit a JS number (offsets, lengths): errors instead of silently losing bits. */
   u64n(): number {
     const v = this.u64();

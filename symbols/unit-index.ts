@@ -3,6 +3,7 @@
 import type { Dwarf } from './dwarf/dwarf.js';
 import type { Unit } from './dwarf/unit.js';
 import { UnitFunctions } from './functions.js';
+import { partitionPoint } from './search.js';
 
 interface Span {
   start: bigint;
@@ -34,13 +35,7 @@ export class UnitIndex {
   /** Units whose ranges hold pc, the one with the latest-starting range first. */
   unitsAt(pc: bigint): Unit[] {
     const s = this.spans;
-    let lo = 0;
-    let hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid]!.start <= pc) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(s.length, (i) => s[i]!.start <= pc);
     const out: Unit[] = [];
     for (let i = lo - 1; i >= 0 && this.maxEnd[i]! > pc; i--) {
       if (pc < s[i]!.end && !out.includes(s[i]!.unit)) out.push(s[i]!.unit);

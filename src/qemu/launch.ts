@@ -7,6 +7,7 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { findIn, isExecutable } from '../util/executable.js';
 import { QmpClient } from './qmp.js';
 
 export class QemuError extends Error {
@@ -71,20 +72,9 @@ export function findQemu(explicit?: string): string {
     if (!isExecutable(wanted)) throw new QemuError(`QEMU binary ${wanted} is not an executable file`);
     return wanted;
   }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const p = path.join(dir || '.', 'qemu-system-x86_64');
-    if (isExecutable(p)) return p;
-  }
+  const found = findIn((process.env.PATH ?? '').split(path.delimiter).map((d) => d || '.'), 'qemu-system-x86_64');
+  if (found) return found;
   throw new QemuError('qemu-system-x86_64 not found on PATH (Debian: apt-get install qemu-system-x86)');
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released: QEMU takes it a moment later). */

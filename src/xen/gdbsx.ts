@@ -2,8 +2,9 @@
 // domain as it attaches, then accepts exactly one connection; on `D` or end of connection it turns
 // debugging off, unpauses the domain and exits (status 1 after `D`: that is its normal end).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { findIn, isExecutable } from '../util/executable.js';
 import { XenError } from './errors.js';
 
 export interface GdbsxExit {
@@ -24,20 +25,9 @@ export function findGdbsx(explicit?: string): string {
   } catch {
     // No /usr/lib: PATH alone decides.
   }
-  for (const dir of [...dirs, ...xenLibs]) {
-    const p = path.join(dir, 'gdbsx');
-    if (isExecutable(p)) return p;
-  }
+  const found = findIn([...dirs, ...xenLibs], 'gdbsx');
+  if (found) return found;
   throw new XenError('gdbsx not found on PATH or in /usr/lib/xen-*/bin (Debian: apt-get install xen-utils-common)');
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 export class Gdbsx {

@@ -91,14 +91,7 @@ function readHeader(r: ByteReader, section: FrameSection): EntryHeader | undefin
   const name = `.${section.kind}`;
   const offset = r.pos;
   try {
-    let length: number = r.u32();
-    let offsetSize = 4;
-    if (length === 0xffffffff) {
-      length = r.u64n();
-      offsetSize = 8;
-    } else if (length >= 0xfffffff0) {
-      throw new CfiError(name, offset, `reserved unit length 0x${length.toString(16)}`);
-    }
+    const { length, offsetSize } = r.initialLength();
     if (length === 0) {
       // .eh_frame ends at a zero terminator; in .debug_frame a zero length is only padding.
       if (section.kind === 'eh_frame') return undefined;

@@ -3,6 +3,7 @@
 // by start address where, for two FDEs starting at the same address, the .debug_frame one wins;
 // FDEs at address 0 that overlap real code are --gc-sections leftovers and are dropped.
 import { parseFrameSection, type Fde, type FrameSection, type FrameSectionInput } from './entries.js';
+import { partitionPoint } from '../search.js';
 
 export interface CfiSections {
   ehFrame?: FrameSectionInput;
@@ -19,14 +20,7 @@ export class CfiTable {
   /** The FDE covering `pc`. Throws CfiError (on first use) if a section is malformed. */
   findFde(pc: bigint): Fde | undefined {
     const fdes = this.fdes;
-    let lo = 0;
-    let hi = fdes.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (fdes[mid]!.start <= pc) lo = mid + 1;
-      else hi = mid;
-    }
-    const fde = fdes[lo - 1];
+    const fde = fdes[partitionPoint(fdes.length, (i) => fdes[i]!.start <= pc) - 1];
     return fde && pc < fde.end ? fde : undefined;
   }
 

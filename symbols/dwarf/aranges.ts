@@ -9,12 +9,7 @@ export function parseAranges(bytes: Uint8Array): Map<number, Range[]> {
   const top = new ByteReader(bytes, S);
   while (top.remaining > 0) {
     const setAt = top.pos;
-    let length = top.u32();
-    let offsetSize = 4;
-    if (length === 0xffffffff) {
-      length = top.u64n();
-      offsetSize = 8;
-    }
+    const { length, offsetSize } = top.initialLength();
     const r = top.sub(length);
     const version = r.u16();
     if (version !== 2 && version !== 3) throw new DwarfError(S, setAt, `unsupported version ${version}`);

@@ -6,6 +6,7 @@ import { DW_UT } from './constants.js';
 import type { Die } from './die.js';
 import type { Range } from './ranges.js';
 import { parseUnitHeaders, Unit } from './unit.js';
+import { partitionPoint } from '../search.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -13,6 +14,8 @@ export class Dwarf {
   private readonly sections = new Map<string, Uint8Array>();
   private readonly abbrevTables = new Map<number, Map<number, Abbrev>>();
   private unitList: Unit[] | undefined;
+  private compileUnitList: Unit[] | undefined;
+  private readonly unitsBySection = new Map<string, Unit[]>();
   private typeUnits: Map<bigint, Unit> | undefined;
   private arangeMap: Map<number, Range[]> | undefined;
 
@@ -43,8 +46,19 @@ export class Dwarf {
   }
 
   /** Compile and partial units (what addresses and names are looked up in). */
-  get compileUnits(): Unit[] {
-    return this.units.filter((u) => u.unitType === DW_UT.compile || u.unitType === DW_UT.partial || u.unitType === DW_UT.skeleton);
+  get compileUnits(): readonly Unit[] {
+    this.compileUnitList ??= this.units.filter((u) => u.unitType === DW_UT.compile || u.unitType === DW_UT.partial || u.unitType === DW_UT.skeleton);
+    return this.compileUnitList;
+  }
+
+  /** Units of one section in offset order (references are resolved through this on every lookup). */
+  private unitsOf(section: string): readonly Unit[] {
+    let list = this.unitsBySection.get(section);
+    if (!list) {
+      list = this.units.filter((u) => u.section === section);
+      this.unitsBySection.set(section, list);
+    }
+    return list;
   }
 
   abbrevs(offset: number): Map<number, Abbrev> {
@@ -58,15 +72,8 @@ export class Dwarf {
 
   /** The unit containing section offset `offset`. */
   unitAt(offset: number, section = '.debug_info'): Unit | undefined {
-    const units = this.units.filter((u) => u.section === section);
-    let lo = 0;
-    let hi = units.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (units[mid]!.end <= offset) lo = mid + 1;
-      else hi = mid;
-    }
-    const u = units[lo];
+    const units = this.unitsOf(section);
+    const u = units[partitionPoint(units.length, (i) => units[i]!.end <= offset)];
     return u && u.offset <= offset ? u : undefined;
   }
 

@@ -47,12 +47,7 @@ export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): Line
   const S = '.debug_line';
   const section = dwarf.section(S);
   const top = new ByteReader(section, S, offset);
-  let length = top.u32();
-  let offsetSize = 4;
-  if (length === 0xffffffff) {
-    length = top.u64n();
-    offsetSize = 8;
-  }
+  const { length, offsetSize } = top.initialLength();
   const r = top.sub(length);
   const base = offset + (top.pos - length);
   const at = (pos: number) => base + pos;

@@ -7,6 +7,7 @@ import type { Dwarf } from './dwarf.js';
 import { DwarfError } from './errors.js';
 import { parseLineProgram, type LineProgram } from './line.js';
 import { readRanges, type Range } from './ranges.js';
+import { partitionPoint } from '../search.js';
 
 export interface UnitHeader {
   /** Offset of the unit header in .debug_info. */
@@ -31,14 +32,7 @@ export function parseUnitHeaders(info: Uint8Array, section = '.debug_info'): Uni
   const out: UnitHeader[] = [];
   while (r.remaining > 0) {
     const offset = r.pos;
-    let length = r.u32();
-    let offsetSize = 4;
-    if (length === 0xffffffff) {
-      length = r.u64n();
-      offsetSize = 8;
-    } else if (length >= 0xfffffff0) {
-      throw new DwarfError(section, offset, `reserved unit length 0x${length.toString(16)}`);
-    }
+    const { length, offsetSize } = r.initialLength();
     const end = r.pos + length;
     if (end > info.length) throw new DwarfError(section, offset, `unit length 0x${length.toString(16)} runs past the end of the section`);
     const version = r.u16();
@@ -137,14 +131,7 @@ export class Unit implements UnitHeader {
   /** The DIE at .debug_info offset `offset` in this unit. */
   dieAt(offset: number): Die | undefined {
     const dies = this.dies;
-    let lo = 0;
-    let hi = dies.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (dies[mid]!.offset < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    const d = dies[lo];
+    const d = dies[partitionPoint(dies.length, (i) => dies[i]!.offset < offset)];
     return d && d.offset === offset ? d : undefined;
   }
 

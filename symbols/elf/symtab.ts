@@ -2,6 +2,7 @@
 import { ByteReader, cstrAt } from '../reader.js';
 import { ElfError } from './errors.js';
 import { SHN, STB, STT, type ElfSymbol } from './types.js';
+import { partitionPoint } from '../search.js';
 
 export interface SymbolHit {
   symbol: ElfSymbol;
@@ -53,13 +54,7 @@ export class SymbolTable {
   /** The symbol containing `addr`: a sized one whose range holds it, else the nearest one before it (addr2line's rule). */
   lookup(addr: bigint): SymbolHit | undefined {
     const syms = this.sorted;
-    let lo = 0;
-    let hi = syms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (syms[mid]!.address <= addr) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(syms.length, (i) => syms[i]!.address <= addr);
     // Sized symbols may nest (a function inside a section-sized symbol): look back a little.
     for (let i = lo - 1; i >= 0 && i >= lo - 16; i--) {
       const s = syms[i]!;

@@ -16,16 +16,24 @@ const HELP = `Usage: duster core DUMP --symbols ELF [options]
 ${CONSOLE_HELP}`;
 
 /** The crash report of a dump file as text (what `run --dump-on-panic` prints). */
-export async function dumpReportText(dump: string, symbols: string): Promise<string> {
+export function dumpReportText(dump: string, symbols: string): Promise<string> {
+  return withDump(dump, symbols, async (session) => formatReport(await crashReport(session)));
+}
+
+/** A read-only session over a dump with its symbols, closed when `use` is done. */
+async function withDump<T>(dump: string, symbols: string, use: (session: Session) => Promise<T>): Promise<T> {
   const program = await Program.load(symbols);
-  const target = await openDump(dump);
   try {
-    const session = new Session(target);
-    await session.loadProgram(program);
-    await session.start('dump');
-    return formatReport(await crashReport(session));
+    const target = await openDump(dump);
+    try {
+      const session = new Session(target);
+      await session.loadProgram(program);
+      await session.start('dump');
+      return await use(session);
+    } finally {
+      await target.close();
+    }
   } finally {
-    await target.close();
     program.close();
   }
 }
@@ -43,12 +51,7 @@ export async function coreCommand(argv: string[], io: Io): Promise<number> {
   }
   const symbols = p.options.get('symbols')?.[0];
   if (!symbols) throw new UsageError('--symbols ELF is required (the dump holds no symbols)');
-  const program = await Program.load(symbols);
-  const target = await openDump(dump);
-  try {
-    const session = new Session(target);
-    await session.loadProgram(program);
-    await session.start('dump');
+  return withDump(dump, symbols, async (session) => {
     if (p.flags.has('report')) {
       const report = await crashReport(session);
       io.stdout.write(p.flags.has('json') ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2) + '\n' : formatReport(report));
@@ -56,9 +59,6 @@ export async function coreCommand(argv: string[], io: Io): Promise<number> {
     }
     const opts = consoleOptions(p);
     if (!opts.json) io.stdout.write(`duster: crash dump ${dump} (read-only), symbols from ${symbols}\n`);
-    return await new DebugConsole(session, io, opts).run();
-  } finally {
-    await target.close();
-    program.close();
-  }
+    return new DebugConsole(session, io, opts).run();
+  });
 }

@@ -3,6 +3,7 @@
 // of them) and found by binary search.
 import type { BlockCache } from './blocks.js';
 import { DumpMemoryError } from './errors.js';
+import { partitionPoint } from '../../../symbols/search.js';
 
 export interface PhysicalMemory {
   /** Exactly `size` bytes at `address`, or a DumpMemoryError naming the first address the dump lacks. */
@@ -92,13 +93,7 @@ export class ExtentMemory implements PhysicalMemory {
     if (address < 0n || address >= BigInt(MAX_PHYSICAL)) return -1;
     const a = Number(address);
     const starts = this.extents.starts;
-    let lo = 0;
-    let hi = this.extents.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid]! <= a) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = partitionPoint(this.extents.length, (i) => starts[i]! <= a) - 1;
     return hi >= 0 && a < starts[hi]! + this.extents.sizes[hi]! ? hi : -1;
   }
 }
