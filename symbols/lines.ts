@@ -1,5 +1,5 @@
-// Address -> line-table row lookups within one unit's line program.
-import { ROW_PROLOGUE_END, ROW_STMT, type LineProgram, type LineSequence } from './dwarf/line.js';
+// Address -> line-table row lookups within one unit's line program (addresses as keys inside).
+import { ROW_PROLOGUE_END, ROW_STMT, type LineProgram } from './dwarf/line.js';
 import { partitionPoint } from './search.js';
 
 export interface LineRow {
@@ -20,56 +20,61 @@ export interface LineRange {
   line: number;
 }
 
+/** Row `row` (an index into the program's row arrays) of sequence `seq`. */
 export interface RowRef {
-  seq: LineSequence;
-  index: number;
+  seq: number;
+  row: number;
 }
 
-/** The row covering pc: the last row at or before pc in its sequence (later rows at one address win, as in addr2line). */
-export function rowRefAt(prog: LineProgram, pc: bigint): RowRef | undefined {
-  const seqs = prog.sequences;
-  const lo = partitionPoint(seqs.length, (i) => seqs[i]!.start <= pc);
+/** The row covering the address with key `pc`: the last row at or before it in its sequence (later rows at one address win, as in addr2line). */
+export function rowRefAt(prog: LineProgram, pc: number): RowRef | undefined {
+  const { seqStart, seqEnd, seqFirst, seqLast, offs } = prog;
+  const lo = partitionPoint(seqStart.length, (i) => seqStart[i]! <= pc);
   // Sequences may overlap (discarded COMDAT copies at 0): try the closest few.
-  for (let i = lo - 1; i >= 0 && i >= lo - 8; i--) {
-    const seq = seqs[i]!;
-    if (pc >= seq.end) continue;
-    const off = Number(pc - seq.start);
-    return { seq, index: partitionPoint(seq.offs.length, (j) => seq.offs[j]! <= off) - 1 };
+  for (let s = lo - 1; s >= 0 && s >= lo - 8; s--) {
+    if (pc >= seqEnd[s]!) continue;
+    const off = pc - seqStart[s]!;
+    const first = seqFirst[s]!;
+    const row = first + partitionPoint(seqLast[s]! - first, (j) => offs[first + j]! <= off) - 1;
+    return row >= first ? { seq: s, row } : undefined;
   }
   return undefined;
 }
 
 export function rowOf(prog: LineProgram, ref: RowRef): LineRow {
-  const { seq, index: i } = ref;
+  const i = ref.row;
   return {
-    address: seq.start + BigInt(seq.offs[i]!),
-    file: prog.files[seq.files[i]!]?.path ?? '??',
-    line: seq.lines[i]!,
-    column: seq.columns[i]!,
-    isStmt: (seq.flags[i]! & ROW_STMT) !== 0,
-    prologueEnd: (seq.flags[i]! & ROW_PROLOGUE_END) !== 0,
-    discriminator: seq.discriminators[i]!,
+    address: prog.address(ref.seq, i),
+    file: prog.filePath(prog.file[i]!) ?? '??',
+    line: prog.line[i]!,
+    column: prog.column[i]!,
+    isStmt: (prog.flags[i]! & ROW_STMT) !== 0,
+    prologueEnd: (prog.flags[i]! & ROW_PROLOGUE_END) !== 0,
+    discriminator: prog.discriminator[i]!,
   };
 }
 
 export function lineRangeOf(prog: LineProgram, ref: RowRef): LineRange {
-  const { seq, index } = ref;
-  const same = (j: number) => seq.lines[j] === seq.lines[index] && seq.files[j] === seq.files[index];
-  let first = index;
-  while (first > 0 && same(first - 1)) first--;
-  let next = index + 1;
-  while (next < seq.offs.length && (same(next) || seq.offs[next] === seq.offs[index])) next++;
+  const { seq, row } = ref;
+  const { line, file, offs } = prog;
+  const same = (j: number) => line[j] === line[row] && file[j] === file[row];
+  const first = prog.seqFirst[seq]!;
+  const last = prog.seqLast[seq]!;
+  let start = row;
+  while (start > first && same(start - 1)) start--;
+  let next = row + 1;
+  while (next < last && (same(next) || offs[next] === offs[row])) next++;
   return {
-    start: seq.start + BigInt(seq.offs[first]!),
-    end: next < seq.offs.length ? seq.start + BigInt(seq.offs[next]!) : seq.end,
-    file: prog.files[seq.files[index]!]?.path ?? '??',
-    line: seq.lines[index]!,
+    start: prog.address(seq, start),
+    end: next < last ? prog.address(seq, next) : prog.keys.toBigint(prog.seqEnd[seq]!),
+    file: prog.filePath(file[row]!) ?? '??',
+    line: line[row]!,
   };
 }
 
 /** Address of the first row after `ref` that starts at a higher address (the end of ref's row), or the sequence end. */
-export function rowEnd(ref: RowRef): bigint {
-  const { seq, index } = ref;
-  for (let j = index + 1; j < seq.offs.length; j++) if (seq.offs[j]! > seq.offs[index]!) return seq.start + BigInt(seq.offs[j]!);
-  return seq.end;
+export function rowEnd(prog: LineProgram, ref: RowRef): bigint {
+  const { seq, row } = ref;
+  for (let j = row + 1; j < prog.seqLast[seq]!; j++) if (prog.offs[j]! > prog.offs[row]!) return prog.address(seq, j);
+  return prog.keys.toBigint(prog.seqEnd[seq]!);
 }

@@ -3,7 +3,6 @@
 import { DW_AT, DW_TAG } from './dwarf/constants.js';
 import type { Die } from './dwarf/die.js';
 import type { Dwarf } from './dwarf/dwarf.js';
-import { functionName } from './functions.js';
 
 const TYPE_TAGS: Record<number, string> = {
   [DW_TAG.structure_type]: 'struct ', [DW_TAG.union_type]: 'union ', [DW_TAG.enumeration_type]: 'enum ',
@@ -22,7 +21,7 @@ export class NameIndex {
     for (const unit of dwarf.compileUnits) {
       for (const d of unit.dies) {
         if (d.tag === DW_TAG.subprogram || d.tag === DW_TAG.inlined_subroutine) {
-          if (d.has(DW_AT.low_pc) || d.has(DW_AT.ranges)) add(this.functions, functionName(d), d);
+          if (d.has(DW_AT.low_pc) || d.has(DW_AT.ranges)) add(this.functions, d.functionName, d);
         } else if (d.tag === DW_TAG.variable && d.parent?.parent === undefined) {
           add(this.globals, d.resolvedName, d);
         } else if (d.tag in TYPE_TAGS && d.name !== undefined) {

@@ -6,7 +6,6 @@ import type { Die } from './dwarf/die.js';
 import { isLocationList, locationAt, readLocationList } from './dwarf/loclists.js';
 import type { Unit } from './dwarf/unit.js';
 import { unitContext, type ExprWithContext } from './expr-context.js';
-import { functionName } from './functions.js';
 import type { TypeResolver, Type } from './types.js';
 
 export type VariableLocation =
@@ -42,7 +41,7 @@ export interface FrameScope {
 export function scopesAt(unit: Unit, fn: Die, pc: bigint, types: TypeResolver, fileName: (i: number | undefined) => string | undefined): FrameScope[] {
   const frameBase = expressionAt(unit, fn, DW_AT.frame_base, pc);
   const frames: FrameScope[] = [];
-  let current: FrameScope = { function: fn, name: functionName(fn), inlined: false, blocks: [], variables: [], frameBase };
+  let current: FrameScope = { function: fn, name: fn.functionName, inlined: false, blocks: [], variables: [], frameBase };
   const chain: { frame: FrameScope; dies: Die[] }[] = [{ frame: current, dies: [fn] }];
   // Walk down the DIE tree along pc: blocks extend the current frame, inlined calls start a new one.
   let node: Die | undefined = fn;
@@ -50,7 +49,7 @@ export function scopesAt(unit: Unit, fn: Die, pc: bigint, types: TypeResolver, f
     const next: Die | undefined = node.children.find((c) => (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) && contains(unit, c, pc));
     if (!next) break;
     if (next.tag === DW_TAG.inlined_subroutine) {
-      current = { function: next, name: functionName(next), inlined: true, blocks: [], variables: [], frameBase };
+      current = { function: next, name: next.functionName, inlined: true, blocks: [], variables: [], frameBase };
       chain.push({ frame: current, dies: [next] });
     } else {
       current.blocks.push(next);

@@ -1,14 +1,18 @@
 // One image's symbols: the ELF file plus its DWARF, answering the debugger's questions. Open reads
-// the ELF headers only; DWARF sections, unit ranges and each unit's DIEs/lines/functions are
-// read on first use and cached. Queries are synchronous (see elf/file.ts for why).
+// the ELF headers only; DWARF sections, unit ranges and each unit's lines/functions are read on
+// first use and cached. Symbolizing scans a unit's DIEs without building them (functions.ts); the
+// queries that need DIEs (scopes, call sites, names, breakpoints) decode a unit's DIE tree when
+// they first land in it. Queries are synchronous (see elf/file.ts for why).
 import type { Die } from './dwarf/die.js';
 import { Dwarf } from './dwarf/dwarf.js';
+import type { LineProgram } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
-import { ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
+import { ElfError, ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
+import { SHF } from './elf/types.js';
 import { callSiteParameters } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
-import { functionName, type FunctionDef } from './functions.js';
+import { NO_FILE, type UnitFunctions } from './functions.js';
 import { lineRangeOf, rowOf, rowRefAt, type LineRange, type LineRow, type RowRef } from './lines.js';
 import { NameIndex } from './names.js';
 import { afterPrologue } from './prologue.js';
@@ -16,6 +20,7 @@ import { scopesAt, variableInfo, type FrameScope, type VariableInfo } from './sc
 import { TypeResolver, type Type } from './types.js';
 import { UnitIndex } from './unit-index.js';
 import { DW_AT, DW_TAG } from './dwarf/constants.js';
+import { DwarfError } from './dwarf/errors.js';
 import { ROW_STMT } from './dwarf/line.js';
 
 /** One frame of an address's inline chain, as `addr2line -f -i` prints it. */
@@ -58,7 +63,22 @@ export class SymbolFile {
   private nameIndex: NameIndex | undefined;
 
   private constructor(readonly elf: ElfFile) {
-    this.dwarf = new Dwarf((name) => elf.sectionData(name));
+    const section = (name: string) => {
+      const s = elf.section(name);
+      if (!s) throw new ElfError('ELF file', `no section ${name}`);
+      return s;
+    };
+    this.dwarf = new Dwarf(
+      {
+        section: (name) => elf.sectionData(name),
+        size: (name) => {
+          const s = elf.section(name);
+          return s && elf.sectionSize(s);
+        },
+        range: (name, offset, length, into) => elf.sectionRange(section(name), offset, length, into),
+      },
+      codeBase(elf),
+    );
   }
 
   static async open(path: string): Promise<SymbolFile> {
@@ -81,28 +101,29 @@ export class SymbolFile {
    * row gives way to a statement row at the same address (addr2line takes the last row).
    */
   symbolize(addr: bigint, opts: { gdb?: boolean } = {}): SourceFrame[] {
-    const hit = this.locate(addr);
+    const pc = this.dwarf.keys.fromBigint(addr);
+    const hit = this.locate(pc);
     const row = this.lineAt(addr, opts);
     if (!hit) {
       const sym = this.symbolAt(addr);
       if (!sym && !row) return [];
       return [{ function: sym?.symbol.name, file: row?.file, line: row?.line ?? 0, column: row?.column ?? 0, discriminator: row?.discriminator ?? 0, inlined: false }];
     }
-    const { unit, fn } = hit;
-    const chain = this.index.functions(unit).inlineChain(fn, addr);
+    const { unit, fns, fn } = hit;
+    const { callFile, callLine, callColumn } = fns.t;
+    const chain = fns.inlineChain(fn, pc);
     const frames: SourceFrame[] = [];
     let file = row?.file;
     let line = row?.line ?? 0;
     let column = row?.column ?? 0;
     let discriminator = row?.discriminator ?? 0;
     for (let i = chain.length - 1; i >= -1; i--) {
-      const die = i >= 0 ? chain[i]!.die : fn.die;
-      frames.push({ function: functionName(die), file, line, column, discriminator, inlined: i >= 0 });
+      const e = i >= 0 ? chain[i]! : fn;
+      frames.push({ function: fns.name(e), file, line, column, discriminator, inlined: i >= 0 });
       if (i >= 0) {
-        const call = chain[i]!.die;
-        file = this.fileName(unit, call.udata(DW_AT.call_file));
-        line = call.udata(DW_AT.call_line) ?? 0;
-        column = call.udata(DW_AT.call_column) ?? 0;
+        file = callFile[e] === NO_FILE ? undefined : this.fileName(unit, callFile[e]);
+        line = callLine[e]!;
+        column = callColumn[e]!;
         discriminator = 0;
       }
     }
@@ -111,32 +132,35 @@ export class SymbolFile {
 
   /** What the call returning to `returnAddress` passed, per DWARF register (call-site parameters). */
   callSiteParameters(returnAddress: bigint): Map<number, ExprWithContext> {
-    const hit = this.locate(returnAddress - 1n);
-    return hit ? callSiteParameters(hit.fn.die, returnAddress) : new Map();
+    const hit = this.locateAddress(returnAddress - 1n);
+    return hit ? callSiteParameters(this.dieOf(hit), returnAddress) : new Map();
   }
 
   /** The concrete function containing pc. */
   functionAt(pc: bigint): FunctionInfo | undefined {
-    const hit = this.locate(pc);
-    return hit && this.functionInfo(hit.fn.die, hit.fn.ranges, false);
+    const hit = this.locateAddress(pc);
+    return hit && this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false);
   }
 
   /** The functions at pc, innermost first: inlined instances, then the concrete function. */
   inlineChainAt(pc: bigint): FunctionInfo[] {
-    const hit = this.locate(pc);
+    const key = this.dwarf.keys.fromBigint(pc);
+    const hit = this.locate(key);
     if (!hit) return [];
-    const chain = this.index.functions(hit.unit).inlineChain(hit.fn, pc);
-    return [...chain.reverse().map((c) => this.functionInfo(c.die, c.ranges, true)), this.functionInfo(hit.fn.die, hit.fn.ranges, false)];
+    const { unit, fns, fn } = hit;
+    const inlined = fns.inlineChain(fn, key).reverse().map((e) => this.functionInfo(this.dieOf({ unit, fns, fn: e }), fns.rangesOf(e), true));
+    return [...inlined, this.functionInfo(this.dieOf(hit), fns.rangesOf(fn), false)];
   }
 
   /** The line-table row covering pc. */
   lineAt(pc: bigint, opts: { gdb?: boolean } = {}): LineRow | undefined {
     const found = this.rowRef(pc);
     if (found && opts.gdb) {
-      const { seq } = found.ref;
-      let j = found.ref.index;
-      while (j > 0 && !(seq.flags[j]! & ROW_STMT) && seq.offs[j - 1] === seq.offs[j]) j--;
-      if (seq.flags[j]! & ROW_STMT) return rowOf(found.prog, { seq, index: j });
+      const { prog, ref } = found;
+      const { flags, offs } = prog;
+      let j = ref.row;
+      while (j > prog.seqFirst[ref.seq]! && !(flags[j]! & ROW_STMT) && offs[j - 1] === offs[j]) j--;
+      if (flags[j]! & ROW_STMT) return rowOf(prog, { seq: ref.seq, row: j });
     }
     return found && rowOf(found.prog, found.ref);
   }
@@ -151,9 +175,9 @@ export class SymbolFile {
   isStatementStart(pc: bigint): boolean {
     const found = this.rowRef(pc);
     if (!found) return false;
-    const { seq, index } = found.ref;
-    const off = Number(pc - seq.start);
-    for (let j = index; j >= 0 && seq.offs[j] === off; j--) if (seq.flags[j]! & 1) return true;
+    const { prog, ref } = found;
+    const off = this.dwarf.keys.fromBigint(pc) - prog.seqStart[ref.seq]!;
+    for (let j = ref.row; j >= prog.seqFirst[ref.seq]! && prog.offs[j] === off; j--) if (prog.flags[j]! & ROW_STMT) return true;
     return false;
   }
 
@@ -172,8 +196,8 @@ export class SymbolFile {
 
   /** The post-prologue address of the concrete function containing pc (where `step` into it stops). */
   functionBodyStart(pc: bigint): bigint | undefined {
-    const hit = this.locate(pc);
-    return hit && this.bodyStart(hit.unit, this.functionInfo(hit.fn.die, hit.fn.ranges, false));
+    const hit = this.locateAddress(pc);
+    return hit && this.bodyStart(hit.unit, this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false));
   }
 
   /**
@@ -188,13 +212,14 @@ export class SymbolFile {
     for (const unit of this.dwarf.compileUnits) {
       const prog = unit.lineProgram;
       if (!prog) continue;
-      const matching = new Set(prog.files.flatMap((f, i) => (pathMatches(f.path, file) ? [i] : [])));
+      const matching = new Set<number>();
+      for (let i = 0; i < prog.fileCount; i++) if (pathMatches(prog.filePath(i)!, file)) matching.add(i);
       if (matching.size === 0) continue;
-      for (const seq of prog.sequences) {
-        for (let i = 0; i < seq.offs.length; i++) {
-          if (!(seq.flags[i]! & ROW_STMT) || !matching.has(seq.files[i]!)) continue;
-          const l = seq.lines[i]!;
-          const hit = { address: seq.start + BigInt(seq.offs[i]!), file: prog.files[seq.files[i]!]!.path, line: l };
+      for (let s = 0; s < prog.sequenceCount; s++) {
+        for (let i = prog.seqFirst[s]!; i < prog.seqLast[s]!; i++) {
+          if (!(prog.flags[i]! & ROW_STMT) || !matching.has(prog.file[i]!)) continue;
+          const l = prog.line[i]!;
+          const hit = { address: prog.address(s, i), file: prog.filePath(prog.file[i]!)!, line: l };
           if (l === line) exact.push(hit);
           else if (l > line && (best.length === 0 || l <= best[0]!.line)) best = l === best[0]?.line ? [...best, hit] : [hit];
         }
@@ -208,9 +233,9 @@ export class SymbolFile {
       if (seenBlocks.has(block)) continue;
       seenBlocks.add(block);
       let address = h.address;
-      const hit = this.locate(address);
+      const hit = this.locateAddress(address);
       if (hit && block?.tag !== DW_TAG.inlined_subroutine) {
-        const info = this.functionInfo(hit.fn.die, hit.fn.ranges, false);
+        const info = this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false);
         const body = this.bodyStart(hit.unit, info);
         if (address >= info.entryPc && address < body) address = body;
       }
@@ -221,8 +246,8 @@ export class SymbolFile {
 
   /** Frames in scope at pc, innermost first, with their variables and frame base. */
   scopesAt(pc: bigint): FrameScope[] {
-    const hit = this.locate(pc);
-    return hit ? scopesAt(hit.unit, hit.fn.die, pc, this.types, (i) => this.fileName(hit.unit, i)) : [];
+    const hit = this.locateAddress(pc);
+    return hit ? scopesAt(hit.unit, this.dieOf(hit), pc, this.types, (i) => this.fileName(hit.unit, i)) : [];
   }
 
   /** A global variable by name: the definition (with a location or constant) when there is one. */
@@ -234,7 +259,7 @@ export class SymbolFile {
 
   /** The unit-level variables of the unit containing pc. */
   globalsOfUnitAt(pc: bigint): VariableInfo[] {
-    const unit = this.index.unitsAt(pc)[0];
+    const unit = this.index.unitsAt(this.dwarf.keys.fromBigint(pc))[0];
     if (!unit) return [];
     return unit.root.children.flatMap((d) => {
       const v = d.tag === DW_TAG.variable ? variableInfo(unit, d, undefined, this.types, (i) => this.fileName(unit, i)) : undefined;
@@ -258,7 +283,13 @@ export class SymbolFile {
   /** Every source file named in the line tables, sorted. */
   sourceFiles(): string[] {
     const files = new Set<string>();
-    for (const unit of this.dwarf.compileUnits) for (const f of unit.lineProgram?.files ?? []) if (f.path) files.add(f.path);
+    for (const unit of this.dwarf.compileUnits) {
+      const prog = unit.lineProgram;
+      for (let i = 0; prog && i < prog.fileCount; i++) {
+        const path = prog.filePath(i);
+        if (path) files.add(path);
+      }
+    }
     return [...files].sort();
   }
 
@@ -275,26 +306,39 @@ export class SymbolFile {
     this.elf.close();
   }
 
-  /** The compile unit and concrete function covering pc. */
-  locate(pc: bigint): { unit: Unit; fn: FunctionDef } | undefined {
+  /** The compile unit and concrete function (an entry of its UnitFunctions) covering the address with key `pc`. */
+  private locate(pc: number): Hit | undefined {
     for (const unit of this.index.unitsAt(pc)) {
-      const fn = this.index.functions(unit).find(pc);
-      if (fn) return { unit, fn };
+      const fns = this.index.functions(unit);
+      const fn = fns.find(pc);
+      if (fn >= 0) return { unit, fns, fn };
     }
     return undefined;
+  }
+
+  private locateAddress(pc: bigint): Hit | undefined {
+    return this.locate(this.dwarf.keys.fromBigint(pc));
+  }
+
+  /** The DIE of a located entry, from its unit's DIE tree (decoded on first use). */
+  private dieOf(hit: Hit): Die {
+    const die = hit.unit.dieAt(hit.fns.t.offset[hit.fn]!);
+    if (!die) throw new DwarfError(hit.unit.section, hit.fns.t.offset[hit.fn]!, 'no DIE at a function entry');
+    return die;
   }
 
   /** Path of entry `index` of a unit's line-table file list (DW_AT_decl_file / call_file values). */
   fileName(unit: Unit, index: number | undefined): string | undefined {
     if (index === undefined) return undefined;
-    return unit.lineProgram?.files[index]?.path;
+    return unit.lineProgram?.filePath(index);
   }
 
-  private rowRef(pc: bigint): { prog: NonNullable<Unit['lineProgram']>; ref: RowRef } | undefined {
-    for (const unit of this.index.unitsAt(pc)) {
+  private rowRef(pc: bigint): { prog: LineProgram; ref: RowRef } | undefined {
+    const key = this.dwarf.keys.fromBigint(pc);
+    for (const unit of this.index.unitsAt(key)) {
       const prog = unit.lineProgram;
-      const ref = prog && rowRefAt(prog, pc);
-      if (prog && ref && ref.index >= 0) return { prog, ref };
+      const ref = prog && rowRefAt(prog, key);
+      if (prog && ref) return { prog, ref };
     }
     return undefined;
   }
@@ -315,9 +359,9 @@ export class SymbolFile {
 
   /** The innermost block gdb would make at pc: inlined call, lexical block with variables, or function. */
   private innermostBlock(pc: bigint): Die | undefined {
-    const hit = this.locate(pc);
+    const hit = this.locateAddress(pc);
     if (!hit) return undefined;
-    let block: Die = hit.fn.die;
+    let block: Die = this.dieOf(hit);
     for (let node: Die | undefined = block; node; ) {
       node = node.children.find((c) => (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) && hit.unit.ranges(c).some((r) => pc >= r.start && pc < r.end));
       if (node && (node.tag === DW_TAG.inlined_subroutine || node.children.some((c) => c.tag === DW_TAG.variable))) block = node;
@@ -328,8 +372,23 @@ export class SymbolFile {
   private functionInfo(die: Die, ranges: Range[], inlined: boolean): FunctionInfo {
     const lowest = ranges.reduce((m, r) => (r.start < m ? r.start : m), ranges[0]?.start ?? 0n);
     const entryPc = die.address(DW_AT.entry_pc) ?? die.address(DW_AT.low_pc) ?? lowest;
-    return { name: functionName(die), entryPc, ranges, die, inlined };
+    return { name: die.functionName, entryPc, ranges, die, inlined };
   }
+}
+
+interface Hit {
+  unit: Unit;
+  fns: UnitFunctions;
+  fn: number;
+}
+
+/** The base of address keys: the lowest address of code in the image (0 when it has none). */
+function codeBase(elf: ElfFile): bigint {
+  let base: bigint | undefined;
+  for (const s of elf.sections) {
+    if ((s.flags & SHF.ALLOC) !== 0n && (s.flags & SHF.EXECINSTR) !== 0n && s.size > 0 && (base === undefined || s.addr < base)) base = s.addr;
+  }
+  return base ?? 0n;
 }
 
 /** gdb's file matching: the same path, or a path ending in "/" + the name given. */

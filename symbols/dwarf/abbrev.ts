@@ -1,48 +1,152 @@
-// .debug_abbrev: one table per unit, parsed once per table offset.
+// .debug_abbrev: one table per unit, parsed once per table offset into flat typed arrays (a
+// kernel's 1,400 tables of a few hundred abbreviations stay a few MB), and compiled, per unit
+// format, into the value sizes raw scans skip by.
 import { ByteReader } from '../reader.js';
-import { DW_FORM } from './constants.js';
+import { DW_AT, DW_FORM } from './constants.js';
 import { DwarfError } from './errors.js';
+import type { UnitHeader } from './unit.js';
 
-export interface AttrSpec {
-  name: number;
-  form: number;
-  /** DW_FORM_implicit_const's value, stored in the abbreviation. */
-  implicit: number | bigint;
+/** An abbreviation table compiled for one unit format (address size, offset size, version). */
+export interface ScanPlan {
+  /** Per attribute spec: the value's size in bytes, -1 when it varies (LEB128, strings, blocks). */
+  sizes: Int32Array;
+  /** Per abbreviation: the total size of its values when none varies, else -1. */
+  fixedSize: Int32Array;
+  /** Per abbreviation: where DW_AT_sibling's value starts, from the first value, when it and every value before it have fixed sizes; else -1. */
+  siblingAt: Int32Array;
+  siblingForm: Uint32Array;
 }
 
-export interface Abbrev {
-  code: number;
-  tag: number;
-  hasChildren: boolean;
-  specs: AttrSpec[];
+export class AbbrevTable {
+  private readonly plans = new Map<string, ScanPlan>();
+
+  constructor(
+    /** Per abbreviation (by index): its tag, whether it has children, and its specs [first, first + count). */
+    readonly tag: Uint32Array,
+    readonly hasChildren: Uint8Array,
+    readonly first: Uint32Array,
+    readonly count: Uint32Array,
+    /** Per attribute spec: its name and form. */
+    readonly names: Uint32Array,
+    readonly forms: Uint32Array,
+    /** DW_FORM_implicit_const values by spec index (stored in the abbreviation). */
+    private readonly implicits: Map<number, number | bigint>,
+    /** Abbreviation index by code: dense when the codes are, else a map. */
+    private readonly byCode: Int32Array | Map<number, number>,
+  ) {}
+
+  /** The index of the abbreviation with `code`, or -1. */
+  index(code: number): number {
+    const c = this.byCode;
+    return c instanceof Int32Array ? (code < c.length ? c[code]! : -1) : (c.get(code) ?? -1);
+  }
+
+  implicit(spec: number): number | bigint {
+    return this.implicits.get(spec) ?? 0;
+  }
+
+  plan(unit: UnitHeader): ScanPlan {
+    const key = `${unit.addressSize}:${unit.offsetSize}:${unit.version}`;
+    let p = this.plans.get(key);
+    if (!p) {
+      p = this.compile(unit);
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
+  private compile(unit: UnitHeader): ScanPlan {
+    const sizes = new Int32Array(this.forms.length);
+    for (let s = 0; s < sizes.length; s++) sizes[s] = formSize(this.forms[s]!, unit);
+    const n = this.tag.length;
+    const fixedSize = new Int32Array(n);
+    const siblingAt = new Int32Array(n).fill(-1);
+    const siblingForm = new Uint32Array(n);
+    for (let a = 0; a < n; a++) {
+      let at = 0;
+      for (let s = this.first[a]!, end = s + this.count[a]!; s < end; s++) {
+        const form = this.forms[s]!;
+        if (this.names[s] === DW_AT.sibling && at >= 0 && (form === DW_FORM.ref1 || form === DW_FORM.ref2 || form === DW_FORM.ref4 || form === DW_FORM.ref8)) {
+          siblingAt[a] = at;
+          siblingForm[a] = form;
+        }
+        at = at >= 0 && sizes[s]! >= 0 ? at + sizes[s]! : -1;
+      }
+      fixedSize[a] = at;
+    }
+    return { sizes, fixedSize, siblingAt, siblingForm };
+  }
 }
 
-export function parseAbbrevTable(bytes: Uint8Array, offset: number): Map<number, Abbrev> {
+export function parseAbbrevTable(bytes: Uint8Array, offset: number): AbbrevTable {
   if (offset >= bytes.length) throw new DwarfError('.debug_abbrev', offset, 'abbreviation table offset past the end of the section');
   const r = new ByteReader(bytes, '.debug_abbrev', offset);
-  const table = new Map<number, Abbrev>();
+  const codes: number[] = [];
+  const tags: number[] = [];
+  const children: number[] = [];
+  const first: number[] = [];
+  const count: number[] = [];
+  const names: number[] = [];
+  const forms: number[] = [];
+  const implicits = new Map<number, number | bigint>();
+  const seen = new Set<number>();
   for (;;) {
     const code = r.uleb128();
     if (code === 0) break;
     const at = r.pos;
     const tag = r.uleb128();
-    const children = r.u8();
-    if (children > 1) throw new DwarfError('.debug_abbrev', at, `abbreviation ${code}: bad children flag ${children}`);
-    const specs: AttrSpec[] = [];
+    const hasChildren = r.u8();
+    if (hasChildren > 1) throw new DwarfError('.debug_abbrev', at, `abbreviation ${code}: bad children flag ${hasChildren}`);
+    if (seen.has(code)) throw new DwarfError('.debug_abbrev', at, `duplicate abbreviation code ${code}`);
+    seen.add(code);
+    codes.push(code);
+    tags.push(tag);
+    children.push(hasChildren);
+    first.push(names.length);
     for (;;) {
       const name = r.uleb128();
       const form = r.uleb128();
       if (name === 0 && form === 0) break;
       if (name === 0 || form === 0) throw new DwarfError('.debug_abbrev', r.pos, `abbreviation ${code}: attribute 0x${name.toString(16)} with form 0x${form.toString(16)}`);
-      specs.push({ name, form, implicit: form === DW_FORM.implicit_const ? implicitConst(r.sleb128Big()) : 0 });
+      if (form === DW_FORM.implicit_const) implicits.set(names.length, implicitConst(r.sleb128Big()));
+      names.push(name);
+      forms.push(form);
     }
-    if (table.has(code)) throw new DwarfError('.debug_abbrev', at, `duplicate abbreviation code ${code}`);
-    table.set(code, { code, tag, hasChildren: children === 1, specs });
+    count.push(names.length - first[first.length - 1]!);
   }
-  return table;
+  const maxCode = codes.reduce((m, c) => Math.max(m, c), 0);
+  let byCode: Int32Array | Map<number, number>;
+  if (maxCode <= 4 * codes.length + 64) {
+    byCode = new Int32Array(maxCode + 1).fill(-1);
+    codes.forEach((c, i) => ((byCode as Int32Array)[c] = i));
+  } else {
+    byCode = new Map(codes.map((c, i) => [c, i]));
+  }
+  return new AbbrevTable(
+    new Uint32Array(tags), new Uint8Array(children), new Uint32Array(first), new Uint32Array(count),
+    new Uint32Array(names), new Uint32Array(forms), implicits, byCode,
+  );
 }
 
 /** Kernels store 64-bit enumerator values as implicit constants: keep a number only when exact. */
 function implicitConst(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** Size of a value of `form` in this unit, or -1 when it is not fixed. */
+export function formSize(form: number, u: UnitHeader): number {
+  switch (form) {
+    case DW_FORM.addr: return u.addressSize;
+    case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: case DW_FORM.strx1: case DW_FORM.addrx1: return 1;
+    case DW_FORM.data2: case DW_FORM.ref2: case DW_FORM.strx2: case DW_FORM.addrx2: return 2;
+    case DW_FORM.strx3: case DW_FORM.addrx3: return 3;
+    case DW_FORM.data4: case DW_FORM.ref4: case DW_FORM.strx4: case DW_FORM.addrx4: case DW_FORM.ref_sup4: return 4;
+    case DW_FORM.data8: case DW_FORM.ref8: case DW_FORM.ref_sig8: case DW_FORM.ref_sup8: return 8;
+    case DW_FORM.data16: return 16;
+    case DW_FORM.strp: case DW_FORM.line_strp: case DW_FORM.sec_offset: case DW_FORM.strp_sup: case DW_FORM.GNU_ref_alt: case DW_FORM.GNU_strp_alt:
+      return u.offsetSize;
+    case DW_FORM.ref_addr: return u.version <= 2 ? u.addressSize : u.offsetSize;
+    case DW_FORM.flag_present: case DW_FORM.implicit_const: return 0;
+    default: return -1;
+  }
 }

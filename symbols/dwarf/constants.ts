@@ -7,6 +7,7 @@ export const DW_TAG = {
   subrange_type: 0x21, base_type: 0x24, const_type: 0x26, enumerator: 0x28, subprogram: 0x2e, variable: 0x34,
   volatile_type: 0x35, restrict_type: 0x37, namespace: 0x39, unspecified_type: 0x3b, partial_unit: 0x3c,
   rvalue_reference_type: 0x42, atomic_type: 0x47, call_site: 0x48, skeleton_unit: 0x4a, type_unit: 0x41,
+  module: 0x1e, interface_type: 0x38,
 } as const;
 
 export const DW_AT = {

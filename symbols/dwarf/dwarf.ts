@@ -1,35 +1,75 @@
-// The DWARF sections of one image: section bytes loaded on first use, unit headers, shared
-// abbreviation tables, and cross-unit DIE lookup.
-import { parseAbbrevTable, type Abbrev } from './abbrev.js';
+// The DWARF sections of one image: small sections loaded whole on first use, large ones
+// (.debug_info, .debug_line) read a unit or a line program at a time; unit headers, shared
+// abbreviation tables, cross-unit DIE lookup and function names by DIE offset.
+import { parseAbbrevTable, type AbbrevTable } from './abbrev.js';
+import { AddressKeys } from './address-keys.js';
 import { parseAranges } from './aranges.js';
-import { DW_UT } from './constants.js';
+import { DW_AT, DW_FORM, DW_UT } from './constants.js';
 import type { Die } from './die.js';
-import type { Range } from './ranges.js';
-import { parseUnitHeaders, Unit } from './unit.js';
+import { DwarfError } from './errors.js';
+import { readUnitHeaders, Unit } from './unit.js';
 import { partitionPoint } from '../search.js';
 
 const EMPTY = new Uint8Array(0);
 
+/** Where section bytes come from (the ELF file). */
+export interface DwarfSource {
+  /** A section's whole contents (inflated), or undefined when the image has none. */
+  section(name: string): Uint8Array | undefined;
+  /** Its size, undefined when absent. */
+  size(name: string): number | undefined;
+  /** Bytes [offset, offset + length) of a section, without reading the rest (not cached); into `into` when it is large enough. */
+  range(name: string, offset: number, length: number, into?: Uint8Array): Uint8Array;
+}
+
 export class Dwarf {
+  readonly keys: AddressKeys;
   private readonly sections = new Map<string, Uint8Array>();
-  private readonly abbrevTables = new Map<number, Map<number, Abbrev>>();
+  private readonly abbrevTables = new Map<number, AbbrevTable>();
   private unitList: Unit[] | undefined;
   private compileUnitList: Unit[] | undefined;
   private readonly unitsBySection = new Map<string, Unit[]>();
   private typeUnits: Map<bigint, Unit> | undefined;
-  private arangeMap: Map<number, Range[]> | undefined;
+  private arangeMap: Map<number, number[]> | undefined;
+  /** Function names by .debug_info offset of the DIE; null when the DIE has none. */
+  private readonly functionNames = new Map<number, string | null>();
+  private scratch: Uint8Array = new Uint8Array(0);
 
-  /** `load` returns a section's bytes (decompressed), or undefined when the image has none. */
-  constructor(private readonly load: (name: string) => Uint8Array | undefined) {}
+  /** `base` is the address table keys count from (see AddressKeys): the image's lowest code address. */
+  constructor(private readonly source: DwarfSource, base: bigint) {
+    this.keys = new AddressKeys(base);
+  }
 
-  /** A section's bytes; empty when absent (references into it then fail as out of range). */
+  /** A section's bytes, loaded whole and cached; empty when absent (references into it then fail as out of range). */
   section(name: string): Uint8Array {
     let s = this.sections.get(name);
     if (!s) {
-      s = this.load(name) ?? EMPTY;
+      s = this.source.section(name) ?? EMPTY;
       this.sections.set(name, s);
     }
     return s;
+  }
+
+  /** Bytes [offset, offset + length) of a section: from the whole section when loaded, else one positioned read. */
+  read(name: string, offset: number, length: number): Uint8Array {
+    const whole = this.sections.get(name);
+    if (!whole) return this.source.range(name, offset, length);
+    if (offset < 0 || length < 0 || offset + length > whole.length) throw new DwarfError(name, offset, `0x${length.toString(16)} bytes past the end of the section`);
+    return whole.subarray(offset, offset + length);
+  }
+
+  /**
+   * The same into a buffer reused by the next call: for scans that keep nothing of the bytes (a
+   * unit's functions, a line program), so reading 150 MB of units allocates once.
+   */
+  readTransient(name: string, offset: number, length: number): Uint8Array {
+    if (this.sections.has(name)) return this.read(name, offset, length);
+    if (this.scratch.length < length) this.scratch = new Uint8Array(Math.max(length, 2 * this.scratch.length));
+    return this.source.range(name, offset, length, this.scratch);
+  }
+
+  sectionSize(name: string): number {
+    return this.sections.get(name)?.length ?? this.source.size(name) ?? 0;
   }
 
   /** Every unit of .debug_info and .debug_types, headers only, in offset order per section. */
@@ -37,8 +77,7 @@ export class Dwarf {
     if (!this.unitList) {
       const list: Unit[] = [];
       for (const name of ['.debug_info', '.debug_types']) {
-        const bytes = this.section(name);
-        for (const h of parseUnitHeaders(bytes, name)) list.push(new Unit(this, h, name));
+        for (const h of readUnitHeaders((off, len) => this.read(name, off, len), this.sectionSize(name), name)) list.push(new Unit(this, h, name));
       }
       this.unitList = list;
     }
@@ -61,7 +100,7 @@ export class Dwarf {
     return list;
   }
 
-  abbrevs(offset: number): Map<number, Abbrev> {
+  abbrevs(offset: number): AbbrevTable {
     let t = this.abbrevTables.get(offset);
     if (!t) {
       t = parseAbbrevTable(this.section('.debug_abbrev'), offset);
@@ -81,6 +120,27 @@ export class Dwarf {
     return this.unitAt(offset, section)?.dieAt(offset);
   }
 
+  /**
+   * The name a function or inlined call is printed with: its linkage name or name, else its
+   * abstract origin's or specification's (C compilers split a function that way). Reads only the
+   * DIEs on that path, attributes only, and remembers the answer.
+   */
+  functionName(offset: number): string | undefined {
+    const known = this.functionNames.get(offset);
+    if (known !== undefined) return known ?? undefined;
+    let name: string | undefined;
+    for (let at = offset, depth = 0; depth < 8; depth++) {
+      const d = this.unitAt(at)?.dieHeader(at);
+      if (!d) break;
+      name = d.string(DW_AT.linkage_name) ?? d.string(DW_AT.MIPS_linkage_name) ?? d.name;
+      const next = d.attr(DW_AT.abstract_origin) ?? d.attr(DW_AT.specification);
+      if (name !== undefined || !next || typeof next.value !== 'number' || !isInfoRef(next.form)) break;
+      at = next.value;
+    }
+    this.functionNames.set(offset, name ?? null);
+    return name;
+  }
+
   /** The type DIE of the type unit with signature `sig` (DW_FORM_ref_sig8). */
   typeUnitDie(sig: bigint): Die | undefined {
     if (!this.typeUnits) {
@@ -91,9 +151,14 @@ export class Dwarf {
     return u && u.typeOffset !== undefined ? u.dieAt(u.typeOffset) : undefined;
   }
 
-  /** .debug_aranges by unit offset (empty map when the section is absent). */
-  get aranges(): Map<number, Range[]> {
-    this.arangeMap ??= parseAranges(this.section('.debug_aranges'));
+  /** .debug_aranges: [start, end) key pairs by unit offset (empty map when the section is absent). */
+  get aranges(): Map<number, number[]> {
+    this.arangeMap ??= parseAranges(this.section('.debug_aranges'), this.keys);
     return this.arangeMap;
   }
+}
+
+/** References into .debug_info (same unit, made absolute when decoded, or DW_FORM_ref_addr). */
+function isInfoRef(form: number): boolean {
+  return form === DW_FORM.ref1 || form === DW_FORM.ref2 || form === DW_FORM.ref4 || form === DW_FORM.ref8 || form === DW_FORM.ref_udata || form === DW_FORM.ref_addr;
 }
