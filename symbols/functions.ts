@@ -1,18 +1,23 @@
-// A unit's functions and their inlined calls for address lookups (addr2line's design), from one
-// raw scan of the unit's DIEs on first use: the ranges of concrete subprograms sorted for binary
-// search, and the inlined_subroutine instances below them, in DIE order in typed arrays.
-// Addresses are keys (see AddressKeys). Names are not read here (Dwarf.functionName reads them
-// when a frame is printed) and the unit's bytes are dropped once scanned.
-import { DW_AT, DW_FORM, DW_TAG } from './dwarf/constants.js';
+// A unit's functions and their inlined calls for address lookups (addr2line's design). One raw
+// scan of the unit's DIEs on first use finds its concrete subprograms (their ranges sorted for
+// binary search) and where every subprogram's name is (a string offset and the DIE it defers to),
+// jumping over function bodies with DW_AT_sibling. A function's body (its inlined_subroutine
+// tree, and any nested functions) is scanned when an address first lands in it. Everything is
+// kept in typed arrays, addresses as keys (see AddressKeys); strings are read when printed.
 import type { AbbrevTable } from './dwarf/abbrev.js';
+import { Column, float64, uint16, uint32, uint8 } from './column.js';
+import { DW_AT, DW_FORM, DW_TAG } from './dwarf/constants.js';
 import { EntryCursor, isUnitRef } from './dwarf/entries.js';
 import { DwarfError } from './dwarf/errors.js';
 import { readRangeList, type Range } from './dwarf/ranges.js';
 import { isAddrx, type Unit } from './dwarf/unit.js';
+import { cstrAt } from './reader.js';
 import { partitionPoint } from './search.js';
 
-/** callFile of an entry without DW_AT_call_file. */
+/** callFile of an inlined call without DW_AT_call_file. */
 export const NO_FILE = 0xffffffff;
+
+const utf8 = new TextDecoder();
 
 /** DW_LANG_* of C and assembly, whose structs and unions never hold functions (their subtrees are skipped whole). */
 const WITHOUT_METHODS = new Set([0x01, 0x02, 0x0c, 0x1d, 0x2c, 0x8001]);
@@ -20,9 +25,12 @@ const TYPE_SCOPES = new Set<number>([DW_TAG.class_type, DW_TAG.structure_type, D
 /** Scopes looked through in every language: code below them belongs to the enclosing function (or unit). */
 const SCOPES = new Set<number>([DW_TAG.lexical_block, DW_TAG.namespace, DW_TAG.module]);
 
-/** The entries of a unit: concrete functions and inlined calls, in DIE order. */
-interface FunctionTables {
-  /** 1 for an inlined call. */
+/**
+ * The entries of one function's DIE subtree in DIE order: entry 0 is the function, then its
+ * inlined calls and nested functions (any depth, looking through lexical blocks).
+ */
+export interface FunctionBody {
+  /** 1 for an inlined call, 0 for a (nested) function. */
   inlined: Uint8Array;
   /** .debug_info offset of the entry's DIE. */
   offset: Float64Array;
@@ -32,72 +40,193 @@ interface FunctionTables {
   rangeFirst: Uint32Array;
   rangeLast: Uint32Array;
   ranges: Float64Array;
-  /** DW_AT_call_file (NO_FILE when absent), call_line and call_column (0 when absent) of inlined calls. */
+  /** DW_AT_call_file (NO_FILE when absent), call_line and call_column (0 when absent). */
   callFile: Uint32Array;
   callLine: Uint32Array;
   callColumn: Uint32Array;
-  /** Ranges of concrete functions sorted by start, with their entries. */
-  slotStart: Float64Array;
-  slotEnd: Float64Array;
-  slotEntry: Uint32Array;
+}
+
+/** A concrete function: its DIE, its ranges (key pairs) and where its body is. */
+interface Fn {
+  offset: number;
+  ranges: Float64Array;
+  /** The body's bytes, [bodyStart, bodyEnd) of the unit, until it is scanned. */
+  bodyStart: number;
+  bodyEnd: number;
+  /** Its scanned body and its index there (0, or a nested function's entry in the enclosing function's body). */
+  body?: FunctionBody;
+  index: number;
+}
+
+/** Where the scan found subprograms' names, by DIE offset (ascending). */
+interface NameTable {
+  die: Float64Array;
+  /** The form and value of the name attribute (linkage name first; form 0: none). */
+  form: Uint16Array;
+  value: Float64Array;
+  /** The DIE it defers to: DW_AT_abstract_origin, else DW_AT_specification; -1 for none. */
+  origin: Float64Array;
+  /** DW_FORM_string names (value indexes this). */
+  inline: string[];
 }
 
 export class UnitFunctions {
-  readonly t: FunctionTables;
+  private readonly fns: Fn[];
+  private readonly names: NameTable;
+  /** Functions' ranges sorted by start, with the function. */
+  private slotStart!: Float64Array;
+  private slotEnd!: Float64Array;
+  private slotFn!: Uint32Array;
+  /** Bodies not yet scanned: a pc outside every known function may be in a function nested in one. */
+  private unscanned: number;
 
   constructor(readonly unit: Unit) {
-    this.t = new Builder(unit).run();
+    const scan = new UnitScan(unit);
+    this.fns = scan.fns;
+    this.names = scan.names();
+    this.unscanned = this.fns.filter((f) => !f.body).length;
+    for (const f of [...this.fns]) if (f.body) this.adopt(f.body);
+    this.sortSlots();
   }
 
-  /** The concrete function whose ranges hold `pc` (the innermost when nested ones overlap), or -1. */
+  /** The concrete function whose ranges hold `pc` (the innermost when nested ones overlap), or -1; its body is scanned. */
   find(pc: number): number {
-    const { slotStart, slotEnd, slotEntry } = this.t;
-    const lo = partitionPoint(slotStart.length, (i) => slotStart[i]! <= pc);
-    for (let i = lo - 1; i >= 0 && i >= lo - 64; i--) if (pc < slotEnd[i]!) return slotEntry[i]!;
-    return -1;
+    let f = this.findSlot(pc);
+    if (f < 0 && this.unscanned > 0) {
+      for (let i = 0; i < this.fns.length; i++) this.body(i);
+      f = this.findSlot(pc);
+    }
+    // Scanning a body may bring nested functions, which may hold pc more closely.
+    for (let seen = 0; f >= 0 && !this.fns[f]!.body && seen < 8; seen++) {
+      this.body(f);
+      f = this.findSlot(pc);
+    }
+    return f;
   }
 
-  /** The inlined calls containing `pc` inside function `fn`, outermost first (the first match at each level). */
+  /** The inlined calls containing `pc` inside function `fn`, outermost first (the first match at each level), as entries of body(fn). */
   inlineChain(fn: number, pc: number): number[] {
-    const { inlined, subtreeEnd } = this.t;
+    const b = this.body(fn);
     const chain: number[] = [];
-    for (let i = fn + 1, end = subtreeEnd[fn]!; i < end; ) {
-      if (inlined[i] && this.contains(i, pc)) {
+    for (let i = this.fns[fn]!.index + 1, end = b.subtreeEnd[this.fns[fn]!.index]!; i < end; ) {
+      if (b.inlined[i] && contains(b, i, pc)) {
         chain.push(i);
-        end = subtreeEnd[i]!;
+        end = b.subtreeEnd[i]!;
         i++;
       } else {
-        i = subtreeEnd[i]!;
+        i = b.subtreeEnd[i]!;
       }
     }
     return chain;
   }
 
-  contains(e: number, pc: number): boolean {
-    const { rangeFirst, rangeLast, ranges } = this.t;
-    for (let r = rangeFirst[e]!; r < rangeLast[e]!; r += 2) if (pc >= ranges[r]! && pc < ranges[r + 1]!) return true;
-    return false;
+  /** The body a function's inlined calls are entries of, scanned on first use. */
+  body(fn: number): FunctionBody {
+    const f = this.fns[fn]!;
+    if (!f.body) {
+      f.body = scanBody(this.unit, f);
+      this.unscanned--;
+      if (this.adopt(f.body)) this.sortSlots();
+    }
+    return f.body;
   }
 
-  /** An entry's ranges as addresses. */
-  rangesOf(e: number): Range[] {
-    const { rangeFirst, rangeLast, ranges } = this.t;
-    const keys = this.unit.dwarf.keys;
-    const out: Range[] = [];
-    for (let r = rangeFirst[e]!; r < rangeLast[e]!; r += 2) out.push({ start: keys.toBigint(ranges[r]!), end: keys.toBigint(ranges[r + 1]!) });
-    return out;
+  /** Makes the functions nested in a body functions of the unit; true if there were any. */
+  private adopt(b: FunctionBody): boolean {
+    let nested = false;
+    for (let e = 1; e < b.offset.length; e++) {
+      if (b.inlined[e]) continue;
+      this.fns.push({ offset: b.offset[e]!, ranges: b.ranges.slice(b.rangeFirst[e]!, b.rangeLast[e]!), bodyStart: -1, bodyEnd: -1, body: b, index: e });
+      nested = true;
+    }
+    return nested;
   }
 
-  name(e: number): string | undefined {
-    return this.unit.dwarf.functionName(this.t.offset[e]!);
+  /** .debug_info offset of a function's DIE. */
+  offset(fn: number): number {
+    return this.fns[fn]!.offset;
+  }
+
+  rangesOf(fn: number): Range[] {
+    return toRanges(this.unit, this.fns[fn]!.ranges, 0, this.fns[fn]!.ranges.length);
+  }
+
+  /** The ranges of entry `e` of a body. */
+  bodyRanges(b: FunctionBody, e: number): Range[] {
+    return toRanges(this.unit, b.ranges, b.rangeFirst[e]!, b.rangeLast[e]!);
+  }
+
+  /** The name the DIE at `die` is printed with (see Dwarf.functionName), from the names the scan recorded. */
+  name(die: number): string | undefined {
+    const t = this.names;
+    for (let depth = 0; depth < 8 && die >= 0; depth++) {
+      const r = partitionPoint(t.die.length, (i) => t.die[i]! < die);
+      // A DIE the unit scan did not read (in another unit, or inside a body): read it.
+      if (t.die[r] !== die) return this.unit.dwarf.functionName(die);
+      const name = this.nameOf(r);
+      if (name !== undefined) return name;
+      die = t.origin[r]!;
+    }
+    return undefined;
+  }
+
+  private nameOf(r: number): string | undefined {
+    const v = this.names.value[r]!;
+    switch (this.names.form[r]) {
+      case 0: return undefined;
+      case DW_FORM.string: return this.names.inline[v];
+      case DW_FORM.strp: return cstrAt(this.unit.dwarf.section('.debug_str'), v, '.debug_str');
+      case DW_FORM.line_strp: return cstrAt(this.unit.dwarf.section('.debug_line_str'), v, '.debug_line_str');
+      default: return this.unit.indexedString(v);
+    }
+  }
+
+  private findSlot(pc: number): number {
+    const { slotStart, slotEnd, slotFn } = this;
+    const lo = partitionPoint(slotStart.length, (i) => slotStart[i]! <= pc);
+    for (let i = lo - 1; i >= 0 && i >= lo - 64; i--) if (pc < slotEnd[i]!) return slotFn[i]!;
+    return -1;
+  }
+
+  private sortSlots(): void {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const fns: number[] = [];
+    this.fns.forEach((f, i) => {
+      for (let r = 0; r < f.ranges.length; r += 2) {
+        starts.push(f.ranges[r]!);
+        ends.push(f.ranges[r + 1]!);
+        fns.push(i);
+      }
+    });
+    const order = Array.from(starts.keys()).sort((x, y) => starts[x]! - starts[y]!);
+    this.slotStart = new Float64Array(order.map((i) => starts[i]!));
+    this.slotEnd = new Float64Array(order.map((i) => ends[i]!));
+    this.slotFn = new Uint32Array(order.map((i) => fns[i]!));
   }
 }
 
-/** What the scan does with a DIE of an abbreviation: 0 skips it and its subtree; */
-/** a subprogram or inlined_subroutine with an address attribute: read it. */
+function contains(b: FunctionBody, e: number, pc: number): boolean {
+  for (let r = b.rangeFirst[e]!; r < b.rangeLast[e]!; r += 2) if (pc >= b.ranges[r]! && pc < b.ranges[r + 1]!) return true;
+  return false;
+}
+
+function toRanges(unit: Unit, pairs: Float64Array, first: number, last: number): Range[] {
+  const keys = unit.dwarf.keys;
+  const out: Range[] = [];
+  for (let r = first; r < last; r += 2) out.push({ start: keys.toBigint(pairs[r]!), end: keys.toBigint(pairs[r + 1]!) });
+  return out;
+}
+
+/**
+ * What a scan does with a DIE of an abbreviation: 0 skips it and its subtree; ENTRY reads a
+ * subprogram or an inlined_subroutine with an address attribute; NAMED reads a subprogram without
+ * one (a declaration or abstract instance: names come from them) and skips its subtree; SCOPE
+ * looks through a scope whose children may hold code.
+ */
 const ENTRY = 1;
-/** a scope with children that may hold code: look through it. */
-const SCOPE = 2;
+const NAMED = 2;
+const SCOPE = 3;
 
 /** Per abbreviation of a table, its action; for units whose types may hold code, and for those whose may not. */
 const actionTables = new WeakMap<AbbrevTable, [Uint8Array, Uint8Array]>();
@@ -110,6 +239,7 @@ function actions(table: AbbrevTable, typesHoldCode: boolean): Uint8Array {
       for (let a = 0; a < out.length; a++) {
         const tag = table.tag[a]!;
         if (tag === DW_TAG.subprogram || tag === DW_TAG.inlined_subroutine) {
+          if (tag === DW_TAG.subprogram) out[a] = NAMED;
           for (let s = table.first[a]!, end = s + table.count[a]!; s < end; s++) {
             if (table.names[s] === DW_AT.low_pc || table.names[s] === DW_AT.ranges) out[a] = ENTRY;
           }
@@ -123,46 +253,236 @@ function actions(table: AbbrevTable, typesHoldCode: boolean): Uint8Array {
   return both[typesHoldCode ? 1 : 0];
 }
 
-/** The scan: entries collected in plain arrays, then packed. */
-class Builder {
+/** The attributes a scan reads, by what they are to it (names last, in their order of precedence). */
+const LOW = 1;
+const HIGH = 2;
+const RANGES = 3;
+const FILE = 4;
+const LINE = 5;
+const COLUMN = 6;
+const SIBLING = 7;
+const ABSTRACT_ORIGIN = 8;
+const SPECIFICATION = 9;
+const LINKAGE_NAME = 10;
+const MIPS_NAME = 11;
+const NAME = 12;
+const WANTED = new Uint8Array(0x80);
+WANTED[DW_AT.low_pc] = LOW;
+WANTED[DW_AT.high_pc] = HIGH;
+WANTED[DW_AT.ranges] = RANGES;
+WANTED[DW_AT.call_file] = FILE;
+WANTED[DW_AT.call_line] = LINE;
+WANTED[DW_AT.call_column] = COLUMN;
+WANTED[DW_AT.sibling] = SIBLING;
+WANTED[DW_AT.abstract_origin] = ABSTRACT_ORIGIN;
+WANTED[DW_AT.specification] = SPECIFICATION;
+WANTED[DW_AT.linkage_name] = LINKAGE_NAME;
+WANTED[DW_AT.name] = NAME;
+
+/** The attributes of a subprogram or inlined_subroutine a scan reads. */
+class EntryAttrs {
+  ranges = new Column(float64);
+  file = NO_FILE;
+  line = 0;
+  column = 0;
+  /** A unit-relative DW_AT_sibling, -1 without one. */
+  sibling = -1;
+  nameForm = 0;
+  nameValue = 0;
+  inlineName: string | undefined;
+  origin = -1;
+
+  /** Reads the attributes of the entry `cur` just returned (abbreviation `a`); its ranges replace `ranges`' contents. */
+  read(cur: EntryCursor, a: number): void {
+    const unit = cur.unit as Unit;
+    const { names, forms, first, count } = cur.table;
+    const { sizes } = cur.plan;
+    let low = NaN;
+    let lowForm = 0;
+    let high = NaN;
+    let highForm = 0;
+    let rangesValue = -1;
+    let rangesForm = 0;
+    let nameRank = NAME + 1;
+    let originIsAbstract = false;
+    this.file = NO_FILE;
+    this.line = this.column = this.nameForm = this.nameValue = 0;
+    this.sibling = this.origin = -1;
+    this.inlineName = undefined;
+    for (let s = first[a]!, end = s + count[a]!; s < end; s++) {
+      const form = forms[s]!;
+      const name = names[s]!;
+      const want = name < WANTED.length ? WANTED[name]! : name === DW_AT.MIPS_linkage_name ? MIPS_NAME : 0;
+      if (want === 0) {
+        cur.skipValue(form, sizes[s]!);
+        continue;
+      }
+      // An indirect form's code comes first (DW_FORM_string's is one byte).
+      const start = form === DW_FORM.indirect ? cur.pos + 1 : cur.pos;
+      const v = cur.value(form, form === DW_FORM.implicit_const ? cur.table.implicit(s) : 0);
+      const f = cur.form;
+      switch (want) {
+        case LOW: low = v; lowForm = f; break;
+        case HIGH: high = v; highForm = f; break;
+        case RANGES: rangesValue = v; rangesForm = f; break;
+        case FILE: this.file = v; break;
+        case LINE: this.line = v; break;
+        case COLUMN: this.column = v; break;
+        case SIBLING: if (isUnitRef(f)) this.sibling = v; break;
+        case ABSTRACT_ORIGIN: case SPECIFICATION:
+          if (originIsAbstract) break;
+          originIsAbstract = want === ABSTRACT_ORIGIN;
+          this.origin = isUnitRef(f) ? unit.offset + v : f === DW_FORM.ref_addr ? v : -1;
+          break;
+        default:
+          // Names, by precedence: LINKAGE_NAME < MIPS_NAME < NAME.
+          if (want < nameRank && isStringForm(f)) {
+            nameRank = want;
+            this.nameForm = f;
+            this.nameValue = v;
+            this.inlineName = f === DW_FORM.string ? utf8.decode(cur.bytes.subarray(start, cur.pos - 1)) : undefined;
+          }
+      }
+    }
+    cur.check();
+    const out = this.ranges;
+    out.length = 0;
+    if (rangesValue >= 0) readRangeList(unit, rangesForm, rangesValue, out);
+    else if (!Number.isNaN(low)) {
+      const start = isAddrx(lowForm) ? unit.indexedAddressKey(low) : low;
+      const end = highForm === DW_FORM.addr ? high : isAddrx(highForm) ? unit.indexedAddressKey(high) : start + high;
+      if (end > start) {
+        out.push(start);
+        out.push(end);
+      }
+    }
+  }
+
+  /** Skips the children of the entry just read (by its sibling when it has one). */
+  skipChildren(cur: EntryCursor): void {
+    if (this.sibling >= 0) cur.jump(this.sibling);
+    else cur.skipChildren();
+  }
+}
+
+const attrs = new EntryAttrs();
+
+/** The unit scan: concrete functions, with their bodies' bytes, and subprograms' names. */
+class UnitScan {
+  readonly fns: Fn[] = [];
   private readonly cur: EntryCursor;
-  private readonly inlined: number[] = [];
-  private readonly offset: number[] = [];
-  private readonly subtreeEnd: number[] = [];
-  private readonly rangeFirst: number[] = [];
-  private readonly rangeLast: number[] = [];
-  private readonly ranges: number[] = [];
-  private readonly callFile: number[] = [];
-  private readonly callLine: number[] = [];
-  private readonly callColumn: number[] = [];
+  private readonly nameDie = new Column(float64);
+  private readonly nameForm = new Column(uint16);
+  private readonly nameValue = new Column(float64);
+  private readonly nameOrigin = new Column(float64);
+  private readonly inline: string[] = [];
 
-  constructor(private readonly unit: Unit) {
-    this.cur = new EntryCursor(unit, unit.bytes(true), unit.dwarf.abbrevs(unit.abbrevOffset), unit.dwarf.keys);
+  constructor(unit: Unit) {
+    this.cur = new EntryCursor(unit, unit.dwarf.scanBytes(unit), unit.dwarf.abbrevs(unit.abbrevOffset), unit.dwarf.keys);
+    this.scan(unit);
   }
 
-  run(): FunctionTables {
-    this.scan();
-    return this.finish();
-  }
-
-  private scan(): void {
-    const { cur, unit } = this;
+  private scan(unit: Unit): void {
+    const { cur } = this;
     const { hasChildren } = cur.table;
     const root = cur.next();
     if (root < 0) throw new DwarfError(unit.section, unit.firstDie, 'unit has no DIEs');
     cur.skipAttributes(root);
     if (!hasChildren[root]) return;
     const action = actions(cur.table, !WITHOUT_METHODS.has(unit.language ?? -1));
-    // Open DIEs with children, innermost last: an entry's index, or -1 for a scope looked through.
-    const open: number[] = [-1];
+    // Scopes looked through whose children are still being read.
+    for (let open = 1; open > 0; ) {
+      const a = cur.next();
+      if (a < 0) open--;
+      else if (action[a] === SCOPE) {
+        cur.skipAttributes(a);
+        open++;
+      } else if (action[a] === ENTRY && cur.table.tag[a] === DW_TAG.subprogram) this.function(a);
+      else if (action[a] === NAMED) {
+        this.named(a);
+        if (hasChildren[a]) attrs.skipChildren(cur);
+      } else cur.skipEntry(a);
+    }
+  }
+
+  names(): NameTable {
+    return { die: this.nameDie.take(), form: this.nameForm.take(), value: this.nameValue.take(), origin: this.nameOrigin.take(), inline: this.inline };
+  }
+
+  /** A subprogram with an address attribute: a function when it has code; its body is scanned now only without a sibling to jump by. */
+  private function(a: number): void {
+    const { cur } = this;
+    const die = cur.dieOffset;
+    this.named(a);
+    const ranges = attrs.ranges.take();
+    const hasChildren = cur.table.hasChildren[a] === 1;
+    if (ranges.length === 0) {
+      if (hasChildren) attrs.skipChildren(cur);
+      return;
+    }
+    const fn: Fn = { offset: die, ranges, bodyStart: -1, bodyEnd: -1, index: 0 };
+    this.fns.push(fn);
+    if (!hasChildren) fn.body = new BodyBuilder(fn).finish();
+    else if (attrs.sibling >= 0) {
+      fn.bodyStart = cur.base + cur.pos;
+      fn.bodyEnd = attrs.sibling;
+      cur.jump(attrs.sibling);
+    } else {
+      fn.body = new BodyBuilder(fn).children(cur).finish();
+    }
+  }
+
+  /** Reads a subprogram's attributes and records its name. */
+  private named(a: number): void {
+    attrs.read(this.cur, a);
+    this.nameDie.push(this.cur.dieOffset);
+    this.nameForm.push(attrs.nameForm);
+    this.nameOrigin.push(attrs.origin);
+    if (attrs.inlineName !== undefined) {
+      this.nameValue.push(this.inline.length);
+      this.inline.push(attrs.inlineName);
+    } else this.nameValue.push(attrs.nameValue);
+  }
+}
+
+/** Scans a function's body from its bytes (read again unless they are the unit's scanned last). */
+function scanBody(unit: Unit, fn: Fn): FunctionBody {
+  const bytes = unit.dwarf.readTransient(unit.section, unit.offset + fn.bodyStart, fn.bodyEnd - fn.bodyStart);
+  const cur = new EntryCursor(unit, bytes, unit.dwarf.abbrevs(unit.abbrevOffset), unit.dwarf.keys, fn.bodyStart);
+  return new BodyBuilder(fn).children(cur).finish();
+}
+
+/** The entries of one function's body, collected in columns (shared: bodies are scanned one at a time). */
+class BodyBuilder {
+  private readonly c = bodyScratch;
+
+  constructor(fn: Fn) {
+    const c = this.c;
+    for (const col of Object.values(c)) col.length = 0;
+    this.push(0, fn.offset, fn.ranges, NO_FILE, 0, 0);
+  }
+
+  /** Reads the children of the DIE whose attributes `cur` just read, through their null entry. */
+  children(cur: EntryCursor): this {
+    const unit = cur.unit as Unit;
+    const action = actions(cur.table, !WITHOUT_METHODS.has(unit.language ?? -1));
+    const { tag, hasChildren } = cur.table;
+    // Open DIEs, innermost last: an entry's index, or -1 for a scope looked through; the function's is 0.
+    const open: number[] = [0];
     while (open.length > 0) {
       const a = cur.next();
       if (a < 0) {
         const e = open.pop()!;
-        if (e >= 0) this.subtreeEnd[e] = this.offset.length;
+        if (e >= 0) this.c.subtreeEnd.values[e] = this.c.offset.length;
       } else if (action[a] === ENTRY) {
-        const e = this.entry(a);
-        if (e >= 0 && hasChildren[a]) open.push(e);
+        const die = cur.dieOffset;
+        attrs.read(cur, a);
+        if (attrs.ranges.length === 0) {
+          if (hasChildren[a]) attrs.skipChildren(cur);
+          continue;
+        }
+        const e = this.push(tag[a] === DW_TAG.inlined_subroutine ? 1 : 0, die, attrs.ranges.values.subarray(0, attrs.ranges.length), attrs.file, attrs.line, attrs.column);
+        if (hasChildren[a]) open.push(e);
       } else if (action[a] === SCOPE) {
         cur.skipAttributes(a);
         open.push(-1);
@@ -170,108 +490,47 @@ class Builder {
         cur.skipEntry(a);
       }
     }
+    return this;
   }
 
-  /**
-   * Reads a subprogram or inlined_subroutine and records it when it has code; one without code
-   * (a declaration, an abstract instance) has none below it either, so its subtree is skipped.
-   */
-  private entry(a: number): number {
-    const { cur, unit } = this;
-    const { names, forms, tag, hasChildren } = cur.table;
-    const { sizes } = cur.plan;
-    const at = unit.offset + cur.at;
-    let low = NaN;
-    let lowForm = 0;
-    let high = NaN;
-    let highForm = 0;
-    let rangesValue = -1;
-    let rangesForm = 0;
-    let file = NO_FILE;
-    let line = 0;
-    let column = 0;
-    let sibling = -1;
-    for (let s = cur.table.first[a]!, end = s + cur.table.count[a]!; s < end; s++) {
-      const form = forms[s]!;
-      const implicit = form === DW_FORM.implicit_const ? cur.table.implicit(s) : 0;
-      switch (names[s]) {
-        case DW_AT.low_pc: low = cur.value(form, implicit); lowForm = cur.form; break;
-        case DW_AT.high_pc: high = cur.value(form, implicit); highForm = cur.form; break;
-        case DW_AT.ranges: rangesValue = cur.value(form, implicit); rangesForm = cur.form; break;
-        case DW_AT.call_file: file = cur.value(form, implicit); break;
-        case DW_AT.call_line: line = cur.value(form, implicit); break;
-        case DW_AT.call_column: column = cur.value(form, implicit); break;
-        case DW_AT.sibling: {
-          const v = cur.value(form, implicit);
-          if (isUnitRef(cur.form)) sibling = v;
-          break;
-        }
-        default: cur.skipValue(form, sizes[s]!);
-      }
-    }
-    cur.check();
-    const first = this.ranges.length;
-    if (rangesValue >= 0) readRangeList(unit, rangesForm, rangesValue, this.ranges);
-    else if (!Number.isNaN(low)) {
-      const start = isAddrx(lowForm) ? unit.indexedAddressKey(low) : low;
-      const end = highForm === DW_FORM.addr ? high : isAddrx(highForm) ? unit.indexedAddressKey(high) : start + high;
-      if (end > start) this.ranges.push(start, end);
-    }
-    if (this.ranges.length === first) {
-      if (hasChildren[a]) {
-        if (sibling >= 0) cur.jump(sibling);
-        else cur.skipChildren();
-      }
-      return -1;
-    }
-    const e = this.offset.length;
-    this.inlined.push(tag[a] === DW_TAG.inlined_subroutine ? 1 : 0);
-    this.offset.push(at);
-    this.subtreeEnd.push(e + 1);
-    this.rangeFirst.push(first);
-    this.rangeLast.push(this.ranges.length);
-    this.callFile.push(file);
-    this.callLine.push(line);
-    this.callColumn.push(column);
-    return e;
-  }
-
-  private finish(): FunctionTables {
-    const { ranges, rangeFirst, rangeLast } = this;
-    // Concrete functions' ranges (their start positions in `ranges`), sorted by start.
-    const slots: number[] = [];
-    const slotFn: number[] = [];
-    for (let e = 0; e < this.offset.length; e++) {
-      if (this.inlined[e]) continue;
-      for (let r = rangeFirst[e]!; r < rangeLast[e]!; r += 2) {
-        slots.push(r);
-        slotFn.push(e);
-      }
-    }
-    const order = new Uint32Array(slots.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((x, y) => ranges[slots[x]!]! - ranges[slots[y]!]!);
-    const slotStart = new Float64Array(order.length);
-    const slotEnd = new Float64Array(order.length);
-    const slotEntry = new Uint32Array(order.length);
-    for (let i = 0; i < order.length; i++) {
-      slotStart[i] = ranges[slots[order[i]!]!]!;
-      slotEnd[i] = ranges[slots[order[i]!]! + 1]!;
-      slotEntry[i] = slotFn[order[i]!]!;
-    }
+  finish(): FunctionBody {
+    const c = this.c;
     return {
-      inlined: new Uint8Array(this.inlined),
-      offset: new Float64Array(this.offset),
-      subtreeEnd: new Uint32Array(this.subtreeEnd),
-      rangeFirst: new Uint32Array(rangeFirst),
-      rangeLast: new Uint32Array(rangeLast),
-      ranges: new Float64Array(ranges),
-      callFile: new Uint32Array(this.callFile),
-      callLine: new Uint32Array(this.callLine),
-      callColumn: new Uint32Array(this.callColumn),
-      slotStart,
-      slotEnd,
-      slotEntry,
+      inlined: c.inlined.take(), offset: c.offset.take(), subtreeEnd: c.subtreeEnd.take(),
+      rangeFirst: c.rangeFirst.take(), rangeLast: c.rangeLast.take(), ranges: c.ranges.take(),
+      callFile: c.callFile.take(), callLine: c.callLine.take(), callColumn: c.callColumn.take(),
     };
   }
+
+  private push(inlined: number, die: number, ranges: Float64Array, file: number, line: number, column: number): number {
+    const c = this.c;
+    const e = c.offset.length;
+    c.inlined.push(inlined);
+    c.offset.push(die);
+    c.subtreeEnd.push(e + 1);
+    c.rangeFirst.push(c.ranges.length);
+    for (let i = 0; i < ranges.length; i++) c.ranges.push(ranges[i]!);
+    c.rangeLast.push(c.ranges.length);
+    c.callFile.push(file);
+    c.callLine.push(line);
+    c.callColumn.push(column);
+    return e;
+  }
+}
+
+const bodyScratch = {
+  inlined: new Column(uint8),
+  offset: new Column(float64),
+  subtreeEnd: new Column(uint32),
+  rangeFirst: new Column(uint32),
+  rangeLast: new Column(uint32),
+  ranges: new Column(float64),
+  callFile: new Column(uint32),
+  callLine: new Column(uint32),
+  callColumn: new Column(uint32),
+};
+
+function isStringForm(form: number): boolean {
+  return form === DW_FORM.string || form === DW_FORM.strp || form === DW_FORM.line_strp || form === DW_FORM.strx || form === DW_FORM.strx1 ||
+    form === DW_FORM.strx2 || form === DW_FORM.strx3 || form === DW_FORM.strx4 || form === DW_FORM.GNU_str_index;
 }

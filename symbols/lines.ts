@@ -1,5 +1,5 @@
 // Address -> line-table row lookups within one unit's line program (addresses as keys inside).
-import { ROW_PROLOGUE_END, ROW_STMT, type LineProgram } from './dwarf/line.js';
+import { ROW_PROLOGUE_END, ROW_STMT, type LineProgram, type LineRows, type RowValues } from './dwarf/line.js';
 import { partitionPoint } from './search.js';
 
 export interface LineRow {
@@ -27,7 +27,7 @@ export interface RowRef {
 }
 
 /** The row covering the address with key `pc`: the last row at or before it in its sequence (later rows at one address win, as in addr2line). */
-export function rowRefAt(prog: LineProgram, pc: number): RowRef | undefined {
+export function rowRefAt(prog: LineRows, pc: number): RowRef | undefined {
   const { seqStart, seqEnd, seqFirst, seqLast, offs } = prog;
   const lo = partitionPoint(seqStart.length, (i) => seqStart[i]! <= pc);
   // Sequences may overlap (discarded COMDAT copies at 0): try the closest few.
@@ -41,20 +41,20 @@ export function rowRefAt(prog: LineProgram, pc: number): RowRef | undefined {
   return undefined;
 }
 
-export function rowOf(prog: LineProgram, ref: RowRef): LineRow {
-  const i = ref.row;
+/** A row a lookup returned, as the debugger shows it. */
+export function lineRow(prog: LineProgram, v: RowValues): LineRow {
   return {
-    address: prog.address(ref.seq, i),
-    file: prog.filePath(prog.file[i]!) ?? '??',
-    line: prog.line[i]!,
-    column: prog.column[i]!,
-    isStmt: (prog.flags[i]! & ROW_STMT) !== 0,
-    prologueEnd: (prog.flags[i]! & ROW_PROLOGUE_END) !== 0,
-    discriminator: prog.discriminator[i]!,
+    address: prog.keys.toBigint(v.address),
+    file: prog.filePath(v.file) ?? '??',
+    line: v.line,
+    column: v.column,
+    isStmt: (v.flags & ROW_STMT) !== 0,
+    prologueEnd: (v.flags & ROW_PROLOGUE_END) !== 0,
+    discriminator: v.discriminator,
   };
 }
 
-export function lineRangeOf(prog: LineProgram, ref: RowRef): LineRange {
+export function lineRangeOf(prog: LineRows, ref: RowRef): LineRange {
   const { seq, row } = ref;
   const { line, file, offs } = prog;
   const same = (j: number) => line[j] === line[row] && file[j] === file[row];
@@ -73,7 +73,7 @@ export function lineRangeOf(prog: LineProgram, ref: RowRef): LineRange {
 }
 
 /** Address of the first row after `ref` that starts at a higher address (the end of ref's row), or the sequence end. */
-export function rowEnd(prog: LineProgram, ref: RowRef): bigint {
+export function rowEnd(prog: LineRows, ref: RowRef): bigint {
   const { seq, row } = ref;
   for (let j = row + 1; j < prog.seqLast[seq]!; j++) if (prog.offs[j]! > prog.offs[row]!) return prog.address(seq, j);
   return prog.keys.toBigint(prog.seqEnd[seq]!);

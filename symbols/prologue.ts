@@ -2,14 +2,14 @@
 // the line table has one; else past `push %rbp; mov %rsp,%rbp` when the function sets up a frame
 // (amd64_analyze_prologue), then on to the next line-table row if that lands mid-row
 // (skip_prologue_sal). Frameless functions keep their entry address.
-import type { LineProgram } from './dwarf/line.js';
+import type { LineRows } from './dwarf/line.js';
 import { ROW_PROLOGUE_END } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import { rowEnd, rowRefAt } from './lines.js';
 
 const ENDBR64 = [0xf3, 0x0f, 0x1e, 0xfa];
 
-export function afterPrologue(prog: LineProgram | undefined, range: Range, code: Uint8Array | undefined): bigint {
+export function afterPrologue(prog: LineRows | undefined, range: Range, code: Uint8Array | undefined): bigint {
   const { start, end } = range;
   if (!prog) return start;
   const lo = prog.keys.fromBigint(start);

@@ -170,6 +170,12 @@ export class ByteReader {
 
   /** ULEB128 as number; errors past 2^53 (use uleb128Big for values that may be that large). */
   uleb128(): number {
+    // One byte is the common case (DIE codes, line program operands).
+    const first = this.bytes[this.pos];
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
+      return first;
+    }
     let result = 0;
     let mul = 1;
     for (;;) {
@@ -188,6 +194,11 @@ export class ByteReader {
   }
 
   sleb128(): number {
+    const first = this.bytes[this.pos];
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
+      return first & 0x40 ? first - 0x80 : first;
+    }
     let result = 0;
     let mul = 1;
     let b: number;

@@ -5,7 +5,7 @@
 // they first land in it. Queries are synchronous (see elf/file.ts for why).
 import type { Die } from './dwarf/die.js';
 import { Dwarf } from './dwarf/dwarf.js';
-import type { LineProgram } from './dwarf/line.js';
+import type { LineRows } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
 import { ElfError, ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
@@ -13,7 +13,7 @@ import { SHF } from './elf/types.js';
 import { callSiteParameters } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
 import { NO_FILE, type UnitFunctions } from './functions.js';
-import { lineRangeOf, rowOf, rowRefAt, type LineRange, type LineRow, type RowRef } from './lines.js';
+import { lineRangeOf, lineRow, rowRefAt, type LineRange, type LineRow, type RowRef } from './lines.js';
 import { NameIndex } from './names.js';
 import { afterPrologue } from './prologue.js';
 import { scopesAt, variableInfo, type FrameScope, type VariableInfo } from './scopes.js';
@@ -110,16 +110,16 @@ export class SymbolFile {
       return [{ function: sym?.symbol.name, file: row?.file, line: row?.line ?? 0, column: row?.column ?? 0, discriminator: row?.discriminator ?? 0, inlined: false }];
     }
     const { unit, fns, fn } = hit;
-    const { callFile, callLine, callColumn } = fns.t;
     const chain = fns.inlineChain(fn, pc);
+    const { offset, callFile, callLine, callColumn } = fns.body(fn);
     const frames: SourceFrame[] = [];
     let file = row?.file;
     let line = row?.line ?? 0;
     let column = row?.column ?? 0;
     let discriminator = row?.discriminator ?? 0;
     for (let i = chain.length - 1; i >= -1; i--) {
-      const e = i >= 0 ? chain[i]! : fn;
-      frames.push({ function: fns.name(e), file, line, column, discriminator, inlined: i >= 0 });
+      const e = chain[i]!;
+      frames.push({ function: fns.name(i >= 0 ? offset[e]! : fns.offset(fn)), file, line, column, discriminator, inlined: i >= 0 });
       if (i >= 0) {
         file = callFile[e] === NO_FILE ? undefined : this.fileName(unit, callFile[e]);
         line = callLine[e]!;
@@ -148,21 +148,20 @@ export class SymbolFile {
     const hit = this.locate(key);
     if (!hit) return [];
     const { unit, fns, fn } = hit;
-    const inlined = fns.inlineChain(fn, key).reverse().map((e) => this.functionInfo(this.dieOf({ unit, fns, fn: e }), fns.rangesOf(e), true));
+    const body = fns.body(fn);
+    const inlined = fns.inlineChain(fn, key).reverse().map((e) => this.functionInfo(dieAt(unit, body.offset[e]!), fns.bodyRanges(body, e), true));
     return [...inlined, this.functionInfo(this.dieOf(hit), fns.rangesOf(fn), false)];
   }
 
   /** The line-table row covering pc. */
   lineAt(pc: bigint, opts: { gdb?: boolean } = {}): LineRow | undefined {
-    const found = this.rowRef(pc);
-    if (found && opts.gdb) {
-      const { prog, ref } = found;
-      const { flags, offs } = prog;
-      let j = ref.row;
-      while (j > prog.seqFirst[ref.seq]! && !(flags[j]! & ROW_STMT) && offs[j - 1] === offs[j]) j--;
-      if (flags[j]! & ROW_STMT) return rowOf(prog, { seq: ref.seq, row: j });
+    const key = this.dwarf.keys.fromBigint(pc);
+    for (const unit of this.index.unitsAt(key)) {
+      const prog = unit.lineProgram;
+      const row = prog?.rowAt(key, opts.gdb);
+      if (prog && row) return lineRow(prog, row);
     }
-    return found && rowOf(found.prog, found.ref);
+    return undefined;
   }
 
   /** The address range around pc with pc's file and line (adjacent rows of that line merged), for stepping. */
@@ -210,11 +209,12 @@ export class SymbolFile {
     const exact: Hit[] = [];
     let best: Hit[] = [];
     for (const unit of this.dwarf.compileUnits) {
-      const prog = unit.lineProgram;
-      if (!prog) continue;
+      const table = unit.lineProgram;
+      if (!table) continue;
       const matching = new Set<number>();
-      for (let i = 0; i < prog.fileCount; i++) if (pathMatches(prog.filePath(i)!, file)) matching.add(i);
+      for (let i = 0; i < table.fileCount; i++) if (pathMatches(table.filePath(i)!, file)) matching.add(i);
       if (matching.size === 0) continue;
+      const prog = table.rows();
       for (let s = 0; s < prog.sequenceCount; s++) {
         for (let i = prog.seqFirst[s]!; i < prog.seqLast[s]!; i++) {
           if (!(prog.flags[i]! & ROW_STMT) || !matching.has(prog.file[i]!)) continue;
@@ -320,11 +320,9 @@ export class SymbolFile {
     return this.locate(this.dwarf.keys.fromBigint(pc));
   }
 
-  /** The DIE of a located entry, from its unit's DIE tree (decoded on first use). */
+  /** The DIE of a located function, from its unit's DIE tree (decoded on first use). */
   private dieOf(hit: Hit): Die {
-    const die = hit.unit.dieAt(hit.fns.t.offset[hit.fn]!);
-    if (!die) throw new DwarfError(hit.unit.section, hit.fns.t.offset[hit.fn]!, 'no DIE at a function entry');
-    return die;
+    return dieAt(hit.unit, hit.fns.offset(hit.fn));
   }
 
   /** Path of entry `index` of a unit's line-table file list (DW_AT_decl_file / call_file values). */
@@ -333,10 +331,10 @@ export class SymbolFile {
     return unit.lineProgram?.filePath(index);
   }
 
-  private rowRef(pc: bigint): { prog: LineProgram; ref: RowRef } | undefined {
+  private rowRef(pc: bigint): { prog: LineRows; ref: RowRef } | undefined {
     const key = this.dwarf.keys.fromBigint(pc);
     for (const unit of this.index.unitsAt(key)) {
-      const prog = unit.lineProgram;
+      const prog = unit.lineProgram?.rows();
       const ref = prog && rowRefAt(prog, key);
       if (prog && ref) return { prog, ref };
     }
@@ -345,7 +343,7 @@ export class SymbolFile {
 
   private bodyStart(unit: Unit, info: FunctionInfo): bigint {
     const range = info.ranges.find((r) => info.entryPc >= r.start && info.entryPc < r.end) ?? info.ranges[0]!;
-    return afterPrologue(unit.lineProgram, range, this.codeAt(range.start, 16));
+    return afterPrologue(unit.lineProgram?.rows(), range, this.codeAt(range.start, 16));
   }
 
   /** Up to `len` bytes of the image at a virtual address (from the section holding it). */
@@ -380,6 +378,12 @@ interface Hit {
   unit: Unit;
   fns: UnitFunctions;
   fn: number;
+}
+
+function dieAt(unit: Unit, offset: number): Die {
+  const die = unit.dieAt(offset);
+  if (!die) throw new DwarfError(unit.section, offset, 'no DIE where the unit scan found a function');
+  return die;
 }
 
 /** The base of address keys: the lowest address of code in the image (0 when it has none). */

@@ -1,6 +1,7 @@
 // .debug_abbrev: one table per unit, parsed once per table offset into flat typed arrays (a
 // kernel's 1,400 tables of a few hundred abbreviations stay a few MB), and compiled, per unit
 // format, into the value sizes raw scans skip by.
+import { Column, uint32, uint8 } from '../column.js';
 import { ByteReader } from '../reader.js';
 import { DW_AT, DW_FORM } from './constants.js';
 import { DwarfError } from './errors.js';
@@ -79,57 +80,83 @@ export class AbbrevTable {
 }
 
 export function parseAbbrevTable(bytes: Uint8Array, offset: number): AbbrevTable {
-  if (offset >= bytes.length) throw new DwarfError('.debug_abbrev', offset, 'abbreviation table offset past the end of the section');
-  const r = new ByteReader(bytes, '.debug_abbrev', offset);
-  const codes: number[] = [];
-  const tags: number[] = [];
-  const children: number[] = [];
-  const first: number[] = [];
-  const count: number[] = [];
-  const names: number[] = [];
-  const forms: number[] = [];
+  const S = '.debug_abbrev';
+  if (offset >= bytes.length) throw new DwarfError(S, offset, 'abbreviation table offset past the end of the section');
+  const r = new ByteReader(bytes, S, offset);
+  // ULEB128s here are nearly always one byte: read those inline, the rest through r.
+  const leb = (): number => {
+    const v = bytes[r.pos]!;
+    if (v < 0x80) {
+      r.pos++;
+      return v;
+    }
+    return r.uleb128();
+  };
+  const { codes, tags, children, first, count, names, forms } = scratch;
+  for (const col of Object.values(scratch)) col.length = 0;
   const implicits = new Map<number, number | bigint>();
-  const seen = new Set<number>();
   for (;;) {
-    const code = r.uleb128();
+    if (r.pos >= bytes.length) throw new DwarfError(S, r.pos, 'abbreviation table runs past the end of the section');
+    const code = leb();
     if (code === 0) break;
     const at = r.pos;
-    const tag = r.uleb128();
-    const hasChildren = r.u8();
-    if (hasChildren > 1) throw new DwarfError('.debug_abbrev', at, `abbreviation ${code}: bad children flag ${hasChildren}`);
-    if (seen.has(code)) throw new DwarfError('.debug_abbrev', at, `duplicate abbreviation code ${code}`);
-    seen.add(code);
     codes.push(code);
-    tags.push(tag);
+    tags.push(leb());
+    const hasChildren = r.u8();
+    if (hasChildren > 1) throw new DwarfError(S, at, `abbreviation ${code}: bad children flag ${hasChildren}`);
     children.push(hasChildren);
     first.push(names.length);
     for (;;) {
-      const name = r.uleb128();
-      const form = r.uleb128();
+      if (r.pos + 2 > bytes.length) throw new DwarfError(S, r.pos, 'abbreviation table runs past the end of the section');
+      const name = leb();
+      const form = leb();
       if (name === 0 && form === 0) break;
-      if (name === 0 || form === 0) throw new DwarfError('.debug_abbrev', r.pos, `abbreviation ${code}: attribute 0x${name.toString(16)} with form 0x${form.toString(16)}`);
-      if (form === DW_FORM.implicit_const) implicits.set(names.length, implicitConst(r.sleb128Big()));
+      if (name === 0 || form === 0) throw new DwarfError(S, r.pos, `abbreviation ${code}: attribute 0x${name.toString(16)} with form 0x${form.toString(16)}`);
+      if (form === DW_FORM.implicit_const) implicits.set(names.length, implicitConst(r));
       names.push(name);
       forms.push(form);
     }
-    count.push(names.length - first[first.length - 1]!);
+    count.push(names.length - first.values[first.length - 1]!);
   }
-  const maxCode = codes.reduce((m, c) => Math.max(m, c), 0);
+  const code = codes.values;
+  let maxCode = 0;
+  for (let i = 0; i < codes.length; i++) if (code[i]! > maxCode) maxCode = code[i]!;
   let byCode: Int32Array | Map<number, number>;
   if (maxCode <= 4 * codes.length + 64) {
-    byCode = new Int32Array(maxCode + 1).fill(-1);
-    codes.forEach((c, i) => ((byCode as Int32Array)[c] = i));
+    const dense = new Int32Array(maxCode + 1).fill(-1);
+    for (let i = 0; i < codes.length; i++) {
+      if (dense[code[i]!] !== -1) throw new DwarfError(S, offset, `duplicate abbreviation code ${code[i]}`);
+      dense[code[i]!] = i;
+    }
+    byCode = dense;
   } else {
-    byCode = new Map(codes.map((c, i) => [c, i]));
+    byCode = new Map();
+    for (let i = 0; i < codes.length; i++) {
+      if (byCode.has(code[i]!)) throw new DwarfError(S, offset, `duplicate abbreviation code ${code[i]}`);
+      byCode.set(code[i]!, i);
+    }
   }
-  return new AbbrevTable(
-    new Uint32Array(tags), new Uint8Array(children), new Uint32Array(first), new Uint32Array(count),
-    new Uint32Array(names), new Uint32Array(forms), implicits, byCode,
-  );
+  return new AbbrevTable(tags.take(), children.take(), first.take(), count.take(), names.take(), forms.take(), implicits, byCode);
 }
 
+/** The parse's columns, reset per table (parsing is synchronous). */
+const scratch = {
+  codes: new Column(uint32),
+  tags: new Column(uint32),
+  children: new Column(uint8),
+  first: new Column(uint32),
+  count: new Column(uint32),
+  names: new Column(uint32),
+  forms: new Column(uint32),
+};
+
 /** Kernels store 64-bit enumerator values as implicit constants: keep a number only when exact. */
-function implicitConst(v: bigint): number | bigint {
+function implicitConst(r: ByteReader): number | bigint {
+  // Up to 7 bytes hold 49 bits: a number; longer ones go through bigint.
+  let len = 1;
+  while (len <= 7 && (r.bytes[r.pos + len - 1] ?? 0) >= 0x80) len++;
+  if (len <= 7) return r.sleb128();
+  const v = r.sleb128Big();
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 

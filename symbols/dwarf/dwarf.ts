@@ -33,7 +33,9 @@ export class Dwarf {
   private arangeMap: Map<number, number[]> | undefined;
   /** Function names by .debug_info offset of the DIE; null when the DIE has none. */
   private readonly functionNames = new Map<number, string | null>();
-  private scratch: Uint8Array = new Uint8Array(0);
+  private lineScratch: Uint8Array = new Uint8Array(0);
+  private unitScratch: Uint8Array = new Uint8Array(0);
+  private scanned: { section: string; offset: number; bytes: Uint8Array } | undefined;
 
   /** `base` is the address table keys count from (see AddressKeys): the image's lowest code address. */
   constructor(private readonly source: DwarfSource, base: bigint) {
@@ -50,22 +52,48 @@ export class Dwarf {
     return s;
   }
 
-  /** Bytes [offset, offset + length) of a section: from the whole section when loaded, else one positioned read. */
+  /**
+   * Bytes [offset, offset + length) of a section: from the whole section when loaded, a copy from
+   * the unit scanned last when they lie in it, else one positioned read.
+   */
   read(name: string, offset: number, length: number): Uint8Array {
     const whole = this.sections.get(name);
+    const last = this.scanned;
+    if (!whole && last && last.section === name && offset >= last.offset && offset + length <= last.offset + last.bytes.length) {
+      return last.bytes.slice(offset - last.offset, offset - last.offset + length);
+    }
     if (!whole) return this.source.range(name, offset, length);
     if (offset < 0 || length < 0 || offset + length > whole.length) throw new DwarfError(name, offset, `0x${length.toString(16)} bytes past the end of the section`);
     return whole.subarray(offset, offset + length);
   }
 
   /**
-   * The same into a buffer reused by the next call: for scans that keep nothing of the bytes (a
-   * unit's functions, a line program), so reading 150 MB of units allocates once.
+   * The same for a reader that keeps nothing of the bytes (a line program, a function's body): a
+   * view of the unit scanned last when they lie in it, else read into a buffer the next call
+   * reuses, so reading a few thousand of them allocates once.
    */
   readTransient(name: string, offset: number, length: number): Uint8Array {
     if (this.sections.has(name)) return this.read(name, offset, length);
-    if (this.scratch.length < length) this.scratch = new Uint8Array(Math.max(length, 2 * this.scratch.length));
-    return this.source.range(name, offset, length, this.scratch);
+    const last = this.scanned;
+    if (last && last.section === name && offset >= last.offset && offset + length <= last.offset + last.bytes.length) {
+      return last.bytes.subarray(offset - last.offset, offset - last.offset + length);
+    }
+    this.lineScratch = grown(this.lineScratch, length);
+    return this.source.range(name, offset, length, this.lineScratch);
+  }
+
+  /**
+   * A unit's bytes for a scan that keeps nothing of them, in a buffer the next call reuses; until
+   * then they also serve reads inside the unit (the names of the functions just found).
+   */
+  scanBytes(unit: Unit): Uint8Array {
+    const length = unit.end - unit.offset;
+    if (this.sections.has(unit.section)) return this.read(unit.section, unit.offset, length);
+    this.scanned = undefined;
+    this.unitScratch = grown(this.unitScratch, length);
+    const bytes = this.source.range(unit.section, unit.offset, length, this.unitScratch);
+    this.scanned = { section: unit.section, offset: unit.offset, bytes };
+    return bytes;
   }
 
   sectionSize(name: string): number {
@@ -156,6 +184,11 @@ export class Dwarf {
     this.arangeMap ??= parseAranges(this.section('.debug_aranges'), this.keys);
     return this.arangeMap;
   }
+}
+
+/** `buf` when it holds `length` bytes, else a larger buffer (its contents are not kept). */
+function grown(buf: Uint8Array, length: number): Uint8Array {
+  return buf.length >= length ? buf : new Uint8Array(Math.max(length, 2 * buf.length));
 }
 
 /** References into .debug_info (same unit, made absolute when decoded, or DW_FORM_ref_addr). */

@@ -1,7 +1,8 @@
 // A raw cursor over one unit's DIEs, for scans of whole units (gimli's EntriesRaw): reads
 // abbreviation codes, skips attribute values by their form's size, jumps over subtrees with
-// DW_AT_sibling, and decodes only the values asked for. No Die objects are made. Positions are
-// offsets into the unit's bytes (0 = the unit header), which is what unit-relative references hold.
+// DW_AT_sibling, and decodes only the values asked for. No Die objects are made. Positions index
+// `bytes`, which start `base` bytes into the unit (the whole unit from its header, or the children
+// of one DIE); unit-relative references are those plus `base`.
 import { formSize, type AbbrevTable, type ScanPlan } from './abbrev.js';
 import type { AddressKeys } from './address-keys.js';
 import { u32 } from './address-keys.js';
@@ -23,10 +24,17 @@ export class EntryCursor {
     readonly bytes: Uint8Array,
     readonly table: AbbrevTable,
     readonly keys: AddressKeys,
+    /** Where bytes[0] lies in the unit; without it, bytes are the whole unit and reading starts at the unit DIE. */
+    readonly base = 0,
   ) {
     this.end = bytes.length;
-    this.pos = unit.firstDie - unit.offset;
+    this.pos = base === 0 ? unit.firstDie - unit.offset : 0;
     this.plan = table.plan(unit);
+  }
+
+  /** Section offset of the entry `next()` returned last. */
+  get dieOffset(): number {
+    return this.unit.offset + this.base + this.at;
   }
 
   /** The next entry's abbreviation index; -1 for a null entry (the end of a list of siblings) and at the unit's end. */
@@ -79,8 +87,9 @@ export class EntryCursor {
 
   /** Moves to a sibling reference's target (a unit-relative offset), which must lie ahead. */
   jump(target: number): void {
-    if (!(target > this.at && target <= this.end)) this.fail(this.at, `DW_AT_sibling 0x${target.toString(16)} does not point ahead within the unit`);
-    this.pos = target;
+    const to = target - this.base;
+    if (!(to > this.at && to <= this.end)) this.fail(this.at, `DW_AT_sibling 0x${target.toString(16)} does not point ahead within the unit`);
+    this.pos = to;
   }
 
   /**
@@ -213,7 +222,7 @@ export class EntryCursor {
   }
 
   private fail(pos: number, message: string): never {
-    throw new DwarfError(this.unit.section, this.unit.offset + pos, message);
+    throw new DwarfError(this.unit.section, this.unit.offset + this.base + pos, message);
   }
 }
 

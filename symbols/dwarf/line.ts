@@ -1,32 +1,157 @@
-// Line number programs (.debug_line, versions 2-5): header, file table, and the rows the state
-// machine emits, grouped into sequences, in typed arrays. A unit's program is read on its own
-// (one positioned read), not with the whole section.
+// Line number programs (.debug_line, versions 2-5): header, file table, and the rows, grouped
+// into sequences. A unit's program is read on its own (one positioned read) and kept as its
+// opcodes plus a checkpoint every CHECKPOINT rows: a lookup decodes a few rows from the nearest
+// checkpoint, so symbolizing never holds a whole table's rows. The debugger's line queries
+// (stepping ranges, breakpoints by line) use the full row table, decoded on first use.
 import { ByteReader, cstrAt } from '../reader.js';
+import { Column, float64, uint32, uint8 } from '../column.js';
 import type { AddressKeys } from './address-keys.js';
 import { DW_FORM } from './constants.js';
 import type { Dwarf } from './dwarf.js';
 import { DwarfError } from './errors.js';
+import { END_SEQUENCE, LineCursor, ROW, ROW_STMT, type LineParams } from './line-cursor.js';
 import type { Unit } from './unit.js';
+import { partitionPoint } from '../search.js';
 
-export const ROW_STMT = 1;
-export const ROW_PROLOGUE_END = 2;
+export { ROW_PROLOGUE_END, ROW_STMT } from './line-cursor.js';
 
-/**
- * A unit's line table in typed arrays: sequences sorted by start address, each a run of rows
- * [seqFirst[s], seqLast[s]) of the row arrays. Addresses are keys (see AddressKeys): row i of
- * sequence s is at seqStart[s] + offs[i]. File paths are built when first asked for.
- */
+const CHECKPOINT = 32;
+
+/** A row as lookups return it: its address key and registers, the file as its table index. */
+export interface RowValues {
+  seq: number;
+  address: number;
+  file: number;
+  line: number;
+  column: number;
+  flags: number;
+  discriminator: number;
+}
+
 export class LineProgram {
   private readonly paths: (string | undefined)[] = [];
+  private table: LineRows | undefined;
 
   constructor(
     readonly offset: number,
     readonly version: number,
-    private readonly table: FileTable,
+    private readonly files: FileTable,
     readonly keys: AddressKeys,
+    private readonly ops: Uint8Array,
+    private readonly opsOrigin: number,
+    private readonly params: LineParams,
+    /** Sequences sorted by start: [start, end) keys and their checkpoints [cpFirst, cpLast). */
     readonly seqStart: Float64Array,
-    /** Address of each sequence's end_sequence row (exclusive end). */
     readonly seqEnd: Float64Array,
+    private readonly cpFirst: Uint32Array,
+    private readonly cpLast: Uint32Array,
+    /** Checkpoints: the opcode position after a row, and the row. */
+    private readonly cp: Checkpoints,
+  ) {}
+
+  get sequenceCount(): number {
+    return this.seqStart.length;
+  }
+
+  /** Entries of the file table, indexed as the file register counts (entry 0 is empty before DWARF 5). */
+  get fileCount(): number {
+    return this.files.names.length;
+  }
+
+  /** Path of file `index` as addr2line prints it: its directory joined with its name, under comp_dir if relative. */
+  filePath(index: number): string | undefined {
+    if (!(index >= 0 && index < this.files.names.length)) return undefined;
+    let p = this.paths[index];
+    if (p === undefined) {
+      const t = this.files;
+      const dir = t.dirs[t.dirOf[index]!];
+      const name = t.text(t.names[index]!, t.nameForm);
+      p = name === '' ? '' : joinPath(joinPath(t.compDir, dir === undefined ? '' : t.text(dir, t.dirForm)), name);
+      this.paths[index] = p;
+    }
+    return p;
+  }
+
+  /**
+   * The row covering the address with key `pc`: the last row at or before it in its sequence
+   * (later rows at one address win, as in addr2line). With `gdb`, a non-statement row gives way
+   * to the statement row nearest before it at the same address, as gdb picks.
+   */
+  rowAt(pc: number, gdb = false): RowValues | undefined {
+    const { seqStart, seqEnd } = this;
+    const lo = partitionPoint(seqStart.length, (i) => seqStart[i]! <= pc);
+    // Sequences may overlap (discarded COMDAT copies at 0): try the closest few.
+    for (let s = lo - 1; s >= 0 && s >= lo - 8; s--) {
+      if (pc >= seqEnd[s]!) continue;
+      const { address } = this.cp;
+      const first = this.cpFirst[s]!;
+      const c = first + partitionPoint(this.cpLast[s]! - first, (j) => address.values[first + j]! <= pc) - 1;
+      if (c < first) return undefined;
+      const cur = this.cursor(s, c);
+      let best = values(cur, s);
+      let stmt = best.flags & ROW_STMT ? best : undefined;
+      while (cur.step() === ROW && cur.address <= pc) {
+        if (cur.address !== best.address) stmt = undefined;
+        best = values(cur, s);
+        if (best.flags & ROW_STMT) stmt = best;
+      }
+      return gdb && !(best.flags & ROW_STMT) && stmt ? stmt : best;
+    }
+    return undefined;
+  }
+
+  /** Every row, in typed arrays (decoded on first use). */
+  rows(): LineRows {
+    this.table ??= this.decodeAll();
+    return this.table;
+  }
+
+  private cursor(s: number, c: number): LineCursor {
+    const cp = this.cp;
+    const cur = new LineCursor(this.ops, this.opsOrigin, this.params, this.keys);
+    cur.resume(cp.pos.values[c]!, this.seqStart[s]!, cp.address.values[c]!, cp.file.values[c]!, cp.line.values[c]!, cp.column.values[c]!, cp.flags.values[c]!);
+    cur.flags = cp.flags.values[c]!;
+    cur.discriminator = cp.discriminator.values[c]!;
+    return cur;
+  }
+
+  private decodeAll(): LineRows {
+    const seqFirst = new Uint32Array(this.sequenceCount);
+    const seqLast = new Uint32Array(this.sequenceCount);
+    const offs = new Column(uint32);
+    const file = new Column(uint32);
+    const line = new Column(uint32);
+    const column = new Column(uint32);
+    const flags = new Column(uint8);
+    const discriminator = new Column(uint32);
+    for (let s = 0; s < this.sequenceCount; s++) {
+      seqFirst[s] = offs.length;
+      const cur = this.cursor(s, this.cpFirst[s]!);
+      do {
+        offs.push(cur.address - this.seqStart[s]!);
+        file.push(cur.file);
+        line.push(cur.line);
+        column.push(cur.column);
+        flags.push(cur.flags);
+        discriminator.push(cur.discriminator);
+      } while (cur.step() === ROW);
+      seqLast[s] = offs.length;
+    }
+    return new LineRows(this, seqFirst, seqLast, offs.take(), file.take(), line.take(), column.take(), flags.take(), discriminator.take());
+  }
+}
+
+function values(cur: LineCursor, seq: number): RowValues {
+  return { seq, address: cur.address, file: cur.file, line: cur.line, column: cur.column, flags: cur.flags, discriminator: cur.discriminator };
+}
+
+/**
+ * A unit's whole line table in typed arrays: sequence s (as numbered by its program) is the run of
+ * rows [seqFirst[s], seqLast[s]); row i of it is at seqStart[s] + offs[i] (address keys).
+ */
+export class LineRows {
+  constructor(
+    readonly prog: LineProgram,
     readonly seqFirst: Uint32Array,
     readonly seqLast: Uint32Array,
     readonly offs: Uint32Array,
@@ -39,32 +164,29 @@ export class LineProgram {
     readonly discriminator: Uint32Array,
   ) {}
 
+  get seqStart(): Float64Array {
+    return this.prog.seqStart;
+  }
+
+  get seqEnd(): Float64Array {
+    return this.prog.seqEnd;
+  }
+
   get sequenceCount(): number {
-    return this.seqStart.length;
+    return this.seqFirst.length;
   }
 
-  /** Entries of the file table, indexed as the file register counts (entry 0 is empty before DWARF 5). */
-  get fileCount(): number {
-    return this.table.names.length;
+  get keys(): AddressKeys {
+    return this.prog.keys;
   }
 
-  /** Path of file `index` as addr2line prints it: its directory joined with its name, under comp_dir if relative. */
   filePath(index: number): string | undefined {
-    if (!(index >= 0 && index < this.table.names.length)) return undefined;
-    let p = this.paths[index];
-    if (p === undefined) {
-      const t = this.table;
-      const dir = t.dirs[t.dirOf[index]!];
-      const name = t.text(t.names[index]!, t.nameForm);
-      p = name === '' ? '' : joinPath(joinPath(t.compDir, dir === undefined ? '' : t.text(dir, t.dirForm)), name);
-      this.paths[index] = p;
-    }
-    return p;
+    return this.prog.filePath(index);
   }
 
   /** Address of row `i` of sequence `s`. */
   address(s: number, i: number): bigint {
-    return this.keys.toBigint(this.seqStart[s]! + this.offs[i]!);
+    return this.prog.keys.toBigint(this.prog.seqStart[s]! + this.offs[i]!);
   }
 }
 
@@ -80,8 +202,16 @@ interface FileTable {
   text(v: number | string, form: number): string;
 }
 
-const DW_LNS = { copy: 1, advance_pc: 2, advance_line: 3, set_file: 4, set_column: 5, negate_stmt: 6, set_basic_block: 7, const_add_pc: 8, fixed_advance_pc: 9, set_prologue_end: 10, set_epilogue_begin: 11, set_isa: 12 } as const;
-const DW_LNE = { end_sequence: 1, set_address: 2, define_file: 3, set_discriminator: 4 } as const;
+interface Checkpoints {
+  pos: Column<Uint32Array>;
+  address: Column<Float64Array>;
+  file: Column<Uint32Array>;
+  line: Column<Uint32Array>;
+  column: Column<Uint32Array>;
+  flags: Column<Uint8Array>;
+  discriminator: Column<Uint32Array>;
+}
+
 const DW_LNCT = { path: 1, directory_index: 2 } as const;
 
 export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): LineProgram {
@@ -109,141 +239,59 @@ export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): Line
   if (opcodeBase === 0) throw new DwarfError(S, offset, 'opcode_base is 0');
   const stdLengths: number[] = [0];
   for (let i = 1; i < opcodeBase; i++) stdLengths.push(r.u8());
-  const table = readFileTable(r, dwarf, unit, version, offsetSize);
-
-  r.seek(programStart);
-  const keys = dwarf.keys;
-  // Special opcodes' address and line advances, precomputed.
-  const addrStep: number[] = [];
-  const lineStep: number[] = [];
+  const files = readFileTable(r, dwarf, unit, version, offsetSize);
+  const addrStep = new Float64Array(256);
+  const lineStep = new Int32Array(256);
   for (let op = opcodeBase; op < 256; op++) {
     addrStep[op] = minInst * Math.floor((op - opcodeBase) / lineRange);
     lineStep[op] = lineBase + ((op - opcodeBase) % lineRange);
   }
+  const defineFile = (name: string, dir: number) => {
+    files.names.push(name);
+    files.dirOf.push(dir);
+  };
+  const params: LineParams = { minInst, defaultIsStmt, opcodeBase, stdLengths, addrStep, lineStep, defineFile };
+  // The opcodes are kept (a copy: the bytes read are a reused buffer).
+  const ops = r.bytes.slice(programStart);
+  const opsOrigin = r.origin + programStart;
+  const cp: Checkpoints = {
+    pos: new Column(uint32), address: new Column(float64), file: new Column(uint32), line: new Column(uint32),
+    column: new Column(uint32), flags: new Column(uint8), discriminator: new Column(uint32),
+  };
   const seqs: { start: number; end: number; first: number; last: number }[] = [];
-  const rows = scratch;
-  rows.n = 0;
-  let seqFirst = 0;
-  let seqStart = 0;
-  let address = 0;
-  let file = 1;
-  let line = 1;
-  let column = 0;
-  let isStmt = defaultIsStmt;
-  let prologueEnd = false;
-  let discriminator = 0;
-  const b = r.bytes;
-  while (r.pos < b.length) {
-    const opAt = r.pos;
-    const op = b[r.pos++]!;
-    // Special opcodes and DW_LNS_copy append a row (below the switch); the rest only change registers.
-    if (op >= opcodeBase) {
-      address += addrStep[op]!;
-      line += lineStep[op]!;
-    } else switch (op) {
-      case 0: {
-        const len = r.uleb128();
-        if (len === 0) throw new DwarfError(S, r.origin + opAt, 'extended opcode of length 0');
-        const end = r.pos + len;
-        if (end > b.length) throw new DwarfError(S, r.origin + opAt, 'extended opcode runs past the line table');
-        const sub = b[r.pos++]!;
-        if (sub === DW_LNE.end_sequence) {
-          if (rows.n > seqFirst && address >= seqStart) seqs.push({ start: seqStart, end: address, first: seqFirst, last: rows.n });
-          else rows.n = seqFirst;
-          seqFirst = rows.n;
-          address = 0;
-          file = 1;
-          line = 1;
-          column = 0;
-          isStmt = defaultIsStmt;
-          prologueEnd = false;
-          discriminator = 0;
-        } else if (sub === DW_LNE.set_address) {
-          const n = end - r.pos;
-          if (n !== 1 && n !== 2 && n !== 4 && n !== 8) throw new DwarfError(S, r.origin + opAt, `DW_LNE_set_address of ${n} bytes`);
-          address = keys.read(b, r.pos, n);
-        } else if (sub === DW_LNE.set_discriminator) {
-          discriminator = r.uleb128();
-        } else if (sub === DW_LNE.define_file) {
-          table.names.push(r.cstr());
-          table.dirOf.push(r.uleb128());
-        }
-        r.seek(end);
-        break;
+  const cur = new LineCursor(ops, opsOrigin, params, dwarf.keys);
+  let first = 0;
+  for (let rows = 0, ev = cur.step(); ev !== 0; ev = cur.step()) {
+    if (ev === ROW) {
+      if (rows++ % CHECKPOINT === 0) {
+        cp.pos.push(cur.p);
+        cp.address.push(cur.address);
+        cp.file.push(cur.file);
+        cp.line.push(cur.line);
+        cp.column.push(cur.column);
+        cp.flags.push(cur.flags);
+        cp.discriminator.push(cur.discriminator);
       }
-      case DW_LNS.copy: break;
-      case DW_LNS.advance_pc: address += minInst * r.uleb128(); break;
-      case DW_LNS.advance_line: line += r.sleb128(); break;
-      case DW_LNS.set_file: file = r.uleb128(); break;
-      case DW_LNS.set_column: column = r.uleb128(); break;
-      case DW_LNS.negate_stmt: isStmt = !isStmt; break;
-      case DW_LNS.set_basic_block: break;
-      case DW_LNS.const_add_pc: address += addrStep[255]!; break;
-      case DW_LNS.fixed_advance_pc: address += r.u16(); break;
-      case DW_LNS.set_prologue_end: prologueEnd = true; break;
-      case DW_LNS.set_epilogue_begin: break;
-      case DW_LNS.set_isa: r.uleb128(); break;
-      default:
-        for (let i = 0; i < stdLengths[op]!; i++) r.uleb128();
+    } else if (ev === END_SEQUENCE) {
+      if (cur.valid) seqs.push({ start: cur.seqStart, end: cur.seqEnd, first, last: cp.pos.length });
+      else truncate(cp, first);
+      first = cp.pos.length;
+      rows = 0;
     }
-    if (op < opcodeBase && op !== DW_LNS.copy) continue;
-    if (rows.n === seqFirst) seqStart = address;
-    const off = address - seqStart;
-    // Rows may not go backwards within a sequence (nor leave 32 bits of offset, nor be NaN): such a row is dropped.
-    if (!(off >= 0 && off <= 0xffffffff) || (rows.n > seqFirst && off < rows.offs[rows.n - 1]!)) continue;
-    rows.push(off, file, line, column, (isStmt ? ROW_STMT : 0) | (prologueEnd ? ROW_PROLOGUE_END : 0), discriminator);
-    prologueEnd = false;
-    discriminator = 0;
   }
   // Rows of an unfinished last sequence have no end: dropped.
-  const n = seqFirst;
+  truncate(cp, first);
   seqs.sort((x, y) => x.start - y.start);
   return new LineProgram(
-    offset, version, table, keys,
+    offset, version, files, dwarf.keys, ops, opsOrigin, params,
     new Float64Array(seqs.map((q) => q.start)), new Float64Array(seqs.map((q) => q.end)),
-    new Uint32Array(seqs.map((q) => q.first)), new Uint32Array(seqs.map((q) => q.last)),
-    rows.offs.slice(0, n), rows.file.slice(0, n), rows.line.slice(0, n), rows.column.slice(0, n), rows.flags.slice(0, n), rows.discriminator.slice(0, n),
+    new Uint32Array(seqs.map((q) => q.first)), new Uint32Array(seqs.map((q) => q.last)), cp,
   );
 }
 
-/** Rows as the state machine emits them, in typed arrays that grow by doubling; one instance serves every parse (parsing is synchronous). */
-class RowBuffer {
-  n = 0;
-  offs = new Uint32Array(1024);
-  file = new Uint32Array(1024);
-  line = new Uint32Array(1024);
-  column = new Uint32Array(1024);
-  flags = new Uint8Array(1024);
-  discriminator = new Uint32Array(1024);
-
-  push(off: number, file: number, line: number, column: number, flags: number, discriminator: number): void {
-    if (this.n === this.offs.length) this.grow();
-    const i = this.n++;
-    this.offs[i] = off;
-    this.file[i] = file;
-    this.line[i] = line;
-    this.column[i] = column;
-    this.flags[i] = flags;
-    this.discriminator[i] = discriminator;
-  }
-
-  private grow(): void {
-    const cap = this.offs.length * 2;
-    const more = <T extends Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.offs = more(this.offs, (k) => new Uint32Array(k));
-    this.file = more(this.file, (k) => new Uint32Array(k));
-    this.line = more(this.line, (k) => new Uint32Array(k));
-    this.column = more(this.column, (k) => new Uint32Array(k));
-    this.flags = more(this.flags, (k) => new Uint8Array(k));
-    this.discriminator = more(this.discriminator, (k) => new Uint32Array(k));
-  }
+function truncate(cp: Checkpoints, n: number): void {
+  cp.pos.length = cp.address.length = cp.file.length = cp.line.length = cp.column.length = cp.flags.length = cp.discriminator.length = n;
 }
-
-const scratch = new RowBuffer();
 
 function readFileTable(r: ByteReader, dwarf: Dwarf, unit: Unit, version: number, offsetSize: number): FileTable {
   const text = (v: number | string, form: number): string => {
@@ -287,15 +335,26 @@ function readEntries(r: ByteReader, offsetSize: number): { paths: (number | stri
   const paths: (number | string)[] = [];
   const dirs: number[] = [];
   let pathForm = DW_FORM.string as number;
+  const types = format.map((f) => f[0]);
+  const forms = format.map((f) => f[1]);
   for (let i = 0; i < count; i++) {
     let path: number | string = '';
     let dir = 0;
-    for (const [type, form] of format) {
-      const v = readForm(r, form, offsetSize);
-      if (type === DW_LNCT.path && (typeof v === 'number' || typeof v === 'string')) {
+    for (let k = 0; k < forms.length; k++) {
+      const form = forms[k]!;
+      if (form === DW_FORM.string) {
+        const str = r.cstr();
+        if (types[k] === DW_LNCT.path) {
+          path = str;
+          pathForm = form;
+        }
+        continue;
+      }
+      const v = numberForm(r, form, offsetSize);
+      if (types[k] === DW_LNCT.path) {
         path = v;
         pathForm = form;
-      } else if (type === DW_LNCT.directory_index && typeof v === 'number') dir = v;
+      } else if (types[k] === DW_LNCT.directory_index) dir = v;
     }
     paths.push(path);
     dirs.push(dir);
@@ -303,18 +362,18 @@ function readEntries(r: ByteReader, offsetSize: number): { paths: (number | stri
   return { paths, pathForm, dirs };
 }
 
-function readForm(r: ByteReader, form: number, offsetSize: number): number | bigint | string | Uint8Array {
+/** A file-table field other than an inline string, as a number (string offsets and indices, directory indices); MD5s and blocks are skipped (NaN). */
+function numberForm(r: ByteReader, form: number, offsetSize: number): number {
   switch (form) {
-    case DW_FORM.string: return r.cstr();
     case DW_FORM.line_strp: case DW_FORM.strp: case DW_FORM.sec_offset: return r.offset(offsetSize);
     case DW_FORM.strx: case DW_FORM.udata: return r.uleb128();
     case DW_FORM.strx1: case DW_FORM.data1: return r.u8();
     case DW_FORM.strx2: case DW_FORM.data2: return r.u16();
     case DW_FORM.strx3: return r.u24();
     case DW_FORM.strx4: case DW_FORM.data4: return r.u32();
-    case DW_FORM.data8: return r.u64();
-    case DW_FORM.data16: return r.bytesN(16);
-    case DW_FORM.block: return r.bytesN(r.uleb128());
+    case DW_FORM.data8: return Number(r.u64());
+    case DW_FORM.data16: r.skip(16); return NaN;
+    case DW_FORM.block: r.skip(r.uleb128()); return NaN;
     default: throw new DwarfError('.debug_line', r.origin + r.pos, `unsupported form 0x${form.toString(16)} in the file table`);
   }
 }

@@ -20,8 +20,13 @@ const DW_RLE = { end_of_list: 0, base_addressx: 1, startx_endx: 2, startx_length
 const MAX_ENTRIES = 1 << 20;
 const TWO32 = 4294967296;
 
+/** Where key pairs are appended: an array, or a Column. */
+export interface KeySink {
+  push(key: number): unknown;
+}
+
 /** Appends the non-empty ranges of a DW_AT_ranges value (`form`, `value`) to `out` as key pairs. */
-export function readRangeList(unit: Unit, form: number, value: number, out: number[]): void {
+export function readRangeList(unit: Unit, form: number, value: number, out: KeySink): void {
   if (unit.version < 5) return readDebugRanges(unit, value, out);
   const section = unit.dwarf.section('.debug_rnglists');
   const offset = form === DW_FORM.rnglistx ? listOffsetByIndex(section, '.debug_rnglists', unit.rnglistsBase, value, unit.offsetSize) : value;
@@ -35,19 +40,26 @@ export function listOffsetByIndex(section: Uint8Array, name: string, base: numbe
   return base + new ByteReader(section, name, at).offset(offsetSize);
 }
 
-function readRnglist(unit: Unit, section: Uint8Array, offset: number, out: number[]): void {
-  const c = new ListCursor(section, offset);
+function readRnglist(unit: Unit, section: Uint8Array, offset: number, out: KeySink): void {
+  const c = cursor;
+  c.b = section;
+  c.p = offset;
   const keys = unit.dwarf.keys;
   const size = unit.addressSize;
-  let [baseLo, baseHi] = unit.baseHalves;
+  const base = unit.baseHalves;
+  let baseLo = base[0];
+  let baseHi = base[1];
   for (let n = 0; n < MAX_ENTRIES; n++) {
     const at = c.p;
     const kind = c.u8();
     switch (kind) {
       case DW_RLE.end_of_list: return;
-      case DW_RLE.base_addressx:
-        [baseLo, baseHi] = unit.indexedAddressHalves(c.uleb());
+      case DW_RLE.base_addressx: {
+        const h = unit.indexedAddressHalves(c.uleb());
+        baseLo = h[0];
+        baseHi = h[1];
         break;
+      }
       case DW_RLE.startx_endx: push(out, unit.indexedAddressKey(c.uleb()), unit.indexedAddressKey(c.uleb())); break;
       case DW_RLE.startx_length: {
         const s = unit.indexedAddressKey(c.uleb());
@@ -85,10 +97,10 @@ function readRnglist(unit: Unit, section: Uint8Array, offset: number, out: numbe
 
 /** Reads list entries; the last address or ULEB128 read is also left in `lo` and `hi` (32-bit halves). */
 class ListCursor {
+  b: Uint8Array = new Uint8Array(0);
+  p = 0;
   lo = 0;
   hi = 0;
-
-  constructor(readonly b: Uint8Array, public p: number) {}
 
   u8(): number {
     if (!(this.p < this.b.length)) throw new DwarfError('.debug_rnglists', this.p, 'range list runs past the end of the section');
@@ -125,25 +137,36 @@ class ListCursor {
   }
 }
 
-function readDebugRanges(unit: Unit, offset: number, out: number[]): void {
+function readDebugRanges(unit: Unit, offset: number, out: KeySink): void {
   const section = unit.dwarf.section('.debug_ranges');
   const keys = unit.dwarf.keys;
   const size = unit.addressSize;
   const max = size === 8 ? 0xffffffff : 2 ** (size * 8) - 1;
   const lo = (p: number) => (size >= 4 ? u32(section, p) : size === 2 ? section[p]! | (section[p + 1]! << 8) : section[p]!);
   const hi = (p: number) => (size === 8 ? u32(section, p + 4) : 0);
-  let [baseLo, baseHi] = unit.baseHalves;
+  const base = unit.baseHalves;
+  let baseLo = base[0];
+  let baseHi = base[1];
   for (let n = 0, at = offset; n < MAX_ENTRIES; n++, at += 2 * size) {
     if (!(at >= 0 && at + 2 * size <= section.length)) throw new DwarfError('.debug_ranges', at, 'range list runs past the end of the section');
     const s0 = lo(at), s1 = hi(at), e0 = lo(at + size), e1 = hi(at + size);
     if (s0 === 0 && s1 === 0 && e0 === 0 && e1 === 0) return;
     // A base address selection entry: the largest address, then the new base.
-    if (s0 === max && (size !== 8 || s1 === max)) [baseLo, baseHi] = [e0, e1];
+    if (s0 === max && (size !== 8 || s1 === max)) {
+      baseLo = e0;
+      baseHi = e1;
+    }
     else push(out, keys.sum(baseLo, baseHi, s0, s1), keys.sum(baseLo, baseHi, e0, e1));
   }
   throw new DwarfError('.debug_ranges', offset, 'range list does not end');
 }
 
-function push(out: number[], start: number, end: number): void {
-  if (end > start) out.push(start, end);
+function push(out: KeySink, start: number, end: number): void {
+  if (end > start) {
+    out.push(start);
+    out.push(end);
+  }
 }
+
+/** One cursor serves every list (reading one is synchronous and never nests). */
+const cursor = new ListCursor();

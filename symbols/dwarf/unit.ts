@@ -114,10 +114,9 @@ export class Unit implements UnitHeader {
     this.typeOffset = h.typeOffset;
   }
 
-  /** The unit's bytes, header included: one positioned read per call (nothing is kept here); `transient`: see Dwarf.readTransient. */
-  bytes(transient = false): Uint8Array {
-    const len = this.end - this.offset;
-    return transient ? this.dwarf.readTransient(this.section, this.offset, len) : this.dwarf.read(this.section, this.offset, len);
+  /** The unit's bytes, header included: one positioned read per call (nothing is kept here). */
+  bytes(): Uint8Array {
+    return this.dwarf.read(this.section, this.offset, this.end - this.offset);
   }
 
   /** The unit DIE with its attributes only (cheap: no children decoded). Use `root` for the tree. */
