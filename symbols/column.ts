@@ -1,5 +1,5 @@
-// A growable column of numbers for the table builders (line rows, a unit's functions, abbreviation
-// tables): a typed array that doubles as it fills. Builders keep one set and reset it per table
+// Growable columns of numbers for the table builders (line rows, a unit's functions, abbreviation
+// tables): typed arrays that double as they fill. Builders keep one set and reset it per table
 // (parsing is synchronous), so building thousands of tables allocates only their final copies.
 
 type Typed = Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array;
@@ -33,3 +33,33 @@ export const float64 = (n: number) => new Float64Array(n);
 export const uint32 = (n: number) => new Uint32Array(n);
 export const uint16 = (n: number) => new Uint16Array(n);
 export const uint8 = (n: number) => new Uint8Array(n);
+
+/**
+ * Records of `stride` numbers in one Float64Array (record i's field f at values[i * stride + f]):
+ * one allocation for a table that would take a typed array per field.
+ */
+export class Records {
+  values = new Float64Array(256);
+  /** Records appended. */
+  length = 0;
+
+  constructor(readonly stride: number) {}
+
+  /** Appends a record (fields 0) and returns where its fields start. */
+  append(): number {
+    const at = this.length * this.stride;
+    if (at + this.stride > this.values.length) {
+      const more = new Float64Array(this.values.length * 2 + this.stride);
+      more.set(this.values);
+      this.values = more;
+    }
+    this.values.fill(0, at, at + this.stride);
+    this.length++;
+    return at;
+  }
+
+  /** A copy of the records, exactly `length` long. */
+  take(): Float64Array {
+    return this.values.slice(0, this.length * this.stride);
+  }
+}

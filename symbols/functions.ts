@@ -5,13 +5,12 @@
 // tree, and any nested functions) is scanned when an address first lands in it. Everything is
 // kept in typed arrays, addresses as keys (see AddressKeys); strings are read when printed.
 import type { AbbrevTable } from './dwarf/abbrev.js';
-import { Column, float64, uint16, uint32, uint8 } from './column.js';
+import { Column, float64, Records } from './column.js';
 import { DW_AT, DW_FORM, DW_TAG } from './dwarf/constants.js';
 import { EntryCursor, isUnitRef } from './dwarf/entries.js';
 import { DwarfError } from './dwarf/errors.js';
 import { readRangeList, type Range } from './dwarf/ranges.js';
 import { isAddrx, type Unit } from './dwarf/unit.js';
-import { cstrAt } from './reader.js';
 import { partitionPoint } from './search.js';
 
 /** callFile of an inlined call without DW_AT_call_file. */
@@ -25,31 +24,81 @@ const TYPE_SCOPES = new Set<number>([DW_TAG.class_type, DW_TAG.structure_type, D
 /** Scopes looked through in every language: code below them belongs to the enclosing function (or unit). */
 const SCOPES = new Set<number>([DW_TAG.lexical_block, DW_TAG.namespace, DW_TAG.module]);
 
+/** Fields of a body entry (records of Records(ENTRY_FIELDS)). */
+const INLINED = 0;
+const OFFSET = 1;
+const SUBTREE_END = 2;
+const RANGE_FIRST = 3;
+const RANGE_LAST = 4;
+const CALL_FILE = 5;
+const CALL_LINE = 6;
+const CALL_COLUMN = 7;
+const ENTRY_FIELDS = 8;
+
 /**
  * The entries of one function's DIE subtree in DIE order: entry 0 is the function, then its
  * inlined calls and nested functions (any depth, looking through lexical blocks).
  */
-export interface FunctionBody {
-  /** 1 for an inlined call, 0 for a (nested) function. */
-  inlined: Uint8Array;
+export class FunctionBody {
+  constructor(
+    private readonly e: Float64Array,
+    /** The entries' ranges: key pairs, entry e's at [rangeFirst, rangeLast). */
+    readonly ranges: Float64Array,
+  ) {}
+
+  get count(): number {
+    return this.e.length / ENTRY_FIELDS;
+  }
+
+  /** An inlined call (else a function). */
+  inlined(e: number): boolean {
+    return this.e[e * ENTRY_FIELDS + INLINED] === 1;
+  }
+
   /** .debug_info offset of the entry's DIE. */
-  offset: Float64Array;
+  offset(e: number): number {
+    return this.e[e * ENTRY_FIELDS + OFFSET]!;
+  }
+
   /** Index just past the last entry below this one. */
-  subtreeEnd: Uint32Array;
-  /** The entry's ranges are the key pairs ranges[rangeFirst[e]..rangeLast[e]). */
-  rangeFirst: Uint32Array;
-  rangeLast: Uint32Array;
-  ranges: Float64Array;
+  subtreeEnd(e: number): number {
+    return this.e[e * ENTRY_FIELDS + SUBTREE_END]!;
+  }
+
+  rangeFirst(e: number): number {
+    return this.e[e * ENTRY_FIELDS + RANGE_FIRST]!;
+  }
+
+  rangeLast(e: number): number {
+    return this.e[e * ENTRY_FIELDS + RANGE_LAST]!;
+  }
+
   /** DW_AT_call_file (NO_FILE when absent), call_line and call_column (0 when absent). */
-  callFile: Uint32Array;
-  callLine: Uint32Array;
-  callColumn: Uint32Array;
+  callFile(e: number): number {
+    return this.e[e * ENTRY_FIELDS + CALL_FILE]!;
+  }
+
+  callLine(e: number): number {
+    return this.e[e * ENTRY_FIELDS + CALL_LINE]!;
+  }
+
+  callColumn(e: number): number {
+    return this.e[e * ENTRY_FIELDS + CALL_COLUMN]!;
+  }
+
+  contains(e: number, pc: number): boolean {
+    const r = this.ranges;
+    for (let i = this.rangeFirst(e), end = this.rangeLast(e); i < end; i += 2) if (pc >= r[i]! && pc < r[i + 1]!) return true;
+    return false;
+  }
 }
 
-/** A concrete function: its DIE, its ranges (key pairs) and where its body is. */
+/** A concrete function: its DIE, its ranges (key pairs [first, last) of `ranges`) and where its body is. */
 interface Fn {
   offset: number;
   ranges: Float64Array;
+  first: number;
+  last: number;
   /** The body's bytes, [bodyStart, bodyEnd) of the unit, until it is scanned. */
   bodyStart: number;
   bodyEnd: number;
@@ -58,15 +107,20 @@ interface Fn {
   index: number;
 }
 
-/** Where the scan found subprograms' names, by DIE offset (ascending). */
+/**
+ * Where the scan found subprograms' names: records of NAME_FIELDS by DIE offset (ascending) with
+ * the form and value of the name attribute (linkage name first; form 0: none), and the DIE it
+ * defers to (DW_AT_abstract_origin, else DW_AT_specification; -1 for none).
+ */
+const NAME_DIE = 0;
+const NAME_FORM = 1;
+const NAME_VALUE = 2;
+const NAME_ORIGIN = 3;
+const NAME_FIELDS = 4;
+
 interface NameTable {
-  die: Float64Array;
-  /** The form and value of the name attribute (linkage name first; form 0: none). */
-  form: Uint16Array;
-  value: Float64Array;
-  /** The DIE it defers to: DW_AT_abstract_origin, else DW_AT_specification; -1 for none. */
-  origin: Float64Array;
-  /** DW_FORM_string names (value indexes this). */
+  records: Float64Array;
+  /** DW_FORM_string names (their value indexes this). */
   inline: string[];
 }
 
@@ -83,7 +137,7 @@ export class UnitFunctions {
   constructor(readonly unit: Unit) {
     const scan = new UnitScan(unit);
     this.fns = scan.fns;
-    this.names = scan.names();
+    this.names = scan.nameTable();
     this.unscanned = this.fns.filter((f) => !f.body).length;
     for (const f of [...this.fns]) if (f.body) this.adopt(f.body);
     this.sortSlots();
@@ -108,13 +162,14 @@ export class UnitFunctions {
   inlineChain(fn: number, pc: number): number[] {
     const b = this.body(fn);
     const chain: number[] = [];
-    for (let i = this.fns[fn]!.index + 1, end = b.subtreeEnd[this.fns[fn]!.index]!; i < end; ) {
-      if (b.inlined[i] && contains(b, i, pc)) {
+    const self = this.fns[fn]!.index;
+    for (let i = self + 1, end = b.subtreeEnd(self); i < end; ) {
+      if (b.inlined(i) && b.contains(i, pc)) {
         chain.push(i);
-        end = b.subtreeEnd[i]!;
+        end = b.subtreeEnd(i);
         i++;
       } else {
-        i = b.subtreeEnd[i]!;
+        i = b.subtreeEnd(i);
       }
     }
     return chain;
@@ -134,9 +189,9 @@ export class UnitFunctions {
   /** Makes the functions nested in a body functions of the unit; true if there were any. */
   private adopt(b: FunctionBody): boolean {
     let nested = false;
-    for (let e = 1; e < b.offset.length; e++) {
-      if (b.inlined[e]) continue;
-      this.fns.push({ offset: b.offset[e]!, ranges: b.ranges.slice(b.rangeFirst[e]!, b.rangeLast[e]!), bodyStart: -1, bodyEnd: -1, body: b, index: e });
+    for (let e = 1; e < b.count; e++) {
+      if (b.inlined(e)) continue;
+      this.fns.push({ offset: b.offset(e), ranges: b.ranges, first: b.rangeFirst(e), last: b.rangeLast(e), bodyStart: -1, bodyEnd: -1, body: b, index: e });
       nested = true;
     }
     return nested;
@@ -148,35 +203,38 @@ export class UnitFunctions {
   }
 
   rangesOf(fn: number): Range[] {
-    return toRanges(this.unit, this.fns[fn]!.ranges, 0, this.fns[fn]!.ranges.length);
+    const f = this.fns[fn]!;
+    return toRanges(this.unit, f.ranges, f.first, f.last);
   }
 
   /** The ranges of entry `e` of a body. */
   bodyRanges(b: FunctionBody, e: number): Range[] {
-    return toRanges(this.unit, b.ranges, b.rangeFirst[e]!, b.rangeLast[e]!);
+    return toRanges(this.unit, b.ranges, b.rangeFirst(e), b.rangeLast(e));
   }
 
   /** The name the DIE at `die` is printed with (see Dwarf.functionName), from the names the scan recorded. */
   name(die: number): string | undefined {
-    const t = this.names;
+    const t = this.names.records;
+    const n = t.length / NAME_FIELDS;
     for (let depth = 0; depth < 8 && die >= 0; depth++) {
-      const r = partitionPoint(t.die.length, (i) => t.die[i]! < die);
+      const r = partitionPoint(n, (i) => t[i * NAME_FIELDS + NAME_DIE]! < die) * NAME_FIELDS;
       // A DIE the unit scan did not read (in another unit, or inside a body): read it.
-      if (t.die[r] !== die) return this.unit.dwarf.functionName(die);
+      if (t[r + NAME_DIE] !== die) return this.unit.dwarf.functionName(die);
       const name = this.nameOf(r);
       if (name !== undefined) return name;
-      die = t.origin[r]!;
+      die = t[r + NAME_ORIGIN]!;
     }
     return undefined;
   }
 
   private nameOf(r: number): string | undefined {
-    const v = this.names.value[r]!;
-    switch (this.names.form[r]) {
+    const t = this.names.records;
+    const v = t[r + NAME_VALUE]!;
+    switch (t[r + NAME_FORM]) {
       case 0: return undefined;
       case DW_FORM.string: return this.names.inline[v];
-      case DW_FORM.strp: return cstrAt(this.unit.dwarf.section('.debug_str'), v, '.debug_str');
-      case DW_FORM.line_strp: return cstrAt(this.unit.dwarf.section('.debug_line_str'), v, '.debug_line_str');
+      case DW_FORM.strp: return this.unit.dwarf.string('.debug_str', v);
+      case DW_FORM.line_strp: return this.unit.dwarf.string('.debug_line_str', v);
       default: return this.unit.indexedString(v);
     }
   }
@@ -193,7 +251,7 @@ export class UnitFunctions {
     const ends: number[] = [];
     const fns: number[] = [];
     this.fns.forEach((f, i) => {
-      for (let r = 0; r < f.ranges.length; r += 2) {
+      for (let r = f.first; r < f.last; r += 2) {
         starts.push(f.ranges[r]!);
         ends.push(f.ranges[r + 1]!);
         fns.push(i);
@@ -204,11 +262,6 @@ export class UnitFunctions {
     this.slotEnd = new Float64Array(order.map((i) => ends[i]!));
     this.slotFn = new Uint32Array(order.map((i) => fns[i]!));
   }
-}
-
-function contains(b: FunctionBody, e: number, pc: number): boolean {
-  for (let r = b.rangeFirst[e]!; r < b.rangeLast[e]!; r += 2) if (pc >= b.ranges[r]! && pc < b.ranges[r + 1]!) return true;
-  return false;
 }
 
 function toRanges(unit: Unit, pairs: Float64Array, first: number, last: number): Range[] {
@@ -366,20 +419,22 @@ class EntryAttrs {
 }
 
 const attrs = new EntryAttrs();
+const NO_RANGES = new Float64Array(0);
 
 /** The unit scan: concrete functions, with their bodies' bytes, and subprograms' names. */
 class UnitScan {
   readonly fns: Fn[] = [];
   private readonly cur: EntryCursor;
-  private readonly nameDie = new Column(float64);
-  private readonly nameForm = new Column(uint16);
-  private readonly nameValue = new Column(float64);
-  private readonly nameOrigin = new Column(float64);
+  private readonly names = new Records(NAME_FIELDS);
+  /** The functions' ranges, all in one array once the scan is done. */
+  private readonly ranges = new Column(float64);
   private readonly inline: string[] = [];
 
   constructor(unit: Unit) {
     this.cur = new EntryCursor(unit, unit.dwarf.scanBytes(unit), unit.dwarf.abbrevs(unit.abbrevOffset), unit.dwarf.keys);
     this.scan(unit);
+    const ranges = this.ranges.take();
+    for (const f of this.fns) if (f.ranges === NO_RANGES) f.ranges = ranges;
   }
 
   private scan(unit: Unit): void {
@@ -405,8 +460,8 @@ class UnitScan {
     }
   }
 
-  names(): NameTable {
-    return { die: this.nameDie.take(), form: this.nameForm.take(), value: this.nameValue.take(), origin: this.nameOrigin.take(), inline: this.inline };
+  nameTable(): NameTable {
+    return { records: this.names.take(), inline: this.inline };
   }
 
   /** A subprogram with an address attribute: a function when it has code; its body is scanned now only without a sibling to jump by. */
@@ -414,34 +469,38 @@ class UnitScan {
     const { cur } = this;
     const die = cur.dieOffset;
     this.named(a);
-    const ranges = attrs.ranges.take();
     const hasChildren = cur.table.hasChildren[a] === 1;
-    if (ranges.length === 0) {
+    if (attrs.ranges.length === 0) {
       if (hasChildren) attrs.skipChildren(cur);
       return;
     }
-    const fn: Fn = { offset: die, ranges, bodyStart: -1, bodyEnd: -1, index: 0 };
-    this.fns.push(fn);
-    if (!hasChildren) fn.body = new BodyBuilder(fn).finish();
-    else if (attrs.sibling >= 0) {
-      fn.bodyStart = cur.base + cur.pos;
-      fn.bodyEnd = attrs.sibling;
+    if (hasChildren && attrs.sibling >= 0) {
+      // Its ranges go to the unit's array (assigned when the scan ends); the body waits.
+      const first = this.ranges.length;
+      for (let i = 0; i < attrs.ranges.length; i++) this.ranges.push(attrs.ranges.values[i]!);
+      this.fns.push({ offset: die, ranges: NO_RANGES, first, last: this.ranges.length, bodyStart: cur.base + cur.pos, bodyEnd: attrs.sibling, index: 0 });
       cur.jump(attrs.sibling);
-    } else {
-      fn.body = new BodyBuilder(fn).children(cur).finish();
+      return;
     }
+    // Without a sibling to jump by, the body is read now (and the function keeps its own ranges).
+    const fn: Fn = { offset: die, ranges: attrs.ranges.take(), first: 0, last: attrs.ranges.length, bodyStart: -1, bodyEnd: -1, index: 0 };
+    this.fns.push(fn);
+    const body = new BodyBuilder(fn);
+    fn.body = (hasChildren ? body.children(cur) : body).finish();
   }
 
   /** Reads a subprogram's attributes and records its name. */
   private named(a: number): void {
     attrs.read(this.cur, a);
-    this.nameDie.push(this.cur.dieOffset);
-    this.nameForm.push(attrs.nameForm);
-    this.nameOrigin.push(attrs.origin);
+    const r = this.names.append();
+    const t = this.names.values;
+    t[r + NAME_DIE] = this.cur.dieOffset;
+    t[r + NAME_FORM] = attrs.nameForm;
+    t[r + NAME_ORIGIN] = attrs.origin;
     if (attrs.inlineName !== undefined) {
-      this.nameValue.push(this.inline.length);
+      t[r + NAME_VALUE] = this.inline.length;
       this.inline.push(attrs.inlineName);
-    } else this.nameValue.push(attrs.nameValue);
+    } else t[r + NAME_VALUE] = attrs.nameValue;
   }
 }
 
@@ -452,14 +511,14 @@ function scanBody(unit: Unit, fn: Fn): FunctionBody {
   return new BodyBuilder(fn).children(cur).finish();
 }
 
-/** The entries of one function's body, collected in columns (shared: bodies are scanned one at a time). */
+/** The entries of one function's body, collected in shared records (bodies are scanned one at a time). */
 class BodyBuilder {
-  private readonly c = bodyScratch;
+  private readonly e = bodyEntries;
+  private readonly ranges = bodyRanges;
 
   constructor(fn: Fn) {
-    const c = this.c;
-    for (const col of Object.values(c)) col.length = 0;
-    this.push(0, fn.offset, fn.ranges, NO_FILE, 0, 0);
+    this.e.length = this.ranges.length = 0;
+    this.push(0, fn.offset, fn.ranges.subarray(fn.first, fn.last), NO_FILE, 0, 0);
   }
 
   /** Reads the children of the DIE whose attributes `cur` just read, through their null entry. */
@@ -473,7 +532,7 @@ class BodyBuilder {
       const a = cur.next();
       if (a < 0) {
         const e = open.pop()!;
-        if (e >= 0) this.c.subtreeEnd.values[e] = this.c.offset.length;
+        if (e >= 0) this.e.values[e * ENTRY_FIELDS + SUBTREE_END] = this.e.length;
       } else if (action[a] === ENTRY) {
         const die = cur.dieOffset;
         attrs.read(cur, a);
@@ -494,41 +553,28 @@ class BodyBuilder {
   }
 
   finish(): FunctionBody {
-    const c = this.c;
-    return {
-      inlined: c.inlined.take(), offset: c.offset.take(), subtreeEnd: c.subtreeEnd.take(),
-      rangeFirst: c.rangeFirst.take(), rangeLast: c.rangeLast.take(), ranges: c.ranges.take(),
-      callFile: c.callFile.take(), callLine: c.callLine.take(), callColumn: c.callColumn.take(),
-    };
+    return new FunctionBody(this.e.take(), this.ranges.take());
   }
 
   private push(inlined: number, die: number, ranges: Float64Array, file: number, line: number, column: number): number {
-    const c = this.c;
-    const e = c.offset.length;
-    c.inlined.push(inlined);
-    c.offset.push(die);
-    c.subtreeEnd.push(e + 1);
-    c.rangeFirst.push(c.ranges.length);
-    for (let i = 0; i < ranges.length; i++) c.ranges.push(ranges[i]!);
-    c.rangeLast.push(c.ranges.length);
-    c.callFile.push(file);
-    c.callLine.push(line);
-    c.callColumn.push(column);
-    return e;
+    const index = this.e.length;
+    const at = this.e.append();
+    const v = this.e.values;
+    v[at + INLINED] = inlined;
+    v[at + OFFSET] = die;
+    v[at + SUBTREE_END] = index + 1;
+    v[at + RANGE_FIRST] = this.ranges.length;
+    for (let i = 0; i < ranges.length; i++) this.ranges.push(ranges[i]!);
+    v[at + RANGE_LAST] = this.ranges.length;
+    v[at + CALL_FILE] = file;
+    v[at + CALL_LINE] = line;
+    v[at + CALL_COLUMN] = column;
+    return index;
   }
 }
 
-const bodyScratch = {
-  inlined: new Column(uint8),
-  offset: new Column(float64),
-  subtreeEnd: new Column(uint32),
-  rangeFirst: new Column(uint32),
-  rangeLast: new Column(uint32),
-  ranges: new Column(float64),
-  callFile: new Column(uint32),
-  callLine: new Column(uint32),
-  callColumn: new Column(uint32),
-};
+const bodyEntries = new Records(ENTRY_FIELDS);
+const bodyRanges = new Column(float64);
 
 function isStringForm(form: number): boolean {
   return form === DW_FORM.string || form === DW_FORM.strp || form === DW_FORM.line_strp || form === DW_FORM.strx || form === DW_FORM.strx1 ||

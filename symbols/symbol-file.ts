@@ -95,15 +95,16 @@ export class SymbolFile {
     return this.unitIndex;
   }
 
-  /** The inline chain at addr, innermost first (like `addr2line -f -i`); ELF symbol fallback without DWARF. */
   /**
-   * `gdb: true` picks the line as gdb does where several rows share an address: a non-statement
-   * row gives way to a statement row at the same address (addr2line takes the last row).
+   * The inline chain at addr, innermost first (like `addr2line -f -i`); ELF symbol fallback
+   * without DWARF. `gdb: true` picks the line as gdb does where several rows share an address: a
+   * non-statement row gives way to a statement row at the same address (addr2line takes the last row).
    */
   symbolize(addr: bigint, opts: { gdb?: boolean } = {}): SourceFrame[] {
     const pc = this.dwarf.keys.fromBigint(addr);
-    const hit = this.locate(pc);
-    const row = this.lineAt(addr, opts);
+    const units = this.index.unitsAt(pc);
+    const hit = this.locateIn(units, pc);
+    const row = this.rowIn(units, pc, opts.gdb);
     if (!hit) {
       const sym = this.symbolAt(addr);
       if (!sym && !row) return [];
@@ -111,21 +112,23 @@ export class SymbolFile {
     }
     const { unit, fns, fn } = hit;
     const chain = fns.inlineChain(fn, pc);
-    const { offset, callFile, callLine, callColumn } = fns.body(fn);
+    const body = fns.body(fn);
     const frames: SourceFrame[] = [];
     let file = row?.file;
     let line = row?.line ?? 0;
     let column = row?.column ?? 0;
     let discriminator = row?.discriminator ?? 0;
     for (let i = chain.length - 1; i >= -1; i--) {
-      const e = chain[i]!;
-      frames.push({ function: fns.name(i >= 0 ? offset[e]! : fns.offset(fn)), file, line, column, discriminator, inlined: i >= 0 });
-      if (i >= 0) {
-        file = callFile[e] === NO_FILE ? undefined : this.fileName(unit, callFile[e]);
-        line = callLine[e]!;
-        column = callColumn[e]!;
-        discriminator = 0;
+      if (i < 0) {
+        frames.push({ function: fns.name(fns.offset(fn)), file, line, column, discriminator, inlined: false });
+        break;
       }
+      const e = chain[i]!;
+      frames.push({ function: fns.name(body.offset(e)), file, line, column, discriminator, inlined: true });
+      file = body.callFile(e) === NO_FILE ? undefined : this.fileName(unit, body.callFile(e));
+      line = body.callLine(e);
+      column = body.callColumn(e);
+      discriminator = 0;
     }
     return frames;
   }
@@ -149,19 +152,14 @@ export class SymbolFile {
     if (!hit) return [];
     const { unit, fns, fn } = hit;
     const body = fns.body(fn);
-    const inlined = fns.inlineChain(fn, key).reverse().map((e) => this.functionInfo(dieAt(unit, body.offset[e]!), fns.bodyRanges(body, e), true));
+    const inlined = fns.inlineChain(fn, key).reverse().map((e) => this.functionInfo(dieAt(unit, body.offset(e)), fns.bodyRanges(body, e), true));
     return [...inlined, this.functionInfo(this.dieOf(hit), fns.rangesOf(fn), false)];
   }
 
   /** The line-table row covering pc. */
   lineAt(pc: bigint, opts: { gdb?: boolean } = {}): LineRow | undefined {
     const key = this.dwarf.keys.fromBigint(pc);
-    for (const unit of this.index.unitsAt(key)) {
-      const prog = unit.lineProgram;
-      const row = prog?.rowAt(key, opts.gdb);
-      if (prog && row) return lineRow(prog, row);
-    }
-    return undefined;
+    return this.rowIn(this.index.unitsAt(key), key, opts.gdb);
   }
 
   /** The address range around pc with pc's file and line (adjacent rows of that line merged), for stepping. */
@@ -308,10 +306,24 @@ export class SymbolFile {
 
   /** The compile unit and concrete function (an entry of its UnitFunctions) covering the address with key `pc`. */
   private locate(pc: number): Hit | undefined {
-    for (const unit of this.index.unitsAt(pc)) {
+    return this.locateIn(this.index.unitsAt(pc), pc);
+  }
+
+  private locateIn(units: readonly Unit[], pc: number): Hit | undefined {
+    for (const unit of units) {
       const fns = this.index.functions(unit);
       const fn = fns.find(pc);
       if (fn >= 0) return { unit, fns, fn };
+    }
+    return undefined;
+  }
+
+  /** The row covering the address with key `pc` in the first of `units` that has one. */
+  private rowIn(units: readonly Unit[], pc: number, gdb = false): LineRow | undefined {
+    for (const unit of units) {
+      const prog = unit.lineProgram;
+      const row = prog?.rowAt(pc, gdb);
+      if (prog && row) return lineRow(prog, row);
     }
     return undefined;
   }

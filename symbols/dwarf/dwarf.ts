@@ -8,6 +8,7 @@ import { DW_AT, DW_FORM, DW_UT } from './constants.js';
 import type { Die } from './die.js';
 import { DwarfError } from './errors.js';
 import { readUnitHeaders, Unit } from './unit.js';
+import { cstrAt } from '../reader.js';
 import { partitionPoint } from '../search.js';
 
 const EMPTY = new Uint8Array(0);
@@ -33,6 +34,7 @@ export class Dwarf {
   private arangeMap: Map<number, number[]> | undefined;
   /** Function names by .debug_info offset of the DIE; null when the DIE has none. */
   private readonly functionNames = new Map<number, string | null>();
+  private readonly strings = new Map<string, Map<number, string>>();
   private lineScratch: Uint8Array = new Uint8Array(0);
   private unitScratch: Uint8Array = new Uint8Array(0);
   private scanned: { section: string; offset: number; bytes: Uint8Array } | undefined;
@@ -167,6 +169,21 @@ export class Dwarf {
     }
     this.functionNames.set(offset, name ?? null);
     return name;
+  }
+
+  /** The string at `offset` of a string section (.debug_str, .debug_line_str), decoded once. */
+  string(name: '.debug_str' | '.debug_line_str', offset: number): string {
+    let cache = this.strings.get(name);
+    if (!cache) {
+      cache = new Map();
+      this.strings.set(name, cache);
+    }
+    let s = cache.get(offset);
+    if (s === undefined) {
+      s = cstrAt(this.section(name), offset, name);
+      cache.set(offset, s);
+    }
+    return s;
   }
 
   /** The type DIE of the type unit with signature `sig` (DW_FORM_ref_sig8). */

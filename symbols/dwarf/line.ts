@@ -3,8 +3,8 @@
 // opcodes plus a checkpoint every CHECKPOINT rows: a lookup decodes a few rows from the nearest
 // checkpoint, so symbolizing never holds a whole table's rows. The debugger's line queries
 // (stepping ranges, breakpoints by line) use the full row table, decoded on first use.
-import { ByteReader, cstrAt } from '../reader.js';
-import { Column, float64, uint32, uint8 } from '../column.js';
+import { ByteReader } from '../reader.js';
+import { Column, Records, uint32, uint8 } from '../column.js';
 import type { AddressKeys } from './address-keys.js';
 import { DW_FORM } from './constants.js';
 import type { Dwarf } from './dwarf.js';
@@ -45,8 +45,8 @@ export class LineProgram {
     readonly seqEnd: Float64Array,
     private readonly cpFirst: Uint32Array,
     private readonly cpLast: Uint32Array,
-    /** Checkpoints: the opcode position after a row, and the row. */
-    private readonly cp: Checkpoints,
+    /** Checkpoints: records of CP_FIELDS (the opcode position after a row, and the row). */
+    private readonly cp: Float64Array,
   ) {}
 
   get sequenceCount(): number {
@@ -83,17 +83,18 @@ export class LineProgram {
     // Sequences may overlap (discarded COMDAT copies at 0): try the closest few.
     for (let s = lo - 1; s >= 0 && s >= lo - 8; s--) {
       if (pc >= seqEnd[s]!) continue;
-      const { address } = this.cp;
+      const cp = this.cp;
       const first = this.cpFirst[s]!;
-      const c = first + partitionPoint(this.cpLast[s]! - first, (j) => address.values[first + j]! <= pc) - 1;
+      const c = first + partitionPoint(this.cpLast[s]! - first, (j) => cp[(first + j) * CP_FIELDS + CP_ADDRESS]! <= pc) - 1;
       if (c < first) return undefined;
       const cur = this.cursor(s, c);
-      let best = values(cur, s);
-      let stmt = best.flags & ROW_STMT ? best : undefined;
+      const best = rowValues(s, cur);
+      // The statement row nearest before the best at its address.
+      let stmt: RowValues | undefined = best.flags & ROW_STMT ? { ...best } : undefined;
       while (cur.step() === ROW && cur.address <= pc) {
         if (cur.address !== best.address) stmt = undefined;
-        best = values(cur, s);
-        if (best.flags & ROW_STMT) stmt = best;
+        copyRow(cur, best);
+        if (cur.flags & ROW_STMT) stmt = copyRow(cur, stmt ?? { ...best });
       }
       return gdb && !(best.flags & ROW_STMT) && stmt ? stmt : best;
     }
@@ -108,10 +109,11 @@ export class LineProgram {
 
   private cursor(s: number, c: number): LineCursor {
     const cp = this.cp;
+    const at = c * CP_FIELDS;
     const cur = new LineCursor(this.ops, this.opsOrigin, this.params, this.keys);
-    cur.resume(cp.pos.values[c]!, this.seqStart[s]!, cp.address.values[c]!, cp.file.values[c]!, cp.line.values[c]!, cp.column.values[c]!, cp.flags.values[c]!);
-    cur.flags = cp.flags.values[c]!;
-    cur.discriminator = cp.discriminator.values[c]!;
+    cur.resume(cp[at + CP_POS]!, this.seqStart[s]!, cp[at + CP_ADDRESS]!, cp[at + CP_FILE]!, cp[at + CP_LINE]!, cp[at + CP_COLUMN]!, cp[at + CP_FLAGS]!);
+    cur.flags = cp[at + CP_FLAGS]!;
+    cur.discriminator = cp[at + CP_DISCRIMINATOR]!;
     return cur;
   }
 
@@ -141,8 +143,18 @@ export class LineProgram {
   }
 }
 
-function values(cur: LineCursor, seq: number): RowValues {
+function rowValues(seq: number, cur: LineCursor): RowValues {
   return { seq, address: cur.address, file: cur.file, line: cur.line, column: cur.column, flags: cur.flags, discriminator: cur.discriminator };
+}
+
+function copyRow(cur: LineCursor, into: RowValues): RowValues {
+  into.address = cur.address;
+  into.file = cur.file;
+  into.line = cur.line;
+  into.column = cur.column;
+  into.flags = cur.flags;
+  into.discriminator = cur.discriminator;
+  return into;
 }
 
 /**
@@ -202,15 +214,15 @@ interface FileTable {
   text(v: number | string, form: number): string;
 }
 
-interface Checkpoints {
-  pos: Column<Uint32Array>;
-  address: Column<Float64Array>;
-  file: Column<Uint32Array>;
-  line: Column<Uint32Array>;
-  column: Column<Uint32Array>;
-  flags: Column<Uint8Array>;
-  discriminator: Column<Uint32Array>;
-}
+/** Fields of a checkpoint record. */
+const CP_POS = 0;
+const CP_ADDRESS = 1;
+const CP_FILE = 2;
+const CP_LINE = 3;
+const CP_COLUMN = 4;
+const CP_FLAGS = 5;
+const CP_DISCRIMINATOR = 6;
+const CP_FIELDS = 7;
 
 const DW_LNCT = { path: 1, directory_index: 2 } as const;
 
@@ -254,50 +266,49 @@ export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): Line
   // The opcodes are kept (a copy: the bytes read are a reused buffer).
   const ops = r.bytes.slice(programStart);
   const opsOrigin = r.origin + programStart;
-  const cp: Checkpoints = {
-    pos: new Column(uint32), address: new Column(float64), file: new Column(uint32), line: new Column(uint32),
-    column: new Column(uint32), flags: new Column(uint8), discriminator: new Column(uint32),
-  };
+  const cp = checkpoints;
+  cp.length = 0;
   const seqs: { start: number; end: number; first: number; last: number }[] = [];
   const cur = new LineCursor(ops, opsOrigin, params, dwarf.keys);
   let first = 0;
   for (let rows = 0, ev = cur.step(); ev !== 0; ev = cur.step()) {
     if (ev === ROW) {
       if (rows++ % CHECKPOINT === 0) {
-        cp.pos.push(cur.p);
-        cp.address.push(cur.address);
-        cp.file.push(cur.file);
-        cp.line.push(cur.line);
-        cp.column.push(cur.column);
-        cp.flags.push(cur.flags);
-        cp.discriminator.push(cur.discriminator);
+        const at = cp.append();
+        const v = cp.values;
+        v[at + CP_POS] = cur.p;
+        v[at + CP_ADDRESS] = cur.address;
+        v[at + CP_FILE] = cur.file;
+        v[at + CP_LINE] = cur.line;
+        v[at + CP_COLUMN] = cur.column;
+        v[at + CP_FLAGS] = cur.flags;
+        v[at + CP_DISCRIMINATOR] = cur.discriminator;
       }
     } else if (ev === END_SEQUENCE) {
-      if (cur.valid) seqs.push({ start: cur.seqStart, end: cur.seqEnd, first, last: cp.pos.length });
-      else truncate(cp, first);
-      first = cp.pos.length;
+      if (cur.valid) seqs.push({ start: cur.seqStart, end: cur.seqEnd, first, last: cp.length });
+      else cp.length = first;
+      first = cp.length;
       rows = 0;
     }
   }
   // Rows of an unfinished last sequence have no end: dropped.
-  truncate(cp, first);
+  cp.length = first;
   seqs.sort((x, y) => x.start - y.start);
   return new LineProgram(
     offset, version, files, dwarf.keys, ops, opsOrigin, params,
     new Float64Array(seqs.map((q) => q.start)), new Float64Array(seqs.map((q) => q.end)),
-    new Uint32Array(seqs.map((q) => q.first)), new Uint32Array(seqs.map((q) => q.last)), cp,
+    new Uint32Array(seqs.map((q) => q.first)), new Uint32Array(seqs.map((q) => q.last)), cp.take(),
   );
 }
 
-function truncate(cp: Checkpoints, n: number): void {
-  cp.pos.length = cp.address.length = cp.file.length = cp.line.length = cp.column.length = cp.flags.length = cp.discriminator.length = n;
-}
+/** Shared by every first pass (parsing is synchronous). */
+const checkpoints = new Records(CP_FIELDS);
 
 function readFileTable(r: ByteReader, dwarf: Dwarf, unit: Unit, version: number, offsetSize: number): FileTable {
   const text = (v: number | string, form: number): string => {
     if (typeof v === 'string') return v;
-    if (form === DW_FORM.line_strp) return cstrAt(dwarf.section('.debug_line_str'), v, '.debug_line_str');
-    if (form === DW_FORM.strp) return cstrAt(dwarf.section('.debug_str'), v, '.debug_str');
+    if (form === DW_FORM.line_strp) return dwarf.string('.debug_line_str', v);
+    if (form === DW_FORM.strp) return dwarf.string('.debug_str', v);
     return unit.indexedString(v);
   };
   const compDir = unit.compDir ?? '';

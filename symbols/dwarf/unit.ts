@@ -1,7 +1,7 @@
 // Units of .debug_info: headers read up front, a unit's bytes read when it is first needed (the
 // unit DIE and single DIEs from a small read, the whole DIE tree on demand), and the per-unit
 // context (string/address/list bases, base address) attribute values are resolved against.
-import { ByteReader, cstrAt, FormatError } from '../reader.js';
+import { ByteReader, FormatError } from '../reader.js';
 import { u32 } from './address-keys.js';
 import { DW_AT, DW_FORM, DW_UT } from './constants.js';
 import { parseDies, readDie, type Attr, type Die } from './die.js';
@@ -248,8 +248,8 @@ export class Unit implements UnitHeader {
     const v = a.value;
     switch (a.form) {
       case DW_FORM.string: return v as string;
-      case DW_FORM.strp: return cstrAt(this.dwarf.section('.debug_str'), v as number, '.debug_str');
-      case DW_FORM.line_strp: return cstrAt(this.dwarf.section('.debug_line_str'), v as number, '.debug_line_str');
+      case DW_FORM.strp: return this.dwarf.string('.debug_str', v as number);
+      case DW_FORM.line_strp: return this.dwarf.string('.debug_line_str', v as number);
       case DW_FORM.strx: case DW_FORM.strx1: case DW_FORM.strx2: case DW_FORM.strx3: case DW_FORM.strx4: case DW_FORM.GNU_str_index:
         return this.indexedString(v as number);
       default: return undefined;
@@ -262,7 +262,7 @@ export class Unit implements UnitHeader {
     const at = this.contextBases().strOffsets + index * this.offsetSize;
     if (at + this.offsetSize > table.length) throw new DwarfError('.debug_str_offsets', at, `string index ${index} out of range`);
     const r = new ByteReader(table, '.debug_str_offsets', at);
-    return cstrAt(this.dwarf.section('.debug_str'), r.offset(this.offsetSize), '.debug_str');
+    return this.dwarf.string('.debug_str', r.offset(this.offsetSize));
   }
 
   attrAddress(a: Attr): bigint | undefined {

@@ -64,7 +64,7 @@ export class SymbolTable {
       const sized = is64 ? u32(bytes, p + 16) !== 0 || u32(bytes, p + 20) !== 0 : u32(bytes, p + 8) !== 0;
       tie[k] = rank(info & 0xf, info >> 4, sized);
     }
-    const idx = Array.from(kept.keys()).sort((a, b) => key[a]! - key[b]! || tie[a]! - tie[b]!);
+    const idx = sortedIndices(key, tie);
     const order = new Uint32Array(idx.length);
     const hi = new Uint32Array(idx.length);
     const lo = new Uint32Array(idx.length);
@@ -137,6 +137,34 @@ export class SymbolTable {
   private nameOf(i: number): string {
     return cstrAt(this.strtab, u32(this.entries, i * (this.is64 ? 24 : 16)), 'symbol string table');
   }
+}
+
+/**
+ * Indices of `key` sorted by key, then tie, then index. When an index fits below the keys in a
+ * double (a few distinct high halves), a native numeric sort of key * 2^bits + index does the
+ * work and only runs of equal keys are sorted by tie; else a comparator sort.
+ */
+function sortedIndices(key: Float64Array, tie: Uint8Array): Uint32Array {
+  const n = key.length;
+  const bits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  let max = 0;
+  for (let i = 0; i < n; i++) if (key[i]! > max) max = key[i]!;
+  const out = new Uint32Array(n);
+  if (max * 2 ** bits >= 2 ** 53) {
+    Array.from(key.keys()).sort((a, b) => key[a]! - key[b]! || tie[a]! - tie[b]! || a - b).forEach((k, j) => (out[j] = k));
+    return out;
+  }
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = key[i]! * 2 ** bits + i;
+  packed.sort();
+  for (let j = 0; j < n; j++) out[j] = packed[j]! % 2 ** bits;
+  for (let j = 0; j < n; ) {
+    let end = j + 1;
+    while (end < n && key[out[end]!] === key[out[j]!]) end++;
+    if (end - j > 1) out.subarray(j, end).set(Array.from(out.subarray(j, end)).sort((a, b) => tie[a]! - tie[b]! || a - b));
+    j = end;
+  }
+  return out;
 }
 
 /** Order among symbols at one address: sized, then functions, then globals first. */
