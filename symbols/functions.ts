@@ -447,7 +447,7 @@ class UnitScan {
     const action = actions(cur.table, !WITHOUT_METHODS.has(unit.language ?? -1));
     // Scopes looked through whose children are still being read.
     for (let open = 1; open > 0; ) {
-      const a = cur.next();
+      const a = cur.nextWith(action);
       if (a < 0) open--;
       else if (action[a] === SCOPE) {
         cur.skipAttributes(a);
@@ -529,7 +529,7 @@ class BodyBuilder {
     // Open DIEs, innermost last: an entry's index, or -1 for a scope looked through; the function's is 0.
     const open: number[] = [0];
     while (open.length > 0) {
-      const a = cur.next();
+      const a = cur.nextWith(action);
       if (a < 0) {
         const e = open.pop()!;
         if (e >= 0) this.e.values[e * ENTRY_FIELDS + SUBTREE_END] = this.e.length;

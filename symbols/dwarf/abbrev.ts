@@ -16,7 +16,16 @@ export interface ScanPlan {
   /** Per abbreviation: where DW_AT_sibling's value starts, from the first value, when it and every value before it have fixed sizes; else -1. */
   siblingAt: Int32Array;
   siblingForm: Uint32Array;
+  /**
+   * Per abbreviation, how a raw scan skips a DIE of it: SKIP_FIXED or more, its size (no children,
+   * fixed-size values); SKIP_BY_SIBLING4, to its DW_AT_ref4 sibling; SKIP_SLOW, value by value.
+   */
+  skip: Int32Array;
 }
+
+export const SKIP_FIXED = 0;
+export const SKIP_SLOW = -1;
+export const SKIP_BY_SIBLING4 = -2;
 
 export class AbbrevTable {
   private readonly plans = new Map<string, ScanPlan>();
@@ -63,6 +72,7 @@ export class AbbrevTable {
     const fixedSize = new Int32Array(n);
     const siblingAt = new Int32Array(n).fill(-1);
     const siblingForm = new Uint32Array(n);
+    const skip = new Int32Array(n);
     for (let a = 0; a < n; a++) {
       let at = 0;
       for (let s = this.first[a]!, end = s + this.count[a]!; s < end; s++) {
@@ -74,8 +84,9 @@ export class AbbrevTable {
         at = at >= 0 && sizes[s]! >= 0 ? at + sizes[s]! : -1;
       }
       fixedSize[a] = at;
+      skip[a] = !this.hasChildren[a] && at >= 0 ? at : this.hasChildren[a] && siblingAt[a]! >= 0 && siblingForm[a] === DW_FORM.ref4 ? SKIP_BY_SIBLING4 : SKIP_SLOW;
     }
-    return { sizes, fixedSize, siblingAt, siblingForm };
+    return { sizes, fixedSize, siblingAt, siblingForm, skip };
   }
 }
 

@@ -3,7 +3,7 @@
 // DW_AT_sibling, and decodes only the values asked for. No Die objects are made. Positions index
 // `bytes`, which start `base` bytes into the unit (the whole unit from its header, or the children
 // of one DIE); unit-relative references are those plus `base`.
-import { formSize, type AbbrevTable, type ScanPlan } from './abbrev.js';
+import { formSize, SKIP_BY_SIBLING4, SKIP_FIXED, type AbbrevTable, type ScanPlan } from './abbrev.js';
 import type { AddressKeys } from './address-keys.js';
 import { u32 } from './address-keys.js';
 import { DW_AT, DW_FORM } from './constants.js';
@@ -46,6 +46,48 @@ export class EntryCursor {
     const a = this.table.index(code);
     if (a < 0) this.fail(this.at, `unknown abbreviation code ${code} in unit at 0x${this.unit.offset.toString(16)}`);
     return a;
+  }
+
+  /**
+   * The next entry of the current list of siblings whose `action` is not 0, skipping (subtrees
+   * and all) those whose is; -1 at the list's end. The loop a unit scan spends its time in.
+   */
+  nextWith(action: Uint8Array): number {
+    const b = this.bytes;
+    const end = this.end;
+    const { skip, siblingAt } = this.plan;
+    let p = this.pos;
+    while (p < end) {
+      const at = p;
+      let code = b[p++]!;
+      if (code >= 0x80) {
+        this.pos = at;
+        code = this.uleb();
+        p = this.pos;
+      }
+      if (code === 0) break;
+      const a = this.table.index(code);
+      if (a < 0) this.fail(at, `unknown abbreviation code ${code} in unit at 0x${this.unit.offset.toString(16)}`);
+      this.at = at;
+      if (action[a] !== 0) {
+        this.pos = p;
+        return a;
+      }
+      const k = skip[a]!;
+      if (k >= SKIP_FIXED) p += k;
+      else if (k === SKIP_BY_SIBLING4) {
+        const to = u32(b, p + siblingAt[a]!) - this.base;
+        if (!(to > at && to <= end)) this.fail(at, `DW_AT_sibling 0x${(to + this.base).toString(16)} does not point ahead within the unit`);
+        p = to;
+      } else {
+        this.pos = p;
+        this.skipEntry(a);
+        p = this.pos;
+      }
+    }
+    this.pos = p;
+    this.check();
+    return -1;
   }
 
   /** Skips the attribute values of the entry just read (abbreviation `a`). */

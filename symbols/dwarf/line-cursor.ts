@@ -80,7 +80,8 @@ export class LineCursor {
     this.lastOff = address - seqStart;
   }
 
-  step(): number {
+  /** Runs to the `rows`-th next row (ROW), or to the end of a sequence or of the program on the way. */
+  step(rows = 1): number {
     const b = this.bytes;
     const end = b.length;
     const { opcodeBase, addrStep, lineStep } = this.h;
@@ -111,7 +112,7 @@ export class LineCursor {
       this.discriminator = this.pendingDiscriminator;
       this.prologueEnd = false;
       this.pendingDiscriminator = 0;
-      return ROW;
+      if (--rows === 0) return ROW;
     }
     return END;
   }

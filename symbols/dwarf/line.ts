@@ -9,7 +9,7 @@ import type { AddressKeys } from './address-keys.js';
 import { DW_FORM } from './constants.js';
 import type { Dwarf } from './dwarf.js';
 import { DwarfError } from './errors.js';
-import { END_SEQUENCE, LineCursor, ROW, ROW_STMT, type LineParams } from './line-cursor.js';
+import { END, LineCursor, ROW, ROW_STMT, type LineParams } from './line-cursor.js';
 import type { Unit } from './unit.js';
 import { partitionPoint } from '../search.js';
 
@@ -271,24 +271,22 @@ export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): Line
   const seqs: { start: number; end: number; first: number; last: number }[] = [];
   const cur = new LineCursor(ops, opsOrigin, params, dwarf.keys);
   let first = 0;
-  for (let rows = 0, ev = cur.step(); ev !== 0; ev = cur.step()) {
+  // A checkpoint at each sequence's first row and every CHECKPOINT rows after it.
+  for (let ev = cur.step(); ev !== END; ev = cur.step(ev === ROW ? CHECKPOINT : 1)) {
     if (ev === ROW) {
-      if (rows++ % CHECKPOINT === 0) {
-        const at = cp.append();
-        const v = cp.values;
-        v[at + CP_POS] = cur.p;
-        v[at + CP_ADDRESS] = cur.address;
-        v[at + CP_FILE] = cur.file;
-        v[at + CP_LINE] = cur.line;
-        v[at + CP_COLUMN] = cur.column;
-        v[at + CP_FLAGS] = cur.flags;
-        v[at + CP_DISCRIMINATOR] = cur.discriminator;
-      }
-    } else if (ev === END_SEQUENCE) {
+      const at = cp.append();
+      const v = cp.values;
+      v[at + CP_POS] = cur.p;
+      v[at + CP_ADDRESS] = cur.address;
+      v[at + CP_FILE] = cur.file;
+      v[at + CP_LINE] = cur.line;
+      v[at + CP_COLUMN] = cur.column;
+      v[at + CP_FLAGS] = cur.flags;
+      v[at + CP_DISCRIMINATOR] = cur.discriminator;
+    } else {
       if (cur.valid) seqs.push({ start: cur.seqStart, end: cur.seqEnd, first, last: cp.length });
       else cp.length = first;
       first = cp.length;
-      rows = 0;
     }
   }
   // Rows of an unfinished last sequence have no end: dropped.
