@@ -28,7 +28,7 @@ export const SKIP_SLOW = -1;
 export const SKIP_BY_SIBLING4 = -2;
 
 export class AbbrevTable {
-  private readonly plans = new Map<string, ScanPlan>();
+  private readonly plans = new Map<number, ScanPlan>();
 
   constructor(
     /** Per abbreviation (by index): its tag, whether it has children, and its specs [first, first + count). */
@@ -56,7 +56,7 @@ export class AbbrevTable {
   }
 
   plan(unit: UnitHeader): ScanPlan {
-    const key = `${unit.addressSize}:${unit.offsetSize}:${unit.version}`;
+    const key = unit.addressSize * 100 + unit.offsetSize * 10 + unit.version;
     let p = this.plans.get(key);
     if (!p) {
       p = this.compile(unit);
@@ -67,7 +67,11 @@ export class AbbrevTable {
 
   private compile(unit: UnitHeader): ScanPlan {
     const sizes = new Int32Array(this.forms.length);
-    for (let s = 0; s < sizes.length; s++) sizes[s] = formSize(this.forms[s]!, unit);
+    const small = smallFormSizes(unit);
+    for (let s = 0; s < sizes.length; s++) {
+      const form = this.forms[s]!;
+      sizes[s] = form < small.length ? small[form]! : formSize(form, unit);
+    }
     const n = this.tag.length;
     const fixedSize = new Int32Array(n);
     const siblingAt = new Int32Array(n).fill(-1);
@@ -170,6 +174,20 @@ function implicitConst(r: ByteReader): number | bigint {
   const v = r.sleb128Big();
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
+
+/** formSize of the DWARF 5 forms (codes below 0x2d) in a unit format, by code. */
+function smallFormSizes(u: UnitHeader): Int8Array {
+  const key = u.addressSize * 100 + u.offsetSize * 10 + u.version;
+  let t = smallSizes.get(key);
+  if (!t) {
+    t = new Int8Array(0x2d);
+    for (let form = 0; form < t.length; form++) t[form] = formSize(form, u);
+    smallSizes.set(key, t);
+  }
+  return t;
+}
+
+const smallSizes = new Map<number, Int8Array>();
 
 /** Size of a value of `form` in this unit, or -1 when it is not fixed. */
 export function formSize(form: number, u: UnitHeader): number {

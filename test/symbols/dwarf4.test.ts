@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ptype, SymbolFile } from '../../symbols/index.js';
-import { gdbEach, run } from './oracle.js';
+import { addr2lineText, gdbEach, run } from './oracle.js';
 
 const SRC = `
 struct bits { unsigned a : 3; unsigned b : 5; int c : 7; unsigned long d; };
@@ -49,11 +49,7 @@ describe('DWARF 4 and 5 from a small program', () => {
       for (let a = text.addr; a < text.addr + BigInt(text.size); a += 3n) if (sf.functionAt(a)) addrs.push('0x' + a.toString(16));
       expect(addrs.length).toBeGreaterThan(5);
       const theirs = run('addr2line', ['-f', '-i', '-e', elf, ...addrs]).trimEnd();
-      const mine = addrs.map((a) => {
-        const fr = sf.symbolize(BigInt(a));
-        if (fr.length === 0) return '??\n??:0';
-        return fr.map((f) => `${f.function ?? '??'}\n${f.file ?? '??'}:${f.line || '?'}${f.line && fr[0]!.discriminator ? ` (discriminator ${fr[0]!.discriminator})` : ''}`).join('\n');
-      }).join('\n');
+      const mine = addrs.map((a) => addr2lineText(sf.symbolize(BigInt(a)))).join('\n');
       expect(mine).toBe(theirs);
 
       const work = sf.functionEntries('work');
