@@ -27,8 +27,8 @@ export interface LineParams {
   defineFile(name: string, dir: number): void;
 }
 
-const DW_LNS = { copy: 1, advance_pc: 2, advance_line: 3, set_file: 4, set_column: 5, negate_stmt: 6, set_basic_block: 7, const_add_pc: 8, fixed_advance_pc: 9, set_prologue_end: 10, set_epilogue_begin: 11, set_isa: 12 } as const;
-const DW_LNE = { end_sequence: 1, set_address: 2, define_file: 3, set_discriminator: 4 } as const;
+const enum DW_LNS { copy = 1, advance_pc = 2, advance_line = 3, set_file = 4, set_column = 5, negate_stmt = 6, set_basic_block = 7, const_add_pc = 8, fixed_advance_pc = 9, set_prologue_end = 10, set_epilogue_begin = 11, set_isa = 12 }
+const enum DW_LNE { end_sequence = 1, set_address = 2, define_file = 3, set_discriminator = 4 }
 
 export class LineCursor {
   /** Position in the opcodes. */

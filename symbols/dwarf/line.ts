@@ -224,7 +224,7 @@ const CP_FLAGS = 5;
 const CP_DISCRIMINATOR = 6;
 const CP_FIELDS = 7;
 
-const DW_LNCT = { path: 1, directory_index: 2 } as const;
+const enum DW_LNCT { path = 1, directory_index = 2 }
 
 export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): LineProgram {
   const S = '.debug_line';

@@ -13,7 +13,7 @@ export interface LocationEntry {
   expr: Uint8Array;
 }
 
-const DW_LLE = { end_of_list: 0, base_addressx: 1, startx_endx: 2, startx_length: 3, offset_pair: 4, default_location: 5, base_address: 6, start_end: 7, start_length: 8, GNU_view_pair: 9 } as const;
+const enum DW_LLE { end_of_list = 0, base_addressx = 1, startx_endx = 2, startx_length = 3, offset_pair = 4, default_location = 5, base_address = 6, start_end = 7, start_length = 8, GNU_view_pair = 9 }
 const MAX_ENTRIES = 1 << 20;
 
 /** Is `attr` (DW_AT_location, DW_AT_frame_base, ...) a location list rather than one expression? */

@@ -14,7 +14,7 @@ export interface Range {
   end: bigint;
 }
 
-const DW_RLE = { end_of_list: 0, base_addressx: 1, startx_endx: 2, startx_length: 3, offset_pair: 4, base_address: 5, start_end: 6, start_length: 7 } as const;
+const enum DW_RLE { end_of_list = 0, base_addressx = 1, startx_endx = 2, startx_length = 3, offset_pair = 4, base_address = 5, start_end = 6, start_length = 7 }
 
 /** Upper bound on entries in one list: corrupt input must not make us loop for long. */
 const MAX_ENTRIES = 1 << 20;
