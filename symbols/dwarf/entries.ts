@@ -8,7 +8,7 @@ import type { AddressKeys } from './address-keys.js';
 import { u32 } from './address-keys.js';
 import { DW_AT, DW_FORM } from './constants.js';
 import { DwarfError } from './errors.js';
-import type { UnitHeader } from './unit.js';
+import type { Unit } from './unit.js';
 
 export class EntryCursor {
   pos: number;
@@ -20,7 +20,7 @@ export class EntryCursor {
   private readonly end: number;
 
   constructor(
-    readonly unit: UnitHeader & { section: string },
+    readonly unit: Unit,
     readonly bytes: Uint8Array,
     readonly table: AbbrevTable,
     readonly keys: AddressKeys,
