@@ -73,6 +73,8 @@ export async function stepLine(session: Session, support: SteppingSupport, kind:
       }
       const back = await session.runTo(returnTo, rsp);
       if (back.kind !== 'step') return back;
+      // The call may have slept: the thread can come back on another vCPU.
+      current = back.thread;
       pc = back.pc!;
       // A call that was the line's last instruction returns into the next line.
       if (pc >= range.start && pc < range.end) continue;
