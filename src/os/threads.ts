@@ -125,9 +125,16 @@ export class GuestThreads {
     return t.saved && this.session.inspector.contextFor(t.address, t.saved);
   }
 
-  /** The guest thread an engine thread stands for (what a vCPU runs, or whose saved context it is). */
+  /**
+   * The guest thread an engine thread stands for (what a vCPU runs, or whose saved context it is).
+   * A vCPU's pointer counts only when it names a listed thread: before the scheduler is up it
+   * holds whatever the memory under it does.
+   */
   async ownerOf(thread: number): Promise<bigint | undefined> {
-    return thread < 0 ? this.session.inspector.ownerOf(thread) : this.currentOn(thread);
+    if (this.session.inspector.isSavedContext(thread)) return this.session.inspector.ownerOf(thread);
+    const address = await this.currentOn(thread);
+    if (address === undefined) return undefined;
+    return (await this.list()).threads.some((t) => t.address === address) ? address : undefined;
   }
 
   private async savedRegisters(vars: Map<string, Value>): Promise<Map<string, bigint> | undefined> {
