@@ -73,9 +73,14 @@ async function describeSelected(s: Session): Promise<{ text: string; data: Recor
   return { text: `thread ${s.selectedThread} (${vcpu?.description ?? ''})${guest}`, data: { thread: s.selectedThread, ...(t && { guestThread: `2.${t.id}`, name: t.name }) } };
 }
 
-/** A switched-out thread is shown where it waits: its first frame outside the scheduler. */
+/**
+ * A switched-out thread is shown where it waits: the first frame below the scheduler's (and below
+ * the interrupt that preempted it), so helpers inlined into the scheduler do not count as its own.
+ */
 function waitingFrame(s: Session, frames: FrameContext[]): FrameContext {
-  return frames.find((f) => !f.signalFrame && !s.guest!.inScheduler(f.function)) ?? frames[0]!;
+  let last = frames.length - 1;
+  while (last >= 0 && !s.guest!.inScheduler(frames[last]!.function)) last--;
+  return frames.slice(last + 1).find((f) => !f.signalFrame) ?? frames[0]!;
 }
 
 export async function infoThreads(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
