@@ -352,7 +352,8 @@ export class Session extends EventEmitter<SessionEvents> {
    */
   async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, kind: StopKind = 'step'): Promise<StopInfo> {
     const owner = await this.guest?.ownerOf(this.selectedThread);
-    const ours = async (thread: number) => (owner === undefined || (await this.guest!.currentOn(thread)) === owner) && accept(thread);
+    // The frame test first: it decides most stops, and the owner test then costs one read.
+    const ours = async (thread: number) => (await accept(thread)) && (owner === undefined || (await this.guest!.currentOn(thread)) === owner);
     const planted: bigint[] = [];
     try {
       for (const a of new Set(addresses)) {

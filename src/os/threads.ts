@@ -35,6 +35,9 @@ export class GuestThreads {
     private readonly model: ThreadModel,
   ) {}
 
+  /** Every thread address a walk has found: threads stay where they were allocated. */
+  private readonly seen = new Set<bigint>();
+
   /** True for a function of the scheduler's switch path (where every switched-out thread waits). */
   inScheduler(fn: string | undefined): boolean {
     return fn !== undefined && this.model.scheduler.includes(fn);
@@ -93,6 +96,7 @@ export class GuestThreads {
         const t = m.thread ? await this.eval(m.thread, vars) : n;
         vars.set('t', t);
         const address = await asInteger(this.session.inspector.reader, t);
+        this.seen.add(address);
         const vcpu = onCpu.get(address);
         // A wild saved stack pointer leaves the thread listed, without a context to unwind.
         const saved = vcpu === undefined ? await this.savedRegisters(vars).catch(() => undefined) : undefined;
@@ -134,7 +138,8 @@ export class GuestThreads {
     if (this.session.inspector.isSavedContext(thread)) return this.session.inspector.ownerOf(thread);
     const address = await this.currentOn(thread);
     if (address === undefined) return undefined;
-    return (await this.list()).threads.some((t) => t.address === address) ? address : undefined;
+    if (!this.seen.has(address)) await this.list();
+    return this.seen.has(address) ? address : undefined;
   }
 
   private async savedRegisters(vars: Map<string, Value>): Promise<Map<string, bigint> | undefined> {
