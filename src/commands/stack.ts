@@ -41,9 +41,9 @@ function showAddress(s: Session, frames: FrameContext[], f: FrameContext): boole
   // A caller's pc is a return address; after an interrupt frame (and at frame 0) it is exact.
   if (f.level > 0 && f.unwoundBy !== 'signal') return true;
   // gdb records no line entry for a row that repeats its line, so "the start of the line" is the
-  // start of the run of rows with that line.
+  // start of the run of rows with that line; and it shows the pc of a row that is not a statement.
   const range = s.program?.symbols.lineRangeAt(f.pc);
-  return !range || range.start !== f.pc;
+  return !range || range.start !== f.pc || !s.program!.symbols.isStatementStart(f.pc);
 }
 
 /** One frame as gdb's `bt` prints it (without the `#N  ` prefix). */
