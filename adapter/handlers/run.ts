@@ -21,6 +21,9 @@ async function step(ctx: AdapterContext, args: Args, reply: Reply, kind: StepKin
   const granularity = args.optStr('granularity') ?? 'statement';
   if (!GRANULARITIES.includes(granularity)) throw new ArgumentError(`granularity '${granularity}' is not one of ${GRANULARITIES.join(', ')}`);
   d.requireStopped('step');
+  if (kind !== 'out' && d.session.inspector.isSavedContext(thread)) {
+    throw new ArgumentError(`${args.name('threadId')} ${args.int('threadId')} is switched out (on no vCPU) and cannot step; step out runs it back to its caller`);
+  }
   const op = stepOperation(d.session, kind, granularity === 'instruction');
   reply.after(() => {
     d.session.selectedThread = thread;

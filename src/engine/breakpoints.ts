@@ -34,8 +34,10 @@ export interface Breakpoint {
   hitCondition?: string;
   /** A logpoint prints this (with `{expr}` interpolated) and does not stop. */
   logMessage?: string;
-  /** Only stop in this vCPU / guest thread. */
+  /** Only stop in this vCPU. */
   thread?: number;
+  /** Only stop while this guest thread runs (`address`: what the current-thread pointer holds). */
+  guestThread?: { address: bigint; id: number };
   hits: number;
 }
 

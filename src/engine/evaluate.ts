@@ -196,17 +196,19 @@ function entryRegister(expr: Uint8Array): number | undefined {
 
 /** What register `reg` held when the context's function was entered, from the caller's call site. */
 export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bigint | undefined> {
-  // Still at the function's first instruction in the innermost frame: nothing has changed yet.
-  const frame = ctx.frame;
-  if (frame?.unwoundBy === 'innermost' && frame.pc === ctx.program?.symbols.functionAt(frame.pc)?.entryPc) return frame.registers(reg);
   const caller = ctx.caller;
   const value = caller && ctx.program?.symbols.callSiteParameters(caller.pc).get(reg);
   if (!caller || !value) return undefined;
+  // At the function's first instruction in the innermost frame nothing has run since the call:
+  // a register the unwinder cannot recover for the caller still holds what it held at the call.
+  const frame = ctx.frame;
+  const atEntry = frame?.unwoundBy === 'innermost' && frame.pc === ctx.program?.symbols.functionAt(frame.pc)?.entryPc;
+  const readRegister = atEntry ? async (r: number) => (await caller.registers(r)) ?? (await frame.registers(r)) : caller.registers;
   const mem = memoryReader(ctx.target);
-  const l = await evaluateLocation(value.expr, { ...value.unit, readRegister: caller.registers, readMemory: mem, cfa: async () => caller.cfa });
+  const l = await evaluateLocation(value.expr, { ...value.unit, readRegister, readMemory: mem, cfa: async () => caller.cfa });
   if (l.kind === 'value') return BigInt.asUintN(64, l.value);
   if (l.kind === 'memory') return l.address;
-  if (l.kind === 'register') return caller.registers(l.reg);
+  if (l.kind === 'register') return readRegister(l.reg);
   return undefined;
 }
 

@@ -11,8 +11,12 @@ import type { VariableStore } from './variables.js';
 
 export class Inspector {
   private readonly traces = new Map<number, Promise<Backtrace>>();
-  /** Register sets standing for threads that are on no vCPU (a guest thread's saved context). */
-  private readonly contexts = new Map<number, Map<string, bigint>>();
+  /**
+   * Register sets standing for guest threads that are on no vCPU (their saved contexts), under
+   * pseudo thread numbers (negative) that stay valid until the guest runs.
+   */
+  private readonly contexts = new Map<number, { registers: Map<string, bigint>; owner: bigint }>();
+  private readonly contextOf = new Map<bigint, number>();
   private nextContext = -1;
   program: Program | undefined;
 
@@ -24,17 +28,42 @@ export class Inspector {
     private readonly hiddenInline: (thread: number) => number = () => 0,
   ) {}
 
-  /** Forgets everything computed at this stop (the guest is about to run, or state changed). */
+  /** Forgets the backtraces computed at this stop (registers or memory changed). */
   invalidate(): void {
     this.traces.clear();
-    this.contexts.clear();
   }
 
-  /** A pseudo thread number (negative) for a register set, valid until the guest runs. */
-  bindContext(registers: Map<string, bigint>): number {
-    const id = this.nextContext--;
-    this.contexts.set(id, registers);
+  /** The guest is about to run: saved contexts go too. */
+  resumed(): void {
+    this.invalidate();
+    this.contexts.clear();
+    this.contextOf.clear();
+  }
+
+  /** The pseudo thread number for the saved context of guest thread `owner` (one per thread per stop). */
+  contextFor(owner: bigint, registers: Map<string, bigint>): number {
+    let id = this.contextOf.get(owner);
+    if (id === undefined) {
+      id = this.nextContext--;
+      this.contexts.set(id, { registers, owner });
+      this.contextOf.set(owner, id);
+    }
     return id;
+  }
+
+  /** The guest thread whose saved context a pseudo thread number stands for. */
+  ownerOf(thread: number): bigint | undefined {
+    return this.contexts.get(thread)?.owner;
+  }
+
+  /** The innermost registers of a vCPU, or of a saved context. */
+  async registersOf(thread: number): Promise<Map<string, bigint>> {
+    return this.contexts.get(thread)?.registers ?? this.target.readRegisters(thread);
+  }
+
+  /** True for a pseudo thread number of a saved context (no vCPU behind it: it cannot run or step). */
+  isSavedContext(thread: number): boolean {
+    return this.contexts.has(thread);
   }
 
   readonly reader: ValueReader = {
@@ -53,7 +82,7 @@ export class Inspector {
     let t = this.traces.get(thread);
     if (!t) {
       const saved = this.contexts.get(thread);
-      t = saved ? backtraceFrom(this.target, this.program, saved) : backtrace(this.target, this.program, thread).then((bt) => hideInlineFrames(bt, this.hiddenInline(thread)));
+      t = saved ? backtraceFrom(this.target, this.program, saved.registers) : backtrace(this.target, this.program, thread).then((bt) => hideInlineFrames(bt, this.hiddenInline(thread)));
       this.traces.set(thread, t);
       t.catch(() => this.traces.delete(thread));
     }
@@ -76,7 +105,7 @@ export class Inspector {
       target: this.target,
       ...(this.program && { program: this.program }),
       frame,
-      registers: this.contexts.get(thread) ?? (await this.target.readRegisters(thread)),
+      registers: await this.registersOf(thread),
       reader: this.reader,
       writeRegister: async (name, value) => {
         await this.writeRegister(thread, name, value);
@@ -181,7 +210,11 @@ function expandable(t: Type): boolean {
   return s.kind === 'struct' || s.kind === 'union' || s.kind === 'class' || s.kind === 'array' || (s.kind === 'base' && sizeOf(s) > 0) || s.kind === 'pointer' || s.kind === 'enum';
 }
 
+const SHF_EXECINSTR = 4n;
+
 function covers(program: Program, hit: { symbol: { address: bigint; size: bigint }; offset: bigint }, address: bigint): boolean {
   if (hit.symbol.size > 0n) return hit.offset < hit.symbol.size;
-  return program.symbols.elf.sectionAt(address) === program.symbols.elf.sectionAt(hit.symbol.address);
+  // gdb names an address by a zero-sized symbol only in code (a label in assembly), never in data.
+  const section = program.symbols.elf.sectionAt(address);
+  return section !== undefined && (section.flags & SHF_EXECINSTR) !== 0n && section === program.symbols.elf.sectionAt(hit.symbol.address);
 }

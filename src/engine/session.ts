@@ -16,6 +16,8 @@ import { symbolHooks } from './symbol-hooks.js';
 import { finishInlined, stepLine, stepUntil, type SteppingSupport, type StepKind } from './stepping.js';
 import { inlineView } from './inline.js';
 import type { Value } from './values.js';
+import { GuestThreads } from '../os/threads.js';
+import { detectUnikernel } from '../os/unikernel.js';
 
 export type StopKind = 'entry' | 'breakpoint' | 'watchpoint' | 'step' | 'interrupt' | 'signal' | 'exited' | 'dump';
 
@@ -107,6 +109,8 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly values = new VariableStore();
   readonly inspector: Inspector;
   program: Program | undefined;
+  /** The unikernel's own threads, when its description is known (see src/os/description.ts). */
+  guest: GuestThreads | undefined;
 
   constructor(readonly target: Target) {
     super();
@@ -157,7 +161,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Adds a breakpoint; an unresolvable location becomes pending unless `pendingOk` is false. */
   async addBreakpoint(
     spec: LocationSpec,
-    opts: Partial<Pick<Breakpoint, 'condition' | 'hitCondition' | 'logMessage' | 'temporary' | 'hardware' | 'thread' | 'ignoreCount'>> & { pendingOk?: boolean } = {},
+    opts: Partial<Pick<Breakpoint, 'condition' | 'hitCondition' | 'logMessage' | 'temporary' | 'hardware' | 'thread' | 'guestThread' | 'ignoreCount'>> & { pendingOk?: boolean } = {},
   ): Promise<Breakpoint> {
     this.ensureStopped('set a breakpoint');
     let locations: BreakpointLocation[] = [];
@@ -181,6 +185,7 @@ export class Session extends EventEmitter<SessionEvents> {
       ...(opts.hitCondition !== undefined && { hitCondition: opts.hitCondition }),
       ...(opts.logMessage !== undefined && { logMessage: opts.logMessage }),
       ...(opts.thread !== undefined && { thread: opts.thread }),
+      ...(opts.guestThread !== undefined && { guestThread: opts.guestThread }),
     };
     if (bp.hitCondition) hitConditionMet(bp.hitCondition, 1);
     await this.insertLocations(bp, bp.locations);
@@ -256,6 +261,13 @@ export class Session extends EventEmitter<SessionEvents> {
 
   // ---- run control ------------------------------------------------------------------------------
 
+  /** A guest thread shown from its saved context is on no vCPU: only running it back to a frame works. */
+  private ensureOnVcpu(what: string): void {
+    if (this.inspector.isSavedContext(this.selectedThread)) {
+      throw new EngineError(`cannot ${what} a guest thread that is switched out (on no vCPU): select an outer frame and use next or finish to run it back there`);
+    }
+  }
+
   private ensureStopped(what: string): void {
     if (this.state === 'running') throw new EngineError(`cannot ${what} while the guest is running (interrupt it first)`);
     if (this.state === 'exited') throw new EngineError(`cannot ${what}: the guest has exited`);
@@ -295,7 +307,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.state = 'running';
     this.values.clear();
     this.hidden = undefined;
-    this.inspector.invalidate();
+    this.inspector.resumed();
     this.emit('running');
     let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
     try {
@@ -330,6 +342,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** One instruction; `over` runs a call to its return instead of entering it. */
   async stepInstruction(over = false): Promise<StopInfo> {
     this.ensureStopped('step');
+    this.ensureOnVcpu('step');
     const thread = this.selectedThread;
     const regs = await this.target.readRegisters(thread);
     const pc = regs.get('rip')!;
@@ -351,10 +364,14 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * Runs until a vCPU reaches one of `addresses` and `accept` agrees (same frame, same guest
-   * thread); user breakpoints hit on the way stop as usual.
+   * Runs until a vCPU reaches one of `addresses` and `accept` agrees (same frame), running the
+   * guest thread the selected thread stands for (its current-thread pointer is checked, so a
+   * step stays with it when the scheduler moves it); user breakpoints hit on the way stop as usual.
    */
   async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, kind: StopKind = 'step'): Promise<StopInfo> {
+    const owner = await this.guest?.ownerOf(this.selectedThread);
+    // The frame test first: it decides most stops, and the owner test then costs one read.
+    const ours = async (thread: number) => (await accept(thread)) && (owner === undefined || (await this.guest!.currentOn(thread)) === owner);
     const planted: bigint[] = [];
     try {
       for (const a of new Set(addresses)) {
@@ -363,7 +380,7 @@ export class Session extends EventEmitter<SessionEvents> {
       }
       return await this.resume({ kind: 'continue' }, async (raw) => {
         if (raw.reason.kind !== 'trap' || raw.reason.watch || !planted.includes(raw.pc!)) return undefined;
-        if (!(await accept(raw.reason.thread))) return this.pointsAt(raw.pc!).length ? undefined : 'continue';
+        if (!(await ours(raw.reason.thread))) return this.pointsAt(raw.pc!).length ? undefined : 'continue';
         // A user breakpoint here gets its say (conditions, counts); otherwise this is our stop.
         if (this.pointsAt(raw.pc!).length) return (await this.decide(raw, false)) ?? { kind, thread: raw.reason.thread, pc: raw.pc! };
         return { kind, thread: raw.reason.thread, pc: raw.pc! };
@@ -388,6 +405,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const hit: Breakpoint[] = [];
     for (const bp of this.pointsAt(raw.pc!)) {
       if (bp.thread !== undefined && bp.thread !== r.thread) continue;
+      if (bp.guestThread !== undefined && (await this.guest?.currentOn(r.thread)) !== bp.guestThread.address) continue;
       if (bp.condition) {
         let ok: boolean;
         try {
@@ -473,7 +491,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Registers of the selected thread's selected frame (outer frames: what unwinding recovered). */
   async frameRegisters(): Promise<Map<string, bigint>> {
-    const regs = await this.target.readRegisters(this.selectedThread);
+    const regs = await this.inspector.registersOf(this.selectedThread);
     if (this.selectedFrame === 0) return regs;
     const frame = await this.inspector.frame(this.selectedThread, this.selectedFrame);
     const out = new Map<string, bigint>();
@@ -527,6 +545,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.ensureStopped('step');
     const outer = await this.finishInnerFrames();
     if (outer) return outer;
+    this.ensureOnVcpu('step');
     return this.setStop(await stepLine(this, this.steppingSupport(), kind, this.hiddenInlineFrames(this.selectedThread)));
   }
 
@@ -535,6 +554,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.ensureStopped('step');
     const outer = await this.finishInnerFrames();
     if (outer) return outer;
+    this.ensureOnVcpu('step');
     const pc = (await this.target.readRegisters(this.selectedThread)).get('rip')!;
     const fn = this.program?.symbols.functionAt(pc);
     return this.setStop(await stepUntil(this, this.steppingSupport(), this.hiddenInlineFrames(this.selectedThread), fn?.ranges.find((r) => pc >= r.start && pc < r.end)?.start));
@@ -603,6 +623,7 @@ export class Session extends EventEmitter<SessionEvents> {
       const callerKey = this.program ? inlineView(this.program.symbols, frame.lookupPc).frames[position + 1]?.key : undefined;
       const inner = await this.finishInnerFrames();
       if (inner && inner.kind !== 'step') return { stop: inner };
+      this.ensureOnVcpu('finish');
       return { stop: this.setStop(await finishInlined(this, this.steppingSupport(), callerKey)) };
     }
     if (frame.cfa === undefined) throw new EngineError('cannot finish: the frame address is unknown');
@@ -637,7 +658,9 @@ export class Session extends EventEmitter<SessionEvents> {
     this.inspector.program = program;
     this.program = program;
     this.hooks = symbolHooks(this, program);
-    this.inspector.invalidate();
+    const unikernel = detectUnikernel(program);
+    this.guest = unikernel && GuestThreads.of(this, unikernel);
+    this.inspector.resumed();
     await this.resolvePending();
   }
 
@@ -657,7 +680,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** The CPU mode of the selected vCPU decides 16/32/64-bit decoding (a PVH guest starts in 32-bit). */
   async codeBitness(): Promise<Bitness> {
-    const regs = await this.target.readRegisters(this.selectedThread);
+    const regs = await this.inspector.registersOf(this.selectedThread);
     const cr0 = regs.get('cr0');
     const efer = regs.get('efer');
     if (cr0 === undefined || efer === undefined) return 64;
@@ -702,6 +725,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   async writeRegister(thread: number, name: string, value: bigint): Promise<void> {
     this.ensureStopped('write a register');
+    if (this.inspector.isSavedContext(thread)) throw new EngineError(`cannot write $${name}: this guest thread's registers are its saved context in memory`);
     await this.target.writeRegister(thread, name, value);
     this.inspector.invalidate();
     if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);

@@ -2,13 +2,15 @@
 // own threads and the tail of its kernel log. Built from any stopped session (a dump, or live).
 import { displayFile, frameLine } from '../commands/stack.js';
 import type { Session } from '../engine/session.js';
-import { detectUnikernel, guestThreads, kernelLogTail, panicRecord, type GuestThread, type PanicRecord } from './unikernel.js';
+import type { Backtrace } from '../engine/stack.js';
+import { detectUnikernel, kernelLogTail, panicRecord, type PanicRecord } from './unikernel.js';
 
 export interface CrashReport {
   unikernel?: string;
   panic?: PanicRecord & { location?: string; instruction?: string; message?: string };
   vcpus: Array<{ id: number; description: string; registers: Record<string, string>; backtrace: string[]; incomplete?: string }>;
-  threads?: GuestThread[];
+  /** The unikernel's threads; a switched-out one with the backtrace of its saved context. */
+  threads?: Array<{ id: number; name: string; state: string; address: string; vcpu?: number; backtrace?: string[]; incomplete?: string }>;
   threadsError?: string;
   log?: string[];
 }
@@ -38,16 +40,33 @@ export async function crashReport(session: Session, logLines = 20): Promise<Cras
     const registers: Record<string, string> = {};
     for (const r of SHOWN_REGS) if (regs.has(r)) registers[r] = `0x${regs.get(r)!.toString(16)}`;
     const bt = await session.backtrace(t.id);
-    const lines: string[] = [];
-    for (const f of bt.frames) lines.push(`#${String(f.level).padEnd(3)}${await frameLine(session, t.id, bt.frames, f)}`);
-    report.vcpus.push({ id: t.id, description: t.description, registers, backtrace: lines, ...(bt.incomplete && { incomplete: bt.incomplete }) });
+    report.vcpus.push({ id: t.id, description: t.description, registers, backtrace: await backtraceLines(session, t.id, bt), ...(bt.incomplete && { incomplete: bt.incomplete }) });
   }
-  if (d?.threads) {
-    const { threads, error } = await guestThreads(session, d).catch((e: Error) => ({ threads: [], error: e.message }));
-    report.threads = threads;
+  if (session.guest) {
+    const { threads, error } = await session.guest.list();
+    report.threads = [];
+    for (const t of threads) {
+      const key = t.vcpu === undefined ? session.guest.engineThread(t) : undefined;
+      const bt = key === undefined ? undefined : await session.backtrace(key);
+      report.threads.push({
+        id: t.id,
+        name: t.name,
+        state: t.state,
+        address: `0x${t.address.toString(16)}`,
+        ...(t.vcpu !== undefined && { vcpu: t.vcpu }),
+        ...(bt && key !== undefined && { backtrace: await backtraceLines(session, key, bt) }),
+        ...(bt?.incomplete && { incomplete: bt.incomplete }),
+      });
+    }
     if (error) report.threadsError = error;
   }
   return report;
+}
+
+async function backtraceLines(session: Session, thread: number, bt: Backtrace): Promise<string[]> {
+  const lines: string[] = [];
+  for (const f of bt.frames) lines.push(`#${String(f.level).padEnd(3)}${await frameLine(session, thread, bt.frames, f)}`);
+  return lines;
 }
 
 export function formatReport(r: CrashReport): string {
@@ -65,8 +84,12 @@ export function formatReport(r: CrashReport): string {
   }
   if (r.threads) {
     out.push('', `Threads${r.unikernel ? ` (${r.unikernel})` : ''}:`);
-    out.push('  Id  Name              State             vCPU');
-    for (const t of r.threads) out.push(`  ${String(t.id).padEnd(3)} ${t.name.padEnd(17)} ${t.state.padEnd(17)} ${t.cpu}`);
+    out.push('  Id     Name              State            Where');
+    for (const t of r.threads) {
+      out.push(`  ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${t.vcpu !== undefined ? `running on vCPU ${t.vcpu}` : t.backtrace ? 'saved context:' : '<no saved context>'}`);
+      for (const l of t.backtrace ?? []) out.push(`           ${l}`);
+      if (t.incomplete) out.push(`           Backtrace stopped: ${t.incomplete}`);
+    }
     if (r.threadsError) out.push(`  (thread list incomplete: ${r.threadsError})`);
   }
   if (r.log) out.push('', 'Kernel log (tail):', ...r.log.map((l) => `  ${l}`));

@@ -55,7 +55,7 @@ describe('DAP requests with bad arguments (integration)', () => {
     const frameId = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0]!.id;
 
     const bad: Array<[string, object, RegExp]> = [
-      ['stackTrace', { threadId: 999 }, /^threadId 999 is not a vCPU of this guest \(threads: 1, 2\)$/],
+      ['stackTrace', { threadId: 999 }, /^threadId 999 is not a thread of this guest \(threads: 1, 2\)$/],
       ['stackTrace', { threadId: 'one' }, /^threadId must be an integer, got 'one'$/],
       ['scopes', { frameId: 424242 }, /^frameId 424242 is not a frame of the current stop/],
       ['variables', { variablesReference: 99999 }, /^variablesReference 99999 is not a live variable reference/],
