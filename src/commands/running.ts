@@ -146,7 +146,9 @@ export async function report(ctx: CommandContext, stop: StopInfo, out: Out, befo
       out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${w.point.access === 'write' ? 'Hardware watchpoint' : w.point.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint'} ${w.point.id}: ${w.point.expression}\n\n`);
       const oldText = w.old ? await s.formatWatchValue(w.point, w.old) : undefined;
       const newText = await s.formatWatchValue(w.point, w.value!);
-      if (oldText !== undefined && w.point.access !== 'read') out(`Old value = ${oldText}\nNew value = ${newText}\n`);
+      // gdb: a write shows old and new; an access shows them only when the value changed.
+      const changed = w.old !== undefined && Buffer.compare(Buffer.from(w.old), Buffer.from(w.value!)) !== 0;
+      if (oldText !== undefined && (w.point.access === 'write' || (w.point.access === 'access' && changed))) out(`Old value = ${oldText}\nNew value = ${newText}\n`);
       else out(`Value = ${newText}\n`);
       data.watchpoint = w.point.id;
       data.old = oldText;
