@@ -89,6 +89,9 @@ function evaluateBare(expression: string, _thread: number): bigint {
   throw new EngineError(`no symbols loaded: cannot evaluate '${t}'`);
 }
 
+/** The most children one request lists (paging covers bigger arrays). */
+const MAX_CHILDREN = 1 << 20;
+
 export class Session extends EventEmitter<SessionEvents> {
   readonly sites: Sites;
   readonly run: RunControl;
@@ -491,7 +494,7 @@ export class Session extends EventEmitter<SessionEvents> {
   async children(ref: number, start = 0, count = Infinity, format: ValueFormat = 'natural'): Promise<ValueView[]> {
     const source = this.values.get(ref);
     if (!source) throw new EngineError(`no variable reference ${ref} (values expire when the guest runs)`);
-    return source(Math.max(0, start), Math.min(count, 1 << 20), format);
+    return source(Math.max(0, start), Math.min(count, MAX_CHILDREN), format);
   }
 
   /** A typed value of an expression in a frame (the selected one by default). */
@@ -501,7 +504,30 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Evaluates an expression in a frame for display. */
   async evaluate(expression: string, thread = this.selectedThread, level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
-    return this.inspector.view(expression, await this.value(expression, thread, level), format, expression);
+    return this.inspector.view(expression, await this.value(expression, thread, level), format, { thread, level }, expression);
+  }
+
+  /** Assigns the C expression `value` to the lvalue `expression` in a frame; returns its new view. */
+  async assign(expression: string, value: string, thread = this.selectedThread, level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
+    this.ensureStopped('change a value');
+    await this.inspector.assign(expression, value, thread, level);
+    // Stack memory or registers may have changed under the frames computed so far.
+    this.inspector.invalidate();
+    return this.evaluate(expression, thread, level, format);
+  }
+
+  /** Assigns to the child `name` of a variables reference (a scope's variable, a member, an element). */
+  async assignChild(ref: number, name: string, value: string, format: ValueFormat = 'natural'): Promise<ValueView> {
+    const source = this.values.get(ref);
+    const at = this.values.frameOf(ref);
+    if (!source || !at) throw new EngineError(`no variable reference ${ref} (values expire when the guest runs)`);
+    // Elements are found by index; anything else among all the children.
+    const index = /^\[(\d+)\]$/.exec(name);
+    const candidates = index ? await source(Number(index[1]), 1, format) : await source(0, MAX_CHILDREN, format);
+    const child = candidates.find((c) => c.name === name);
+    if (!child) throw new EngineError(`no variable named '${name}' in reference ${ref}`);
+    if (child.expression === undefined) throw new EngineError(`${name} cannot be assigned (it is not a value with a C expression)`);
+    return { ...(await this.assign(child.expression, value, at.thread, at.level, format)), name: child.name };
   }
 
   /** Source-line step (into calls that have line info, or over them), as gdb's step and next. */
