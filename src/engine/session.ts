@@ -6,7 +6,8 @@ import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targe
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
 import { bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
 import type { LocationSpec } from './location.js';
-import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
+import { completeExpression, type Completions } from './complete.js';
+import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
 import { Inspector } from './inspect.js';
@@ -528,6 +529,11 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!child) throw new EngineError(`no variable named '${name}' in reference ${ref}`);
     if (child.expression === undefined) throw new EngineError(`${name} cannot be assigned (it is not a value with a C expression)`);
     return { ...(await this.assign(child.expression, value, at.thread, at.level, format)), name: child.name };
+  }
+
+  /** Completions for the C expression ending `text`, in a frame (without one: globals and functions only). */
+  complete(text: string, at?: FramePosition): Promise<Completions> {
+    return completeExpression(this.inspector, text, at);
   }
 
   /** Source-line step (into calls that have line info, or over them), as gdb's step and next. */

@@ -250,6 +250,16 @@ describe('DAP session against QEMU (integration)', () => {
     expect((await dc.evaluateRequest({ expression: 'demo_config.max_items', context: 'repl', frameId })).body.result).toBe('8');
     const names = (await dc.completionsRequest({ text: 'dis', column: 4 })).body.targets.map((t) => t.label);
     expect(names).toEqual(expect.arrayContaining(['disable', 'disassemble']));
+    // Expressions complete too: globals and functions by prefix, members after `.` and `->`.
+    const complete = async (text: string) => (await dc.completionsRequest({ text, column: text.length + 1, frameId })).body.targets;
+    expect(await complete('p demo_co')).toEqual([
+      { label: 'demo_config', type: 'variable', start: 3, length: 7 },
+      { label: 'demo_counter', type: 'variable', start: 3, length: 7 },
+    ]);
+    expect((await complete('counter_t')).map((t) => `${t.label}:${t.type}`)).toEqual(['counter_thread:function', 'counter_tick:function']);
+    expect(await complete('demo_config.bounds.b')).toEqual([{ label: 'bottom_right', type: 'property', start: 20, length: 1 }]);
+    expect((await complete('tree_root->')).map((t) => t.label)).toEqual(['key', 'left', 'right']);
+    expect(await complete('demo_config.max_items + 0x1')).toEqual([]);
   });
 
   it('stops at a conditional source breakpoint and logs through a logpoint', async () => {
@@ -326,6 +336,15 @@ describe('DAP session against QEMU (integration)', () => {
     expect(s).toMatchObject({ reason: 'data breakpoint', description: 'demo_config.bounds.bottom_right.x = 30' });
     // point_area(&demo_config.bounds) is the only reader.
     expect((await top()).name).toBe('point_area');
+
+    // By address and size, watching reads and writes: counter_tick's demo_counter++ is the only access.
+    const at = hex(sym.get('demo_counter')!);
+    const byAddress = await dc.dataBreakpointInfoRequest({ name: at, asAddress: true, bytes: 8 } as DebugProtocol.DataBreakpointInfoArguments);
+    expect(byAddress.body).toMatchObject({ description: `*${at} (8 bytes at ${at})`, accessTypes: ['write', 'read', 'readWrite'] });
+    const access = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: byAddress.body.dataId!, accessType: 'readWrite' }] });
+    expect(access.body.breakpoints[0]).toMatchObject({ verified: true, message: `*${at}: 8 bytes at ${at}` });
+    expect(await resume(() => dc.continueRequest({ threadId }))).toMatchObject({ reason: 'data breakpoint', hitBreakpointIds: [access.body.breakpoints[0]!.id] });
+    expect(await top()).toMatchObject({ name: 'counter_tick', line: 230 });
     await dc.setDataBreakpointsRequest({ breakpoints: [] });
   });
 
