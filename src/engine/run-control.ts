@@ -55,6 +55,12 @@ export class RunControl {
       this.at = undefined;
       return { reason };
     }
+    if (reason.kind === 'trap' && reason.watch && !this.sites.watches(reason.watch.address)) {
+      // When two vCPUs trigger a watchpoint together QEMU reports one; the other keeps a record
+      // of its hit that outlives the watchpoint's removal and is attached to that vCPU's next stop
+      // (a breakpoint, a step) with a garbage address. No watch of ours: that stop is what it is.
+      reason = { kind: 'trap', thread: reason.thread };
+    }
     const pc = await this.pcOf(reason.thread);
     this.at = { thread: reason.thread, pc };
     return { reason, pc };
