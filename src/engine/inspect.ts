@@ -74,13 +74,18 @@ export class Inspector {
       target: this.target,
       ...(this.program && { program: this.program }),
       frame,
-      registers: this.contexts.get(thread) ?? (await this.target.readRegisters(thread)),
+      registers: await this.registersOf(thread),
       reader: this.reader,
       writeRegister: async (name, value) => {
         await this.writeRegister(thread, name, value);
         this.invalidate();
       },
     };
+  }
+
+  /** The innermost registers of a vCPU, or of a bound context. */
+  private async registersOf(thread: number): Promise<Map<string, bigint>> {
+    return this.contexts.get(thread) ?? (await this.target.readRegisters(thread));
   }
 
   async evaluate(expression: string, thread: number, level: number, convenience?: Map<string, Value>): Promise<Value> {
@@ -155,7 +160,8 @@ export class Inspector {
     const regs = ctx.registers!;
     const known = this.target.registers.filter((r) => regs.has(r.name));
     const registerView = async (r: RegisterInfo, fmt: ValueFormat): Promise<ValueView> => {
-      const v = level === 0 ? regs.get(r.name) : await frameRegister(frame, r.name);
+      // Read when listed, not when the scope was made: a register may have been set since.
+      const v = level === 0 ? (await this.registersOf(thread)).get(r.name) : await frameRegister(frame, r.name);
       const hex = fmt === 'hex' || r.group !== 'general' || /^(rip|rsp|rbp|eflags)$/.test(r.name);
       const text = v === undefined ? '<not saved>' : hex ? `0x${v.toString(16)}` : BigInt.asIntN(r.bits, v).toString();
       return { name: r.name, type: `int${r.bits}_t`, text, ref: 0, childCount: 0, expression: `$${r.name}` };
