@@ -288,6 +288,9 @@ export class Session extends EventEmitter<SessionEvents> {
     try {
       for (;;) {
         const raw = await this.run.resumeOnce(action);
+        // Conditions and log messages evaluated at earlier stops of this run must not leave their
+        // frames behind for this one (the vCPU ran in between).
+        this.inspector.invalidate();
         if (raw.reason.kind === 'exited') return this.setStop({ kind: 'exited', thread: this.selectedThread, exitCode: raw.reason.code });
         const claimed = internal ? await internal(raw) : undefined;
         if (claimed === 'continue') {
