@@ -47,7 +47,7 @@ describe('vscode-extension manifest', () => {
 
   it('generates configurations the adapter accepts', () => {
     buildKernel();
-    expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0]))).image).toMatch(/kernel\.elf$/);
+    expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0])))).toMatchObject({ image: expect.stringMatching(/kernel\.elf$/) });
     const [boot, attach, dump] = debuggerEntry.configurationSnippets.map((s: { body: Record<string, unknown> }) => resolve(s.body));
     const image = resolve(debuggerEntry.initialConfigurations[0]).image;
     expect(() => launchConfig(Args.of({ ...boot, image }))).not.toThrow();
