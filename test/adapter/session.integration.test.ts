@@ -178,6 +178,7 @@ describe('DAP session against QEMU (integration)', () => {
     const rax = (await variables(regsRef)).find((r) => r.name === 'rax')!.value;
     expect((await dc.setVariableRequest({ variablesReference: regsRef, name: 'rax', value: '0x1234' })).body.value).toBe('4660');
     expect((await dc.evaluateRequest({ expression: '$rax', frameId })).body.result).toBe('4660');
+    expect((await variables(regsRef)).find((r) => r.name === 'rax')?.value).toBe('4660');
 
     await expect(dc.setVariableRequest({ variablesReference: regsRef, name: 'float', value: '1' })).rejects.toThrow(/^float cannot be assigned/);
     await expect(dc.setVariableRequest({ variablesReference: configRef, name: 'nope', value: '1' })).rejects.toThrow(/no variable named 'nope'/);
