@@ -8,8 +8,8 @@ import type { Unit } from './dwarf/unit.js';
 import { ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
 import { callSiteParameters } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
-import { functionName, type FunctionDef } from './functions.js';
-import { lineRangeOf, rowOf, rowRefAt, type LineRange, type LineRow, type RowRef } from './lines.js';
+import { functionName, type FunctionDef, type InlinedCall } from './functions.js';
+import { lineRangeOf, rowOf, rowRefAt, stepLineOf, type LineRange, type LineRow, type RowRef, type StepLine } from './lines.js';
 import { NameIndex } from './names.js';
 import { afterPrologue } from './prologue.js';
 import { scopesAt, variableInfo, type FrameScope, type VariableInfo } from './scopes.js';
@@ -145,6 +145,36 @@ export class SymbolFile {
   lineRangeAt(pc: bigint): LineRange | undefined {
     const found = this.rowRef(pc);
     return found && lineRangeOf(found.prog, found.ref);
+  }
+
+  /** pc's line as gdb's stepping reads it, with the extent of that line around pc. */
+  stepLineAt(pc: bigint): StepLine | undefined {
+    const found = this.rowRef(pc);
+    return found && stepLineOf(found.prog, found.ref, pc);
+  }
+
+  /**
+   * The addresses around pc inside which the same inlined calls are in progress: no inlined
+   * call's range begins or ends in it (a step must look again at every such boundary).
+   */
+  inlineExtentAt(pc: bigint): { start: bigint; end: bigint } | undefined {
+    const hit = this.locate(pc);
+    const own = hit?.fn.ranges.find((r) => pc >= r.start && pc < r.end);
+    if (!hit || !own) return undefined;
+    let { start, end } = own;
+    const visit = (calls: InlinedCall[]) => {
+      for (const c of calls) {
+        for (const r of c.ranges) {
+          for (const b of [r.start, r.end]) {
+            if (b <= pc && b > start) start = b;
+            if (b > pc && b < end) end = b;
+          }
+        }
+        visit(c.children);
+      }
+    };
+    visit(hit.fn.inlined);
+    return { start, end };
   }
 
   /** True when a row with is_stmt starts exactly at pc. */

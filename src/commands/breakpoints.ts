@@ -1,6 +1,6 @@
 // break, tbreak, hbreak, watch, delete, enable/disable, condition, ignore, info breakpoints.
 import type { Breakpoint } from '../engine/breakpoints.js';
-import { parseLocation, formatLocation } from '../engine/location.js';
+import { parseLocation, formatLocation, type LocationSpec } from '../engine/location.js';
 import type { WatchAccess } from '../targets/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
@@ -34,7 +34,7 @@ export async function breakCommand(ctx: CommandContext, args: string, out: Out, 
     const pc = s.stop?.pc;
     if (pc === undefined) throw new CommandError('no default breakpoint location: the guest is not stopped');
     spec = { kind: 'address' as const, address: pc };
-  } else spec = parseLocation(location);
+  } else spec = await locationSpec(ctx, location);
   const b = await s.addBreakpoint(spec, { ...opts, ...(thread !== undefined && { thread }), ...(condition !== undefined && { condition }), pendingOk: false });
   out(`${describeBreakpoint(b)}\n`);
   return pointData(b);
@@ -147,4 +147,14 @@ export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): u
 function whereText(l: { function?: string; file?: string; line?: number }): string {
   if (!l.function) return '';
   return `in ${l.function}${l.file ? ` at ${l.file}:${l.line}` : ''}`;
+}
+
+/** A location as the user wrote it; a bare LINE is in the selected frame's source file, as in gdb. */
+export async function locationSpec(ctx: CommandContext, text: string): Promise<LocationSpec> {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return parseLocation(t);
+  const s = ctx.session;
+  const frame = await s.inspector.frame(s.selectedThread, s.selectedFrame).catch(() => undefined);
+  if (!frame?.file) throw new CommandError(`no default source file for line ${t}: use FILE:${t}`);
+  return parseLocation(`${frame.file}:${t}`);
 }

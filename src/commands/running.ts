@@ -4,6 +4,7 @@ import type { StopInfo } from '../engine/session.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex } from './format.js';
+import { locationSpec } from './breakpoints.js';
 import { nextHistory } from './data.js';
 import { announceFrame, frameLine } from './stack.js';
 import { formatValue, toBytes } from '../engine/values.js';
@@ -47,6 +48,16 @@ export async function stepLineCommand(ctx: CommandContext, args: string, out: Ou
     if (stop.kind !== 'step') break;
   }
   return report(ctx, stop!, out, before);
+}
+
+/** `until` (a `next` that does not go back to an earlier line) or `until LOCATION` / `advance LOCATION`. */
+export async function untilCommand(ctx: CommandContext, args: string, out: Out, anywhere: boolean): Promise<unknown> {
+  const where = args.trim();
+  if (!where && anywhere) throw new CommandError('usage: advance LOCATION');
+  // Reaching a location is announced with its frame, as a breakpoint is; the plain `until` is a step.
+  if (where) return report(ctx, await ctx.session.runUntil(await locationSpec(ctx, where), anywhere), out);
+  const before = await whereNow(ctx);
+  return report(ctx, await ctx.session.stepUntil(), out, before);
 }
 
 /** The selected frame's function and CFA: a step that ends in the same frame prints only the line. */

@@ -38,7 +38,7 @@ async function frameArgs(s: Session, thread: number, f: FrameContext): Promise<s
 
 /** gdb shows the pc of a frame unless it is at the start of its line (innermost) or an inline call site. */
 function showAddress(s: Session, frames: FrameContext[], f: FrameContext): boolean {
-  if (f.level > 0 && frames[f.level - 1]?.inlined) return false;
+  if ((f.level > 0 && frames[f.level - 1]?.inlined) || f.callSite) return false;
   if (f.line === undefined) return true;
   // A caller's pc is a return address; after an interrupt frame (and at frame 0) it is exact.
   if (f.level > 0 && f.unwoundBy !== 'signal') return true;

@@ -31,6 +31,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'nexti', aliases: ['ni'], help: 'nexti [N]: one instruction, running calls to their return', run: (c, a, o) => run.stepiCommand(c, a, o, true) },
   { name: 'next', aliases: ['n'], help: 'next [N]: the next source line, running over calls', run: (c, a, o) => run.stepLineCommand(c, a, o, 'over') },
   { name: 'step', aliases: ['s'], help: 'step [N]: the next source line, entering calls that have line info', run: (c, a, o) => run.stepLineCommand(c, a, o, 'into') },
+  { name: 'until', aliases: ['u'], help: 'until [LOCATION]: next, without stopping at jumps back (loops); or run to LOCATION in this frame or until it returns', run: (c, a, o) => run.untilCommand(c, a, o, false) },
+  { name: 'advance', help: 'advance LOCATION: run to LOCATION in any frame, or until the current frame returns', run: (c, a, o) => run.untilCommand(c, a, o, true) },
   { name: 'finish', aliases: ['fin'], help: 'finish: run until the selected frame returns and show its value', run: run.finishCommand },
   { name: 'backtrace', aliases: ['bt', 'where'], help: 'backtrace [N] [full]: the call stack of the current thread', run: stack.backtraceCommand },
   { name: 'frame', aliases: ['f'], help: 'frame [N]: show or select a frame', run: (c, a, o) => stack.frameCommand(c, a, o) },

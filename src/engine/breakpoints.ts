@@ -10,6 +10,12 @@ export interface BreakpointLocation {
   function?: string;
   file?: string;
   line?: number;
+  /**
+   * The function the location was asked for (gdb's location symbol): the one a function
+   * breakpoint names, else the innermost one at the address. A stop here shows its frame even
+   * when inlined calls begin at the same address.
+   */
+  inFunction?: string;
 }
 
 export interface Breakpoint {

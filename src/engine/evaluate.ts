@@ -196,6 +196,9 @@ function entryRegister(expr: Uint8Array): number | undefined {
 
 /** What register `reg` held when the context's function was entered, from the caller's call site. */
 export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bigint | undefined> {
+  // Still at the function's first instruction in the innermost frame: nothing has changed yet.
+  const frame = ctx.frame;
+  if (frame?.unwoundBy === 'innermost' && frame.pc === ctx.program?.symbols.functionAt(frame.pc)?.entryPc) return frame.registers(reg);
   const caller = ctx.caller;
   const value = caller && ctx.program?.symbols.callSiteParameters(caller.pc).get(reg);
   if (!caller || !value) return undefined;
@@ -214,7 +217,8 @@ export async function parameterEntryValue(ctx: EvalContext, v: VariableInfo): Pr
   if (!frame || frame.inlined || !symbols || v.kind !== 'arg') return undefined;
   const fn = symbols.functionAt(frame.lookupPc);
   if (!fn) return undefined;
-  const atEntry = symbols.scopesAt(fn.entryPc).at(-1)?.variables.find((x) => x.kind === 'arg' && x.name === v.name);
+  // The function's own scope: at its entry pc an inlined call may already have begun.
+  const atEntry = symbols.scopesAt(fn.entryPc).find((s) => !s.inlined)?.variables.find((x) => x.kind === 'arg' && x.name === v.name);
   const reg = atEntry?.location.kind === 'expr' ? entryRegister(atEntry.location.expr.expr) : undefined;
   if (reg === undefined) return undefined;
   const value = await registerAtEntry(ctx, reg);

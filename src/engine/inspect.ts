@@ -5,7 +5,7 @@ import type { RegisterInfo, Target } from '../targets/index.js';
 import { assign, evaluateText, variableInfoValue, type EvalContext } from './evaluate.js';
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
-import { backtrace, backtraceFrom, frameRegister, type Backtrace, type FrameContext } from './stack.js';
+import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
 import { asInteger, elementValue, formatValue, isCharType, memberValue, type Value, type ValueReader } from './values.js';
 import type { VariableStore } from './variables.js';
 
@@ -20,6 +20,8 @@ export class Inspector {
     private readonly target: Target,
     private readonly store: VariableStore,
     private readonly writeRegister: (thread: number, name: string, value: bigint) => Promise<void>,
+    /** Inlined frames a vCPU's stop hides (a stop at an inlined call's first instruction). */
+    private readonly hiddenInline: (thread: number) => number = () => 0,
   ) {}
 
   /** Forgets everything computed at this stop (the guest is about to run, or state changed). */
@@ -51,7 +53,7 @@ export class Inspector {
     let t = this.traces.get(thread);
     if (!t) {
       const saved = this.contexts.get(thread);
-      t = saved ? backtraceFrom(this.target, this.program, saved) : backtrace(this.target, this.program, thread);
+      t = saved ? backtraceFrom(this.target, this.program, saved) : backtrace(this.target, this.program, thread).then((bt) => hideInlineFrames(bt, this.hiddenInline(thread)));
       this.traces.set(thread, t);
       t.catch(() => this.traces.delete(thread));
     }

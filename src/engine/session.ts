@@ -4,9 +4,9 @@
 import { EventEmitter } from 'node:events';
 import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targets/index.js';
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
-import { accessedMemory, bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
-import type { LocationSpec } from './location.js';
 import { completeExpression, type Completions } from './complete.js';
+import { accessedMemory, bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
+import { formatLocation, type LocationSpec } from './location.js';
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
@@ -14,7 +14,8 @@ import { Inspector } from './inspect.js';
 import type { Program } from './program.js';
 import { frameRegister, type Backtrace } from './stack.js';
 import { symbolHooks } from './symbol-hooks.js';
-import { stepLine, type SteppingSupport, type StepKind } from './stepping.js';
+import { finishInlined, stepLine, stepUntil, type SteppingSupport, type StepKind } from './stepping.js';
+import { inlineView } from './inline.js';
 import type { Value } from './values.js';
 
 export type StopKind = 'entry' | 'breakpoint' | 'watchpoint' | 'step' | 'interrupt' | 'signal' | 'exited' | 'dump';
@@ -27,6 +28,8 @@ export interface StopInfo {
   watch?: { point: Watchpoint; old?: Uint8Array; value?: Uint8Array };
   signal?: number;
   exitCode?: number;
+  /** Innermost inlined frames hidden at this stop: it is at their call's first instruction (gdb's presentation). */
+  hiddenInline?: number;
 }
 
 export interface SessionEvents {
@@ -99,6 +102,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly points = new Map<number, UserPoint>();
   private nextPointId = 1;
   private lastStop: StopInfo | undefined;
+  /** The stopped thread's hidden inlined frames (see StopInfo.hiddenInline); other threads hide none. */
+  private hidden: { thread: number; count: number } | undefined;
   private state: 'stopped' | 'running' | 'exited' | 'detached' = 'stopped';
   hooks: SessionHooks = noSymbols;
   selectedThread = 1;
@@ -111,7 +116,7 @@ export class Session extends EventEmitter<SessionEvents> {
     super();
     this.sites = new Sites(target);
     this.run = new RunControl(target, this.sites);
-    this.inspector = new Inspector(target, this.values, (thread, name, value) => this.writeRegister(thread, name, value));
+    this.inspector = new Inspector(target, this.values, (thread, name, value) => this.writeRegister(thread, name, value), (thread) => this.hiddenInlineFrames(thread));
     target.on('console', (text) => this.emit('output', 'console', text));
   }
 
@@ -165,7 +170,7 @@ export class Session extends EventEmitter<SessionEvents> {
     } catch (e) {
       if (!opts.pendingOk) throw e;
     }
-    if (locations.length === 0 && !opts.pendingOk) throw new EngineError(`no code at ${describeSpec(spec)}`);
+    if (locations.length === 0 && !opts.pendingOk) throw new EngineError(`no code at ${formatLocation(spec)}`);
     const bp: Breakpoint = {
       id: this.nextPointId++,
       type: 'breakpoint',
@@ -261,7 +266,18 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.state === 'detached') throw new EngineError(`cannot ${what}: detached from the guest`);
   }
 
+  /** How many innermost inlined frames the thread's backtrace hides at this stop. */
+  hiddenInlineFrames(thread: number): number {
+    return this.hidden?.thread === thread ? this.hidden.count : 0;
+  }
+
   private setStop(stop: StopInfo): StopInfo {
+    if (stop.hiddenInline === undefined && stop.pc !== undefined && this.program && stop.kind !== 'entry' && stop.kind !== 'dump' && stop.kind !== 'exited') {
+      const here = stop.breakpoints?.flatMap((b) => b.locations.filter((l) => l.address === stop.pc).map((l) => l.inFunction)) ?? [];
+      stop = { ...stop, hiddenInline: inlineView(this.program.symbols, stop.pc, here).hidden };
+    }
+    this.hidden = stop.hiddenInline ? { thread: stop.thread, count: stop.hiddenInline } : undefined;
+    this.inspector.invalidate();
     this.lastStop = stop;
     this.selectedFrame = 0;
     this.state = stop.kind === 'exited' ? 'exited' : 'stopped';
@@ -282,6 +298,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.ensureStopped('resume');
     this.state = 'running';
     this.values.clear();
+    this.hidden = undefined;
     this.inspector.invalidate();
     this.emit('running');
     let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
@@ -327,7 +344,8 @@ export class Session extends EventEmitter<SessionEvents> {
       const insn = await decodeAt(this.target, pc, 64);
       if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall')) return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!);
     }
-    return this.resume({ kind: 'step', thread }, async (raw) => (raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc! } : undefined));
+    // stepi shows the innermost frame even at an inlined call's first instruction, as gdb does.
+    return this.resume({ kind: 'step', thread }, async (raw) => (raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc!, hiddenInline: 0 } : undefined));
   }
 
   /**
@@ -577,31 +595,88 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Source-line step (into calls that have line info, or over them), as gdb's step and next. */
   async stepLine(kind: StepKind): Promise<StopInfo> {
     this.ensureStopped('step');
-    if (this.selectedFrame !== 0) {
-      // Stepping from an outer frame: finish the frames below it first, as gdb does.
-      const f = await this.inspector.frame(this.selectedThread, this.selectedFrame);
-      if (f.cfa !== undefined) {
-        const inner = await this.inspector.frame(this.selectedThread, this.selectedFrame - 1);
-        if (inner.cfa !== undefined) return this.runTo(f.pc, inner.cfa);
-      }
-    }
-    return stepLine(this, this.steppingSupport(), kind);
+    const outer = await this.finishInnerFrames();
+    if (outer) return outer;
+    return this.setStop(await stepLine(this, this.steppingSupport(), kind, this.hiddenInlineFrames(this.selectedThread)));
   }
 
-  /** Runs until the selected frame returns (gdb's finish); the stop is in its caller. */
+  /** gdb's `until` without an argument: `next` that does not stop at a jump back to an earlier line. */
+  async stepUntil(): Promise<StopInfo> {
+    this.ensureStopped('step');
+    const outer = await this.finishInnerFrames();
+    if (outer) return outer;
+    const pc = (await this.target.readRegisters(this.selectedThread)).get('rip')!;
+    const fn = this.program?.symbols.functionAt(pc);
+    return this.setStop(await stepUntil(this, this.steppingSupport(), this.hiddenInlineFrames(this.selectedThread), fn?.ranges.find((r) => pc >= r.start && pc < r.end)?.start));
+  }
+
+  /**
+   * gdb's `until LOCATION` (`anywhere` false) and `advance LOCATION`: run until the location is
+   * reached, in the selected frame or an outer one for `until`, in any frame for `advance`, or
+   * until the selected frame returns.
+   */
+  async runUntil(spec: LocationSpec, anywhere: boolean): Promise<StopInfo> {
+    this.ensureStopped('run');
+    const locations = await this.hooks.resolveLocation(spec);
+    if (!locations.length) throw new EngineError(`no code at ${formatLocation(spec)}`);
+    const thread = this.selectedThread;
+    const { frames } = await this.backtrace(thread);
+    const frame = frames[this.selectedFrame];
+    // The concrete function the selected frame is (or is inlined in), and where it returns to.
+    let level = this.selectedFrame;
+    while (frames[level]?.inlined && frames[level + 1]) level++;
+    const physical = frames[level];
+    const outer = frames[level + 1];
+    const targets = locations.map((l) => l.address);
+    if (outer && physical?.cfa !== undefined) targets.push(outer.pc);
+    const stop = await this.runToAny(targets, async (t) => {
+      const regs = await this.target.readRegisters(t);
+      const pc = regs.get('rip')!;
+      if (outer && pc === outer.pc && !targets.slice(0, locations.length).includes(pc)) return regs.get('rsp') === physical!.cfa;
+      if (anywhere || frame?.cfa === undefined) return true;
+      this.inspector.invalidate();
+      const cfa = (await this.inspector.frame(t, 0)).cfa;
+      // The stack grows down: the selected frame and its callers have CFAs at or above its own.
+      return cfa !== undefined && cfa >= frame.cfa;
+    });
+    if (stop.kind !== 'step' || stop.pc === undefined || !this.program) return stop;
+    // Like a breakpoint, the location shows the function it was asked in; the return shows everything.
+    const here = locations.filter((l) => l.address === stop.pc).map((l) => l.inFunction);
+    return this.setStop({ ...stop, hiddenInline: here.length ? inlineView(this.program.symbols, stop.pc, here).hidden : 0 });
+  }
+
+  /** Stepping from an outer physical frame first finishes the frames below it, as gdb does. */
+  private async finishInnerFrames(): Promise<StopInfo | undefined> {
+    if (this.selectedFrame === 0) return undefined;
+    const { frames } = await this.backtrace(this.selectedThread);
+    const f = frames[this.selectedFrame];
+    const inner = frames[this.selectedFrame - 1];
+    if (!f || !inner || f.cfa === undefined || inner.cfa === undefined || f.cfa === inner.cfa) return undefined;
+    return this.runTo(f.pc, inner.cfa);
+  }
+
+  /**
+   * Runs until the selected frame returns (gdb's finish); the stop is in its caller. An inlined
+   * frame returns to its caller without a return instruction: the rest of it is stepped over.
+   */
   async finish(): Promise<{ stop: StopInfo; returned?: Frame }> {
     this.ensureStopped('finish');
     const thread = this.selectedThread;
     const { frames } = await this.backtrace(thread);
     const frame = frames[this.selectedFrame];
-    // Inlined frames share the physical frame: finish returns to the next real caller.
-    let caller = this.selectedFrame + 1;
-    while (frames[caller - 1]?.inlined && frames[caller]) caller++;
-    const outer = frames[caller];
+    const outer = frames[this.selectedFrame + 1];
     if (!frame || !outer) throw new EngineError('"finish" not meaningful in the outermost frame.');
-    const physical = frames[caller - 1]!;
-    if (physical.cfa === undefined) throw new EngineError('cannot finish: the frame address is unknown');
-    const stop = await this.runTo(outer.pc, physical.cfa, 'step');
+    if (frame.inlined) {
+      // The block the inlined call returns to, by its place in the physical frame's inline chain.
+      const first = frames.findIndex((f) => f.cfa === frame.cfa);
+      const position = this.selectedFrame - first + (first === 0 ? this.hiddenInlineFrames(thread) : 0);
+      const callerKey = this.program ? inlineView(this.program.symbols, frame.lookupPc).frames[position + 1]?.key : undefined;
+      const inner = await this.finishInnerFrames();
+      if (inner && inner.kind !== 'step') return { stop: inner };
+      return { stop: this.setStop(await finishInlined(this, this.steppingSupport(), callerKey)) };
+    }
+    if (frame.cfa === undefined) throw new EngineError('cannot finish: the frame address is unknown');
+    const stop = await this.runTo(outer.pc, frame.cfa, 'step');
     return { stop, returned: frame };
   }
 
@@ -609,8 +684,9 @@ export class Session extends EventEmitter<SessionEvents> {
     const program = this.program;
     const cfaOf = async (thread: number) => (await this.inspector.frame(thread, 0)).cfa;
     return {
-      lineRangeAt: async (pc) => program?.symbols.lineRangeAt(pc),
-      isStatementStart: async (pc) => program?.symbols.isStatementStart(pc) ?? false,
+      lineAt: async (pc) => program?.symbols.stepLineAt(pc),
+      inlineExtent: async (pc) => program?.symbols.inlineExtentAt(pc),
+      inlineAt: async (pc) => (program ? inlineView(program.symbols, pc) : { frames: [], hidden: 0 }),
       functionBodyStart: async (pc) => (program?.symbols.lineAt(pc) ? program.symbols.functionBodyStart(pc) : undefined),
       cfa: async (thread) => {
         this.inspector.invalidate();
@@ -699,13 +775,5 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.target.writeRegister(thread, name, value);
     this.inspector.invalidate();
     if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);
-  }
-}
-
-function describeSpec(spec: LocationSpec): string {
-  switch (spec.kind) {
-    case 'line': return `${spec.file}:${spec.line}`;
-    case 'function': return spec.file ? `${spec.file}:${spec.name}` : spec.name;
-    case 'address': return `*0x${spec.address.toString(16)}`;
   }
 }

@@ -17,6 +17,8 @@ export interface FrameContext extends Frame {
   scope?: FrameScope;
   /** The interrupt/exception entry frame gdb shows as `<signal handler called>`. */
   signalFrame: boolean;
+  /** Stands at the call site of inlined frames hidden at this stop (so its line is the call's). */
+  callSite?: boolean;
 }
 
 export interface Backtrace {
@@ -85,6 +87,14 @@ export async function backtraceFrom(target: Target, program: Program | undefined
   }
   const incomplete = walk.end === 'outermost' ? undefined : walk.end === 'no-unwind-info' ? 'no unwind information for the next frame' : walk.end === 'error' ? (walk.error?.message ?? 'unwind error') : walk.end === 'loop' ? 'previous frame identical to this frame (corrupt stack?)' : walk.end === 'max-frames' ? `stopped after ${limit} frames` : undefined;
   return { frames, ...(incomplete && { incomplete }) };
+}
+
+/** The backtrace without its `count` innermost inlined frames: the stop is shown at their call site. */
+export function hideInlineFrames(bt: Backtrace, count: number): Backtrace {
+  let n = 0;
+  while (n < count && bt.frames[n]?.inlined) n++;
+  if (n === 0) return bt;
+  return { ...bt, frames: bt.frames.slice(n).map((f, i) => ({ ...f, level: i, ...(i === 0 && { callSite: true }) })) };
 }
 
 /** A register of a frame by name (`rip`, `rsp`, ...), through its DWARF number. */
