@@ -11,11 +11,12 @@ import { evaluateHandlers } from './handlers/evaluate.js';
 import { lifecycleHandlers } from './handlers/lifecycle.js';
 import { memoryHandlers } from './handlers/memory.js';
 import { runHandlers } from './handlers/run.js';
+import { sourceHandlers } from './handlers/sources.js';
 import { stackHandlers } from './handlers/stack.js';
 import { variableHandlers } from './handlers/variables.js';
 
 const HANDLERS = new Map<string, Handler>(
-  Object.entries({ ...lifecycleHandlers, ...breakpointHandlers, ...stackHandlers, ...variableHandlers, ...evaluateHandlers, ...memoryHandlers, ...runHandlers }),
+  Object.entries({ ...lifecycleHandlers, ...breakpointHandlers, ...stackHandlers, ...variableHandlers, ...evaluateHandlers, ...memoryHandlers, ...runHandlers, ...sourceHandlers }),
 );
 
 export class DusterDebugSession extends DebugSession {

@@ -63,8 +63,10 @@ export class RunService {
       return;
     }
     const r = await describeStop(stop, this.session, this.d.breakpoints, this.d.qemu);
-    this.lastReport = { ...r, thread: stop.thread };
-    const ev = new StoppedEvent(r.reason, await this.d.threads.idOf(stop.thread)) as DebugProtocol.StoppedEvent;
+    const thread = r.thread ?? stop.thread;
+    this.session.selectedThread = thread;
+    this.lastReport = { ...r, thread };
+    const ev = new StoppedEvent(r.reason, await this.d.threads.idOf(thread)) as DebugProtocol.StoppedEvent;
     ev.body = {
       ...ev.body,
       allThreadsStopped: true,

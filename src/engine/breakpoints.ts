@@ -96,6 +96,12 @@ export class Sites {
     return this.sites.get(siteKey('sw', address, 1)) ?? this.sites.get(siteKey('hw', address, 1));
   }
 
+  /** Some watch site of ours covers `address`. */
+  watches(address: bigint): boolean {
+    for (const s of this.sites.values()) if (s.kind !== 'sw' && s.kind !== 'hw' && address >= s.address && address < s.address + BigInt(s.length)) return true;
+    return false;
+  }
+
   /** Lifts a code site for a moment (stepping off it) and returns how to put it back. */
   async lift(address: bigint): Promise<(() => Promise<void>) | undefined> {
     const site = this.codeAt(address);

@@ -19,6 +19,12 @@ export interface Frame {
   unwoundBy: 'innermost' | 'cfi' | 'frame-pointer' | 'signal';
 }
 
+/** A frame as the engine names it: a vCPU (or bound context) and a level, 0 innermost. */
+export interface FramePosition {
+  thread: number;
+  level: number;
+}
+
 export interface Scope {
   name: 'Locals' | 'Arguments' | 'Registers' | 'Globals';
   /** Pass to `Session.children` to list the scope's variables. */

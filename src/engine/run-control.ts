@@ -8,6 +8,8 @@ export interface RawStop {
   reason: StopReason;
   /** PC of the stopping vCPU (undefined when the guest exited). */
   pc?: bigint;
+  /** The stub said watchpoint, for no watch of ours: if nothing else explains the stop, it is none. */
+  staleWatch?: true;
 }
 
 export class RunControl {
@@ -55,8 +57,13 @@ export class RunControl {
       this.at = undefined;
       return { reason };
     }
+    // When two vCPUs trigger a watchpoint together QEMU reports one; the other keeps a record of
+    // its hit that outlives the watchpoint and rides on that vCPU's later stops (a breakpoint, a
+    // step, or a stop of its own on its next access to a watched page), its address garbage.
+    const stale = reason.kind === 'trap' && reason.watch !== undefined && !this.sites.watches(reason.watch.address);
+    if (stale) reason = { kind: 'trap', thread: reason.thread };
     const pc = await this.pcOf(reason.thread);
     this.at = { thread: reason.thread, pc };
-    return { reason, pc };
+    return { reason, pc, ...(stale && { staleWatch: true as const }) };
   }
 }

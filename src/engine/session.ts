@@ -4,9 +4,10 @@
 import { EventEmitter } from 'node:events';
 import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targets/index.js';
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
-import { bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
+import { completeExpression, type Completions } from './complete.js';
+import { accessedMemory, bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
 import { formatLocation, type LocationSpec } from './location.js';
-import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
+import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
 import { Inspector } from './inspect.js';
@@ -93,6 +94,9 @@ function evaluateBare(expression: string, _thread: number): bigint {
   if (/^(0[xX][0-9a-fA-F]+|\d+)$/.test(t)) return BigInt(t);
   throw new EngineError(`no symbols loaded: cannot evaluate '${t}'`);
 }
+
+/** The most children one request lists (paging covers bigger arrays). */
+const MAX_CHILDREN = 1 << 20;
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly sites: Sites;
@@ -313,6 +317,9 @@ export class Session extends EventEmitter<SessionEvents> {
     try {
       for (;;) {
         const raw = await this.run.resumeOnce(action);
+        // Conditions and log messages evaluated at earlier stops of this run must not leave their
+        // frames behind for this one (the vCPU ran in between).
+        this.inspector.invalidate();
         if (raw.reason.kind === 'exited') return this.setStop({ kind: 'exited', thread: this.selectedThread, exitCode: raw.reason.code });
         const claimed = internal ? await internal(raw) : undefined;
         if (claimed === 'continue') {
@@ -378,12 +385,17 @@ export class Session extends EventEmitter<SessionEvents> {
         await this.sites.add('sw', a);
         planted.push(a);
       }
-      return await this.resume({ kind: 'continue' }, async (raw) => {
-        if (raw.reason.kind !== 'trap' || raw.reason.watch || !planted.includes(raw.pc!)) return undefined;
-        if (!(await ours(raw.reason.thread))) return this.pointsAt(raw.pc!).length ? undefined : 'continue';
+      return await this.resume({ kind: 'continue' }, async (stop) => {
+        if (stop.reason.kind !== 'trap' || !planted.includes(stop.pc!)) return undefined;
+        const { thread } = stop.reason;
+        // A watchpoint reported here comes first; one not reported leaves the stop to us.
+        const watched = stop.reason.watch && (await this.decideWatch(thread, stop.pc!, stop.reason.watch.address));
+        if (watched) return watched;
+        const raw: RawStop = { reason: { kind: 'trap', thread }, pc: stop.pc! };
+        if (!(await ours(thread))) return this.pointsAt(raw.pc!).length ? undefined : 'continue';
         // A user breakpoint here gets its say (conditions, counts); otherwise this is our stop.
-        if (this.pointsAt(raw.pc!).length) return (await this.decide(raw, false)) ?? { kind, thread: raw.reason.thread, pc: raw.pc! };
-        return { kind, thread: raw.reason.thread, pc: raw.pc! };
+        if (this.pointsAt(raw.pc!).length) return (await this.decide(raw, false)) ?? { kind, thread, pc: raw.pc! };
+        return { kind, thread, pc: raw.pc! };
       });
     } finally {
       if (this.state !== 'exited') for (const a of planted) await this.sites.drop('sw', a);
@@ -401,7 +413,10 @@ export class Session extends EventEmitter<SessionEvents> {
     if (r.kind === 'interrupt') return { kind: 'interrupt', thread: r.thread, pc: raw.pc! };
     if (r.kind === 'signal') return { kind: 'signal', thread: r.thread, pc: raw.pc!, signal: r.signal };
     if (r.kind === 'dump') return { kind: 'dump', thread: r.thread, pc: raw.pc! };
-    if (r.watch) return this.decideWatch(r.thread, raw.pc!, r.watch.address);
+    // A watch hit not to report (unchanged value, false condition, refuted) may share its stop
+    // with a breakpoint or a finished step: those still count.
+    const watched = r.watch && (await this.decideWatch(r.thread, raw.pc!, r.watch.address));
+    if (watched) return watched;
     const hit: Breakpoint[] = [];
     for (const bp of this.pointsAt(raw.pc!)) {
       if (bp.thread !== undefined && bp.thread !== r.thread) continue;
@@ -436,13 +451,19 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     if (this.pointsAt(raw.pc!).length) return undefined;
     if (stepping) return { kind: 'step', thread: r.thread, pc: raw.pc! };
+    // A watch hit not reported; or gdb's moribund watchpoint: a stale report of one that is gone.
+    if (r.watch || raw.staleWatch) return undefined;
     // A trap we did not plant (the guest's own int3): report it as the signal it is.
     return { kind: 'signal', thread: r.thread, pc: raw.pc!, signal: 5 };
   }
 
+  /** The watchpoint stop to report, or undefined when this hit is not one (see decide). */
   private async decideWatch(thread: number, pc: bigint, address: bigint): Promise<StopInfo | undefined> {
     const wp = [...this.points.values()].find((p): p is Watchpoint => p.type === 'watchpoint' && p.enabled && address >= p.address && address < p.address + BigInt(p.length));
-    if (!wp) return { kind: 'signal', thread, pc, signal: 5 };
+    if (!wp) return undefined;
+    // QEMU can attach a watchpoint hit of one vCPU to another's later stop (see RunControl):
+    // a read is only believed when the instruction just run touched the watched bytes.
+    if (wp.access !== 'write' && !(await this.mayHaveAccessed(thread, pc, wp))) return undefined;
     const value = await this.target.readMemory(wp.address, wp.length);
     const old = wp.last;
     // A write watchpoint whose value did not change is not reported (gdb's behaviour).
@@ -454,6 +475,27 @@ export class Session extends EventEmitter<SessionEvents> {
     wp.hits++;
     wp.last = value;
     return { kind: 'watchpoint', thread, pc, watch: { point: wp, ...(old && { old }), value } };
+  }
+
+  /**
+   * False only when the instruction that just ran certainly accessed none of the watched bytes:
+   * the one that ends at `pc`, or at a function's first instruction the call that entered it.
+   */
+  private async mayHaveAccessed(thread: number, pc: bigint, wp: Watchpoint): Promise<boolean> {
+    const regs = await this.target.readRegisters(thread);
+    let end = pc;
+    if (this.functionRange(pc)?.low === pc) {
+      const rsp = regs.get('rsp');
+      if (rsp === undefined) return true;
+      end = Buffer.from(await this.target.readMemory(rsp, 8)).readBigUInt64LE(0);
+    }
+    const fn = this.functionRange(end - 1n);
+    if (!fn) return true;
+    const last = (await this.disassembleRange(fn.low, end).catch(() => [])).at(-1);
+    if (!last || last.address + BigInt(last.length) !== end) return true;
+    const accessed = await accessedMemory(last.bytes, last.address, await this.codeBitness(), regs);
+    const watchEnd = wp.address + BigInt(wp.length);
+    return accessed === 'unknown' || accessed.some((a) => a.address < watchEnd && a.address + BigInt(a.size) > wp.address);
   }
 
   private async deletePointWhileStopping(bp: Breakpoint): Promise<void> {
@@ -527,7 +569,7 @@ export class Session extends EventEmitter<SessionEvents> {
   async children(ref: number, start = 0, count = Infinity, format: ValueFormat = 'natural'): Promise<ValueView[]> {
     const source = this.values.get(ref);
     if (!source) throw new EngineError(`no variable reference ${ref} (values expire when the guest runs)`);
-    return source(Math.max(0, start), Math.min(count, 1 << 20), format);
+    return source(Math.max(0, start), Math.min(count, MAX_CHILDREN), format);
   }
 
   /** A typed value of an expression in a frame (the selected one by default). */
@@ -537,7 +579,35 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Evaluates an expression in a frame for display. */
   async evaluate(expression: string, thread = this.selectedThread, level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
-    return this.inspector.view(expression, await this.value(expression, thread, level), format, expression);
+    return this.inspector.view(expression, await this.value(expression, thread, level), format, { thread, level }, expression);
+  }
+
+  /** Assigns the C expression `value` to the lvalue `expression` in a frame; returns its new view. */
+  async assign(expression: string, value: string, thread = this.selectedThread, level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
+    this.ensureStopped('change a value');
+    await this.inspector.assign(expression, value, thread, level);
+    // Stack memory or registers may have changed under the frames computed so far.
+    this.inspector.invalidate();
+    return this.evaluate(expression, thread, level, format);
+  }
+
+  /** Assigns to the child `name` of a variables reference (a scope's variable, a member, an element). */
+  async assignChild(ref: number, name: string, value: string, format: ValueFormat = 'natural'): Promise<ValueView> {
+    const source = this.values.get(ref);
+    const at = this.values.frameOf(ref);
+    if (!source || !at) throw new EngineError(`no variable reference ${ref} (values expire when the guest runs)`);
+    // Elements are found by index; anything else among all the children.
+    const index = /^\[(\d+)\]$/.exec(name);
+    const candidates = index ? await source(Number(index[1]), 1, format) : await source(0, MAX_CHILDREN, format);
+    const child = candidates.find((c) => c.name === name);
+    if (!child) throw new EngineError(`no variable named '${name}' in reference ${ref}`);
+    if (child.expression === undefined) throw new EngineError(`${name} cannot be assigned (it is not a value with a C expression)`);
+    return { ...(await this.assign(child.expression, value, at.thread, at.level, format)), name: child.name };
+  }
+
+  /** Completions for the C expression ending `text`, in a frame (without one: globals and functions only). */
+  complete(text: string, at?: FramePosition): Promise<Completions> {
+    return completeExpression(this.inspector, text, at);
   }
 
   /** Source-line step (into calls that have line info, or over them), as gdb's step and next. */

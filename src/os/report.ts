@@ -3,11 +3,12 @@
 import { displayFile, frameLine } from '../commands/stack.js';
 import type { Session } from '../engine/session.js';
 import type { Backtrace } from '../engine/stack.js';
+import type { UnikernelDescription } from './description.js';
 import { detectUnikernel, kernelLogTail, panicRecord, type PanicRecord } from './unikernel.js';
 
 export interface CrashReport {
   unikernel?: string;
-  panic?: PanicRecord & { location?: string; instruction?: string; message?: string };
+  panic?: PanicDetails;
   vcpus: Array<{ id: number; description: string; registers: Record<string, string>; backtrace: string[]; incomplete?: string }>;
   /** The unikernel's threads; a switched-out one with the backtrace of its saved context. */
   threads?: Array<{ id: number; name: string; state: string; address: string; vcpu?: number; backtrace?: string[]; incomplete?: string }>;
@@ -17,24 +18,41 @@ export interface CrashReport {
 
 const SHOWN_REGS = ['rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'eflags', 'cr2', 'cr3'];
 
-export async function crashReport(session: Session, logLines = 20): Promise<CrashReport> {
+export type PanicDetails = PanicRecord & { location?: string; instruction?: string; message?: string };
+
+/** Why and where the guest panicked (undefined: no known unikernel, or it did not panic). */
+export async function guestPanic(session: Session): Promise<PanicDetails | undefined> {
+  const d = session.program && detectUnikernel(session.program);
+  return d && panicDetails(session, d, await logLines(session, d));
+}
+
+async function logLines(session: Session, d: UnikernelDescription): Promise<string[] | undefined> {
+  const log = await kernelLogTail(session, d).catch(() => undefined);
+  return log?.split('\n').filter((l) => l.length);
+}
+
+async function panicDetails(session: Session, d: UnikernelDescription, log: string[] | undefined): Promise<PanicDetails | undefined> {
+  const panic = await panicRecord(session, d).catch(() => undefined);
+  if (!panic) return undefined;
+  const [inner] = session.program?.symbols.symbolize(panic.pc, { gdb: true }) ?? [];
+  const insn = await session.disassembleAt(panic.pc, 1).then((i) => i[0]?.text, () => undefined);
+  const message = log?.filter((l) => l.startsWith('PANIC')).at(-1);
+  return {
+    ...panic,
+    ...(inner?.function && { location: `${inner.function}${inner.file ? ` at ${displayFile(session, inner.file, panic.pc)}:${inner.line}` : ''}` }),
+    ...(insn && { instruction: insn }),
+    ...(message && { message }),
+  };
+}
+
+export async function crashReport(session: Session, tailLines = 20): Promise<CrashReport> {
   const report: CrashReport = { vcpus: [] };
   const d = session.program && detectUnikernel(session.program);
   if (d) report.unikernel = d.name;
-  const log = d && (await kernelLogTail(session, d).catch(() => undefined));
-  if (log) report.log = log.split('\n').filter((l) => l.length).slice(-logLines);
-  const panic = d && (await panicRecord(session, d).catch(() => undefined));
-  if (panic) {
-    const [inner] = session.program?.symbols.symbolize(panic.pc, { gdb: true }) ?? [];
-    const insn = await session.disassembleAt(panic.pc, 1).then((i) => i[0]?.text, () => undefined);
-    const message = report.log?.filter((l) => l.startsWith('PANIC')).at(-1);
-    report.panic = {
-      ...panic,
-      ...(inner?.function && { location: `${inner.function}${inner.file ? ` at ${displayFile(session, inner.file, panic.pc)}:${inner.line}` : ''}` }),
-      ...(insn && { instruction: insn }),
-      ...(message && { message }),
-    };
-  }
+  const log = d && (await logLines(session, d));
+  if (log) report.log = log.slice(-tailLines);
+  const panic = d && (await panicDetails(session, d, log));
+  if (panic) report.panic = panic;
   for (const t of await session.threads()) {
     const regs = await session.target.readRegisters(t.id);
     const registers: Record<string, string> = {};

@@ -1,8 +1,9 @@
 // Integration: where duster and gdb 13 land, command by command, for scripts of step, next,
 // finish, until and advance on the reference unikernel at -O0 and -O2 (inlined calls from
 // kernel.h and app_demo.c included). Each is run on its own QEMU from the same breakpoints; every
-// landing (function when announced, and line) must agree. The scripts keep clear of
-// thread_sleep(), where gdb follows the vCPU into another guest thread (see the last test).
+// landing (function when announced, and line) must agree. gdb steps vCPUs, not guest threads: the
+// guests run with preempt=off and the scripts keep clear of thread_sleep(), so that the thread gdb
+// steps is the one duster steps (duster under preemption and across sleeps: the last test).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -53,14 +54,14 @@ function landing(text: string): string {
   return `${fn}:${line}`;
 }
 
-async function dusterLandings(build: string, commands: string[]): Promise<string[]> {
-  const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', 'app=demo', '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: 300_000, maxBuffer: 64 << 20 });
+async function dusterLandings(build: string, commands: string[], append = 'app=demo preempt=off'): Promise<string[]> {
+  const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: 300_000, maxBuffer: 64 << 20 });
   const transcript = stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n');
   return transcript.split('\n(duster) ').slice(1, commands.length + 1).map(landing);
 }
 
-async function gdbLandings(build: string, commands: string[]): Promise<string[]> {
-  const q = await launchQemu({ image: elf(build), smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
+async function gdbLandings(build: string, commands: string[], append = 'app=demo preempt=off'): Promise<string[]> {
+  const q = await launchQemu({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
   try {
     // Only the stepping vCPU runs during gdb's steps (`until` included, which scheduler-locking
     // step leaves out): gdb single-steps, and another vCPU in the same code hitting gdb's
@@ -91,11 +92,11 @@ describe('stepping stays with the guest thread (gcc-O0)', () => {
   it('next over thread_sleep() comes back to the same worker, where gdb wanders off with the vCPU', { timeout: 120_000 }, async () => {
     const steps = ['next', 'next', 'next', 'step', 'next', 'finish', ...times(14, 'next'), 'step'];
     const commands = ['break worker_step', 'continue', 'delete', ...steps];
-    const d = await dusterLandings('gcc-O0', commands);
+    const d = await dusterLandings('gcc-O0', commands, 'app=demo');
     const cut = d.findIndex((l) => l.endsWith(':181')) + 1;
     expect(cut).toBeGreaterThan(3);
     // gdb only up to thread_sleep(): stepping over it, gdb follows the vCPU, not the guest thread.
-    const g = await gdbLandings('gcc-O0', commands.slice(0, cut));
+    const g = await gdbLandings('gcc-O0', commands.slice(0, cut), 'app=demo');
     // Up to `next` over thread_sleep() both agree. There the guest thread sleeps and gdb, which
     // only knows vCPUs, follows the vCPU into whatever guest thread runs next; duster stays with
     // the guest thread, as a kernel developer means.
