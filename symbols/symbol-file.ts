@@ -6,7 +6,7 @@ import { Dwarf } from './dwarf/dwarf.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
 import { ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
-import { callSiteParameters } from './call-sites.js';
+import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
 import { functionName, type FunctionDef, type InlinedCall } from './functions.js';
 import { lineRangeOf, rowOf, rowRefAt, stepLineOf, type LineRange, type LineRow, type RowRef, type StepLine } from './lines.js';
@@ -113,6 +113,42 @@ export class SymbolFile {
   callSiteParameters(returnAddress: bigint): Map<number, ExprWithContext> {
     const hit = this.locate(returnAddress - 1n);
     return hit ? callSiteParameters(hit.fn.die, returnAddress) : new Map();
+  }
+
+  /**
+   * The functions a call returning to `returnAddress` went through by tail calls before reaching
+   * the function containing `calleePc` (gdb's tail-call frames), outermost first, each with the
+   * address after its tail call. Where several chains are possible only their common ends are
+   * given, as gdb does; none when the call site's callee is the function itself or is unknown.
+   */
+  tailCallsBetween(returnAddress: bigint, calleePc: bigint): Array<{ name: string; returnPc: bigint }> {
+    const caller = this.locate(returnAddress - 1n);
+    const callee = this.locate(calleePc);
+    const first = caller && callSitesOf(caller.fn.die).find((c) => c.returnPc === returnAddress)?.target;
+    const goal = callee && functionName(callee.fn.die);
+    if (!first || !goal || first === goal) return [];
+    const sitesOf = (name: string): CallSite[] => {
+      const def = (this.names.functions.get(name) ?? []).find((d) => d.tag === DW_TAG.subprogram && d.unit.ranges(d).length > 0);
+      return def ? callSitesOf(def).filter((c) => c.tail && c.target !== undefined) : [];
+    };
+    const paths: Array<Array<{ name: string; returnPc: bigint }>> = [];
+    let budget = 512;
+    const walk = (name: string, path: Array<{ name: string; returnPc: bigint }>) => {
+      if (--budget < 0 || path.length > 8 || paths.length > 16) return;
+      for (const site of sitesOf(name)) {
+        const step = [...path, { name, returnPc: site.returnPc }];
+        if (site.target === goal) paths.push(step);
+        else if (!step.some((p) => p.name === site.target)) walk(site.target!, step);
+      }
+    };
+    walk(first, []);
+    if (paths.length <= 1) return paths[0] ?? [];
+    const same = (a?: { name: string; returnPc: bigint }, b?: { name: string; returnPc: bigint }) => !!a && !!b && a.name === b.name && a.returnPc === b.returnPc;
+    let head = 0;
+    while (paths.every((p) => same(p[head], paths[0]![head]))) head++;
+    let tail = 0;
+    while (head + tail < Math.min(...paths.map((p) => p.length)) && paths.every((p) => same(p[p.length - 1 - tail], paths[0]![paths[0]!.length - 1 - tail]))) tail++;
+    return [...paths[0]!.slice(0, head), ...paths[0]!.slice(paths[0]!.length - tail)];
   }
 
   /** The concrete function containing pc. */

@@ -12,7 +12,7 @@ import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
 import { Inspector } from './inspect.js';
 import type { Program } from './program.js';
-import { frameRegister, type Backtrace } from './stack.js';
+import { frameRegister, type Backtrace, type FrameContext } from './stack.js';
 import { symbolHooks } from './symbol-hooks.js';
 import { finishInlined, stepLine, stepUntil, type SteppingSupport, type StepKind } from './stepping.js';
 import { inlineView } from './inline.js';
@@ -642,11 +642,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const thread = this.selectedThread;
     const { frames } = await this.backtrace(thread);
     const frame = frames[this.selectedFrame];
-    // The concrete function the selected frame is (or is inlined in), and where it returns to.
-    let level = this.selectedFrame;
-    while (frames[level]?.inlined && frames[level + 1]) level++;
-    const physical = frames[level];
-    const outer = frames[level + 1];
+    const { physical, outer } = returnFrame(frames, this.selectedFrame);
     const targets = locations.map((l) => l.address);
     if (outer && physical?.cfa !== undefined) targets.push(outer.pc);
     const stop = await this.runToAny(targets, async (t) => {
@@ -684,8 +680,9 @@ export class Session extends EventEmitter<SessionEvents> {
     const thread = this.selectedThread;
     const { frames } = await this.backtrace(thread);
     const frame = frames[this.selectedFrame];
-    const outer = frames[this.selectedFrame + 1];
+    const { outer } = returnFrame(frames, this.selectedFrame);
     if (!frame || !outer) throw new EngineError('"finish" not meaningful in the outermost frame.');
+    if (frame.inlined && frame.unwoundBy === 'tail-call') throw new EngineError('cannot finish an inlined call of a tail-call frame (it has no code running): finish the frame it returns to');
     if (frame.inlined) {
       // The block the inlined call returns to, by its place in the physical frame's inline chain.
       const first = frames.findIndex((f) => f.cfa === frame.cfa);
@@ -714,11 +711,8 @@ export class Session extends EventEmitter<SessionEvents> {
         return cfaOf(thread);
       },
       caller: async (thread) => {
-        const { frames } = await this.backtrace(thread);
-        const first = frames.findIndex((_f, i) => i > 0 && !frames[i - 1]!.inlined);
-        const outer = frames[first];
-        const cfa = frames[first - 1]?.cfa;
-        return outer && cfa !== undefined ? { pc: outer.pc, cfa } : undefined;
+        const { physical, outer } = returnFrame((await this.backtrace(thread)).frames, 0);
+        return outer && physical?.cfa !== undefined ? { pc: outer.pc, cfa: physical.cfa } : undefined;
       },
     };
   }
@@ -800,4 +794,16 @@ export class Session extends EventEmitter<SessionEvents> {
     this.inspector.invalidate();
     if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);
   }
+}
+
+/**
+ * The concrete frame a frame belongs to (past its inline chain), and the frame it returns to:
+ * the next one that is not a tail-call frame (those returned nowhere: they jumped away).
+ */
+function returnFrame(frames: readonly FrameContext[], level: number): { physical?: FrameContext; outer?: FrameContext } {
+  let l = level;
+  while (frames[l]?.inlined && frames[l + 1]) l++;
+  let o = l + 1;
+  while (frames[o]?.unwoundBy === 'tail-call') o++;
+  return { ...(frames[l] && { physical: frames[l] }), ...(frames[o] && { outer: frames[o] }) };
 }

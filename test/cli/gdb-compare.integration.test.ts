@@ -57,8 +57,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Stops (none at an inlined call's first instruction: gdb shows a dump's frames unhidden) and what is asked there. */
-const STOPS = [
+/**
+ * Stops (none at an inlined call's first instruction: gdb shows a dump's frames unhidden) and what
+ * is asked there. `go` reaches the stop (a breakpoint at `at` by default); `thread` then names it.
+ */
+const STOPS: Array<{ at: string; go?: string[]; commands: string[] }> = [
+  // thread_announce() tail-calls kprintf(): the backtrace shows it from the call sites' DWARF.
+  { at: 'kprintf', go: ['break thread_announce', 'continue', 'delete', 'advance kprintf'], commands: ['bt', 'info args', 'up', 'info locals', 'up', 'info args'] },
   { at: 'worker_step', commands: ['bt', 'info args', 'info locals', 'p *w', 'p w->grid[1]', 'p w->last', 'up', 'info locals', 'info args'] },
   { at: 'app_demo.c:163', commands: ['bt', 'info args', 'info locals', 'up', 'info locals'] },
   { at: 'compute_checksum', commands: ['bt', 'info args', 'info locals', 'p grid[1]', 'p *grid@2', 'up', 'info locals'] },
@@ -69,19 +74,21 @@ const STOPS = [
 const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_config.flags', 'p current_color', 'p sizeof(struct thread)', 'p *list_head', 'p list_head->next->value', 'p &matrix[2]', 'p demo_config.weights[3] * 2'];
 
 describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb agree at stops (%s)', (build) => {
-  it('bt, args, locals and expressions at six stops, each written as a dump for gdb', { timeout: 120_000 }, async () => {
+  it('bt, args, locals and expressions at seven stops, each written as a dump for gdb', { timeout: 120_000 }, async () => {
     const cores = STOPS.map((_s, i) => path.join(dir, `${build}-${i}.core`));
-    const asked = STOPS.map((s, i) => [...s.commands, 'frame 0', ...(i === 0 ? PRINTS : [])]);
-    const commands = STOPS.flatMap((s, i) => [`break ${s.at}`, 'continue', ...asked[i]!, `dump ${cores[i]}`, 'delete']);
+    const asked = STOPS.map((s, i) => [...s.commands, 'frame 0', ...(i === 1 ? PRINTS : [])]);
+    const commands = STOPS.flatMap((s, i) => [...(s.go ?? [`break ${s.at}`, 'continue', 'delete']), 'thread', ...asked[i]!, `dump ${cores[i]}`]);
     const transcript = splitDuster(await duster(['run', elf(build), '--append', 'app=demo', '--batch', ...commands.flatMap((c) => ['-ex', c])]));
     let at = -1;
     for (const [i, stop] of STOPS.entries()) {
-      at = transcript.findIndex(([c], k) => k > at && c === 'continue');
-      const thread = Number(/Thread (\d+) hit Breakpoint/.exec(transcript[at]![1])?.[1] ?? 1);
+      at = transcript.findIndex(([c], k) => k > at && c === 'thread');
+      const thread = Number(/^\[Current thread is thread (\d+) /.exec(transcript[at]![1])?.[1]);
       const mine = transcript.slice(at + 1, at + 1 + asked[i]!.length);
       const gdb = await gdbOutputs(elf(build), cores[i]!, thread, asked[i]!);
       expect(btShape(mine[0]![1])[0]).toMatch(new RegExp(`^${stop.at.includes(':') ? 'worker_step' : stop.at} `));
       for (const [k, [c, text]] of mine.entries()) expect([stop.at, c, dropHistory(text)]).toEqual([stop.at, c, dropHistory(gdb[k]!)]);
     }
+    // The tail-call frame is there (gdb shows it too: the comparison above is of the same frames).
+    expect(transcript.find(([c]) => c === 'bt')![1]).toMatch(/^#1  0x[0-9a-f]+ in thread_announce \(\) at src\/sched\.c:\d+$/m);
   });
 });
