@@ -103,6 +103,12 @@ export class Session extends EventEmitter<SessionEvents> {
   /** The stopped thread's hidden inlined frames (see StopInfo.hiddenInline); other threads hide none. */
   private hidden: { thread: number; count: number } | undefined;
   private state: 'stopped' | 'running' | 'exited' | 'detached' = 'stopped';
+  /**
+   * Set by interrupt() while resume() runs: an operation that resumes several times (stepping off a
+   * breakpoint, declining stops in other frames) must end, though the stub may be stopped between
+   * two of its resumes, when it ignores an interrupt.
+   */
+  private interruptRequested = false;
   hooks: SessionHooks = noSymbols;
   selectedThread = 1;
   selectedFrame = 0;
@@ -305,6 +311,7 @@ export class Session extends EventEmitter<SessionEvents> {
   ): Promise<StopInfo> {
     this.ensureStopped('resume');
     this.state = 'running';
+    this.interruptRequested = false;
     this.values.clear();
     this.hidden = undefined;
     this.inspector.resumed();
@@ -312,7 +319,7 @@ export class Session extends EventEmitter<SessionEvents> {
     let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
     try {
       for (;;) {
-        const raw = await this.run.resumeOnce(action);
+        const raw = await this.run.resumeOnce(action, () => this.interruptRequested);
         if (raw.reason.kind === 'exited') return this.setStop({ kind: 'exited', thread: this.selectedThread, exitCode: raw.reason.code });
         const claimed = internal ? await internal(raw) : undefined;
         if (claimed === 'continue') {
@@ -463,7 +470,9 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async interrupt(): Promise<void> {
-    if (this.state === 'running') await this.target.interrupt();
+    if (this.state !== 'running') return;
+    this.interruptRequested = true;
+    await this.target.interrupt();
   }
 
   /** Removes every breakpoint of ours and leaves the guest running. */
