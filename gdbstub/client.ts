@@ -60,6 +60,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     conn.on('stop', (reply) => this.onStop(reply));
     conn.on('console', (text) => this.emit('console', text));
     conn.on('close', (e) => {
+      // Nothing runs any more as far as we can tell: later requests fail as closed, not as "running".
+      this.running = false;
       this.settleStop?.reject(e);
       this.settleStop = undefined;
       this.emit('close', e);
