@@ -6,8 +6,6 @@
 // backtrace, and a global's address and bytes as nm and the ELF file have them.
 // Left out on purpose: disconnect/terminate (they end the session), writeMemory and assignments
 // (they would change the guest under test), and console commands that detach, kill, quit, set or dump.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -16,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCommand } from '../../src/commands/interpreter.js';
 import { buildKernel, connectClient, hex, kernel, nextEvent, root, symbols } from '../adapter/support/fixture.js';
 import { below, Budget, pick, rng, Tally } from '../support/fuzz.js';
+import { imageSections } from '../support/guest-memory.js';
 
 type Stopped = DebugProtocol.StoppedEvent['body'];
 
@@ -78,11 +77,10 @@ describe('DAP requests with random arguments (integration)', () => {
     await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'worker_step' }] });
     await dc.configurationDoneRequest();
     await stopped;
-    // The text bytes of counter_tick in the image: memory the guest never writes.
-    const elf = readFileSync(kernel);
-    const text = /^\s*\[\s*\d+\] \.text\s+PROGBITS\s+([0-9a-f]+) ([0-9a-f]+)/m.exec(execFileSync('readelf', ['-S', '-W', kernel], { encoding: 'utf8' }))!;
-    const at = Number(sym.get('counter_tick')! - BigInt(`0x${text[1]}`)) + parseInt(text[2]!, 16);
-    counterBytes = elf.subarray(at, at + 32);
+    // The code of counter_tick in the image: memory the guest never writes.
+    const text = (await imageSections(kernel)).find((s) => s.name === '.text')!;
+    const at = Number(sym.get('counter_tick')! - text.address);
+    counterBytes = Buffer.from(text.bytes!.subarray(at, at + 32));
   }, 60_000);
   afterAll(async () => {
     await dc?.stop();
@@ -189,11 +187,11 @@ describe('DAP requests with random arguments (integration)', () => {
   }
 
   const CI = 60;
+  const budget = new Budget(CI, 0.2, 3000);
   it(`answers random requests (${CI} in npm test) and stays usable after each`, async () => {
     await verify('before');
     const random = rng(0xda9);
     const tally = new Tally('DAP requests');
-    const budget = new Budget(CI, 0.2);
     for (let i = 0; budget.more(i); i++) {
       const command = random() < 0.95 ? pick(random, COMMANDS) : junkString(random);
       current = command;
@@ -228,7 +226,7 @@ describe('DAP requests with random arguments (integration)', () => {
     tally.report();
     expect(tally.ok).toBeGreaterThan(0);
     expect(tally.refused).toBeGreaterThan(0);
-  }, Budget.timeout(CI, 0.2, 3000));
+  }, budget.timeout);
 });
 
 const KEYS = [

@@ -128,13 +128,13 @@ describe('crash dump readers on mutated dumps (integration)', () => {
   });
 
   const CI = 36;
+  const budget = new Budget(CI, 0.05, 1000);
   it(`ends every mutant with a report or a typed error (${CI} in npm test)`, async () => {
     // The originals give the full report: the panic and a backtrace through the crash path.
     for (const d of dumps) expect(await report(d.path), d.name).toMatch(/Guest panicked[\s\S]*crash_write/);
     const work = path.join(dir, 'mutant.core');
     const random = rng(0xdc0e);
     const tallies = new Map(dumps.map((d) => [d.name, new Tally(d.name)]));
-    const budget = new Budget(CI, 0.05);
     for (let i = 0; budget.more(i); i++) {
       const d = pick(random, dumps);
       const r = pick(random, d.regions);
@@ -160,5 +160,5 @@ describe('crash dump readers on mutated dumps (integration)', () => {
     const all = [...tallies.values()];
     expect(all.reduce((n, t) => n + t.refused, 0)).toBeGreaterThan(0);
     expect(all.reduce((n, t) => n + t.ok, 0)).toBeGreaterThan(0);
-  }, Budget.timeout(CI, 0.05, 1000));
+  }, budget.timeout);
 });

@@ -141,13 +141,13 @@ describe('DWARF and CFI sections in isolation', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const CI = 240;
+  const budget = new Budget(CI, 0.5, 50);
   it(`survives targeted mutations of one section at a time (${CI} in npm test)`, async () => {
     expect(new Set(targets.map((t) => t.section))).toEqual(new Set(['.debug_info', '.debug_abbrev', '.debug_line', '.debug_loclists', '.debug_rnglists', '.eh_frame', '.debug_frame']));
     // The originals decode cleanly: a refusal below is the mutation's doing.
     for (const t of targets) t.run(t.bytes);
     const random = rng(0x5ec7);
     const tallies = new Map<string, Tally>();
-    const budget = new Budget(CI, 0.5);
     const sections = [...new Set(targets.map((t) => t.section))];
     for (let i = 0; budget.more(i); i++) {
       const section = pick(random, sections);
@@ -173,10 +173,11 @@ describe('DWARF and CFI sections in isolation', () => {
     const all = [...tallies.values()];
     expect(all.reduce((n, t) => n + t.refused, 0)).toBeGreaterThan(0);
     expect(all.reduce((n, t) => n + t.ok, 0)).toBeGreaterThan(0);
-  }, Budget.timeout(CI, 0.5, 50));
+  }, budget.timeout);
 });
 
 describe.runIf(LONG && cachedVmlinux())('slices of vmlinux', () => {
+  const budget = new Budget(20, 0.02, 5000);
   const NAMES = ['.debug_info', '.debug_abbrev', '.debug_line', '.debug_loclists', '.debug_rnglists'];
   it('survives mutations inside one unit of one section at a time', async () => {
     const elf = await ElfFile.open(cachedVmlinux()!);
@@ -184,7 +185,6 @@ describe.runIf(LONG && cachedVmlinux())('slices of vmlinux', () => {
     const headers = parseUnitHeaders(sections.get('.debug_info')!);
     const random = rng(0x7a11);
     const tally = new Tally('vmlinux unit slices');
-    const budget = new Budget(20, 0.02);
     for (let i = 0; budget.more(i); i++) {
       const h = pick(random, headers);
       // The unit's own structure, from an unmutated read.
@@ -223,5 +223,5 @@ describe.runIf(LONG && cachedVmlinux())('slices of vmlinux', () => {
     elf.close();
     tally.report();
     expect(tally.inputs).toBeGreaterThan(0);
-  }, Budget.timeout(20, 0.02, 5000));
+  }, budget.timeout);
 });

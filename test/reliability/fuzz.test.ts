@@ -16,9 +16,9 @@ import { ExprSyntaxError, parseExpression } from '../../src/engine/expr/index.js
 import { Program } from '../../src/engine/program.js';
 import { Budget, fuzzInput, rng, Tally } from '../support/fuzz.js';
 
-const codec = new Budget(300);
-const expressions = new Budget(900, 3);
-const files = new Budget(30, 0.1);
+const codec = new Budget(300, 1, 5);
+const expressions = new Budget(900, 3, 5);
+const files = new Budget(30, 0.1, 200);
 
 describe('RSP codec properties', () => {
   it('decodes what it encodes, whatever the payload and however the stream is split', () => {
@@ -44,7 +44,7 @@ describe('RSP codec properties', () => {
       codec.fastCheck,
     );
     tally.report();
-  });
+  }, codec.timeout);
 
   it('expands `X*N` run lengths to N-29 more copies of X', () => {
     fc.assert(
@@ -54,7 +54,7 @@ describe('RSP codec properties', () => {
       }),
       codec.fastCheck,
     );
-  });
+  }, codec.timeout);
 
   it('expands run-length encoding boundedly and never mis-frames random garbage', async () => {
     const tally = new Tally('RSP decoder on random streams');
@@ -68,7 +68,7 @@ describe('RSP codec properties', () => {
       codec.fastCheck,
     );
     tally.report();
-  });
+  }, codec.timeout);
 });
 
 describe('C expression parser on random input', () => {
@@ -83,7 +83,7 @@ describe('C expression parser on random input', () => {
       expressions.fastCheck,
     );
     tally.report();
-  });
+  }, expressions.timeout);
 
   it('refuses pathological nesting instead of overflowing the stack', () => {
     expect(() => parseExpression('('.repeat(100_000) + '1' + ')'.repeat(100_000))).toThrow(ExprSyntaxError);
@@ -150,5 +150,5 @@ describe('symbols on mutated images', () => {
     }
     tally.report();
     expect(tally.refused).toBeGreaterThan(0);
-  }, Budget.timeout(30, 0.1, 200));
+  }, files.timeout);
 });

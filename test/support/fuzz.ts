@@ -27,15 +27,19 @@ export const below = (random: () => number, n: number): number => Math.floor(ran
 /**
  * How many inputs a target gets: `ci` in `npm test`; FUZZ_RUNS scaled by `share` (the target's
  * weight against the cheapest targets) under `npm run fuzz`; and with FUZZ_SECONDS, as many as
- * fit in that many seconds (at least the count).
+ * fit in that many seconds from the first input on (at least the count).
  */
 export class Budget {
   readonly count: number;
-  private readonly until: number;
+  private until: number | undefined;
 
-  constructor(ci: number, share = 1) {
+  constructor(
+    ci: number,
+    share = 1,
+    /** What one input may take, for the test's timeout. */
+    private readonly msPerInput = 10,
+  ) {
     this.count = RUNS === undefined ? ci : Math.max(ci, Math.round(RUNS * share));
-    this.until = SECONDS > 0 ? Date.now() + SECONDS * 1000 : 0;
   }
 
   /** fast-check parameters for this budget (FUZZ_SECONDS: run until the time is up). */
@@ -44,13 +48,13 @@ export class Budget {
   }
 
   more(done: number): boolean {
+    this.until ??= Date.now() + SECONDS * 1000;
     return done < this.count || Date.now() < this.until;
   }
 
-  /** A vitest timeout for this budget at `msPerInput` each, with room to spare. */
-  static timeout(ci: number, share: number, msPerInput: number): number {
-    const n = RUNS === undefined ? ci : Math.max(ci, Math.round(RUNS * share));
-    return 60_000 + n * msPerInput * 4 + SECONDS * 1000;
+  /** A vitest timeout for this budget, with room to spare. */
+  get timeout(): number {
+    return 60_000 + this.count * this.msPerInput * 4 + SECONDS * 1000;
   }
 }
 
@@ -110,7 +114,10 @@ export interface Limits {
   peakBytes: number;
 }
 
-/** Runs one input; throws a message naming `label` if it fails the time, memory or error contract. */
+/**
+ * Runs one input; throws a message naming `label` if it fails the time, memory or error contract.
+ * `run` must be repeatable: an input over the time limit is timed once more.
+ */
 export async function fuzzInput(tally: Tally, label: string, limits: Limits, run: () => unknown): Promise<Outcome> {
   const peak = vmPeak();
   const t = performance.now();
@@ -124,7 +131,13 @@ export async function fuzzInput(tally: Tally, label: string, limits: Limits, run
   }
   const o: Outcome = { ok: error === undefined, error, ms: performance.now() - t, peakGrowth: vmPeak() - peak };
   tally.add(o);
-  if (o.ms > limits.ms) throw new Error(`${tally.target}: ${label} took ${o.ms.toFixed(0)} ms (limit ${limits.ms})`);
+  if (o.ms > limits.ms) {
+    // On a shared machine a GC or scheduling pause can stall any input: a slow input must be slow twice.
+    const t2 = performance.now();
+    await Promise.resolve().then(run).catch(() => undefined);
+    const again = performance.now() - t2;
+    if (again > limits.ms) throw new Error(`${tally.target}: ${label} took ${o.ms.toFixed(0)} ms, then ${again.toFixed(0)} ms (limit ${limits.ms})`);
+  }
   if (o.peakGrowth > limits.peakBytes) throw new Error(`${tally.target}: ${label} raised VmPeak by ${(o.peakGrowth / 2 ** 20).toFixed(0)} MiB (limit ${(limits.peakBytes / 2 ** 20).toFixed(0)})`);
   return o;
 }
