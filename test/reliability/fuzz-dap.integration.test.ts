@@ -2,8 +2,9 @@
 // session mixed with junk of every JSON type) against a real session on the reference unikernel in
 // QEMU. Each request gets a response within a time bound: success, or an error whose one-line
 // message is the adapter's own (no leaked JavaScript internals). After each, the guest is stopped
-// again if the request resumed it, and real requests prove the session still works: the vCPUs, a
-// backtrace, and a global's address and bytes as nm and the ELF file have them.
+// again if the request resumed it, and real requests prove the session still works: the same
+// threads as at the start, a backtrace, and a global's address and code bytes as nm and the ELF
+// file have them.
 // Left out on purpose: disconnect/terminate (they end the session), writeMemory and assignments
 // (they would change the guest under test), and console commands that detach, kill, quit, set or dump.
 import type { Server } from 'node:net';
@@ -57,7 +58,9 @@ describe('DAP requests with random arguments (integration)', () => {
   let stops = 0;
   let lastStop: Stopped | undefined;
   let terminated = false;
+  let firstThreads: string[] | undefined;
   // Live handles the generator draws on.
+  const threadIds: number[] = [];
   const frames: number[] = [];
   const refs: number[] = [];
   const dataIds: string[] = [];
@@ -126,7 +129,7 @@ describe('DAP requests with random arguments (integration)', () => {
 
   function value(random: () => number, key: string): unknown {
     switch (key) {
-      case 'threadId': return pick(random, [1, 2, lastStop?.threadId ?? 1, 0, 3, -1]);
+      case 'threadId': return random() < 0.7 ? pick(random, threadIds) : pick(random, [1, 2, 0, 3, -1, 1000]);
       case 'frameId': return frames.length && random() < 0.8 ? pick(random, frames) : below(random, 1 << 20);
       case 'variablesReference': return refs.length && random() < 0.8 ? pick(random, refs) : below(random, 1 << 20);
       case 'memoryReference': case 'instructionReference': return random() < 0.8 ? symbolRef(random) : pick(random, ['0x0', '0xffffffffffffffff', '0x10000000000000000', 'zzz', ' 0x1000 ']);
@@ -161,16 +164,20 @@ describe('DAP requests with random arguments (integration)', () => {
     while (stops === stopsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (stops > stopsBefore) return;
     const stopped = nextEvent<Stopped>(dc, 'stopped');
-    const paused = await dc.customRequest('pause', { threadId: 1 }).then(() => 'ok', (e: Error) => e.message);
+    const paused = await dc.customRequest('pause', { threadId: threadIds[0] }).then(() => 'ok', (e: Error) => e.message);
     await Promise.race([stopped, new Promise((_, reject) => setTimeout(() => reject(new Error(`${label}: the guest did not stop after pause (pause answered: ${paused})`)), 10_000))]);
   }
 
   /** Real requests: the session still answers correctly. Refreshes the handles the generator uses. */
   async function verify(label: string): Promise<void> {
     expect(terminated, `${label}: the session ended`).toBe(false);
-    const threads = (await dc.threadsRequest()).body.threads;
-    expect(threads.map((t) => t.name), label).toEqual(['CPU#0', 'CPU#1']);
-    const threadId = lastStop?.threadId ?? 1;
+    // The same threads as at the start (the demo's guest threads, and vCPUs running none); their
+    // states and vCPUs change as the guest runs.
+    const threads = (await dc.threadsRequest()).body.threads.map((t) => `${t.id} ${t.name.split(' ')[0]}`).sort();
+    if (!firstThreads) firstThreads = threads;
+    expect(threads, label).toEqual(firstThreads);
+    threadIds.splice(0, threadIds.length, ...threads.map((t) => Number.parseInt(t)));
+    const threadId = lastStop?.threadId ?? threadIds[0]!;
     const stack = (await dc.stackTraceRequest({ threadId, levels: 8 })).body.stackFrames;
     expect(stack.length, label).toBeGreaterThan(0);
     const v = await dc.evaluateRequest({ expression: '&demo_counter', context: 'watch' });

@@ -34,6 +34,8 @@ describe('interrupting an operation that keeps resuming (integration)', () => {
     for (let i = 0; i < 12; i++) {
       // Both workers reach worker_step all the time; no frame has this stack pointer, so each hit is declined.
       const run = s.runTo(entry!, 1n);
+      // The interrupt is to fall while the operation runs, not while it is still being set up.
+      while (!s.isRunning) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 50 + i * 23));
       const t = performance.now();
       await s.interrupt();
