@@ -32,8 +32,11 @@ export class RunControl {
     return pc;
   }
 
-  /** One resume and the stop it ends with, stepping off a breakpoint first when needed. */
-  async resumeOnce(action: ResumeAction): Promise<RawStop> {
+  /**
+   * One resume and the stop it ends with, stepping off a breakpoint first when needed. Once
+   * `interrupted` says so, it resumes no more and reports an interrupt where the vCPU stands.
+   */
+  async resumeOnce(action: ResumeAction, interrupted: () => boolean = () => false): Promise<RawStop> {
     const here = this.at;
     if (here && (action.kind === 'continue' || action.thread === here.thread)) {
       const putBack = await this.sites.lift(here.pc);
@@ -47,8 +50,12 @@ export class RunControl {
         // The step itself was the user's request, or it ended somewhere other than the next
         // instruction (a watchpoint, an exception): either way it is the stop to report.
         if (action.kind === 'step' || stop.kind !== 'trap' || stop.watch) return this.stopped(stop);
+        if (interrupted()) return this.stopped({ kind: 'interrupt', thread: stop.thread });
+        return this.stopped(await this.target.resume(action));
       }
     }
+    // Checked with nothing awaited before the resume goes out, so no interrupt falls in between.
+    if (interrupted() && here) return { reason: { kind: 'interrupt', thread: here.thread }, pc: here.pc };
     return this.stopped(await this.target.resume(action));
   }
 

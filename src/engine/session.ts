@@ -107,6 +107,12 @@ export class Session extends EventEmitter<SessionEvents> {
   /** The stopped thread's hidden inlined frames (see StopInfo.hiddenInline); other threads hide none. */
   private hidden: { thread: number; count: number } | undefined;
   private state: 'stopped' | 'running' | 'exited' | 'detached' = 'stopped';
+  /**
+   * Set by interrupt() while resume() runs: an operation that resumes several times (stepping off a
+   * breakpoint, declining stops in other frames) must end, though the stub may be stopped between
+   * two of its resumes, when it ignores an interrupt.
+   */
+  private interruptRequested = false;
   hooks: SessionHooks = noSymbols;
   selectedThread = 1;
   selectedFrame = 0;
@@ -309,6 +315,7 @@ export class Session extends EventEmitter<SessionEvents> {
   ): Promise<StopInfo> {
     this.ensureStopped('resume');
     this.state = 'running';
+    this.interruptRequested = false;
     this.values.clear();
     this.hidden = undefined;
     this.inspector.resumed();
@@ -316,7 +323,7 @@ export class Session extends EventEmitter<SessionEvents> {
     let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
     try {
       for (;;) {
-        const raw = await this.run.resumeOnce(action);
+        const raw = await this.run.resumeOnce(action, () => this.interruptRequested);
         // Conditions and log messages evaluated at earlier stops of this run must not leave their
         // frames behind for this one (the vCPU ran in between).
         this.inspector.invalidate();
@@ -505,7 +512,9 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async interrupt(): Promise<void> {
-    if (this.state === 'running') await this.target.interrupt();
+    if (this.state !== 'running') return;
+    this.interruptRequested = true;
+    await this.target.interrupt();
   }
 
   /** Removes every breakpoint of ours and leaves the guest running. */
