@@ -5,6 +5,7 @@ import { OutputEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Session } from '../src/engine/session.js';
 import type { QemuInstance } from '../src/qemu/index.js';
+import type { Started } from './launch.js';
 import { BreakpointRegistry } from './services/breakpoints.js';
 import { FrameHandles } from './services/frames.js';
 import { Repl } from './services/repl.js';
@@ -19,14 +20,22 @@ export class Debuggee {
   readonly repl: Repl;
   private ended = false;
 
+  readonly session: Session;
+  /** Set when the adapter started QEMU itself (terminate kills it; attach never does). */
+  readonly qemu: QemuInstance | undefined;
+  /** The file QEMU booted, when the adapter booted one. */
+  readonly image: string | undefined;
+
   constructor(
     readonly request: 'launch' | 'attach',
-    readonly session: Session,
-    /** Set when the adapter started QEMU itself (terminate kills it; attach never does). */
-    readonly qemu: QemuInstance | undefined,
+    started: Started,
     readonly stopOnEntry: boolean,
     private readonly send: (e: DebugProtocol.Event) => void,
   ) {
+    const { session, qemu } = started;
+    this.session = session;
+    this.qemu = qemu;
+    this.image = started.image;
     this.threads = new ThreadList(session);
     this.breakpoints = new BreakpointRegistry(session);
     this.run = new RunService(this, send);
@@ -60,5 +69,11 @@ export class Debuggee {
   requireStopped(what: string): void {
     if (this.session.isRunning) throw new Error(`cannot ${what} while the guest is running (pause it first)`);
     if (!this.session.isAlive) throw new Error(`cannot ${what}: the guest is no longer being debugged`);
+  }
+
+  /** For requests that resume the guest: stopped, and not a crash dump (which never runs). */
+  requireResumable(what: string): void {
+    if (this.session.target.kind === 'dump') throw new Error(`cannot ${what}: a crash dump is read-only`);
+    this.requireStopped(what);
   }
 }

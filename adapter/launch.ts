@@ -1,11 +1,11 @@
 // launch and attach configurations: validated from the client's JSON into what the engine needs,
-// then turned into a running, stopped debuggee (QEMU booted paused, or a gdbstub attached to).
+// then turned into a stopped debuggee (QEMU booted paused, a gdbstub attached to, or a crash dump).
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { Program } from '../src/engine/program.js';
 import { Session } from '../src/engine/session.js';
 import { launchQemu, type QemuInstance } from '../src/qemu/index.js';
-import { LiveTarget } from '../src/targets/index.js';
+import { LiveTarget, openDump, type Target } from '../src/targets/index.js';
 import { ArgumentError, type Args } from './args.js';
 
 export interface LaunchConfig {
@@ -17,6 +17,14 @@ export interface LaunchConfig {
   append?: string;
   qemuArgs: string[];
   stopOnEntry: boolean;
+}
+
+/** Post-mortem: a crash dump with the image's symbols, read-only. */
+export interface DumpConfig {
+  request: 'launch';
+  coreDump: string;
+  symbols: string;
+  stopOnEntry: true;
 }
 
 export interface AttachConfig {
@@ -32,9 +40,19 @@ export interface AttachConfig {
  */
 const RESERVED_QEMU_OPTIONS = new Set(['gdb', 's', 'S', 'qmp', 'qmp-pretty', 'monitor', 'mon', 'serial', 'kernel', 'append', 'smp', 'm', 'daemonize', 'readconfig', 'display', 'nographic']);
 
-export function launchConfig(args: Args): LaunchConfig {
-  if (args.has('coreDump')) throw new ArgumentError('coreDump: crash dumps are not supported by the adapter yet (use duster core on the command line)');
+/** What only booting uses: with coreDump these are mistakes, not options to ignore. */
+const BOOT_ONLY = ['image', 'smp', 'memory', 'append', 'qemuArgs'];
+
+export function launchConfig(args: Args): LaunchConfig | DumpConfig {
   const cwd = args.optStr('cwd');
+  if (args.has('coreDump')) {
+    const extra = BOOT_ONLY.find((k) => args.has(k));
+    if (extra) throw new ArgumentError(`${args.name(extra)} does not apply to a crash dump (coreDump): nothing is booted`);
+    const coreDump = readableFile(args, 'coreDump', cwd);
+    if (!args.has('symbols')) throw new ArgumentError('symbols is missing: a crash dump holds no symbols (give the image it was taken from)');
+    return { request: 'launch', coreDump, symbols: readableFile(args, 'symbols', cwd), stopOnEntry: true };
+  }
+  if (!args.has('image')) throw new ArgumentError('image is missing (or coreDump and symbols, to open a crash dump)');
   const image = readableFile(args, 'image', cwd);
   const qemuArgs = args.has('qemuArgs') ? args.strings('qemuArgs') : [];
   qemuArgs.forEach((a, i) => {
@@ -86,6 +104,7 @@ function readableFile(args: Args, key: string, cwd: string | undefined): string 
 export interface Started {
   session: Session;
   qemu?: QemuInstance;
+  image?: string;
 }
 
 /** Boots the image in QEMU with its vCPUs stopped at the first instruction and attaches. */
@@ -102,8 +121,8 @@ export async function startLaunch(cfg: LaunchConfig): Promise<Started> {
     pvpanic: true,
   });
   try {
-    const started = await connect(qemu.gdbAddress!, cfg.symbols, 'entry');
-    return { ...started, qemu };
+    const started = await open(cfg.symbols, () => LiveTarget.connect(qemu.gdbAddress!), 'entry');
+    return { ...started, qemu, image: cfg.image };
   } catch (e) {
     await qemu.kill();
     throw e;
@@ -111,12 +130,18 @@ export async function startLaunch(cfg: LaunchConfig): Promise<Started> {
 }
 
 export function startAttach(cfg: AttachConfig): Promise<Started> {
-  return connect(cfg.target, cfg.symbols, 'interrupt');
+  return open(cfg.symbols, () => LiveTarget.connect(cfg.target), 'interrupt');
 }
 
-async function connect(address: string, symbols: string | undefined, kind: 'entry' | 'interrupt'): Promise<Started> {
+/** Opens a crash dump read-only, frozen where the guest stood when it was written. */
+export function startDump(cfg: DumpConfig): Promise<Started> {
+  return open(cfg.symbols, () => openDump(cfg.coreDump), 'dump');
+}
+
+/** Symbols first (a bad ELF fails before the target is touched), then the target, then the session. */
+async function open(symbols: string | undefined, openTarget: () => Promise<Target>, kind: 'entry' | 'interrupt' | 'dump'): Promise<Started> {
   const program = symbols ? await Program.load(symbols) : undefined;
-  const target = await LiveTarget.connect(address).catch((e: unknown) => {
+  const target = await openTarget().catch((e: unknown) => {
     program?.close();
     throw e;
   });

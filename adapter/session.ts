@@ -11,11 +11,12 @@ import { evaluateHandlers } from './handlers/evaluate.js';
 import { lifecycleHandlers } from './handlers/lifecycle.js';
 import { memoryHandlers } from './handlers/memory.js';
 import { runHandlers } from './handlers/run.js';
+import { sourceHandlers } from './handlers/sources.js';
 import { stackHandlers } from './handlers/stack.js';
 import { variableHandlers } from './handlers/variables.js';
 
 const HANDLERS = new Map<string, Handler>(
-  Object.entries({ ...lifecycleHandlers, ...breakpointHandlers, ...stackHandlers, ...variableHandlers, ...evaluateHandlers, ...memoryHandlers, ...runHandlers }),
+  Object.entries({ ...lifecycleHandlers, ...breakpointHandlers, ...stackHandlers, ...variableHandlers, ...evaluateHandlers, ...memoryHandlers, ...runHandlers, ...sourceHandlers }),
 );
 
 export class DusterDebugSession extends DebugSession {
@@ -59,7 +60,9 @@ export class DusterDebugSession extends DebugSession {
   }
 
   private fail(response: DebugProtocol.Response, message: string): void {
-    this.sendErrorResponse(response, { id: 1, format: message, showUser: true }, undefined, undefined, ErrorDestination.User);
+    // One line whatever the client sent: an argument echoed in the message may hold control characters.
+    const line = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+    this.sendErrorResponse(response, { id: 1, format: line, showUser: true }, undefined, undefined, ErrorDestination.User);
   }
 
   /** The client went away (or disconnected): never leave a QEMU we started behind. */

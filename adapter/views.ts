@@ -34,14 +34,22 @@ export function variable(v: ValueView): DebugProtocol.Variable {
   };
 }
 
-export function evaluateBody(v: ValueView): DebugProtocol.EvaluateResponse['body'] {
+/** What evaluate, setVariable and setExpression answer about a value besides its text. */
+function valueDetails(v: ValueView) {
   return {
-    result: v.text,
     type: v.type,
     variablesReference: v.ref,
     ...childCounts(v),
     ...(v.address !== undefined && { memoryReference: hexRef(v.address) }),
   };
+}
+
+export function evaluateBody(v: ValueView): DebugProtocol.EvaluateResponse['body'] {
+  return { result: v.text, ...valueDetails(v) };
+}
+
+export function assignedBody(v: ValueView): DebugProtocol.SetVariableResponse['body'] & DebugProtocol.SetExpressionResponse['body'] {
+  return { value: v.text, ...valueDetails(v) };
 }
 
 const SCOPE_HINTS: Partial<Record<Scope['name'], string>> = { Locals: 'locals', Arguments: 'arguments', Registers: 'registers' };

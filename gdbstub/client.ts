@@ -60,6 +60,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     conn.on('stop', (reply) => this.onStop(reply));
     conn.on('console', (text) => this.emit('console', text));
     conn.on('close', (e) => {
+      // Nothing runs any more as far as we can tell: later requests fail as closed, not as "running".
+      this.running = false;
       this.settleStop?.reject(e);
       this.settleStop = undefined;
       this.emit('close', e);
@@ -339,6 +341,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
       const last = reply.endsWith('l');
       for (const t of reply.slice(1, last ? -1 : undefined).split(',')) out.push(parseThreadId(t));
       if (last) break;
+      // A stub that never says `l` would keep us asking forever.
+      if (out.length > MAX_THREADS) throw new RspMalformedError(`thread list: more than ${MAX_THREADS} threads`);
     }
     return out;
   }
@@ -398,16 +402,24 @@ export class GdbClient extends EventEmitter<ClientEvents> {
   }
 }
 
+/** QEMU allows 1024 vCPUs at most and Xen 4096; a longer list is a stub that never ends it. */
+const MAX_THREADS = 4096;
+/** QEMU's target.xml with its includes is ~10 KB; an object past this never ends. */
+const MAX_XFER_BYTES = 1 << 20;
+
 /** Reads a whole qXfer object (`l` ends it, `m` means more follows). */
 async function readXfer(conn: RspConnection, object: string, annex: string, packetSize = 0x400): Promise<string> {
   let text = '';
+  const what = `qXfer:${object}:read:${annex}`;
   // As much as one reply can carry: the packet size less the `m`/`l` and the framing (as gdb asks).
   const chunk = Math.max(0x100, packetSize - 5);
   for (;;) {
-    const reply = await conn.request(`qXfer:${object}:read:${annex}:${hexNum(text.length)},${hexNum(chunk)}`);
-    if (reply === '' || reply.startsWith('E')) throw new RspMalformedError(`qXfer:${object}:read:${annex} failed: '${reply}'`);
+    const reply = await conn.request(`${what}:${hexNum(text.length)},${hexNum(chunk)}`);
+    if (reply === '' || reply.startsWith('E')) throw new RspMalformedError(`${what} failed: '${reply}'`);
     text += reply.slice(1);
     if (reply[0] === 'l') return text;
     if (reply[0] !== 'm') throw new RspMalformedError(`qXfer reply starts with '${reply[0]}'`);
+    if (reply.length === 1) throw new RspMalformedError(`${what}: an empty 'm' reply (more data promised, none sent)`);
+    if (text.length > MAX_XFER_BYTES) throw new RspMalformedError(`${what}: more than ${MAX_XFER_BYTES} bytes`);
   }
 }

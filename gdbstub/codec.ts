@@ -33,26 +33,41 @@ export function encodePacket(payload: string | Uint8Array): Buffer {
   return Buffer.concat([Buffer.from('$'), bodyBuf, Buffer.from(`#${cs}`)]);
 }
 
-/** Undoes `}` escaping and `*` run-length encoding in a received packet body. */
-export function decodeBody(raw: Uint8Array): Buffer {
+/**
+ * Undoes `}` escaping and `*` run-length encoding in a received packet body. The decoded length is
+ * counted first: a few megabytes of run lengths can claim gigabytes, which are refused past `max`.
+ */
+export function decodeBody(raw: Uint8Array, max = MAX_PACKET_BYTES): Buffer {
   const src = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   // Most replies (hex memory, registers) have neither escapes nor run lengths: copy them as they are.
   if (src.indexOf(0x7d) < 0 && src.indexOf(0x2a) < 0) return Buffer.from(src);
-  const out: number[] = [];
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const b = src[i]!;
+    if (b === 0x7d && i + 1 < src.length) i++;
+    else if (b === 0x2a && i + 1 < src.length && n > 0) {
+      const repeat = src[++i]! - 29;
+      if (repeat < 0) throw new RspMalformedError(`bad run-length count byte 0x${src[i]!.toString(16)}`);
+      n += repeat - 1;
+    }
+    n++;
+  }
+  if (n > max) throw new RspMalformedError(`run-length encoding expands past ${max} bytes`);
+  const out = Buffer.allocUnsafe(n);
+  let o = 0;
   for (let i = 0; i < src.length; i++) {
     const b = src[i]!;
     if (b === 0x7d && i + 1 < src.length) {
-      out.push(src[++i]! ^ 0x20);
-    } else if (b === 0x2a && i + 1 < src.length && out.length > 0) {
+      out[o++] = src[++i]! ^ 0x20;
+    } else if (b === 0x2a && i + 1 < src.length && o > 0) {
       const repeat = src[++i]! - 29;
-      if (repeat < 0) throw new RspMalformedError(`bad run-length count byte 0x${src[i]!.toString(16)}`);
-      const last = out[out.length - 1]!;
-      for (let k = 0; k < repeat; k++) out.push(last);
+      out.fill(out[o - 1]!, o, o + repeat);
+      o += repeat;
     } else {
-      out.push(b);
+      out[o++] = b;
     }
   }
-  return Buffer.from(out);
+  return out;
 }
 
 type State = 'idle' | 'body' | 'cs1' | 'cs2';
@@ -116,7 +131,7 @@ export class PacketDecoder {
           this.state = 'idle';
           if (this.notification) items.push({ kind: 'notification', raw });
           else if (this.csHigh < 0 || low < 0 || ((this.csHigh << 4) | low) !== checksum(raw)) items.push({ kind: 'bad-checksum', raw });
-          else items.push({ kind: 'packet', payload: decodeBody(raw), raw });
+          else items.push({ kind: 'packet', payload: decodeBody(raw, this.maxPacketBytes), raw });
           break;
         }
       }

@@ -10,8 +10,12 @@ export interface RegisterInfo {
   /** Byte offset in the `g` packet's data. */
   offset: number;
   type: string;
-  group: string | undefined;
+  /** target.xml's group, else the one gdb gives the register's type: float, vector or general. */
+  group: string;
 }
+
+/** The float types gdb predefines for target descriptions. */
+const FLOAT_TYPES = new Set(['ieee_half', 'ieee_single', 'ieee_double', 'bfloat16', 'i387_ext', 'arm_fpa_ext']);
 
 /** Where each register lives in `g` and what `p` calls it. */
 export class RegisterLayout {
@@ -58,7 +62,9 @@ export class RegisterLayout {
  * `xi:include`d file); includes are followed depth first, in document order, as gdb does.
  */
 export async function layoutFromTargetXml(fetch: (annex: string) => Promise<string>, annex = 'target.xml'): Promise<RegisterLayout> {
-  const regs: RegisterInfo[] = [];
+  const regs: Array<Omit<RegisterInfo, 'group'> & { group: string | undefined }> = [];
+  /** Types the description defines as vectors, or unions of them (x86's vec128). */
+  const vectorTypes = new Set<string>();
   let regnum = 0;
   let offset = 0;
   const visit = async (el: XmlElement, group: string | undefined, depth: number): Promise<void> => {
@@ -76,6 +82,8 @@ export async function layoutFromTargetXml(fetch: (annex: string) => Promise<stri
         regs.push({ name, regnum, bitsize, offset, type: c.attrs.type ?? 'int', group: c.attrs.group ?? group });
         regnum++;
         offset += bitsize / 8;
+      } else if ((c.name === 'vector' || c.name === 'union') && c.attrs.id) {
+        vectorTypes.add(c.attrs.id);
       } else if (c.name === 'target' || c.name === 'feature' || c.name === '#document') {
         await visit(c, c.attrs.group ?? group, depth);
       }
@@ -83,7 +91,7 @@ export async function layoutFromTargetXml(fetch: (annex: string) => Promise<stri
   };
   await visit(parseXml(await fetch(annex)), undefined, 0);
   if (regs.length === 0) throw new RspMalformedError('target description defines no registers');
-  return new RegisterLayout(regs);
+  return new RegisterLayout(regs.map((r) => ({ ...r, group: r.group ?? (FLOAT_TYPES.has(r.type) ? 'float' : vectorTypes.has(r.type) ? 'vector' : 'general') })));
 }
 
 /** gdbsx has no target.xml: its fixed x86_64 `g` layout. */

@@ -1,6 +1,7 @@
 // Call-site parameters (DW_TAG_call_site_parameter, DWARF 5 and the GNU extension gcc emits with
 // -O1 and up): what the caller passed in each argument register, as an expression evaluated in the
-// caller's frame. They give DW_OP_entry_value, and gdb's `x=x@entry=1`, their meaning.
+// caller's frame. They give DW_OP_entry_value, and gdb's `x=x@entry=1`, their meaning. Call sites
+// marked as tail calls let a backtrace show the functions that jumped away (gdb's tail-call frames).
 import { DW_AT } from './dwarf/constants.js';
 import type { Die } from './dwarf/die.js';
 import { unitContext, type ExprWithContext } from './expr-context.js';
@@ -12,6 +13,9 @@ const TAG_GNU_CALL_SITE_PARAMETER = 0x410a;
 const AT_CALL_RETURN_PC = 0x7d;
 const AT_CALL_VALUE = 0x7e;
 const AT_GNU_CALL_SITE_VALUE = 0x2111;
+const AT_CALL_ORIGIN = 0x7f;
+const AT_CALL_TAIL_CALL = 0x82;
+const AT_GNU_TAIL_CALL = 0x2115;
 const DW_OP_REG0 = 0x50;
 const DW_OP_REGX = 0x90;
 
@@ -41,4 +45,29 @@ function findCallSite(d: Die, returnAddress: bigint, depth: number): Die | undef
     if (inner) return inner;
   }
   return undefined;
+}
+
+/** A call a function makes: where it returns to, whether it is a tail call (a jump), and the callee's name. */
+export interface CallSite {
+  returnPc: bigint;
+  tail: boolean;
+  target?: string;
+}
+
+/** Every call site in a function (lexical blocks and inlined calls included). */
+export function callSitesOf(fn: Die): CallSite[] {
+  const out: CallSite[] = [];
+  const visit = (d: Die, depth: number) => {
+    if (depth > 64) return;
+    for (const c of d.children) {
+      if (c.tag === TAG_CALL_SITE || c.tag === TAG_GNU_CALL_SITE) {
+        const returnPc = c.tag === TAG_CALL_SITE ? c.address(AT_CALL_RETURN_PC) : c.address(DW_AT.low_pc);
+        const callee = c.ref(AT_CALL_ORIGIN) ?? c.ref(DW_AT.abstract_origin);
+        const target = callee?.functionName;
+        if (returnPc !== undefined) out.push({ returnPc, tail: c.flag(AT_CALL_TAIL_CALL) || c.flag(AT_GNU_TAIL_CALL), ...(target !== undefined && { target }) });
+      } else if (c.children.length) visit(c, depth + 1);
+    }
+  };
+  visit(fn, 0);
+  return out;
 }

@@ -83,6 +83,13 @@ export class UnitFunctions {
     return nested;
   }
 
+  /** The entries below a function in its body: [first, last) (its inlined calls and nested functions, any depth). */
+  subtree(fn: number): { body: FunctionBody; first: number; last: number } {
+    const body = this.body(fn);
+    const self = this.fns[fn]!.index;
+    return { body, first: self + 1, last: body.subtreeEnd(self) };
+  }
+
   /** .debug_info offset of a function's DIE. */
   offset(fn: number): number {
     return this.fns[fn]!.offset;

@@ -78,3 +78,74 @@ export function rowEnd(prog: LineRows, ref: RowRef): bigint {
   for (let j = row + 1; j < prog.seqLast[seq]!; j++) if (prog.offs[j]! > prog.offs[row]!) return prog.address(seq, j);
   return prog.keys.toBigint(prog.seqEnd[seq]!);
 }
+
+/** Where a source-line step stands at pc, by gdb's reading of the line table (see gdbRow). */
+export interface StepLine {
+  /** [start, end): the rows around pc whose gdb line is pc's (same file and line), merged. */
+  start: bigint;
+  end: bigint;
+  file: string;
+  line: number;
+  /** The row gdb picks at pc's address is a statement. */
+  isStmt: boolean;
+  /** A row gdb keeps begins exactly at pc (gdb's `stop_pc == sal.pc`). */
+  atRowStart: boolean;
+}
+
+/**
+ * gdb keeps a row unless it repeats the previous row's file and line while that line has had a
+ * non-zero discriminator, or it is a non-statement row at the previous row's address in another
+ * file (dwarf_record_line_p and the file-switch rule of gdb's line reader). `first` is the first
+ * row of i's sequence.
+ */
+function gdbKeeps(t: LineRows, first: number, i: number): boolean {
+  if (i === first) return true;
+  if (t.file[i] !== t.file[i - 1]) return !(t.offs[i] === t.offs[i - 1] && !(t.flags[i]! & ROW_STMT));
+  if (t.line[i] !== t.line[i - 1]) return true;
+  for (let j = i; j >= first && t.line[j] === t.line[i] && t.file[j] === t.file[i]; j--) if (t.discriminator[j]) return false;
+  return true;
+}
+
+/** The row gdb reports for the address group ending at row `last`: the last kept row, or a statement row at the same address before it. */
+function gdbRow(t: LineRows, first: number, last: number): number {
+  let i = last;
+  while (i > first && !gdbKeeps(t, first, i)) i--;
+  const at = t.offs[i];
+  for (let j = i; j >= first && t.offs[j] === at; j--) if (t.flags[j]! & ROW_STMT && gdbKeeps(t, first, j)) return j;
+  return i;
+}
+
+/** Index of the last row of the address group containing row i (`end`: its sequence's end). */
+function groupEnd(t: LineRows, end: number, i: number): number {
+  while (i + 1 < end && t.offs[i + 1] === t.offs[i]) i++;
+  return i;
+}
+
+export function stepLineOf(t: LineRows, ref: RowRef, pc: bigint): StepLine {
+  const s = ref.seq;
+  const seqFirst = t.seqFirst[s]!;
+  const seqEnd = t.seqLast[s]!;
+  const last = groupEnd(t, seqEnd, ref.row);
+  const row = gdbRow(t, seqFirst, last);
+  const same = (k: number) => t.line[k] === t.line[row] && t.file[k] === t.file[row];
+  const off = t.keys.fromBigint(pc) - t.seqStart[s]!;
+  let first = last;
+  while (first > seqFirst && t.offs[first - 1] === t.offs[last]) first--;
+  let atRowStart = false;
+  for (let j = first; j <= last; j++) if (gdbKeeps(t, seqFirst, j)) atRowStart ||= t.offs[j] === off;
+  // Extend over neighbouring address groups that gdb reads as the same line.
+  while (first > seqFirst && same(gdbRow(t, seqFirst, first - 1))) {
+    first--;
+    while (first > seqFirst && t.offs[first - 1] === t.offs[first]) first--;
+  }
+  let next = last + 1;
+  while (next < seqEnd && same(gdbRow(t, seqFirst, groupEnd(t, seqEnd, next)))) next = groupEnd(t, seqEnd, next) + 1;
+  return {
+    start: t.address(s, first),
+    end: next < seqEnd ? t.address(s, next) : t.keys.toBigint(t.seqEnd[s]!),
+    file: t.filePath(t.file[row]!) ?? '??',
+    line: t.line[row]!,
+    isStmt: (t.flags[row]! & ROW_STMT) !== 0,
+    atRowStart,
+  };
+}

@@ -10,10 +10,10 @@ import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
 import { ElfError, ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
 import { SHF } from './elf/types.js';
-import { callSiteParameters } from './call-sites.js';
+import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
 import { NO_FILE, type UnitFunctions } from './functions.js';
-import { lineRangeOf, lineRow, rowRefAt, type LineRange, type LineRow, type RowRef } from './lines.js';
+import { lineRangeOf, lineRow, rowRefAt, stepLineOf, type LineRange, type LineRow, type RowRef, type StepLine } from './lines.js';
 import { NameIndex } from './names.js';
 import { afterPrologue } from './prologue.js';
 import { scopesAt, variableInfo, type FrameScope, type VariableInfo } from './scopes.js';
@@ -102,7 +102,7 @@ export class SymbolFile {
    */
   symbolize(addr: bigint, opts: { gdb?: boolean } = {}): SourceFrame[] {
     const pc = this.dwarf.keys.fromBigint(addr);
-    const units = this.index.unitsAt(pc);
+    const units = this.index.unitsAtKey(pc);
     const hit = this.locateIn(units, pc);
     const row = this.rowIn(units, pc, opts.gdb);
     if (!hit) {
@@ -139,6 +139,42 @@ export class SymbolFile {
     return hit ? callSiteParameters(this.dieOf(hit), returnAddress) : new Map();
   }
 
+  /**
+   * The functions a call returning to `returnAddress` went through by tail calls before reaching
+   * the function containing `calleePc` (gdb's tail-call frames), outermost first, each with the
+   * address after its tail call. Where several chains are possible only their common ends are
+   * given, as gdb does; none when the call site's callee is the function itself or is unknown.
+   */
+  tailCallsBetween(returnAddress: bigint, calleePc: bigint): Array<{ name: string; returnPc: bigint }> {
+    const caller = this.locateAddress(returnAddress - 1n);
+    const callee = this.locateAddress(calleePc);
+    const first = caller && callSitesOf(this.dieOf(caller)).find((c) => c.returnPc === returnAddress)?.target;
+    const goal = callee && callee.fns.name(callee.fns.offset(callee.fn));
+    if (!first || !goal || first === goal) return [];
+    const sitesOf = (name: string): CallSite[] => {
+      const def = (this.names.functions.get(name) ?? []).find((d) => d.tag === DW_TAG.subprogram && d.unit.ranges(d).length > 0);
+      return def ? callSitesOf(def).filter((c) => c.tail && c.target !== undefined) : [];
+    };
+    const paths: Array<Array<{ name: string; returnPc: bigint }>> = [];
+    let budget = 512;
+    const walk = (name: string, path: Array<{ name: string; returnPc: bigint }>) => {
+      if (--budget < 0 || path.length > 8 || paths.length > 16) return;
+      for (const site of sitesOf(name)) {
+        const step = [...path, { name, returnPc: site.returnPc }];
+        if (site.target === goal) paths.push(step);
+        else if (!step.some((p) => p.name === site.target)) walk(site.target!, step);
+      }
+    };
+    walk(first, []);
+    if (paths.length <= 1) return paths[0] ?? [];
+    const same = (a?: { name: string; returnPc: bigint }, b?: { name: string; returnPc: bigint }) => !!a && !!b && a.name === b.name && a.returnPc === b.returnPc;
+    let head = 0;
+    while (paths.every((p) => same(p[head], paths[0]![head]))) head++;
+    let tail = 0;
+    while (head + tail < Math.min(...paths.map((p) => p.length)) && paths.every((p) => same(p[p.length - 1 - tail], paths[0]![paths[0]!.length - 1 - tail]))) tail++;
+    return [...paths[0]!.slice(0, head), ...paths[0]!.slice(paths[0]!.length - tail)];
+  }
+
   /** The concrete function containing pc. */
   functionAt(pc: bigint): FunctionInfo | undefined {
     const hit = this.locateAddress(pc);
@@ -159,13 +195,44 @@ export class SymbolFile {
   /** The line-table row covering pc. */
   lineAt(pc: bigint, opts: { gdb?: boolean } = {}): LineRow | undefined {
     const key = this.dwarf.keys.fromBigint(pc);
-    return this.rowIn(this.index.unitsAt(key), key, opts.gdb);
+    return this.rowIn(this.index.unitsAtKey(key), key, opts.gdb);
   }
 
   /** The address range around pc with pc's file and line (adjacent rows of that line merged), for stepping. */
   lineRangeAt(pc: bigint): LineRange | undefined {
     const found = this.rowRef(pc);
     return found && lineRangeOf(found.prog, found.ref);
+  }
+
+  /** pc's line as gdb's stepping reads it, with the extent of that line around pc. */
+  stepLineAt(pc: bigint): StepLine | undefined {
+    const found = this.rowRef(pc);
+    return found && stepLineOf(found.prog, found.ref, pc);
+  }
+
+  /**
+   * The addresses around pc inside which the same inlined calls are in progress: no inlined
+   * call's range begins or ends in it (a step must look again at every such boundary).
+   */
+  inlineExtentAt(pc: bigint): { start: bigint; end: bigint } | undefined {
+    const key = this.dwarf.keys.fromBigint(pc);
+    const hit = this.locate(key);
+    const own = hit?.fns.rangesOf(hit.fn).find((r) => pc >= r.start && pc < r.end);
+    if (!hit || !own) return undefined;
+    const keys = this.dwarf.keys;
+    let start = keys.fromBigint(own.start);
+    let end = keys.fromBigint(own.end);
+    const { body, first, last } = hit.fns.subtree(hit.fn);
+    // Every inlined call below the function (not those of functions nested in it).
+    for (let e = first; e < last; e = body.inlined(e) ? e + 1 : body.subtreeEnd(e)) {
+      if (!body.inlined(e)) continue;
+      for (let r = body.rangeFirst(e); r < body.rangeLast(e); r++) {
+        const b = body.ranges[r]!;
+        if (b <= key && b > start) start = b;
+        if (b > key && b < end) end = b;
+      }
+    }
+    return { start: keys.toBigint(start), end: keys.toBigint(end) };
   }
 
   /** True when a row with is_stmt starts exactly at pc. */
@@ -257,7 +324,7 @@ export class SymbolFile {
 
   /** The unit-level variables of the unit containing pc. */
   globalsOfUnitAt(pc: bigint): VariableInfo[] {
-    const unit = this.index.unitsAt(this.dwarf.keys.fromBigint(pc))[0];
+    const unit = this.index.unitsAtKey(this.dwarf.keys.fromBigint(pc))[0];
     if (!unit) return [];
     return unit.root.children.flatMap((d) => {
       const v = d.tag === DW_TAG.variable ? variableInfo(unit, d, undefined, this.types, (i) => this.fileName(unit, i)) : undefined;
@@ -306,7 +373,7 @@ export class SymbolFile {
 
   /** The compile unit and concrete function (an entry of its UnitFunctions) covering the address with key `pc`. */
   private locate(pc: number): Hit | undefined {
-    return this.locateIn(this.index.unitsAt(pc), pc);
+    return this.locateIn(this.index.unitsAtKey(pc), pc);
   }
 
   private locateIn(units: readonly Unit[], pc: number): Hit | undefined {
@@ -345,7 +412,7 @@ export class SymbolFile {
 
   private rowRef(pc: bigint): { prog: LineRows; ref: RowRef } | undefined {
     const key = this.dwarf.keys.fromBigint(pc);
-    for (const unit of this.index.unitsAt(key)) {
+    for (const unit of this.index.unitsAtKey(key)) {
       const prog = unit.lineProgram?.rows();
       const ref = prog && rowRefAt(prog, key);
       if (prog && ref) return { prog, ref };

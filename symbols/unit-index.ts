@@ -36,8 +36,13 @@ export class UnitIndex {
     for (let i = 0; i < order.length; i++) this.maxEnd[i] = m = Math.max(m, this.ends[i]!);
   }
 
-  /** Units whose ranges hold the address with key `pc`, the one with the latest-starting range first. */
-  unitsAt(pc: number): Unit[] {
+  /** Units whose ranges hold pc, the one with the latest-starting range first. */
+  unitsAt(pc: bigint): Unit[] {
+    return this.unitsAtKey(this.dwarf.keys.fromBigint(pc));
+  }
+
+  /** The same for an address key. */
+  unitsAtKey(pc: number): Unit[] {
     const { starts, ends, maxEnd, spanUnits } = this;
     const lo = partitionPoint(starts.length, (i) => starts[i]! <= pc);
     const out: Unit[] = [];

@@ -2,10 +2,10 @@
 import { InitializedEvent } from '@vscode/debugadapter';
 import { Debuggee } from '../debuggee.js';
 import type { AdapterContext, Handler, Reply } from '../context.js';
-import { attachConfig, launchConfig, startAttach, startLaunch, type Started } from '../launch.js';
+import { attachConfig, launchConfig, startAttach, startDump, startLaunch, type Started } from '../launch.js';
 
 function adopt(ctx: AdapterContext, request: 'launch' | 'attach', started: Started, stopOnEntry: boolean, reply: Reply): void {
-  ctx.debuggee = new Debuggee(request, started.session, started.qemu, stopOnEntry, ctx.send);
+  ctx.debuggee = new Debuggee(request, started, stopOnEntry, ctx.send);
   // Breakpoints can be set from now on: the client sends them, then configurationDone.
   reply.after(() => ctx.send(new InitializedEvent()));
 }
@@ -18,7 +18,7 @@ export const lifecycleHandlers: Record<string, Handler> = {
   async launch(ctx, args, reply) {
     ensureIdle(ctx);
     const cfg = launchConfig(args);
-    adopt(ctx, 'launch', await startLaunch(cfg), cfg.stopOnEntry, reply);
+    adopt(ctx, 'launch', await ('coreDump' in cfg ? startDump(cfg) : startLaunch(cfg)), cfg.stopOnEntry, reply);
   },
 
   async attach(ctx, args, reply) {

@@ -20,7 +20,10 @@ async function step(ctx: AdapterContext, args: Args, reply: Reply, kind: StepKin
   const thread = await d.threads.require(args);
   const granularity = args.optStr('granularity') ?? 'statement';
   if (!GRANULARITIES.includes(granularity)) throw new ArgumentError(`granularity '${granularity}' is not one of ${GRANULARITIES.join(', ')}`);
-  d.requireStopped('step');
+  d.requireResumable('step');
+  if (kind !== 'out' && d.session.inspector.isSavedContext(thread)) {
+    throw new ArgumentError(`${args.name('threadId')} ${args.int('threadId')} is switched out (on no vCPU) and cannot step; step out runs it back to its caller`);
+  }
   const op = stepOperation(d.session, kind, granularity === 'instruction');
   reply.after(() => {
     d.session.selectedThread = thread;
@@ -33,7 +36,7 @@ export const runHandlers: Record<string, Handler> = {
   async continue(ctx, args, reply) {
     const d = ctx.require();
     await d.threads.require(args);
-    d.requireStopped('continue');
+    d.requireResumable('continue');
     reply.after(() => d.run.start(() => d.session.continue()));
     return { allThreadsContinued: true };
   },

@@ -4,7 +4,6 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Frame } from '../../src/engine/model.js';
 import { hexRef } from '../args.js';
 import type { AdapterContext, Handler } from '../context.js';
-import { threadName } from '../services/threads.js';
 import { scope } from '../views.js';
 
 function stackFrame(ctx: AdapterContext, id: number, f: Frame): DebugProtocol.StackFrame {
@@ -26,7 +25,7 @@ export const stackHandlers: Record<string, Handler> = {
   async threads(ctx) {
     const d = ctx.debuggee;
     const threads = d ? await d.threads.list() : [];
-    return { threads: threads.map((t) => ({ id: t.id, name: threadName(t) })) };
+    return { threads: threads.map(({ id, name }) => ({ id, name })) };
   },
 
   async stackTrace(ctx, args) {

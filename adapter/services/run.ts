@@ -22,7 +22,7 @@ export class RunService {
       d.frames.clear();
       if (this.announced) return;
       this.announced = true;
-      this.send(new ContinuedEvent(d.session.selectedThread, true));
+      this.send(new ContinuedEvent(d.threads.knownIdOf(d.session.selectedThread), true));
     });
   }
 
@@ -63,8 +63,10 @@ export class RunService {
       return;
     }
     const r = await describeStop(stop, this.session, this.d.breakpoints, this.d.qemu);
-    this.lastReport = { ...r, thread: stop.thread };
-    const ev = new StoppedEvent(r.reason, stop.thread) as DebugProtocol.StoppedEvent;
+    const thread = r.thread ?? stop.thread;
+    this.session.selectedThread = thread;
+    this.lastReport = { ...r, thread };
+    const ev = new StoppedEvent(r.reason, await this.d.threads.idOf(thread)) as DebugProtocol.StoppedEvent;
     ev.body = {
       ...ev.body,
       allThreadsStopped: true,

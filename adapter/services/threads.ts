@@ -1,32 +1,86 @@
-// Threads are the guest's vCPUs. The list is kept from the last stop because a running gdbstub
-// answers nothing, and every threadId a client sends is checked against it: QEMU never replies
-// to a request for a thread it does not have, so an unknown id must not reach the stub.
+// DAP threads are the unikernel's own threads when its thread model is known: a running one is
+// shown on its vCPU and inspected through it, a switched-out one through its saved context; a vCPU
+// that runs none (early boot, no model) is a thread of its own. Each guest thread keeps one DAP id
+// for the whole session, wherever the scheduler moves it. The list is kept from the last stop
+// because a running gdbstub answers nothing, and every threadId a client sends is checked against
+// it: QEMU never replies to a request for a thread it does not have.
 import type { Session } from '../../src/engine/session.js';
+import type { GuestThread } from '../../src/os/threads.js';
 import type { TargetThread } from '../../src/targets/index.js';
 import { ArgumentError, type Args } from '../args.js';
 
+export interface ThreadEntry {
+  /** The DAP threadId. */
+  id: number;
+  name: string;
+  /** The engine thread behind it: a vCPU, or a guest thread's saved context (valid until the guest runs). */
+  engine: number;
+}
+
+/** DAP ids of guest threads start here, above any vCPU number. */
+const GUEST_IDS = 1001;
+
 export class ThreadList {
-  private known: TargetThread[] = [];
+  private known: ThreadEntry[] = [];
+  private vcpus: number[] = [];
+  private readonly guestIds = new Map<bigint, number>();
 
   constructor(private readonly session: Session) {}
 
-  async list(): Promise<TargetThread[]> {
-    if (!this.session.isRunning && this.session.isAlive) this.known = await this.session.threads();
+  async list(): Promise<ThreadEntry[]> {
+    if (!this.session.isRunning && this.session.isAlive) {
+      this.vcpus = (await this.session.threads()).map((v) => v.id);
+      this.known = await this.entries();
+    }
     return this.known;
   }
 
-  /** The vCPU named by `args[key]`, or an ArgumentError naming it. */
+  private async entries(): Promise<ThreadEntry[]> {
+    const s = this.session;
+    const guest = s.guest ? (await s.guest.list()).threads : [];
+    const out: ThreadEntry[] = [];
+    const busy = new Set(guest.map((t) => t.vcpu));
+    for (const v of await s.threads()) if (!busy.has(v.id)) out.push({ id: v.id, name: threadName(v), engine: v.id });
+    for (const t of guest) {
+      const engine = s.guest!.engineThread(t);
+      if (engine !== undefined) out.push({ id: this.guestId(t.address), name: guestThreadName(t), engine });
+    }
+    return out;
+  }
+
+  private guestId(address: bigint): number {
+    let id = this.guestIds.get(address);
+    if (id === undefined) this.guestIds.set(address, (id = GUEST_IDS + this.guestIds.size));
+    return id;
+  }
+
+  /** The engine thread named by `args[key]` (a vCPU's own number names what it runs), or an ArgumentError naming it. */
   async require(args: Args, key = 'threadId'): Promise<number> {
     const id = args.int(key);
     const threads = this.known.length ? this.known : await this.list();
-    if (!threads.some((t) => t.id === id)) {
-      throw new ArgumentError(`${args.name(key)} ${id} is not a vCPU of this guest (threads: ${threads.map((t) => t.id).join(', ') || 'none'})`);
-    }
-    return id;
+    const entry = threads.find((t) => t.id === id);
+    if (entry) return entry.engine;
+    if (this.vcpus.includes(id)) return id;
+    throw new ArgumentError(`${args.name(key)} ${id} is not a thread of this guest (threads: ${threads.map((t) => t.id).join(', ') || 'none'})`);
+  }
+
+  /** The DAP id that stands for a vCPU now: the guest thread it runs, else the vCPU itself. */
+  async idOf(vcpu: number): Promise<number> {
+    return (await this.list()).find((t) => t.engine === vcpu)?.id ?? vcpu;
+  }
+
+  /** The DAP id of an engine thread as of the last list (events sent while the guest runs). */
+  knownIdOf(engine: number): number {
+    return this.known.find((t) => t.engine === engine)?.id ?? engine;
   }
 }
 
 /** "CPU#0 [running]" from QEMU becomes "CPU#0": the state part is stale as soon as it is read. */
 export function threadName(t: TargetThread): string {
   return t.description.replace(/\s*\[[^\]]*\]\s*$/, '') || `vCPU ${t.id}`;
+}
+
+/** `worker-1 (2.4) on vCPU 2`, `worker-2 (2.5) THREAD_SLEEPING`: gdb's thread number in parentheses. */
+export function guestThreadName(t: GuestThread): string {
+  return `${t.name} (2.${t.id}) ${t.vcpu !== undefined ? `on vCPU ${t.vcpu}` : t.state}`;
 }

@@ -1,14 +1,15 @@
 // break, tbreak, hbreak, watch, delete, enable/disable, condition, ignore, info breakpoints.
 import type { Breakpoint } from '../engine/breakpoints.js';
-import { parseLocation, formatLocation } from '../engine/location.js';
+import { parseLocation, formatLocation, type LocationSpec } from '../engine/location.js';
 import type { WatchAccess } from '../targets/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import type { Out } from './table.js';
 import { hex } from './format.js';
+import { guestThread, parseThreadRef, vcpuOf, type ThreadRef } from './threads.js';
 
 /** Splits `LOCATION [thread N] [if COND]`. */
-export function splitBreakArgs(args: string): { location: string; thread?: number; condition?: string } {
+export function splitBreakArgs(args: string): { location: string; thread?: ThreadRef; condition?: string } {
   let rest = args.trim();
   let condition: string | undefined;
   const ifAt = /(^|\s)if(\s|\()/.exec(rest);
@@ -17,10 +18,10 @@ export function splitBreakArgs(args: string): { location: string; thread?: numbe
     rest = rest.slice(0, ifAt.index).trim();
     if (!condition) throw new CommandError("'if' needs a condition");
   }
-  let thread: number | undefined;
-  const th = /\s+thread\s+(\d+)$/.exec(rest);
+  let thread: ThreadRef | undefined;
+  const th = /(?:^|\s+)thread\s+(\S+)$/.exec(rest);
   if (th) {
-    thread = Number(th[1]);
+    thread = parseThreadRef(th[1]!);
     rest = rest.slice(0, th.index).trim();
   }
   return { location: rest, ...(thread !== undefined && { thread }), ...(condition !== undefined && { condition }) };
@@ -34,8 +35,9 @@ export async function breakCommand(ctx: CommandContext, args: string, out: Out, 
     const pc = s.stop?.pc;
     if (pc === undefined) throw new CommandError('no default breakpoint location: the guest is not stopped');
     spec = { kind: 'address' as const, address: pc };
-  } else spec = parseLocation(location);
-  const b = await s.addBreakpoint(spec, { ...opts, ...(thread !== undefined && { thread }), ...(condition !== undefined && { condition }), pendingOk: false });
+  } else spec = await locationSpec(ctx, location);
+  const only = thread?.kind === 'vcpu' ? { thread: await vcpuOf(s, thread.id) } : thread ? { guestThread: { address: (await guestThread(s, thread.id)).address, id: thread.id } } : {};
+  const b = await s.addBreakpoint(spec, { ...opts, ...only, ...(condition !== undefined && { condition }), pendingOk: false });
   out(`${describeBreakpoint(b)}\n`);
   return pointData(b);
 }
@@ -114,6 +116,8 @@ function pointData(p: ReturnType<CommandContext['session']['breakpoints']>[numbe
     hardware: p.hardware,
     hits: p.hits,
     ...(p.condition && { condition: p.condition }),
+    ...(p.thread !== undefined && { thread: p.thread }),
+    ...(p.guestThread && { thread: `2.${p.guestThread.id}` }),
   };
 }
 
@@ -136,6 +140,7 @@ export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): u
       const what = p.locations.length === 1 && p.locations[0]!.function ? whereText(p.locations[0]!) : formatLocation(p.spec);
       out(`${String(p.id).padEnd(8)}${type.padEnd(16)}${disp} ${enb}   ${addr} ${what}\n`);
       if (p.condition) out(`\tstop only if ${p.condition}\n`);
+      if (p.thread !== undefined || p.guestThread) out(`\tstop only in thread ${p.guestThread ? `2.${p.guestThread.id}` : p.thread}\n`);
       if (p.hits) out(`\tbreakpoint already hit ${p.hits} time${p.hits === 1 ? '' : 's'}\n`);
       if (p.ignoreCount) out(`\tWill ignore next ${p.ignoreCount} crossings of breakpoint.\n`);
       if (p.locations.length > 1) p.locations.forEach((l, i) => out(`${p.id}.${i + 1}${' '.repeat(Math.max(1, 20 - `${p.id}.${i + 1}`.length))}${enb}   ${hex(l.address).padEnd(18)} ${whereText(l)}\n`));
@@ -147,4 +152,14 @@ export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): u
 function whereText(l: { function?: string; file?: string; line?: number }): string {
   if (!l.function) return '';
   return `in ${l.function}${l.file ? ` at ${l.file}:${l.line}` : ''}`;
+}
+
+/** A location as the user wrote it; a bare LINE is in the selected frame's source file, as in gdb. */
+export async function locationSpec(ctx: CommandContext, text: string): Promise<LocationSpec> {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return parseLocation(t);
+  const s = ctx.session;
+  const frame = await s.inspector.frame(s.selectedThread, s.selectedFrame).catch(() => undefined);
+  if (!frame?.file) throw new CommandError(`no default source file for line ${t}: use FILE:${t}`);
+  return parseLocation(`${frame.file}:${t}`);
 }

@@ -1,6 +1,6 @@
 // info registers, x/NFU, disassemble.
 import { disassemble } from '../engine/disasm.js';
-import { parseLocation } from '../engine/location.js';
+import { locationSpec } from './breakpoints.js';
 import { formatValue } from '../engine/values.js';
 import { ptype, typeName } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
@@ -238,7 +238,7 @@ export async function listCommand(ctx: CommandContext, args: string, out: Out): 
   let center: number;
   const t = args.trim();
   if (t) {
-    const spec = parseLocation(t);
+    const spec = await locationSpec(ctx, t);
     const locs = await s.hooks.resolveLocation(spec);
     const hit = locs[0] && p.symbols.lineAt(locs[0].address);
     if (!hit) throw new CommandError(`no source for ${t}`);

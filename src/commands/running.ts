@@ -4,6 +4,7 @@ import type { StopInfo } from '../engine/session.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex } from './format.js';
+import { locationSpec } from './breakpoints.js';
 import { nextHistory } from './data.js';
 import { announceFrame, frameLine } from './stack.js';
 import { formatValue, toBytes } from '../engine/values.js';
@@ -47,6 +48,16 @@ export async function stepLineCommand(ctx: CommandContext, args: string, out: Ou
     if (stop.kind !== 'step') break;
   }
   return report(ctx, stop!, out, before);
+}
+
+/** `until` (a `next` that does not go back to an earlier line) or `until LOCATION` / `advance LOCATION`. */
+export async function untilCommand(ctx: CommandContext, args: string, out: Out, anywhere: boolean): Promise<unknown> {
+  const where = args.trim();
+  if (!where && anywhere) throw new CommandError('usage: advance LOCATION');
+  // Reaching a location is announced with its frame, as a breakpoint is; the plain `until` is a step.
+  if (where) return report(ctx, await ctx.session.runUntil(await locationSpec(ctx, where), anywhere), out);
+  const before = await whereNow(ctx);
+  return report(ctx, await ctx.session.stepUntil(), out, before);
 }
 
 /** The selected frame's function and CFA: a step that ends in the same frame prints only the line. */
@@ -135,7 +146,9 @@ export async function report(ctx: CommandContext, stop: StopInfo, out: Out, befo
       out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${w.point.access === 'write' ? 'Hardware watchpoint' : w.point.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint'} ${w.point.id}: ${w.point.expression}\n\n`);
       const oldText = w.old ? await s.formatWatchValue(w.point, w.old) : undefined;
       const newText = await s.formatWatchValue(w.point, w.value!);
-      if (oldText !== undefined && w.point.access !== 'read') out(`Old value = ${oldText}\nNew value = ${newText}\n`);
+      // gdb: a write shows old and new; an access shows them only when the value changed.
+      const changed = w.old !== undefined && Buffer.compare(Buffer.from(w.old), Buffer.from(w.value!)) !== 0;
+      if (oldText !== undefined && (w.point.access === 'write' || (w.point.access === 'access' && changed))) out(`Old value = ${oldText}\nNew value = ${newText}\n`);
       else out(`Value = ${newText}\n`);
       data.watchpoint = w.point.id;
       data.old = oldText;

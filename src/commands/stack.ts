@@ -1,5 +1,4 @@
-// Frames and threads: how a stop location is shown, bt, frame/up/down, info frame|locals|args,
-// thread, info threads.
+// Frames: how a stop location is shown, bt, frame/up/down, info frame|locals|args|line|symbol.
 import { parameterEntryValue, variableInfoValue } from '../engine/evaluate.js';
 import type { Session, StopInfo } from '../engine/session.js';
 import type { FrameContext } from '../engine/stack.js';
@@ -9,7 +8,6 @@ import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex, hex64 } from './format.js';
 import type { Out } from './table.js';
-import { detectUnikernel, guestThreads } from '../os/unikernel.js';
 
 /** `name=value` pairs of a frame's arguments; non-scalars print as `...` (gdb's frame-arguments scalars). */
 async function frameArgs(s: Session, thread: number, f: FrameContext): Promise<string> {
@@ -38,14 +36,14 @@ async function frameArgs(s: Session, thread: number, f: FrameContext): Promise<s
 
 /** gdb shows the pc of a frame unless it is at the start of its line (innermost) or an inline call site. */
 function showAddress(s: Session, frames: FrameContext[], f: FrameContext): boolean {
-  if (f.level > 0 && frames[f.level - 1]?.inlined) return false;
+  if ((f.level > 0 && frames[f.level - 1]?.inlined) || f.callSite) return false;
   if (f.line === undefined) return true;
   // A caller's pc is a return address; after an interrupt frame (and at frame 0) it is exact.
   if (f.level > 0 && f.unwoundBy !== 'signal') return true;
   // gdb records no line entry for a row that repeats its line, so "the start of the line" is the
-  // start of the run of rows with that line.
+  // start of the run of rows with that line; and it shows the pc of a row that is not a statement.
   const range = s.program?.symbols.lineRangeAt(f.pc);
-  return !range || range.start !== f.pc;
+  return !range || range.start !== f.pc || !s.program!.symbols.isStatementStart(f.pc);
 }
 
 /** One frame as gdb's `bt` prints it (without the `#N  ` prefix). */
@@ -60,7 +58,8 @@ export async function frameLine(s: Session, thread: number, frames: FrameContext
 
 /** Paths as gdb shows them: relative to the compilation directory when they are inside it. */
 export function displayFile(s: Session, file: string, pc?: bigint): string {
-  const compDir = pc !== undefined ? s.program?.symbols.functionAt(pc)?.die.unit.compDir : undefined;
+  // The unit covering pc, also for code without a function DIE (top-level asm in a C file).
+  const compDir = pc !== undefined ? (s.program?.symbols.functionAt(pc)?.die.unit ?? s.program?.symbols.index.unitsAt(pc)[0])?.compDir : undefined;
   if (compDir && file.startsWith(compDir.replace(/\/$/, '') + '/')) return file.slice(compDir.replace(/\/$/, '').length + 1);
   return file;
 }
@@ -84,7 +83,7 @@ export async function announceFrame(ctx: CommandContext, stop: StopInfo, out: Ou
   return frameData(f);
 }
 
-async function printFrame(ctx: CommandContext, thread: number, frames: FrameContext[], f: FrameContext, out: Out, withLevel: boolean): Promise<void> {
+export async function printFrame(ctx: CommandContext, thread: number, frames: FrameContext[], f: FrameContext, out: Out, withLevel: boolean): Promise<void> {
   const s = ctx.session;
   const line = await frameLine(s, thread, frames, f);
   const src = sourceLine(s, f);
@@ -93,7 +92,7 @@ async function printFrame(ctx: CommandContext, thread: number, frames: FrameCont
   if (src) out(`${src}\n`);
 }
 
-function frameData(f: FrameContext): unknown {
+export function frameData(f: FrameContext): unknown {
   return {
     level: f.level,
     pc: hex(f.pc),
@@ -205,82 +204,4 @@ export async function infoSymbol(ctx: CommandContext, args: string, out: Out): P
   const sec = s.program!.symbols.elf.sectionAt(a)?.name ?? '?';
   out(`${hit.symbol.name}${hit.offset ? ` + ${hit.offset}` : ''} in section ${sec}\n`);
   return { symbol: hit.symbol.name, offset: Number(hit.offset), section: sec };
-}
-
-export async function threadCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
-  const s = ctx.session;
-  const t = args.trim();
-  const threads = await s.threads();
-  if (t) {
-    if (!/^\d+$/.test(t)) throw new CommandError(`bad thread id '${t}'`);
-    const found = threads.find((x) => x.id === Number(t));
-    if (!found) throw new CommandError(`Invalid thread ID: ${t} (${threads.map((x) => x.id).join(', ')} exist)`);
-    s.selectedThread = found.id;
-    s.selectedFrame = 0;
-  }
-  const cur = threads.find((x) => x.id === s.selectedThread);
-  out(`[Switching to thread ${s.selectedThread} (${cur?.description ?? ''})]\n`);
-  const { frames } = await s.backtrace(s.selectedThread);
-  out(`#0  `);
-  await printFrame(ctx, s.selectedThread, frames, frames[0]!, out, false);
-  return { thread: s.selectedThread };
-}
-
-/** The unikernel's own threads, each with its innermost frame (sleeping ones from their saved context). */
-async function guestThreadRows(ctx: CommandContext, out: Out): Promise<unknown[] | undefined> {
-  const s = ctx.session;
-  const d = s.program && detectUnikernel(s.program);
-  if (!d?.threads) return undefined;
-  const { threads, error } = await guestThreads(s, d);
-  out(`\nUnikernel threads (${d.name}):\n  Id   Name              State            Frame\n`);
-  const rows = [];
-  for (const t of threads) {
-    let where = '';
-    if (t.running) where = `on vCPU ${t.cpu}`;
-    else if (t.saved) {
-      const key = s.inspector.bindContext(t.saved);
-      const { frames } = await s.backtrace(key);
-      const first = frames.find((f) => f.file && !/sched\.c|entry\.S/.test(f.file)) ?? frames[0]!;
-      where = await frameLine(s, key, frames, first);
-    }
-    out(`  ${String(t.id).padEnd(4)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${where}\n`);
-    rows.push({ id: t.id, name: t.name, state: t.state, cpu: t.cpu, running: t.running });
-  }
-  if (error) out(`  (thread list incomplete: ${error})\n`);
-  return rows;
-}
-
-/** gthread ID: the backtrace of a unikernel thread (its vCPU's when running, else its saved context). */
-export async function guestThreadCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
-  const s = ctx.session;
-  const id = args.trim();
-  if (!/^\d+$/.test(id)) throw new CommandError('usage: gthread ID (ids from info threads)');
-  const d = s.program && detectUnikernel(s.program);
-  if (!d?.threads) throw new CommandError('no unikernel thread model known for this image');
-  const { threads } = await guestThreads(s, d);
-  const t = threads.find((x) => x.id === Number(id));
-  if (!t) throw new CommandError(`no unikernel thread ${id} (${threads.map((x) => x.id).join(', ')} exist)`);
-  const vcpu = t.running ? (await s.threads())[t.cpu]?.id : undefined;
-  const key = vcpu ?? (t.saved ? s.inspector.bindContext(t.saved) : undefined);
-  if (key === undefined) throw new CommandError(`thread ${id} has no saved context`);
-  out(`[Unikernel thread ${t.id} "${t.name}" (${t.state})${vcpu !== undefined ? ` on vCPU ${vcpu}` : ', saved context'}]\n`);
-  const { frames, incomplete } = await s.backtrace(key);
-  for (const f of frames) out(`#${String(f.level).padEnd(3)}${await frameLine(s, key, frames, f)}\n`);
-  if (incomplete) out(`Backtrace stopped: ${incomplete}\n`);
-  return { id: t.id, name: t.name, state: t.state, frames: frames.map(frameData) };
-}
-
-export async function infoThreads(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
-  const s = ctx.session;
-  const threads = await s.threads();
-  out('  Id   Target Id                                   Frame\n');
-  const rows = [];
-  for (const t of threads) {
-    const { frames } = await s.backtrace(t.id);
-    const line = await frameLine(s, t.id, frames, frames[0]!);
-    out(`${t.id === s.selectedThread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`);
-    rows.push({ id: t.id, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === s.selectedThread });
-  }
-  const guest = await guestThreadRows(ctx, out);
-  return guest ? { vcpus: rows, threads: guest } : rows;
 }

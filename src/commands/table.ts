@@ -4,6 +4,7 @@ import * as bp from './breakpoints.js';
 import * as data from './data.js';
 import * as run from './running.js';
 import * as stack from './stack.js';
+import * as threads from './threads.js';
 
 export type Out = (text: string) => void;
 
@@ -31,6 +32,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'nexti', aliases: ['ni'], help: 'nexti [N]: one instruction, running calls to their return', run: (c, a, o) => run.stepiCommand(c, a, o, true) },
   { name: 'next', aliases: ['n'], help: 'next [N]: the next source line, running over calls', run: (c, a, o) => run.stepLineCommand(c, a, o, 'over') },
   { name: 'step', aliases: ['s'], help: 'step [N]: the next source line, entering calls that have line info', run: (c, a, o) => run.stepLineCommand(c, a, o, 'into') },
+  { name: 'until', aliases: ['u'], help: 'until [LOCATION]: next, without stopping at jumps back (loops); or run to LOCATION in this frame or until it returns', run: (c, a, o) => run.untilCommand(c, a, o, false) },
+  { name: 'advance', help: 'advance LOCATION: run to LOCATION in any frame, or until the current frame returns', run: (c, a, o) => run.untilCommand(c, a, o, true) },
   { name: 'finish', aliases: ['fin'], help: 'finish: run until the selected frame returns and show its value', run: run.finishCommand },
   { name: 'backtrace', aliases: ['bt', 'where'], help: 'backtrace [N] [full]: the call stack of the current thread', run: stack.backtraceCommand },
   { name: 'frame', aliases: ['f'], help: 'frame [N]: show or select a frame', run: (c, a, o) => stack.frameCommand(c, a, o) },
@@ -42,8 +45,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'whatis', help: 'whatis EXPR|TYPE: the type name', run: (c, a, o) => data.ptypeCommand(c, a, o, true) },
   { name: 'list', aliases: ['l'], help: 'list [LOCATION]: source lines around a location or the current line', run: data.listCommand },
   { name: 'interrupt', help: 'interrupt: stop a running guest', run: run.interruptCommand },
-  { name: 'thread', help: 'thread [N]: show or select the current thread', run: stack.threadCommand },
-  { name: 'gthread', help: 'gthread ID: backtrace of a unikernel thread (running: its vCPU; sleeping: its saved context)', run: stack.guestThreadCommand },
+  { name: 'thread', help: 'thread [N|1.N|2.ID]: show or select a vCPU (N, 1.N) or a unikernel thread (2.ID: its vCPU when running, else its saved context)', run: threads.threadCommand },
   { name: 'info', aliases: ['i'], help: 'info breakpoints|registers|threads: show state', run: infoCommand },
   { name: 'x', help: 'x/NFU ADDRESS: examine memory (F: x d u o t c a i s; U: b h w g)', run: data.examineCommand },
   { name: 'disassemble', help: 'disassemble [/r] [START[,END|,+LENGTH]]: machine code around the PC or in a range', run: data.disassembleCommand },
@@ -59,7 +61,7 @@ const INFO: Record<string, (c: CommandContext, args: string, out: Out) => unknow
   watchpoints: bp.infoBreakpoints,
   registers: data.infoRegisters,
   'all-registers': (c, a, o) => data.infoRegisters(c, a, o, true),
-  threads: stack.infoThreads,
+  threads: threads.infoThreads,
   locals: (c, _a, o) => stack.infoVariables(c, o, 'local'),
   args: (c, _a, o) => stack.infoVariables(c, o, 'arg'),
   frame: stack.infoFrame,

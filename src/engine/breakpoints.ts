@@ -10,6 +10,12 @@ export interface BreakpointLocation {
   function?: string;
   file?: string;
   line?: number;
+  /**
+   * The function the location was asked for (gdb's location symbol): the one a function
+   * breakpoint names, else the innermost one at the address. A stop here shows its frame even
+   * when inlined calls begin at the same address.
+   */
+  inFunction?: string;
 }
 
 export interface Breakpoint {
@@ -28,8 +34,10 @@ export interface Breakpoint {
   hitCondition?: string;
   /** A logpoint prints this (with `{expr}` interpolated) and does not stop. */
   logMessage?: string;
-  /** Only stop in this vCPU / guest thread. */
+  /** Only stop in this vCPU. */
   thread?: number;
+  /** Only stop while this guest thread runs (`address`: what the current-thread pointer holds). */
+  guestThread?: { address: bigint; id: number };
   hits: number;
 }
 
@@ -86,6 +94,12 @@ export class Sites {
   /** A code breakpoint (sw or hw) sits at `address`. */
   codeAt(address: bigint): Site | undefined {
     return this.sites.get(siteKey('sw', address, 1)) ?? this.sites.get(siteKey('hw', address, 1));
+  }
+
+  /** Some watch site of ours covers `address`. */
+  watches(address: bigint): boolean {
+    for (const s of this.sites.values()) if (s.kind !== 'sw' && s.kind !== 'hw' && address >= s.address && address < s.address + BigInt(s.length)) return true;
+    return false;
   }
 
   /** Lifts a code site for a moment (stepping off it) and returns how to put it back. */

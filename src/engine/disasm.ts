@@ -92,6 +92,69 @@ export async function disassemble(
   return out;
 }
 
+/** A memory location an instruction accessed. */
+export interface MemoryAccess {
+  address: bigint;
+  size: number;
+}
+
+/** How far from the new stack pointer a push, pop, call, ret or leave touched the stack. */
+const STACK_REACH = 64n;
+
+/**
+ * What memory the instruction in `bytes` at `address` accessed, worked out from the registers as
+ * they are after it ran: for push, pop, call, ret and leave, the stack around the new stack
+ * pointer; 'unknown' when it changed another register its addresses are made of (`mov
+ * (%rax),%rax`, string instructions) or uses one the target does not report.
+ */
+export async function accessedMemory(bytes: Uint8Array, address: bigint, bitness: Bitness, registers: Map<string, bigint>): Promise<MemoryAccess[] | 'unknown'> {
+  const lib = await loadIced();
+  const { Decoder, DecoderOptions, InstructionInfoFactory, MemorySizeExt, OpAccess, Register, RegisterExt } = lib;
+  const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
+  const factory = new InstructionInfoFactory();
+  decoder.ip = address;
+  const insn = decoder.decode();
+  try {
+    const info = factory.info(insn);
+    const written = new Set<number>();
+    for (const r of info.usedRegisters()) {
+      if (r.access !== OpAccess.Read && r.access !== OpAccess.CondRead) written.add(RegisterExt.fullRegister(r.register));
+      r.free();
+    }
+    const value = (reg: number): bigint | undefined => {
+      if (reg === Register.None) return 0n;
+      if (written.has(RegisterExt.fullRegister(reg))) return undefined;
+      return registers.get(String(Register[RegisterExt.fullRegister(reg)]).toLowerCase());
+    };
+    const out: MemoryAccess[] = [];
+    let unknown = false;
+    for (const m of info.usedMemory()) {
+      // lea computes an address without touching memory.
+      if (m.access === OpAccess.NoMemAccess) {
+        m.free();
+        continue;
+      }
+      const rsp = registers.get('rsp');
+      if (m.base === Register.RSP && written.has(Register.RSP) && rsp !== undefined) {
+        out.push({ address: BigInt.asUintN(64, rsp - STACK_REACH), size: Number(2n * STACK_REACH) });
+        m.free();
+        continue;
+      }
+      const segment = m.segment === Register.FS ? registers.get('fs_base') : m.segment === Register.GS ? registers.get('gs_base') : 0n;
+      const base = value(m.base);
+      const index = value(m.index);
+      if (segment === undefined || base === undefined || index === undefined) unknown = true;
+      else out.push({ address: BigInt.asUintN(64, segment + base + index * BigInt(m.scale) + m.displacement), size: MemorySizeExt.size(m.memorySize) });
+      m.free();
+    }
+    return unknown ? 'unknown' : out;
+  } finally {
+    insn.free();
+    factory.free();
+    decoder.free();
+  }
+}
+
 /** CPU mode from control registers and the code segment: long mode needs EFER.LMA and CS.L. */
 export function bitnessFromCpuState(state: { cr0: bigint; efer: bigint; csLong?: boolean; csDefault32?: boolean }): Bitness {
   const protectedMode = (state.cr0 & 1n) !== 0n;

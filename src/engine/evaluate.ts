@@ -199,11 +199,16 @@ export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bi
   const caller = ctx.caller;
   const value = caller && ctx.program?.symbols.callSiteParameters(caller.pc).get(reg);
   if (!caller || !value) return undefined;
+  // At the function's first instruction in the innermost frame nothing has run since the call:
+  // a register the unwinder cannot recover for the caller still holds what it held at the call.
+  const frame = ctx.frame;
+  const atEntry = frame?.unwoundBy === 'innermost' && frame.pc === ctx.program?.symbols.functionAt(frame.pc)?.entryPc;
+  const readRegister = atEntry ? async (r: number) => (await caller.registers(r)) ?? (await frame.registers(r)) : caller.registers;
   const mem = memoryReader(ctx.target);
-  const l = await evaluateLocation(value.expr, { ...value.unit, readRegister: caller.registers, readMemory: mem, cfa: async () => caller.cfa });
+  const l = await evaluateLocation(value.expr, { ...value.unit, readRegister, readMemory: mem, cfa: async () => caller.cfa });
   if (l.kind === 'value') return BigInt.asUintN(64, l.value);
   if (l.kind === 'memory') return l.address;
-  if (l.kind === 'register') return caller.registers(l.reg);
+  if (l.kind === 'register') return readRegister(l.reg);
   return undefined;
 }
 
@@ -214,7 +219,8 @@ export async function parameterEntryValue(ctx: EvalContext, v: VariableInfo): Pr
   if (!frame || frame.inlined || !symbols || v.kind !== 'arg') return undefined;
   const fn = symbols.functionAt(frame.lookupPc);
   if (!fn) return undefined;
-  const atEntry = symbols.scopesAt(fn.entryPc).at(-1)?.variables.find((x) => x.kind === 'arg' && x.name === v.name);
+  // The function's own scope: at its entry pc an inlined call may already have begun.
+  const atEntry = symbols.scopesAt(fn.entryPc).find((s) => !s.inlined)?.variables.find((x) => x.kind === 'arg' && x.name === v.name);
   const reg = atEntry?.location.kind === 'expr' ? entryRegister(atEntry.location.expr.expr) : undefined;
   if (reg === undefined) return undefined;
   const value = await registerAtEntry(ctx, reg);

@@ -1,18 +1,22 @@
 // The stopped guest seen through symbols: backtraces per vCPU (cached until the guest runs),
 // values of expressions in a frame, scopes and lazily expanded children for front ends.
 import { sizeOf, stripTypedefs, typeName, type Type, type VariableInfo } from '../../symbols/index.js';
-import type { Target } from '../targets/index.js';
-import { evaluateText, variableInfoValue, type EvalContext } from './evaluate.js';
-import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
+import type { RegisterInfo, Target } from '../targets/index.js';
+import { assign, evaluateText, variableInfoValue, type EvalContext } from './evaluate.js';
+import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
-import { backtrace, backtraceFrom, frameRegister, type Backtrace, type FrameContext } from './stack.js';
+import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
 import { asInteger, elementValue, formatValue, isCharType, memberValue, type Value, type ValueReader } from './values.js';
 import type { VariableStore } from './variables.js';
 
 export class Inspector {
   private readonly traces = new Map<number, Promise<Backtrace>>();
-  /** Register sets standing for threads that are on no vCPU (a guest thread's saved context). */
-  private readonly contexts = new Map<number, Map<string, bigint>>();
+  /**
+   * Register sets standing for guest threads that are on no vCPU (their saved contexts), under
+   * pseudo thread numbers (negative) that stay valid until the guest runs.
+   */
+  private readonly contexts = new Map<number, { registers: Map<string, bigint>; owner: bigint }>();
+  private readonly contextOf = new Map<bigint, number>();
   private nextContext = -1;
   program: Program | undefined;
 
@@ -20,19 +24,46 @@ export class Inspector {
     private readonly target: Target,
     private readonly store: VariableStore,
     private readonly writeRegister: (thread: number, name: string, value: bigint) => Promise<void>,
+    /** Inlined frames a vCPU's stop hides (a stop at an inlined call's first instruction). */
+    private readonly hiddenInline: (thread: number) => number = () => 0,
   ) {}
 
-  /** Forgets everything computed at this stop (the guest is about to run, or state changed). */
+  /** Forgets the backtraces computed at this stop (registers or memory changed). */
   invalidate(): void {
     this.traces.clear();
-    this.contexts.clear();
   }
 
-  /** A pseudo thread number (negative) for a register set, valid until the guest runs. */
-  bindContext(registers: Map<string, bigint>): number {
-    const id = this.nextContext--;
-    this.contexts.set(id, registers);
+  /** The guest is about to run: saved contexts go too. */
+  resumed(): void {
+    this.invalidate();
+    this.contexts.clear();
+    this.contextOf.clear();
+  }
+
+  /** The pseudo thread number for the saved context of guest thread `owner` (one per thread per stop). */
+  contextFor(owner: bigint, registers: Map<string, bigint>): number {
+    let id = this.contextOf.get(owner);
+    if (id === undefined) {
+      id = this.nextContext--;
+      this.contexts.set(id, { registers, owner });
+      this.contextOf.set(owner, id);
+    }
     return id;
+  }
+
+  /** The guest thread whose saved context a pseudo thread number stands for. */
+  ownerOf(thread: number): bigint | undefined {
+    return this.contexts.get(thread)?.owner;
+  }
+
+  /** The innermost registers of a vCPU, or of a saved context. */
+  async registersOf(thread: number): Promise<Map<string, bigint>> {
+    return this.contexts.get(thread)?.registers ?? this.target.readRegisters(thread);
+  }
+
+  /** True for a pseudo thread number of a saved context (no vCPU behind it: it cannot run or step). */
+  isSavedContext(thread: number): boolean {
+    return this.contexts.has(thread);
   }
 
   readonly reader: ValueReader = {
@@ -51,7 +82,7 @@ export class Inspector {
     let t = this.traces.get(thread);
     if (!t) {
       const saved = this.contexts.get(thread);
-      t = saved ? backtraceFrom(this.target, this.program, saved) : backtrace(this.target, this.program, thread);
+      t = saved ? backtraceFrom(this.target, this.program, saved.registers) : backtrace(this.target, this.program, thread).then((bt) => hideInlineFrames(bt, this.hiddenInline(thread)));
       this.traces.set(thread, t);
       t.catch(() => this.traces.delete(thread));
     }
@@ -74,7 +105,7 @@ export class Inspector {
       target: this.target,
       ...(this.program && { program: this.program }),
       frame,
-      registers: this.contexts.get(thread) ?? (await this.target.readRegisters(thread)),
+      registers: await this.registersOf(thread),
       reader: this.reader,
       writeRegister: async (name, value) => {
         await this.writeRegister(thread, name, value);
@@ -87,8 +118,15 @@ export class Inspector {
     return evaluateText({ ...(await this.context(thread, level)), ...(convenience && { convenience }) }, expression);
   }
 
+  /** Writes the value of the C expression `value` into the lvalue `expression`, both read in one frame. */
+  async assign(expression: string, value: string, thread: number, level: number): Promise<void> {
+    const ctx = await this.context(thread, level);
+    const target = await evaluateText(ctx, expression);
+    await assign(ctx, target, await evaluateText(ctx, value));
+  }
+
   /** A front-end view of a value; structs, arrays and pointers to them get a children handle. */
-  async view(name: string, v: Value, format: ValueFormat, expression?: string): Promise<ValueView> {
+  async view(name: string, v: Value, format: ValueFormat, at: FramePosition, expression?: string): Promise<ValueView> {
     const opts = format === 'hex' ? { hex: true } : {};
     const text = await formatValue(this.reader, v, opts);
     const s = stripTypedefs(v.type);
@@ -98,7 +136,7 @@ export class Inspector {
       if (s.kind === 'struct' || s.kind === 'union' || s.kind === 'class') childCount = s.members.length;
       else if (s.kind === 'array') childCount = s.dims[0] ?? 0;
       else if (s.kind === 'pointer' && !isCharType(s.target) && expandable(s.target)) childCount = 1;
-      if (childCount) ref = this.store.add((start, count, fmt) => this.childrenOf(v, expression, start, count, fmt));
+      if (childCount) ref = this.store.add((start, count, fmt) => this.childrenOf(v, expression, start, count, fmt, at), at);
     }
     return {
       name,
@@ -111,20 +149,20 @@ export class Inspector {
     };
   }
 
-  private async childrenOf(v: Value, expression: string | undefined, start: number, count: number, format: ValueFormat): Promise<ValueView[]> {
+  private async childrenOf(v: Value, expression: string | undefined, start: number, count: number, format: ValueFormat, at: FramePosition): Promise<ValueView[]> {
     const s = stripTypedefs(v.type);
     const out: ValueView[] = [];
     if (s.kind === 'struct' || s.kind === 'union' || s.kind === 'class') {
       for (const m of s.members.slice(start, start + count)) {
         const name = m.name ?? '<anonymous>';
-        out.push(await this.view(name, memberValue(v, m), format, expression && m.name ? `(${expression}).${m.name}` : undefined));
+        out.push(await this.view(name, memberValue(v, m), format, at, expression && m.name ? `(${expression}).${m.name}` : undefined));
       }
     } else if (s.kind === 'array') {
       const n = s.dims[0] ?? 0;
-      for (let i = start; i < Math.min(n, start + count); i++) out.push(await this.view(`[${i}]`, elementValue(v, s, i), format, expression && `(${expression})[${i}]`));
+      for (let i = start; i < Math.min(n, start + count); i++) out.push(await this.view(`[${i}]`, elementValue(v, s, i), format, at, expression && `(${expression})[${i}]`));
     } else if (s.kind === 'pointer') {
       const pointee: Value = { type: s.target, place: { kind: 'memory', address: await asInteger(this.reader, v) } };
-      out.push(await this.view(`*${expression ?? ''}`, pointee, format, expression && `*(${expression})`));
+      out.push(await this.view(`*${expression ?? ''}`, pointee, format, at, expression && `*(${expression})`));
     }
     return out;
   }
@@ -135,26 +173,38 @@ export class Inspector {
     const ctx = await this.context(thread, level);
     const vars = frame.scope?.variables ?? [];
     const scopes: Scope[] = [];
+    const at = { thread, level };
     const group = (name: Scope['name'], list: VariableInfo[], expensive = false) => {
       const ref = this.store.add(async (start, count, fmt) =>
-        Promise.all(list.slice(start, start + count).map(async (info) => this.view(info.name, await variableInfoValue(ctx, info), fmt, info.name))),
+        Promise.all(list.slice(start, start + count).map(async (info) => this.view(info.name, await variableInfoValue(ctx, info), fmt, at, info.name))),
+        at,
       );
       scopes.push({ name, ref, count: list.length, expensive });
     };
     group('Locals', vars.filter((v) => v.kind === 'local'));
     group('Arguments', vars.filter((v) => v.kind === 'arg'));
     const regs = ctx.registers!;
-    const general = this.target.registers.filter((r) => r.group === 'general' && regs.has(r.name));
-    const regRef = this.store.add(async (start, count, fmt) =>
-      Promise.all(
-        general.slice(start, start + count).map(async (r) => {
-          const v = level === 0 ? regs.get(r.name) : await frameRegister(frame, r.name);
-          const text = v === undefined ? '<not saved>' : fmt === 'hex' || /^(rip|rsp|rbp|eflags)$/.test(r.name) ? `0x${v.toString(16)}` : BigInt.asIntN(r.bits, v).toString();
-          return { name: r.name, type: `int${r.bits}_t`, text, ref: 0, childCount: 0, expression: `$${r.name}` } satisfies ValueView;
-        }),
-      ),
-    );
-    scopes.push({ name: 'Registers', ref: regRef, count: general.length, expensive: false });
+    const known = this.target.registers.filter((r) => regs.has(r.name));
+    const registerView = async (r: RegisterInfo, fmt: ValueFormat): Promise<ValueView> => {
+      // Read when listed, not when the scope was made: a register may have been set since.
+      const v = level === 0 ? (await this.registersOf(thread)).get(r.name) : await frameRegister(frame, r.name);
+      const hex = fmt === 'hex' || r.group !== 'general' || /^(rip|rsp|rbp|eflags)$/.test(r.name);
+      const text = v === undefined ? '<not saved>' : hex ? `0x${v.toString(16)}` : BigInt.asIntN(r.bits, v).toString();
+      return { name: r.name, type: `int${r.bits}_t`, text, ref: 0, childCount: 0, expression: `$${r.name}` };
+    };
+    // The general registers, then one expandable entry per other group of the target description.
+    const general = known.filter((r) => r.group === 'general');
+    const others = [...new Set(known.map((r) => r.group))].filter((g) => g !== 'general');
+    const groupView = (name: string): ValueView => {
+      const members = known.filter((r) => r.group === name);
+      const ref = this.store.add((start, count, fmt) => Promise.all(members.slice(start, start + count).map((r) => registerView(r, fmt))), at);
+      return { name, type: 'register group', text: `${members.length} registers`, ref, childCount: members.length };
+    };
+    const regRef = this.store.add(async (start, count, fmt) => {
+      const rows = [...general.map((r) => () => registerView(r, fmt)), ...others.map((g) => async () => groupView(g))];
+      return Promise.all(rows.slice(start, start + count).map((row) => row()));
+    }, at);
+    scopes.push({ name: 'Registers', ref: regRef, count: general.length + others.length, expensive: false });
     if (this.program) group('Globals', this.program.symbols.globalsOfUnitAt(frame.lookupPc), true);
     return scopes;
   }
@@ -179,7 +229,11 @@ function expandable(t: Type): boolean {
   return s.kind === 'struct' || s.kind === 'union' || s.kind === 'class' || s.kind === 'array' || (s.kind === 'base' && sizeOf(s) > 0) || s.kind === 'pointer' || s.kind === 'enum';
 }
 
+const SHF_EXECINSTR = 4n;
+
 function covers(program: Program, hit: { symbol: { address: bigint; size: bigint }; offset: bigint }, address: bigint): boolean {
   if (hit.symbol.size > 0n) return hit.offset < hit.symbol.size;
-  return program.symbols.elf.sectionAt(address) === program.symbols.elf.sectionAt(hit.symbol.address);
+  // gdb names an address by a zero-sized symbol only in code (a label in assembly), never in data.
+  const section = program.symbols.elf.sectionAt(address);
+  return section !== undefined && (section.flags & SHF_EXECINSTR) !== 0n && section === program.symbols.elf.sectionAt(hit.symbol.address);
 }

@@ -15,8 +15,17 @@ export interface Frame {
   column?: number;
   /** The frame is an inlined call inside the next outer frame. */
   inlined: boolean;
-  /** How this frame was found: 'cfi', 'frame-pointer', 'signal' (trap frame), or 'innermost'. */
-  unwoundBy: 'innermost' | 'cfi' | 'frame-pointer' | 'signal';
+  /**
+   * How this frame was found: 'cfi', 'frame-pointer', 'signal' (trap frame), 'innermost', or
+   * 'tail-call' (a function that jumped to its callee: no frame of its own, known from call sites).
+   */
+  unwoundBy: 'innermost' | 'cfi' | 'frame-pointer' | 'signal' | 'tail-call';
+}
+
+/** A frame as the engine names it: a vCPU (or bound context) and a level, 0 innermost. */
+export interface FramePosition {
+  thread: number;
+  level: number;
 }
 
 export interface Scope {

@@ -1,6 +1,7 @@
 // The image being debugged: its symbols and call frame information, plus source text for listings.
 import { readFileSync } from 'node:fs';
 import { CfiTable } from '../../symbols/cfi/index.js';
+import { PT } from '../../symbols/elf/index.js';
 import { SymbolFile, type ElfSection } from '../../symbols/index.js';
 
 export class Program {
@@ -23,6 +24,17 @@ export class Program {
 
   get path(): string {
     return this.symbols.elf.path;
+  }
+
+  /** The virtual addresses the image's loadable segments cover (undefined: it has none). */
+  get loadedRange(): { start: bigint; end: bigint } | undefined {
+    const loads = this.symbols.elf.programHeaders.filter((p) => p.type === PT.LOAD && p.memsz > 0n);
+    if (!loads.length) return undefined;
+    return { start: loads.reduce((m, p) => (p.vaddr < m ? p.vaddr : m), loads[0]!.vaddr), end: loads.reduce((m, p) => (p.vaddr + p.memsz > m ? p.vaddr + p.memsz : m), 0n) };
+  }
+
+  get hasDebugInfo(): boolean {
+    return this.symbols.elf.section('.debug_info') !== undefined;
   }
 
   /** Line `line` (1-based) of a source file, or undefined when the file cannot be read. */

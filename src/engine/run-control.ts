@@ -8,6 +8,8 @@ export interface RawStop {
   reason: StopReason;
   /** PC of the stopping vCPU (undefined when the guest exited). */
   pc?: bigint;
+  /** The stub said watchpoint, for no watch of ours: if nothing else explains the stop, it is none. */
+  staleWatch?: true;
 }
 
 export class RunControl {
@@ -30,8 +32,11 @@ export class RunControl {
     return pc;
   }
 
-  /** One resume and the stop it ends with, stepping off a breakpoint first when needed. */
-  async resumeOnce(action: ResumeAction): Promise<RawStop> {
+  /**
+   * One resume and the stop it ends with, stepping off a breakpoint first when needed. Once
+   * `interrupted` says so, it resumes no more and reports an interrupt where the vCPU stands.
+   */
+  async resumeOnce(action: ResumeAction, interrupted: () => boolean = () => false): Promise<RawStop> {
     const here = this.at;
     if (here && (action.kind === 'continue' || action.thread === here.thread)) {
       const putBack = await this.sites.lift(here.pc);
@@ -45,8 +50,12 @@ export class RunControl {
         // The step itself was the user's request, or it ended somewhere other than the next
         // instruction (a watchpoint, an exception): either way it is the stop to report.
         if (action.kind === 'step' || stop.kind !== 'trap' || stop.watch) return this.stopped(stop);
+        if (interrupted()) return this.stopped({ kind: 'interrupt', thread: stop.thread });
+        return this.stopped(await this.target.resume(action));
       }
     }
+    // Checked with nothing awaited before the resume goes out, so no interrupt falls in between.
+    if (interrupted() && here) return { reason: { kind: 'interrupt', thread: here.thread }, pc: here.pc };
     return this.stopped(await this.target.resume(action));
   }
 
@@ -55,8 +64,13 @@ export class RunControl {
       this.at = undefined;
       return { reason };
     }
+    // When two vCPUs trigger a watchpoint together QEMU reports one; the other keeps a record of
+    // its hit that outlives the watchpoint and rides on that vCPU's later stops (a breakpoint, a
+    // step, or a stop of its own on its next access to a watched page), its address garbage.
+    const stale = reason.kind === 'trap' && reason.watch !== undefined && !this.sites.watches(reason.watch.address);
+    if (stale) reason = { kind: 'trap', thread: reason.thread };
     const pc = await this.pcOf(reason.thread);
     this.at = { thread: reason.thread, pc };
-    return { reason, pc };
+    return { reason, pc, ...(stale && { staleWatch: true as const }) };
   }
 }

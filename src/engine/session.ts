@@ -4,17 +4,21 @@
 import { EventEmitter } from 'node:events';
 import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targets/index.js';
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
-import { bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
-import type { LocationSpec } from './location.js';
-import type { Frame, Scope, ValueFormat, ValueView } from './model.js';
+import { completeExpression, type Completions } from './complete.js';
+import { accessedMemory, bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
+import { formatLocation, type LocationSpec } from './location.js';
+import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
 import { Inspector } from './inspect.js';
 import type { Program } from './program.js';
-import { frameRegister, type Backtrace } from './stack.js';
+import { frameRegister, type Backtrace, type FrameContext } from './stack.js';
 import { symbolHooks } from './symbol-hooks.js';
-import { stepLine, type SteppingSupport, type StepKind } from './stepping.js';
+import { finishInlined, stepLine, stepUntil, type SteppingSupport, type StepKind } from './stepping.js';
+import { inlineView } from './inline.js';
 import type { Value } from './values.js';
+import { GuestThreads } from '../os/threads.js';
+import { detectUnikernel } from '../os/unikernel.js';
 
 export type StopKind = 'entry' | 'breakpoint' | 'watchpoint' | 'step' | 'interrupt' | 'signal' | 'exited' | 'dump';
 
@@ -26,6 +30,8 @@ export interface StopInfo {
   watch?: { point: Watchpoint; old?: Uint8Array; value?: Uint8Array };
   signal?: number;
   exitCode?: number;
+  /** Innermost inlined frames hidden at this stop: it is at their call's first instruction (gdb's presentation). */
+  hiddenInline?: number;
 }
 
 export interface SessionEvents {
@@ -89,25 +95,38 @@ function evaluateBare(expression: string, _thread: number): bigint {
   throw new EngineError(`no symbols loaded: cannot evaluate '${t}'`);
 }
 
+/** The most children one request lists (paging covers bigger arrays). */
+const MAX_CHILDREN = 1 << 20;
+
 export class Session extends EventEmitter<SessionEvents> {
   readonly sites: Sites;
   readonly run: RunControl;
   private readonly points = new Map<number, UserPoint>();
   private nextPointId = 1;
   private lastStop: StopInfo | undefined;
+  /** The stopped thread's hidden inlined frames (see StopInfo.hiddenInline); other threads hide none. */
+  private hidden: { thread: number; count: number } | undefined;
   private state: 'stopped' | 'running' | 'exited' | 'detached' = 'stopped';
+  /**
+   * Set by interrupt() while resume() runs: an operation that resumes several times (stepping off a
+   * breakpoint, declining stops in other frames) must end, though the stub may be stopped between
+   * two of its resumes, when it ignores an interrupt.
+   */
+  private interruptRequested = false;
   hooks: SessionHooks = noSymbols;
   selectedThread = 1;
   selectedFrame = 0;
   readonly values = new VariableStore();
   readonly inspector: Inspector;
   program: Program | undefined;
+  /** The unikernel's own threads, when its description is known (see src/os/description.ts). */
+  guest: GuestThreads | undefined;
 
   constructor(readonly target: Target) {
     super();
     this.sites = new Sites(target);
     this.run = new RunControl(target, this.sites);
-    this.inspector = new Inspector(target, this.values, (thread, name, value) => this.writeRegister(thread, name, value));
+    this.inspector = new Inspector(target, this.values, (thread, name, value) => this.writeRegister(thread, name, value), (thread) => this.hiddenInlineFrames(thread));
     target.on('console', (text) => this.emit('output', 'console', text));
   }
 
@@ -152,7 +171,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Adds a breakpoint; an unresolvable location becomes pending unless `pendingOk` is false. */
   async addBreakpoint(
     spec: LocationSpec,
-    opts: Partial<Pick<Breakpoint, 'condition' | 'hitCondition' | 'logMessage' | 'temporary' | 'hardware' | 'thread' | 'ignoreCount'>> & { pendingOk?: boolean } = {},
+    opts: Partial<Pick<Breakpoint, 'condition' | 'hitCondition' | 'logMessage' | 'temporary' | 'hardware' | 'thread' | 'guestThread' | 'ignoreCount'>> & { pendingOk?: boolean } = {},
   ): Promise<Breakpoint> {
     this.ensureStopped('set a breakpoint');
     let locations: BreakpointLocation[] = [];
@@ -161,7 +180,7 @@ export class Session extends EventEmitter<SessionEvents> {
     } catch (e) {
       if (!opts.pendingOk) throw e;
     }
-    if (locations.length === 0 && !opts.pendingOk) throw new EngineError(`no code at ${describeSpec(spec)}`);
+    if (locations.length === 0 && !opts.pendingOk) throw new EngineError(`no code at ${formatLocation(spec)}`);
     const bp: Breakpoint = {
       id: this.nextPointId++,
       type: 'breakpoint',
@@ -176,6 +195,7 @@ export class Session extends EventEmitter<SessionEvents> {
       ...(opts.hitCondition !== undefined && { hitCondition: opts.hitCondition }),
       ...(opts.logMessage !== undefined && { logMessage: opts.logMessage }),
       ...(opts.thread !== undefined && { thread: opts.thread }),
+      ...(opts.guestThread !== undefined && { guestThread: opts.guestThread }),
     };
     if (bp.hitCondition) hitConditionMet(bp.hitCondition, 1);
     await this.insertLocations(bp, bp.locations);
@@ -251,13 +271,31 @@ export class Session extends EventEmitter<SessionEvents> {
 
   // ---- run control ------------------------------------------------------------------------------
 
+  /** A guest thread shown from its saved context is on no vCPU: only running it back to a frame works. */
+  private ensureOnVcpu(what: string): void {
+    if (this.inspector.isSavedContext(this.selectedThread)) {
+      throw new EngineError(`cannot ${what} a guest thread that is switched out (on no vCPU): select an outer frame and use next or finish to run it back there`);
+    }
+  }
+
   private ensureStopped(what: string): void {
     if (this.state === 'running') throw new EngineError(`cannot ${what} while the guest is running (interrupt it first)`);
     if (this.state === 'exited') throw new EngineError(`cannot ${what}: the guest has exited`);
     if (this.state === 'detached') throw new EngineError(`cannot ${what}: detached from the guest`);
   }
 
+  /** How many innermost inlined frames the thread's backtrace hides at this stop. */
+  hiddenInlineFrames(thread: number): number {
+    return this.hidden?.thread === thread ? this.hidden.count : 0;
+  }
+
   private setStop(stop: StopInfo): StopInfo {
+    if (stop.hiddenInline === undefined && stop.pc !== undefined && this.program && stop.kind !== 'entry' && stop.kind !== 'dump' && stop.kind !== 'exited') {
+      const here = stop.breakpoints?.flatMap((b) => b.locations.filter((l) => l.address === stop.pc).map((l) => l.inFunction)) ?? [];
+      stop = { ...stop, hiddenInline: inlineView(this.program.symbols, stop.pc, here).hidden };
+    }
+    this.hidden = stop.hiddenInline ? { thread: stop.thread, count: stop.hiddenInline } : undefined;
+    this.inspector.invalidate();
     this.lastStop = stop;
     this.selectedFrame = 0;
     this.state = stop.kind === 'exited' ? 'exited' : 'stopped';
@@ -277,13 +315,18 @@ export class Session extends EventEmitter<SessionEvents> {
   ): Promise<StopInfo> {
     this.ensureStopped('resume');
     this.state = 'running';
+    this.interruptRequested = false;
     this.values.clear();
-    this.inspector.invalidate();
+    this.hidden = undefined;
+    this.inspector.resumed();
     this.emit('running');
     let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
     try {
       for (;;) {
-        const raw = await this.run.resumeOnce(action);
+        const raw = await this.run.resumeOnce(action, () => this.interruptRequested);
+        // Conditions and log messages evaluated at earlier stops of this run must not leave their
+        // frames behind for this one (the vCPU ran in between).
+        this.inspector.invalidate();
         if (raw.reason.kind === 'exited') return this.setStop({ kind: 'exited', thread: this.selectedThread, exitCode: raw.reason.code });
         const claimed = internal ? await internal(raw) : undefined;
         if (claimed === 'continue') {
@@ -313,6 +356,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** One instruction; `over` runs a call to its return instead of entering it. */
   async stepInstruction(over = false): Promise<StopInfo> {
     this.ensureStopped('step');
+    this.ensureOnVcpu('step');
     const thread = this.selectedThread;
     const regs = await this.target.readRegisters(thread);
     const pc = regs.get('rip')!;
@@ -320,7 +364,8 @@ export class Session extends EventEmitter<SessionEvents> {
       const insn = await decodeAt(this.target, pc, 64);
       if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall')) return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!);
     }
-    return this.resume({ kind: 'step', thread }, async (raw) => (raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc! } : undefined));
+    // stepi shows the innermost frame even at an inlined call's first instruction, as gdb does.
+    return this.resume({ kind: 'step', thread }, async (raw) => (raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc!, hiddenInline: 0 } : undefined));
   }
 
   /**
@@ -333,22 +378,31 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * Runs until a vCPU reaches one of `addresses` and `accept` agrees (same frame, same guest
-   * thread); user breakpoints hit on the way stop as usual.
+   * Runs until a vCPU reaches one of `addresses` and `accept` agrees (same frame), running the
+   * guest thread the selected thread stands for (its current-thread pointer is checked, so a
+   * step stays with it when the scheduler moves it); user breakpoints hit on the way stop as usual.
    */
   async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, kind: StopKind = 'step'): Promise<StopInfo> {
+    const owner = await this.guest?.ownerOf(this.selectedThread);
+    // The frame test first: it decides most stops, and the owner test then costs one read.
+    const ours = async (thread: number) => (await accept(thread)) && (owner === undefined || (await this.guest!.currentOn(thread)) === owner);
     const planted: bigint[] = [];
     try {
       for (const a of new Set(addresses)) {
         await this.sites.add('sw', a);
         planted.push(a);
       }
-      return await this.resume({ kind: 'continue' }, async (raw) => {
-        if (raw.reason.kind !== 'trap' || raw.reason.watch || !planted.includes(raw.pc!)) return undefined;
-        if (!(await accept(raw.reason.thread))) return this.pointsAt(raw.pc!).length ? undefined : 'continue';
+      return await this.resume({ kind: 'continue' }, async (stop) => {
+        if (stop.reason.kind !== 'trap' || !planted.includes(stop.pc!)) return undefined;
+        const { thread } = stop.reason;
+        // A watchpoint reported here comes first; one not reported leaves the stop to us.
+        const watched = stop.reason.watch && (await this.decideWatch(thread, stop.pc!, stop.reason.watch.address));
+        if (watched) return watched;
+        const raw: RawStop = { reason: { kind: 'trap', thread }, pc: stop.pc! };
+        if (!(await ours(thread))) return this.pointsAt(raw.pc!).length ? undefined : 'continue';
         // A user breakpoint here gets its say (conditions, counts); otherwise this is our stop.
-        if (this.pointsAt(raw.pc!).length) return (await this.decide(raw, false)) ?? { kind, thread: raw.reason.thread, pc: raw.pc! };
-        return { kind, thread: raw.reason.thread, pc: raw.pc! };
+        if (this.pointsAt(raw.pc!).length) return (await this.decide(raw, false)) ?? { kind, thread, pc: raw.pc! };
+        return { kind, thread, pc: raw.pc! };
       });
     } finally {
       if (this.state !== 'exited') for (const a of planted) await this.sites.drop('sw', a);
@@ -366,10 +420,14 @@ export class Session extends EventEmitter<SessionEvents> {
     if (r.kind === 'interrupt') return { kind: 'interrupt', thread: r.thread, pc: raw.pc! };
     if (r.kind === 'signal') return { kind: 'signal', thread: r.thread, pc: raw.pc!, signal: r.signal };
     if (r.kind === 'dump') return { kind: 'dump', thread: r.thread, pc: raw.pc! };
-    if (r.watch) return this.decideWatch(r.thread, raw.pc!, r.watch.address);
+    // A watch hit not to report (unchanged value, false condition, refuted) may share its stop
+    // with a breakpoint or a finished step: those still count.
+    const watched = r.watch && (await this.decideWatch(r.thread, raw.pc!, r.watch.address));
+    if (watched) return watched;
     const hit: Breakpoint[] = [];
     for (const bp of this.pointsAt(raw.pc!)) {
       if (bp.thread !== undefined && bp.thread !== r.thread) continue;
+      if (bp.guestThread !== undefined && (await this.guest?.currentOn(r.thread)) !== bp.guestThread.address) continue;
       if (bp.condition) {
         let ok: boolean;
         try {
@@ -400,13 +458,19 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     if (this.pointsAt(raw.pc!).length) return undefined;
     if (stepping) return { kind: 'step', thread: r.thread, pc: raw.pc! };
+    // A watch hit not reported; or gdb's moribund watchpoint: a stale report of one that is gone.
+    if (r.watch || raw.staleWatch) return undefined;
     // A trap we did not plant (the guest's own int3): report it as the signal it is.
     return { kind: 'signal', thread: r.thread, pc: raw.pc!, signal: 5 };
   }
 
+  /** The watchpoint stop to report, or undefined when this hit is not one (see decide). */
   private async decideWatch(thread: number, pc: bigint, address: bigint): Promise<StopInfo | undefined> {
     const wp = [...this.points.values()].find((p): p is Watchpoint => p.type === 'watchpoint' && p.enabled && address >= p.address && address < p.address + BigInt(p.length));
-    if (!wp) return { kind: 'signal', thread, pc, signal: 5 };
+    if (!wp) return undefined;
+    // QEMU can attach a watchpoint hit of one vCPU to another's later stop (see RunControl):
+    // a read is only believed when the instruction just run touched the watched bytes.
+    if (wp.access !== 'write' && !(await this.mayHaveAccessed(thread, pc, wp))) return undefined;
     const value = await this.target.readMemory(wp.address, wp.length);
     const old = wp.last;
     // A write watchpoint whose value did not change is not reported (gdb's behaviour).
@@ -420,6 +484,27 @@ export class Session extends EventEmitter<SessionEvents> {
     return { kind: 'watchpoint', thread, pc, watch: { point: wp, ...(old && { old }), value } };
   }
 
+  /**
+   * False only when the instruction that just ran certainly accessed none of the watched bytes:
+   * the one that ends at `pc`, or at a function's first instruction the call that entered it.
+   */
+  private async mayHaveAccessed(thread: number, pc: bigint, wp: Watchpoint): Promise<boolean> {
+    const regs = await this.target.readRegisters(thread);
+    let end = pc;
+    if (this.functionRange(pc)?.low === pc) {
+      const rsp = regs.get('rsp');
+      if (rsp === undefined) return true;
+      end = Buffer.from(await this.target.readMemory(rsp, 8)).readBigUInt64LE(0);
+    }
+    const fn = this.functionRange(end - 1n);
+    if (!fn) return true;
+    const last = (await this.disassembleRange(fn.low, end).catch(() => [])).at(-1);
+    if (!last || last.address + BigInt(last.length) !== end) return true;
+    const accessed = await accessedMemory(last.bytes, last.address, await this.codeBitness(), regs);
+    const watchEnd = wp.address + BigInt(wp.length);
+    return accessed === 'unknown' || accessed.some((a) => a.address < watchEnd && a.address + BigInt(a.size) > wp.address);
+  }
+
   private async deletePointWhileStopping(bp: Breakpoint): Promise<void> {
     await this.removeSites(bp);
     this.points.delete(bp.id);
@@ -427,7 +512,9 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async interrupt(): Promise<void> {
-    if (this.state === 'running') await this.target.interrupt();
+    if (this.state !== 'running') return;
+    this.interruptRequested = true;
+    await this.target.interrupt();
   }
 
   /** Removes every breakpoint of ours and leaves the guest running. */
@@ -455,7 +542,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Registers of the selected thread's selected frame (outer frames: what unwinding recovered). */
   async frameRegisters(): Promise<Map<string, bigint>> {
-    const regs = await this.target.readRegisters(this.selectedThread);
+    const regs = await this.inspector.registersOf(this.selectedThread);
     if (this.selectedFrame === 0) return regs;
     const frame = await this.inspector.frame(this.selectedThread, this.selectedFrame);
     const out = new Map<string, bigint>();
@@ -491,7 +578,7 @@ export class Session extends EventEmitter<SessionEvents> {
   async children(ref: number, start = 0, count = Infinity, format: ValueFormat = 'natural'): Promise<ValueView[]> {
     const source = this.values.get(ref);
     if (!source) throw new EngineError(`no variable reference ${ref} (values expire when the guest runs)`);
-    return source(Math.max(0, start), Math.min(count, 1 << 20), format);
+    return source(Math.max(0, start), Math.min(count, MAX_CHILDREN), format);
   }
 
   /** A typed value of an expression in a frame (the selected one by default). */
@@ -501,37 +588,122 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Evaluates an expression in a frame for display. */
   async evaluate(expression: string, thread = this.selectedThread, level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
-    return this.inspector.view(expression, await this.value(expression, thread, level), format, expression);
+    return this.inspector.view(expression, await this.value(expression, thread, level), format, { thread, level }, expression);
+  }
+
+  /** Assigns the C expression `value` to the lvalue `expression` in a frame; returns its new view. */
+  async assign(expression: string, value: string, thread = this.selectedThread, level = this.selectedFrame, format: ValueFormat = 'natural'): Promise<ValueView> {
+    this.ensureStopped('change a value');
+    await this.inspector.assign(expression, value, thread, level);
+    // Stack memory or registers may have changed under the frames computed so far.
+    this.inspector.invalidate();
+    return this.evaluate(expression, thread, level, format);
+  }
+
+  /** Assigns to the child `name` of a variables reference (a scope's variable, a member, an element). */
+  async assignChild(ref: number, name: string, value: string, format: ValueFormat = 'natural'): Promise<ValueView> {
+    const source = this.values.get(ref);
+    const at = this.values.frameOf(ref);
+    if (!source || !at) throw new EngineError(`no variable reference ${ref} (values expire when the guest runs)`);
+    // Elements are found by index; anything else among all the children.
+    const index = /^\[(\d+)\]$/.exec(name);
+    const candidates = index ? await source(Number(index[1]), 1, format) : await source(0, MAX_CHILDREN, format);
+    const child = candidates.find((c) => c.name === name);
+    if (!child) throw new EngineError(`no variable named '${name}' in reference ${ref}`);
+    if (child.expression === undefined) throw new EngineError(`${name} cannot be assigned (it is not a value with a C expression)`);
+    return { ...(await this.assign(child.expression, value, at.thread, at.level, format)), name: child.name };
+  }
+
+  /** Completions for the C expression ending `text`, in a frame (without one: globals and functions only). */
+  complete(text: string, at?: FramePosition): Promise<Completions> {
+    return completeExpression(this.inspector, text, at);
   }
 
   /** Source-line step (into calls that have line info, or over them), as gdb's step and next. */
   async stepLine(kind: StepKind): Promise<StopInfo> {
     this.ensureStopped('step');
-    if (this.selectedFrame !== 0) {
-      // Stepping from an outer frame: finish the frames below it first, as gdb does.
-      const f = await this.inspector.frame(this.selectedThread, this.selectedFrame);
-      if (f.cfa !== undefined) {
-        const inner = await this.inspector.frame(this.selectedThread, this.selectedFrame - 1);
-        if (inner.cfa !== undefined) return this.runTo(f.pc, inner.cfa);
-      }
-    }
-    return stepLine(this, this.steppingSupport(), kind);
+    const outer = await this.finishInnerFrames();
+    if (outer) return outer;
+    this.ensureOnVcpu('step');
+    return this.setStop(await stepLine(this, this.steppingSupport(), kind, this.hiddenInlineFrames(this.selectedThread)));
   }
 
-  /** Runs until the selected frame returns (gdb's finish); the stop is in its caller. */
+  /** gdb's `until` without an argument: `next` that does not stop at a jump back to an earlier line. */
+  async stepUntil(): Promise<StopInfo> {
+    this.ensureStopped('step');
+    const outer = await this.finishInnerFrames();
+    if (outer) return outer;
+    this.ensureOnVcpu('step');
+    const pc = (await this.target.readRegisters(this.selectedThread)).get('rip')!;
+    const fn = this.program?.symbols.functionAt(pc);
+    return this.setStop(await stepUntil(this, this.steppingSupport(), this.hiddenInlineFrames(this.selectedThread), fn?.ranges.find((r) => pc >= r.start && pc < r.end)?.start));
+  }
+
+  /**
+   * gdb's `until LOCATION` (`anywhere` false) and `advance LOCATION`: run until the location is
+   * reached, in the selected frame or an outer one for `until`, in any frame for `advance`, or
+   * until the selected frame returns.
+   */
+  async runUntil(spec: LocationSpec, anywhere: boolean): Promise<StopInfo> {
+    this.ensureStopped('run');
+    const locations = await this.hooks.resolveLocation(spec);
+    if (!locations.length) throw new EngineError(`no code at ${formatLocation(spec)}`);
+    const thread = this.selectedThread;
+    const { frames } = await this.backtrace(thread);
+    const frame = frames[this.selectedFrame];
+    const { physical, outer } = returnFrame(frames, this.selectedFrame);
+    const targets = locations.map((l) => l.address);
+    if (outer && physical?.cfa !== undefined) targets.push(outer.pc);
+    const stop = await this.runToAny(targets, async (t) => {
+      const regs = await this.target.readRegisters(t);
+      const pc = regs.get('rip')!;
+      if (outer && pc === outer.pc && !targets.slice(0, locations.length).includes(pc)) return regs.get('rsp') === physical!.cfa;
+      if (anywhere || frame?.cfa === undefined) return true;
+      this.inspector.invalidate();
+      const cfa = (await this.inspector.frame(t, 0)).cfa;
+      // The stack grows down: the selected frame and its callers have CFAs at or above its own.
+      return cfa !== undefined && cfa >= frame.cfa;
+    });
+    if (stop.kind !== 'step' || stop.pc === undefined || !this.program) return stop;
+    // Like a breakpoint, the location shows the function it was asked in; the return shows everything.
+    const here = locations.filter((l) => l.address === stop.pc).map((l) => l.inFunction);
+    return this.setStop({ ...stop, hiddenInline: here.length ? inlineView(this.program.symbols, stop.pc, here).hidden : 0 });
+  }
+
+  /** Stepping from an outer physical frame first finishes the frames below it, as gdb does. */
+  private async finishInnerFrames(): Promise<StopInfo | undefined> {
+    if (this.selectedFrame === 0) return undefined;
+    const { frames } = await this.backtrace(this.selectedThread);
+    const f = frames[this.selectedFrame];
+    const inner = frames[this.selectedFrame - 1];
+    if (!f || !inner || f.cfa === undefined || inner.cfa === undefined || f.cfa === inner.cfa) return undefined;
+    return this.runTo(f.pc, inner.cfa);
+  }
+
+  /**
+   * Runs until the selected frame returns (gdb's finish); the stop is in its caller. An inlined
+   * frame returns to its caller without a return instruction: the rest of it is stepped over.
+   */
   async finish(): Promise<{ stop: StopInfo; returned?: Frame }> {
     this.ensureStopped('finish');
     const thread = this.selectedThread;
     const { frames } = await this.backtrace(thread);
     const frame = frames[this.selectedFrame];
-    // Inlined frames share the physical frame: finish returns to the next real caller.
-    let caller = this.selectedFrame + 1;
-    while (frames[caller - 1]?.inlined && frames[caller]) caller++;
-    const outer = frames[caller];
+    const { outer } = returnFrame(frames, this.selectedFrame);
     if (!frame || !outer) throw new EngineError('"finish" not meaningful in the outermost frame.');
-    const physical = frames[caller - 1]!;
-    if (physical.cfa === undefined) throw new EngineError('cannot finish: the frame address is unknown');
-    const stop = await this.runTo(outer.pc, physical.cfa, 'step');
+    if (frame.inlined && frame.unwoundBy === 'tail-call') throw new EngineError('cannot finish an inlined call of a tail-call frame (it has no code running): finish the frame it returns to');
+    if (frame.inlined) {
+      // The block the inlined call returns to, by its place in the physical frame's inline chain.
+      const first = frames.findIndex((f) => f.cfa === frame.cfa);
+      const position = this.selectedFrame - first + (first === 0 ? this.hiddenInlineFrames(thread) : 0);
+      const callerKey = this.program ? inlineView(this.program.symbols, frame.lookupPc).frames[position + 1]?.key : undefined;
+      const inner = await this.finishInnerFrames();
+      if (inner && inner.kind !== 'step') return { stop: inner };
+      this.ensureOnVcpu('finish');
+      return { stop: this.setStop(await finishInlined(this, this.steppingSupport(), callerKey)) };
+    }
+    if (frame.cfa === undefined) throw new EngineError('cannot finish: the frame address is unknown');
+    const stop = await this.runTo(outer.pc, frame.cfa, 'step');
     return { stop, returned: frame };
   }
 
@@ -539,19 +711,17 @@ export class Session extends EventEmitter<SessionEvents> {
     const program = this.program;
     const cfaOf = async (thread: number) => (await this.inspector.frame(thread, 0)).cfa;
     return {
-      lineRangeAt: async (pc) => program?.symbols.lineRangeAt(pc),
-      isStatementStart: async (pc) => program?.symbols.isStatementStart(pc) ?? false,
+      lineAt: async (pc) => program?.symbols.stepLineAt(pc),
+      inlineExtent: async (pc) => program?.symbols.inlineExtentAt(pc),
+      inlineAt: async (pc) => (program ? inlineView(program.symbols, pc) : { frames: [], hidden: 0 }),
       functionBodyStart: async (pc) => (program?.symbols.lineAt(pc) ? program.symbols.functionBodyStart(pc) : undefined),
       cfa: async (thread) => {
         this.inspector.invalidate();
         return cfaOf(thread);
       },
       caller: async (thread) => {
-        const { frames } = await this.backtrace(thread);
-        const first = frames.findIndex((_f, i) => i > 0 && !frames[i - 1]!.inlined);
-        const outer = frames[first];
-        const cfa = frames[first - 1]?.cfa;
-        return outer && cfa !== undefined ? { pc: outer.pc, cfa } : undefined;
+        const { physical, outer } = returnFrame((await this.backtrace(thread)).frames, 0);
+        return outer && physical?.cfa !== undefined ? { pc: outer.pc, cfa: physical.cfa } : undefined;
       },
     };
   }
@@ -561,7 +731,9 @@ export class Session extends EventEmitter<SessionEvents> {
     this.inspector.program = program;
     this.program = program;
     this.hooks = symbolHooks(this, program);
-    this.inspector.invalidate();
+    const unikernel = detectUnikernel(program);
+    this.guest = unikernel && GuestThreads.of(this, unikernel);
+    this.inspector.resumed();
     await this.resolvePending();
   }
 
@@ -581,7 +753,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** The CPU mode of the selected vCPU decides 16/32/64-bit decoding (a PVH guest starts in 32-bit). */
   async codeBitness(): Promise<Bitness> {
-    const regs = await this.target.readRegisters(this.selectedThread);
+    const regs = await this.inspector.registersOf(this.selectedThread);
     const cr0 = regs.get('cr0');
     const efer = regs.get('efer');
     if (cr0 === undefined || efer === undefined) return 64;
@@ -626,16 +798,21 @@ export class Session extends EventEmitter<SessionEvents> {
 
   async writeRegister(thread: number, name: string, value: bigint): Promise<void> {
     this.ensureStopped('write a register');
+    if (this.inspector.isSavedContext(thread)) throw new EngineError(`cannot write $${name}: this guest thread's registers are its saved context in memory`);
     await this.target.writeRegister(thread, name, value);
     this.inspector.invalidate();
     if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);
   }
 }
 
-function describeSpec(spec: LocationSpec): string {
-  switch (spec.kind) {
-    case 'line': return `${spec.file}:${spec.line}`;
-    case 'function': return spec.file ? `${spec.file}:${spec.name}` : spec.name;
-    case 'address': return `*0x${spec.address.toString(16)}`;
-  }
+/**
+ * The concrete frame a frame belongs to (past its inline chain), and the frame it returns to:
+ * the next one that is not a tail-call frame (those returned nowhere: they jumped away).
+ */
+function returnFrame(frames: readonly FrameContext[], level: number): { physical?: FrameContext; outer?: FrameContext } {
+  let l = level;
+  while (frames[l]?.inlined && frames[l + 1]) l++;
+  let o = l + 1;
+  while (frames[o]?.unwoundBy === 'tail-call') o++;
+  return { ...(frames[l] && { physical: frames[l] }), ...(frames[o] && { outer: frames[o] }) };
 }

@@ -17,6 +17,8 @@ export interface FrameContext extends Frame {
   scope?: FrameScope;
   /** The interrupt/exception entry frame gdb shows as `<signal handler called>`. */
   signalFrame: boolean;
+  /** Stands at the call site of inlined frames hidden at this stop (so its line is the call's). */
+  callSite?: boolean;
 }
 
 export interface Backtrace {
@@ -55,26 +57,22 @@ export async function backtraceFrom(target: Target, program: Program | undefined
   }
   const walk = await unwindStack(program.cfi, pc, innermost, memoryReader(target), { maxFrames: limit });
   const physical = walk.frames;
-  for (let i = 0; i < physical.length && frames.length < limit; i++) {
-    const p = physical[i]!;
-    const lookupPc = p.pcIsReturnAddress ? p.pc - 1n : p.pc;
-    const signalFrame = physical[i + 1]?.pcIsReturnAddress === false;
-    const unwoundBy = i === 0 ? 'innermost' : physical[i - 1] && !p.pcIsReturnAddress ? 'signal' : p.method === 'frame-pointer' ? 'frame-pointer' : 'cfi';
-    const base = { pc: p.pc, registers: p.registers, lookupPc, signalFrame, unwoundBy, ...(p.cfa !== undefined && { cfa: p.cfa }) } as const;
-    const chain = program.symbols.symbolize(lookupPc, { gdb: true });
-    const scopes = chain.length && chain[0]!.function !== undefined ? program.symbols.scopesAt(lookupPc) : [];
+  /** Pushes the frames of one code position: its inline chain, innermost first. */
+  const expand = (base: Omit<FrameContext, 'level' | 'inlined'>) => {
+    const chain = program.symbols.symbolize(base.lookupPc, { gdb: true });
     if (chain.length === 0 || chain[0]!.function === undefined) {
-      const sym = program.symbols.symbolAt(p.pc);
+      const sym = program.symbols.symbolAt(base.pc);
       frames.push({ ...base, level: frames.length, inlined: false, ...(sym && { function: sym.symbol.name }) });
-      continue;
+      return;
     }
+    const scopes = program.symbols.scopesAt(base.lookupPc);
     chain.forEach((s, k) => {
       frames.push({
         ...base,
         level: frames.length,
         inlined: s.inlined,
         // Only the innermost of an inline chain is the physical frame's own position.
-        signalFrame: signalFrame && k === chain.length - 1,
+        signalFrame: base.signalFrame && k === chain.length - 1,
         ...(s.function !== undefined && { function: s.function }),
         ...(s.file !== undefined && { file: s.file }),
         ...(s.line ? { line: s.line } : {}),
@@ -82,9 +80,34 @@ export async function backtraceFrom(target: Target, program: Program | undefined
         ...(scopes[k] && { scope: scopes[k] }),
       });
     });
+  };
+  for (let i = 0; i < physical.length && frames.length < limit; i++) {
+    const p = physical[i]!;
+    const lookupPc = p.pcIsReturnAddress ? p.pc - 1n : p.pc;
+    const caller = physical[i + 1];
+    const signalFrame = caller?.pcIsReturnAddress === false;
+    const unwoundBy = i === 0 ? 'innermost' : physical[i - 1] && !p.pcIsReturnAddress ? 'signal' : p.method === 'frame-pointer' ? 'frame-pointer' : 'cfi';
+    expand({ pc: p.pc, registers: p.registers, lookupPc, signalFrame, unwoundBy, ...(p.cfa !== undefined && { cfa: p.cfa }) });
+    // Functions that tail-called their way here left no frame: show them between this frame and
+    // its caller, as gdb does, from the call sites' DWARF (the registers are the caller's; the
+    // CFA is this frame's, which is what returns).
+    if (caller?.pcIsReturnAddress) {
+      for (const t of program.symbols.tailCallsBetween(caller.pc, lookupPc).reverse()) {
+        if (frames.length >= limit) break;
+        expand({ pc: t.returnPc, registers: caller.registers, lookupPc: t.returnPc - 1n, signalFrame: false, unwoundBy: 'tail-call', ...(p.cfa !== undefined && { cfa: p.cfa }) });
+      }
+    }
   }
   const incomplete = walk.end === 'outermost' ? undefined : walk.end === 'no-unwind-info' ? 'no unwind information for the next frame' : walk.end === 'error' ? (walk.error?.message ?? 'unwind error') : walk.end === 'loop' ? 'previous frame identical to this frame (corrupt stack?)' : walk.end === 'max-frames' ? `stopped after ${limit} frames` : undefined;
   return { frames, ...(incomplete && { incomplete }) };
+}
+
+/** The backtrace without its `count` innermost inlined frames: the stop is shown at their call site. */
+export function hideInlineFrames(bt: Backtrace, count: number): Backtrace {
+  let n = 0;
+  while (n < count && bt.frames[n]?.inlined) n++;
+  if (n === 0) return bt;
+  return { ...bt, frames: bt.frames.slice(n).map((f, i) => ({ ...f, level: i, ...(i === 0 && { callSite: true }) })) };
 }
 
 /** A register of a frame by name (`rip`, `rsp`, ...), through its DWARF number. */

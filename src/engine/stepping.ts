@@ -1,111 +1,194 @@
 // Source-line stepping without thousands of single steps: temporary breakpoints on every
-// control-flow instruction of the current line and on its end, a continue, then one single step
+// control-flow instruction of the step range and on its end, a continue, then one single step
 // through whichever branch, call or return was reached. Stops are only accepted in the stepping
 // frame (same CFA), so other guest threads running the same code, and interrupt handlers that call
-// it, never end a step. The rules for where a step ends follow gdb's infrun.
+// it, never end a step. Where a step ends follows gdb's infrun, inlined calls included: a step
+// range never crosses the start or end of an inlined call, and at each such boundary the same
+// questions are asked as gdb asks (entered an inlined call from its call site? still inside one?
+// at the start of a statement of another line?).
+import type { StepLine } from '../../symbols/index.js';
 import type { DecodedInstruction } from './disasm.js';
+import type { InlineView } from './inline.js';
 import type { Session, StopInfo } from './session.js';
-
-export interface LineRange {
-  start: bigint;
-  end: bigint;
-  line: number;
-  file: string;
-}
 
 /** What stepping needs from symbols and the unwinder, for one stop of one vCPU. */
 export interface SteppingSupport {
-  /** The line-table range containing pc (rows of the same line merged), or undefined without line info. */
-  lineRangeAt(pc: bigint): Promise<LineRange | undefined>;
-  /** True when pc is where a line-table row with is_stmt begins. */
-  isStatementStart(pc: bigint): Promise<boolean>;
+  /** pc's line as gdb reads it, or undefined without line info. */
+  lineAt(pc: bigint): Promise<StepLine | undefined>;
+  /** The addresses around pc within which the same inlined calls are in progress. */
+  inlineExtent(pc: bigint): Promise<{ start: bigint; end: bigint } | undefined>;
+  /** The inline chain at pc and how many of its frames a stop there hides. */
+  inlineAt(pc: bigint): Promise<InlineView>;
   /** Where a breakpoint on this function would go (after its prologue), when it has line info. */
   functionBodyStart(pc: bigint): Promise<bigint | undefined>;
   /** The CFA of the innermost frame of `thread` (identifies the frame across stops). */
   cfa(thread: number): Promise<bigint | undefined>;
-  /** Innermost frame's return address and CFA (for finish), undefined at the outermost frame. */
+  /** Innermost physical frame's return address and CFA (for finish), undefined at the outermost frame. */
   caller(thread: number): Promise<{ pc: bigint; cfa: bigint } | undefined>;
 }
 
 export type StepKind = 'into' | 'over';
 
+/** A frame as gdb's frame ids tell frames apart: the physical frame, and the (inlined) block in it. */
+interface FrameId {
+  cfa: bigint | undefined;
+  key: number | undefined;
+}
+
+/** gdb's stepping state: keep going while in `range`; `frame`, `file` and `line` are where the step started. */
+interface Plan {
+  kind: StepKind;
+  range: { start: bigint; end: bigint };
+  frame: FrameId;
+  file: string | undefined;
+  /** 0: no line (finish from an inlined call stops at the next statement start). */
+  line: number;
+}
+
 const MAX_ROUNDS = 100_000;
 
-export async function stepLine(session: Session, support: SteppingSupport, kind: StepKind): Promise<StopInfo> {
+/** `step` / `next` from the innermost frame of the selected thread, which hides `hidden` inlined frames. */
+export async function stepLine(session: Session, support: SteppingSupport, kind: StepKind, hidden: number): Promise<StopInfo> {
   const thread = session.selectedThread;
-  let pc = (await session.target.readRegisters(thread)).get('rip')!;
-  let range = await support.lineRangeAt(pc);
-  if (!range) {
+  const pc = (await session.target.readRegisters(thread)).get('rip')!;
+  // At the call site of an inlined call, `step` enters it without running (gdb's step_into_inline_frame).
+  if (kind === 'into' && hidden > 0) return { kind: 'step', thread, pc, hiddenInline: hidden - 1 };
+  const sal = await support.lineAt(pc);
+  if (!sal) {
     // No line info here (assembly, a library without -g): leave this function like gdb's `step`.
     const out = await support.caller(thread);
     if (!out) return session.stepInstruction(kind === 'over');
     return session.runTo(out.pc, out.cfa);
   }
-  let frameCfa = await support.cfa(thread);
-  let currentLine = range.line;
+  const view = await support.inlineAt(pc);
+  const frame = view.frames[hidden];
+  const at = hidden > 0 && frame ? { file: frame.file, line: frame.line } : { file: sal.file, line: sal.line };
+  const plan: Plan = { kind, range: clamp(sal, await support.inlineExtent(pc)), frame: { cfa: await support.cfa(thread), key: frame?.key }, ...at };
+  return follow(session, support, thread, pc, plan);
+}
+
+/** `until` without an argument: `next`, but a jump back to an earlier line of the function does not stop it. */
+export async function stepUntil(session: Session, support: SteppingSupport, hidden: number, functionStart: bigint | undefined): Promise<StopInfo> {
+  const thread = session.selectedThread;
+  const pc = (await session.target.readRegisters(thread)).get('rip')!;
+  const sal = await support.lineAt(pc);
+  if (!sal || functionStart === undefined || hidden > 0) return stepLine(session, support, 'over', hidden);
+  const view = await support.inlineAt(pc);
+  const plan: Plan = { kind: 'over', range: { start: functionStart < sal.start ? functionStart : sal.start, end: sal.end }, frame: { cfa: await support.cfa(thread), key: view.frames[0]?.key }, file: sal.file, line: sal.line };
+  return follow(session, support, thread, pc, plan);
+}
+
+/** `finish` from an inlined frame: step over the rest of the inlined call, into its caller's next statement. */
+export async function finishInlined(session: Session, support: SteppingSupport, callerKey: number | undefined): Promise<StopInfo> {
+  const thread = session.selectedThread;
+  const pc = (await session.target.readRegisters(thread)).get('rip')!;
+  const plan: Plan = { kind: 'over', range: { start: pc, end: pc }, frame: { cfa: await support.cfa(thread), key: callerKey }, file: undefined, line: 0 };
+  return follow(session, support, thread, pc, plan);
+}
+
+async function follow(session: Session, support: SteppingSupport, thread: number, startPc: bigint, plan: Plan): Promise<StopInfo> {
   let current = thread;
+  let pc = startPc;
+  const inRange = (a: bigint) => a >= plan.range.start && a < plan.range.end;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    // Run to the first control-flow instruction (or the end) of the range, in this frame.
-    const stop = await runThroughRange(session, support, current, pc, range, frameCfa);
-    if (stop.kind !== 'step' || stop.pc === undefined) return stop;
-    current = stop.thread;
-    session.selectedThread = current;
-    pc = stop.pc;
-    if (pc < range.start || pc >= range.end) {
-      const decided = await arrived(support, pc, currentLine);
-      if (decided === 'stop') return stop;
-      range = decided;
-      currentLine = decided.line;
-      frameCfa = await support.cfa(current);
-      continue;
+    if (inRange(pc)) {
+      // Run to the first control-flow instruction (or the end) of the range, in this frame.
+      const stop = await runThroughRange(session, support, current, pc, plan.range, plan.frame.cfa);
+      if (stop.kind !== 'step' || stop.pc === undefined) return stop;
+      current = stop.thread;
+      session.selectedThread = current;
+      pc = stop.pc;
     }
-    // At a branch, call or return inside the range.
-    const insn = (await session.disassembleAt(pc, 1))[0]!;
-    if (isCall(insn)) {
-      const rsp = (await session.target.readRegisters(current)).get('rsp')!;
-      const returnTo = pc + BigInt(insn.length);
-      if (kind === 'into') {
-        const entered = await session.stepInstruction();
-        if (entered.kind !== 'step' || entered.pc === undefined) return entered;
-        const body = await support.functionBodyStart(entered.pc);
-        // A callee with line info: stop after its prologue, in this call (its CFA is our rsp).
-        if (body !== undefined) return session.runToAny([body], async (t) => (await support.cfa(t)) === rsp);
-      }
-      const back = await session.runTo(returnTo, rsp);
-      if (back.kind !== 'step') return back;
-      pc = back.pc!;
-      // A call that was the line's last instruction returns into the next line.
-      if (pc >= range.start && pc < range.end) continue;
-      const after = await arrived(support, pc, currentLine);
-      if (after === 'stop') return back;
-      range = after;
-      currentLine = after.line;
-      frameCfa = await support.cfa(current);
-      continue;
+    // At a branch, call or return of the range (or outside an empty range): execute it.
+    if (inRange(pc) || (plan.range.start === plan.range.end && round === 0)) {
+      const moved = await oneInstruction(session, support, plan.kind, current, pc);
+      if ('stop' in moved) return moved.stop;
+      current = moved.thread;
+      pc = moved.pc;
+      if (inRange(pc)) continue;
     }
-    const stepped = await session.stepInstruction();
-    if (stepped.kind !== 'step' || stepped.pc === undefined) return stepped;
-    current = stepped.thread;
-    pc = stepped.pc;
-    if (pc >= range.start && pc < range.end) {
-      // A jump back to the start of the line starts it again: gdb keeps going (same line).
-      continue;
-    }
-    const decided = await arrived(support, pc, currentLine);
-    if (decided === 'stop') return stepped;
-    range = decided;
-    currentLine = decided.line;
-    frameCfa = await support.cfa(current);
+    const decided = await arrive(support, plan, current, pc);
+    if (decided !== undefined) return { kind: 'step', thread: current, pc, hiddenInline: decided };
   }
   throw new Error(`step did not finish within ${MAX_ROUNDS} rounds`);
 }
 
-/** Outside the old range: stop at the start of a statement of another line; mid-line, keep going. */
-async function arrived(support: SteppingSupport, pc: bigint, currentLine: number): Promise<'stop' | LineRange> {
-  const range = await support.lineRangeAt(pc);
-  if (!range) return 'stop';
-  if (pc === range.start && range.line !== currentLine && (await support.isStatementStart(pc))) return 'stop';
-  return range;
+/**
+ * Executes the instruction at pc: a call is stepped over (`next`) or into a callee with line
+ * info (`step`, which then stops after the callee's prologue); anything else is one step.
+ */
+async function oneInstruction(session: Session, support: SteppingSupport, kind: StepKind, thread: number, pc: bigint): Promise<{ stop: StopInfo } | { thread: number; pc: bigint }> {
+  const insn = (await session.disassembleAt(pc, 1))[0]!;
+  if (isCall(insn)) {
+    const rsp = (await session.target.readRegisters(thread)).get('rsp')!;
+    const returnTo = pc + BigInt(insn.length);
+    if (kind === 'into') {
+      const entered = await session.stepInstruction();
+      if (entered.kind !== 'step' || entered.pc === undefined) return { stop: entered };
+      const body = await support.functionBodyStart(entered.pc);
+      // A callee with line info: stop after its prologue, in this call (its CFA is our rsp).
+      if (body !== undefined) return { stop: await session.runToAny([body], async (t) => (await support.cfa(t)) === rsp) };
+    }
+    const back = await session.runTo(returnTo, rsp);
+    if (back.kind !== 'step' || back.pc === undefined) return { stop: back };
+    return { thread: back.thread, pc: back.pc };
+  }
+  const stepped = await session.stepInstruction();
+  if (stepped.kind !== 'step' || stepped.pc === undefined) return { stop: stepped };
+  return { thread: stepped.thread, pc: stepped.pc };
+}
+
+/**
+ * Out of the step range at pc: the number of inlined frames to hide if the step ends here, or
+ * undefined to keep going (with the plan moved on). gdb's process_event_stop_test, in its order.
+ */
+async function arrive(support: SteppingSupport, plan: Plan, thread: number, pc: bigint): Promise<number | undefined> {
+  const view = await support.inlineAt(pc);
+  const sal = await support.lineAt(pc);
+  if (!sal || sal.line === 0) return view.hidden;
+  const frame = view.frames[view.hidden];
+  const id: FrameId = { cfa: await support.cfa(thread), key: frame?.key };
+  const extent = await support.inlineExtent(pc);
+  // Entered an inlined call from the stepping frame: its call site is a line of that frame.
+  if (sameFrame(id, plan.frame) && view.hidden > 0 && frame) {
+    const sameLine = frame.line === plan.line && frame.file === plan.file;
+    if (plan.kind === 'into') return sameLine ? view.hidden - 1 : view.hidden;
+    if (!sameLine) return view.hidden;
+    plan.range = extent ?? { start: pc, end: pc + 1n };
+    return undefined;
+  }
+  // Deeper inside an inlined call made from the stepping frame: `next` runs through it.
+  if (frame?.inlined && !sameFrame(id, plan.frame) && id.cfa === plan.frame.cfa && view.frames.slice(view.hidden + 1).some((f) => f.key === plan.frame.key)) {
+    if (plan.kind === 'into') return view.hidden;
+    plan.range = extent ?? { start: pc, end: pc + 1n };
+    return undefined;
+  }
+  let refresh = true;
+  let line = sal.line;
+  if (sal.atRowStart && (sal.line !== plan.line || sal.file !== plan.file)) {
+    if (sal.isStmt) return view.hidden;
+    // A non-statement row of another line: look for a better place to stop. In another frame
+    // (returned to a caller), forget the line so that its next statement row does stop.
+    if (sameFrame(id, plan.frame)) refresh = false;
+    else line = 0;
+  }
+  // Mid-line: keep going through this line, which becomes the one being stepped.
+  plan.range = clamp(sal, extent);
+  if (refresh) {
+    plan.frame = id;
+    plan.file = sal.file;
+    plan.line = line;
+  }
+  return undefined;
+}
+
+function sameFrame(a: FrameId, b: FrameId): boolean {
+  return a.cfa === b.cfa && a.key === b.key;
+}
+
+function clamp(range: { start: bigint; end: bigint }, within: { start: bigint; end: bigint } | undefined): { start: bigint; end: bigint } {
+  if (!within) return { start: range.start, end: range.end };
+  return { start: range.start > within.start ? range.start : within.start, end: range.end < within.end ? range.end : within.end };
 }
 
 function isCall(insn: DecodedInstruction): boolean {
@@ -120,11 +203,11 @@ function isFlow(insn: DecodedInstruction): boolean {
  * Continues until this frame reaches a control-flow instruction of the range or leaves the range
  * by falling off its end. Returns a 'step' stop at that pc (or whatever stop got in the way).
  */
-async function runThroughRange(session: Session, support: SteppingSupport, thread: number, pc: bigint, range: LineRange, frameCfa: bigint | undefined): Promise<StopInfo> {
+async function runThroughRange(session: Session, support: SteppingSupport, thread: number, pc: bigint, range: { start: bigint; end: bigint }, frameCfa: bigint | undefined): Promise<StopInfo> {
   const inRange = (await session.disassembleRange(range.start, range.end)).filter((i) => i.address + BigInt(i.length) <= range.end);
   const here = inRange.find((i) => i.address === pc);
   if (here && isFlow(here)) return { kind: 'step', thread, pc };
-  const stops = new Set<bigint>(inRange.filter(isFlow).map((i) => i.address));
+  const stops = new Set<bigint>(inRange.filter((i) => isFlow(i) && i.address > pc).map((i) => i.address));
   stops.add(range.end);
   return session.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa);
 }

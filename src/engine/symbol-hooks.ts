@@ -16,10 +16,10 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
   const describe = (address: bigint): Omit<BreakpointLocation, 'address'> => {
     const [inner] = program.symbols.symbolize(address);
     if (!inner?.function) return {};
-    if (!inner.file || !inner.line) return { function: inner.function };
+    if (!inner.file || !inner.line) return { function: inner.function, inFunction: inner.function };
     const compDir = program.symbols.functionAt(address)?.die.unit.compDir?.replace(/\/$/, '');
     const file = compDir && inner.file.startsWith(compDir + '/') ? inner.file.slice(compDir.length + 1) : inner.file;
-    return { function: inner.function, file, line: inner.line };
+    return { function: inner.function, inFunction: inner.function, file, line: inner.line };
   };
   return {
     async resolveLocation(spec) {
@@ -34,7 +34,7 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
           let addresses = program.symbols.functionEntries(spec.name);
           if (spec.file) addresses = addresses.filter((a) => program.symbols.symbolize(a).some((f) => f.file?.endsWith(spec.file!)));
           if (!addresses.length) throw new EngineError(`Function "${spec.name}" not defined${spec.file ? ` in "${spec.file}"` : ''}.`);
-          return addresses.map((address) => ({ address, ...describe(address) }));
+          return addresses.map((address) => ({ address, ...describe(address), inFunction: spec.name }));
         }
       }
     },

@@ -26,11 +26,15 @@ export interface ValueReader {
 
 export const DW_ATE = { address: 1, boolean: 2, float: 4, signed: 5, signed_char: 6, unsigned: 7, unsigned_char: 8, UTF: 0x10 } as const;
 
+/** gdb's max-value-size: a value that claims more (a huge array type, cast or corrupt) is not read whole. */
+const MAX_VALUE_SIZE = 65536;
+
 /** Loads a value's bytes (bitfields: the storage bytes that hold it). */
 export async function load(r: ValueReader, v: Value): Promise<Uint8Array> {
   if (v.unavailable) throw new Error(`value is ${v.unavailable}`);
   if (v.bytes) return v.bytes;
   const size = v.bitField ? Math.ceil((v.bitField.bitOffset % 8 + v.bitField.bitSize) / 8) : sizeOf(v.type);
+  if (size > MAX_VALUE_SIZE) throw new Error(`value requires ${size} bytes, which is more than max-value-size`);
   if (v.place.kind === 'memory') {
     v.bytes = await r.readMemory(v.place.address + (v.bitField ? BigInt(Math.floor(v.bitField.bitOffset / 8)) : 0n), size);
   } else if (v.place.kind === 'register') {

@@ -2,6 +2,35 @@
 // to walk its threads. Everything is named by symbols and C expressions evaluated with DWARF types,
 // so supporting another unikernel means adding a description, not code.
 
+/**
+ * A unikernel's threads. The walk starts at the node `first`, goes on with `next` (over `$n`, the
+ * current node) and ends at a null node or at `end`: a linked list is `first: 'thread_list', next:
+ * '$n->next'`; an array is `first: '&threads[0]', next: '$n + 1', end: '&threads[nthreads]'`; an
+ * intrusive list (Linux's list_head) walks the links and names the thread with `thread`
+ * (container_of). Fields are expressions over `$t`, the thread.
+ */
+export interface ThreadModel {
+  first: string;
+  next: string;
+  end?: string;
+  /** The thread a node stands for (default: the node itself). */
+  thread?: string;
+  id: string;
+  name: string;
+  state: string;
+  /** Evaluated with a vCPU's registers: the thread that vCPU runs now (the per-CPU pointer). */
+  current: string;
+  /**
+   * How a thread that is on no vCPU saved its registers when it was switched out: `sp` is the
+   * saved stack pointer, typed so that `$saved[i]` reads the i-th saved word; `registers` gives
+   * each register the thread resumes with (at least rip and rsp) as an expression over `$t` and
+   * `$saved`. Registers left out were not saved (caller-saved at the switch).
+   */
+  saved: { sp: string; registers: Record<string, string> };
+  /** Functions of the switch path: a listing shows a switched-out thread at its first frame outside them. */
+  scheduler: string[];
+}
+
 export interface UnikernelDescription {
   name: string;
   /** Every one of these symbols must exist in the image for the description to apply. */
@@ -10,27 +39,7 @@ export interface UnikernelDescription {
   kernelLog?: { buffer: string; head: string };
   /** Set when the kernel panicked: `when` is true then; `cpu` and `pc` say where the fault was. */
   panic?: { when: string; cpu: string; pc: string; reason?: string };
-  /**
-   * The thread list. `first` is an expression for the first thread (a pointer); `next` gives the
-   * following one from `$t` (the current thread pointer); fields are expressions over `$t`.
-   */
-  threads?: {
-    first: string;
-    next: string;
-    id: string;
-    name: string;
-    state: string;
-    /** The vCPU a running thread is on. */
-    cpu: string;
-    /** The value of `state` (as printed) of a thread that is on a vCPU right now. */
-    runningState: string;
-    /**
-     * Where a thread that is not running saved its registers: `sp` is an expression for the saved
-     * stack pointer; `slots` name the 8-byte words from there (the switch frame); the thread's
-     * rsp once it resumes is sp + 8 * slots.length.
-     */
-    saved: { sp: string; slots: string[] };
-  };
+  threads?: ThreadModel;
 }
 
 export const DESCRIPTIONS: UnikernelDescription[] = [
@@ -41,14 +50,40 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
     panic: { when: 'panic_cpu >= 0', cpu: 'panic_cpu', pc: 'panic_frame.rip', reason: 'panic_frame.vector' },
     threads: {
       first: 'thread_list',
-      next: '$t->next',
+      next: '$n->next',
       id: '$t->id',
       name: '$t->name',
       state: '$t->state',
-      cpu: '$t->cpu',
-      runningState: 'THREAD_RUNNING',
-      // context_switch pushes rbp, rbx, r12-r15 below the return address (see kernel.h).
-      saved: { sp: '$t->saved_rsp', slots: ['r15', 'r14', 'r13', 'r12', 'rbx', 'rbp', 'rip'] },
+      current: '((struct percpu *)$gs_base)->current_thread',
+      // switch_to pushes rbp, rbx, r12-r15 below its return address and resumes with a ret
+      // (kernel.h).
+      saved: {
+        sp: '(unsigned long *)$t->saved_rsp',
+        registers: { r15: '$saved[0]', r14: '$saved[1]', r13: '$saved[2]', r12: '$saved[3]', rbx: '$saved[4]', rbp: '$saved[5]', rip: '$saved[6]', rsp: '$saved + 7' },
+      },
+      scheduler: ['switch_to', 'schedule_locked', 'thread_sleep', 'thread_yield', 'thread_exit', 'sched_preempt', 'sched_timer_tick', 'trap_handler', 'trap_common'],
+    },
+  },
+  {
+    // Stardust (layout in DESIGN.md): every thread on the list_head `thread_list` through its
+    // `thread_link` at offset 120, %gs at this CPU's percpu entry; a switched-out thread keeps sp
+    // and ip (a label inside schedule() after the switch) with rbp and rflags pushed at sp.
+    name: 'Stardust',
+    detect: ['thread_list', 'percpu', 'schedule'],
+    threads: {
+      first: 'thread_list.next',
+      next: '$n->next',
+      end: '&thread_list',
+      thread: '(struct thread *)((char *)$n - (char *)&((struct thread *)0)->thread_link)',
+      id: '$t->tid',
+      name: '$t->name',
+      state: '$t->state',
+      current: '((struct percpu *)$gs_base)->current_thread',
+      saved: {
+        sp: '(unsigned long *)$t->ctx.sp',
+        registers: { rip: '$t->ctx.ip', rbp: '$saved[0]', eflags: '$saved[1]', rsp: '$saved + 2' },
+      },
+      scheduler: ['schedule', 'thread_sleep', 'thread_yield', 'thread_block'],
     },
   },
 ];

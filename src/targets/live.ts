@@ -38,7 +38,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     this.stepTimeoutMs = opts.stepTimeoutMs ?? 2000;
     this.pause = opts.pause;
     this.beforeDetach = opts.beforeDetach;
-    this.registers = client.layout.registers.map((r) => ({ name: r.name, bits: r.bitsize, group: r.group ?? 'general' }));
+    this.registers = client.layout.registers.map((r) => ({ name: r.name, bits: r.bitsize, group: r.group }));
     client.on('console', (text) => this.emit('console', text));
     client.on('close', (e) => this.emit('close', e));
   }

@@ -1,40 +1,41 @@
 // Integration: requests with bad arguments get an error response whose message names the argument,
 // and the session keeps answering. Before launch (no QEMU is started for a bad launch) and with the
 // reference unikernel stopped at its entry.
-import type { Server } from 'node:net';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKernel, connectClient, kernel, nextEvent, qemuChildren } from './support/fixture.js';
+import { buildKernel, kernel, nextEvent, qemuChildren, startAdapter, stopAdapter, type StdioAdapter } from './support/fixture.js';
 
 type Launch = DebugProtocol.LaunchRequestArguments;
 
 describe('DAP requests with bad arguments (integration)', () => {
+  let adapter: StdioAdapter;
   let dc: DebugClient;
-  let server: Server;
 
   beforeAll(async () => {
     buildKernel();
-    ({ dc, server } = await connectClient());
+    adapter = await startAdapter();
+    dc = adapter.dc;
     await dc.initializeRequest();
   });
-  afterAll(async () => {
-    await dc?.stop();
-    server?.close();
-  });
+  afterAll(() => stopAdapter(adapter));
 
   const expectThreads = async (n: number) => expect((await dc.threadsRequest()).body.threads).toHaveLength(n);
 
   it('rejects bad launch and attach configurations without starting QEMU', async () => {
     const bad: Array<[string, object, RegExp]> = [
-      ['launch', {}, /^image is missing$/],
+      ['launch', {}, /^image is missing \(or coreDump and symbols, to open a crash dump\)$/],
       ['launch', { image: '/nonexistent/kernel.elf' }, /^image '\/nonexistent\/kernel\.elf' is not a readable file$/],
       ['launch', { image: kernel, qemuArgs: '-S -gdb tcp::1234' }, /^qemuArgs must be an array, got '-S -gdb tcp::1234'$/],
       ['launch', { image: kernel, qemuArgs: ['-m', 512] }, /^qemuArgs\[1\] must be a string, got 512$/],
       ['launch', { image: kernel, qemuArgs: ['-gdb', 'tcp::1234'] }, /^qemuArgs\[0\] '-gdb' is set by duster itself/],
       ['launch', { image: kernel, smp: 'two' }, /^smp must be an integer from 1 to 64, got 'two'$/],
       ['launch', { image: kernel, memory: '128M,slots=4' }, /^memory '128M,slots=4' is not a size/],
-      ['launch', { coreDump: '/tmp/core.elf' }, /^coreDump: crash dumps are not supported/],
+      ['launch', { coreDump: kernel }, /^symbols is missing: a crash dump holds no symbols/],
+      ['launch', { coreDump: kernel, symbols: kernel, image: kernel }, /^image does not apply to a crash dump \(coreDump\): nothing is booted$/],
+      ['launch', { coreDump: kernel, symbols: kernel, smp: 2 }, /^smp does not apply to a crash dump/],
+      ['launch', { coreDump: '/nonexistent/crash.core', symbols: kernel }, /^coreDump '\/nonexistent\/crash\.core' is not a readable file$/],
+      ['launch', { coreDump: kernel, symbols: kernel }, /kernel\.elf: an ELF file but not a core dump \(e_type 2\)$/],
       ['attach', { target: 'http://localhost:1234' }, /^target 'http:\/\/localhost:1234' is not a gdbstub address/],
       ['stackTrace', { threadId: 1 }, /^no guest is being debugged: send launch or attach first$/],
       ['goto', { threadId: 1, targetId: 1 }, /^duster does not implement the 'goto' request$/],
@@ -43,7 +44,7 @@ describe('DAP requests with bad arguments (integration)', () => {
       await expect(dc.customRequest(command, args), `${command} ${JSON.stringify(args)}`).rejects.toThrow(message);
       await expectThreads(0);
     }
-    expect(qemuChildren(process.pid)).toEqual([]);
+    expect(qemuChildren(adapter.process.pid!)).toEqual([]);
   });
 
   it('rejects bad requests against a launched guest and keeps answering', async () => {
@@ -55,7 +56,7 @@ describe('DAP requests with bad arguments (integration)', () => {
     const frameId = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0]!.id;
 
     const bad: Array<[string, object, RegExp]> = [
-      ['stackTrace', { threadId: 999 }, /^threadId 999 is not a vCPU of this guest \(threads: 1, 2\)$/],
+      ['stackTrace', { threadId: 999 }, /^threadId 999 is not a thread of this guest \(threads: 1, 2\)$/],
       ['stackTrace', { threadId: 'one' }, /^threadId must be an integer, got 'one'$/],
       ['scopes', { frameId: 424242 }, /^frameId 424242 is not a frame of the current stop/],
       ['variables', { variablesReference: 99999 }, /^variablesReference 99999 is not a live variable reference/],
@@ -71,6 +72,12 @@ describe('DAP requests with bad arguments (integration)', () => {
       ['exceptionInfo', { threadId: 1 }, /^threadId 1 did not stop on an exception$/],
       ['continue', {}, /^threadId is missing$/],
       ['next', { threadId: 1, granularity: 'page' }, /^granularity 'page' is not one of statement, line, instruction$/],
+      ['setVariable', { variablesReference: 424242, name: 'x', value: '1' }, /^variablesReference 424242 is not a live variable reference/],
+      ['setVariable', { variablesReference: 'locals', name: 'x', value: '1' }, /^variablesReference must be an integer from 1 to 2147483647, got 'locals'$/],
+      ['setExpression', { expression: 'demo_counter' }, /^value is missing$/],
+      ['setExpression', { expression: 'demo_counter', value: 7 }, /^value must be a string, got 7$/],
+      ['setExpression', { expression: 'demo_counter = ', value: '1' }, /^expression ends too early at column 16$/],
+      ['modules', { startModule: -1 }, /^startModule must be an integer >= 0, got -1$/],
     ];
     for (const [command, args, message] of bad) {
       await expect(dc.customRequest(command, args), `${command} ${JSON.stringify(args)}`).rejects.toThrow(message);

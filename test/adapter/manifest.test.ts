@@ -1,5 +1,6 @@
-// The VS Code manifest agrees with the adapter: the debugger type, the entry point the extension's
-// tsconfig produces, and configurations the adapter accepts as they are generated.
+// The VS Code manifest agrees with the adapter: the debugger type, the attributes the adapter
+// reads, and configurations the adapter accepts as they are generated. (The packaged extension is
+// checked in vsix.integration.test.ts.)
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,23 +22,38 @@ function resolve(config: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe('vscode-extension manifest', () => {
-  it('contributes the duster debugger and activates for it', () => {
+  it('contributes the duster debugger for C and assembly and activates for it', () => {
     expect(debuggerEntry.type).toBe('duster');
+    expect(debuggerEntry.languages).toEqual(['c', 'asm']);
+    expect(manifest.contributes.breakpoints).toEqual([{ language: 'c' }, { language: 'asm' }]);
     expect(manifest.activationEvents).toContain('onDebugResolve:duster');
-    const tsconfig = JSON.parse(readFileSync(path.join(ext, 'tsconfig.json'), 'utf8'));
-    expect(path.join(ext, manifest.main)).toBe(path.join(ext, tsconfig.compilerOptions.outDir, 'extension.js'));
+    expect(manifest.main).toBe('./out/extension.js');
+  });
+
+  it('describes every attribute, with defaults where there is one', () => {
+    for (const request of ['launch', 'attach']) {
+      for (const [name, attr] of Object.entries(debuggerEntry.configurationAttributes[request].properties as Record<string, { description?: string }>)) {
+        expect(attr.description?.length, `${request}.${name}`).toBeGreaterThan(20);
+      }
+    }
+    const launch = debuggerEntry.configurationAttributes.launch.properties;
+    expect([launch.smp.default, launch.memory.default, launch.stopOnEntry.default]).toEqual([2, '128M', false]);
   });
 
   it('describes the launch and attach attributes the adapter reads', () => {
-    expect(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort()).toEqual(['append', 'cwd', 'image', 'memory', 'qemuArgs', 'smp', 'stopOnEntry', 'symbols']);
+    expect(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort()).toEqual(['append', 'coreDump', 'cwd', 'image', 'memory', 'qemuArgs', 'smp', 'stopOnEntry', 'symbols']);
     expect(Object.keys(debuggerEntry.configurationAttributes.attach.properties).sort()).toEqual(['cwd', 'stopOnEntry', 'symbols', 'target']);
   });
 
   it('generates configurations the adapter accepts', () => {
     buildKernel();
-    expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0]))).image).toMatch(/kernel\.elf$/);
-    const [boot, attach] = debuggerEntry.configurationSnippets.map((s: { body: Record<string, unknown> }) => resolve(s.body));
-    expect(() => launchConfig(Args.of({ ...boot, image: resolve(debuggerEntry.initialConfigurations[0]).image }))).not.toThrow();
+    expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0])))).toMatchObject({ image: expect.stringMatching(/kernel\.elf$/) });
+    const [boot, attach, dump] = debuggerEntry.configurationSnippets.map((s: { body: Record<string, unknown> }) => resolve(s.body));
+    const image = resolve(debuggerEntry.initialConfigurations[0]).image;
+    expect(() => launchConfig(Args.of({ ...boot, image }))).not.toThrow();
     expect(attachConfig(Args.of({ ...attach, symbols: undefined })).target).toBe('tcp:127.0.0.1:1234');
+    // The crash-dump snippet names a dump and its image; any readable files get through the check.
+    expect(launchConfig(Args.of({ ...dump, coreDump: image, symbols: image }))).toMatchObject({ coreDump: image, symbols: image });
+    expect(Object.keys(dump).sort()).toEqual(['coreDump', 'name', 'request', 'symbols', 'type']);
   });
 });

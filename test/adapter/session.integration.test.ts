@@ -1,23 +1,26 @@
-// Integration: a whole VS Code-style debugging session through the DAP adapter against QEMU running
-// the reference unikernel (2 vCPUs, app=demo, symbols from the image): instruction, source and
-// conditional breakpoints and a logpoint, stack/scopes/variables with struct expansion, memory,
-// disassembly checked against objdump, gdb commands in the debug console, line and instruction
-// stepping, a write watchpoint, pause, and a disconnect that leaves no QEMU behind.
+// Integration: a whole VS Code-style debugging session through `duster dap` on stdio against QEMU
+// running the reference unikernel (2 vCPUs, app=demo, symbols from the image): instruction,
+// function, source, conditional and hit-count breakpoints and a logpoint, modules and loaded
+// sources, stack/scopes/variables with struct expansion and register groups, setVariable and
+// setExpression, memory reads and writes, disassembly checked against objdump, gdb commands in the
+// debug console, line and instruction stepping, write and read watchpoints, pause, and a
+// disconnect that ends the adapter and leaves no QEMU behind.
 import { execFileSync } from 'node:child_process';
-import type { Server } from 'node:net';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKernel, connectClient, hex, isAlive, kernel, nextEvent, qemuChildren, root, symbols } from './support/fixture.js';
+import { buildKernel, hex, isAlive, kernel, nextEvent, qemuChildren, root, startAdapter, stopAdapter, symbols, type StdioAdapter } from './support/fixture.js';
 
 type Stopped = DebugProtocol.StoppedEvent['body'];
 
-const demoSource = path.join(root, 'fixtures/unikernel/src/app_demo.c');
+const fixtureSources = path.join(root, 'fixtures/unikernel/src');
+const demoSource = path.join(fixtureSources, 'app_demo.c');
 
 describe('DAP session against QEMU (integration)', () => {
+  let adapter: StdioAdapter;
   let dc: DebugClient;
-  let server: Server;
   let sym: Map<string, bigint>;
   let qemuPid: number;
   let threadId: number;
@@ -32,32 +35,31 @@ describe('DAP session against QEMU (integration)', () => {
     threadId = s.threadId!;
     return s;
   };
+  /** Requests DebugClient has no method for. */
+  const request = async <B>(command: string, args: object): Promise<B> => (await dc.customRequest(command, args)).body as B;
+  const setExpression = (args: DebugProtocol.SetExpressionArguments) => request<DebugProtocol.SetExpressionResponse['body']>('setExpression', args);
   const variables = async (ref: number) => (await dc.variablesRequest({ variablesReference: ref })).body.variables;
 
   beforeAll(async () => {
     buildKernel();
     sym = symbols();
-    ({ dc, server } = await connectClient());
+    adapter = await startAdapter();
+    dc = adapter.dc;
     dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body));
   });
-  afterAll(async () => {
-    await dc?.stop();
-    server?.close();
-  });
+  afterAll(() => stopAdapter(adapter));
 
   it('initializes with the capabilities it implements', async () => {
     const r = await dc.initializeRequest();
-    expect(r.body).toMatchObject({
-      supportsConfigurationDoneRequest: true,
-      supportsConditionalBreakpoints: true,
-      supportsLogPoints: true,
-      supportsInstructionBreakpoints: true,
-      supportsDataBreakpoints: true,
-      supportsDisassembleRequest: true,
-      supportsReadMemoryRequest: true,
-      supportsSteppingGranularity: true,
-      supportTerminateDebuggee: true,
-    });
+    const claimed = Object.entries(r.body ?? {}).filter(([, v]) => v === true).map(([k]) => k).sort();
+    // Each one is exercised below (or, for exceptions and crash dumps, in crash.integration.test.ts).
+    expect(claimed).toEqual([
+      'supportTerminateDebuggee', 'supportsCompletionsRequest', 'supportsConditionalBreakpoints', 'supportsConfigurationDoneRequest',
+      'supportsDataBreakpointBytes', 'supportsDataBreakpoints', 'supportsDisassembleRequest', 'supportsEvaluateForHovers',
+      'supportsExceptionInfoRequest', 'supportsFunctionBreakpoints', 'supportsHitConditionalBreakpoints', 'supportsInstructionBreakpoints',
+      'supportsLoadedSourcesRequest', 'supportsLogPoints', 'supportsModulesRequest', 'supportsReadMemoryRequest', 'supportsSetExpression',
+      'supportsSetVariable', 'supportsSteppingGranularity', 'supportsTerminateRequest', 'supportsValueFormattingOptions', 'supportsWriteMemoryRequest',
+    ]);
   });
 
   it('launches the image stopped at its entry, with one thread per vCPU', async () => {
@@ -65,7 +67,7 @@ describe('DAP session against QEMU (integration)', () => {
     const t0 = performance.now();
     await dc.launchRequest({ image: kernel, smp: 2, append: 'app=demo', stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
     await initialized;
-    [qemuPid] = qemuChildren(process.pid);
+    [qemuPid] = qemuChildren(adapter.process.pid!);
     expect(qemuPid).toBeGreaterThan(0);
     const threads = (await dc.threadsRequest()).body.threads;
     expect(threads.map((t) => t.name)).toEqual(['CPU#0', 'CPU#1']);
@@ -79,6 +81,21 @@ describe('DAP session against QEMU (integration)', () => {
     console.info(`adapter: launch -> first stopped event in ${(performance.now() - t0).toFixed(0)} ms`);
   });
 
+  it('lists the image as its one module and the sources its line tables name', async () => {
+    const { modules, totalModules } = (await dc.modulesRequest({})).body;
+    expect(totalModules).toBe(1);
+    // The address range is that of the PT_LOAD segments readelf lists.
+    const loads = [...execFileSync('readelf', ['-lW', kernel], { encoding: 'utf8' }).matchAll(/^\s*LOAD\s+\S+\s+(0x[0-9a-f]+)\s+\S+\s+\S+\s+(0x[0-9a-f]+)/gm)].map((m) => [BigInt(m[1]!), BigInt(m[2]!)] as const);
+    const start = loads.reduce((a, [v]) => (v < a ? v : a), loads[0]![0]);
+    const end = loads.reduce((a, [v, size]) => (v + size > a ? v + size : a), 0n);
+    expect(modules).toEqual([{ id: 1, name: 'kernel.elf', path: kernel, symbolFilePath: kernel, symbolStatus: 'Symbols loaded.', addressRange: `${hex(start)}-${hex(end)}` }]);
+    const { sources } = await request<DebugProtocol.LoadedSourcesResponse['body']>('loadedSources', {});
+    const paths = sources.map((s) => s.path);
+    // Every C and assembly file of the unikernel was compiled with -g, and kernel.h is included.
+    for (const f of readdirSync(fixtureSources)) expect(paths, f).toContain(path.join(fixtureSources, f));
+    expect(sources.find((s) => s.path === demoSource)?.name).toBe('app_demo.c');
+  });
+
   let frameId: number;
   let rsp: bigint;
 
@@ -89,6 +106,8 @@ describe('DAP session against QEMU (integration)', () => {
     const st = await dc.stackTraceRequest({ threadId });
     const [f0, f1] = st.body.stackFrames;
     expect(f0).toMatchObject({ name: 'counter_tick', line: 229, instructionPointerReference: hex(sym.get('counter_tick')!), source: { path: demoSource } });
+    const lookup = execFileSync('llvm-dwarfdump', [`--lookup=${hex(sym.get('counter_tick')!)}`, kernel], { encoding: 'utf8' });
+    expect(f0!.column).toBe(Number(/Line info: file 'app_demo\.c', line 229, column (\d+)/.exec(lookup)![1]));
     expect(f1).toMatchObject({ name: 'counter_thread', line: 242 });
     frameId = f0!.id;
   });
@@ -99,6 +118,21 @@ describe('DAP session against QEMU (integration)', () => {
     const regs = await variables(scopes.find((s) => s.name === 'Registers')!.variablesReference);
     expect(regs.find((v) => v.name === 'rip')?.value).toBe(hex(sym.get('counter_tick')!));
     rsp = BigInt(regs.find((v) => v.name === 'rsp')!.value);
+    // QEMU's target.xml: integer registers are general (as gdb's `info registers` lists them), the
+    // x87 registers and fctrl..fop are float, xmm0-15 and mxcsr vector; each group expands.
+    const general = regs.filter((r) => r.variablesReference === 0).map((r) => r.name);
+    expect(general.slice(0, 17)).toEqual(['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip']);
+    expect(general).toEqual(expect.arrayContaining(['eflags', 'cs', 'fs_base', 'cr0', 'cr3', 'efer']));
+    expect(general.filter((n) => /^(st|xmm)\d|mxcsr|fctrl/.test(n))).toEqual([]);
+    const groups = regs.filter((r) => r.variablesReference > 0);
+    expect(groups.map((g) => `${g.name}: ${g.value}`)).toEqual(['float: 16 registers', 'vector: 17 registers']);
+    const float = await variables(groups[0]!.variablesReference);
+    expect(float.map((r) => r.name)).toEqual(['st0', 'st1', 'st2', 'st3', 'st4', 'st5', 'st6', 'st7', 'fctrl', 'fstat', 'ftag', 'fiseg', 'fioff', 'foseg', 'fooff', 'fop']);
+    // The x87 control word after reset is 0x37f.
+    expect(float.find((r) => r.name === 'fctrl')?.value).toBe('0x37f');
+    const vector = await variables(groups[1]!.variablesReference);
+    expect(vector.map((r) => r.name)).toEqual([...Array.from({ length: 16 }, (_, i) => `xmm${i}`), 'mxcsr']);
+    expect(vector.find((r) => r.name === 'mxcsr')?.value).toBe('0x1f80');
 
     const globals = await variables(scopes.find((s) => s.name === 'Globals')!.variablesReference);
     const config = globals.find((v) => v.name === 'demo_config')!;
@@ -113,6 +147,50 @@ describe('DAP session against QEMU (integration)', () => {
     expect(weights.indexedVariables).toBe(4);
     const page = (await dc.variablesRequest({ variablesReference: weights.variablesReference, start: 2, count: 2 })).body.variables;
     expect(page.map((m) => `${m.name}=${m.value}`)).toEqual(['[2]=3', '[3]=4']);
+    const hexMembers = (await dc.variablesRequest({ variablesReference: config.variablesReference, format: { hex: true } } as DebugProtocol.VariablesArguments)).body.variables;
+    expect(hexMembers.find((m) => m.name === 'max_items')?.value).toBe('0x8');
+  });
+
+  it('sets variables, struct members, array elements and registers, and sets expressions', async () => {
+    const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
+    const globals = await variables(scopes.find((s) => s.name === 'Globals')!.variablesReference);
+    const config = await variables(globals.find((v) => v.name === 'demo_config')!.variablesReference);
+    const configRef = globals.find((v) => v.name === 'demo_config')!.variablesReference;
+    const invalidated = nextEvent<DebugProtocol.InvalidatedEvent['body']>(dc, 'invalidated');
+    const set = await dc.setVariableRequest({ variablesReference: configRef, name: 'max_items', value: '9' });
+    expect(set.body).toMatchObject({ value: '9', type: 'int', variablesReference: 0, memoryReference: config.find((m) => m.name === 'max_items')!.memoryReference });
+    expect((await invalidated).areas).toEqual(['variables']);
+    expect((await dc.evaluateRequest({ expression: 'demo_config.max_items', frameId })).body.result).toBe('9');
+    const mem = await request<DebugProtocol.ReadMemoryResponse['body']>('readMemory', { memoryReference: set.body.memoryReference!, count: 4 });
+    expect(Buffer.from(mem!.data!, 'base64').readInt32LE(0)).toBe(9);
+    // The same scope, listed again, shows the new value.
+    expect((await variables(configRef)).find((m) => m.name === 'max_items')?.value).toBe('9');
+
+    const weights = config.find((m) => m.name === 'weights')!;
+    expect((await dc.setVariableRequest({ variablesReference: weights.variablesReference, name: '[2]', value: 'demo_config.max_items * 2' })).body.value).toBe('18');
+    expect((await dc.evaluateRequest({ expression: 'demo_config.weights[2]', frameId })).body.result).toBe('18');
+
+    const x = await setExpression({ expression: 'demo_config.bounds.bottom_right.x', value: '0x1f', frameId, format: { hex: true } });
+    expect(x).toMatchObject({ value: '0x1f', type: 'int' });
+    expect((await dc.evaluateRequest({ expression: 'demo_config.bounds.bottom_right.x', frameId })).body.result).toBe('31');
+
+    const regsRef = scopes.find((s) => s.name === 'Registers')!.variablesReference;
+    const rax = (await variables(regsRef)).find((r) => r.name === 'rax')!.value;
+    expect((await dc.setVariableRequest({ variablesReference: regsRef, name: 'rax', value: '0x1234' })).body.value).toBe('4660');
+    expect((await dc.evaluateRequest({ expression: '$rax', frameId })).body.result).toBe('4660');
+    expect((await variables(regsRef)).find((r) => r.name === 'rax')?.value).toBe('4660');
+
+    await expect(dc.setVariableRequest({ variablesReference: regsRef, name: 'float', value: '1' })).rejects.toThrow(/^float cannot be assigned/);
+    await expect(dc.setVariableRequest({ variablesReference: configRef, name: 'nope', value: '1' })).rejects.toThrow(/no variable named 'nope'/);
+    await expect(setExpression({ expression: 'demo_config.max_items', value: 'no_such_thing', frameId })).rejects.toThrow(/no_such_thing/);
+    await expect(setExpression({ expression: '1 + 2', value: '3', frameId })).rejects.toThrow(/not an lvalue/);
+
+    // Put everything back as the guest had it.
+    await setExpression({ expression: 'demo_config.max_items', value: '8', frameId });
+    await setExpression({ expression: 'demo_config.weights[2]', value: '3', frameId });
+    await setExpression({ expression: 'demo_config.bounds.bottom_right.x', value: '30', frameId });
+    await setExpression({ expression: '$rax', value: rax, frameId });
+    expect((await dc.evaluateRequest({ expression: '$rax', frameId })).body.result).toBe(rax);
   });
 
   it('evaluates C expressions for watch and hover, in hex on request', async () => {
@@ -131,6 +209,18 @@ describe('DAP session against QEMU (integration)', () => {
     // At a function's first instruction [rsp] is the return address: inside counter_thread.
     const caller = (await dc.stackTraceRequest({ threadId })).body.stackFrames[1]!;
     expect(hex(bytes.readBigUInt64LE(0))).toBe(caller.instructionPointerReference);
+  });
+
+  it('writes memory, and tells the client what changed', async () => {
+    const at = (await dc.evaluateRequest({ expression: 'demo_config.weights[3]', frameId })).body.memoryReference!;
+    expect(BigInt(at)).toBe(sym.get('demo_config')! + 48n);
+    const changed = nextEvent<DebugProtocol.MemoryEvent['body']>(dc, 'memory');
+    const w = await request<DebugProtocol.WriteMemoryResponse['body']>('writeMemory', { memoryReference: at, data: Buffer.from([77, 0, 0, 0]).toString('base64') });
+    expect(w?.bytesWritten).toBe(4);
+    expect(await changed).toEqual({ memoryReference: at, offset: 0, count: 4 });
+    expect((await dc.evaluateRequest({ expression: 'demo_config.weights[3]', frameId })).body.result).toBe('77');
+    await request('writeMemory', { memoryReference: at, data: Buffer.from([4, 0, 0, 0]).toString('base64') });
+    expect((await dc.evaluateRequest({ expression: 'demo_config.weights', frameId })).body.result).toBe('{1, 2, 3, 4}');
   });
 
   it('disassembles around the pc as objdump does', async () => {
@@ -161,6 +251,16 @@ describe('DAP session against QEMU (integration)', () => {
     expect((await dc.evaluateRequest({ expression: 'demo_config.max_items', context: 'repl', frameId })).body.result).toBe('8');
     const names = (await dc.completionsRequest({ text: 'dis', column: 4 })).body.targets.map((t) => t.label);
     expect(names).toEqual(expect.arrayContaining(['disable', 'disassemble']));
+    // Expressions complete too: globals and functions by prefix, members after `.` and `->`.
+    const complete = async (text: string) => (await dc.completionsRequest({ text, column: text.length + 1, frameId })).body.targets;
+    expect(await complete('p demo_co')).toEqual([
+      { label: 'demo_config', type: 'variable', start: 3, length: 7 },
+      { label: 'demo_counter', type: 'variable', start: 3, length: 7 },
+    ]);
+    expect((await complete('counter_t')).map((t) => `${t.label}:${t.type}`)).toEqual(['counter_thread:function', 'counter_tick:function']);
+    expect(await complete('demo_config.bounds.b')).toEqual([{ label: 'bottom_right', type: 'property', start: 20, length: 1 }]);
+    expect((await complete('tree_root->')).map((t) => t.label)).toEqual(['key', 'left', 'right']);
+    expect(await complete('demo_config.max_items + 0x1')).toEqual([]);
   });
 
   it('stops at a conditional source breakpoint and logs through a logpoint', async () => {
@@ -183,6 +283,17 @@ describe('DAP session against QEMU (integration)', () => {
     await resume(() => dc.continueRequest({ threadId }));
     const ticks = output.slice(seen).flatMap((o) => [...o.output.matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1])));
     expect(ticks).toEqual([at + 1, at + 2, at + 3, at + 4, at + 5]);
+    await dc.setBreakpointsRequest({ source: { path: demoSource }, breakpoints: [] });
+  });
+
+  it('stops every third time with a hit condition', async () => {
+    const [bp] = (await dc.setBreakpointsRequest({ source: { path: demoSource }, breakpoints: [{ line: 230, hitCondition: '% 3' }] })).body.breakpoints;
+    expect(bp).toMatchObject({ verified: true, line: 230 });
+    const counter = async () => Number((await dc.evaluateRequest({ expression: 'demo_counter', frameId: (await top()).id })).body.result);
+    expect(await resume(() => dc.continueRequest({ threadId }))).toMatchObject({ reason: 'breakpoint', hitBreakpointIds: [bp!.id] });
+    const first = await counter();
+    await resume(() => dc.continueRequest({ threadId }));
+    expect(await counter()).toBe(first + 3);
     await dc.setBreakpointsRequest({ source: { path: demoSource }, breakpoints: [] });
   });
 
@@ -218,6 +329,37 @@ describe('DAP session against QEMU (integration)', () => {
     await dc.setDataBreakpointsRequest({ breakpoints: [] });
   });
 
+  it('stops on a read of demo_config.bounds with a read data breakpoint', async () => {
+    const info = await dc.dataBreakpointInfoRequest({ name: 'demo_config.bounds.bottom_right.x', frameId: (await top()).id });
+    const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'read' }] });
+    expect(set.body.breakpoints[0]).toMatchObject({ verified: true });
+    const s = await resume(() => dc.continueRequest({ threadId }));
+    expect(s).toMatchObject({ reason: 'data breakpoint', description: 'demo_config.bounds.bottom_right.x = 30' });
+    // point_area(&demo_config.bounds) is the only reader.
+    expect((await top()).name).toBe('point_area');
+
+    // By address and size, watching reads and writes: counter_tick's demo_counter++ is the only access.
+    const at = hex(sym.get('demo_counter')!);
+    const byAddress = await dc.dataBreakpointInfoRequest({ name: at, asAddress: true, bytes: 8 } as DebugProtocol.DataBreakpointInfoArguments);
+    expect(byAddress.body).toMatchObject({ description: `*${at} (8 bytes at ${at})`, accessTypes: ['write', 'read', 'readWrite'] });
+    const access = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: byAddress.body.dataId!, accessType: 'readWrite' }] });
+    expect(access.body.breakpoints[0]).toMatchObject({ verified: true, message: `*${at}: 8 bytes at ${at}` });
+    expect(await resume(() => dc.continueRequest({ threadId }))).toMatchObject({ reason: 'data breakpoint', hitBreakpointIds: [access.body.breakpoints[0]!.id] });
+    expect(await top()).toMatchObject({ name: 'counter_tick', line: 230 });
+    await dc.setDataBreakpointsRequest({ breakpoints: [] });
+  });
+
+  it('stops at a function breakpoint where gdb places it', async () => {
+    const gdb = execFileSync('gdb', ['-nx', '-batch', '-ex', 'break ring_put', kernel], { encoding: 'utf8' });
+    const [, address, line] = /Breakpoint 1 at (0x[0-9a-f]+): file src\/app_demo\.c, line (\d+)\./.exec(gdb)!;
+    const set = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'ring_put' }] });
+    expect(set.body.breakpoints[0]).toMatchObject({ verified: true, instructionReference: address });
+    const s = await resume(() => dc.continueRequest({ threadId }));
+    expect(s).toMatchObject({ reason: 'function breakpoint', hitBreakpointIds: [set.body.breakpoints[0]!.id] });
+    expect(await top()).toMatchObject({ name: 'ring_put', line: Number(line), instructionPointerReference: address });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+  });
+
   it('pauses a running guest', async () => {
     const stopped = nextEvent<Stopped>(dc, 'stopped');
     await dc.continueRequest({ threadId });
@@ -231,10 +373,10 @@ describe('DAP session against QEMU (integration)', () => {
     expect(output.filter((o) => o.category === 'stdout').map((o) => o.output).join('')).toMatch(/demo/);
   });
 
-  it('kills the QEMU it launched on disconnect with terminateDebuggee', async () => {
+  it('kills the QEMU it launched on disconnect with terminateDebuggee, and exits', async () => {
     expect(isAlive(qemuPid)).toBe(true);
     await dc.disconnectRequest({ terminateDebuggee: true });
+    expect(await adapter.exited).toBe(0);
     expect(isAlive(qemuPid)).toBe(false);
-    expect(qemuChildren(process.pid)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Benchmark plumbing: repeated timing with min/median, gdb batch runs timed from inside gdb (so
 // its startup is not counted against it where the row measures one command), peak RSS of child
 // processes, and the result table.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -50,6 +50,39 @@ export async function gdbTimed(args: { elf?: string; before: string[]; measured:
   return { ms: Number(m[1]), wallMs, stdout };
 }
 
+export interface ProcessRun {
+  ms: number;
+  /** Peak resident set of the process (GNU time's %M). */
+  rssKiB: number;
+  stdout: string;
+  stderr: string;
+  /** Exit status 0 within the time limit. */
+  ok: boolean;
+}
+
+/** Runs argv under /usr/bin/time without a shell: wall ms, peak RSS and output; a failure is returned, not thrown. */
+export function measureProcess(argv: string[], timeoutMs = 300_000): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'DUSTER-RSS %M', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const rss = /DUSTER-RSS (\d+)/.exec(stderr);
+      resolve({ ms: performance.now() - t, rssKiB: rss ? Number(rss[1]) : 0, stdout, stderr: stderr.replace(/^DUSTER-RSS \d+\n?/m, ''), ok: code === 0 });
+    });
+  });
+}
+
+/** The process's own last words on failure, for a note. */
+export function failureLine(r: ProcessRun): string {
+  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /FATAL ERROR|error|Error/.test(l)) ?? lines.at(-1) ?? 'no output';
+}
+
 export interface Row {
   name: string;
   unit: string;
@@ -68,7 +101,7 @@ export function printTable(rows: Row[]): string {
     r.name,
     `${fmt(r.duster)} ${r.unit}`,
     `${fmt(r.reference)} ${r.unit} (${r.referenceName})`,
-    `${r.ratio.toFixed(2)}x`,
+    Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}x` : '-',
     r.goal,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -77,5 +110,6 @@ export function printTable(rows: Row[]): string {
 }
 
 function fmt(n: number): string {
+  if (Number.isNaN(n)) return 'failed';
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }

@@ -3,16 +3,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { printTable, type Row } from './harness.js';
+import { coldStartRows } from './rows/coldstart.js';
 import { dumpRows } from './rows/dump.js';
 import { memoryRow } from './rows/memory.js';
 import { sessionRows } from './rows/session.js';
 import { stepiRow } from './rows/stepi.js';
 import { vmlinuxRows } from './rows/vmlinux.js';
 
-const rows: Array<() => Promise<Row[]>> = [vmlinuxRows, sessionRows, memoryRow, stepiRow, dumpRows];
+const rows: Array<() => Promise<Row[]>> = [vmlinuxRows, coldStartRows, sessionRows, memoryRow, stepiRow, dumpRows];
 
+// DUSTER_BENCH_ROWS=coldStartRows,dumpRows runs only those rows.
+const only = process.env.DUSTER_BENCH_ROWS?.split(',');
 const results: Row[] = [];
-for (const row of rows) {
+for (const row of rows.filter((r) => !only || only.includes(r.name))) {
   try {
     const r = await row();
     results.push(...r);

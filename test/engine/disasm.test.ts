@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bitnessFromCpuState, disassemble } from '../../src/engine/disasm.js';
+import { accessedMemory, bitnessFromCpuState, disassemble } from '../../src/engine/disasm.js';
 
 describe('disassemble', () => {
   const code = new Uint8Array([0x55, 0x48, 0x89, 0xe5, 0xe8, 0x10, 0x00, 0x00, 0x00, 0x74, 0xfe, 0xc3, 0x48]);
@@ -34,5 +34,31 @@ describe('bitnessFromCpuState', () => {
     expect(bitnessFromCpuState({ cr0: 0x11n, efer: 0n })).toBe(32);
     expect(bitnessFromCpuState({ cr0: 0x80000011n, efer: 0x500n })).toBe(64);
     expect(bitnessFromCpuState({ cr0: 0x80000011n, efer: 0x500n, csLong: false })).toBe(32);
+  });
+});
+
+describe('accessedMemory', () => {
+  const regs = new Map<string, bigint>([['rax', 0x5000n], ['rbp', 0x2000n], ['rbx', 0x10n], ['rsp', 0x3000n], ['fs_base', 0x7000n]]);
+  const at = 0x1000n;
+  const access = (hex: string) => accessedMemory(Buffer.from(hex, 'hex'), at, 64, regs);
+
+  it('works out what a load or store touched from the registers after it ran', async () => {
+    expect(await access('488b4508')).toEqual([{ address: 0x2008n, size: 8 }]); // mov 0x8(%rbp),%rax
+    expect(await access('890498')).toEqual([{ address: 0x5040n, size: 4 }]); // mov %eax,(%rax,%rbx,4)
+    expect(await access('8b0510000000')).toEqual([{ address: 0x1016n, size: 4 }]); // mov 0x10(%rip),%eax
+    expect(await access('648b042510000000')).toEqual([{ address: 0x7010n, size: 4 }]); // mov %fs:0x10,%eax
+    expect(await access('488d4508')).toEqual([]); // lea 0x8(%rbp),%rax: no access
+    // Stack instructions: around the stack pointer they left.
+    const stack = [{ address: 0x3000n - 64n, size: 128 }];
+    expect(await access('50')).toEqual(stack); // push %rax
+    expect(await access('c3')).toEqual(stack); // ret
+    expect(await access('e800000000')).toEqual(stack); // call
+    expect(await access('ff14c5' + '00100000')).toEqual([{ address: 0x1000n + 0x5000n * 8n, size: 8 }, ...stack]); // call *0x1000(,%rax,8)
+  });
+
+  it('cannot tell when the instruction changed a register its address is made of', async () => {
+    expect(await access('488b00')).toBe('unknown'); // mov (%rax),%rax
+    expect(await access('a4')).toBe('unknown'); // movsb
+    expect(await accessedMemory(Buffer.from('8b03', 'hex'), at, 64, new Map())).toBe('unknown'); // rbx not known
   });
 });

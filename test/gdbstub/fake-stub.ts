@@ -24,6 +24,8 @@ export class FakeStub {
     const stub = new FakeStub(server, `tcp:127.0.0.1:${port}`);
     server.on('connection', (sock) => {
       stub.socket = sock;
+      // The ack and the reply go out as two writes: without this, Nagle holds the reply ~40 ms.
+      sock.setNoDelay(true);
       const d = new PacketDecoder();
       sock.on('data', (chunk) => {
         stub.rawIn.push(chunk.toString('latin1'));

@@ -18,6 +18,8 @@ describe('target.xml', () => {
     expect(layout.get('st0')).toMatchObject({ bitsize: 80 });
     expect(layout.get('xmm0')).toMatchObject({ bitsize: 128, type: 'vec128' });
     expect(layout.get('fctrl').group).toBe('float');
+    // Without a group attribute, gdb's rule by type: x87 floats, vectors (and unions of them), else general.
+    expect(['rax', 'eflags', 'fs_base', 'cr0', 'efer', 'st0', 'xmm15', 'mxcsr'].map((n) => layout.get(n).group)).toEqual(['general', 'general', 'general', 'general', 'general', 'float', 'vector', 'vector']);
     expect(layout.get('mxcsr')).toMatchObject({ regnum: 65, offset: 604, bitsize: 32 });
   });
 
@@ -26,6 +28,7 @@ describe('target.xml', () => {
     const layout = await layoutFromTargetXml(async () => xml);
     expect(layout.registers.map((r) => [r.name, r.regnum, r.offset])).toEqual([['a', 0, 0], ['b', 7, 4], ['c', 8, 6]]);
     expect(layout.get('b').group).toBe('g&h');
+    expect(layout.get('a').group).toBe('general');
     expect(() => layout.get('nope')).toThrow(/no register named 'nope'/);
     await expect(layoutFromTargetXml(async () => '<target><reg name="x" bitsize="7"/></target>')).rejects.toThrow(RspMalformedError);
     expect(() => parseXml('<a><b></a>')).toThrow(/unexpected <\/a>/);

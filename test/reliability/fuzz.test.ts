@@ -1,8 +1,8 @@
-// Fuzzing, the bounded slice that runs in `npm test` (`npm run fuzz` runs it longer via
-// FUZZ_RUNS). Properties of the RSP codec; random streams into the packet decoder; random text
-// into the C expression parser; byte-mutated and truncated copies of the reference unikernel's ELF
-// into the symbol reader and CFI. Every input ends within a time bound with a result or a typed
-// error.
+// Fuzzing, the bounded slice that runs in `npm test` (`npm run fuzz` runs every fuzz suite longer:
+// FUZZ_RUNS, FUZZ_SECONDS; see test/support/fuzz.ts). Properties of the RSP codec; random streams
+// into the packet decoder; random text into the C expression parser; byte-mutated and truncated
+// copies of the reference unikernel's ELF into the symbol reader and CFI. Every input ends within a
+// time bound with a result or a typed error.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,23 +14,15 @@ import { CfiError } from '../../symbols/cfi/index.js';
 import { FormatError, SymbolFile } from '../../symbols/index.js';
 import { ExprSyntaxError, parseExpression } from '../../src/engine/expr/index.js';
 import { Program } from '../../src/engine/program.js';
+import { Budget, fuzzInput, rng, Tally } from '../support/fuzz.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const FILE_MUTANTS = Math.max(12, Math.floor(RUNS / 10));
-
-/** Deterministic PRNG so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+const codec = new Budget(300, 1, 5);
+const expressions = new Budget(900, 3, 5);
+const files = new Budget(30, 0.1, 200);
 
 describe('RSP codec properties', () => {
   it('decodes what it encodes, whatever the payload and however the stream is split', () => {
+    const tally = new Tally('RSP codec round trip');
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 20 }), (payload, cuts) => {
         const wire = encodePacket(payload);
@@ -47,10 +39,12 @@ describe('RSP codec properties', () => {
         expect(packets).toHaveLength(1);
         // The decoder hands out payloads with escapes and run lengths already undone.
         expect(Buffer.from(packets[0]!.payload)).toEqual(Buffer.from(payload));
+        tally.passed();
       }),
-      { numRuns: RUNS },
+      codec.fastCheck,
     );
-  });
+    tally.report();
+  }, codec.timeout);
 
   it('expands `X*N` run lengths to N-29 more copies of X', () => {
     fc.assert(
@@ -58,44 +52,38 @@ describe('RSP codec properties', () => {
         fc.pre(x !== 0x7d && x !== 0x2a);
         expect([...decodeBody(Buffer.from([x, 0x2a, n]))]).toEqual(new Array(n - 29 + 1).fill(x));
       }),
-      { numRuns: RUNS },
+      codec.fastCheck,
     );
-  });
+  }, codec.timeout);
 
-  it('expands run-length encoding boundedly and never mis-frames random garbage', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 2000 }), (junk) => {
+  it('expands run-length encoding boundedly and never mis-frames random garbage', async () => {
+    const tally = new Tally('RSP decoder on random streams');
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), async (junk) => {
         const d = new PacketDecoder(4096);
-        const t = performance.now();
-        try {
+        await fuzzInput(tally, `stream ${Buffer.from(junk).toString('hex')}`, { typed: [RspProtocolError], ms: 200, peakBytes: 16 << 20 }, () => {
           for (const item of d.feed(junk)) if (item.kind === 'packet') expect(item.payload.length).toBeLessThanOrEqual(item.raw.length * 227);
-        } catch (e) {
-          expect(e).toBeInstanceOf(RspProtocolError);
-        }
-        expect(performance.now() - t).toBeLessThan(200);
+        });
       }),
-      { numRuns: RUNS },
+      codec.fastCheck,
     );
-  });
+    tally.report();
+  }, codec.timeout);
 });
 
 describe('C expression parser on random input', () => {
   const alphabet = fc.constantFrom(...'abcxyz_019 ()[]{}*&-+!~<>=|^%/?:.,@$\'"\\'.split(''), '->', 'sizeof', 'struct ', 'int', '0x1f', '(char *)');
-  it('returns a tree or an ExprSyntaxError, quickly', () => {
-    fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 80 }), (parts) => {
+  it('returns a tree or an ExprSyntaxError, quickly', async () => {
+    const tally = new Tally('C expression parser');
+    await fc.assert(
+      fc.asyncProperty(fc.array(alphabet, { maxLength: 80 }), async (parts) => {
         const text = parts.join('');
-        const t = performance.now();
-        try {
-          parseExpression(text);
-        } catch (e) {
-          expect(e).toBeInstanceOf(ExprSyntaxError);
-        }
-        expect(performance.now() - t).toBeLessThan(100);
+        await fuzzInput(tally, JSON.stringify(text), { typed: [ExprSyntaxError], ms: 100, peakBytes: 16 << 20 }, () => parseExpression(text));
       }),
-      { numRuns: RUNS * 3 },
+      expressions.fastCheck,
     );
-  });
+    tally.report();
+  }, expressions.timeout);
 
   it('refuses pathological nesting instead of overflowing the stack', () => {
     expect(() => parseExpression('('.repeat(100_000) + '1' + ')'.repeat(100_000))).toThrow(ExprSyntaxError);
@@ -141,10 +129,10 @@ describe('symbols on mutated images', () => {
     }
   }
 
-  it(`survives ${FILE_MUTANTS} byte-mutated copies and truncations with results or typed errors`, async () => {
+  it(`survives ${files.count} byte-mutated copies and truncations with results or typed errors`, async () => {
     const random = rng(0xd05e);
-    let typed = 0;
-    for (let i = 0; i < FILE_MUTANTS; i++) {
+    const tally = new Tally('ELF/DWARF/CFI of whole images');
+    for (let i = 0; files.more(i); i++) {
       const copy = Buffer.from(original);
       let label: string;
       if (i % 4 === 3) {
@@ -158,15 +146,9 @@ describe('symbols on mutated images', () => {
         label = `${flips} bytes of ${s.name}`;
         writeFileSync(path.join(dir, 'm.elf'), copy);
       }
-      const t = performance.now();
-      try {
-        await exercise(path.join(dir, 'm.elf'));
-      } catch (e) {
-        if (!(e instanceof FormatError || e instanceof CfiError)) throw new Error(`mutant ${i} (${label}) threw ${(e as Error).name}: ${(e as Error).message}`);
-        typed++;
-      }
-      expect(performance.now() - t, `mutant ${i} (${label})`).toBeLessThan(5000);
+      await fuzzInput(tally, `mutant ${i} (${label})`, { typed: [FormatError, CfiError], ms: 5000, peakBytes: 128 << 20 }, () => exercise(path.join(dir, 'm.elf')));
     }
-    expect(typed).toBeGreaterThan(0);
-  }, 120_000);
+    tally.report();
+    expect(tally.refused).toBeGreaterThan(0);
+  }, files.timeout);
 });

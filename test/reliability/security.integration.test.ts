@@ -1,18 +1,30 @@
-// Security: everything duster or its QEMU listens on is loopback or a unix socket; QEMU is never
-// given -s or a wildcard address; processes are spawned without a shell, so odd image names work.
+// Security: every TCP socket duster or its QEMU has open is loopback at both ends (unix sockets
+// otherwise); QEMU is never given -s or a wildcard address; processes are spawned without a shell,
+// so odd image names work; DAP launch arguments reach QEMU as values, never as extra options.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchQemu, qemuArgs } from '../../src/qemu/index.js';
 import { LiveTarget } from '../../src/targets/index.js';
+import { connectClient, qemuChildren } from '../adapter/support/fixture.js';
 
 const root = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
 const kernel = path.join(root, 'build/gcc-O0/kernel.elf');
 
-/** Listening TCP sockets (IPv4 and IPv6) owned by `pid`, as `addr:port` in hex as /proc shows them. */
-function listeningSockets(pid: number): Array<{ family: 4 | 6; address: string; port: number }> {
+interface TcpSocket {
+  family: 4 | 6;
+  /** Addresses in hex as /proc prints them. */
+  local: string;
+  remote: string;
+  port: number;
+  listening: boolean;
+}
+
+/** Every TCP socket (IPv4 and IPv6, any state) owned by `pid`. */
+function tcpSockets(pid: number): TcpSocket[] {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
@@ -22,7 +34,7 @@ function listeningSockets(pid: number): Array<{ family: 4 | 6; address: string; 
       // fd closed meanwhile
     }
   }
-  const out: Array<{ family: 4 | 6; address: string; port: number }> = [];
+  const out: TcpSocket[] = [];
   for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
     let text = '';
     try {
@@ -32,16 +44,20 @@ function listeningSockets(pid: number): Array<{ family: 4 | 6; address: string; 
     }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== '0A' || !inodes.has(f[9]!)) continue; // 0A = LISTEN
-      const [addr, port] = f[1]!.split(':');
-      out.push({ family, address: addr!, port: parseInt(port!, 16) });
+      if (f.length < 10 || !inodes.has(f[9]!)) continue;
+      const [local, port] = f[1]!.split(':');
+      out.push({ family, local: local!, remote: f[2]!.split(':')[0]!, port: parseInt(port!, 16), listening: f[3] === '0A' });
     }
   }
   return out;
 }
 
+const listeningSockets = (pid: number) => tcpSockets(pid).filter((s) => s.listening).map((s) => ({ family: s.family, address: s.local, port: s.port }));
+
 const LOOPBACK4 = '0100007F'; // 127.0.0.1, little-endian hex as /proc prints it
 const LOOPBACK6 = '00000000000000000000000001000000';
+/** A loopback address, or the all-zero remote of a listening socket. */
+const isLoopback = (a: string, listening: boolean) => a === LOOPBACK4 || a === LOOPBACK6 || a.startsWith('7F', 6) || (listening && /^0+$/.test(a));
 
 describe('loopback only, no shell (integration)', () => {
   let dir: string;
@@ -89,6 +105,42 @@ describe('loopback only, no shell (integration)', () => {
     } finally {
       await q.kill();
     }
+  });
+
+  it('DAP launch arguments reach QEMU as values, never as options; every socket is loopback', async () => {
+    const odd = path.join(dir, 'k -s -gdb tcp::1234 .elf');
+    copyFileSync(kernel, odd);
+    const { dc, server } = await connectClient();
+    try {
+      await dc.initializeRequest();
+      const launch = (args: object) => dc.launchRequest(args as DebugProtocol.LaunchRequestArguments);
+      await expect(launch({ image: kernel, memory: '128M -s' })).rejects.toThrow(/^memory '128M -s' is not a size/);
+      await expect(launch({ image: kernel, smp: '1 -s' })).rejects.toThrow(/^smp must be an integer/);
+      await expect(launch({ image: kernel, qemuArgs: ['-device', 'pvpanic', '--gdb', 'tcp::1234'] })).rejects.toThrow(/^qemuArgs\[2\] '--gdb' is set by duster itself/);
+      await expect(launch({ image: kernel, qemuArgs: ['-s'] })).rejects.toThrow(/^qemuArgs\[0\] '-s' is set by duster itself/);
+      expect(qemuChildren(process.pid)).toEqual([]);
+      const append = 'app=hello -s -gdb tcp::1234 -monitor tcp::4444,server=on';
+      await launch({ image: odd, append, smp: 1, stopOnEntry: true });
+      const [pid] = qemuChildren(process.pid);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(argv).not.toContain('-s');
+      expect(argv.filter((a) => a === '-gdb' || a === '-monitor')).toEqual(['-monitor', '-gdb']);
+      expect(argv[argv.indexOf('-gdb') + 1]).toMatch(/^unix:\/.*,server=on,wait=off$/);
+      expect(argv[argv.indexOf('-monitor') + 1]).toBe('none');
+      expect(argv[argv.indexOf('-kernel') + 1]).toBe(odd);
+      expect(argv[argv.indexOf('-append') + 1]).toBe(append);
+      // While the session runs: QEMU has no TCP socket at all, and ours (the DAP server and its
+      // client) are loopback at both ends.
+      expect(tcpSockets(pid!)).toEqual([]);
+      const ours = tcpSockets(process.pid);
+      expect(ours.length).toBeGreaterThan(0);
+      for (const s of ours) expect(isLoopback(s.local, s.listening) && isLoopback(s.remote, s.listening), JSON.stringify(s)).toBe(true);
+    } finally {
+      await dc.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined);
+      await dc.stop();
+      server.close();
+    }
+    expect(qemuChildren(process.pid)).toEqual([]);
   });
 
   it('passes the user QEMU arguments as single argv entries, never re-split', () => {

@@ -161,7 +161,7 @@ function context(v: Vcpu, pv: boolean): Buffer {
 }
 
 /** Every page-table page reachable from `cr3` (4-level), with its level. */
-function pageTables(cr3: bigint, page: (pfn: number) => Uint8Array): Map<number, number> {
+export function pageTables(cr3: bigint, page: (pfn: number) => Uint8Array): Map<number, number> {
   const out = new Map<number, number>();
   const visit = (pfn: number, level: number) => {
     if (out.has(pfn)) return;

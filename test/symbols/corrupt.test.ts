@@ -1,5 +1,6 @@
 // Truncated and garbled input ends in a typed error (FormatError), quickly, never a TypeError or a hang.
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +9,15 @@ import { build, buildFixtures } from './oracle.js';
 
 let dir: string;
 let elf: Buffer;
+/** File offsets of the DWARF sections, from readelf (not from the reader under test). */
+let offsets: Record<'.debug_info' | '.debug_abbrev' | '.debug_line', number>;
 beforeAll(() => {
   buildFixtures();
   dir = mkdtempSync(path.join(tmpdir(), 'duster-corrupt-'));
   elf = readFileSync(build('gcc-O2'));
+  const table = execFileSync('readelf', ['-SW', build('gcc-O2')], { encoding: 'utf8' });
+  const at = (name: string) => parseInt(new RegExp(`\\${name}\\s+\\S+\\s+[0-9a-f]+\\s+([0-9a-f]+)`).exec(table)![1]!, 16);
+  offsets = { '.debug_info': at('.debug_info'), '.debug_abbrev': at('.debug_abbrev'), '.debug_line': at('.debug_line') };
 });
 
 /** Runs every query over a file; returns the error, if any. */
@@ -32,7 +38,7 @@ async function exercise(file: string): Promise<unknown> {
 
 describe('corrupt input', () => {
   it('a truncated ELF fails with a FormatError at every cut', async () => {
-    for (const cut of [0, 10, 63, 100, 0x1000, 0x6100, 0xbd00, 0xfb00, elf.length - 10]) {
+    for (const cut of [0, 10, 63, 100, 0x1000, offsets['.debug_info'] + 0x54, offsets['.debug_abbrev'] + 0x3e, offsets['.debug_line'] + 0x16, elf.length - 10]) {
       const f = path.join(dir, `cut-${cut}`);
       writeFileSync(f, elf.subarray(0, cut));
       const e = await exercise(f);
@@ -41,10 +47,9 @@ describe('corrupt input', () => {
   });
 
   it('garbage in .debug_info, .debug_abbrev, .debug_line gives a FormatError or a clean answer, fast', async () => {
-    const sections = { '.debug_info': 0x60ac, '.debug_abbrev': 0xbcc2, '.debug_line': 0xfaea };
     let seed = 1;
     const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    for (const [name, off] of Object.entries(sections)) {
+    for (const [name, off] of Object.entries(offsets)) {
       for (let round = 0; round < 6; round++) {
         const bytes = Buffer.from(elf);
         for (let i = 0; i < 64; i++) bytes[off + Math.floor(rand() * 2048)] = Math.floor(rand() * 256);
@@ -56,15 +61,5 @@ describe('corrupt input', () => {
         expect(performance.now() - t0).toBeLessThan(2000);
       }
     }
-  });
-
-  it('the section offsets used above are where this build puts them', async () => {
-    const f = path.join(dir, 'copy');
-    copyFileSync(build('gcc-O2'), f);
-    const sf = await SymbolFile.open(f);
-    expect(sf.elf.section('.debug_info')!.offset).toBe(0x60ac);
-    expect(sf.elf.section('.debug_abbrev')!.offset).toBe(0xbcc2);
-    expect(sf.elf.section('.debug_line')!.offset).toBe(0xfaea);
-    sf.close();
   });
 });

@@ -8,6 +8,7 @@ declare module 'vscode' {
 
   export interface ExtensionContext {
     readonly subscriptions: Disposable[];
+    asAbsolutePath(relativePath: string): string;
   }
 
   export interface Uri {

@@ -1,6 +1,7 @@
-// What the adapter tests share: the reference unikernel, its symbols from nm, an in-process DAP
-// server to point DebugClient at, and QEMU processes by parent pid.
-import { execFileSync } from 'node:child_process';
+// What the adapter tests share: the reference unikernel, its symbols from nm, the adapter as a
+// separate process on stdio (as VS Code runs it) or an in-process DAP server on 127.0.0.1, and
+// QEMU processes by parent pid.
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import type { AddressInfo, Server } from 'node:net';
 import path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -23,6 +24,31 @@ export function symbols(): Map<string, bigint> {
 }
 
 export const hex = (v: bigint) => `0x${v.toString(16)}`;
+
+/** A running `duster dap` speaking DAP on its stdin/stdout, its process, and when it exits. */
+export interface StdioAdapter {
+  dc: DebugClient;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/** Starts `adapter` (default: `duster dap`, compiled) under node with a DebugClient on its stdio. */
+export async function startAdapter(adapter = path.join(import.meta.dirname, 'duster-dap.mjs')): Promise<StdioAdapter> {
+  const dc = new DebugClient('node', adapter, 'duster', { cwd: root });
+  dc.defaultTimeout = 20_000;
+  await dc.start();
+  const child = (dc as unknown as { _adapterProcess: ChildProcess })._adapterProcess;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { dc, process: child, exited };
+}
+
+/** Ends an adapter a failed test left running (a passing test's disconnect ends it). */
+export async function stopAdapter(a: StdioAdapter | undefined): Promise<void> {
+  if (a && a.process.exitCode === null && a.process.signalCode === null) {
+    a.process.kill();
+    await a.exited;
+  }
+}
 
 /** A DAP server on 127.0.0.1 in this process, and a client connected to it. */
 export async function connectClient(): Promise<{ dc: DebugClient; server: Server }> {

@@ -6,20 +6,15 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repeat, type Row } from '../harness.js';
+import { measureProcess, repeat, type ProcessRun, type Row } from '../harness.js';
 import { kernel, root } from './guest.js';
 
 const run = promisify(execFile);
 const duster = path.resolve(import.meta.dirname, '../../../bin/duster.js');
 
-/** Wall ms and peak RSS (KiB) of a command, through /usr/bin/time. */
-async function measured(argv: string[]): Promise<{ ms: number; rssKiB: number }> {
-  const t = performance.now();
-  const { stderr } = await run('/usr/bin/time', ['-f', 'DUSTER-RSS %M', ...argv], { maxBuffer: 64 << 20, timeout: 300_000 });
-  const ms = performance.now() - t;
-  const m = /DUSTER-RSS (\d+)/.exec(stderr);
-  if (!m) throw new Error(`no RSS from /usr/bin/time: ${stderr.slice(-300)}`);
-  return { ms, rssKiB: Number(m[1]) };
+function measured(r: ProcessRun): ProcessRun {
+  if (!r.ok) throw new Error(`failed: ${r.stderr.slice(-300)}`);
+  return r;
 }
 
 export async function dumpRows(): Promise<Row[]> {
@@ -32,12 +27,12 @@ export async function dumpRows(): Promise<Row[]> {
     let dRss = 0;
     let gRss = 0;
     const d = await repeat(3, async () => {
-      const r = await measured(['node', duster, 'core', dump, '--symbols', kernel(), '--report']);
+      const r = measured(await measureProcess(['node', duster, 'core', dump, '--symbols', kernel(), '--report']));
       dRss = r.rssKiB;
       return r.ms;
     });
     const g = await repeat(3, async () => {
-      const r = await measured(['gdb', '-nx', '-batch', '-ex', 'thread apply all bt', kernel(), dump]);
+      const r = measured(await measureProcess(['gdb', '-nx', '-batch', '-ex', 'thread apply all bt', kernel(), dump]));
       gRss = r.rssKiB;
       return r.ms;
     });

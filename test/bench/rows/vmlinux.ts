@@ -1,33 +1,15 @@
 // Row 1: symbolize 10,000 code addresses of Debian's vmlinux (linux-image-amd64-dbg), duster beside
 // addr2line and llvm-symbolizer: time (wall and CPU), peak RSS and agreement with llvm-symbolizer on
-// the innermost function and file:line. The package is fetched with apt-get download into a cache
-// outside the repository ($DUSTER_BENCH_CACHE, default ~/.cache/duster-bench) and only vmlinux is
-// unpacked. The file is read once before the timed runs so that none of them pays for the disk.
+// the innermost function and file:line. vmlinux comes from the cache test/support/vmlinux.ts keeps;
+// it is read once before the timed runs so that none of them pays for the disk.
 import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
+import { vmlinux } from '../../support/vmlinux.js';
 import type { Row } from '../harness.js';
 
 const duster = path.resolve(import.meta.dirname, '../../../bin/duster.js');
 const COUNT = Number(process.env.DUSTER_BENCH_ADDRESSES ?? 10_000);
-
-function vmlinux(): string {
-  const cache = process.env.DUSTER_BENCH_CACHE ?? path.join(os.homedir(), '.cache', 'duster-bench');
-  mkdirSync(cache, { recursive: true });
-  const have = readdirSync(cache).find((f) => /^vmlinux-/.test(f));
-  if (have) return path.join(cache, have);
-  const meta = execFileSync('apt-cache', ['depends', 'linux-image-amd64-dbg'], { encoding: 'utf8' });
-  const pkg = /Depends: (linux-image-\S+-dbg)/.exec(meta)?.[1];
-  if (!pkg) throw new Error('cannot find the linux-image-*-dbg package behind linux-image-amd64-dbg');
-  if (!readdirSync(cache).some((f) => f.startsWith(pkg))) execFileSync('apt-get', ['download', pkg], { cwd: cache, stdio: 'ignore' });
-  const deb = path.join(cache, readdirSync(cache).find((f) => f.startsWith(pkg) && f.endsWith('.deb'))!);
-  const tar = execFileSync('dpkg-deb', ['--fsys-tarfile', deb], { maxBuffer: 4 << 30 });
-  execFileSync('tar', ['-x', '--wildcards', '--strip-components=5', '-C', cache, './usr/lib/debug/boot/vmlinux-*'], { input: tar, maxBuffer: 64 << 20 });
-  const got = readdirSync(cache).find((f) => /^vmlinux-/.test(f));
-  if (!got) throw new Error('vmlinux not found in the package');
-  return path.join(cache, got);
-}
 
 /** The image's code symbols: name -> their addresses (several names may share one: aliases). */
 function codeSymbols(elf: string): Map<string, Set<string>> {

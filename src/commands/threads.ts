@@ -1,0 +1,116 @@
+// Threads as gdb numbers them with two inferiors: inferior 1 is the machine, whose threads are the
+// vCPUs (`N` or `1.N`, as gdb shows QEMU's), inferior 2 the unikernel, whose threads are `2.ID`
+// by the unikernel's own ids. thread, info threads, and the `thread N` of break.
+import type { Session } from '../engine/session.js';
+import type { FrameContext } from '../engine/stack.js';
+import type { GuestThread } from '../os/threads.js';
+import type { CommandContext } from './context.js';
+import { hex } from './format.js';
+import { CommandError } from './interpreter.js';
+import { frameData, frameLine, printFrame } from './stack.js';
+import type { Out } from './table.js';
+
+export type ThreadRef = { kind: 'vcpu'; id: number } | { kind: 'guest'; id: number };
+
+export function parseThreadRef(text: string): ThreadRef {
+  const m = /^(?:([12])\.)?(\d+)$/.exec(text.trim());
+  if (!m) throw new CommandError(`bad thread id '${text.trim()}': vCPUs are N or 1.N, unikernel threads 2.ID`);
+  return { kind: m[1] === '2' ? 'guest' : 'vcpu', id: Number(m[2]) };
+}
+
+export function guestLabel(t: GuestThread): string {
+  return `2.${t.id} "${t.name}"`;
+}
+
+function guestModel(s: Session) {
+  if (!s.guest) throw new CommandError('no unikernel thread model is known for this image: threads are vCPUs (1.N)');
+  return s.guest;
+}
+
+/** The vCPU a `thread N` names, or a one-line error listing the ones there are. */
+export async function vcpuOf(s: Session, id: number): Promise<number> {
+  const threads = await s.threads();
+  if (!threads.some((x) => x.id === id)) throw new CommandError(`Invalid thread ID: ${id} (vCPUs ${threads.map((x) => x.id).join(', ')} exist)`);
+  return id;
+}
+
+export async function guestThread(s: Session, id: number): Promise<GuestThread> {
+  return guestModel(s).find(id).catch((e: Error) => {
+    throw new CommandError(e.message);
+  });
+}
+
+export async function threadCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  if (args.trim()) {
+    const ref = parseThreadRef(args);
+    if (ref.kind === 'vcpu') s.selectedThread = await vcpuOf(s, ref.id);
+    else {
+      const t = await guestThread(s, ref.id);
+      const key = guestModel(s).engineThread(t);
+      if (key === undefined) throw new CommandError(`thread 2.${t.id} is on no vCPU and has no saved context to unwind`);
+      s.selectedThread = key;
+    }
+    s.selectedFrame = 0;
+  }
+  const selected = await describeSelected(s);
+  out(`[${args.trim() ? 'Switching to' : 'Current thread is'} ${selected.text}]\n`);
+  const { frames } = await s.backtrace(s.selectedThread);
+  out('#0  ');
+  await printFrame(ctx, s.selectedThread, frames, frames[0]!, out, false);
+  return { ...selected.data, frame: frameData(frames[0]!) };
+}
+
+/** What is selected, in both numberings: the vCPU and the guest thread it runs, or a saved context. */
+async function describeSelected(s: Session): Promise<{ text: string; data: Record<string, unknown> }> {
+  const owner = await s.guest?.ownerOf(s.selectedThread);
+  const t = owner === undefined ? undefined : (await s.guest!.list()).threads.find((x) => x.address === owner);
+  if (s.inspector.isSavedContext(s.selectedThread)) {
+    return { text: `thread ${t ? guestLabel(t) : '2.?'} (${t?.state ?? 'switched out'}, saved context)`, data: { thread: t && `2.${t.id}`, name: t?.name, state: t?.state } };
+  }
+  const vcpu = (await s.threads()).find((x) => x.id === s.selectedThread);
+  const guest = t ? `, running thread ${guestLabel(t)}` : '';
+  return { text: `thread ${s.selectedThread} (${vcpu?.description ?? ''})${guest}`, data: { thread: s.selectedThread, ...(t && { guestThread: `2.${t.id}`, name: t.name }) } };
+}
+
+/**
+ * A switched-out thread is shown where it waits: the first frame below the scheduler's (and below
+ * the interrupt that preempted it), so helpers inlined into the scheduler do not count as its own.
+ */
+function waitingFrame(s: Session, frames: FrameContext[]): FrameContext {
+  let last = frames.length - 1;
+  while (last >= 0 && !s.guest!.inScheduler(frames[last]!.function)) last--;
+  return frames.slice(last + 1).find((f) => !f.signalFrame) ?? frames[0]!;
+}
+
+export async function infoThreads(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const threads = await s.threads();
+  out('  Id   Target Id                                   Frame\n');
+  const rows = [];
+  for (const t of threads) {
+    const { frames } = await s.backtrace(t.id);
+    const line = await frameLine(s, t.id, frames, frames[0]!);
+    out(`${t.id === s.selectedThread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`);
+    rows.push({ id: t.id, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === s.selectedThread });
+  }
+  if (!s.guest) return rows;
+  const { threads: guest, error } = await s.guest.list();
+  const owner = await s.guest.ownerOf(s.selectedThread);
+  out(`\nUnikernel threads (${s.guest.unikernel}):\n  Id     Name              State            Frame\n`);
+  const guestRows = [];
+  for (const t of guest) {
+    const key = s.guest.engineThread(t);
+    let where = '<no saved context>';
+    let frame: FrameContext | undefined;
+    if (key !== undefined) {
+      const { frames } = await s.backtrace(key);
+      frame = t.vcpu !== undefined ? frames[0]! : waitingFrame(s, frames);
+      where = `${t.vcpu !== undefined ? `vCPU ${t.vcpu}: ` : ''}${await frameLine(s, key, frames, frame)}`;
+    }
+    out(`${t.address === owner ? '*' : ' '} ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${where}\n`);
+    guestRows.push({ id: `2.${t.id}`, name: t.name, state: t.state, address: hex(t.address), ...(t.vcpu !== undefined && { vcpu: t.vcpu }), ...(frame && { frame: frameData(frame) }), current: t.address === owner });
+  }
+  if (error) out(`  (thread list incomplete: ${error})\n`);
+  return { vcpus: rows, threads: guestRows, ...(error && { error }) };
+}
