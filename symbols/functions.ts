@@ -90,6 +90,16 @@ export class UnitFunctions {
     return { body, first: self + 1, last: body.subtreeEnd(self) };
   }
 
+  /** Calls `visit` with every function and inlined call of the unit (DIE offset; true for an inlined call), scanning every body. */
+  forEachEntry(visit: (offset: number, inlined: boolean) => void): void {
+    // Nested functions join the list as their enclosing bodies are scanned: visit them as body entries.
+    for (let fn = 0; fn < this.fns.length; fn++) {
+      if (this.fns[fn]!.index !== 0) continue;
+      const b = this.body(fn);
+      for (let e = 0; e < b.count; e++) visit(b.offset(e), b.inlined(e));
+    }
+  }
+
   /** .debug_info offset of a function's DIE. */
   offset(fn: number): number {
     return this.fns[fn]!.offset;

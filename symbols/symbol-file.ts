@@ -86,7 +86,7 @@ export class SymbolFile {
   }
 
   get names(): NameIndex {
-    this.nameIndex ??= new NameIndex(this.dwarf);
+    this.nameIndex ??= new NameIndex(this.dwarf, this.index);
     return this.nameIndex;
   }
 
@@ -152,8 +152,8 @@ export class SymbolFile {
     const goal = callee && callee.fns.name(callee.fns.offset(callee.fn));
     if (!first || !goal || first === goal) return [];
     const sitesOf = (name: string): CallSite[] => {
-      const def = (this.names.functions.get(name) ?? []).find((d) => d.tag === DW_TAG.subprogram && d.unit.ranges(d).length > 0);
-      return def ? callSitesOf(def).filter((c) => c.tail && c.target !== undefined) : [];
+      const def = (this.names.functions.get(name) ?? []).find((f) => !f.inlined);
+      return def ? callSitesOf(dieAt(def.unit, def.offset)).filter((c) => c.tail && c.target !== undefined) : [];
     };
     const paths: Array<Array<{ name: string; returnPc: bigint }>> = [];
     let budget = 512;
@@ -248,11 +248,10 @@ export class SymbolFile {
   /** Where gdb's `break NAME` stops: each concrete copy after its prologue, each inlined copy at its entry. */
   functionEntries(name: string): bigint[] {
     const out = new Set<bigint>();
-    for (const d of this.names.functions.get(name) ?? []) {
-      const ranges = d.unit.ranges(d);
-      if (ranges.length === 0) continue;
-      const info = this.functionInfo(d, ranges, d.tag === DW_TAG.inlined_subroutine);
-      out.add(info.inlined ? info.entryPc : this.bodyStart(d.unit, info));
+    for (const f of this.names.functions.get(name) ?? []) {
+      const d = dieAt(f.unit, f.offset);
+      const info = this.functionInfo(d, f.unit.ranges(d), f.inlined);
+      out.add(info.inlined ? info.entryPc : this.bodyStart(f.unit, info));
     }
     if (out.size === 0) for (const s of this.findSymbol(name)) if (s.type === 2) out.add(s.address);
     return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
