@@ -93,25 +93,70 @@ export interface StepLine {
 }
 
 /**
- * gdb keeps a row unless it repeats the previous row's file and line while that line has had a
- * non-zero discriminator, or it is a non-statement row at the previous row's address in another
- * file (dwarf_record_line_p and the file-switch rule of gdb's line reader). `first` is the first
- * row of i's sequence.
+ * The rows gdb's line reader keeps (gdb 13: lnp_state_machine::record_line and buildsym's
+ * record_line), per row of the table. gdb files rows by source file; switching files at an address
+ * ends the previous file's rows there, which deletes that file's rows at that very address (they
+ * cover no code in it); a non-statement row at an address that already had a statement row is
+ * dropped when it switches files; a row repeating the file and line just recorded is dropped when
+ * that line has had a non-zero discriminator; line 0 rows are dropped.
  */
-function gdbKeeps(t: LineRows, first: number, i: number): boolean {
-  if (i === first) return true;
-  if (t.file[i] !== t.file[i - 1]) return !(t.offs[i] === t.offs[i - 1] && !(t.flags[i]! & ROW_STMT));
-  if (t.line[i] !== t.line[i - 1]) return true;
-  for (let j = i; j >= first && t.line[j] === t.line[i] && t.file[j] === t.file[i]; j--) if (t.discriminator[j]) return false;
-  return true;
+export function gdbKept(t: LineRows): Uint8Array {
+  let kept = keptCache.get(t);
+  if (kept) return kept;
+  kept = new Uint8Array(t.offs.length);
+  for (let s = 0; s < t.sequenceCount; s++) {
+    // The rows kept so far at the current address, per file (the tail an end marker would delete).
+    const atAddress = new Map<number, number[]>();
+    let lastFile = -1;
+    let lastLine = -1;
+    let lastAddress = NaN;
+    let stmtAtAddress = false;
+    let discriminated = false;
+    const end = (file: number) => {
+      for (const i of atAddress.get(file) ?? []) kept[i] = 0;
+      atAddress.delete(file);
+    };
+    for (let i = t.seqFirst[s]!; i < t.seqLast[s]!; i++) {
+      const address = t.offs[i]!;
+      const file = t.file[i]!;
+      const line = t.line[i]!;
+      const stmt = (t.flags[i]! & ROW_STMT) !== 0;
+      if (address !== lastAddress) atAddress.clear();
+      // gdb's "has this line had a non-zero discriminator" (reset when the line or the file changes).
+      discriminated = (i > t.seqFirst[s]! && line === t.line[i - 1] && file === t.file[i - 1] ? discriminated : false) || t.discriminator[i] !== 0;
+      const fileChanged = file !== lastFile;
+      const ignore = (fileChanged && address === lastAddress && !stmt && stmtAtAddress) || line === 0;
+      if (fileChanged && !ignore) end(lastFile);
+      if (!ignore && (fileChanged || line !== lastLine || !discriminated)) {
+        kept[i] = 1;
+        const list = atAddress.get(file);
+        if (list) list.push(i);
+        else atAddress.set(file, [i]);
+        lastFile = file;
+        lastLine = line;
+      }
+      if (address !== lastAddress) {
+        stmtAtAddress = false;
+        lastAddress = address;
+      }
+      stmtAtAddress ||= stmt;
+    }
+    // The end of the sequence ends its last file's rows at the end address (an empty last row).
+    if (t.seqStart[s]! + lastAddress === t.seqEnd[s]) end(lastFile);
+  }
+  keptCache.set(t, kept);
+  return kept;
 }
+
+const keptCache = new WeakMap<LineRows, Uint8Array>();
 
 /** The row gdb reports for the address group ending at row `last`: the last kept row, or a statement row at the same address before it. */
 function gdbRow(t: LineRows, first: number, last: number): number {
+  const kept = gdbKept(t);
   let i = last;
-  while (i > first && !gdbKeeps(t, first, i)) i--;
+  while (i > first && !kept[i]) i--;
   const at = t.offs[i];
-  for (let j = i; j >= first && t.offs[j] === at; j--) if (t.flags[j]! & ROW_STMT && gdbKeeps(t, first, j)) return j;
+  for (let j = i; j >= first && t.offs[j] === at; j--) if (t.flags[j]! & ROW_STMT && kept[j]) return j;
   return i;
 }
 
@@ -132,7 +177,8 @@ export function stepLineOf(t: LineRows, ref: RowRef, pc: bigint): StepLine {
   let first = last;
   while (first > seqFirst && t.offs[first - 1] === t.offs[last]) first--;
   let atRowStart = false;
-  for (let j = first; j <= last; j++) if (gdbKeeps(t, seqFirst, j)) atRowStart ||= t.offs[j] === off;
+  const kept = gdbKept(t);
+  for (let j = first; j <= last; j++) if (kept[j]) atRowStart ||= t.offs[j] === off;
   // Extend over neighbouring address groups that gdb reads as the same line.
   while (first > seqFirst && same(gdbRow(t, seqFirst, first - 1))) {
     first--;

@@ -13,7 +13,7 @@ import { SHF } from './elf/types.js';
 import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
 import { NO_FILE, type UnitFunctions } from './functions.js';
-import { lineRangeOf, lineRow, rowRefAt, stepLineOf, type LineRange, type LineRow, type RowRef, type StepLine } from './lines.js';
+import { gdbKept, lineRangeOf, lineRow, rowRefAt, stepLineOf, type LineRange, type LineRow, type RowRef, type StepLine } from './lines.js';
 import { NameIndex } from './names.js';
 import { afterPrologue } from './prologue.js';
 import { scopesAt, variableInfo, type FrameScope, type VariableInfo } from './scopes.js';
@@ -279,9 +279,10 @@ export class SymbolFile {
       for (let i = 0; i < table.fileCount; i++) if (pathMatches(table.filePath(i)!, file)) matching.add(i);
       if (matching.size === 0) continue;
       const prog = table.rows();
+      const kept = gdbKept(prog);
       for (let s = 0; s < prog.sequenceCount; s++) {
         for (let i = prog.seqFirst[s]!; i < prog.seqLast[s]!; i++) {
-          if (!(prog.flags[i]! & ROW_STMT) || !matching.has(prog.file[i]!)) continue;
+          if (!kept[i] || !(prog.flags[i]! & ROW_STMT) || !matching.has(prog.file[i]!)) continue;
           const l = prog.line[i]!;
           const hit = { address: prog.address(s, i), file: prog.filePath(prog.file[i]!)!, line: l };
           if (l === line) exact.push(hit);

@@ -1,7 +1,9 @@
 // Breakpoint placement, types and scopes against gdb 13 on the reference kernel.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ptype, SymbolFile, typeName } from '../../symbols/index.js';
-import { build, buildFixtures, gdbEach } from './oracle.js';
+import { build, buildFixtures, gdbEach, root } from './oracle.js';
 
 beforeAll(buildFixtures);
 
@@ -30,6 +32,23 @@ describe('breakpoint placement vs gdb', () => {
       expect(mine).toEqual(gdbBreaks(elf, lines));
     });
   }
+
+  it('every line of every source file, in all three builds (gdb files rows by source file: a file switch at an address deletes the rows there)', async () => {
+    const src = path.join(root, 'fixtures/unikernel/src');
+    const specs = readdirSync(src).filter((f) => /\.[ch]$/.test(f)).flatMap((f) => readFileSync(path.join(src, f), 'utf8').split('\n').map((_, i) => `${f}:${i + 1}`));
+    for (const variant of ['gcc-O0', 'gcc-O2', 'clang-O2']) {
+      const elf = build(variant);
+      const sf = await SymbolFile.open(elf);
+      const mine = specs.map((l) => {
+        const [f, n] = l.split(':');
+        return hex(sf.lineToAddresses(f!, Number(n)).map((m) => m.address));
+      });
+      const theirs = gdbBreaks(elf, specs);
+      const differ = specs.flatMap((spec, i) => (mine[i] === theirs[i] ? [] : [`${spec}: ${mine[i]} vs gdb ${theirs[i]}`]));
+      expect(differ, variant).toEqual([]);
+      sf.close();
+    }
+  });
 
   it('gcc-O0: every function, after its prologue', async () => {
     const elf = build('gcc-O0');
