@@ -21,6 +21,7 @@ import { TypeResolver, type Type } from './types.js';
 import { UnitIndex } from './unit-index.js';
 import { DW_AT, DW_TAG } from './dwarf/constants.js';
 import { DwarfError } from './dwarf/errors.js';
+import { isLocationList } from './dwarf/loclists.js';
 import { ROW_STMT } from './dwarf/line.js';
 
 /** One frame of an address's inline chain, as `addr2line -f -i` prints it. */
@@ -39,7 +40,10 @@ export interface SourceFrame {
 
 export interface FunctionInfo {
   name?: string;
-  /** Entry address: DW_AT_entry_pc, else low_pc, else the lowest range start. */
+  /**
+   * Entry address as gdb 13 takes it (BLOCK_ENTRY_PC): low_pc, or the start of the first non-empty
+   * range in DW_AT_ranges order; DW_AT_entry_pc is not used (gdb reads it only from version 15).
+   */
   entryPc: bigint;
   ranges: Range[];
   die: Die;
@@ -245,13 +249,21 @@ export class SymbolFile {
     return false;
   }
 
-  /** Where gdb's `break NAME` stops: each concrete copy after its prologue, each inlined copy at its entry. */
+  /**
+   * Where gdb's `break NAME` stops: each concrete copy after its prologue; each inlined copy at its
+   * entry, except that where gdb does not trust the unit's locations (not gcc, or no location
+   * lists) a copy entered inside the containing function's prologue moves to its end.
+   */
   functionEntries(name: string): bigint[] {
     const out = new Set<bigint>();
     for (const f of this.names.functions.get(name) ?? []) {
       const d = dieAt(f.unit, f.offset);
       const info = this.functionInfo(d, f.unit.ranges(d), f.inlined);
-      out.add(info.inlined ? info.entryPc : this.bodyStart(f.unit, info));
+      if (!info.inlined) out.add(this.bodyStart(f.unit, info));
+      else {
+        const body = locationsValid(f.unit) ? undefined : this.functionBodyStart(info.entryPc);
+        out.add(body !== undefined && body > info.entryPc ? body : info.entryPc);
+      }
     }
     if (out.size === 0) for (const s of this.findSymbol(name)) if (s.type === 2) out.add(s.address);
     return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -447,9 +459,7 @@ export class SymbolFile {
   }
 
   private functionInfo(die: Die, ranges: Range[], inlined: boolean): FunctionInfo {
-    const lowest = ranges.reduce((m, r) => (r.start < m ? r.start : m), ranges[0]?.start ?? 0n);
-    const entryPc = die.address(DW_AT.entry_pc) ?? die.address(DW_AT.low_pc) ?? lowest;
-    return { name: die.functionName, entryPc, ranges, die, inlined };
+    return { name: die.functionName, entryPc: ranges[0]?.start ?? die.address(DW_AT.low_pc) ?? 0n, ranges, die, inlined };
   }
 }
 
@@ -458,6 +468,21 @@ interface Hit {
   fns: UnitFunctions;
   fn: number;
 }
+
+/**
+ * gdb's "locations valid" for a unit: made by gcc and using location lists. There gdb places a
+ * breakpoint on an inlined function at its entry as is (find_function_start_sal).
+ */
+function locationsValid(unit: Unit): boolean {
+  let v = validLocations.get(unit);
+  if (v === undefined) {
+    v = /^GNU (?!AS)/.test(unit.producer ?? '') && unit.dies.some((d) => (d.tag === DW_TAG.variable || d.tag === DW_TAG.formal_parameter) && isLocationList(d.attr(DW_AT.location)));
+    validLocations.set(unit, v);
+  }
+  return v;
+}
+
+const validLocations = new WeakMap<Unit, boolean>();
 
 function dieAt(unit: Unit, offset: number): Die {
   const die = unit.dieAt(offset);

@@ -17,7 +17,8 @@ const enum DW_LLE { end_of_list = 0, base_addressx = 1, startx_endx = 2, startx_
 const MAX_ENTRIES = 1 << 20;
 
 /** Is `attr` (DW_AT_location, DW_AT_frame_base, ...) a location list rather than one expression? */
-export function isLocationList(attr: Attr): boolean {
+export function isLocationList(attr: Attr | undefined): boolean {
+  if (!attr) return false;
   return attr.form === DW_FORM.sec_offset || attr.form === DW_FORM.loclistx ||
     ((attr.form === DW_FORM.data4 || attr.form === DW_FORM.data8) && typeof attr.value === 'number');
 }
