@@ -88,11 +88,13 @@ export interface StepLine {
 }
 
 /**
- * gdb keeps a row unless it repeats the previous row's file and line while that line has had a
- * non-zero discriminator, or it is a non-statement row at the previous row's address in another
- * file (dwarf_record_line_p and the file-switch rule of gdb's line reader).
+ * gdb keeps a row unless it has line 0 (clang's "no line": the previous row goes on), repeats the
+ * previous row's file and line while that line has had a non-zero discriminator, or is a
+ * non-statement row at the previous row's address in another file (dwarf_record_line_p and the
+ * file-switch rule of gdb's line reader).
  */
 function gdbKeeps(seq: LineSequence, i: number): boolean {
+  if (seq.lines[i] === 0) return false;
   if (i === 0) return true;
   if (seq.files[i] !== seq.files[i - 1]) return !(seq.offs[i] === seq.offs[i - 1] && !(seq.flags[i]! & ROW_STMT));
   if (seq.lines[i] !== seq.lines[i - 1]) return true;

@@ -88,6 +88,15 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb step to the same places (%s)
   });
 });
 
+describe('duster and gdb step to the same places (clang-O2)', () => {
+  it('step through a loop of inlined calls, over clang\'s line-0 rows', { timeout: 120_000 }, async () => {
+    const commands = ['break worker_step', 'continue', 'delete', ...times(17, 'step')];
+    const [d, g] = await Promise.all([dusterLandings('clang-O2', commands), gdbLandings('clang-O2', commands)]);
+    expect(commands.map((c, i) => `${c} -> ${d[i]}`)).toEqual(commands.map((c, i) => `${c} -> ${g[i]}`));
+    expect(new Set(d.map((l) => l.split(':')[0]))).toContain('mix');
+  });
+});
+
 describe('stepping stays with the guest thread (gcc-O0)', () => {
   it('next over thread_sleep() comes back to the same worker, where gdb wanders off with the vCPU', { timeout: 120_000 }, async () => {
     const steps = ['next', 'next', 'next', 'step', 'next', 'finish', ...times(14, 'next'), 'step'];
