@@ -12,14 +12,6 @@ export interface LineRow {
   discriminator: number;
 }
 
-/** [start, end) of the line-table rows around pc that share its file and line. */
-export interface LineRange {
-  start: bigint;
-  end: bigint;
-  file: string;
-  line: number;
-}
-
 export interface RowRef {
   seq: LineSequence;
   index: number;
@@ -52,21 +44,6 @@ export function rowOf(prog: LineProgram, ref: RowRef): LineRow {
   };
 }
 
-export function lineRangeOf(prog: LineProgram, ref: RowRef): LineRange {
-  const { seq, index } = ref;
-  const same = (j: number) => seq.lines[j] === seq.lines[index] && seq.files[j] === seq.files[index];
-  let first = index;
-  while (first > 0 && same(first - 1)) first--;
-  let next = index + 1;
-  while (next < seq.offs.length && (same(next) || seq.offs[next] === seq.offs[index])) next++;
-  return {
-    start: seq.start + BigInt(seq.offs[first]!),
-    end: next < seq.offs.length ? seq.start + BigInt(seq.offs[next]!) : seq.end,
-    file: prog.files[seq.files[index]!]?.path ?? '??',
-    line: seq.lines[index]!,
-  };
-}
-
 /** Address of the first row after `ref` that starts at a higher address (the end of ref's row), or the sequence end. */
 export function rowEnd(ref: RowRef): bigint {
   const { seq, index } = ref;
@@ -85,6 +62,8 @@ export interface StepLine {
   isStmt: boolean;
   /** A row gdb keeps begins exactly at pc (gdb's `stop_pc == sal.pc`). */
   atRowStart: boolean;
+  /** The single row gdb reads at pc: from its address to the next row's (gdb's `info line`). */
+  row: { start: bigint; end: bigint };
 }
 
 /**
@@ -109,6 +88,12 @@ function gdbRow(seq: LineSequence, last: number): number {
   const at = seq.offs[i];
   for (let j = i; j >= 0 && seq.offs[j] === at; j--) if (seq.flags[j]! & ROW_STMT && gdbKeeps(seq, j)) return j;
   return i;
+}
+
+/** Address of the first row gdb keeps after row i's address (or the end of the sequence). */
+function keptRowAfter(seq: LineSequence, i: number): bigint {
+  for (let j = i + 1; j < seq.offs.length; j++) if (seq.offs[j]! > seq.offs[i]! && gdbKeeps(seq, j)) return seq.start + BigInt(seq.offs[j]!);
+  return seq.end;
 }
 
 /** Index of the last row of the address group containing row i. */
@@ -141,5 +126,6 @@ export function stepLineOf(prog: LineProgram, ref: RowRef, pc: bigint): StepLine
     line: seq.lines[row]!,
     isStmt: (seq.flags[row]! & ROW_STMT) !== 0,
     atRowStart,
+    row: { start: seq.start + BigInt(seq.offs[row]!), end: keptRowAfter(seq, row) },
   };
 }

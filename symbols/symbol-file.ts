@@ -9,7 +9,7 @@ import { ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
 import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
 import { functionName, type FunctionDef, type InlinedCall } from './functions.js';
-import { lineRangeOf, rowOf, rowRefAt, stepLineOf, type LineRange, type LineRow, type RowRef, type StepLine } from './lines.js';
+import { rowOf, rowRefAt, stepLineOf, type LineRow, type RowRef, type StepLine } from './lines.js';
 import { NameIndex } from './names.js';
 import { afterPrologue } from './prologue.js';
 import { scopesAt, variableInfo, type FrameScope, type VariableInfo } from './scopes.js';
@@ -177,12 +177,6 @@ export class SymbolFile {
     return found && rowOf(found.prog, found.ref);
   }
 
-  /** The address range around pc with pc's file and line (adjacent rows of that line merged), for stepping. */
-  lineRangeAt(pc: bigint): LineRange | undefined {
-    const found = this.rowRef(pc);
-    return found && lineRangeOf(found.prog, found.ref);
-  }
-
   /** pc's line as gdb's stepping reads it, with the extent of that line around pc. */
   stepLineAt(pc: bigint): StepLine | undefined {
     const found = this.rowRef(pc);
@@ -211,16 +205,6 @@ export class SymbolFile {
     };
     visit(hit.fn.inlined);
     return { start, end };
-  }
-
-  /** True when a row with is_stmt starts exactly at pc. */
-  isStatementStart(pc: bigint): boolean {
-    const found = this.rowRef(pc);
-    if (!found) return false;
-    const { seq, index } = found.ref;
-    const off = Number(pc - seq.start);
-    for (let j = index; j >= 0 && seq.offs[j] === off; j--) if (seq.flags[j]! & 1) return true;
-    return false;
   }
 
   /** Where gdb's `break NAME` stops: each concrete copy after its prologue, each inlined copy at its entry. */

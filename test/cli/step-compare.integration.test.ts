@@ -40,15 +40,18 @@ function script(): string[] {
   return SEGMENTS.flatMap((s) => [`break ${s.at}`, 'continue', 'delete', ...s.commands]);
 }
 
-/** Where a command's output says the thread now stands: the function if a frame was announced, and the line. */
+/**
+ * Where a command's output says the thread now stands: the function if a frame was announced
+ * (with `pc@` when its address was shown: mid-line), and the line.
+ */
 function landing(text: string): string {
   let fn = '';
   let line = '?';
   for (const l of text.split('\n')) {
     if (l.startsWith('Run till exit')) continue;
-    const f = /^(?:(?:Thread \d+ hit )?(?:Temporary b|B)reakpoint \d+, )?(?:0x[0-9a-f]+ in )?(\w+) \(.*\) at \S+:\d+$/.exec(l);
-    if (f) fn = f[1]!;
-    const n = /^(\d+)\t/.exec(l);
+    const f = /^(?:(?:Thread \d+ hit )?(?:Temporary b|B)reakpoint \d+, )?(0x[0-9a-f]+ in )?(\w+) \(.*\) at \S+:\d+$/.exec(l);
+    if (f) fn = `${f[1] ? 'pc@' : ''}${f[2]}`;
+    const n = /^(?:0x[0-9a-f]+\t)?(\d+)\t/.exec(l);
     if (n) line = n[1]!;
   }
   return `${fn}:${line}`;
