@@ -16,7 +16,7 @@ import { Dwarf } from '../../symbols/dwarf/dwarf.js';
 import { isLocationList, locationAt, readLocationList } from '../../symbols/dwarf/loclists.js';
 import { parseUnitHeaders, type Unit } from '../../symbols/dwarf/unit.js';
 import { ElfFile, FormatError } from '../../symbols/index.js';
-import { lineRangeOf, rowOf, rowRefAt } from '../../symbols/lines.js';
+import { rowOf, rowRefAt, stepLineOf } from '../../symbols/lines.js';
 import { below, Budget, fuzzInput, LONG, mutateInPlace, pick, rng, Tally } from '../support/fuzz.js';
 import { cachedVmlinux } from '../support/vmlinux.js';
 
@@ -35,7 +35,7 @@ function exerciseDwarf(dwarf: Dwarf, only: (u: Unit) => boolean = () => true): v
       for (const seq of prog?.sequences ?? []) {
         for (const pc of [seq.start, seq.start + (seq.end - seq.start) / 2n]) {
           const ref = rowRefAt(prog!, pc);
-          if (ref) rowOf(prog!, ref), lineRangeOf(prog!, ref);
+          if (ref) rowOf(prog!, ref), stepLineOf(prog!, ref, pc);
         }
       }
       for (const die of unit.dies) {
