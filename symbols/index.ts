@@ -4,8 +4,8 @@
 //   All queries below are synchronous (positioned reads, sections and units cached):
 //     .symbolize(addr): SourceFrame[]              inline chain innermost first (addr2line -f -i)
 //     .functionAt(pc) / .inlineChainAt(pc)         concrete function / inlined instances + function
-//     .lineAt(pc): LineRow, .lineRangeAt(pc): LineRange, .isStatementStart(pc)
-//     .stepLineAt(pc): StepLine, .inlineExtentAt(pc)   what source-line stepping needs (gdb's reading)
+//     .lineAt(pc): LineRow, .stepLineAt(pc): StepLine (gdb's reading: stepping, info line, frame pcs)
+//     .inlineExtentAt(pc), .tailCallsBetween(ret, pc)  inline boundaries; gdb's tail-call frames
 //     .lineToAddresses(file, line): LineMatch[]     gdb's `break FILE:LINE` placement
 //     .functionEntries(name): bigint[]             gdb's `break NAME` placement (after the prologue)
 //     .scopesAt(pc): FrameScope[]                  per inline frame: function, blocks, variables, frame base
@@ -18,7 +18,7 @@
 export { DwarfError } from './dwarf/errors.js';
 export { ElfError, ElfFile, type ElfNote, type ElfSection, type ElfSymbol, type ProgramHeader, type SymbolHit } from './elf/index.js';
 export { FormatError } from './reader.js';
-export type { LineRange, LineRow, StepLine } from './lines.js';
+export type { LineRow, StepLine } from './lines.js';
 export { SymbolFile, type FunctionInfo, type SourceFrame } from './symbol-file.js';
 export { sizeOf, stripTypedefs, typeName, type EnumType, type Member, type StructType, type Type } from './types.js';
 export { ptype } from './ptype.js';

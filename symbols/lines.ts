@@ -12,14 +12,6 @@ export interface LineRow {
   discriminator: number;
 }
 
-/** [start, end) of the line-table rows around pc that share its file and line. */
-export interface LineRange {
-  start: bigint;
-  end: bigint;
-  file: string;
-  line: number;
-}
-
 /** Row `row` (an index into the program's row arrays) of sequence `seq`. */
 export interface RowRef {
   seq: number;
@@ -54,24 +46,6 @@ export function lineRow(prog: LineProgram, v: RowValues): LineRow {
   };
 }
 
-export function lineRangeOf(prog: LineRows, ref: RowRef): LineRange {
-  const { seq, row } = ref;
-  const { line, file, offs } = prog;
-  const same = (j: number) => line[j] === line[row] && file[j] === file[row];
-  const first = prog.seqFirst[seq]!;
-  const last = prog.seqLast[seq]!;
-  let start = row;
-  while (start > first && same(start - 1)) start--;
-  let next = row + 1;
-  while (next < last && (same(next) || offs[next] === offs[row])) next++;
-  return {
-    start: prog.address(seq, start),
-    end: next < last ? prog.address(seq, next) : prog.keys.toBigint(prog.seqEnd[seq]!),
-    file: prog.filePath(file[row]!) ?? '??',
-    line: line[row]!,
-  };
-}
-
 /** Address of the first row after `ref` that starts at a higher address (the end of ref's row), or the sequence end. */
 export function rowEnd(prog: LineRows, ref: RowRef): bigint {
   const { seq, row } = ref;
@@ -90,6 +64,8 @@ export interface StepLine {
   isStmt: boolean;
   /** A row gdb keeps begins exactly at pc (gdb's `stop_pc == sal.pc`). */
   atRowStart: boolean;
+  /** The single row gdb reads at pc: from its address to the next row's (gdb's `info line`). */
+  row: { start: bigint; end: bigint };
 }
 
 /**
@@ -160,6 +136,13 @@ function gdbRow(t: LineRows, first: number, last: number): number {
   return i;
 }
 
+/** Address of the first row gdb keeps after row i's address (or the end of its sequence s, whose rows end at `end`). */
+function keptRowAfter(t: LineRows, s: number, end: number, i: number): bigint {
+  const kept = gdbKept(t);
+  for (let j = i + 1; j < end; j++) if (t.offs[j]! > t.offs[i]! && kept[j]) return t.address(s, j);
+  return t.keys.toBigint(t.seqEnd[s]!);
+}
+
 /** Index of the last row of the address group containing row i (`end`: its sequence's end). */
 function groupEnd(t: LineRows, end: number, i: number): number {
   while (i + 1 < end && t.offs[i + 1] === t.offs[i]) i++;
@@ -193,5 +176,6 @@ export function stepLineOf(t: LineRows, ref: RowRef, pc: bigint): StepLine {
     line: t.line[row]!,
     isStmt: (t.flags[row]! & ROW_STMT) !== 0,
     atRowStart,
+    row: { start: t.address(s, row), end: keptRowAfter(t, s, seqEnd, row) },
   };
 }

@@ -13,7 +13,7 @@ import { SHF } from './elf/types.js';
 import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
 import { NO_FILE, type UnitFunctions } from './functions.js';
-import { gdbKept, lineRangeOf, lineRow, rowRefAt, stepLineOf, type LineRange, type LineRow, type RowRef, type StepLine } from './lines.js';
+import { gdbKept, lineRow, rowRefAt, stepLineOf, type LineRow, type RowRef, type StepLine } from './lines.js';
 import { NameIndex } from './names.js';
 import { afterPrologue } from './prologue.js';
 import { scopesAt, variableInfo, type FrameScope, type VariableInfo } from './scopes.js';
@@ -202,12 +202,6 @@ export class SymbolFile {
     return this.rowIn(this.index.unitsAtKey(key), key, opts.gdb);
   }
 
-  /** The address range around pc with pc's file and line (adjacent rows of that line merged), for stepping. */
-  lineRangeAt(pc: bigint): LineRange | undefined {
-    const found = this.rowRef(pc);
-    return found && lineRangeOf(found.prog, found.ref);
-  }
-
   /** pc's line as gdb's stepping reads it, with the extent of that line around pc. */
   stepLineAt(pc: bigint): StepLine | undefined {
     const found = this.rowRef(pc);
@@ -237,16 +231,6 @@ export class SymbolFile {
       }
     }
     return { start: keys.toBigint(start), end: keys.toBigint(end) };
-  }
-
-  /** True when a row with is_stmt starts exactly at pc. */
-  isStatementStart(pc: bigint): boolean {
-    const found = this.rowRef(pc);
-    if (!found) return false;
-    const { prog, ref } = found;
-    const off = this.dwarf.keys.fromBigint(pc) - prog.seqStart[ref.seq]!;
-    for (let j = ref.row; j >= prog.seqFirst[ref.seq]! && prog.offs[j] === off; j--) if (prog.flags[j]! & ROW_STMT) return true;
-    return false;
   }
 
   /**

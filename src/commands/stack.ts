@@ -40,10 +40,9 @@ function showAddress(s: Session, frames: FrameContext[], f: FrameContext): boole
   if (f.line === undefined) return true;
   // A caller's pc is a return address; after an interrupt frame (and at frame 0) it is exact.
   if (f.level > 0 && f.unwoundBy !== 'signal') return true;
-  // gdb records no line entry for a row that repeats its line, so "the start of the line" is the
-  // start of the run of rows with that line; and it shows the pc of a row that is not a statement.
-  const range = s.program?.symbols.lineRangeAt(f.pc);
-  return !range || range.start !== f.pc || !s.program!.symbols.isStatementStart(f.pc);
+  // gdb shows no pc where a line-table row it keeps starts, and that row is a statement.
+  const sal = s.program?.symbols.stepLineAt(f.pc);
+  return !sal || !sal.atRowStart || !sal.isStmt;
 }
 
 /** One frame as gdb's `bt` prints it (without the `#N  ` prefix). */
@@ -187,10 +186,11 @@ export async function infoLine(ctx: CommandContext, args: string, out: Out): Pro
   const p = s.program;
   if (!p) throw new CommandError('No symbol table is loaded.');
   const pc = args.trim() ? await s.evaluateInteger(args.trim().replace(/^\*/, '')) : (await s.inspector.frame(s.selectedThread, s.selectedFrame)).pc;
-  const r = p.symbols.lineRangeAt(pc);
-  if (!r) throw new CommandError(`No line number information available for address ${hex(pc)}`);
-  out(`Line ${r.line} of "${displayFile(s, r.file, pc)}" starts at address ${hex(r.start)}${s.symbolSuffix(r.start)} and ends at ${hex(r.end)}${s.symbolSuffix(r.end)}.\n`);
-  return { line: r.line, file: r.file, start: hex(r.start), end: hex(r.end) };
+  const sal = p.symbols.stepLineAt(pc);
+  if (!sal) throw new CommandError(`No line number information available for address ${hex(pc)}`);
+  const { start, end } = sal.row;
+  out(`Line ${sal.line} of "${displayFile(s, sal.file, pc)}" starts at address ${hex(start)}${s.symbolSuffix(start)} and ends at ${hex(end)}${s.symbolSuffix(end)}.\n`);
+  return { line: sal.line, file: sal.file, start: hex(start), end: hex(end) };
 }
 
 export async function infoSymbol(ctx: CommandContext, args: string, out: Out): Promise<unknown> {

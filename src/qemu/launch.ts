@@ -246,7 +246,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuInstance> {
   try {
     await Promise.race([ready, spawnError]);
     // QEMU opens its sockets before it loads the kernel; QMP answers only once the machine is built.
-    q.qmp = await QmpClient.connect(qmp);
+    q.qmp = await connectQmp(qmp, opts.startTimeoutMs ?? 10_000, q);
     await q.qmp.execute('query-status');
   } catch (e) {
     if (q.exited || (await exitedSoon(q))) {
@@ -278,6 +278,19 @@ async function waitForSockets(paths: string[], timeoutMs: number, q: QemuInstanc
     if (paths.every(exists)) return;
     if (Date.now() > deadline) throw new QemuError(`QEMU did not open its sockets within ${timeoutMs} ms: ${q.stderrText.trim()}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The socket file appears when QEMU binds it, a moment before it listens: retry a refused connect. */
+async function connectQmp(path: string, timeoutMs: number, q: QemuInstance): Promise<QmpClient> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await QmpClient.connect(path);
+    } catch (e) {
+      if (!/ECONNREFUSED/.test((e as Error).message) || q.exited || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 }
 

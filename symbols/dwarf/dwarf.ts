@@ -23,6 +23,19 @@ export interface DwarfSource {
   range(name: string, offset: number, length: number, into?: Uint8Array): Uint8Array;
 }
 
+/** A DwarfSource over sections already in memory (`get` returns one, or undefined when absent). */
+export function memorySource(get: (name: string) => Uint8Array | undefined): DwarfSource {
+  return {
+    section: get,
+    size: (name) => get(name)?.length,
+    range: (name, offset, length) => {
+      const s = get(name);
+      if (!s || offset < 0 || length < 0 || offset + length > s.length) throw new DwarfError(name, offset, `0x${length.toString(16)} bytes past the end of the section`);
+      return s.subarray(offset, offset + length);
+    },
+  };
+}
+
 export class Dwarf {
   readonly keys: AddressKeys;
   private readonly sections = new Map<string, Uint8Array>();

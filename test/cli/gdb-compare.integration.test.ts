@@ -65,7 +65,7 @@ const STOPS: Array<{ at: string; go?: string[]; commands: string[] }> = [
   // thread_announce() tail-calls kprintf(): the backtrace shows it from the call sites' DWARF.
   { at: 'kprintf', go: ['break thread_announce', 'continue', 'delete', 'advance kprintf'], commands: ['bt', 'info args', 'up', 'info locals', 'up', 'info args'] },
   { at: 'worker_step', commands: ['bt', 'info args', 'info locals', 'p *w', 'p w->grid[1]', 'p w->last', 'up', 'info locals', 'info args'] },
-  { at: 'app_demo.c:163', commands: ['bt', 'info args', 'info locals', 'up', 'info locals'] },
+  { at: 'app_demo.c:163', commands: ['bt', 'info args', 'info locals', 'info line *$pc', 'info line *0x1005b6', 'up', 'info locals', 'info line *$pc'] },
   { at: 'compute_checksum', commands: ['bt', 'info args', 'info locals', 'p grid[1]', 'p *grid@2', 'up', 'info locals'] },
   { at: 'fib', commands: ['bt', 'info args', 'up', 'info locals', 'p w->grid'] },
   { at: 'tree_sum', commands: ['bt', 'info args', 'p *t', 'p t->left->right->key'] },

@@ -40,15 +40,18 @@ function script(): string[] {
   return SEGMENTS.flatMap((s) => [`break ${s.at}`, 'continue', 'delete', ...s.commands]);
 }
 
-/** Where a command's output says the thread now stands: the function if a frame was announced, and the line. */
+/**
+ * Where a command's output says the thread now stands: the function if a frame was announced
+ * (with `pc@` when its address was shown: mid-line), and the line.
+ */
 function landing(text: string): string {
   let fn = '';
   let line = '?';
   for (const l of text.split('\n')) {
     if (l.startsWith('Run till exit')) continue;
-    const f = /^(?:(?:Thread \d+ hit )?(?:Temporary b|B)reakpoint \d+, )?(?:0x[0-9a-f]+ in )?(\w+) \(.*\) at \S+:\d+$/.exec(l);
-    if (f) fn = f[1]!;
-    const n = /^(\d+)\t/.exec(l);
+    const f = /^(?:(?:Thread \d+ hit )?(?:Temporary b|B)reakpoint \d+, )?(0x[0-9a-f]+ in )?(\w+) \(.*\) at \S+:\d+$/.exec(l);
+    if (f) fn = `${f[1] ? 'pc@' : ''}${f[2]}`;
+    const n = /^(?:0x[0-9a-f]+\t)?(\d+)\t/.exec(l);
     if (n) line = n[1]!;
   }
   return `${fn}:${line}`;
@@ -85,6 +88,15 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb step to the same places (%s)
     const seen = new Set(d.map((l) => l.split(':')[0]));
     for (const fn of ['compute_checksum', 'spin_lock_irqsave', 'fib']) expect(seen).toContain(fn);
     if (build === 'gcc-O2') expect(seen).toContain('point_area');
+  });
+});
+
+describe('duster and gdb step to the same places (clang-O2)', () => {
+  it('step through a loop of inlined calls, over clang\'s line-0 rows', { timeout: 120_000 }, async () => {
+    const commands = ['break worker_step', 'continue', 'delete', ...times(17, 'step')];
+    const [d, g] = await Promise.all([dusterLandings('clang-O2', commands), gdbLandings('clang-O2', commands)]);
+    expect(commands.map((c, i) => `${c} -> ${d[i]}`)).toEqual(commands.map((c, i) => `${c} -> ${g[i]}`));
+    expect(new Set(d.map((l) => l.split(':')[0]))).toContain('mix');
   });
 });
 

@@ -117,7 +117,7 @@ describe('symbols on mutated images', () => {
       for (const a of addresses) {
         p.symbols.symbolize(a, { gdb: true });
         p.symbols.scopesAt(a);
-        p.symbols.lineRangeAt(a);
+        p.symbols.stepLineAt(a);
         p.cfi.findFde(a);
       }
       p.symbols.lineToAddresses('app_demo.c', 158);
