@@ -1,8 +1,9 @@
 // One image's symbols: the ELF file plus its DWARF, answering the debugger's questions. Open reads
 // the ELF headers only; DWARF sections, unit ranges and each unit's lines/functions are read on
-// first use and cached. Symbolizing scans a unit's DIEs without building them (functions.ts); the
-// queries that need DIEs (scopes, call sites, names, breakpoints) decode a unit's DIE tree when
-// they first land in it. Queries are synchronous (see elf/file.ts for why).
+// first use and cached. Symbolizing and function names scan a unit's DIEs without building them
+// (functions.ts); the queries that need DIEs (scopes, call sites, globals and types, breakpoint
+// placement) decode a unit's DIE tree when they first land in it. Queries are synchronous (see
+// elf/file.ts for why).
 import type { Die } from './dwarf/die.js';
 import { Dwarf } from './dwarf/dwarf.js';
 import type { LineRows } from './dwarf/line.js';
@@ -260,9 +261,10 @@ export class SymbolFile {
   }
 
   /**
-   * Where gdb's `break FILE:LINE` goes: the first is_stmt row of the line in each distinct block
-   * (inlined copies included), moving to the next line with code when the line has none, and
-   * past the prologue when the row lies in it. FILE matches a source path by suffix ("app_demo.c").
+   * Where gdb's `break FILE:LINE` goes, among the rows gdb keeps (gdbKept): the first is_stmt row
+   * of the line in each distinct block (inlined copies included), moving to the next line with
+   * code when the line has none, and past the prologue when the row lies in it. FILE matches a
+   * source path by suffix ("app_demo.c").
    */
   lineToAddresses(file: string, line: number): LineMatch[] {
     type Hit = { address: bigint; file: string; line: number };
