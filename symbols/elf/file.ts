@@ -130,6 +130,10 @@ export class ElfFile {
   sectionRange(s: ElfSection, offset: number, length: number, into?: Uint8Array): Uint8Array {
     const cached = this.cache.get(s.index) ?? ((s.flags & SHF.COMPRESSED) !== 0n ? this.sectionData(s) : undefined);
     const size = cached ? cached.length : this.sectionSize(s);
+    // The whole section must be in the file, not just the bytes asked for (as reading it whole checks).
+    if (!cached && s.offset + size > this.fileSize) {
+      throw new ElfError(`section ${s.name}`, `bytes [0x${s.offset.toString(16)}, +0x${size.toString(16)}) lie outside the file (size 0x${this.fileSize.toString(16)})`);
+    }
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
       throw new ElfError(`section ${s.name}`, `bytes [0x${offset.toString(16)}, +0x${length.toString(16)}) lie outside the section (size 0x${size.toString(16)})`);
     }
