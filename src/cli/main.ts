@@ -34,15 +34,16 @@ const commands: Record<string, () => Promise<Command>> = {
   },
 };
 
-async function* lines(stream: NodeJS.ReadableStream): AsyncIterable<string> {
+/** Complete lines of a stream, in the batches that arrived together (a chunk may end mid-line). */
+async function* lines(stream: NodeJS.ReadableStream): AsyncIterable<string[]> {
   let rest = '';
   for await (const chunk of stream) {
     rest += chunk.toString();
     const parts = rest.split('\n');
     rest = parts.pop()!;
-    yield* parts;
+    if (parts.length) yield parts;
   }
-  if (rest) yield rest;
+  if (rest) yield [rest];
 }
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
