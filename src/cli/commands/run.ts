@@ -5,7 +5,8 @@ import path from 'node:path';
 import { launchQemu } from '../../qemu/index.js';
 import { dumpReportText } from './core.js';
 import { intOption, parseArgs } from '../args.js';
-import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions, debugLive } from '../debug.js';
+import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../console-options.js';
+import { debugLive } from '../debug.js';
 import type { Io } from '../io.js';
 
 const HELP = `Usage: duster run IMAGE [options]
