@@ -32,7 +32,7 @@ beforeEach(() => {
   root = mkdtempSync(path.join(os.tmpdir(), 'duster-bin-'));
   mkdirSync(path.join(root, 'bin'));
   mkdirSync(path.join(root, 'dist/src/cli'), { recursive: true });
-  copyFileSync(path.join(repo, 'bin/duster.js'), path.join(root, 'bin/duster.js'));
+  for (const f of ['duster.js', 'package.json']) copyFileSync(path.join(repo, 'bin', f), path.join(root, 'bin', f));
   copyFileSync(path.join(repo, 'package.json'), path.join(root, 'package.json'));
   symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'));
   bundle = path.join(root, 'dist/src/cli/duster.cjs');
