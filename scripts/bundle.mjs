@@ -5,7 +5,8 @@
 // It sits beside main.js so that paths relative to import.meta.url (package.json, node_modules)
 // resolve as they do from the compiled modules.
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -20,9 +21,6 @@ const { outputFiles } = await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // iced-x86 reads its .wasm from beside its own file, so it stays in node_modules.
-  external: ['iced-x86'],
-  // iced-x86 reads its .wasm from beside its own file, so it stays in node_modules.
   define: { 'import.meta.url': 'duster_bundleUrl' },
   banner: { js: "const duster_bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // bin/duster.js reads the bundle as latin1, which is exact for ASCII.
@@ -35,5 +33,7 @@ const { outputFiles } = await build({
 const [{ path: outfile, text }] = outputFiles;
 mkdirSync(outDir, { recursive: true });
 writeFileSync(outfile, `${text}// duster-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n`);
+// iced-x86, bundled, reads its .wasm from beside the bundle (its __dirname).
+copyFileSync(createRequire(import.meta.url).resolve('iced-x86/iced_x86_bg.wasm'), path.join(outDir, 'iced_x86_bg.wasm'));
 // Caches of earlier builds are never read again (their names carry the old build): remove them.
 rmSync(path.join(outDir, 'code-cache'), { recursive: true, force: true });
