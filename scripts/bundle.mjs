@@ -1,9 +1,9 @@
-// Second half of `npm run build`: bundles the CLI (from the TypeScript sources tsc has just
-// checked) into one CommonJS file, dist/src/cli/duster.cjs, which bin/duster.js runs from V8's
-// code cache. One file instead of ~160 ES modules saves the module resolution and linking every
-// start would pay; CommonJS because Node 20 can give only a vm.Script a code cache.
-// It sits beside main.js so that paths relative to import.meta.url (package.json, node_modules)
-// resolve as they do from the compiled modules.
+// Second half of `npm run build` (after tsc has checked the sources): bundles the CLI into one
+// CommonJS file, dist/src/cli/duster.cjs, the only build of duster that runs: bin/duster.js
+// runs it from V8's code cache. One file instead of ~160 ES modules saves the module resolution
+// and linking every start would pay; CommonJS because Node 20 can give only a vm.Script a code
+// cache. It sits as deep as src/cli, so paths relative to import.meta.url (package.json,
+// node_modules) resolve as they do from the sources.
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
