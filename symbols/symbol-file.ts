@@ -254,6 +254,16 @@ export class SymbolFile {
     return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /** A function as a C expression names it: its concrete definition's address and type (`{int (int)} 0x...`). */
+  findFunction(name: string): { address: bigint; type: Type } | undefined {
+    const def = (this.names.functions.get(name) ?? []).find((f) => !f.inlined);
+    if (!def) return undefined;
+    const d = dieAt(def.unit, def.offset);
+    const ranges = def.unit.ranges(d);
+    if (ranges.length === 0) return undefined;
+    return { address: this.functionInfo(d, ranges, false).entryPc, type: this.types.resolve(d) };
+  }
+
   /** The post-prologue address of the concrete function containing pc (where `step` into it stops). */
   functionBodyStart(pc: bigint): bigint | undefined {
     const hit = this.locateAddress(pc);

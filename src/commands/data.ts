@@ -1,5 +1,4 @@
 // info registers, x/NFU, disassemble.
-import { disassemble } from '../engine/disasm.js';
 import { locationSpec } from './breakpoints.js';
 import { formatValue } from '../engine/values.js';
 import { ptype, typeName } from '../../symbols/index.js';
@@ -170,8 +169,7 @@ export async function disassembleCommand(ctx: CommandContext, args: string, out:
     else [start, end, title] = [pc, pc + 64n, `from ${hex64(pc)} to ${hex64(pc + 64n)}`];
   }
   if (end <= start || end - start > 1_000_000n) throw new CommandError(`bad range ${hex(start)}..${hex(end)}`);
-  const bytes = await s.target.readMemory(start, Number(end - start));
-  const insns = await disassemble(bytes, start, await s.codeBitness(), { symbolize: (a) => s.symbolSuffix(a).replace(/^ <|>$/g, '') || undefined });
+  const insns = await s.disassembleRange(start, end);
   const pc = s.stop?.pc;
   out(`Dump of assembler code ${title}:\n`);
   for (const i of insns) {

@@ -48,8 +48,48 @@ function gasFormatter({ Formatter, FormatterSyntax }: Iced): InstanceType<Iced['
     formatter = new Formatter(FormatterSyntax.Gas);
     formatter.uppercaseHex = false;
     formatter.branchLeadingZeros = false;
+    // As gdb and objdump print: every number in hex, RIP-relative operands as written (the target
+    // follows as a comment), encoded zero displacements shown (`nopw 0x0(%rax,%rax,1)`).
+    formatter.smallHexNumbersInDecimal = false;
+    formatter.ripRelativeAddresses = true;
+    formatter.showZeroDisplacements = true;
   }
   return formatter;
+}
+
+const SEGMENT_PREFIXES: Record<number, string> = { 0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds' };
+const LEGACY_PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
+
+/**
+ * The instruction as GNU's libopcodes (gdb, objdump) prints it, from iced's GAS mnemonic and
+ * operands: prefixes and mnemonic padded to six columns then one space; prefixes the instruction
+ * ignores named (`cs nopw`, `data16 cs nopw`: 64-bit code ignores cs/ds/es/ss, and only the last
+ * 0x66 counts); `repz`/`repnz`; scaled indexes `(%rsi,%rcx,1)`; string operands with their
+ * segments; `lgdtl` in 32-bit code; no `$0x1` for shifts by one; `(%dx)` for port I/O; no size suffix on indirect branches.
+ */
+function gnuText(f: InstanceType<Iced['Formatter']>, insn: InstanceType<Iced['Instruction']>, code: string, bytes: Uint8Array, bitness: Bitness): string {
+  let mnemonic = f
+    .formatMnemonic(insn)
+    .replace(/\b(call|jmp)q$/, '$1')
+    .replace(/^rep ret$/, 'repz ret')
+    .replace(/^rep(n?)e /, 'rep$1z ');
+  // Descriptor-table loads and stores name their operand size outside 64-bit code (`lgdtl`).
+  if (bitness === 32 && /^[ls][gi]dt$/.test(mnemonic)) mnemonic += 'l';
+  let ops = f.formatAllOperands(insn).replace(/\(([^(),]*),(%\w+)\)/g, '($1,$2,1)');
+  if (/_1$/.test(code)) ops = ops.replace('$0x1,', '');
+  if (/^(In|Out)/.test(code)) ops = ops.replace(/%dx(?=,|$)/, '(%dx)');
+  if (/^(Movs|Cmps|Lods|Stos|Scas|Ins|Outs)[bwdq]_/.test(code)) ops = ops.replace(/(^|,)\((%[er]?si)\)/, '$1%ds:($2)').replace(/(^|,)\((%[er]?di)\)/, '$1%es:($2)');
+  const ignored: string[] = [];
+  const hinted = /,p[nt]$|notrack/.test(mnemonic) || /%[cdes]s:/.test(ops);
+  let last66 = -1;
+  for (let i = 0; i < bytes.length && LEGACY_PREFIXES.has(bytes[i]!); i++) if (bytes[i] === 0x66) last66 = i;
+  for (let i = 0; i < bytes.length && LEGACY_PREFIXES.has(bytes[i]!); i++) {
+    const seg = SEGMENT_PREFIXES[bytes[i]!];
+    if (bytes[i] === 0x66 && i !== last66) ignored.push('data16');
+    else if (seg && bitness === 64 && !hinted) ignored.push(seg);
+  }
+  if (ignored.length) mnemonic = `${ignored.join(' ')} ${mnemonic}`;
+  return ops ? `${mnemonic.padEnd(6)} ${ops}` : mnemonic;
 }
 
 /**
@@ -74,12 +114,22 @@ export async function disassemble(
     let offset = 0;
     while (decoder.canDecode && out.length < max) {
       decoder.decodeOut(insn);
-      const length = insn.length;
-      if (insn.isInvalid && offset + 15 > bytes.length && offset + length >= bytes.length) break;
+      if (insn.isInvalid && offset + 15 > bytes.length && offset + insn.length >= bytes.length) break;
+      // Bytes that decode to nothing are one `(bad)` byte each, as in GNU's output, and decoding
+      // goes on from the next byte (iced would skip what it took for prefixes too).
+      const length = insn.isInvalid ? 1 : insn.length;
+      if (insn.isInvalid) {
+        decoder.position = offset + 1;
+        decoder.ip = insn.ip + 1n;
+      }
       const flow = FLOW[insn.flowControl] ?? 'other';
       const direct = flow === 'call' || flow === 'branch' || flow === 'conditionalBranch';
       const target = direct ? insn.nearBranchTarget : undefined;
-      let text = insn.isInvalid ? '(bad)' : gasFormatter(lib).format(insn);
+      let text = insn.isInvalid ? '(bad)' : gnuText(gasFormatter(lib), insn, lib.Code[insn.code] ?? '', bytes.subarray(offset, offset + length), bitness);
+      if (insn.isIpRelMemoryOperand) {
+        const sym = opts.symbolize?.(insn.ipRelMemoryAddress);
+        text += `        # 0x${insn.ipRelMemoryAddress.toString(16)}${sym ? ` <${sym}>` : ''}`;
+      }
       if (target !== undefined) {
         const sym = opts.symbolize?.(target);
         if (sym) text += ` <${sym}>`;
@@ -167,12 +217,17 @@ export function bitnessFromCpuState(state: { cr0: bigint; efer: bigint; csLong?:
 }
 
 /** Reads and decodes the one instruction at `address` (undefined when its bytes are unreadable). */
-export async function decodeAt(mem: { readMemory(address: bigint, size: number): Promise<Uint8Array> }, address: bigint, bitness: Bitness): Promise<DecodedInstruction | undefined> {
+export async function decodeAt(
+  mem: { readMemory(address: bigint, size: number): Promise<Uint8Array> },
+  address: bigint,
+  bitness: Bitness,
+  symbolize?: (addr: bigint) => string | undefined,
+): Promise<DecodedInstruction | undefined> {
   // 15 bytes is the longest x86 instruction; near a page end read only what that page holds.
   const toPageEnd = Number(0x1000n - (address & 0xfffn));
   for (const size of toPageEnd < 15 ? [15, toPageEnd] : [15]) {
     try {
-      const [insn] = await disassemble(await mem.readMemory(address, size), address, bitness, { maxCount: 1 });
+      const [insn] = await disassemble(await mem.readMemory(address, size), address, bitness, { maxCount: 1, symbolize });
       if (insn) return insn;
     } catch {
       // try the shorter read

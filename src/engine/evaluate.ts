@@ -106,7 +106,11 @@ export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
     }
     case 'unary': return unary(ctx, e.op, e.operand);
     case 'sizeofType': return computed(T.ulong, BigInt(sizeOf(resolveTypeName(ctx, e.type))));
-    case 'sizeofExpr': return computed(T.ulong, BigInt(sizeOf((await evaluate(ctx, e.operand)).type)));
+    case 'sizeofExpr': {
+      const t = (await evaluate(ctx, e.operand)).type;
+      // gdb's extension: a function has size 1 (as void does in its pointer arithmetic).
+      return computed(T.ulong, BigInt(stripTypedefs(t).kind === 'function' ? 1 : sizeOf(t)));
+    }
     case 'cast': return cast(ctx, await evaluate(ctx, e.operand), resolveTypeName(ctx, e.type));
     case 'binary': return binary(ctx, e.op, e.left, e.right);
     case 'ternary': return (await truthy(ctx, await evaluate(ctx, e.cond))) ? evaluate(ctx, e.then) : evaluate(ctx, e.else);
@@ -151,6 +155,9 @@ async function variableValue(ctx: EvalContext, name: string): Promise<Value> {
   const local = ctx.frame?.scope?.variables.find((v) => v.name === name);
   const v = local ?? ctx.program?.symbols.findGlobal(name);
   if (v) return variableInfoValue(ctx, v);
+  // A function designator: the function at its address (C turns it into a pointer where needed).
+  const fn = ctx.program?.symbols.findFunction(name);
+  if (fn) return { type: fn.type, place: { kind: 'memory', address: fn.address } };
   const sym = ctx.program?.symbols.findSymbol(name)[0];
   if (sym) throw new EvalError(`'${name}' has unknown type; cast it to its declared type`);
   throw new EvalError(`No symbol "${name}" in current context.`);
@@ -279,6 +286,8 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
 async function deref(ctx: EvalContext, v: Value): Promise<Value> {
   const s = stripTypedefs(v.type);
   if (s.kind === 'array') return elementValue(v, s, 0);
+  // *f of a function is the function again (it decays to a pointer and back).
+  if (s.kind === 'function') return v;
   if (s.kind !== 'pointer' && s.kind !== 'reference') {
     if (s.kind === 'base' && s.encoding !== DW_ATE.float) return { type: T.long, place: { kind: 'memory', address: BigInt.asUintN(64, await asInteger(ctx.reader, v)) } };
     throw new EvalError(`Attempt to take contents of a non-pointer value.`);
@@ -315,9 +324,10 @@ function isFloat(t: Type): boolean {
   return s.kind === 'base' && s.encoding === DW_ATE.float;
 }
 
+/** Pointers, and what decays to one: arrays and functions. */
 function isPointer(t: Type): boolean {
   const s = stripTypedefs(t);
-  return s.kind === 'pointer' || s.kind === 'array';
+  return s.kind === 'pointer' || s.kind === 'array' || s.kind === 'function';
 }
 
 /** Integer promotion: anything narrower than int becomes int. */
@@ -343,16 +353,16 @@ function common(a: Type, b: Type): Type {
 
 async function pointerAdd(ctx: EvalContext, p: Value, n: bigint): Promise<Value> {
   const s = stripTypedefs(p.type);
-  const target = s.kind === 'pointer' ? s.target : s.kind === 'array' ? s.element : T.char;
-  const elem = BigInt(Math.max(1, sizeOf(target)));
-  const base = s.kind === 'array' ? (p.place.kind === 'memory' ? p.place.address : 0n) : await asInteger(ctx.reader, p);
-  return computed(s.kind === 'array' ? { kind: 'pointer', target, size: 8 } : p.type, BigInt.asUintN(64, base + n * elem));
+  const target = s.kind === 'pointer' ? s.target : s.kind === 'array' ? s.element : s.kind === 'function' ? p.type : T.char;
+  const elem = BigInt(Math.max(1, stripTypedefs(target).kind === 'function' ? 1 : sizeOf(target)));
+  const base = s.kind === 'array' || s.kind === 'function' ? await addressOf(ctx, p) : await asInteger(ctx.reader, p);
+  return computed(s.kind === 'array' || s.kind === 'function' ? { kind: 'pointer', target, size: 8 } : p.type, BigInt.asUintN(64, base + n * elem));
 }
 
 async function truthy(ctx: EvalContext, v: Value): Promise<boolean> {
   if (isFloat(v.type)) return (await asNumber(ctx.reader, v)) !== 0;
   const s = stripTypedefs(v.type);
-  if (s.kind === 'array') return true;
+  if (s.kind === 'array' || s.kind === 'function') return true;
   return (await asInteger(ctx.reader, v)) !== 0n;
 }
 
@@ -422,8 +432,8 @@ async function binaryValues(ctx: EvalContext, op: string, a: Value, b: Value): P
 
 async function addressOf(ctx: EvalContext, v: Value): Promise<bigint> {
   const s = stripTypedefs(v.type);
-  if (s.kind === 'array') {
-    if (v.place.kind !== 'memory') throw new EvalError('array not in memory');
+  if (s.kind === 'array' || s.kind === 'function') {
+    if (v.place.kind !== 'memory') throw new EvalError(`${s.kind} not in memory`);
     return v.place.address;
   }
   return asInteger(ctx.reader, v);
@@ -438,7 +448,7 @@ async function cast(ctx: EvalContext, v: Value, to: Type): Promise<Value> {
   if (s.kind === 'void') return { type: to, place: { kind: 'none' }, bytes: new Uint8Array(0) };
   if (isFloat(to)) return computed(to, await asNumber(ctx.reader, v));
   const from = stripTypedefs(v.type);
-  const n = from.kind === 'array' ? await addressOf(ctx, v) : await asInteger(ctx.reader, v);
+  const n = from.kind === 'array' || from.kind === 'function' ? await addressOf(ctx, v) : await asInteger(ctx.reader, v);
   return computed(to, n);
 }
 

@@ -761,9 +761,11 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** Every instruction that starts in [start, end), decoded from one read. */
+  /** The instructions that start in [start, end), the last one read whole as gdb shows it. */
   async disassembleRange(start: bigint, end: bigint): Promise<DecodedInstruction[]> {
-    const bytes = await this.target.readMemory(start, Number(end - start) + 15);
-    return (await disassemble(bytes, start, await this.codeBitness())).filter((i) => i.address < end);
+    const size = Number(end - start);
+    const bytes = await this.target.readMemory(start, size + 15).catch(() => this.target.readMemory(start, size));
+    return (await disassemble(bytes, start, await this.codeBitness(), { symbolize: this.targetName })).filter((i) => i.address < end);
   }
 
   async disassembleAt(address: bigint, count: number): Promise<DecodedInstruction[]> {
@@ -771,7 +773,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const out: DecodedInstruction[] = [];
     let at = address;
     while (out.length < count) {
-      const insn = await decodeAt(this.target, at, bitness);
+      const insn = await decodeAt(this.target, at, bitness, this.targetName);
       if (!insn) {
         if (out.length === 0) throw new EngineError(`cannot read code at 0x${at.toString(16)}`);
         break;
@@ -781,6 +783,9 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     return out;
   }
+
+  /** `func+off` for a branch target or RIP-relative operand in disassembly, as gdb annotates it. */
+  private readonly targetName = (address: bigint): string | undefined => this.symbolSuffix(address).slice(2, -1) || undefined;
 
   /** A NUL-terminated string of at most `max` bytes, read in small pieces (it may end near a page end). */
   async readCString(address: bigint, max: number): Promise<{ value: string; length: number; truncated: boolean }> {

@@ -72,7 +72,9 @@ const STOPS: Array<{ at: string; go?: string[]; commands: string[] }> = [
   { at: 'tree_sum', commands: ['bt', 'info args', 'p *t', 'p t->left->right->key'] },
   { at: 'list_sum', commands: ['bt', 'info args', 'info locals', 'p *head->next'] },
 ];
-const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_config.flags', 'p current_color', 'p sizeof(struct thread)', 'p *list_head', 'p list_head->next->value', 'p &matrix[2]', 'p demo_config.weights[3] * 2'];
+const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_config.flags', 'p current_color', 'p sizeof(struct thread)', 'p *list_head', 'p list_head->next->value', 'p &matrix[2]', 'p demo_config.weights[3] * 2',
+  // Functions as values, and code as gdb disassembles it.
+  'p worker_step', 'p &worker_step', 'p *ops[1]', 'p ops[0] == op_add', 'p ops', 'p sizeof(worker_step)', 'x/3i $pc', 'disassemble fib'];
 
 describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb agree at stops (%s)', (build) => {
   it('bt, args, locals and expressions at seven stops, each written as a dump for gdb', { timeout: 120_000 }, async () => {

@@ -1,5 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { accessedMemory, bitnessFromCpuState, disassemble } from '../../src/engine/disasm.js';
+import { SymbolFile } from '../../symbols/index.js';
 
 describe('disassemble', () => {
   const code = new Uint8Array([0x55, 0x48, 0x89, 0xe5, 0xe8, 0x10, 0x00, 0x00, 0x00, 0x74, 0xfe, 0xc3, 0x48]);
@@ -8,10 +11,10 @@ describe('disassemble', () => {
   it('decodes AT&T text, lengths, flow and direct targets at 64-bit kernel addresses', async () => {
     const insns = await disassemble(code, base, 64, { symbolize: (a) => (a === base + 0x19n ? 'helper' : undefined) });
     expect(insns.map((i) => [i.address - base, i.length, i.text, i.flow])).toEqual([
-      [0n, 1, 'push %rbp', 'next'],
-      [1n, 3, 'mov %rsp,%rbp', 'next'],
-      [4n, 5, 'call 0xffffffff81000019 <helper>', 'call'],
-      [9n, 2, 'je 0xffffffff81000009', 'conditionalBranch'],
+      [0n, 1, 'push   %rbp', 'next'],
+      [1n, 3, 'mov    %rsp,%rbp', 'next'],
+      [4n, 5, 'call   0xffffffff81000019 <helper>', 'call'],
+      [9n, 2, 'je     0xffffffff81000009', 'conditionalBranch'],
       [11n, 1, 'ret', 'return'],
     ]);
     expect(insns[2]!.target).toBe(base + 0x19n);
@@ -20,11 +23,78 @@ describe('disassemble', () => {
 
   it('decodes the same bytes differently in 32-bit mode (0x48 is dec %eax there)', async () => {
     const insns = await disassemble(new Uint8Array([0x48, 0x89, 0xe5]), 0x100000n, 32);
-    expect(insns.map((i) => i.text)).toEqual(['dec %eax', 'mov %esp,%ebp']);
+    expect(insns.map((i) => i.text)).toEqual(['dec    %eax', 'mov    %esp,%ebp']);
   });
 
   it('honours maxCount', async () => {
     expect(await disassemble(code, base, 64, { maxCount: 2 })).toHaveLength(2);
+  });
+});
+
+describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('disassembly of the reference unikernel (%s) as gdb prints it', (build) => {
+  it('every instruction of C functions and boot assembly, text and branch symbols', async () => {
+    const elf = path.resolve(import.meta.dirname, '../../fixtures/unikernel/build', build, 'kernel.elf');
+    const sf = await SymbolFile.open(elf);
+    try {
+      const names = ['worker_step', 'compute_checksum', 'kprintf', 'kvsnprintf', 'fib', 'schedule_locked', 'switch_to', 'trap_common', 'lapic_init', 'ring_put'];
+      const gdb = execFileSync('gdb', ['-nx', '-batch', ...names.flatMap((n) => ['-ex', `disassemble ${n}`]), elf], { encoding: 'utf8' });
+      const theirs = [...gdb.matchAll(/^ {3}(0x[0-9a-f]+) <\+\d+>:\t(.*)$/gm)].map((m) => `${BigInt(m[1]!).toString(16)} ${m[2]!.trimEnd()}`);
+      const mine: string[] = [];
+      for (const n of names) {
+        const sym = sf.findSymbol(n).find((x) => x.size > 0n)!;
+        const bytes = sf.codeAt(sym.address, Number(sym.size))!;
+        const at = (a: bigint) => {
+          const hit = sf.symbolAt(a);
+          return hit && (hit.offset ? `${hit.symbol.name}+${hit.offset}` : hit.symbol.name);
+        };
+        for (const i of await disassemble(bytes, sym.address, 64, { symbolize: at })) mine.push(`${i.address.toString(16)} ${i.text}`);
+      }
+      expect(theirs.length).toBeGreaterThan(300);
+      expect(mine).toEqual(theirs);
+    } finally {
+      sf.close();
+    }
+  });
+});
+
+// boot.S's .code32 part: what runs before long mode, decoded (by duster and objdump) as 32-bit code.
+const CODE32 = new Set(['_start32', 'enable_long_mode', 'ap_start32']);
+
+describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('all of .text of the reference unikernel (%s) as objdump prints it', (build) => {
+  it('each instruction from each symbol on, without the symbol annotations', async () => {
+    const elf = path.resolve(import.meta.dirname, '../../fixtures/unikernel/build', build, 'kernel.elf');
+    // objdump writes branch targets without 0x (gdb with); annotations and comments differ by tool.
+    const plain = (t: string) => t.replace(/ *<[^>]*>$/, '').replace(/ +#.*$/, '').trimEnd();
+    const objdump = (...mode: string[]) => execFileSync('objdump', ['-d', '--no-show-raw-insn', ...mode, '-j', '.text', elf], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const listing = (od: string) => new Map([...od.matchAll(/^ +([0-9a-f]+):\t(.*)$/gm)].map((m) => [m[1]!, plain(m[2]!).replace(/^(\S+ +)([0-9a-f]+)$/, '$10x$2')]));
+    const od64 = objdump();
+    const theirs = { 64: listing(od64), 32: listing(objdump('-m', 'i386')) };
+    const blocks = [...od64.matchAll(/^([0-9a-f]+) <([^>]*)>:$/gm)].map((m) => ({ start: BigInt(`0x${m[1]}`), bitness: CODE32.has(m[2]!) ? 32 : 64 }) as const);
+    const sf = await SymbolFile.open(elf);
+    try {
+      const text = sf.elf.sections.find((s) => s.name === '.text')!;
+      const end = text.addr + BigInt(text.size);
+      expect(blocks.filter((b) => b.bitness === 32)).toHaveLength(CODE32.size);
+      const wrong: string[] = [];
+      const missed: string[] = [];
+      let count = 0;
+      for (const [b, { start, bitness }] of blocks.entries()) {
+        const stop = blocks[b + 1]?.start ?? end;
+        const mine = await disassemble(sf.codeAt(start, Number(stop - start))!, start, bitness);
+        const decoded = new Set(mine.map((i) => i.address.toString(16)));
+        for (const i of mine) {
+          const at = i.address.toString(16);
+          if (theirs[bitness].get(at) !== plain(i.text)) wrong.push(`${at}: ${plain(i.text)} / ${theirs[bitness].get(at)}`);
+        }
+        for (const at of theirs[bitness].keys()) if (BigInt(`0x${at}`) >= start && BigInt(`0x${at}`) < stop && !decoded.has(at)) missed.push(at);
+        count += mine.length;
+      }
+      expect(count).toBeGreaterThan(2000);
+      expect(wrong).toEqual([]);
+      expect(missed).toEqual([]);
+    } finally {
+      sf.close();
+    }
   });
 });
 
