@@ -39,6 +39,7 @@ export class Repl {
   constructor(session: Session, send: (e: DebugProtocol.Event) => void, qemu?: QemuInstance) {
     this.interpreter = new CommandInterpreter({
       session,
+      fromTty: true,
       out: (text) => send(new OutputEvent(text, 'console')),
       // A failing command comes back as the evaluate request's error response instead.
       err: () => {},

@@ -29,6 +29,8 @@ export class DebugConsole {
   private readonly ctx: CommandContext;
   private readonly color: ChalkInstance;
   private serialLine = '';
+  /** A command printed a line it did not end (`output`, `echo` without \n): ours start on a new one. */
+  private midLine = false;
   failures = 0;
 
   constructor(
@@ -41,7 +43,9 @@ export class DebugConsole {
     this.ctx = {
       session,
       out: (s) => {
-        if (!opts.json) io.stdout.write(s);
+        if (opts.json || !s) return;
+        io.stdout.write(s);
+        this.midLine = !s.endsWith('\n');
       },
       err: (s) => {
         if (!opts.json) io.stderr.write(this.color.red(s));
@@ -64,8 +68,14 @@ export class DebugConsole {
       const line = this.serialLine.slice(0, nl);
       this.serialLine = this.serialLine.slice(nl + 1);
       if (this.opts.json) this.io.stdout.write(toJson({ event: 'serial', text: line }) + '\n');
-      else this.io.stdout.write(this.color.dim(`guest| ${line}`) + '\n');
+      else this.io.stdout.write(this.newLine() + this.color.dim(`guest| ${line}`) + '\n');
     }
+  }
+
+  private newLine(): string {
+    const nl = this.midLine ? '\n' : '';
+    this.midLine = false;
+    return nl;
   }
 
   /** A line of duster's own (not a command result): a notice from the front end. */
@@ -74,8 +84,10 @@ export class DebugConsole {
     else this.io.stdout.write(text + '\n');
   }
 
-  async execute(line: string): Promise<CommandResult> {
-    if (!this.opts.json && this.opts.batch) this.io.stdout.write(this.color.bold(`(duster) ${line}`) + '\n');
+  /** Runs one command; `fromTty` as gdb has it: typed at the prompt, or an -ex outside --batch. */
+  async execute(line: string, fromTty = false): Promise<CommandResult> {
+    if (!this.opts.json && this.opts.batch) this.io.stdout.write(this.newLine() + this.color.bold(`(duster) ${line}`) + '\n');
+    this.ctx.fromTty = fromTty;
     const r = await this.interpreter.execute(line);
     if (!r.ok) this.failures++;
     if (this.opts.json && r.command) this.io.stdout.write(toJson({ command: line, ok: r.ok, ...(r.data !== undefined && { data: r.data }), ...(r.error && { error: r.error }), text: r.text }) + '\n');
@@ -99,7 +111,7 @@ export class DebugConsole {
     }
     for (const c of this.opts.commands) {
       if (this.ctx.finished) break;
-      await this.execute(c);
+      await this.execute(c, !this.opts.batch);
     }
     if (!this.opts.batch && !this.ctx.finished) await this.repl();
     if (!this.ctx.finished && this.session.isAlive) await this.execute('quit');
@@ -129,7 +141,7 @@ export class DebugConsole {
       let chain = Promise.resolve();
       rl.on('line', (line) => {
         chain = chain.then(async () => {
-          await this.execute(line);
+          await this.execute(line, true);
           if (this.ctx.finished) rl.close();
           else rl.prompt();
         });

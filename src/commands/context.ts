@@ -1,6 +1,7 @@
 // What a command runs against: the session, where its output goes, and the owner's hooks (killing
 // the QEMU that `duster run` started, writing a dump).
 import type { Session } from '../engine/session.js';
+import type { Display } from './display.js';
 
 export interface CommandContext {
   session: Session;
@@ -10,6 +11,10 @@ export interface CommandContext {
   kill?: () => Promise<void>;
   /** The QEMU duster started, for state queries and crash dumps. */
   qemu?: { status(): Promise<string>; dumpGuestMemory(file: string): Promise<void> };
+  /** The command was typed by a person, not read from a script (gdb's from_tty): `display` shows at once. */
+  fromTty?: boolean;
+  /** `display` expressions, made on first use. */
+  displays?: { list: Display[]; next: number };
   /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */
   finished?: boolean;
 }

@@ -27,9 +27,9 @@ export class CommandInterpreter {
 
   constructor(readonly ctx: CommandContext) {}
 
-  /** Every name and alias, for completion. */
+  /** Every command's name, for completion (as gdb, abbreviations like `b` and `disas` are not offered). */
   static names(): string[] {
-    return COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]).sort();
+    return COMMANDS.map((c) => c.name).sort();
   }
 
   async execute(line: string): Promise<CommandResult> {

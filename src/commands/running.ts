@@ -6,6 +6,7 @@ import { CommandError } from './interpreter.js';
 import { hex } from './format.js';
 import { locationSpec } from './breakpoints.js';
 import { nextHistory } from './data.js';
+import { showDisplays } from './display.js';
 import { announceFrame, frameLine } from './stack.js';
 import { formatValue, toBytes } from '../engine/values.js';
 import { sizeOf, stripTypedefs } from '../../symbols/index.js';
@@ -174,6 +175,7 @@ export async function report(ctx: CommandContext, stop: StopInfo, out: Out, befo
   if (stop.pc !== undefined) {
     data.pc = hex(stop.pc);
     data.frame = await announceFrame(ctx, stop, out, stop.kind === 'step' ? before : undefined);
+    await showDisplays(ctx, out);
   }
   return data;
 }

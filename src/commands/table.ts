@@ -2,6 +2,8 @@
 import type { CommandContext } from './context.js';
 import * as bp from './breakpoints.js';
 import * as data from './data.js';
+import * as display from './display.js';
+import * as printf from './printf.js';
 import * as run from './running.js';
 import * as stack from './stack.js';
 import * as threads from './threads.js';
@@ -23,7 +25,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'rwatch', help: 'rwatch EXPR: stop when EXPR is read', run: (c, a, o) => bp.watchCommand(c, a, o, 'read') },
   { name: 'awatch', help: 'awatch EXPR: stop when EXPR is read or written', run: (c, a, o) => bp.watchCommand(c, a, o, 'access') },
   { name: 'delete', aliases: ['d'], help: 'delete [N...]: delete breakpoints (all without arguments)', run: bp.deleteCommand },
-  { name: 'disable', help: 'disable [N...]: disable breakpoints', run: (c, a) => bp.enableCommand(c, a, false) },
+  { name: 'disable', aliases: ['dis', 'disa'], help: 'disable [N...]: disable breakpoints', run: (c, a) => bp.enableCommand(c, a, false) },
   { name: 'enable', help: 'enable [N...]: enable breakpoints', run: (c, a) => bp.enableCommand(c, a, true) },
   { name: 'condition', help: 'condition N [EXPR]: stop at breakpoint N only when EXPR is true (no EXPR: always)', run: bp.conditionCommand },
   { name: 'ignore', help: 'ignore N COUNT: pass breakpoint N COUNT times before stopping', run: bp.ignoreCommand },
@@ -40,6 +42,11 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'up', help: 'up [N]: select an outer frame', run: (c, a, o) => stack.frameCommand(c, a, o, 'up') },
   { name: 'down', help: 'down [N]: select an inner frame', run: (c, a, o) => stack.frameCommand(c, a, o, 'down') },
   { name: 'print', aliases: ['p', 'inspect'], help: 'print[/x] EXPR: evaluate a C expression', run: data.printCommand },
+  { name: 'display', help: 'display[/x|/d|/Ni|/Ns] [EXPR]: show EXPR at every stop (no EXPR: show them all now)', run: display.displayCommand },
+  { name: 'undisplay', help: 'undisplay [N...]: stop showing displays (all without arguments)', run: display.undisplayCommand },
+  { name: 'output', help: 'output[/x] EXPR: the value as print shows it, without a history number or newline', run: printf.outputCommand },
+  { name: 'printf', help: 'printf "FORMAT", ARGS...: C printf (%d %u %x %o %c %s %p %f %g %e with flags, width, precision, l/ll/z)', run: printf.printfCommand },
+  { name: 'echo', help: 'echo TEXT: print TEXT (C escapes: \\n, \\t, \\033, ...)', run: printf.echoCommand },
   { name: 'set', help: 'set var EXPR = VALUE: assign to a variable, register or memory', run: data.setCommand },
   { name: 'ptype', help: 'ptype EXPR|TYPE: the full type', run: (c, a, o) => data.ptypeCommand(c, a, o, false) },
   { name: 'whatis', help: 'whatis EXPR|TYPE: the type name', run: (c, a, o) => data.ptypeCommand(c, a, o, true) },
@@ -48,7 +55,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'thread', help: 'thread [N|1.N|2.ID]: show or select a vCPU (N, 1.N) or a unikernel thread (2.ID: its vCPU when running, else its saved context)', run: threads.threadCommand },
   { name: 'info', aliases: ['i'], help: 'info breakpoints|registers|threads: show state', run: infoCommand },
   { name: 'x', help: 'x/NFU ADDRESS: examine memory (F: x d u o t c a i s; U: b h w g)', run: data.examineCommand },
-  { name: 'disassemble', help: 'disassemble [/r] [START[,END|,+LENGTH]]: machine code around the PC or in a range', run: data.disassembleCommand },
+  { name: 'disassemble', aliases: ['disas'], help: 'disassemble [/r] [START[,END|,+LENGTH]]: machine code around the PC or in a range', run: data.disassembleCommand },
   { name: 'dump', help: 'dump FILE: write a crash dump of the guest (QEMU ELF core) for duster core', run: run.dumpCommand },
   { name: 'detach', help: 'detach: remove every breakpoint and leave the guest running', run: run.detachCommand },
   { name: 'kill', aliases: ['k'], help: 'kill: stop the guest QEMU duster started', run: run.killCommand },
@@ -67,6 +74,7 @@ const INFO: Record<string, (c: CommandContext, args: string, out: Out) => unknow
   frame: stack.infoFrame,
   line: stack.infoLine,
   symbol: stack.infoSymbol,
+  display: display.infoDisplay,
 };
 
 function infoCommand(ctx: CommandContext, args: string, out: Out): unknown {

@@ -68,6 +68,23 @@ export async function evaluateText(ctx: EvalContext, text: string): Promise<Valu
   return evaluate(ctx, expr);
 }
 
+/** The frame's locals and arguments `text` names (what gdb calls the expression's innermost block). */
+export function localsNamed(ctx: EvalContext, text: string): VariableInfo[] {
+  const expr = parseExpression(text, { isTypeName: (n) => !!ctx.program?.symbols.findType(n) && !lookupVariable(ctx, n) });
+  const out = new Set<VariableInfo>();
+  const walk = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const e = node as { kind?: string; name?: string };
+    if (e.kind === 'ident') {
+      const local = ctx.frame?.scope?.variables.find((v) => v.name === e.name);
+      if (local) out.add(local);
+    }
+    for (const child of Object.values(node)) walk(child);
+  };
+  walk(expr);
+  return [...out];
+}
+
 function lookupVariable(ctx: EvalContext, name: string): VariableInfo | undefined {
   return ctx.frame?.scope?.variables.find((v) => v.name === name) ?? ctx.program?.symbols.findGlobal(name);
 }

@@ -2,7 +2,7 @@
 // values of expressions in a frame, scopes and lazily expanded children for front ends.
 import { sizeOf, stripTypedefs, typeName, type Type, type VariableInfo } from '../../symbols/index.js';
 import type { RegisterInfo, Target } from '../targets/index.js';
-import { assign, evaluateText, variableInfoValue, type EvalContext } from './evaluate.js';
+import { assign, evaluateText, localsNamed, variableInfoValue, type EvalContext } from './evaluate.js';
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
 import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
@@ -116,6 +116,21 @@ export class Inspector {
 
   async evaluate(expression: string, thread: number, level: number, convenience?: Map<string, Value>): Promise<Value> {
     return evaluateText({ ...(await this.context(thread, level)), ...(convenience && { convenience }) }, expression);
+  }
+
+  /**
+   * The DIE offsets of the locals and arguments of the frame that `expression` names: an
+   * expression that names some is meaningful only in frames that see those same variables.
+   */
+  async localsOf(expression: string, thread: number, level: number): Promise<number[]> {
+    return localsNamed(await this.context(thread, level), expression).map((v) => v.die.offset);
+  }
+
+  /** The frame sees every variable of `offsets` (it is inside their blocks). */
+  async sees(offsets: number[], thread: number, level: number): Promise<boolean> {
+    if (!offsets.length) return true;
+    const vars = (await this.frame(thread, level).catch(() => undefined))?.scope?.variables ?? [];
+    return offsets.every((o) => vars.some((v) => v.die.offset === o));
   }
 
   /** Writes the value of the C expression `value` into the lvalue `expression`, both read in one frame. */

@@ -113,6 +113,8 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
       }
       case 'pointer': case 'reference': case 'rvalue-reference': {
         const address = await asInteger(r, v);
+        // As gdb's /x: the address as a number, no type, symbol or string.
+        if (opts.hex) return `0x${address.toString(16)}`;
         const target = stripTypedefs(t.target);
         const prefix = topLevel && t.kind === 'pointer' ? `(${typeName(v.type)}) ` : '';
         let text = `0x${address.toString(16)}`;
@@ -132,6 +134,8 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
       }
       case 'array': return await formatArray(r, v, t, opts, depth);
       case 'function': {
+        // gdb's /x of a function is its one-byte value: the first byte of its code.
+        if (opts.hex) return hexOf(await asInteger(r, { type: CODE_BYTE, place: v.place }), 1);
         const addr = v.place.kind === 'memory' ? v.place.address : 0n;
         return `{${typeName(v.type)}} 0x${addr.toString(16)}${r.symbolSuffix(addr)}`;
       }
@@ -156,6 +160,8 @@ async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }
   if ((t.encoding === DW_ATE.signed_char || t.encoding === DW_ATE.unsigned_char) && t.size === 1) return `${n} ${charLiteral(Number(BigInt.asUintN(8, n)))}`;
   return n.toString();
 }
+
+const CODE_BYTE: Type = { kind: 'base', name: 'unsigned char', size: 1, encoding: DW_ATE.unsigned_char };
 
 function hexOf(n: bigint, size: number): string {
   return `0x${BigInt.asUintN(Math.max(1, size) * 8, n).toString(16)}`;

@@ -19,7 +19,7 @@ describe('debug console lines', () => {
   });
 
   it('completes command names for the first word only', () => {
-    expect(completeCommand('dis').map((c) => c.label)).toEqual(['disable', 'disassemble']);
+    expect(completeCommand('dis').map((c) => c.label)).toEqual(['disable', 'disassemble', 'display']);
     expect(completeCommand('').length).toBeGreaterThan(20);
     expect(completeCommand('info reg')).toEqual([]);
   });

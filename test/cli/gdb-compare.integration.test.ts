@@ -74,7 +74,11 @@ const STOPS: Array<{ at: string; go?: string[]; commands: string[] }> = [
 ];
 const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_config.flags', 'p current_color', 'p sizeof(struct thread)', 'p *list_head', 'p list_head->next->value', 'p &matrix[2]', 'p demo_config.weights[3] * 2',
   // Functions as values, and code as gdb disassembles it.
-  'p worker_step', 'p &worker_step', 'p *ops[1]', 'p ops[0] == op_add', 'p ops', 'p sizeof(worker_step)', 'x/3i $pc', 'disassemble fib'];
+  'p worker_step', 'p &worker_step', 'p *ops[1]', 'p ops[0] == op_add', 'p ops', 'p sizeof(worker_step)', 'x/3i $pc', 'disassemble fib',
+  // print/x as gdb: numbers only, a function's first code byte; and the script-writing commands.
+  'p/x worker_step', 'p/x ops[0]', 'p/x list_head', 'p/x &matrix', 'p/x demo_config', 'output demo_config.flags', 'output/x 255', 'echo a\\tb\\n',
+  'printf "%d %5s|%-4x|%#o %c %lu %p %p\\n", matrix[1][2], demo_config.name, 255, 8, 65, sizeof(struct thread), list_head, 0',
+  'printf "%5.2f %g %e %08.3f|%+d|% d|%X|%.3d\\n", 3.14159, 0.0001, 12345.678, 2.5, 5, 7, 0xabc, 7', 'printf "%ld %lx %u %d %s|%.2s\\n", -1, -1, -1, 0x100000001, demo_config.name, demo_config.name'];
 
 describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb agree at stops (%s)', (build) => {
   it('bt, args, locals and expressions at seven stops, each written as a dump for gdb', { timeout: 120_000 }, async () => {
