@@ -1,7 +1,7 @@
 // The DWARF sections of one image: small sections loaded whole on first use, large ones
 // (.debug_info, .debug_line) read a unit or a line program at a time; unit headers, shared
 // abbreviation tables, cross-unit DIE lookup and function names by DIE offset.
-import { parseAbbrevTable, type AbbrevTable } from './abbrev.js';
+import { anyAbbrevUses, parseAbbrevTable, type AbbrevTable } from './abbrev.js';
 import { AddressKeys } from './address-keys.js';
 import { parseAranges } from './aranges.js';
 import { DW_AT, DW_FORM, DW_UT } from './constants.js';
@@ -51,6 +51,7 @@ export class Dwarf {
   private lineScratch: Uint8Array = new Uint8Array(0);
   private unitScratch: Uint8Array = new Uint8Array(0);
   private scanned: { section: string; offset: number; bytes: Uint8Array } | undefined;
+  private crossUnitOrigins: boolean | undefined;
 
   /** `base` is the address table keys count from (see AddressKeys): the image's lowest code address. */
   constructor(private readonly source: DwarfSource, base: bigint) {
@@ -111,6 +112,42 @@ export class Dwarf {
     return bytes;
   }
 
+  /** Offsets in a string section where `text` is a whole string (the tail of a longer one included): where it ends in a NUL. */
+  stringOffsets(name: '.debug_str' | '.debug_line_str', text: Uint8Array): number[] {
+    const table = this.section(name);
+    const needle = new Uint8Array(text.length + 1);
+    needle.set(text);
+    return positions(table, needle, 0, []);
+  }
+
+  /**
+   * Offsets in a section where any of `needles` begins, ascending and distinct. A section not in
+   * memory is read a piece at a time into one buffer (pieces overlap by the longest needle less
+   * one byte), so finding a few byte strings in 170 MB of DIEs holds 8 MB.
+   */
+  findBytes(name: string, needles: readonly Uint8Array[]): number[] {
+    const found: number[] = [];
+    const longest = Math.max(0, ...needles.map((n) => n.length));
+    const size = this.sectionSize(name);
+    if (longest === 0 || size === 0) return found;
+    const whole = this.sections.get(name);
+    const step = whole ? size : SEARCH_PIECE;
+    let buf: Uint8Array = new Uint8Array(0);
+    for (let at = 0; at < size; at += step) {
+      const length = Math.min(size - at, step + longest - 1);
+      let piece: Uint8Array;
+      if (whole) piece = whole;
+      else {
+        buf = grown(buf, length);
+        piece = this.source.range(name, at, length, buf);
+      }
+      // An occurrence starting in the overlap is found again by the next piece.
+      const limit = at + step >= size ? length : step;
+      for (const n of needles) positions(piece, n, at, found, limit);
+    }
+    return [...new Set(found)].sort((a, b) => a - b);
+  }
+
   sectionSize(name: string): number {
     return this.sections.get(name)?.length ?? this.source.size(name) ?? 0;
   }
@@ -150,6 +187,20 @@ export class Dwarf {
       this.abbrevTables.set(offset, t);
     }
     return t;
+  }
+
+  /**
+   * May a DIE take its name from a DIE in another unit (DW_AT_abstract_origin or DW_AT_specification
+   * by DW_FORM_ref_addr, or into a supplementary file)? Then a unit can hold a function or variable
+   * of a name without holding the name's string.
+   */
+  get originsCrossUnits(): boolean {
+    this.crossUnitOrigins ??= anyAbbrevUses(
+      this.section('.debug_abbrev'),
+      [DW_AT.abstract_origin, DW_AT.specification],
+      [DW_FORM.ref_addr, DW_FORM.GNU_ref_alt, DW_FORM.ref_sup4, DW_FORM.ref_sup8],
+    );
+    return this.crossUnitOrigins;
   }
 
   /** The unit containing section offset `offset`. */
@@ -214,6 +265,16 @@ export class Dwarf {
     this.arangeMap ??= parseAranges(this.section('.debug_aranges'), this.keys);
     return this.arangeMap;
   }
+}
+
+const SEARCH_PIECE = 8 << 20;
+
+/** Appends to `out` `origin` + each offset below `limit` in `bytes` where `needle` begins (a native search). */
+function positions(bytes: Uint8Array, needle: Uint8Array, origin: number, out: number[], limit = bytes.length): number[] {
+  if (needle.length === 0 || bytes.length < needle.length) return out;
+  const hay = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let i = hay.indexOf(needle); i >= 0 && i < limit; i = hay.indexOf(needle, i + 1)) out.push(origin + i);
+  return out;
 }
 
 /** `buf` when it holds `length` bytes, else a larger buffer (its contents are not kept). */
