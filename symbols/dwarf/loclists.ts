@@ -102,7 +102,8 @@ function readDebugLoc(unit: Unit, offset: number): LocationEntry[] {
 }
 
 /** The expression in effect at `pc`: the first entry covering it, else a default entry; undefined if none. */
-export function locationAt(entries: LocationEntry[], pc: bigint): Uint8Array | undefined {
-  for (const e of entries) if (e.start !== undefined && e.end !== undefined && pc >= e.start && pc < e.end) return e.expr;
-  return entries.find((e) => e.start === undefined)?.expr;
+/** The entry in force at pc: the one whose range holds it, else the default location. */
+export function locationAt(entries: LocationEntry[], pc: bigint): LocationEntry | undefined {
+  for (const e of entries) if (e.start !== undefined && e.end !== undefined && pc >= e.start && pc < e.end) return e;
+  return entries.find((e) => e.start === undefined);
 }
