@@ -8,7 +8,7 @@ import { DW_AT, DW_FORM, DW_UT } from './constants.js';
 import type { Die } from './die.js';
 import { DwarfError } from './errors.js';
 import { readUnitHeaders, Unit } from './unit.js';
-import { cstrAt } from '../reader.js';
+import { cstrAt, FormatError } from '../reader.js';
 import { partitionPoint } from '../search.js';
 
 const EMPTY = new Uint8Array(0);
@@ -81,6 +81,28 @@ export class Dwarf {
     if (!whole) return this.source.range(name, offset, length);
     if (offset < 0 || length < 0 || offset + length > whole.length) throw new DwarfError(name, offset, `0x${length.toString(16)} bytes past the end of the section`);
     return whole.subarray(offset, offset + length);
+  }
+
+  /**
+   * Reads something of unknown length at `offset` of a section (a location list) from as few bytes
+   * as it takes: `parse` gets bytes, the position of `offset` in them and their section offset.
+   * A section in memory is given whole; else a window from `offset`, made 8 times larger while
+   * parsing it fails short of the section's end (the error from a window that reaches the end is
+   * the parse's own).
+   */
+  readSized<T>(name: string, offset: number, parse: (bytes: Uint8Array, pos: number, origin: number) => T): T {
+    const whole = this.sections.get(name);
+    if (whole) return parse(whole, offset, 0);
+    const size = this.sectionSize(name);
+    if (!(offset >= 0 && offset < size)) throw new DwarfError(name, offset, `offset past the end of the section (size 0x${size.toString(16)})`);
+    for (let window = 512; ; window *= 8) {
+      const length = Math.min(window, size - offset);
+      try {
+        return parse(this.source.range(name, offset, length), 0, offset);
+      } catch (e) {
+        if (offset + length >= size || !(e instanceof FormatError)) throw e;
+      }
+    }
   }
 
   /**
