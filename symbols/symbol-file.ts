@@ -10,7 +10,7 @@ import { Dwarf } from './dwarf/dwarf.js';
 import type { LineRows } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
-import { ElfError, ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
+import { ElfError, ElfFile, type ElfSection, type ElfSymbol, type SymbolHit } from './elf/index.js';
 import { SHF } from './elf/types.js';
 import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
@@ -104,7 +104,8 @@ export class SymbolFile {
   /**
    * The inline chain at addr, innermost first (like `addr2line -f -i`); ELF symbol fallback
    * without DWARF. `gdb: true` picks the line as gdb does where several rows share an address: a
-   * non-statement row gives way to a statement row at the same address (addr2line takes the last row).
+   * non-statement row gives way to a statement row at the same address (addr2line takes the last
+   * row), and falls back on gdb's minimal symbol rather than addr2line's nearest symbol.
    */
   symbolize(addr: bigint, opts: { gdb?: boolean } = {}): SourceFrame[] {
     const pc = this.dwarf.keys.fromBigint(addr);
@@ -112,7 +113,7 @@ export class SymbolFile {
     const hit = this.locateIn(units, pc);
     const row = this.rowIn(units, pc, opts.gdb);
     if (!hit) {
-      const sym = this.symbolAt(addr);
+      const sym = opts.gdb ? this.minimalSymbolAt(addr) : this.symbolAt(addr);
       if (!sym && !row) return [];
       return [{ function: sym?.symbol.name, file: row?.file, line: row?.line ?? 0, column: row?.column ?? 0, discriminator: row?.discriminator ?? 0, inlined: false }];
     }
@@ -356,9 +357,25 @@ export class SymbolFile {
     return [...files].sort();
   }
 
-  /** The ELF symbol containing addr (sized symbols first), with the offset into it. */
+  /** The ELF symbol containing addr (sized symbols first), with the offset into it: addr2line's rule. */
   symbolAt(addr: bigint): SymbolHit | undefined {
     return this.elf.symbols.lookup(addr);
+  }
+
+  /**
+   * gdb's minimal symbol for addr (info symbol): one of the section holding addr, so none for an
+   * address outside every section and never an absolute symbol (see SymbolTable.lookupInSection).
+   */
+  minimalSymbolAt(addr: bigint): (SymbolHit & { section: ElfSection }) | undefined {
+    const section = this.elf.symbolSectionAt(addr);
+    const hit = section && this.elf.symbols.lookupInSection(addr, section.index, section.addr);
+    return hit && { ...hit, section: section! };
+  }
+
+  /** The symbol gdb names an address by (`<sym+off>` after a pointer or in x/i): its minimal symbol, an unsized one only in code. */
+  addressSymbol(addr: bigint): SymbolHit | undefined {
+    const hit = this.minimalSymbolAt(addr);
+    return hit && (hit.symbol.size !== 0n || (hit.section.flags & SHF.EXECINSTR) !== 0n) ? hit : undefined;
   }
 
   findSymbol(name: string): readonly ElfSymbol[] {

@@ -46,10 +46,8 @@ export class SymbolTable {
 
   /** The symbol containing `addr`: a sized one whose range holds it, else the nearest one before it (addr2line's rule). */
   lookup(addr: bigint): SymbolHit | undefined {
-    const h = Number((addr >> 32n) & 0xffffffffn);
-    const l = Number(addr & 0xffffffffn);
-    const { order, hi, lo } = this.sortedIndex();
-    const at = partitionPoint(hi.length, (j) => hi[j]! < h || (hi[j] === h && lo[j]! <= l));
+    const { order } = this.sortedIndex();
+    const at = this.countUpTo(addr);
     // Sized symbols may nest (a function inside a section-sized symbol): look back a little.
     for (let j = at - 1; j >= 0 && j >= at - 16; j--) {
       const s = this.symbol(order[j]!);
@@ -58,6 +56,40 @@ export class SymbolTable {
     if (at === 0) return undefined;
     const nearest = this.symbol(order[at - 1]!);
     return { symbol: nearest, offset: addr - nearest.address };
+  }
+
+  /**
+   * gdb's minimal symbol for `addr`, which lies in section `shndx` starting at `start`: among that
+   * section's symbols at or below addr (so never an absolute one), the nearest sized one if it
+   * holds addr, else the nearest unsized one above it (a label); undefined when there is neither.
+   * gdb sorts the symbols of one address by name and looks at them from the last.
+   */
+  lookupInSection(addr: bigint, shndx: number, start: bigint): SymbolHit | undefined {
+    const { order } = this.sortedIndex();
+    let label: ElfSymbol | undefined;
+    for (let j = this.countUpTo(addr) - 1; j >= 0; ) {
+      const at = this.symbol(order[j]!).address;
+      if (at < start) break;
+      const group: ElfSymbol[] = [];
+      for (; j >= 0 && this.symbol(order[j]!).address === at; j--) {
+        const s = this.symbol(order[j]!);
+        if (s.shndx === shndx) group.push(s);
+      }
+      group.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+      for (const s of group) {
+        if (s.size === 0n) label ??= s;
+        else return addr < at + s.size ? { symbol: s, offset: addr - at } : label && { symbol: label, offset: addr - label.address };
+      }
+    }
+    return label && { symbol: label, offset: addr - label.address };
+  }
+
+  /** How many indexed symbols lie at or below `addr`. */
+  private countUpTo(addr: bigint): number {
+    const h = Number((addr >> 32n) & 0xffffffffn);
+    const l = Number(addr & 0xffffffffn);
+    const { hi, lo } = this.sortedIndex();
+    return partitionPoint(hi.length, (j) => hi[j]! < h || (hi[j] === h && lo[j]! <= l));
   }
 
   /**
