@@ -1,12 +1,13 @@
 // Lookups by name, one name at a time. A unit can hold a DIE of a name only if its DIEs refer to
 // the name's string: to its offset in .debug_str (or .debug_line_str, or through
 // .debug_str_offsets) or to the string inline. Searching the raw .debug_info for those bytes
-// (natively, a piece at a time) gives the units to look in, and only they are walked, raw: `break
+// (natively, a piece at a time) gives the units to look in, those where a walk to each find lands
+// on a name attribute's value, and only they are walked, raw: `break
 // NAME` or `print VAR` on a kernel reads its 170 MB of DIEs once at memory speed and scans a
 // handful of units. Where names may come from another unit (DW_FORM_ref_addr origins) every unit
 // is a candidate. Listing every name (completion) scans every unit.
 import { DW_AT, DW_FORM, DW_TAG } from './dwarf/constants.js';
-import { unitTypes, unitVariables, type NameAttr, type VariableEntry } from './dwarf/die-scan.js';
+import { nameValuesAt, unitTypes, unitVariables, type NameAttr, type VariableEntry } from './dwarf/die-scan.js';
 import type { Dwarf } from './dwarf/dwarf.js';
 import { NameQuery } from './dwarf/name-query.js';
 import type { Range } from './dwarf/ranges.js';
@@ -163,6 +164,13 @@ export class NameIndex {
       const list = refs.get(unit);
       if (list) list.push(at);
       else if (list === undefined) refs.set(unit, [at]);
+    }
+    // Most finds are other values that happen to hold the same bytes (a kernel: 54 of 56 units
+    // for start_kernel's string offset): only a name attribute's value counts.
+    for (const [unit, list] of refs) {
+      const named = nameValuesAt(unit, list!);
+      if (named.length) refs.set(unit, named);
+      else refs.delete(unit);
     }
     // Names by index (DW_FORM_strx): units whose part of .debug_str_offsets holds the offset.
     const indexed = q.str.size > 0 && this.dwarf.sectionSize('.debug_str_offsets') > 0 ? this.dwarf.findBytes('.debug_str_offsets', q.indexNeedles(sizes)) : [];

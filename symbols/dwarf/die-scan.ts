@@ -1,7 +1,8 @@
 // Raw walks of one unit's DIEs for name lookups (no Die objects): its unit-level variables, its
 // named types at any depth, and whether any variable's location is a list. Each reads only the
 // attributes it asks for, by abbreviation, and skips everything else by its form's size.
-import type { AbbrevTable } from './abbrev.js';
+import { SKIP_BY_SIBLING4, SKIP_FIXED, type AbbrevTable } from './abbrev.js';
+import { u32 } from './address-keys.js';
 import { DW_AT, DW_FORM, DW_TAG } from './constants.js';
 import { EntryCursor, isUnitRef } from './entries.js';
 import type { Unit } from './unit.js';
@@ -93,6 +94,46 @@ export function hasLocationList(unit: Unit): boolean {
     if (!want[a]) cur.skipAttributes(a);
   }
   return false;
+}
+
+const NAME_ATTRS = new Set<number>([DW_AT.name, DW_AT.linkage_name, DW_AT.MIPS_linkage_name]);
+
+/**
+ * Those of `positions` (section offsets in the unit, ascending) where a name attribute's value
+ * starts: a walk that jumps over each DIE or subtree ending at or before the next position, so
+ * the few hundred DIEs on the way to each decide it, however large the unit.
+ */
+export function nameValuesAt(unit: Unit, positions: readonly number[]): number[] {
+  const cur = cursor(unit);
+  const { names, forms, first, count } = cur.table;
+  const { sizes, skip, siblingAt } = cur.plan;
+  const out: number[] = [];
+  let k = 0;
+  while (k < positions.length && cur.pos < cur.bytes.length) {
+    const a = cur.next();
+    if (a < 0) continue;
+    const want = positions[k]! - unit.offset;
+    if (skip[a]! >= SKIP_FIXED && cur.pos + skip[a]! <= want) {
+      cur.pos += skip[a]!;
+      continue;
+    }
+    if (skip[a] === SKIP_BY_SIBLING4) {
+      const sibling = u32(cur.bytes, cur.pos + siblingAt[a]!);
+      if (sibling <= want) {
+        cur.jump(sibling);
+        continue;
+      }
+    }
+    for (let s = first[a]!, end = s + count[a]!; s < end && k < positions.length; s++) {
+      // A form given in the DIE puts the value after it: such a name is taken wherever it is.
+      if (forms[s] === DW_FORM.indirect && NAME_ATTRS.has(names[s]!)) return [...out, ...positions.slice(k)];
+      while (k < positions.length && positions[k]! - unit.offset < cur.pos) k++;
+      if (k < positions.length && positions[k]! - unit.offset === cur.pos && NAME_ATTRS.has(names[s]!)) out.push(positions[k++]!);
+      cur.skipValue(forms[s]!, sizes[s]!);
+    }
+    cur.check();
+  }
+  return out;
 }
 
 /** 1 for the abbreviations of `table` that `keep` (given tag and index) picks. */
