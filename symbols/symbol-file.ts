@@ -188,6 +188,11 @@ export class SymbolFile {
     return hit && this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false);
   }
 
+  /** The compilation directory of the unit whose function holds pc, from the unit's own DIE alone. */
+  compDirAt(pc: bigint): string | undefined {
+    return this.locateAddress(pc)?.unit.compDir;
+  }
+
   /** The functions at pc, innermost first: inlined instances, then the concrete function. */
   inlineChainAt(pc: bigint): FunctionInfo[] {
     const key = this.dwarf.keys.fromBigint(pc);

@@ -128,6 +128,9 @@ export class Session extends EventEmitter<SessionEvents> {
     this.run = new RunControl(target, this.sites);
     this.inspector = new Inspector(target, this.values, (thread, name, value) => this.writeRegister(thread, name, value), (thread) => this.hiddenInlineFrames(thread));
     target.on('console', (text) => this.emit('output', 'console', text));
+    // The guest's run is the debugger's idle time: build then what the stop will need, once
+    // waiting for it has begun (the stop reply waits in the socket meanwhile).
+    target.on('running', () => setImmediate(() => this.program?.prepareForStops()));
   }
 
   /** Takes over a halted target: selects the first vCPU and records where it stands. */

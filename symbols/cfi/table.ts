@@ -27,6 +27,11 @@ export class CfiTable {
     return b && pc < b.end ? this.fde(b) : undefined;
   }
 
+  /** Builds the lookup table now rather than on the first lookup. */
+  prepare(): void {
+    void this.bounds;
+  }
+
   /** The lookup table, every FDE parsed (for tools and tests): sorted by start, one FDE per start address. */
   get fdes(): readonly Fde[] {
     return this.bounds.map((b) => this.fde(b));

@@ -58,6 +58,11 @@ export class SymbolTable {
     return { symbol: nearest, offset: addr - nearest.address };
   }
 
+  /** Builds the address index now rather than on the first lookup by address. */
+  prepare(): void {
+    this.sortedIndex();
+  }
+
   /**
    * gdb's minimal symbol for `addr`, which lies in section `shndx` starting at `start`: among that
    * section's symbols at or below addr (so never an absolute one), the nearest sized one if it
