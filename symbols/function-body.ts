@@ -14,7 +14,9 @@ export const RANGE_LAST = 4;
 export const CALL_FILE = 5;
 export const CALL_LINE = 6;
 export const CALL_COLUMN = 7;
-export const ENTRY_FIELDS = 8;
+export const ORIGIN = 8;
+export const OWN_NAME = 9;
+export const ENTRY_FIELDS = 10;
 
 /**
  * The entries of one function's DIE subtree in DIE order: entry 0 is the function, then its
@@ -65,6 +67,11 @@ export class FunctionBody {
 
   callColumn(e: number): number {
     return this.e[e * ENTRY_FIELDS + CALL_COLUMN]!;
+  }
+
+  /** The DIE the entry's name comes from: its DW_AT_abstract_origin (else specification), unless it has a name of its own; -1 for itself. */
+  nameSource(e: number): number {
+    return this.e[e * ENTRY_FIELDS + OWN_NAME] === 1 ? -1 : this.e[e * ENTRY_FIELDS + ORIGIN]!;
   }
 
   contains(e: number, pc: number): boolean {

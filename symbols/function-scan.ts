@@ -11,7 +11,7 @@ import { readRangeList } from './dwarf/ranges.js';
 import { isAddrx, type Unit } from './dwarf/unit.js';
 import {
   CALL_COLUMN, CALL_FILE, CALL_LINE, ENTRY_FIELDS, FunctionBody, INLINED, NAME_DIE, NAME_FIELDS, NAME_FORM, NAME_ORIGIN, NAME_VALUE, NO_FILE, OFFSET,
-  RANGE_FIRST, RANGE_LAST, SUBTREE_END, type Fn, type NameTable,
+  ORIGIN, OWN_NAME, RANGE_FIRST, RANGE_LAST, SUBTREE_END, type Fn, type NameTable,
 } from './function-body.js';
 
 const utf8 = new TextDecoder();
@@ -269,7 +269,7 @@ class BodyBuilder {
 
   constructor(fn: Fn) {
     this.e.length = this.ranges.length = 0;
-    this.push(0, fn.offset, fn.ranges.subarray(fn.first, fn.last), NO_FILE, 0, 0);
+    this.push(0, fn.offset, fn.ranges.subarray(fn.first, fn.last), NO_FILE, 0, 0, -1, 1);
   }
 
   /** Reads the children of the DIE whose attributes `cur` just read, through their null entry. */
@@ -291,7 +291,7 @@ class BodyBuilder {
           if (hasChildren[a]) attrs.skipChildren(cur);
           continue;
         }
-        const e = this.push(tag[a] === DW_TAG.inlined_subroutine ? 1 : 0, die, attrs.ranges.values.subarray(0, attrs.ranges.length), attrs.file, attrs.line, attrs.column);
+        const e = this.push(tag[a] === DW_TAG.inlined_subroutine ? 1 : 0, die, attrs.ranges.values.subarray(0, attrs.ranges.length), attrs.file, attrs.line, attrs.column, attrs.origin, attrs.nameForm === 0 ? 0 : 1);
         if (hasChildren[a]) open.push(e);
       } else if (action[a] === SCOPE) {
         cur.skipAttributes(a);
@@ -307,7 +307,7 @@ class BodyBuilder {
     return new FunctionBody(this.e.take(), this.ranges.take());
   }
 
-  private push(inlined: number, die: number, ranges: Float64Array, file: number, line: number, column: number): number {
+  private push(inlined: number, die: number, ranges: Float64Array, file: number, line: number, column: number, origin: number, ownName: number): number {
     const index = this.e.length;
     const at = this.e.append();
     const v = this.e.values;
@@ -320,6 +320,8 @@ class BodyBuilder {
     v[at + CALL_FILE] = file;
     v[at + CALL_LINE] = line;
     v[at + CALL_COLUMN] = column;
+    v[at + ORIGIN] = origin;
+    v[at + OWN_NAME] = ownName;
     return index;
   }
 }

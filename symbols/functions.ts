@@ -2,6 +2,7 @@
 // concrete functions' ranges sorted for binary search, each function's inline tree scanned when an
 // address first lands in it (function-scan.ts), and names read from where the scan found them.
 import { DW_FORM } from './dwarf/constants.js';
+import type { NameQuery } from './dwarf/name-query.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
 import { NAME_DIE, NAME_FIELDS, NAME_FORM, NAME_ORIGIN, NAME_VALUE, type Fn, type FunctionBody, type NameTable } from './function-body.js';
@@ -90,14 +91,52 @@ export class UnitFunctions {
     return { body, first: self + 1, last: body.subtreeEnd(self) };
   }
 
-  /** Calls `visit` with every function and inlined call of the unit (DIE offset; true for an inlined call), scanning every body. */
-  forEachEntry(visit: (offset: number, inlined: boolean) => void): void {
+  /** Calls `visit` with every function and inlined call of the unit (its body and entry), scanning every body. */
+  forEachEntry(visit: (body: FunctionBody, e: number) => void): void {
     // Nested functions join the list as their enclosing bodies are scanned: visit them as body entries.
     for (let fn = 0; fn < this.fns.length; fn++) {
       if (this.fns[fn]!.index !== 0) continue;
       const b = this.body(fn);
-      for (let e = 0; e < b.count; e++) visit(b.offset(e), b.inlined(e));
+      for (let e = 0; e < b.count; e++) visit(b, e);
     }
+  }
+
+  /**
+   * The functions and inlined calls printed as `q` (see name()), as body entries. `refs` are the
+   * section offsets where the unit refers to the name's string, or null when unknown: unless a
+   * subprogram the unit scan read takes that name (then its inlined calls may be anywhere), only the
+   * bodies holding a reference can have such an entry, and only those are scanned.
+   */
+  entriesNamed(q: NameQuery, refs: readonly number[] | null): Array<{ body: FunctionBody; e: number }> {
+    const out: Array<{ body: FunctionBody; e: number }> = [];
+    const visit = (b: FunctionBody, e: number) => {
+      if (this.nameIs(b.nameSource(e) < 0 ? b.offset(e) : b.nameSource(e), q)) out.push({ body: b, e });
+    };
+    const t = this.names.records;
+    let anywhere = refs === null;
+    for (let r = 0; !anywhere && r < t.length; r += NAME_FIELDS) anywhere = this.nameIs(t[r + NAME_DIE]!, q);
+    if (anywhere) {
+      this.forEachEntry(visit);
+      return out;
+    }
+    // Bodies read with the unit (no sibling to jump by) are visited whole: their bytes are not kept apart.
+    const bodies = new Set<number>();
+    this.fns.forEach((f, fn) => f.index === 0 && f.bodyStart < 0 && bodies.add(fn));
+    for (const at of refs!) {
+      const rel = at - this.unit.offset;
+      const fn = this.fns.findIndex((f) => f.index === 0 && rel >= f.bodyStart && rel < f.bodyEnd);
+      if (fn >= 0) bodies.add(fn);
+    }
+    for (const fn of bodies) {
+      const b = this.body(fn);
+      for (let e = 0; e < b.count; e++) visit(b, e);
+    }
+    return out;
+  }
+
+  /** The name entry `e` of a body is printed with. */
+  entryName(b: FunctionBody, e: number): string | undefined {
+    return this.name(b.nameSource(e) < 0 ? b.offset(e) : b.nameSource(e));
   }
 
   /** .debug_info offset of a function's DIE. */
@@ -128,6 +167,20 @@ export class UnitFunctions {
       die = t[r + NAME_ORIGIN]!;
     }
     return undefined;
+  }
+
+  /** name(die) === q.text, comparing the name attributes where they lie. */
+  private nameIs(die: number, q: NameQuery): boolean {
+    const t = this.names.records;
+    const n = t.length / NAME_FIELDS;
+    for (let depth = 0; depth < 8 && die >= 0; depth++) {
+      const r = partitionPoint(n, (i) => t[i * NAME_FIELDS + NAME_DIE]! < die) * NAME_FIELDS;
+      if (t[r + NAME_DIE] !== die) return this.unit.dwarf.functionName(die) === q.text;
+      const form = t[r + NAME_FORM]!;
+      if (form !== 0) return form === DW_FORM.string ? this.names.inline[t[r + NAME_VALUE]!] === q.text : q.is(this.unit, form, t[r + NAME_VALUE]!, undefined);
+      die = t[r + NAME_ORIGIN]!;
+    }
+    return false;
   }
 
   private nameOf(r: number): string | undefined {

@@ -1,74 +1,224 @@
-// Name lookups over every compile unit, each part built on its first query. Functions come from
-// the symbolizer's raw scans (every unit and every function body, no DIE trees), so `break NAME`
-// on a kernel reads its 170 MB of DIEs once without decoding them; globals and types still come
-// from decoding all units' DIEs.
-import { DW_TAG } from './dwarf/constants.js';
-import type { Die } from './dwarf/die.js';
+// Lookups by name, one name at a time. A unit can hold a DIE of a name only if its DIEs refer to
+// the name's string: to its offset in .debug_str (or .debug_line_str, or through
+// .debug_str_offsets) or to the string inline. Searching the raw .debug_info for those bytes
+// (natively, a piece at a time) gives the units to look in, those where a walk to each find lands
+// on a name attribute's value, and only they are walked, raw: `break
+// NAME` or `print VAR` on a kernel reads its 170 MB of DIEs once at memory speed and scans a
+// handful of units. Where names may come from another unit (DW_FORM_ref_addr origins) every unit
+// is a candidate. Listing every name (completion) scans every unit.
+import { DW_AT, DW_FORM, DW_TAG } from './dwarf/constants.js';
+import { nameValuesAt, unitTypes, unitVariables, type NameAttr, type VariableEntry } from './dwarf/die-scan.js';
 import type { Dwarf } from './dwarf/dwarf.js';
+import { NameQuery } from './dwarf/name-query.js';
+import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
 import type { UnitIndex } from './unit-index.js';
 
-const TYPE_TAGS: Record<number, string> = {
-  [DW_TAG.structure_type]: 'struct ', [DW_TAG.union_type]: 'union ', [DW_TAG.enumeration_type]: 'enum ',
-  [DW_TAG.class_type]: 'class ', [DW_TAG.typedef]: '', [DW_TAG.base_type]: '',
-};
-
-/** A function with code or an inlined call of it: its unit and the .debug_info offset of its DIE. */
+/** A function with code or an inlined call of it: its unit, the .debug_info offset of its DIE, and its ranges in DW_AT_ranges order. */
 export interface FunctionRef {
   unit: Unit;
   offset: number;
   inlined: boolean;
+  ranges: Range[];
 }
 
+/** A DIE by its unit and .debug_info offset. */
+export interface DieRef {
+  unit: Unit;
+  offset: number;
+}
+
+/** A unit that may hold a name, with the section offsets where it refers to the name's string (null: anywhere). */
+interface Candidate {
+  unit: Unit;
+  refs: number[] | null;
+}
+
+const utf8 = new TextDecoder();
+const TAG_KEYWORDS: Record<string, number> = { struct: DW_TAG.structure_type, union: DW_TAG.union_type, enum: DW_TAG.enumeration_type, class: DW_TAG.class_type };
+const TAGGED = [DW_TAG.structure_type, DW_TAG.union_type, DW_TAG.enumeration_type, DW_TAG.class_type];
+
 export class NameIndex {
-  private functionMap: Map<string, FunctionRef[]> | undefined;
-  private globalMap: Map<string, Die[]> | undefined;
-  private typeMap: Map<string, Die[]> | undefined;
+  private readonly queries = new Map<string, { q: NameQuery; units: Candidate[] }>();
+  private readonly functionCache = new Map<string, FunctionRef[]>();
+  private readonly globalCache = new Map<string, DieRef | undefined>();
+  private readonly typeCache = new Map<string, DieRef | undefined>();
+  private functionList: string[] | undefined;
+  private globalList: string[] | undefined;
 
   constructor(private readonly dwarf: Dwarf, private readonly index: UnitIndex) {}
 
-  /** Concrete subprograms and inlined_subroutine instances with code, by function name. */
-  get functions(): Map<string, FunctionRef[]> {
-    if (!this.functionMap) {
-      const map = new Map<string, FunctionRef[]>();
+  /** Concrete subprograms and inlined_subroutine instances with code printed as `name` (linkage name first), in unit order. */
+  functions(name: string): readonly FunctionRef[] {
+    let list = this.functionCache.get(name);
+    if (!list) {
+      list = [];
+      const { q, units } = this.lookup(name);
+      for (const { unit, refs } of this.withOrigins(units)) {
+        const fns = this.index.functions(unit);
+        for (const { body, e } of fns.entriesNamed(q, refs)) list.push({ unit, offset: body.offset(e), inlined: body.inlined(e), ranges: fns.bodyRanges(body, e) });
+      }
+      this.functionCache.set(name, list);
+    }
+    return list;
+  }
+
+  /** The unit-level variable `name`: the first with a location or constant value (a definition), else the first declaration. */
+  global(name: string): DieRef | undefined {
+    if (this.globalCache.has(name)) return this.globalCache.get(name);
+    const { q, units } = this.lookup(name);
+    let found: DieRef | undefined;
+    search: for (const { unit } of this.withOrigins(units)) {
+      for (const v of unitVariables(unit)) {
+        if (!this.variableIs(unit, v, q)) continue;
+        if (v.defines) {
+          found = { unit, offset: v.offset };
+          break search;
+        }
+        found ??= { unit, offset: v.offset };
+      }
+    }
+    this.globalCache.set(name, found);
+    return found;
+  }
+
+  /**
+   * The type DIE of a C type name (`struct thread`, `size_t`, `int`): the first definition, else
+   * the first declaration. A bare name is a typedef or base type, else a struct, union, enum or
+   * class tag (in that order).
+   */
+  type(key: string): DieRef | undefined {
+    if (this.typeCache.has(key)) return this.typeCache.get(key);
+    const m = /^(struct|union|enum|class) (.+)$/.exec(key);
+    const name = m ? m[2]! : key;
+    // Groups in the order they are preferred: each keeps its first definition and first declaration.
+    const groups = m ? [[TAG_KEYWORDS[m[1]!]!]] : [[DW_TAG.typedef, DW_TAG.base_type], ...TAGGED.map((t) => [t])];
+    const defs: (DieRef | undefined)[] = groups.map(() => undefined);
+    const decls: (DieRef | undefined)[] = groups.map(() => undefined);
+    const { q, units } = this.lookup(name);
+    search: for (const { unit } of units) {
+      for (const t of unitTypes(unit)) {
+        const g = groups.findIndex((tags) => tags.includes(t.tag));
+        if (g < 0 || !q.is(unit, t.name.form, t.name.value, t.name.inline)) continue;
+        const ref = { unit, offset: t.offset };
+        if (t.declaration) decls[g] ??= ref;
+        else defs[g] ??= ref;
+        if (defs[0]) break search;
+      }
+    }
+    // A bare name that is a typedef or base type anywhere is that (a definition, else its declaration).
+    const found = !m && (defs[0] || decls[0]) ? defs[0] ?? decls[0] : defs.find((d) => d) ?? decls.find((d) => d);
+    this.typeCache.set(key, found);
+    return found;
+  }
+
+  /** Every name functions() knows, scanning every unit and function body. */
+  functionNames(): string[] {
+    if (!this.functionList) {
+      const names = new Set<string>();
       for (const unit of this.dwarf.compileUnits) {
         const fns = this.index.functions(unit);
-        fns.forEachEntry((offset, inlined) => add(map, fns.name(offset), { unit, offset, inlined }));
+        fns.forEachEntry((b, e) => {
+          const n = fns.entryName(b, e);
+          if (n !== undefined) names.add(n);
+        });
       }
-      this.functionMap = map;
+      this.functionList = [...names].sort();
     }
-    return this.functionMap;
+    return this.functionList;
   }
 
-  /** Unit-level variables by name. */
-  get globals(): Map<string, Die[]> {
-    if (!this.globalMap) this.decodeAll();
-    return this.globalMap!;
+  /** Every name global() knows, scanning every unit's top level. */
+  globalNames(): string[] {
+    if (!this.globalList) {
+      const names = new Set<string>();
+      for (const unit of this.dwarf.compileUnits) {
+        for (const v of unitVariables(unit)) {
+          const n = v.name ? nameText(unit, v.name) : this.originName(v.origin);
+          if (n !== undefined) names.add(n);
+        }
+      }
+      this.globalList = [...names].sort();
+    }
+    return this.globalList;
   }
 
-  /** Type DIEs by C name: `struct thread`, `enum color`, `size_t`, `int`. */
-  get types(): Map<string, Die[]> {
-    if (!this.typeMap) this.decodeAll();
-    return this.typeMap!;
+  /** The name's query and the units whose DIEs refer to its string, in unit order. */
+  private lookup(name: string): { q: NameQuery; units: Candidate[] } {
+    let hit = this.queries.get(name);
+    if (!hit) {
+      const q = new NameQuery(this.dwarf, name);
+      hit = { q, units: name === '' ? [] : this.candidates(q) };
+      this.queries.set(name, hit);
+    }
+    return hit;
   }
 
-  private decodeAll(): void {
-    const globals = new Map<string, Die[]>();
-    const types = new Map<string, Die[]>();
-    for (const unit of this.dwarf.compileUnits) {
-      for (const d of unit.dies) {
-        if (d.tag === DW_TAG.variable && d.parent?.parent === undefined) add(globals, d.resolvedName, d);
-        else if (d.tag in TYPE_TAGS && d.name !== undefined) add(types, TYPE_TAGS[d.tag] + d.name, d);
+  private candidates(q: NameQuery): Candidate[] {
+    const units = this.dwarf.compileUnits;
+    const sizes = new Set(units.map((u) => u.offsetSize));
+    const refs = new Map<Unit, number[] | null>();
+    for (const at of this.dwarf.findBytes('.debug_info', q.needles(sizes))) {
+      const unit = this.dwarf.unitAt(at);
+      if (!unit) continue;
+      const list = refs.get(unit);
+      if (list) list.push(at);
+      else if (list === undefined) refs.set(unit, [at]);
+    }
+    // Most finds are other values that happen to hold the same bytes (a kernel: 54 of 56 units
+    // for start_kernel's string offset): only a name attribute's value counts.
+    for (const [unit, list] of refs) {
+      const named = nameValuesAt(unit, list!);
+      if (named.length) refs.set(unit, named);
+      else refs.delete(unit);
+    }
+    // Names by index (DW_FORM_strx): units whose part of .debug_str_offsets holds the offset.
+    const indexed = q.str.size > 0 && this.dwarf.sectionSize('.debug_str_offsets') > 0 ? this.dwarf.findBytes('.debug_str_offsets', q.indexNeedles(sizes)) : [];
+    if (indexed.length > 0) {
+      // A unit's entries run from its base to the next larger base.
+      const bases = units.filter((u) => u.version >= 5).map((u) => ({ u, base: u.strOffsetsBase })).sort((a, b) => a.base - b.base);
+      for (let i = 0, next = 0; i < bases.length; i++) {
+        const { u, base } = bases[i]!;
+        while (next < bases.length && bases[next]!.base <= base) next++;
+        const end = next < bases.length ? bases[next]!.base : Infinity;
+        if (indexed.some((p) => p >= base && p < end)) refs.set(u, null);
       }
     }
-    this.globalMap = globals;
-    this.typeMap = types;
+    return units.flatMap((unit) => (refs.has(unit) ? [{ unit, refs: refs.get(unit)! }] : []));
+  }
+
+  /** The candidates for a name a DIE may take from its origin: every unit when origins cross units. */
+  private withOrigins(units: Candidate[]): readonly Candidate[] {
+    return this.dwarf.originsCrossUnits ? this.dwarf.compileUnits.map((unit) => ({ unit, refs: null })) : units;
+  }
+
+  /** The variable's name (DW_AT_name, else its origin's, as Die.resolvedName) is q's. */
+  private variableIs(unit: Unit, v: VariableEntry, q: NameQuery): boolean {
+    if (v.name) return q.is(unit, v.name.form, v.name.value, v.name.inline);
+    return v.origin >= 0 && this.originName(v.origin) === q.text;
+  }
+
+  /** The DW_AT_name of the DIE at `offset` or of the DIEs it defers to (attributes only, no DIE tree). */
+  private originName(offset: number): string | undefined {
+    for (let at = offset, depth = 0; at >= 0 && depth < 8; depth++) {
+      const d = this.dwarf.unitAt(at)?.dieHeader(at);
+      if (!d) return undefined;
+      const name = d.name;
+      if (name !== undefined) return name;
+      const next = d.attr(DW_AT.abstract_origin) ?? d.attr(DW_AT.specification);
+      at = next && typeof next.value === 'number' && next.form !== DW_FORM.ref_sig8 ? next.value : -1;
+    }
+    return undefined;
   }
 }
 
-function add<T>(map: Map<string, T[]>, name: string | undefined, v: T): void {
-  if (name === undefined) return;
-  const list = map.get(name);
-  if (list) list.push(v);
-  else map.set(name, [v]);
+function nameText(unit: Unit, a: NameAttr): string | undefined {
+  switch (a.form) {
+    case DW_FORM.string: return a.inline && utf8.decode(a.inline);
+    case DW_FORM.strp: return unit.dwarf.string('.debug_str', a.value);
+    case DW_FORM.line_strp: return unit.dwarf.string('.debug_line_str', a.value);
+    case DW_FORM.strx: case DW_FORM.strx1: case DW_FORM.strx2: case DW_FORM.strx3: case DW_FORM.strx4: case DW_FORM.GNU_str_index:
+      return unit.indexedString(a.value);
+    default: return undefined;
+  }
 }

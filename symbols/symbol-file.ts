@@ -1,15 +1,16 @@
 // One image's symbols: the ELF file plus its DWARF, answering the debugger's questions. Open reads
 // the ELF headers only; DWARF sections, unit ranges and each unit's lines/functions are read on
-// first use and cached. Symbolizing and function names scan a unit's DIEs without building them
-// (functions.ts); the queries that need DIEs (scopes, call sites, globals and types, breakpoint
-// placement) decode a unit's DIE tree when they first land in it. Queries are synchronous (see
+// first use and cached. Symbolizing and breakpoint placement scan a unit's DIEs without building
+// them (functions.ts); lookups by name go to the units that refer to the name's string and walk
+// those raw (names.ts); the queries that need DIEs (scopes, call sites, a global's or a type's
+// definition) decode the DIE tree of the unit they land in. Queries are synchronous (see
 // elf/file.ts for why).
 import type { Die } from './dwarf/die.js';
 import { Dwarf } from './dwarf/dwarf.js';
 import type { LineRows } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
-import { ElfError, ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
+import { ElfError, ElfFile, type ElfSection, type ElfSymbol, type SymbolHit } from './elf/index.js';
 import { SHF } from './elf/types.js';
 import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
@@ -22,7 +23,7 @@ import { TypeResolver, type Type } from './types.js';
 import { UnitIndex } from './unit-index.js';
 import { DW_AT, DW_TAG } from './dwarf/constants.js';
 import { DwarfError } from './dwarf/errors.js';
-import { isLocationList } from './dwarf/loclists.js';
+import { hasLocationList } from './dwarf/die-scan.js';
 import { ROW_STMT } from './dwarf/line.js';
 
 /** One frame of an address's inline chain, as `addr2line -f -i` prints it. */
@@ -103,7 +104,8 @@ export class SymbolFile {
   /**
    * The inline chain at addr, innermost first (like `addr2line -f -i`); ELF symbol fallback
    * without DWARF. `gdb: true` picks the line as gdb does where several rows share an address: a
-   * non-statement row gives way to a statement row at the same address (addr2line takes the last row).
+   * non-statement row gives way to a statement row at the same address (addr2line takes the last
+   * row), and falls back on gdb's minimal symbol rather than addr2line's nearest symbol.
    */
   symbolize(addr: bigint, opts: { gdb?: boolean } = {}): SourceFrame[] {
     const pc = this.dwarf.keys.fromBigint(addr);
@@ -111,7 +113,7 @@ export class SymbolFile {
     const hit = this.locateIn(units, pc);
     const row = this.rowIn(units, pc, opts.gdb);
     if (!hit) {
-      const sym = this.symbolAt(addr);
+      const sym = opts.gdb ? this.minimalSymbolAt(addr) : this.symbolAt(addr);
       if (!sym && !row) return [];
       return [{ function: sym?.symbol.name, file: row?.file, line: row?.line ?? 0, column: row?.column ?? 0, discriminator: row?.discriminator ?? 0, inlined: false }];
     }
@@ -129,7 +131,7 @@ export class SymbolFile {
         break;
       }
       const e = chain[i]!;
-      frames.push({ function: fns.name(body.offset(e)), file, line, column, discriminator, inlined: true });
+      frames.push({ function: fns.entryName(body, e), file, line, column, discriminator, inlined: true });
       file = body.callFile(e) === NO_FILE ? undefined : this.fileName(unit, body.callFile(e));
       line = body.callLine(e);
       column = body.callColumn(e);
@@ -157,7 +159,7 @@ export class SymbolFile {
     const goal = callee && callee.fns.name(callee.fns.offset(callee.fn));
     if (!first || !goal || first === goal) return [];
     const sitesOf = (name: string): CallSite[] => {
-      const def = (this.names.functions.get(name) ?? []).find((f) => !f.inlined);
+      const def = this.names.functions(name).find((f) => !f.inlined);
       return def ? callSitesOf(dieAt(def.unit, def.offset)).filter((c) => c.tail && c.target !== undefined) : [];
     };
     const paths: Array<Array<{ name: string; returnPc: bigint }>> = [];
@@ -184,6 +186,11 @@ export class SymbolFile {
   functionAt(pc: bigint): FunctionInfo | undefined {
     const hit = this.locateAddress(pc);
     return hit && this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false);
+  }
+
+  /** The compilation directory of the unit whose function holds pc, from the unit's own DIE alone. */
+  compDirAt(pc: bigint): string | undefined {
+    return this.locateAddress(pc)?.unit.compDir;
   }
 
   /** The functions at pc, innermost first: inlined instances, then the concrete function. */
@@ -241,13 +248,13 @@ export class SymbolFile {
    */
   functionEntries(name: string): bigint[] {
     const out = new Set<bigint>();
-    for (const f of this.names.functions.get(name) ?? []) {
-      const d = dieAt(f.unit, f.offset);
-      const info = this.functionInfo(d, f.unit.ranges(d), f.inlined);
-      if (!info.inlined) out.add(this.bodyStart(f.unit, info));
+    for (const f of this.names.functions(name)) {
+      const entryPc = f.ranges[0]?.start;
+      if (entryPc === undefined) continue;
+      if (!f.inlined) out.add(this.bodyStart(f.unit, f.ranges, entryPc));
       else {
-        const body = locationsValid(f.unit) ? undefined : this.functionBodyStart(info.entryPc);
-        out.add(body !== undefined && body > info.entryPc ? body : info.entryPc);
+        const body = locationsValid(f.unit) ? undefined : this.functionBodyStart(entryPc);
+        out.add(body !== undefined && body > entryPc ? body : entryPc);
       }
     }
     if (out.size === 0) for (const s of this.findSymbol(name)) if (s.type === 2) out.add(s.address);
@@ -267,7 +274,8 @@ export class SymbolFile {
   /** The post-prologue address of the concrete function containing pc (where `step` into it stops). */
   functionBodyStart(pc: bigint): bigint | undefined {
     const hit = this.locateAddress(pc);
-    return hit && this.bodyStart(hit.unit, this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false));
+    const ranges = hit?.fns.rangesOf(hit.fn);
+    return hit && ranges && ranges.length > 0 ? this.bodyStart(hit.unit, ranges, ranges[0]!.start) : undefined;
   }
 
   /**
@@ -308,9 +316,10 @@ export class SymbolFile {
       let address = h.address;
       const hit = this.locateAddress(address);
       if (hit && block?.tag !== DW_TAG.inlined_subroutine) {
-        const info = this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false);
-        const body = this.bodyStart(hit.unit, info);
-        if (address >= info.entryPc && address < body) address = body;
+        const ranges = hit.fns.rangesOf(hit.fn);
+        const entryPc = ranges[0]?.start;
+        const body = entryPc === undefined ? undefined : this.bodyStart(hit.unit, ranges, entryPc);
+        if (entryPc !== undefined && body !== undefined && address >= entryPc && address < body) address = body;
       }
       if (!out.some((m) => m.address === address)) out.push({ address, file: h.file, line: h.line });
     }
@@ -325,9 +334,8 @@ export class SymbolFile {
 
   /** A global variable by name: the definition (with a location or constant) when there is one. */
   findGlobal(name: string): VariableInfo | undefined {
-    const dies = this.names.globals.get(name) ?? [];
-    const def = dies.find((d) => d.has(DW_AT.location) || d.has(DW_AT.const_value)) ?? dies[0];
-    return def && variableInfo(def.unit, def, undefined, this.types, (i) => this.fileName(def.unit, i));
+    const ref = this.names.global(name);
+    return ref && variableInfo(ref.unit, dieAt(ref.unit, ref.offset), undefined, this.types, (i) => this.fileName(ref.unit, i));
   }
 
   /** The unit-level variables of the unit containing pc. */
@@ -342,10 +350,8 @@ export class SymbolFile {
 
   /** A type by C name: `struct thread`, `union value`, `enum color`, a typedef or base type name; a bare tag name finds the struct/union/enum. Complete definitions win over declarations. */
   findType(name: string): Type | undefined {
-    const key = name.trim().replace(/\s+/g, ' ');
-    const dies = this.names.types.get(key) ?? ['struct ', 'union ', 'enum ', 'class '].flatMap((k) => this.names.types.get(k + key) ?? []);
-    const die = dies.find((d) => !d.flag(DW_AT.declaration)) ?? dies[0];
-    return die && this.types.resolve(die);
+    const ref = this.names.type(name.trim().replace(/\s+/g, ' '));
+    return ref && this.types.resolve(dieAt(ref.unit, ref.offset));
   }
 
   /** The type of a variable, member or function DIE. */
@@ -366,9 +372,25 @@ export class SymbolFile {
     return [...files].sort();
   }
 
-  /** The ELF symbol containing addr (sized symbols first), with the offset into it. */
+  /** The ELF symbol containing addr (sized symbols first), with the offset into it: addr2line's rule. */
   symbolAt(addr: bigint): SymbolHit | undefined {
     return this.elf.symbols.lookup(addr);
+  }
+
+  /**
+   * gdb's minimal symbol for addr (info symbol): one of the section holding addr, so none for an
+   * address outside every section and never an absolute symbol (see SymbolTable.lookupInSection).
+   */
+  minimalSymbolAt(addr: bigint): (SymbolHit & { section: ElfSection }) | undefined {
+    const section = this.elf.symbolSectionAt(addr);
+    const hit = section && this.elf.symbols.lookupInSection(addr, section.index, section.addr);
+    return hit && { ...hit, section: section! };
+  }
+
+  /** The symbol gdb names an address by (`<sym+off>` after a pointer or in x/i): its minimal symbol, an unsized one only in code. */
+  addressSymbol(addr: bigint): SymbolHit | undefined {
+    const hit = this.minimalSymbolAt(addr);
+    return hit && (hit.symbol.size !== 0n || (hit.section.flags & SHF.EXECINSTR) !== 0n) ? hit : undefined;
   }
 
   findSymbol(name: string): readonly ElfSymbol[] {
@@ -428,18 +450,18 @@ export class SymbolFile {
     return undefined;
   }
 
-  private bodyStart(unit: Unit, info: FunctionInfo): bigint {
-    const range = info.ranges.find((r) => info.entryPc >= r.start && info.entryPc < r.end) ?? info.ranges[0]!;
+  /** Where a function whose code is `ranges`, entered at `entryPc`, leaves its prologue. */
+  private bodyStart(unit: Unit, ranges: Range[], entryPc: bigint): bigint {
+    const range = ranges.find((r) => entryPc >= r.start && entryPc < r.end) ?? ranges[0]!;
     return afterPrologue(unit.lineProgram?.rows(), range, this.codeAt(range.start, 16));
   }
 
-  /** Up to `len` bytes of the image at a virtual address (from the section holding it). */
+  /** Up to `len` bytes of the image at a virtual address (from the section holding it, read just there). */
   codeAt(addr: bigint, len: number): Uint8Array | undefined {
     const s = this.elf.sectionAt(addr);
-    const data = s && this.elf.sectionData(s);
-    if (!s || !data) return undefined;
+    if (!s) return undefined;
     const off = Number(addr - s.addr);
-    return data.subarray(off, Math.min(off + len, data.length));
+    return this.elf.sectionRange(s, off, Math.min(len, this.elf.sectionSize(s) - off));
   }
 
   /** The innermost block gdb would make at pc: inlined call, lexical block with variables, or function. */
@@ -472,7 +494,7 @@ interface Hit {
 function locationsValid(unit: Unit): boolean {
   let v = validLocations.get(unit);
   if (v === undefined) {
-    v = /^GNU (?!AS)/.test(unit.producer ?? '') && unit.dies.some((d) => (d.tag === DW_TAG.variable || d.tag === DW_TAG.formal_parameter) && isLocationList(d.attr(DW_AT.location)));
+    v = /^GNU (?!AS)/.test(unit.producer ?? '') && hasLocationList(unit);
     validLocations.set(unit, v);
   }
   return v;

@@ -197,12 +197,12 @@ export async function infoLine(ctx: CommandContext, args: string, out: Out): Pro
 export async function infoSymbol(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
   const a = await s.evaluateInteger(args.trim());
-  const hit = s.program?.symbols.symbolAt(a);
+  const hit = s.program?.symbols.minimalSymbolAt(a);
   if (!hit) {
     out(`No symbol matches ${args.trim()}.\n`);
     return null;
   }
-  const sec = s.program!.symbols.elf.sectionAt(a)?.name ?? '?';
+  const sec = hit.section.name;
   out(`${hit.symbol.name}${hit.offset ? ` + ${hit.offset}` : ''} in section ${sec}\n`);
   return { symbol: hit.symbol.name, offset: Number(hit.offset), section: sec };
 }

@@ -50,8 +50,8 @@ export async function completeExpression(inspector: Inspector, text: string, at:
   }
   const names = inspector.program?.symbols.names;
   if (names) {
-    for (const g of pick([...names.globals.keys()], prefix)) add(g, 'variable');
-    for (const f of pick([...names.functions.keys()], prefix)) add(f, 'function');
+    for (const g of pick(names.globalNames(), prefix)) add(g, 'variable');
+    for (const f of pick(names.functionNames(), prefix)) add(f, 'function');
   }
   return { start, items };
 }

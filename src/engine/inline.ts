@@ -28,7 +28,8 @@ export interface InlineView {
  */
 export function inlineView(symbols: SymbolFile, pc: bigint, breakpointFunctions: ReadonlyArray<string | undefined> = []): InlineView {
   const blocks = symbols.inlineChainAt(pc);
-  const lines = symbols.symbolize(pc, { gdb: true });
+  // Without a function here there is no chain to show lines for.
+  const lines = blocks.length ? symbols.symbolize(pc, { gdb: true }) : [];
   const frames = blocks.map((b, i): ChainFrame => ({
     key: b.die.offset,
     inlined: b.inlined,

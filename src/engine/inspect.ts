@@ -72,10 +72,7 @@ export class Inspector {
   };
 
   symbolSuffix(address: bigint): string {
-    const hit = this.program?.symbols.symbolAt(address);
-    // Like gdb, only name a symbol that covers the address (or, unsized, one in the same section).
-    if (!hit || !covers(this.program!, hit, address)) return '';
-    return hit.offset ? ` <${hit.symbol.name}+${hit.offset}>` : ` <${hit.symbol.name}>`;
+    return symbolSuffix(this.program, address);
   }
 
   backtrace(thread: number): Promise<Backtrace> {
@@ -244,11 +241,10 @@ function expandable(t: Type): boolean {
   return s.kind === 'struct' || s.kind === 'union' || s.kind === 'class' || s.kind === 'array' || (s.kind === 'base' && sizeOf(s) > 0) || s.kind === 'pointer' || s.kind === 'enum';
 }
 
-const SHF_EXECINSTR = 4n;
-
-function covers(program: Program, hit: { symbol: { address: bigint; size: bigint }; offset: bigint }, address: bigint): boolean {
-  if (hit.symbol.size > 0n) return hit.offset < hit.symbol.size;
-  // gdb names an address by a zero-sized symbol only in code (a label in assembly), never in data.
-  const section = program.symbols.elf.sectionAt(address);
-  return section !== undefined && (section.flags & SHF_EXECINSTR) !== 0n && section === program.symbols.elf.sectionAt(hit.symbol.address);
+/** ` <sym+off>` (` <+off>` with `offsetOnly`) for an address gdb names by a symbol (SymbolFile.addressSymbol), else ''. */
+export function symbolSuffix(program: Program | undefined, address: bigint, offsetOnly = false): string {
+  const hit = program?.symbols.addressSymbol(address);
+  if (!hit) return '';
+  if (offsetOnly) return ` <+${hit.offset}>`;
+  return hit.offset ? ` <${hit.symbol.name}+${hit.offset}>` : ` <${hit.symbol.name}>`;
 }

@@ -5,21 +5,42 @@ import { PT } from '../../symbols/elf/index.js';
 import { SymbolFile, type ElfSection } from '../../symbols/index.js';
 
 export class Program {
-  readonly cfi: CfiTable;
+  private cfiTable: CfiTable | undefined;
   private readonly sources = new Map<string, string[] | null>();
 
-  private constructor(readonly symbols: SymbolFile) {
-    const input = (s: ElfSection | undefined) => {
-      const bytes = s && symbols.elf.sectionData(s);
-      return s && bytes ? { bytes, address: s.addr } : undefined;
-    };
-    const ehFrame = input(symbols.elf.section('.eh_frame'));
-    const debugFrame = input(symbols.elf.section('.debug_frame'));
-    this.cfi = new CfiTable({ ...(ehFrame && { ehFrame }), ...(debugFrame && { debugFrame }) });
+  private constructor(readonly symbols: SymbolFile) {}
+
+  /** Call frame information, its sections read on first use (a stop, or the guest's run before it). */
+  get cfi(): CfiTable {
+    if (!this.cfiTable) {
+      const elf = this.symbols.elf;
+      const input = (s: ElfSection | undefined) => {
+        const bytes = s && elf.sectionData(s);
+        return s && bytes ? { bytes, address: s.addr } : undefined;
+      };
+      const ehFrame = input(elf.section('.eh_frame'));
+      const debugFrame = input(elf.section('.debug_frame'));
+      this.cfiTable = new CfiTable({ ...(ehFrame && { ehFrame }), ...(debugFrame && { debugFrame }) });
+    }
+    return this.cfiTable;
   }
 
   static async load(path: string): Promise<Program> {
     return new Program(await SymbolFile.open(path));
+  }
+
+  /**
+   * Builds what showing a stop needs from the image and costs most the first time (vmlinux: the
+   * CFI lookup table, the ELF address index, ~200 ms): called while the guest runs. A malformed
+   * section is left to report its error where it is used.
+   */
+  prepareForStops(): void {
+    try {
+      this.cfi.prepare();
+      this.symbols.elf.symbols.prepare();
+    } catch {
+      // Reported by the lookup that needs it.
+    }
   }
 
   get path(): string {

@@ -10,7 +10,7 @@ import { formatLocation, type LocationSpec } from './location.js';
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
-import { Inspector } from './inspect.js';
+import { Inspector, symbolSuffix } from './inspect.js';
 import type { Program } from './program.js';
 import { frameRegister, type Backtrace, type FrameContext } from './stack.js';
 import { symbolHooks } from './symbol-hooks.js';
@@ -128,6 +128,9 @@ export class Session extends EventEmitter<SessionEvents> {
     this.run = new RunControl(target, this.sites);
     this.inspector = new Inspector(target, this.values, (thread, name, value) => this.writeRegister(thread, name, value), (thread) => this.hiddenInlineFrames(thread));
     target.on('console', (text) => this.emit('output', 'console', text));
+    // The guest's run is the debugger's idle time: build then what the stop will need, once
+    // waiting for it has begun (the stop reply waits in the socket meanwhile).
+    target.on('running', () => setImmediate(() => this.program?.prepareForStops()));
   }
 
   /** Takes over a halted target: selects the first vCPU and records where it stands. */
@@ -737,13 +740,9 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.resolvePending();
   }
 
-  /** ` <func+off>` (or ` <+off>` with `offsetOnly`) for an address inside a known symbol, else ''. */
+  /** ` <func+off>` (or ` <+off>` with `offsetOnly`) for an address gdb names by a symbol, else ''. */
   symbolSuffix(address: bigint, offsetOnly = false): string {
-    const sym = this.hooks.symbolAt(address);
-    if (!sym) return '';
-    const off = address - sym.address;
-    if (offsetOnly) return ` <+${off}>`;
-    return off ? ` <${sym.name}+${off}>` : ` <${sym.name}>`;
+    return symbolSuffix(this.program, address, offsetOnly);
   }
 
   functionRange(address: bigint): { name: string; low: bigint; high: bigint } | undefined {

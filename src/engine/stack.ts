@@ -61,9 +61,9 @@ export async function backtraceFrom(target: Target, program: Program | undefined
   /** Pushes the frames of one code position: its inline chain, innermost first. */
   const expand = (base: Omit<FrameContext, 'level' | 'inlined'>) => {
     const chain = program.symbols.symbolize(base.lookupPc, { gdb: true });
+    // No function, not even gdb's minimal symbol (symbolize's fallback): `?? ()`.
     if (chain.length === 0 || chain[0]!.function === undefined) {
-      const sym = program.symbols.symbolAt(base.pc);
-      frames.push({ ...base, level: frames.length, inlined: false, ...(sym && { function: sym.symbol.name }) });
+      frames.push({ ...base, level: frames.length, inlined: false });
       return;
     }
     const scopes = program.symbols.scopesAt(base.lookupPc);

@@ -17,7 +17,7 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
     const [inner] = program.symbols.symbolize(address);
     if (!inner?.function) return {};
     if (!inner.file || !inner.line) return { function: inner.function, inFunction: inner.function };
-    const compDir = program.symbols.functionAt(address)?.die.unit.compDir?.replace(/\/$/, '');
+    const compDir = program.symbols.compDirAt(address)?.replace(/\/$/, '');
     const file = compDir && inner.file.startsWith(compDir + '/') ? inner.file.slice(compDir.length + 1) : inner.file;
     return { function: inner.function, inFunction: inner.function, file, line: inner.line };
   };

@@ -143,6 +143,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     this.forgetStop();
     if (action.kind === 'continue') {
       await wrap('continue', () => this.client.cont());
+      this.emit('running');
       return this.stopReason(await wrap('wait for stop', () => this.client.waitForStop(2 ** 31 - 1)));
     }
     await wrap('step', () => this.client.step(this.tid(action.thread)));

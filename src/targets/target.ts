@@ -47,6 +47,8 @@ export interface TargetEvents {
   console: [string];
   /** The connection is gone; every later call fails. */
   close: [Error];
+  /** A continue went out: the guest runs until its stop, for as long as it takes. */
+  running: [];
 }
 
 export interface Target {

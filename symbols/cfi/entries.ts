@@ -54,10 +54,49 @@ export interface Fde {
 
 /** Every CIE and FDE of a section, in section order. CIEs are parsed once and shared. */
 export function parseFrameSection(section: FrameSection): { cies: Cie[]; fdes: Fde[] } {
-  const name = `.${section.kind}`;
-  const cies = new Map<number, Cie>();
   const fdes: Fde[] = [];
-  const r = new ByteReader(section.bytes, name);
+  const cies = eachFde(section, (h, cie) => fdes.push(parseFde(section, h, cie)));
+  return { cies: [...cies.values()].sort((a, b) => a.offset - b.offset), fdes };
+}
+
+/** What a lookup table keeps of an FDE: where it is and the addresses it covers. */
+export interface FdeBounds {
+  section: FrameSection;
+  offset: number;
+  start: bigint;
+  end: bigint;
+}
+
+/** The bounds of every FDE of a section, in section order, without parsing the rest of them. */
+export function fdeBounds(section: FrameSection): FdeBounds[] {
+  const out: FdeBounds[] = [];
+  // One reader for every entry (a reader per entry made the garbage of 50,000 views for a kernel).
+  const r = new ByteReader(section.bytes, `.${section.kind}`);
+  eachFde(section, (h, cie) => {
+    r.seek(h.body);
+    const [start, end] = fdeRange(section, h, cie, r);
+    if (r.pos > h.end) throw new CfiError(`.${section.kind}`, h.offset, 'address range runs past the end of the FDE');
+    out.push({ section, offset: h.offset, start, end });
+  });
+  return out;
+}
+
+/** The FDE at `offset` of its section (`cies` caches the CIEs parsed). */
+export function fdeAt(section: FrameSection, offset: number, cies: Map<number, Cie>): Fde {
+  const h = readHeader(new ByteReader(section.bytes, `.${section.kind}`, offset), section);
+  if (!h || h.isCie || h.padding) throw new CfiError(`.${section.kind}`, offset, 'no FDE here');
+  let cie = cies.get(h.ciePointer);
+  if (!cie) {
+    cie = parseCie(section, h.ciePointer);
+    cies.set(h.ciePointer, cie);
+  }
+  return parseFde(section, h, cie);
+}
+
+/** Calls `visit` with each FDE's header and CIE, in section order; returns the CIEs by offset. */
+function eachFde(section: FrameSection, visit: (h: EntryHeader, cie: Cie) => void): Map<number, Cie> {
+  const cies = new Map<number, Cie>();
+  const r = new ByteReader(section.bytes, `.${section.kind}`);
   while (!r.atEnd) {
     const h = readHeader(r, section);
     if (!h) break;
@@ -67,11 +106,11 @@ export function parseFrameSection(section: FrameSection): { cies: Cie[]; fdes: F
     } else {
       const cie = cies.get(h.ciePointer) ?? parseCie(section, h.ciePointer);
       cies.set(h.ciePointer, cie);
-      fdes.push(parseFde(section, h, cie));
+      visit(h, cie);
     }
     r.seek(h.end);
   }
-  return { cies: [...cies.values()].sort((a, b) => a.offset - b.offset), fdes };
+  return cies;
 }
 
 interface EntryHeader {
@@ -184,8 +223,27 @@ export function parseCie(section: FrameSection, offset: number): Cie {
 }
 
 function parseFde(section: FrameSection, h: EntryHeader, cie: Cie): Fde {
-  const name = `.${section.kind}`;
   const r = entryReader(section, h);
+  const [start, end] = fdeRange(section, h, cie, r);
+  try {
+    let lsda: bigint | undefined;
+    if (cie.augmentation.startsWith('z')) {
+      const augEnd = r.uleb128() + r.pos;
+      if (cie.lsdaEncoding !== DW_EH_PE.omit && augEnd > r.pos) {
+        lsda = readEncodedPointer(r, cie.lsdaEncoding, bases(section, h.offset, cie.addressSize, start)).value;
+      }
+      r.seek(augEnd);
+    }
+    const instructionsOffset = r.pos;
+    return { cie, offset: h.offset, start, end, lsda, instructions: r.bytesN(r.remaining), instructionsOffset };
+  } catch (e) {
+    throw asCfiError(e, `.${section.kind}`, h.offset);
+  }
+}
+
+/** An FDE's [start, end), read from `r` at the start of its body (left after the address range). */
+function fdeRange(section: FrameSection, h: EntryHeader, cie: Cie, r: ByteReader): [bigint, bigint] {
+  const name = `.${section.kind}`;
   try {
     let start: bigint;
     let range: bigint;
@@ -200,17 +258,7 @@ function parseFde(section: FrameSection, h: EntryHeader, cie: Cie): Fde {
       start = r.addr(cie.addressSize);
       range = r.addr(cie.addressSize);
     }
-    let lsda: bigint | undefined;
-    if (cie.augmentation.startsWith('z')) {
-      const augEnd = r.uleb128() + r.pos;
-      if (cie.lsdaEncoding !== DW_EH_PE.omit && augEnd > r.pos) {
-        lsda = readEncodedPointer(r, cie.lsdaEncoding, bases(section, h.offset, cie.addressSize, start)).value;
-      }
-      r.seek(augEnd);
-    }
-    const end = BigInt.asUintN(cie.addressSize * 8, start + range);
-    const instructionsOffset = r.pos;
-    return { cie, offset: h.offset, start, end, lsda, instructions: r.bytesN(r.remaining), instructionsOffset };
+    return [start, BigInt.asUintN(cie.addressSize * 8, start + range)];
   } catch (e) {
     throw asCfiError(e, name, h.offset);
   }

@@ -1,8 +1,9 @@
-// All FDEs of an image, indexed by address on first use. Both .debug_frame and .eh_frame are
+// All FDEs of an image, indexed by address on first use (their bounds only; an FDE is parsed when a
+// lookup lands on it). Both .debug_frame and .eh_frame are
 // read and merged the way gdb 13 does (dwarf2/frame.c, dwarf2_build_frame_info): one table sorted
 // by start address where, for two FDEs starting at the same address, the .debug_frame one wins;
 // FDEs at address 0 that overlap real code are --gc-sections leftovers and are dropped.
-import { parseFrameSection, type Fde, type FrameSection, type FrameSectionInput } from './entries.js';
+import { fdeAt, fdeBounds, type Cie, type Fde, type FdeBounds, type FrameSection, type FrameSectionInput } from './entries.js';
 import { partitionPoint } from '../search.js';
 
 export interface CfiSections {
@@ -13,33 +14,56 @@ export interface CfiSections {
 }
 
 export class CfiTable {
-  private index: Fde[] | undefined;
+  private index: FdeBounds[] | undefined;
+  private readonly parsed = new Map<FdeBounds, Fde>();
+  private readonly cies = new Map<FrameSection, Map<number, Cie>>();
 
   constructor(private readonly sections: CfiSections) {}
 
   /** The FDE covering `pc`. Throws CfiError (on first use) if a section is malformed. */
   findFde(pc: bigint): Fde | undefined {
-    const fdes = this.fdes;
-    const fde = fdes[partitionPoint(fdes.length, (i) => fdes[i]!.start <= pc) - 1];
-    return fde && pc < fde.end ? fde : undefined;
+    const bounds = this.bounds;
+    const b = bounds[partitionPoint(bounds.length, (i) => bounds[i]!.start <= pc) - 1];
+    return b && pc < b.end ? this.fde(b) : undefined;
+  }
+
+  /** Builds the lookup table now rather than on the first lookup. */
+  prepare(): void {
+    void this.bounds;
+  }
+
+  /** The lookup table, every FDE parsed (for tools and tests): sorted by start, one FDE per start address. */
+  get fdes(): readonly Fde[] {
+    return this.bounds.map((b) => this.fde(b));
   }
 
   /** The lookup table: sorted by start, one FDE per start address. */
-  get fdes(): readonly Fde[] {
+  private get bounds(): readonly FdeBounds[] {
     this.index ??= this.build();
     return this.index;
   }
 
-  private build(): Fde[] {
+  private fde(b: FdeBounds): Fde {
+    let fde = this.parsed.get(b);
+    if (!fde) {
+      let cies = this.cies.get(b.section);
+      if (!cies) this.cies.set(b.section, (cies = new Map()));
+      fde = fdeAt(b.section, b.offset, cies);
+      this.parsed.set(b, fde);
+    }
+    return fde;
+  }
+
+  private build(): FdeBounds[] {
     const addressSize = this.sections.addressSize ?? 8;
-    const all: Fde[] = [];
+    const all: FdeBounds[] = [];
     // .debug_frame first: a stable sort then keeps it ahead of .eh_frame at equal starts.
     for (const [kind, input] of [['debug_frame', this.sections.debugFrame], ['eh_frame', this.sections.ehFrame]] as const) {
-      if (input?.bytes.length) all.push(...parseFrameSection({ ...input, kind, addressSize } satisfies FrameSection).fdes);
+      if (input?.bytes.length) all.push(...fdeBounds({ ...input, kind, addressSize } satisfies FrameSection));
     }
     all.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     const firstNonZero = all.find((f) => f.start !== 0n);
-    const out: Fde[] = [];
+    const out: FdeBounds[] = [];
     for (const fde of all) {
       if (fde.start === fde.end) continue;
       if (fde.start === 0n && firstNonZero && firstNonZero.start < fde.end) continue;

@@ -206,3 +206,49 @@ export function formSize(form: number, u: UnitHeader): number {
     default: return -1;
   }
 }
+
+/**
+ * Does any abbreviation in .debug_abbrev (`bytes`, every table in turn) give one of `attrs` a
+ * value of one of `forms`? Read straight through without building tables; true also when the
+ * section does not read as tables end to end (the caller then assumes the worst).
+ */
+export function anyAbbrevUses(bytes: Uint8Array, attrs: readonly number[], forms: readonly number[]): boolean {
+  const r = new LebCursor(bytes);
+  const wanted = new Uint8Array(0x100);
+  for (const a of attrs) wanted[a & 0xff] = 1;
+  while (r.p < bytes.length) {
+    if (r.leb() === 0) continue;
+    r.leb();
+    r.p++;
+    for (;;) {
+      const name = r.leb();
+      const form = r.leb();
+      if (!(r.p <= bytes.length)) return true;
+      if (name === 0 && form === 0) break;
+      if (wanted[name & 0xff] && attrs.includes(name) && (forms.includes(form) || form === DW_FORM.indirect)) return true;
+      // Its value, which may be any size: skipped.
+      if (form === DW_FORM.implicit_const) while (bytes[r.p++]! >= 0x80);
+    }
+  }
+  return false;
+}
+
+/** ULEB128s of attribute names and forms, which fit 32 bits (past the end: NaN and p past it). */
+class LebCursor {
+  p = 0;
+
+  constructor(private readonly b: Uint8Array) {}
+
+  leb(): number {
+    const b = this.b;
+    let byte = b[this.p++]!;
+    if (byte < 0x80) return byte;
+    let v = byte & 0x7f;
+    for (let shift = 7; shift < 35; shift += 7) {
+      byte = b[this.p++]!;
+      v += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return v;
+    }
+    return NaN;
+  }
+}

@@ -23,26 +23,27 @@ export function isLocationList(attr: Attr | undefined): boolean {
     ((attr.form === DW_FORM.data4 || attr.form === DW_FORM.data8) && typeof attr.value === 'number');
 }
 
+/** The entries of a location list, read from the bytes of that list alone (a kernel's .debug_loclists is 23 MB). */
 export function readLocationList(unit: Unit, attr: Attr): LocationEntry[] {
+  const dwarf = unit.dwarf;
   if (unit.version >= 5) {
-    const section = unit.dwarf.section('.debug_loclists');
     const offset = attr.form === DW_FORM.loclistx
-      ? listOffsetByIndex(section, '.debug_loclists', unit.loclistsBase, attr.value as number, unit.offsetSize)
+      ? listOffsetByIndex(dwarf, '.debug_loclists', unit.loclistsBase, attr.value as number, unit.offsetSize)
       : (attr.value as number);
-    return readLoclists(unit, section, offset);
+    return dwarf.readSized('.debug_loclists', offset, (bytes, pos, origin) => readLoclists(unit, new ByteReader(bytes, '.debug_loclists', pos, origin)));
   }
-  return readDebugLoc(unit, attr.value as number);
+  return dwarf.readSized('.debug_loc', attr.value as number, (bytes, pos, origin) => readDebugLoc(unit, new ByteReader(bytes, '.debug_loc', pos, origin)));
 }
 
-function readLoclists(unit: Unit, section: Uint8Array, offset: number): LocationEntry[] {
+function readLoclists(unit: Unit, r: ByteReader): LocationEntry[] {
   const S = '.debug_loclists';
-  const r = new ByteReader(section, S, offset);
+  const offset = r.origin + r.pos;
   const size = unit.addressSize;
   let base = unit.baseAddress;
   const out: LocationEntry[] = [];
   const expr = () => r.bytesN(r.uleb128());
   for (let n = 0; n < MAX_ENTRIES; n++) {
-    const at = r.pos;
+    const at = r.origin + r.pos;
     const kind = r.u8();
     switch (kind) {
       case DW_LLE.end_of_list: return out;
@@ -82,8 +83,8 @@ function readLoclists(unit: Unit, section: Uint8Array, offset: number): Location
   throw new DwarfError(S, offset, 'location list does not end');
 }
 
-function readDebugLoc(unit: Unit, offset: number): LocationEntry[] {
-  const r = new ByteReader(unit.dwarf.section('.debug_loc'), '.debug_loc', offset);
+function readDebugLoc(unit: Unit, r: ByteReader): LocationEntry[] {
+  const offset = r.origin + r.pos;
   const size = unit.addressSize;
   const max = size === 8 ? 0xffffffffffffffffn : (1n << BigInt(size * 8)) - 1n;
   let base = unit.baseAddress;
@@ -101,7 +102,6 @@ function readDebugLoc(unit: Unit, offset: number): LocationEntry[] {
   throw new DwarfError('.debug_loc', offset, 'location list does not end');
 }
 
-/** The expression in effect at `pc`: the first entry covering it, else a default entry; undefined if none. */
 /** The entry in force at pc: the one whose range holds it, else the default location. */
 export function locationAt(entries: LocationEntry[], pc: bigint): LocationEntry | undefined {
   for (const e of entries) if (e.start !== undefined && e.end !== undefined && pc >= e.start && pc < e.end) return e;

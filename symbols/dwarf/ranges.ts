@@ -6,6 +6,7 @@ import { ByteReader } from '../reader.js';
 import { u32 } from './address-keys.js';
 import { DW_FORM } from './constants.js';
 import { DwarfError } from './errors.js';
+import type { Dwarf } from './dwarf.js';
 import type { Unit } from './unit.js';
 
 /** [start, end) */
@@ -29,15 +30,15 @@ export interface KeySink {
 export function readRangeList(unit: Unit, form: number, value: number, out: KeySink): void {
   if (unit.version < 5) return readDebugRanges(unit, value, out);
   const section = unit.dwarf.section('.debug_rnglists');
-  const offset = form === DW_FORM.rnglistx ? listOffsetByIndex(section, '.debug_rnglists', unit.rnglistsBase, value, unit.offsetSize) : value;
+  const offset = form === DW_FORM.rnglistx ? listOffsetByIndex(unit.dwarf, '.debug_rnglists', unit.rnglistsBase, value, unit.offsetSize) : value;
   readRnglist(unit, section, offset, out);
 }
 
 /** Entry `index` of the offsets table at `base` of a DWARF 5 list section, as a section offset. */
-export function listOffsetByIndex(section: Uint8Array, name: string, base: number, index: number, offsetSize: number): number {
+export function listOffsetByIndex(dwarf: Dwarf, name: string, base: number, index: number, offsetSize: number): number {
   const at = base + index * offsetSize;
-  if (!(at + offsetSize <= section.length)) throw new DwarfError(name, at, `list index ${index} out of range`);
-  return base + new ByteReader(section, name, at).offset(offsetSize);
+  if (!(at >= 0 && at + offsetSize <= dwarf.sectionSize(name))) throw new DwarfError(name, at, `list index ${index} out of range`);
+  return base + new ByteReader(dwarf.read(name, at, offsetSize), name, 0, at).offset(offsetSize);
 }
 
 function readRnglist(unit: Unit, section: Uint8Array, offset: number, out: KeySink): void {

@@ -258,11 +258,20 @@ export class Unit implements UnitHeader {
 
   /** DW_FORM_strx*: an entry of this unit's .debug_str_offsets table. */
   indexedString(index: number): string {
+    return this.dwarf.string('.debug_str', this.indexedStringOffset(index));
+  }
+
+  /** The .debug_str offset that entry holds. */
+  indexedStringOffset(index: number): number {
     const table = this.dwarf.section('.debug_str_offsets');
     const at = this.contextBases().strOffsets + index * this.offsetSize;
     if (at + this.offsetSize > table.length) throw new DwarfError('.debug_str_offsets', at, `string index ${index} out of range`);
-    const r = new ByteReader(table, '.debug_str_offsets', at);
-    return this.dwarf.string('.debug_str', r.offset(this.offsetSize));
+    return new ByteReader(table, '.debug_str_offsets', at).offset(this.offsetSize);
+  }
+
+  /** Offset of this unit's entries in .debug_str_offsets (DW_AT_str_offsets_base). */
+  get strOffsetsBase(): number {
+    return this.contextBases().strOffsets;
   }
 
   attrAddress(a: Attr): bigint | undefined {

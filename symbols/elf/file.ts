@@ -173,6 +173,11 @@ export class ElfFile {
     return this.sections.find((s) => (s.flags & SHF.ALLOC) !== 0n && s.type !== SHT.NOBITS && addr >= s.addr && addr < s.addr + BigInt(s.size));
   }
 
+  /** The section an address belongs to for gdb's symbols: allocated, a .bss too, not thread-local. */
+  symbolSectionAt(addr: bigint): ElfSection | undefined {
+    return this.sections.find((s) => (s.flags & SHF.ALLOC) !== 0n && (s.flags & SHF.TLS) === 0n && addr >= s.addr && addr < s.addr + BigInt(s.size));
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;

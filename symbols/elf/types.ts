@@ -52,7 +52,7 @@ export interface ElfSymbol {
 }
 
 export const SHT = { NULL: 0, PROGBITS: 1, SYMTAB: 2, STRTAB: 3, NOTE: 7, NOBITS: 8, DYNSYM: 11 } as const;
-export const SHF = { ALLOC: 0x2n, EXECINSTR: 0x4n, COMPRESSED: 0x800n } as const;
+export const SHF = { ALLOC: 0x2n, EXECINSTR: 0x4n, TLS: 0x400n, COMPRESSED: 0x800n } as const;
 export const PT = { LOAD: 1, NOTE: 4 } as const;
 export const STT = { NOTYPE: 0, OBJECT: 1, FUNC: 2, SECTION: 3, FILE: 4, TLS: 6 } as const;
 export const STB = { LOCAL: 0, GLOBAL: 1, WEAK: 2 } as const;

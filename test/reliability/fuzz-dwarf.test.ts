@@ -12,12 +12,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdeRows, parseFrameSection, CfiTable } from '../../symbols/cfi/index.js';
 import { DW_AT, DW_FORM } from '../../symbols/dwarf/constants.js';
+import { hasLocationList, unitTypes, unitVariables } from '../../symbols/dwarf/die-scan.js';
 import { Dwarf, memorySource } from '../../symbols/dwarf/dwarf.js';
 import { isLocationList, locationAt, readLocationList } from '../../symbols/dwarf/loclists.js';
 import { readUnitHeaders, type Unit } from '../../symbols/dwarf/unit.js';
 import { UnitFunctions } from '../../symbols/functions.js';
 import { ElfFile, FormatError } from '../../symbols/index.js';
 import { lineRow, rowRefAt, stepLineOf } from '../../symbols/lines.js';
+import { NameIndex } from '../../symbols/names.js';
+import { UnitIndex } from '../../symbols/unit-index.js';
 import { below, Budget, fuzzInput, LONG, mutateInPlace, pick, rng, Tally } from '../support/fuzz.js';
 import { cachedVmlinux } from '../support/vmlinux.js';
 
@@ -49,7 +52,18 @@ function exerciseDwarf(dwarf: Dwarf, only: (u: Unit) => boolean = () => true): v
       }
       // The symbolizer's raw scan of the unit and of every function body, and the names it finds.
       const fns = new UnitFunctions(unit);
-      fns.forEachEntry((offset) => fns.name(offset));
+      const names = new Set<string>();
+      fns.forEachEntry((b, e) => names.add(fns.entryName(b, e) ?? ''));
+      // The raw walks name lookups make, and lookups of the names found (through the string search).
+      for (const v of unitVariables(unit)) if (v.origin >= 0) dwarf.unitAt(v.origin)?.dieHeader(v.origin);
+      for (const t of unitTypes(unit)) names.add(String(t.name.value));
+      hasLocationList(unit);
+      const index = new NameIndex(dwarf, new UnitIndex(dwarf));
+      for (const n of [...names].slice(0, 4)) {
+        index.functions(n);
+        index.global(n);
+        index.type(n);
+      }
       for (const die of unit.dies) {
         const ranges = die.has(DW_AT.low_pc) || die.has(DW_AT.ranges) ? unit.ranges(die) : [];
         for (const a of die.attrs) {
