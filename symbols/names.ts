@@ -158,33 +158,60 @@ export class NameIndex {
     const units = this.dwarf.compileUnits;
     const sizes = new Set(units.map((u) => u.offsetSize));
     const refs = new Map<Unit, number[] | null>();
-    for (const at of this.dwarf.findBytes('.debug_info', q.needles(sizes))) {
-      const unit = this.dwarf.unitAt(at);
-      if (!unit) continue;
-      const list = refs.get(unit);
-      if (list) list.push(at);
-      else if (list === undefined) refs.set(unit, [at]);
+    // Units a .debug_names index covers are candidates when it lists the name there; only the
+    // others are searched.
+    const indexed = this.indexedUnits(q.text, refs);
+    for (const [from, to] of spans(units.filter((u) => !indexed.has(u.offset)))) {
+      for (const at of this.dwarf.findBytes('.debug_info', q.needles(sizes), from, to)) {
+        const unit = this.dwarf.unitAt(at);
+        if (!unit) continue;
+        const list = refs.get(unit);
+        if (list) list.push(at);
+        else if (list === undefined) refs.set(unit, [at]);
+      }
     }
     // Most finds are other values that happen to hold the same bytes (a kernel: 54 of 56 units
     // for start_kernel's string offset): only a name attribute's value counts.
     for (const [unit, list] of refs) {
-      const named = nameValuesAt(unit, list!);
+      if (list === null) continue;
+      const named = nameValuesAt(unit, list);
       if (named.length) refs.set(unit, named);
       else refs.delete(unit);
     }
     // Names by index (DW_FORM_strx): units whose part of .debug_str_offsets holds the offset.
-    const indexed = q.str.size > 0 && this.dwarf.sectionSize('.debug_str_offsets') > 0 ? this.dwarf.findBytes('.debug_str_offsets', q.indexNeedles(sizes)) : [];
-    if (indexed.length > 0) {
+    const byIndex = q.str.size > 0 && this.dwarf.sectionSize('.debug_str_offsets') > 0 ? this.dwarf.findBytes('.debug_str_offsets', q.indexNeedles(sizes)) : [];
+    if (byIndex.length > 0) {
       // A unit's entries run from its base to the next larger base.
       const bases = units.filter((u) => u.version >= 5).map((u) => ({ u, base: u.strOffsetsBase })).sort((a, b) => a.base - b.base);
       for (let i = 0, next = 0; i < bases.length; i++) {
         const { u, base } = bases[i]!;
         while (next < bases.length && bases[next]!.base <= base) next++;
         const end = next < bases.length ? bases[next]!.base : Infinity;
-        if (indexed.some((p) => p >= base && p < end)) refs.set(u, null);
+        if (!indexed.has(u.offset) && byIndex.some((p) => p >= base && p < end)) refs.set(u, null);
       }
     }
     return units.flatMap((unit) => (refs.has(unit) ? [{ unit, refs: refs.get(unit)! }] : []));
+  }
+
+  /**
+   * The units .debug_names covers (none without an index, or with one that does not read), and
+   * into `refs` those of them it lists `name` in (walked whole: the index gives DIEs, not the
+   * attribute values a unit's walk is narrowed to).
+   */
+  private indexedUnits(name: string, refs: Map<Unit, number[] | null>): Set<number> {
+    const index = this.dwarf.nameIndex;
+    if (!index || name === '') return new Set();
+    try {
+      const listed = index.lookup(name);
+      for (const e of listed) {
+        const unit = this.dwarf.unitAt(e.unitOffset);
+        if (unit) refs.set(unit, null);
+      }
+      return index.units;
+    } catch {
+      refs.clear();
+      return new Set();
+    }
   }
 
   /** The candidates for a name a DIE may take from its origin: every unit when origins cross units. */
@@ -210,6 +237,17 @@ export class NameIndex {
     }
     return undefined;
   }
+}
+
+/** The [from, to) section spans that runs of adjacent units make (no index: the whole of .debug_info). */
+function spans(units: readonly Unit[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const u of [...units].sort((a, b) => a.offset - b.offset)) {
+    const last = out[out.length - 1];
+    if (last && last[1] === u.offset) last[1] = u.end;
+    else out.push([u.offset, u.end]);
+  }
+  return out;
 }
 
 function nameText(unit: Unit, a: NameAttr): string | undefined {

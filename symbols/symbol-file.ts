@@ -263,12 +263,10 @@ export class SymbolFile {
 
   /** A function as a C expression names it: its concrete definition's address and type (`{int (int)} 0x...`). */
   findFunction(name: string): { address: bigint; type: Type } | undefined {
-    const def = (this.names.functions.get(name) ?? []).find((f) => !f.inlined);
+    const def = this.names.functions(name).find((f) => !f.inlined && f.ranges.length > 0);
     if (!def) return undefined;
     const d = dieAt(def.unit, def.offset);
-    const ranges = def.unit.ranges(d);
-    if (ranges.length === 0) return undefined;
-    return { address: this.functionInfo(d, ranges, false).entryPc, type: this.types.resolve(d) };
+    return { address: this.functionInfo(d, def.ranges, false).entryPc, type: this.types.resolve(d) };
   }
 
   /** The post-prologue address of the concrete function containing pc (where `step` into it stops). */

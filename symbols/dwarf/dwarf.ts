@@ -5,6 +5,7 @@ import { anyAbbrevUses, parseAbbrevTable, type AbbrevTable } from './abbrev.js';
 import { AddressKeys } from './address-keys.js';
 import { parseAranges } from './aranges.js';
 import { DW_AT, DW_FORM, DW_UT } from './constants.js';
+import { DebugNames } from './debug-names.js';
 import type { Die } from './die.js';
 import { DwarfError } from './errors.js';
 import { readUnitHeaders, Unit } from './unit.js';
@@ -48,6 +49,8 @@ export class Dwarf {
   /** Function names by .debug_info offset of the DIE; null when the DIE has none. */
   private readonly functionNames = new Map<number, string | null>();
   private readonly strings = new Map<string, Map<number, string>>();
+  /** null: looked for, none usable. */
+  private names: DebugNames | null | undefined;
   private lineScratch: Uint8Array = new Uint8Array(0);
   private unitScratch: Uint8Array = new Uint8Array(0);
   private scanned: { section: string; offset: number; bytes: Uint8Array } | undefined;
@@ -143,31 +146,46 @@ export class Dwarf {
   }
 
   /**
-   * Offsets in a section where any of `needles` begins, ascending and distinct. A section not in
-   * memory is read a piece at a time into one buffer (pieces overlap by the longest needle less
-   * one byte), so finding a few byte strings in 170 MB of DIEs holds 8 MB.
+   * Offsets in [from, to) of a section where any of `needles` begins, ascending and distinct. A
+   * section not in memory is read a piece at a time into one buffer (pieces overlap by the longest
+   * needle less one byte), so finding a few byte strings in 170 MB of DIEs holds 8 MB.
    */
-  findBytes(name: string, needles: readonly Uint8Array[]): number[] {
+  findBytes(name: string, needles: readonly Uint8Array[], from = 0, to = Infinity): number[] {
     const found: number[] = [];
     const longest = Math.max(0, ...needles.map((n) => n.length));
-    const size = this.sectionSize(name);
-    if (longest === 0 || size === 0) return found;
+    const end = Math.min(to, this.sectionSize(name));
+    if (longest === 0 || from >= end) return found;
     const whole = this.sections.get(name);
-    const step = whole ? size : SEARCH_PIECE;
+    const step = whole ? end - from : SEARCH_PIECE;
     let buf: Uint8Array = new Uint8Array(0);
-    for (let at = 0; at < size; at += step) {
-      const length = Math.min(size - at, step + longest - 1);
+    for (let at = from; at < end; at += step) {
+      const length = Math.min(end - at, step + longest - 1);
       let piece: Uint8Array;
-      if (whole) piece = whole;
+      if (whole) piece = whole.subarray(at, at + length);
       else {
         buf = grown(buf, length);
         piece = this.source.range(name, at, length, buf);
       }
       // An occurrence starting in the overlap is found again by the next piece.
-      const limit = at + step >= size ? length : step;
+      const limit = at + step >= end ? length : step;
       for (const n of needles) positions(piece, n, at, found, limit);
     }
     return [...new Set(found)].sort((a, b) => a - b);
+  }
+
+  /**
+   * The .debug_names index when the image has one that reads: lookups by name then go straight to
+   * the units it covers. A damaged index is ignored (as gdb does), and names are searched for.
+   */
+  get nameIndex(): DebugNames | undefined {
+    if (this.names === undefined) {
+      try {
+        this.names = this.sectionSize('.debug_names') > 0 ? new DebugNames(this.section('.debug_names'), (o) => this.string('.debug_str', o)) : null;
+      } catch {
+        this.names = null;
+      }
+    }
+    return this.names ?? undefined;
   }
 
   sectionSize(name: string): number {
