@@ -126,7 +126,9 @@ async function oneInstruction(session: Session, support: SteppingSupport, kind: 
       const entered = await session.stepInstruction();
       if (entered.kind !== 'step' || entered.pc === undefined) return { stop: entered };
       const body = await support.functionBodyStart(entered.pc);
-      // A callee with line info: stop after its prologue, in this call (its CFA is our rsp).
+      // A callee with line info: stop after its prologue, in this call (its CFA is our rsp); a
+      // callee without one is there already (running to its body would stop in its next call).
+      if (body === entered.pc) return { stop: entered };
       if (body !== undefined) return { stop: await session.runToAny([body], async (t) => (await support.cfa(t)) === rsp) };
     }
     const back = await session.runTo(returnTo, rsp);
