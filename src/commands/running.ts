@@ -129,7 +129,7 @@ export async function quitCommand(ctx: CommandContext): Promise<unknown> {
 /** Prints a stop the way gdb announces it and returns its data. */
 export async function report(ctx: CommandContext, stop: StopInfo, out: Out, before?: { function?: string; cfa?: bigint }): Promise<unknown> {
   const s = ctx.session;
-  const multi = (await s.threads().catch(() => [])).length > 1;
+  const multi = (await s.threadIds(2).catch(() => [])).length > 1;
   const data: Record<string, unknown> = { reason: stop.kind, thread: stop.thread };
   switch (stop.kind) {
     case 'exited':

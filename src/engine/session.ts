@@ -132,12 +132,12 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Takes over a halted target: selects the first vCPU and records where it stands. */
   async start(kind: 'entry' | 'interrupt' | 'dump' = 'entry'): Promise<StopInfo> {
-    const [first] = await this.target.threads();
-    if (!first) throw new EngineError('the target reports no vCPUs');
-    this.selectedThread = first.id;
-    const pc = await this.run.pcOf(first.id);
-    this.run.setPosition(first.id, pc);
-    return this.setStop({ kind, thread: first.id, pc });
+    const [first] = await this.target.threadIds(1);
+    if (first === undefined) throw new EngineError('the target reports no vCPUs');
+    this.selectedThread = first;
+    const pc = await this.run.pcOf(first);
+    this.run.setPosition(first, pc);
+    return this.setStop({ kind, thread: first, pc });
   }
 
   get stop(): StopInfo | undefined {
@@ -154,6 +154,10 @@ export class Session extends EventEmitter<SessionEvents> {
 
   threads(): Promise<TargetThread[]> {
     return this.target.threads();
+  }
+
+  threadIds(atLeast?: number): Promise<readonly number[]> {
+    return this.target.threadIds(atLeast);
   }
 
   // ---- breakpoints and watchpoints ------------------------------------------------------------

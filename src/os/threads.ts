@@ -71,9 +71,9 @@ export class GuestThreads {
   async list(): Promise<GuestThreadList> {
     const m = this.model;
     const onCpu = new Map<bigint, number>();
-    for (const v of await this.session.threads()) {
-      const t = await this.currentOn(v.id);
-      if (t !== undefined && !onCpu.has(t)) onCpu.set(t, v.id);
+    for (const v of await this.session.threadIds()) {
+      const t = await this.currentOn(v);
+      if (t !== undefined && !onCpu.has(t)) onCpu.set(t, v);
     }
     const threads: GuestThread[] = [];
     const seen = new Set<bigint>();

@@ -57,6 +57,12 @@ export interface Target {
   /** True while the guest runs (between resume and its stop). */
   readonly running: boolean;
 
+  /**
+   * The vCPU ids, first to last; with `atLeast`, possibly only the first that many (as many as
+   * there are, when fewer). Cheap: vCPUs only change when they are plugged in.
+   */
+  threadIds(atLeast?: number): Promise<readonly number[]>;
+  /** The vCPUs with the target's description of each, as of this stop. */
   threads(): Promise<TargetThread[]>;
   /** All registers of a vCPU by name (values the target cannot provide are absent). */
   readRegisters(thread: number): Promise<Map<string, bigint>>;
