@@ -12,7 +12,7 @@ import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
 import { Inspector } from './inspect.js';
 import type { Program } from './program.js';
-import { frameRegister, type Backtrace, type FrameContext } from './stack.js';
+import { frameRegister, innermostCfa, type Backtrace, type FrameContext } from './stack.js';
 import { symbolHooks } from './symbol-hooks.js';
 import { finishInlined, stepLine, stepUntil, type SteppingSupport, type StepKind } from './stepping.js';
 import { inlineView } from './inline.js';
@@ -40,6 +40,11 @@ export interface SessionEvents {
   running: [];
   stopped: [StopInfo];
   breakpointChanged: [UserPoint];
+}
+
+/** The guest thread a run keeps to (its address), or none: no thread model, or no thread on that vCPU. */
+export interface GuestOwner {
+  address: bigint | undefined;
 }
 
 export class EngineError extends Error {
@@ -377,19 +382,29 @@ export class Session extends EventEmitter<SessionEvents> {
    * stack: recursion and other guest threads passing by do not count, and the guest thread may have
    * moved to another vCPU meanwhile).
    */
-  runTo(address: bigint, sp: bigint, kind: StopKind = 'step'): Promise<StopInfo> {
-    return this.runToAny([address], async (thread) => (await this.target.readRegisters(thread)).get('rsp') === sp, kind);
+  runTo(address: bigint, sp: bigint, kind: StopKind = 'step', owner?: GuestOwner): Promise<StopInfo> {
+    return this.runToAny([address], async (thread) => (await this.target.readRegisters(thread)).get('rsp') === sp, kind, owner);
+  }
+
+  /** The guest thread the selected thread stands for now (what runToAny keeps to). */
+  async guestOwner(): Promise<GuestOwner> {
+    return { address: await this.guest?.ownerOf(this.selectedThread) };
   }
 
   /**
    * Runs until a vCPU reaches one of `addresses` and `accept` agrees (same frame), running the
-   * guest thread the selected thread stands for (its current-thread pointer is checked, so a
-   * step stays with it when the scheduler moves it); user breakpoints hit on the way stop as usual.
+   * guest thread the selected thread stands for, or `owner` (a step of several runs names it
+   * once): its current-thread pointer is checked, so a step stays with it when the scheduler
+   * moves it. User breakpoints hit on the way stop as usual.
    */
-  async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, kind: StopKind = 'step'): Promise<StopInfo> {
-    const owner = await this.guest?.ownerOf(this.selectedThread);
-    // The frame test first: it decides most stops, and the owner test then costs one read.
-    const ours = async (thread: number) => (await accept(thread)) && (owner === undefined || (await this.guest!.currentOn(thread)) === owner);
+  async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, kind: StopKind = 'step', owner?: GuestOwner): Promise<StopInfo> {
+    const { address: thread0 } = owner ?? (await this.guestOwner());
+    // Both tests read memory: they go together, in one round trip.
+    const ours = async (thread: number) => {
+      if (thread0 === undefined) return accept(thread);
+      const [inFrame, running] = await Promise.all([accept(thread), this.guest!.currentOn(thread)]);
+      return inFrame && running === thread0;
+    };
     const planted: bigint[] = [];
     try {
       for (const a of new Set(addresses)) {
@@ -663,8 +678,7 @@ export class Session extends EventEmitter<SessionEvents> {
       const pc = regs.get('rip')!;
       if (outer && pc === outer.pc && !targets.slice(0, locations.length).includes(pc)) return regs.get('rsp') === physical!.cfa;
       if (anywhere || frame?.cfa === undefined) return true;
-      this.inspector.invalidate();
-      const cfa = (await this.inspector.frame(t, 0)).cfa;
+      const cfa = await innermostCfa(this.target, this.program, regs);
       // The stack grows down: the selected frame and its callers have CFAs at or above its own.
       return cfa !== undefined && cfa >= frame.cfa;
     });
@@ -713,16 +727,12 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private steppingSupport(): SteppingSupport {
     const program = this.program;
-    const cfaOf = async (thread: number) => (await this.inspector.frame(thread, 0)).cfa;
     return {
       lineAt: async (pc) => program?.symbols.stepLineAt(pc),
       inlineExtent: async (pc) => program?.symbols.inlineExtentAt(pc),
       inlineAt: async (pc) => (program ? inlineView(program.symbols, pc) : { frames: [], hidden: 0 }),
       functionBodyStart: async (pc) => (program?.symbols.lineAt(pc) ? program.symbols.functionBodyStart(pc) : undefined),
-      cfa: async (thread) => {
-        this.inspector.invalidate();
-        return cfaOf(thread);
-      },
+      cfa: async (thread) => innermostCfa(this.target, program, await this.inspector.registersOf(thread)),
       caller: async (thread) => {
         const { physical, outer } = returnFrame((await this.backtrace(thread)).frames, 0);
         return outer && physical?.cfa !== undefined ? { pc: outer.pc, cfa: physical.cfa } : undefined;

@@ -46,10 +46,7 @@ export async function backtrace(target: Target, program: Program | undefined, th
 export async function backtraceFrom(target: Target, program: Program | undefined, regs: Map<string, bigint>, limit = 256): Promise<Backtrace> {
   const pc = regs.get('rip');
   if (pc === undefined) throw new Error('no rip in the register set');
-  const innermost: RegisterReader = async (reg) => {
-    const name = DWARF_REGS[reg];
-    return name === undefined ? undefined : regs.get(name);
-  };
+  const innermost = registerReader(regs);
   const frames: FrameContext[] = [];
   if (!program) {
     frames.push({ level: 0, pc, inlined: false, unwoundBy: 'innermost', registers: innermost, lookupPc: pc, signalFrame: false });
@@ -100,6 +97,24 @@ export async function backtraceFrom(target: Target, program: Program | undefined
   }
   const incomplete = walk.end === 'outermost' ? undefined : walk.end === 'no-unwind-info' ? 'no unwind information for the next frame' : walk.end === 'error' ? (walk.error?.message ?? 'unwind error') : walk.end === 'loop' ? 'previous frame identical to this frame (corrupt stack?)' : walk.end === 'max-frames' ? `stopped after ${limit} frames` : undefined;
   return { frames, ...(incomplete && { incomplete }) };
+}
+
+/**
+ * The CFA of a register set's innermost frame, as its backtrace would give it, from one unwind
+ * step (stepping tells frames apart by it at every stop; the rest of the stack is not needed).
+ */
+export async function innermostCfa(target: Target, program: Program | undefined, regs: Map<string, bigint>): Promise<bigint | undefined> {
+  const pc = regs.get('rip');
+  if (pc === undefined || !program) return undefined;
+  const walk = await unwindStack(program.cfi, pc, registerReader(regs), memoryReader(target), { maxFrames: 2 });
+  return walk.frames[0]!.cfa;
+}
+
+function registerReader(regs: Map<string, bigint>): RegisterReader {
+  return async (reg) => {
+    const name = DWARF_REGS[reg];
+    return name === undefined ? undefined : regs.get(name);
+  };
 }
 
 /** The backtrace without its `count` innermost inlined frames: the stop is shown at their call site. */
