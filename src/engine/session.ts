@@ -2,7 +2,7 @@
 // watchpoints and stepping decide here which target stops the user sees; frames, values and
 // expressions are computed from the target's registers and memory on demand.
 import { EventEmitter } from 'node:events';
-import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targets/index.js';
+import type { BreakpointKind, MemoryRange, Target, TargetThread, WatchAccess } from '../targets/index.js';
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
 import { completeExpression, type Completions } from './complete.js';
 import { accessedMemory, bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
@@ -45,6 +45,15 @@ export interface SessionEvents {
 /** The guest thread a run keeps to (its address), or none: no thread model, or no thread on that vCPU. */
 export interface GuestOwner {
   address: bigint | undefined;
+}
+
+export interface RunToOptions {
+  /** What the stop is reported as. */
+  kind?: StopKind;
+  /** The guest thread to keep to (default: the one the selected thread runs now). */
+  owner?: GuestOwner;
+  /** Memory the caller reads at each stop (see Target.resume). */
+  readAtStop?: readonly MemoryRange[];
 }
 
 export class EngineError extends Error {
@@ -321,6 +330,7 @@ export class Session extends EventEmitter<SessionEvents> {
   async resume(
     first: { kind: 'continue' } | { kind: 'step'; thread: number },
     internal?: (stop: RawStop) => Promise<StopInfo | 'continue' | 'resume-step' | undefined>,
+    readAtStop?: readonly MemoryRange[],
   ): Promise<StopInfo> {
     this.ensureStopped('resume');
     this.state = 'running';
@@ -332,7 +342,7 @@ export class Session extends EventEmitter<SessionEvents> {
     let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
     try {
       for (;;) {
-        const raw = await this.run.resumeOnce(action, () => this.interruptRequested);
+        const raw = await this.run.resumeOnce(action, () => this.interruptRequested, readAtStop);
         // Conditions and log messages evaluated at earlier stops of this run must not leave their
         // frames behind for this one (the vCPU ran in between).
         this.inspector.invalidate();
@@ -382,8 +392,8 @@ export class Session extends EventEmitter<SessionEvents> {
    * stack: recursion and other guest threads passing by do not count, and the guest thread may have
    * moved to another vCPU meanwhile).
    */
-  runTo(address: bigint, sp: bigint, kind: StopKind = 'step', owner?: GuestOwner): Promise<StopInfo> {
-    return this.runToAny([address], async (thread) => (await this.target.readRegisters(thread)).get('rsp') === sp, kind, owner);
+  runTo(address: bigint, sp: bigint, opts: RunToOptions = {}): Promise<StopInfo> {
+    return this.runToAny([address], async (thread) => (await this.target.readRegisters(thread)).get('rsp') === sp, opts);
   }
 
   /** The guest thread the selected thread stands for now (what runToAny keeps to). */
@@ -397,9 +407,12 @@ export class Session extends EventEmitter<SessionEvents> {
    * once): its current-thread pointer is checked, so a step stays with it when the scheduler
    * moves it. User breakpoints hit on the way stop as usual.
    */
-  async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, kind: StopKind = 'step', owner?: GuestOwner): Promise<StopInfo> {
-    const { address: thread0 } = owner ?? (await this.guestOwner());
-    // Both tests read memory: they go together, in one round trip.
+  async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, opts: RunToOptions = {}): Promise<StopInfo> {
+    const kind = opts.kind ?? 'step';
+    const { address: thread0 } = opts.owner ?? (await this.guestOwner());
+    // The current-thread pointer this vCPU will be checked by is read with its registers.
+    const pointer = thread0 === undefined ? undefined : await this.guest!.currentLocation(this.selectedThread);
+    const readAtStop = [...(opts.readAtStop ?? []), ...(pointer ? [pointer] : [])];
     const ours = async (thread: number) => {
       if (thread0 === undefined) return accept(thread);
       const [inFrame, running] = await Promise.all([accept(thread), this.guest!.currentOn(thread)]);
@@ -422,7 +435,7 @@ export class Session extends EventEmitter<SessionEvents> {
         // A user breakpoint here gets its say (conditions, counts); otherwise this is our stop.
         if (this.pointsAt(raw.pc!).length) return (await this.decide(raw, false)) ?? { kind, thread, pc: raw.pc! };
         return { kind, thread, pc: raw.pc! };
-      });
+      }, readAtStop);
     } finally {
       if (this.state !== 'exited') for (const a of planted) await this.sites.drop('sw', a);
     }
@@ -721,7 +734,7 @@ export class Session extends EventEmitter<SessionEvents> {
       return { stop: this.setStop(await finishInlined(this, this.steppingSupport(), callerKey)) };
     }
     if (frame.cfa === undefined) throw new EngineError('cannot finish: the frame address is unknown');
-    const stop = await this.runTo(outer.pc, frame.cfa, 'step');
+    const stop = await this.runTo(outer.pc, frame.cfa);
     return { stop, returned: frame };
   }
 

@@ -1,6 +1,6 @@
 // Backtraces: CFI unwinding (frame pointers where no FDE covers a pc) over the target's registers
 // and memory, then each physical frame expanded into its inline chain with source positions.
-import { unwindStack, type RegisterReader } from '../../symbols/cfi/index.js';
+import { rowAt, unwindStack, type RegisterReader } from '../../symbols/cfi/index.js';
 import type { FrameScope } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
 import { DWARF_REGS, dwarfRegNumber } from '../targets/index.js';
@@ -100,12 +100,18 @@ export async function backtraceFrom(target: Target, program: Program | undefined
 }
 
 /**
- * The CFA of a register set's innermost frame, as its backtrace would give it, from one unwind
- * step (stepping tells frames apart by it at every stop; the rest of the stack is not needed).
+ * The CFA of a register set's innermost frame, as its backtrace would give it (stepping tells
+ * frames apart by it at every stop; the rest of the stack is not needed). Where the CFI rule is a
+ * register plus an offset, as compilers emit almost everywhere, that is all it takes; otherwise
+ * (an expression, no FDE: frame pointers) one unwind step finds it.
  */
 export async function innermostCfa(target: Target, program: Program | undefined, regs: Map<string, bigint>): Promise<bigint | undefined> {
   const pc = regs.get('rip');
   if (pc === undefined || !program) return undefined;
+  const fde = program.cfi.findFde(pc);
+  const rule = fde && rowAt(fde, pc).cfa;
+  const base = rule?.kind === 'register' ? regs.get(DWARF_REGS[rule.reg] ?? '') : undefined;
+  if (rule?.kind === 'register' && base !== undefined) return BigInt.asUintN(64, base + BigInt(rule.offset));
   const walk = await unwindStack(program.cfi, pc, registerReader(regs), memoryReader(target), { maxFrames: 2 });
   return walk.frames[0]!.cfa;
 }

@@ -161,9 +161,9 @@ async function oneInstruction(session: Session, support: SteppingSupport, kind: 
       if (entered.kind !== 'step' || entered.pc === undefined) return { stop: entered };
       const body = await support.functionBodyStart(entered.pc);
       // A callee with line info: stop after its prologue, in this call (its CFA is our rsp).
-      if (body !== undefined) return { stop: await session.runToAny([body], async (t) => (await support.cfa(t)) === rsp, 'step', owner) };
+      if (body !== undefined) return { stop: await session.runToAny([body], async (t) => (await support.cfa(t)) === rsp, { owner }) };
     }
-    const back = await session.runTo(returnTo, rsp, 'step', owner);
+    const back = await session.runTo(returnTo, rsp, { owner });
     if (back.kind !== 'step' || back.pc === undefined) return { stop: back };
     return { thread: back.thread, pc: back.pc };
   }
@@ -271,5 +271,7 @@ async function runThroughRange(
       stops.add(i.address);
     }
   }
-  return session.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa, 'step', owner);
+  // The code where it stops, which the next range decodes, is read with the registers there.
+  const readAtStop = [...stops].map((address) => ({ address, size: 1 }));
+  return session.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa, { owner, readAtStop });
 }

@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { GdbClient, RspError, RspProtocolError, RspTimeoutError, SIGINT, SIGTRAP, type ClientOptions, type StopEvent, type ThreadId } from '../../gdbstub/index.js';
 import { PendingBreakpoints } from './pending-breakpoints.js';
-import { TargetError, type BreakpointKind, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from './target.js';
+import { TargetError, type BreakpointKind, type MemoryRange, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from './target.js';
 
 export interface LiveTargetOptions extends ClientOptions {
   /** How long a single step may take before the vCPU is taken to be halted (QEMU never answers then). */
@@ -197,7 +197,13 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     await this.pending.flush((bp, insert) => this.applyBreakpoint(bp.kind, bp.address, bp.length, insert), pc);
   }
 
-  async resume(action: ResumeAction): Promise<StopReason> {
+  async resume(action: ResumeAction, readAtStop: readonly MemoryRange[] = []): Promise<StopReason> {
+    const stop = await this.run(action);
+    if (stop.kind !== 'exited') await Promise.all([this.readRegisters(stop.thread), ...readAtStop.map((r) => this.readMemory(r.address, r.size).catch(() => undefined))]);
+    return stop;
+  }
+
+  private async run(action: ResumeAction): Promise<StopReason> {
     await this.flushBreakpoints(action);
     this.forgetStop();
     if (action.kind === 'continue') {

@@ -31,6 +31,11 @@ export type BreakpointKind = 'sw' | 'hw' | WatchAccess;
 
 export type ResumeAction = { kind: 'continue' } | { kind: 'step'; thread: number };
 
+export interface MemoryRange {
+  address: bigint;
+  size: number;
+}
+
 export class TargetError extends Error {
   override name = 'TargetError';
 }
@@ -73,8 +78,12 @@ export interface Target {
 
   insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
   removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
-  /** Resumes (all-stop: every vCPU on continue, one vCPU on step) and resolves with the next stop. */
-  resume(action: ResumeAction): Promise<StopReason>;
+  /**
+   * Resumes (all-stop: every vCPU on continue, one vCPU on step) and resolves with the next stop.
+   * `readAtStop` is memory the caller will read first when the guest stops: a live target reads it
+   * along with the stopped vCPU's registers, all in one round trip.
+   */
+  resume(action: ResumeAction, readAtStop?: readonly MemoryRange[]): Promise<StopReason>;
   /** Stops a running guest; the pending `resume` resolves with an interrupt stop. */
   interrupt(): Promise<void>;
   /** Leaves the guest running. The engine removes its breakpoints first. */

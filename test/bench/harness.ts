@@ -93,6 +93,19 @@ export function requestsBetweenMarkers(packets: readonly ProxyPacket[]): number 
   return last - first - 1;
 }
 
+/**
+ * Where each debugger's runs of the same work ended ("pc ..." texts, one per run): the usual end
+ * of both must be the same, or they did not do the same work. QEMU now and then ends a single
+ * step without executing the instruction, so a run may end one instruction early: that is noted,
+ * not taken for different work.
+ */
+export function sameWork(ends: { gdb: string[]; duster: string[] }): string {
+  const usual = (xs: string[]) => [...new Set(xs)].sort((a, b) => xs.filter((x) => x === b).length - xs.filter((x) => x === a).length)[0];
+  if (usual(ends.gdb) !== usual(ends.duster)) throw new Error(`gdb and duster did not do the same work: gdb ended at ${ends.gdb.join(', ')}; duster at ${ends.duster.join(', ')}`);
+  const odd = [...ends.gdb.map((e) => `gdb ${e}`), ...ends.duster.map((e) => `duster ${e}`)].filter((e) => !e.endsWith(` ${usual(ends.gdb)}`));
+  return `both end at ${usual(ends.gdb)}${odd.length ? ` (but ${odd.join(', ')})` : ''}`;
+}
+
 export interface ProcessRun {
   ms: number;
   /** Peak resident set of the process (GNU time's %M). */

@@ -1,7 +1,8 @@
 // Integration: what the live target sends QEMU, counted by the packet proxy: the vCPU list read
 // once per connection and only as far as asked, QEMU's extra info only when a description is
-// wanted (once per stop), code breakpoints held until the guest runs and then sent together, and
-// a detach that leaves QEMU to drop what it holds, after which the guest runs on unstopped.
+// wanted (once per stop), code breakpoints held until the guest runs and then sent together,
+// memory the caller names read with the registers at the stop, and a detach that leaves QEMU to
+// drop what it holds, after which the guest runs on unstopped.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,8 +78,20 @@ describe('live target packets (integration)', () => {
     await target.insertBreakpoint('hw', fib, 1);
     expect(sent()).toEqual([]);
     const stop = await target.resume({ kind: 'continue' });
-    expect(sent()).toEqual([`Z1,${fib.toString(16)},1`, 'vCont;c']);
+    // Then the stopped vCPU's registers, which every stop is looked at through.
+    expect(sent()).toEqual([`Z1,${fib.toString(16)},1`, 'vCont;c', 'g']);
     expect(stop.kind).toBe('trap');
+  });
+
+  it('reads what the caller names with the registers when the guest stops', async () => {
+    const tick = symbol('counter_tick');
+    const stop = await target.resume({ kind: 'continue' }, [{ address: tick, size: 1 }, { address: tick + 8n, size: 4 }]);
+    expect(stop.kind).toBe('trap');
+    const block = tick - (tick % 2048n);
+    expect(sent()).toEqual(['vCont;c', 'g', `m${block.toString(16)},800`]);
+    await target.readMemory(tick, 16);
+    await target.readRegisters((stop as { thread: number }).thread);
+    expect(sent()).toEqual([]);
   });
 
   it('before a single step sends only the change at the stepping vCPU\'s pc', async () => {
