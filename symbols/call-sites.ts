@@ -5,7 +5,6 @@
 import { DW_AT } from './dwarf/constants.js';
 import type { Die } from './dwarf/die.js';
 import { unitContext, type ExprWithContext } from './expr-context.js';
-import { functionName } from './functions.js';
 
 const TAG_CALL_SITE = 0x48;
 const TAG_CALL_SITE_PARAMETER = 0x49;
@@ -64,7 +63,7 @@ export function callSitesOf(fn: Die): CallSite[] {
       if (c.tag === TAG_CALL_SITE || c.tag === TAG_GNU_CALL_SITE) {
         const returnPc = c.tag === TAG_CALL_SITE ? c.address(AT_CALL_RETURN_PC) : c.address(DW_AT.low_pc);
         const callee = c.ref(AT_CALL_ORIGIN) ?? c.ref(DW_AT.abstract_origin);
-        const target = callee && functionName(callee);
+        const target = callee?.functionName;
         if (returnPc !== undefined) out.push({ returnPc, tail: c.flag(AT_CALL_TAIL_CALL) || c.flag(AT_GNU_TAIL_CALL), ...(target !== undefined && { target }) });
       } else if (c.children.length) visit(c, depth + 1);
     }

@@ -2,28 +2,30 @@
 // the line table has one; else past `push %rbp; mov %rsp,%rbp` when the function sets up a frame
 // (amd64_analyze_prologue), then on to the next line-table row if that lands mid-row
 // (skip_prologue_sal). Frameless functions keep their entry address.
-import type { LineProgram } from './dwarf/line.js';
+import type { LineRows } from './dwarf/line.js';
 import { ROW_PROLOGUE_END } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import { rowEnd, rowRefAt } from './lines.js';
 
 const ENDBR64 = [0xf3, 0x0f, 0x1e, 0xfa];
 
-export function afterPrologue(prog: LineProgram | undefined, range: Range, code: Uint8Array | undefined): bigint {
+export function afterPrologue(prog: LineRows | undefined, range: Range, code: Uint8Array | undefined): bigint {
   const { start, end } = range;
   if (!prog) return start;
-  for (const seq of prog.sequences) {
-    if (seq.end <= start || seq.start >= end) continue;
-    for (let i = 0; i < seq.offs.length; i++) {
-      const a = seq.start + BigInt(seq.offs[i]!);
-      if (a >= start && a < end && seq.flags[i]! & ROW_PROLOGUE_END) return a;
+  const lo = prog.keys.fromBigint(start);
+  const hi = prog.keys.fromBigint(end);
+  for (let s = 0; s < prog.sequenceCount; s++) {
+    if (prog.seqEnd[s]! <= lo || prog.seqStart[s]! >= hi) continue;
+    for (let i = prog.seqFirst[s]!; i < prog.seqLast[s]!; i++) {
+      const a = prog.seqStart[s]! + prog.offs[i]!;
+      if (a >= lo && a < hi && prog.flags[i]! & ROW_PROLOGUE_END) return prog.address(s, i);
     }
   }
   let pc = start + BigInt(frameSetupLength(code));
   if (pc === start) return start;
-  const ref = rowRefAt(prog, pc);
-  if (ref && ref.index >= 0 && ref.seq.start + BigInt(ref.seq.offs[ref.index]!) !== pc) {
-    const next = rowEnd(ref);
+  const ref = rowRefAt(prog, prog.keys.fromBigint(pc));
+  if (ref && prog.address(ref.seq, ref.row) !== pc) {
+    const next = rowEnd(prog, ref);
     if (next < end) pc = next;
   }
   return pc;

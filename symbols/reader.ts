@@ -9,7 +9,7 @@ export class FormatError extends Error {
 }
 
 export class ByteReader {
-  private readonly view: DataView;
+  private dataView: DataView | undefined;
   pos: number;
 
   constructor(
@@ -17,9 +17,16 @@ export class ByteReader {
     /** Names the input in errors ("`.debug_line`", "ELF header", ...). */
     readonly what: string,
     pos = 0,
+    /** Where bytes[0] lies in the input `what` names: errors give offsets in that input. */
+    readonly origin = 0,
   ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = pos;
+  }
+
+  /** Made on first use: most readers (one DIE, one list) never read a multi-byte integer. */
+  private get view(): DataView {
+    this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    return this.dataView;
   }
 
   get length(): number {
@@ -37,20 +44,20 @@ export class ByteReader {
   /** A reader over [pos, pos+len) of this one, positioned at its start; advances this reader past it. */
   sub(len: number, what = this.what): ByteReader {
     this.need(len);
-    const r = new ByteReader(this.bytes.subarray(this.pos, this.pos + len), what);
+    const r = new ByteReader(this.bytes.subarray(this.pos, this.pos + len), what, 0, this.origin + this.pos);
     this.pos += len;
     return r;
   }
 
   need(n: number): void {
     if (n < 0 || this.pos + n > this.bytes.length) {
-      throw new FormatError(this.what, `truncated: need ${n} bytes at offset 0x${this.pos.toString(16)}, have ${Math.max(0, this.remaining)}`);
+      throw new FormatError(this.what, `truncated: need ${n} bytes at offset 0x${(this.origin + this.pos).toString(16)}, have ${Math.max(0, this.remaining)}`);
     }
   }
 
   seek(pos: number): void {
     if (pos < 0 || pos > this.bytes.length) {
-      throw new FormatError(this.what, `offset 0x${pos.toString(16)} out of range (size 0x${this.bytes.length.toString(16)})`);
+      throw new FormatError(this.what, `offset 0x${(this.origin + pos).toString(16)} out of range (size 0x${this.bytes.length.toString(16)})`);
     }
     this.pos = pos;
   }
@@ -128,14 +135,14 @@ export class ByteReader {
     const at = this.pos;
     const length = this.u32();
     if (length === 0xffffffff) return { length: this.u64n(), offsetSize: 8 };
-    if (length >= 0xfffffff0) throw new FormatError(this.what, `reserved unit length 0x${length.toString(16)} at offset 0x${at.toString(16)}`);
+    if (length >= 0xfffffff0) throw new FormatError(this.what, `reserved unit length 0x${length.toString(16)} at offset 0x${(this.origin + at).toString(16)}`);
     return { length, offsetSize: 4 };
   }
 
   /** A u64 that must fit a JS number (offsets, lengths): errors instead of silently losing bits. */
   u64n(): number {
     const v = this.u64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(this.what, `value 0x${v.toString(16)} too large at offset 0x${(this.pos - 8).toString(16)}`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(this.what, `value 0x${v.toString(16)} too large at offset 0x${(this.origin + this.pos - 8).toString(16)}`);
     return Number(v);
   }
 
@@ -163,6 +170,12 @@ export class ByteReader {
 
   /** ULEB128 as number; errors past 2^53 (use uleb128Big for values that may be that large). */
   uleb128(): number {
+    // One byte is the common case (DIE codes, line program operands).
+    const first = this.bytes[this.pos];
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
+      return first;
+    }
     let result = 0;
     let mul = 1;
     for (;;) {
@@ -173,14 +186,19 @@ export class ByteReader {
       if (mul > 2 ** 56) {
         // Keep consuming so the cursor stays in sync, then refuse the value.
         while (this.u8() & 0x80);
-        throw new FormatError(this.what, `ULEB128 too large at offset 0x${this.pos.toString(16)}`);
+        throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`);
       }
     }
-    if (result > Number.MAX_SAFE_INTEGER) throw new FormatError(this.what, `ULEB128 too large at offset 0x${this.pos.toString(16)}`);
+    if (result > Number.MAX_SAFE_INTEGER) throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`);
     return result;
   }
 
   sleb128(): number {
+    const first = this.bytes[this.pos];
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
+      return first & 0x40 ? first - 0x80 : first;
+    }
     let result = 0;
     let mul = 1;
     let b: number;
@@ -190,7 +208,7 @@ export class ByteReader {
       mul *= 128;
       if (mul > 2 ** 63) {
         while (b & 0x80) b = this.u8();
-        throw new FormatError(this.what, `SLEB128 too large at offset 0x${this.pos.toString(16)}`);
+        throw new FormatError(this.what, `SLEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`);
       }
     } while (b & 0x80);
     if (b & 0x40) result -= mul;
@@ -225,7 +243,7 @@ export class ByteReader {
   /** NUL-terminated string (UTF-8). */
   cstr(): string {
     const end = this.bytes.indexOf(0, this.pos);
-    if (end < 0) throw new FormatError(this.what, `unterminated string at offset 0x${this.pos.toString(16)}`);
+    if (end < 0) throw new FormatError(this.what, `unterminated string at offset 0x${(this.origin + this.pos).toString(16)}`);
     const s = decoder.decode(this.bytes.subarray(this.pos, end));
     this.pos = end + 1;
     return s;

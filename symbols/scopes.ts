@@ -6,11 +6,11 @@ import type { Die } from './dwarf/die.js';
 import { isLocationList, locationAt, readLocationList } from './dwarf/loclists.js';
 import type { Unit } from './dwarf/unit.js';
 import { unitContext, type ExprWithContext } from './expr-context.js';
-import { functionName } from './functions.js';
 import type { TypeResolver, Type } from './types.js';
 
 export type VariableLocation =
-  | { kind: 'expr'; expr: ExprWithContext }
+  /** `until`: the end of the location-list entry it came from (none: valid in the whole scope). */
+  | { kind: 'expr'; expr: ExprWithContext; until?: bigint }
   /** No location at pc (a location list without an entry for pc, or no DW_AT_location). */
   | { kind: 'optimized-out' };
 
@@ -42,7 +42,7 @@ export interface FrameScope {
 export function scopesAt(unit: Unit, fn: Die, pc: bigint, types: TypeResolver, fileName: (i: number | undefined) => string | undefined): FrameScope[] {
   const frameBase = expressionAt(unit, fn, DW_AT.frame_base, pc);
   const frames: FrameScope[] = [];
-  let current: FrameScope = { function: fn, name: functionName(fn), inlined: false, blocks: [], variables: [], frameBase };
+  let current: FrameScope = { function: fn, name: fn.functionName, inlined: false, blocks: [], variables: [], frameBase };
   const chain: { frame: FrameScope; dies: Die[] }[] = [{ frame: current, dies: [fn] }];
   // Walk down the DIE tree along pc: blocks extend the current frame, inlined calls start a new one.
   let node: Die | undefined = fn;
@@ -50,7 +50,7 @@ export function scopesAt(unit: Unit, fn: Die, pc: bigint, types: TypeResolver, f
     const next: Die | undefined = node.children.find((c) => (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) && contains(unit, c, pc));
     if (!next) break;
     if (next.tag === DW_TAG.inlined_subroutine) {
-      current = { function: next, name: functionName(next), inlined: true, blocks: [], variables: [], frameBase };
+      current = { function: next, name: next.functionName, inlined: true, blocks: [], variables: [], frameBase };
       chain.push({ frame: current, dies: [next] });
     } else {
       current.blocks.push(next);
@@ -85,12 +85,12 @@ export function variableInfo(unit: Unit, d: Die, pc: bigint | undefined, types: 
   const cv = d.followOrigin((x) => x.attr(DW_AT.const_value));
   let constValue: bigint | Uint8Array | undefined;
   if (cv) constValue = cv.value instanceof Uint8Array ? cv.value : typeof cv.value === 'string' ? new TextEncoder().encode(cv.value) : BigInt(cv.value);
-  const expr = expressionAt(unit, d, DW_AT.location, pc);
+  const { expr, until } = exprAt(unit, d, DW_AT.location, pc);
   return {
     name,
     kind: d.tag === DW_TAG.formal_parameter ? 'arg' : 'local',
     type: typeDie ? types.resolve(typeDie) : { kind: 'void' },
-    location: expr ? { kind: 'expr', expr } : { kind: 'optimized-out' },
+    location: expr ? { kind: 'expr', expr, ...(until !== undefined && { until }) } : { kind: 'optimized-out' },
     constValue,
     declFile: fileName(d.followOrigin((x) => x.udata(DW_AT.decl_file))),
     declLine: d.followOrigin((x) => x.udata(DW_AT.decl_line)),
@@ -100,10 +100,19 @@ export function variableInfo(unit: Unit, d: Die, pc: bigint | undefined, types: 
 
 /** The expression of a location-valued attribute at pc (a list entry; without pc, a plain expression only). */
 export function expressionAt(unit: Unit, d: Die, at: number, pc: bigint | undefined): ExprWithContext | undefined {
+  return exprAt(unit, d, at, pc).expr;
+}
+
+function exprAt(unit: Unit, d: Die, at: number, pc: bigint | undefined): { expr?: ExprWithContext; until?: bigint } {
   const a = d.attr(at);
-  if (!a) return undefined;
-  let expr: Uint8Array | undefined;
-  if (a.value instanceof Uint8Array) expr = a.value;
-  else if (isLocationList(a) && pc !== undefined) expr = locationAt(readLocationList(unit, a), pc);
-  return expr && expr.length > 0 ? { expr, unit: unitContext(unit) } : undefined;
+  if (!a) return {};
+  let bytes: Uint8Array | undefined;
+  let until: bigint | undefined;
+  if (a.value instanceof Uint8Array) bytes = a.value;
+  else if (isLocationList(a) && pc !== undefined) {
+    const entry = locationAt(readLocationList(unit, a), pc);
+    bytes = entry?.expr;
+    until = entry?.end;
+  }
+  return bytes && bytes.length > 0 ? { expr: { expr: bytes, unit: unitContext(unit) }, ...(until !== undefined && { until }) } : {};
 }

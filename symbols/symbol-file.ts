@@ -1,21 +1,28 @@
 // One image's symbols: the ELF file plus its DWARF, answering the debugger's questions. Open reads
-// the ELF headers only; DWARF sections, unit ranges and each unit's DIEs/lines/functions are
-// read on first use and cached. Queries are synchronous (see elf/file.ts for why).
+// the ELF headers only; DWARF sections, unit ranges and each unit's lines/functions are read on
+// first use and cached. Symbolizing and function names scan a unit's DIEs without building them
+// (functions.ts); the queries that need DIEs (scopes, call sites, globals and types, breakpoint
+// placement) decode a unit's DIE tree when they first land in it. Queries are synchronous (see
+// elf/file.ts for why).
 import type { Die } from './dwarf/die.js';
 import { Dwarf } from './dwarf/dwarf.js';
+import type { LineRows } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
-import { ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
+import { ElfError, ElfFile, type ElfSymbol, type SymbolHit } from './elf/index.js';
+import { SHF } from './elf/types.js';
 import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
 import type { ExprWithContext } from './expr-context.js';
-import { functionName, type FunctionDef, type InlinedCall } from './functions.js';
-import { rowOf, rowRefAt, stepLineOf, type LineRow, type RowRef, type StepLine } from './lines.js';
+import { NO_FILE, type UnitFunctions } from './functions.js';
+import { gdbKept, lineRow, rowRefAt, stepLineOf, type LineRow, type RowRef, type StepLine } from './lines.js';
 import { NameIndex } from './names.js';
 import { afterPrologue } from './prologue.js';
 import { scopesAt, variableInfo, type FrameScope, type VariableInfo } from './scopes.js';
 import { TypeResolver, type Type } from './types.js';
 import { UnitIndex } from './unit-index.js';
 import { DW_AT, DW_TAG } from './dwarf/constants.js';
+import { DwarfError } from './dwarf/errors.js';
+import { isLocationList } from './dwarf/loclists.js';
 import { ROW_STMT } from './dwarf/line.js';
 
 /** One frame of an address's inline chain, as `addr2line -f -i` prints it. */
@@ -34,7 +41,10 @@ export interface SourceFrame {
 
 export interface FunctionInfo {
   name?: string;
-  /** Entry address: DW_AT_entry_pc, else low_pc, else the lowest range start. */
+  /**
+   * Entry address as gdb 13 takes it (BLOCK_ENTRY_PC): low_pc, or the start of the first non-empty
+   * range in DW_AT_ranges order; DW_AT_entry_pc is not used (gdb reads it only from version 15).
+   */
   entryPc: bigint;
   ranges: Range[];
   die: Die;
@@ -58,7 +68,22 @@ export class SymbolFile {
   private nameIndex: NameIndex | undefined;
 
   private constructor(readonly elf: ElfFile) {
-    this.dwarf = new Dwarf((name) => elf.sectionData(name));
+    const section = (name: string) => {
+      const s = elf.section(name);
+      if (!s) throw new ElfError('ELF file', `no section ${name}`);
+      return s;
+    };
+    this.dwarf = new Dwarf(
+      {
+        section: (name) => elf.sectionData(name),
+        size: (name) => {
+          const s = elf.section(name);
+          return s && elf.sectionSize(s);
+        },
+        range: (name, offset, length, into) => elf.sectionRange(section(name), offset, length, into),
+      },
+      codeBase(elf),
+    );
   }
 
   static async open(path: string): Promise<SymbolFile> {
@@ -66,7 +91,7 @@ export class SymbolFile {
   }
 
   get names(): NameIndex {
-    this.nameIndex ??= new NameIndex(this.dwarf);
+    this.nameIndex ??= new NameIndex(this.dwarf, this.index);
     return this.nameIndex;
   }
 
@@ -75,44 +100,48 @@ export class SymbolFile {
     return this.unitIndex;
   }
 
-  /** The inline chain at addr, innermost first (like `addr2line -f -i`); ELF symbol fallback without DWARF. */
   /**
-   * `gdb: true` picks the line as gdb does where several rows share an address: a non-statement
-   * row gives way to a statement row at the same address (addr2line takes the last row).
+   * The inline chain at addr, innermost first (like `addr2line -f -i`); ELF symbol fallback
+   * without DWARF. `gdb: true` picks the line as gdb does where several rows share an address: a
+   * non-statement row gives way to a statement row at the same address (addr2line takes the last row).
    */
   symbolize(addr: bigint, opts: { gdb?: boolean } = {}): SourceFrame[] {
-    const hit = this.locate(addr);
-    const row = this.lineAt(addr, opts);
+    const pc = this.dwarf.keys.fromBigint(addr);
+    const units = this.index.unitsAtKey(pc);
+    const hit = this.locateIn(units, pc);
+    const row = this.rowIn(units, pc, opts.gdb);
     if (!hit) {
       const sym = this.symbolAt(addr);
       if (!sym && !row) return [];
       return [{ function: sym?.symbol.name, file: row?.file, line: row?.line ?? 0, column: row?.column ?? 0, discriminator: row?.discriminator ?? 0, inlined: false }];
     }
-    const { unit, fn } = hit;
-    const chain = this.index.functions(unit).inlineChain(fn, addr);
+    const { unit, fns, fn } = hit;
+    const chain = fns.inlineChain(fn, pc);
+    const body = fns.body(fn);
     const frames: SourceFrame[] = [];
     let file = row?.file;
     let line = row?.line ?? 0;
     let column = row?.column ?? 0;
     let discriminator = row?.discriminator ?? 0;
     for (let i = chain.length - 1; i >= -1; i--) {
-      const die = i >= 0 ? chain[i]!.die : fn.die;
-      frames.push({ function: functionName(die), file, line, column, discriminator, inlined: i >= 0 });
-      if (i >= 0) {
-        const call = chain[i]!.die;
-        file = this.fileName(unit, call.udata(DW_AT.call_file));
-        line = call.udata(DW_AT.call_line) ?? 0;
-        column = call.udata(DW_AT.call_column) ?? 0;
-        discriminator = 0;
+      if (i < 0) {
+        frames.push({ function: fns.name(fns.offset(fn)), file, line, column, discriminator, inlined: false });
+        break;
       }
+      const e = chain[i]!;
+      frames.push({ function: fns.name(body.offset(e)), file, line, column, discriminator, inlined: true });
+      file = body.callFile(e) === NO_FILE ? undefined : this.fileName(unit, body.callFile(e));
+      line = body.callLine(e);
+      column = body.callColumn(e);
+      discriminator = 0;
     }
     return frames;
   }
 
   /** What the call returning to `returnAddress` passed, per DWARF register (call-site parameters). */
   callSiteParameters(returnAddress: bigint): Map<number, ExprWithContext> {
-    const hit = this.locate(returnAddress - 1n);
-    return hit ? callSiteParameters(hit.fn.die, returnAddress) : new Map();
+    const hit = this.locateAddress(returnAddress - 1n);
+    return hit ? callSiteParameters(this.dieOf(hit), returnAddress) : new Map();
   }
 
   /**
@@ -122,14 +151,14 @@ export class SymbolFile {
    * given, as gdb does; none when the call site's callee is the function itself or is unknown.
    */
   tailCallsBetween(returnAddress: bigint, calleePc: bigint): Array<{ name: string; returnPc: bigint }> {
-    const caller = this.locate(returnAddress - 1n);
-    const callee = this.locate(calleePc);
-    const first = caller && callSitesOf(caller.fn.die).find((c) => c.returnPc === returnAddress)?.target;
-    const goal = callee && functionName(callee.fn.die);
+    const caller = this.locateAddress(returnAddress - 1n);
+    const callee = this.locateAddress(calleePc);
+    const first = caller && callSitesOf(this.dieOf(caller)).find((c) => c.returnPc === returnAddress)?.target;
+    const goal = callee && callee.fns.name(callee.fns.offset(callee.fn));
     if (!first || !goal || first === goal) return [];
     const sitesOf = (name: string): CallSite[] => {
-      const def = (this.names.functions.get(name) ?? []).find((d) => d.tag === DW_TAG.subprogram && d.unit.ranges(d).length > 0);
-      return def ? callSitesOf(def).filter((c) => c.tail && c.target !== undefined) : [];
+      const def = (this.names.functions.get(name) ?? []).find((f) => !f.inlined);
+      return def ? callSitesOf(dieAt(def.unit, def.offset)).filter((c) => c.tail && c.target !== undefined) : [];
     };
     const paths: Array<Array<{ name: string; returnPc: bigint }>> = [];
     let budget = 512;
@@ -153,28 +182,25 @@ export class SymbolFile {
 
   /** The concrete function containing pc. */
   functionAt(pc: bigint): FunctionInfo | undefined {
-    const hit = this.locate(pc);
-    return hit && this.functionInfo(hit.fn.die, hit.fn.ranges, false);
+    const hit = this.locateAddress(pc);
+    return hit && this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false);
   }
 
   /** The functions at pc, innermost first: inlined instances, then the concrete function. */
   inlineChainAt(pc: bigint): FunctionInfo[] {
-    const hit = this.locate(pc);
+    const key = this.dwarf.keys.fromBigint(pc);
+    const hit = this.locate(key);
     if (!hit) return [];
-    const chain = this.index.functions(hit.unit).inlineChain(hit.fn, pc);
-    return [...chain.reverse().map((c) => this.functionInfo(c.die, c.ranges, true)), this.functionInfo(hit.fn.die, hit.fn.ranges, false)];
+    const { unit, fns, fn } = hit;
+    const body = fns.body(fn);
+    const inlined = fns.inlineChain(fn, key).reverse().map((e) => this.functionInfo(dieAt(unit, body.offset(e)), fns.bodyRanges(body, e), true));
+    return [...inlined, this.functionInfo(this.dieOf(hit), fns.rangesOf(fn), false)];
   }
 
   /** The line-table row covering pc. */
   lineAt(pc: bigint, opts: { gdb?: boolean } = {}): LineRow | undefined {
-    const found = this.rowRef(pc);
-    if (found && opts.gdb) {
-      const { seq } = found.ref;
-      let j = found.ref.index;
-      while (j > 0 && !(seq.flags[j]! & ROW_STMT) && seq.offs[j - 1] === seq.offs[j]) j--;
-      if (seq.flags[j]! & ROW_STMT) return rowOf(found.prog, { seq, index: j });
-    }
-    return found && rowOf(found.prog, found.ref);
+    const key = this.dwarf.keys.fromBigint(pc);
+    return this.rowIn(this.index.unitsAtKey(key), key, opts.gdb);
   }
 
   /** pc's line as gdb's stepping reads it, with the extent of that line around pc. */
@@ -188,33 +214,41 @@ export class SymbolFile {
    * call's range begins or ends in it (a step must look again at every such boundary).
    */
   inlineExtentAt(pc: bigint): { start: bigint; end: bigint } | undefined {
-    const hit = this.locate(pc);
-    const own = hit?.fn.ranges.find((r) => pc >= r.start && pc < r.end);
+    const key = this.dwarf.keys.fromBigint(pc);
+    const hit = this.locate(key);
+    const own = hit?.fns.rangesOf(hit.fn).find((r) => pc >= r.start && pc < r.end);
     if (!hit || !own) return undefined;
-    let { start, end } = own;
-    const visit = (calls: InlinedCall[]) => {
-      for (const c of calls) {
-        for (const r of c.ranges) {
-          for (const b of [r.start, r.end]) {
-            if (b <= pc && b > start) start = b;
-            if (b > pc && b < end) end = b;
-          }
-        }
-        visit(c.children);
+    const keys = this.dwarf.keys;
+    let start = keys.fromBigint(own.start);
+    let end = keys.fromBigint(own.end);
+    const { body, first, last } = hit.fns.subtree(hit.fn);
+    // Every inlined call below the function (not those of functions nested in it).
+    for (let e = first; e < last; e = body.inlined(e) ? e + 1 : body.subtreeEnd(e)) {
+      if (!body.inlined(e)) continue;
+      for (let r = body.rangeFirst(e); r < body.rangeLast(e); r++) {
+        const b = body.ranges[r]!;
+        if (b <= key && b > start) start = b;
+        if (b > key && b < end) end = b;
       }
-    };
-    visit(hit.fn.inlined);
-    return { start, end };
+    }
+    return { start: keys.toBigint(start), end: keys.toBigint(end) };
   }
 
-  /** Where gdb's `break NAME` stops: each concrete copy after its prologue, each inlined copy at its entry. */
+  /**
+   * Where gdb's `break NAME` stops: each concrete copy after its prologue; each inlined copy at its
+   * entry, except that where gdb does not trust the unit's locations (not gcc, or no location
+   * lists) a copy entered inside the containing function's prologue moves to its end.
+   */
   functionEntries(name: string): bigint[] {
     const out = new Set<bigint>();
-    for (const d of this.names.functions.get(name) ?? []) {
-      const ranges = d.unit.ranges(d);
-      if (ranges.length === 0) continue;
-      const info = this.functionInfo(d, ranges, d.tag === DW_TAG.inlined_subroutine);
-      out.add(info.inlined ? info.entryPc : this.bodyStart(d.unit, info));
+    for (const f of this.names.functions.get(name) ?? []) {
+      const d = dieAt(f.unit, f.offset);
+      const info = this.functionInfo(d, f.unit.ranges(d), f.inlined);
+      if (!info.inlined) out.add(this.bodyStart(f.unit, info));
+      else {
+        const body = locationsValid(f.unit) ? undefined : this.functionBodyStart(info.entryPc);
+        out.add(body !== undefined && body > info.entryPc ? body : info.entryPc);
+      }
     }
     if (out.size === 0) for (const s of this.findSymbol(name)) if (s.type === 2) out.add(s.address);
     return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -222,29 +256,33 @@ export class SymbolFile {
 
   /** The post-prologue address of the concrete function containing pc (where `step` into it stops). */
   functionBodyStart(pc: bigint): bigint | undefined {
-    const hit = this.locate(pc);
-    return hit && this.bodyStart(hit.unit, this.functionInfo(hit.fn.die, hit.fn.ranges, false));
+    const hit = this.locateAddress(pc);
+    return hit && this.bodyStart(hit.unit, this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false));
   }
 
   /**
-   * Where gdb's `break FILE:LINE` goes: the first is_stmt row of the line in each distinct block
-   * (inlined copies included), moving to the next line with code when the line has none, and
-   * past the prologue when the row lies in it. FILE matches a source path by suffix ("app_demo.c").
+   * Where gdb's `break FILE:LINE` goes, among the rows gdb keeps (gdbKept): the first is_stmt row
+   * of the line in each distinct block (inlined copies included), moving to the next line with
+   * code when the line has none, and past the prologue when the row lies in it. FILE matches a
+   * source path by suffix ("app_demo.c").
    */
   lineToAddresses(file: string, line: number): LineMatch[] {
     type Hit = { address: bigint; file: string; line: number };
     const exact: Hit[] = [];
     let best: Hit[] = [];
     for (const unit of this.dwarf.compileUnits) {
-      const prog = unit.lineProgram;
-      if (!prog) continue;
-      const matching = new Set(prog.files.flatMap((f, i) => (pathMatches(f.path, file) ? [i] : [])));
+      const table = unit.lineProgram;
+      if (!table) continue;
+      const matching = new Set<number>();
+      for (let i = 0; i < table.fileCount; i++) if (pathMatches(table.filePath(i)!, file)) matching.add(i);
       if (matching.size === 0) continue;
-      for (const seq of prog.sequences) {
-        for (let i = 0; i < seq.offs.length; i++) {
-          if (!(seq.flags[i]! & ROW_STMT) || !matching.has(seq.files[i]!)) continue;
-          const l = seq.lines[i]!;
-          const hit = { address: seq.start + BigInt(seq.offs[i]!), file: prog.files[seq.files[i]!]!.path, line: l };
+      const prog = table.rows();
+      const kept = gdbKept(prog);
+      for (let s = 0; s < prog.sequenceCount; s++) {
+        for (let i = prog.seqFirst[s]!; i < prog.seqLast[s]!; i++) {
+          if (!kept[i] || !(prog.flags[i]! & ROW_STMT) || !matching.has(prog.file[i]!)) continue;
+          const l = prog.line[i]!;
+          const hit = { address: prog.address(s, i), file: prog.filePath(prog.file[i]!)!, line: l };
           if (l === line) exact.push(hit);
           else if (l > line && (best.length === 0 || l <= best[0]!.line)) best = l === best[0]?.line ? [...best, hit] : [hit];
         }
@@ -258,9 +296,9 @@ export class SymbolFile {
       if (seenBlocks.has(block)) continue;
       seenBlocks.add(block);
       let address = h.address;
-      const hit = this.locate(address);
+      const hit = this.locateAddress(address);
       if (hit && block?.tag !== DW_TAG.inlined_subroutine) {
-        const info = this.functionInfo(hit.fn.die, hit.fn.ranges, false);
+        const info = this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false);
         const body = this.bodyStart(hit.unit, info);
         if (address >= info.entryPc && address < body) address = body;
       }
@@ -271,8 +309,8 @@ export class SymbolFile {
 
   /** Frames in scope at pc, innermost first, with their variables and frame base. */
   scopesAt(pc: bigint): FrameScope[] {
-    const hit = this.locate(pc);
-    return hit ? scopesAt(hit.unit, hit.fn.die, pc, this.types, (i) => this.fileName(hit.unit, i)) : [];
+    const hit = this.locateAddress(pc);
+    return hit ? scopesAt(hit.unit, this.dieOf(hit), pc, this.types, (i) => this.fileName(hit.unit, i)) : [];
   }
 
   /** A global variable by name: the definition (with a location or constant) when there is one. */
@@ -284,7 +322,7 @@ export class SymbolFile {
 
   /** The unit-level variables of the unit containing pc. */
   globalsOfUnitAt(pc: bigint): VariableInfo[] {
-    const unit = this.index.unitsAt(pc)[0];
+    const unit = this.index.unitsAtKey(this.dwarf.keys.fromBigint(pc))[0];
     if (!unit) return [];
     return unit.root.children.flatMap((d) => {
       const v = d.tag === DW_TAG.variable ? variableInfo(unit, d, undefined, this.types, (i) => this.fileName(unit, i)) : undefined;
@@ -308,7 +346,13 @@ export class SymbolFile {
   /** Every source file named in the line tables, sorted. */
   sourceFiles(): string[] {
     const files = new Set<string>();
-    for (const unit of this.dwarf.compileUnits) for (const f of unit.lineProgram?.files ?? []) if (f.path) files.add(f.path);
+    for (const unit of this.dwarf.compileUnits) {
+      const prog = unit.lineProgram;
+      for (let i = 0; prog && i < prog.fileCount; i++) {
+        const path = prog.filePath(i);
+        if (path) files.add(path);
+      }
+    }
     return [...files].sort();
   }
 
@@ -325,33 +369,58 @@ export class SymbolFile {
     this.elf.close();
   }
 
-  /** The compile unit and concrete function covering pc. */
-  locate(pc: bigint): { unit: Unit; fn: FunctionDef } | undefined {
-    for (const unit of this.index.unitsAt(pc)) {
-      const fn = this.index.functions(unit).find(pc);
-      if (fn) return { unit, fn };
+  /** The compile unit and concrete function (an entry of its UnitFunctions) covering the address with key `pc`. */
+  private locate(pc: number): Hit | undefined {
+    return this.locateIn(this.index.unitsAtKey(pc), pc);
+  }
+
+  private locateIn(units: readonly Unit[], pc: number): Hit | undefined {
+    for (const unit of units) {
+      const fns = this.index.functions(unit);
+      const fn = fns.find(pc);
+      if (fn >= 0) return { unit, fns, fn };
     }
     return undefined;
+  }
+
+  /** The row covering the address with key `pc` in the first of `units` that has one. */
+  private rowIn(units: readonly Unit[], pc: number, gdb = false): LineRow | undefined {
+    for (const unit of units) {
+      const prog = unit.lineProgram;
+      const row = prog?.rowAt(pc, gdb);
+      if (prog && row) return lineRow(prog, row);
+    }
+    return undefined;
+  }
+
+  private locateAddress(pc: bigint): Hit | undefined {
+    return this.locate(this.dwarf.keys.fromBigint(pc));
+  }
+
+  /** The DIE of a located function, from its unit's DIE tree (decoded on first use). */
+  private dieOf(hit: Hit): Die {
+    return dieAt(hit.unit, hit.fns.offset(hit.fn));
   }
 
   /** Path of entry `index` of a unit's line-table file list (DW_AT_decl_file / call_file values). */
   fileName(unit: Unit, index: number | undefined): string | undefined {
     if (index === undefined) return undefined;
-    return unit.lineProgram?.files[index]?.path;
+    return unit.lineProgram?.filePath(index);
   }
 
-  private rowRef(pc: bigint): { prog: NonNullable<Unit['lineProgram']>; ref: RowRef } | undefined {
-    for (const unit of this.index.unitsAt(pc)) {
-      const prog = unit.lineProgram;
-      const ref = prog && rowRefAt(prog, pc);
-      if (prog && ref && ref.index >= 0) return { prog, ref };
+  private rowRef(pc: bigint): { prog: LineRows; ref: RowRef } | undefined {
+    const key = this.dwarf.keys.fromBigint(pc);
+    for (const unit of this.index.unitsAtKey(key)) {
+      const prog = unit.lineProgram?.rows();
+      const ref = prog && rowRefAt(prog, key);
+      if (prog && ref) return { prog, ref };
     }
     return undefined;
   }
 
   private bodyStart(unit: Unit, info: FunctionInfo): bigint {
     const range = info.ranges.find((r) => info.entryPc >= r.start && info.entryPc < r.end) ?? info.ranges[0]!;
-    return afterPrologue(unit.lineProgram, range, this.codeAt(range.start, 16));
+    return afterPrologue(unit.lineProgram?.rows(), range, this.codeAt(range.start, 16));
   }
 
   /** Up to `len` bytes of the image at a virtual address (from the section holding it). */
@@ -365,9 +434,9 @@ export class SymbolFile {
 
   /** The innermost block gdb would make at pc: inlined call, lexical block with variables, or function. */
   private innermostBlock(pc: bigint): Die | undefined {
-    const hit = this.locate(pc);
+    const hit = this.locateAddress(pc);
     if (!hit) return undefined;
-    let block: Die = hit.fn.die;
+    let block: Die = this.dieOf(hit);
     for (let node: Die | undefined = block; node; ) {
       node = node.children.find((c) => (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) && hit.unit.ranges(c).some((r) => pc >= r.start && pc < r.end));
       if (node && (node.tag === DW_TAG.inlined_subroutine || node.children.some((c) => c.tag === DW_TAG.variable))) block = node;
@@ -376,10 +445,44 @@ export class SymbolFile {
   }
 
   private functionInfo(die: Die, ranges: Range[], inlined: boolean): FunctionInfo {
-    const lowest = ranges.reduce((m, r) => (r.start < m ? r.start : m), ranges[0]?.start ?? 0n);
-    const entryPc = die.address(DW_AT.entry_pc) ?? die.address(DW_AT.low_pc) ?? lowest;
-    return { name: functionName(die), entryPc, ranges, die, inlined };
+    return { name: die.functionName, entryPc: ranges[0]?.start ?? die.address(DW_AT.low_pc) ?? 0n, ranges, die, inlined };
   }
+}
+
+interface Hit {
+  unit: Unit;
+  fns: UnitFunctions;
+  fn: number;
+}
+
+/**
+ * gdb's "locations valid" for a unit: made by gcc and using location lists. There gdb places a
+ * breakpoint on an inlined function at its entry as is (find_function_start_sal).
+ */
+function locationsValid(unit: Unit): boolean {
+  let v = validLocations.get(unit);
+  if (v === undefined) {
+    v = /^GNU (?!AS)/.test(unit.producer ?? '') && unit.dies.some((d) => (d.tag === DW_TAG.variable || d.tag === DW_TAG.formal_parameter) && isLocationList(d.attr(DW_AT.location)));
+    validLocations.set(unit, v);
+  }
+  return v;
+}
+
+const validLocations = new WeakMap<Unit, boolean>();
+
+function dieAt(unit: Unit, offset: number): Die {
+  const die = unit.dieAt(offset);
+  if (!die) throw new DwarfError(unit.section, offset, 'no DIE where the unit scan found a function');
+  return die;
+}
+
+/** The base of address keys: the lowest address of code in the image (0 when it has none). */
+function codeBase(elf: ElfFile): bigint {
+  let base: bigint | undefined;
+  for (const s of elf.sections) {
+    if ((s.flags & SHF.ALLOC) !== 0n && (s.flags & SHF.EXECINSTR) !== 0n && s.size > 0 && (base === undefined || s.addr < base)) base = s.addr;
+  }
+  return base ?? 0n;
 }
 
 /** gdb's file matching: the same path, or a path ending in "/" + the name given. */

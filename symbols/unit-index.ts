@@ -1,44 +1,53 @@
 // Which compile unit covers an address: unit ranges from .debug_aranges when the section lists the
-// unit, else from the unit DIE's own ranges; sorted once for binary search.
+// unit, else from the unit DIE's own ranges (one small read per unit); sorted once for binary
+// search, as address keys in typed arrays.
 import type { Dwarf } from './dwarf/dwarf.js';
 import type { Unit } from './dwarf/unit.js';
 import { UnitFunctions } from './functions.js';
 import { partitionPoint } from './search.js';
 
-interface Span {
-  start: bigint;
-  end: bigint;
-  unit: Unit;
-}
-
 export class UnitIndex {
-  private readonly spans: Span[] = [];
+  private readonly starts: Float64Array;
+  private readonly ends: Float64Array;
+  private readonly spanUnits: Unit[];
   /** maxEnd[i] = the largest end among spans[0..i]: bounds the backward scan for overlaps. */
-  private readonly maxEnd: bigint[] = [];
+  private readonly maxEnd: Float64Array;
   private readonly functionCache = new Map<Unit, UnitFunctions>();
 
   constructor(readonly dwarf: Dwarf) {
     const aranges = dwarf.aranges;
+    const pairs: number[] = [];
+    const units: Unit[] = [];
     for (const unit of dwarf.compileUnits) {
       const listed = aranges.get(unit.offset);
-      const ranges = listed && listed.length > 0 ? listed : unit.ranges(unit.unitDie);
-      for (const r of ranges) this.spans.push({ start: r.start, end: r.end, unit });
+      const keys = listed && listed.length > 0 ? listed : unit.rangeKeys(unit.unitDie);
+      for (let i = 0; i < keys.length; i += 2) {
+        if (!(keys[i + 1]! > keys[i]!)) continue;
+        pairs.push(keys[i]!, keys[i + 1]!);
+        units.push(unit);
+      }
     }
-    this.spans.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    let m = 0n;
-    for (const s of this.spans) {
-      if (s.end > m) m = s.end;
-      this.maxEnd.push(m);
-    }
+    const order = units.map((_, i) => i).sort((a, b) => pairs[2 * a]! - pairs[2 * b]!);
+    this.starts = new Float64Array(order.map((i) => pairs[2 * i]!));
+    this.ends = new Float64Array(order.map((i) => pairs[2 * i + 1]!));
+    this.spanUnits = order.map((i) => units[i]!);
+    this.maxEnd = new Float64Array(order.length);
+    let m = -Infinity;
+    for (let i = 0; i < order.length; i++) this.maxEnd[i] = m = Math.max(m, this.ends[i]!);
   }
 
   /** Units whose ranges hold pc, the one with the latest-starting range first. */
   unitsAt(pc: bigint): Unit[] {
-    const s = this.spans;
-    const lo = partitionPoint(s.length, (i) => s[i]!.start <= pc);
+    return this.unitsAtKey(this.dwarf.keys.fromBigint(pc));
+  }
+
+  /** The same for an address key. */
+  unitsAtKey(pc: number): Unit[] {
+    const { starts, ends, maxEnd, spanUnits } = this;
+    const lo = partitionPoint(starts.length, (i) => starts[i]! <= pc);
     const out: Unit[] = [];
-    for (let i = lo - 1; i >= 0 && this.maxEnd[i]! > pc; i--) {
-      if (pc < s[i]!.end && !out.includes(s[i]!.unit)) out.push(s[i]!.unit);
+    for (let i = lo - 1; i >= 0 && maxEnd[i]! > pc; i--) {
+      if (pc < ends[i]! && !out.includes(spanUnits[i]!)) out.push(spanUnits[i]!);
     }
     return out;
   }

@@ -3,30 +3,8 @@ import type { QemuInstance } from '../qemu/index.js';
 import { Program } from '../engine/program.js';
 import { Session } from '../engine/session.js';
 import { LiveTarget } from '../targets/index.js';
-import type { OptionSpec, Parsed } from './args.js';
 import { DebugConsole, type ConsoleOptions } from './console.js';
 import type { Io } from './io.js';
-
-export const CONSOLE_OPTIONS: Record<string, OptionSpec> = {
-  batch: { flag: true },
-  ex: { repeat: true, short: 'ex' },
-  x: { repeat: true, short: 'x' },
-  json: { flag: true },
-};
-
-export const CONSOLE_HELP = `  --batch          run the -ex/-x commands, then exit (status 1 if any failed)
-  -ex CMD          run a command (repeatable, in order)
-  -x FILE          run the commands in FILE
-  --json           one JSON object per command result (and per event)`;
-
-export function consoleOptions(p: Parsed): ConsoleOptions {
-  return {
-    commands: p.options.get('ex') ?? [],
-    scriptFiles: p.options.get('x') ?? [],
-    batch: p.flags.has('batch'),
-    json: p.flags.has('json'),
-  };
-}
 
 /** A target connected for us, and what must follow its detach (Xen: stopping gdbsx, the domain's pause state). */
 export interface Attached {

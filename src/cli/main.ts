@@ -34,18 +34,32 @@ const commands: Record<string, () => Promise<Command>> = {
   },
 };
 
-async function* lines(stream: NodeJS.ReadableStream): AsyncIterable<string> {
+/** Complete lines of a stream, in the batches that arrived together (a chunk may end mid-line). */
+async function* lines(stream: NodeJS.ReadableStream): AsyncIterable<string[]> {
   let rest = '';
   for await (const chunk of stream) {
     rest += chunk.toString();
     const parts = rest.split('\n');
     rest = parts.pop()!;
-    yield* parts;
+    if (parts.length) yield parts;
   }
-  if (rest) yield rest;
+  if (rest) yield [rest];
 }
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+// Node builds each of these streams on first use; a crash report never reads stdin.
+const processIo: Io = {
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+  get stdin() {
+    return process.stdin;
+  },
+};
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(USAGE + '\n');

@@ -85,7 +85,8 @@ export async function announceFrame(ctx: CommandContext, stop: StopInfo, out: Ou
 export async function printFrame(ctx: CommandContext, thread: number, frames: FrameContext[], f: FrameContext, out: Out, withLevel: boolean): Promise<void> {
   const s = ctx.session;
   const line = await frameLine(s, thread, frames, f);
-  const src = sourceLine(s, f);
+  // gdb shows no source under `<signal handler called>`.
+  const src = f.signalFrame ? undefined : sourceLine(s, f);
   // After a stop at the start of a line gdb prints only the source line's own header.
   out(`${withLevel ? `#${f.level}  ` : ''}${line}\n`);
   if (src) out(`${src}\n`);

@@ -2,11 +2,13 @@
 // the CPU mode at the stop (a PVH kernel starts in 32-bit protected mode), not from the ELF class.
 import { createRequire } from 'node:module';
 // iced-x86 is WebAssembly behind a large CommonJS wrapper: loaded on the first disassembly, and
-// with require(), which skips the export scan an ESM import of CommonJS costs (~0.1 s).
+// with require(), which skips the export scan an ESM import of CommonJS costs (~0.1 s). In the
+// CLI's CommonJS bundle (scripts/bundle.mjs) `require` is defined and the bundler takes the
+// wrapper in, so it comes from the bundle's code cache instead of being compiled (~15 ms).
 type Iced = typeof import('iced-x86');
 let iced: Iced | undefined;
 async function loadIced(): Promise<Iced> {
-  iced ??= createRequire(import.meta.url)('iced-x86') as Iced;
+  iced ??= (typeof require === 'function' ? require('iced-x86') : createRequire(import.meta.url)('iced-x86')) as Iced;
   return iced;
 }
 

@@ -1,6 +1,7 @@
 // Backtraces: CFI unwinding (frame pointers where no FDE covers a pc) over the target's registers
 // and memory, then each physical frame expanded into its inline chain with source positions.
-import { rowAt, unwindStack, type RegisterReader } from '../../symbols/cfi/index.js';
+import { rowAt, unwindStack, type RegisterReader, type StackFrame } from '../../symbols/cfi/index.js';
+import { registersRead } from '../../symbols/expr/index.js';
 import type { FrameScope } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
 import { DWARF_REGS, dwarfRegNumber } from '../targets/index.js';
@@ -53,7 +54,7 @@ export async function backtraceFrom(target: Target, program: Program | undefined
     return { frames };
   }
   const walk = await unwindStack(program.cfi, pc, innermost, memoryReader(target), { maxFrames: limit });
-  const physical = walk.frames;
+  const physical = keepAcrossCalls(program, walk.frames);
   /** Pushes the frames of one code position: its inline chain, innermost first. */
   const expand = (base: Omit<FrameContext, 'level' | 'inlined'>) => {
     const chain = program.symbols.symbolize(base.lookupPc, { gdb: true });
@@ -121,6 +122,37 @@ function registerReader(regs: Map<string, bigint>): RegisterReader {
     const name = DWARF_REGS[reg];
     return name === undefined ? undefined : regs.get(name);
   };
+}
+
+/**
+ * The call-clobbered registers CFI cannot give a caller are lost in general, but not those its
+ * variables stay in across the call: gcc keeps values in registers it knows the callee, and all
+ * it calls, leave alone (-fipa-ra), and says so with a location that covers the return address.
+ * For those, the caller's value is the first one the inner frames' CFI gives, down to the
+ * registers of the innermost frame (what gdb assumes for every register it cannot unwind).
+ */
+function keepAcrossCalls(program: Program, frames: StackFrame[]): StackFrame[] {
+  const unchanged = async (j: number, r: number): Promise<bigint | undefined> => {
+    for (let k = j; k >= 0; k--) {
+      const v = await frames[k]!.registers(r);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+  return frames.map((f, i) => {
+    if (i === 0 || !f.pcIsReturnAddress) return f;
+    const kept = new Set<number>();
+    for (const scope of program.symbols.scopesAt(f.pc - 1n)) {
+      for (const v of scope.variables) {
+        const loc = v.location;
+        if (loc.kind !== 'expr' || (loc.until !== undefined && loc.until <= f.pc)) continue;
+        for (const r of registersRead(loc.expr.expr, { addressSize: loc.expr.unit.addressSize, refSize: loc.expr.unit.offsetSize })) kept.add(r);
+      }
+    }
+    if (kept.size === 0) return f;
+    const own = f.registers;
+    return { ...f, registers: async (r: number) => (await own(r)) ?? (kept.has(r) ? unchanged(i - 1, r) : undefined) };
+  });
 }
 
 /** The backtrace without its `count` innermost inlined frames: the stop is shown at their call site. */

@@ -3,12 +3,12 @@
 // array, never through a shell; every instance is killed when this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { findIn, isExecutable } from '../util/executable.js';
-import { QmpClient } from './qmp.js';
+import { QmpClient, type QmpEvent } from './qmp.js';
 
 export class QemuError extends Error {
   constructor(message: string) {
@@ -102,6 +102,8 @@ export function qemuArgs(opts: LaunchOptions, sockets: { gdb?: string; qmp: stri
     '-monitor', 'none',
     '-no-reboot',
     '-qmp', `unix:${sockets.qmp},server=on,wait=off`,
+    // Named threads: dumpGuestMemory waits for the one that writes a dump to end.
+    '-name', 'duster,debug-threads=on',
   ];
   if (opts.append !== undefined) args.push('-append', opts.append);
   if (sockets.gdb) args.push('-gdb', sockets.gdb);
@@ -193,10 +195,75 @@ export class QemuInstance extends EventEmitter<{ serial: [string]; exit: [number
   /**
    * Writes a crash dump of guest memory and vCPU state (QEMU's ELF core format) to `file`.
    * paging:false is deliberate: QEMU's paging:true mappings are wrong for our guests; duster
-   * translates virtual addresses itself from the dump's CR3.
+   * translates virtual addresses itself from the dump's CR3. detach:true has QEMU write it from
+   * a thread, so its gdbstub and QMP keep answering meanwhile (a 512 MiB dump can take longer than
+   * a debugger waits for a packet); DUMP_COMPLETED says when the file is whole.
    */
-  async dumpGuestMemory(file: string): Promise<void> {
-    await this.qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${file}` });
+  dumpGuestMemory(file: string): Promise<void> {
+    // QEMU writes one dump at a time and refuses a second meanwhile: later ones wait their turn.
+    const dump = this.dumps.then(() => this.writeDump(file));
+    this.dumps = dump.catch(() => undefined);
+    return dump;
+  }
+
+  private dumps: Promise<unknown> = Promise.resolve();
+
+  private async writeDump(file: string): Promise<void> {
+    let off = () => {};
+    const completed = new Promise<void>((resolve, reject) => {
+      const onEvent = (ev: QmpEvent) => {
+        if (ev.event !== 'DUMP_COMPLETED') return;
+        off();
+        if (typeof ev.data?.error === 'string') reject(new QemuError(`dump-guest-memory failed: ${ev.data.error}`));
+        else resolve();
+      };
+      const onClose = () => {
+        off();
+        reject(new QemuError('QEMU went away while writing the dump'));
+      };
+      off = () => {
+        this.qmp.off('event', onEvent);
+        this.qmp.off('close', onClose);
+      };
+      this.qmp.on('event', onEvent);
+      this.qmp.on('close', onClose);
+    });
+    try {
+      await this.qmp.execute('dump-guest-memory', { paging: false, detach: true, protocol: `file:${file}` });
+    } catch (e) {
+      off();
+      throw e;
+    }
+    try {
+      await completed;
+    } finally {
+      await this.dumpThreadEnd();
+    }
+  }
+
+  /**
+   * QEMU (7.2) sends DUMP_COMPLETED before its dump thread closes the file and frees the dump
+   * state the next dump reuses: a dump begun in between fails ("Bad file descriptor"). So wait
+   * for the thread, by its name in /proc (nothing to wait on where there is none).
+   */
+  private async dumpThreadEnd(deadlineMs = 10_000): Promise<void> {
+    const tasks = `/proc/${this.proc.pid}/task`;
+    const named = (tid: string) => {
+      try {
+        return readFileSync(path.join(tasks, tid, 'comm'), 'utf8') === 'dump_thread\n';
+      } catch {
+        return false; // that thread has just ended
+      }
+    };
+    for (const end = Date.now() + deadlineMs; Date.now() < end; await new Promise((r) => setTimeout(r, 2))) {
+      let ids: string[];
+      try {
+        ids = readdirSync(tasks);
+      } catch {
+        return;
+      }
+      if (!ids.some(named)) return;
+    }
   }
 
   waitForExit(): Promise<void> {

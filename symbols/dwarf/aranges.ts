@@ -1,11 +1,12 @@
 // .debug_aranges: address ranges per unit, without decoding the units.
 import { ByteReader } from '../reader.js';
+import { u32, type AddressKeys } from './address-keys.js';
 import { DwarfError } from './errors.js';
-import type { Range } from './ranges.js';
 
-export function parseAranges(bytes: Uint8Array): Map<number, Range[]> {
+/** [start, end) address key pairs by .debug_info offset of the unit. */
+export function parseAranges(bytes: Uint8Array, keys: AddressKeys): Map<number, number[]> {
   const S = '.debug_aranges';
-  const out = new Map<number, Range[]>();
+  const out = new Map<number, number[]>();
   const top = new ByteReader(bytes, S);
   while (top.remaining > 0) {
     const setAt = top.pos;
@@ -22,13 +23,20 @@ export function parseAranges(bytes: Uint8Array): Map<number, Range[]> {
     const tupleSize = 2 * addressSize;
     r.seek(Math.min(r.length, Math.ceil((lengthField + r.pos) / tupleSize) * tupleSize - lengthField));
     const list = out.get(unit) ?? [];
-    while (r.remaining >= tupleSize) {
-      const start = r.addr(addressSize);
-      const len = r.addr(addressSize);
-      if (start === 0n && len === 0n) break;
-      if (len > 0n) list.push({ start, end: start + len });
+    const b = r.bytes;
+    for (; r.remaining >= tupleSize; r.pos += tupleSize) {
+      const p = r.pos;
+      const len = addressSize === 8 ? u32(b, p + 8) + u32(b, p + 12) * 4294967296 : addressSize === 4 ? u32(b, p + 4) : b[p + 2]! | (b[p + 3]! << 8);
+      if (len === 0 && isZero(b, p, addressSize)) break;
+      const start = keys.read(b, p, addressSize);
+      if (len > 0) list.push(start, start + len);
     }
     out.set(unit, list);
   }
   return out;
+}
+
+function isZero(b: Uint8Array, p: number, size: number): boolean {
+  for (let i = 0; i < size; i++) if (b[p + i] !== 0) return false;
+  return true;
 }

@@ -1,6 +1,6 @@
 // Debugging information entries: decoding a unit's DIE tree and reading attribute values.
 import { ByteReader } from '../reader.js';
-import type { Abbrev } from './abbrev.js';
+import type { AbbrevTable } from './abbrev.js';
 import { DW_AT, DW_FORM } from './constants.js';
 import { DwarfError } from './errors.js';
 import type { Unit } from './unit.js';
@@ -26,6 +26,7 @@ export class Die {
     readonly offset: number,
     readonly tag: number,
     readonly attrs: Attr[],
+    readonly hasChildren: boolean,
   ) {}
 
   attr(name: number): Attr | undefined {
@@ -72,7 +73,12 @@ export class Die {
     return a && this.unit.attrAddress(a);
   }
 
-  /** The name, following DW_AT_abstract_origin / DW_AT_specification as C compilers split it. */
+  /** The name a function or inlined call is printed with (see Dwarf.functionName). */
+  get functionName(): string | undefined {
+    return this.unit.dwarf.functionName(this.offset);
+  }
+
+  /** The name, following DW_AT_abstract_origin / DW_AT_specification as C compilers split it (variables, parameters). */
   get resolvedName(): string | undefined {
     return this.followOrigin((d) => d.name);
   }
@@ -94,49 +100,52 @@ function isConstantForm(form: number): boolean {
     form === DW_FORM.sdata || form === DW_FORM.implicit_const || form === DW_FORM.data8;
 }
 
-/**
- * Decodes the DIEs of `unit` (from `start` to `end` of its section) into a tree and returns them in
- * offset order; with `firstOnly`, just the unit DIE's attributes.
- */
-export function parseDies(unit: Unit, info: Uint8Array, start: number, end: number, abbrevs: Map<number, Abbrev>, firstOnly: boolean): Die[] {
-  const r = new ByteReader(info.subarray(0, end), unit.section, start);
+/** Decodes `unit`'s DIE tree from its bytes (`bytes[0]` is the unit header) and returns the DIEs in offset order. */
+export function parseDies(unit: Unit, bytes: Uint8Array, abbrevs: AbbrevTable): Die[] {
+  const r = new ByteReader(bytes, unit.section, unit.firstDie - unit.offset, unit.offset);
   const out: Die[] = [];
   const stack: Die[] = [];
-  while (r.pos < end) {
-    const offset = r.pos;
-    const code = r.uleb128();
-    if (code === 0) {
+  while (!r.atEnd) {
+    const die = readDie(r, unit, abbrevs);
+    if (!die) {
       stack.pop();
       continue;
     }
-    const ab = abbrevs.get(code);
-    if (!ab) throw new DwarfError(unit.section, offset, `unknown abbreviation code ${code} in unit at 0x${unit.offset.toString(16)}`);
-    const attrs: Attr[] = new Array(ab.specs.length);
-    for (let i = 0; i < ab.specs.length; i++) {
-      const spec = ab.specs[i]!;
-      attrs[i] = { name: spec.name, form: spec.form, value: 0 };
-      readValue(r, spec.form, spec.implicit, unit, attrs[i]!);
-    }
-    const die = new Die(unit, offset, ab.tag, attrs);
     const parent = stack[stack.length - 1];
     if (parent) {
       die.parent = parent;
       parent.children.push(die);
     } else if (out.length > 0) {
       // Only the unit DIE may sit at depth 0; anything else means the tree is broken.
-      throw new DwarfError(unit.section, offset, `DIE outside the unit DIE in unit at 0x${unit.offset.toString(16)}`);
+      throw new DwarfError(unit.section, die.offset, `DIE outside the unit DIE in unit at 0x${unit.offset.toString(16)}`);
     }
     out.push(die);
-    if (firstOnly) break;
-    if (ab.hasChildren) stack.push(die);
+    if (die.hasChildren) stack.push(die);
   }
   return out;
 }
 
+/** The DIE at the reader's position with its attributes (its children are not read), or null for a null entry. */
+export function readDie(r: ByteReader, unit: Unit, abbrevs: AbbrevTable): Die | null {
+  const offset = r.origin + r.pos;
+  const code = r.uleb128();
+  if (code === 0) return null;
+  const a = abbrevs.index(code);
+  if (a < 0) throw new DwarfError(unit.section, offset, `unknown abbreviation code ${code} in unit at 0x${unit.offset.toString(16)}`);
+  const first = abbrevs.first[a]!;
+  const attrs: Attr[] = new Array(abbrevs.count[a]!);
+  for (let i = 0; i < attrs.length; i++) {
+    const form = abbrevs.forms[first + i]!;
+    attrs[i] = { name: abbrevs.names[first + i]!, form, value: 0 };
+    readValue(r, form, form === DW_FORM.implicit_const ? abbrevs.implicit(first + i) : 0, unit, attrs[i]!);
+  }
+  return new Die(unit, offset, abbrevs.tag[a]!, attrs, abbrevs.hasChildren[a] === 1);
+}
+
 function readValue(r: ByteReader, form: number, implicit: number | bigint, unit: Unit, into: Attr): void {
-  const at = r.pos;
+  const at = r.origin + r.pos;
   for (let hops = 0; form === DW_FORM.indirect; hops++) {
-    if (hops > 4) throw new DwarfError('.debug_info', at, 'DW_FORM_indirect chain');
+    if (hops > 4) throw new DwarfError(unit.section, at, 'DW_FORM_indirect chain');
     form = r.uleb128();
     into.form = form;
   }
@@ -164,7 +173,7 @@ function readValue(r: ByteReader, form: number, implicit: number | bigint, unit:
     case DW_FORM.block4: into.value = r.bytesN(r.u32()); return;
     case DW_FORM.flag_present: into.value = 1; return;
     case DW_FORM.implicit_const: into.value = implicit; return;
-    default: throw new DwarfError('.debug_info', at, `unknown attribute form 0x${form.toString(16)}`);
+    default: throw new DwarfError(unit.section, at, `unknown attribute form 0x${form.toString(16)}`);
   }
   // Unit-relative references become .debug_info offsets.
   if (form === DW_FORM.ref1 || form === DW_FORM.ref2 || form === DW_FORM.ref4 || form === DW_FORM.ref8 || form === DW_FORM.ref_udata) {

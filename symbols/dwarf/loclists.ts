@@ -13,11 +13,12 @@ export interface LocationEntry {
   expr: Uint8Array;
 }
 
-const DW_LLE = { end_of_list: 0, base_addressx: 1, startx_endx: 2, startx_length: 3, offset_pair: 4, default_location: 5, base_address: 6, start_end: 7, start_length: 8, GNU_view_pair: 9 } as const;
+const enum DW_LLE { end_of_list = 0, base_addressx = 1, startx_endx = 2, startx_length = 3, offset_pair = 4, default_location = 5, base_address = 6, start_end = 7, start_length = 8, GNU_view_pair = 9 }
 const MAX_ENTRIES = 1 << 20;
 
 /** Is `attr` (DW_AT_location, DW_AT_frame_base, ...) a location list rather than one expression? */
-export function isLocationList(attr: Attr): boolean {
+export function isLocationList(attr: Attr | undefined): boolean {
+  if (!attr) return false;
   return attr.form === DW_FORM.sec_offset || attr.form === DW_FORM.loclistx ||
     ((attr.form === DW_FORM.data4 || attr.form === DW_FORM.data8) && typeof attr.value === 'number');
 }
@@ -101,7 +102,8 @@ function readDebugLoc(unit: Unit, offset: number): LocationEntry[] {
 }
 
 /** The expression in effect at `pc`: the first entry covering it, else a default entry; undefined if none. */
-export function locationAt(entries: LocationEntry[], pc: bigint): Uint8Array | undefined {
-  for (const e of entries) if (e.start !== undefined && e.end !== undefined && pc >= e.start && pc < e.end) return e.expr;
-  return entries.find((e) => e.start === undefined)?.expr;
+/** The entry in force at pc: the one whose range holds it, else the default location. */
+export function locationAt(entries: LocationEntry[], pc: bigint): LocationEntry | undefined {
+  for (const e of entries) if (e.start !== undefined && e.end !== undefined && pc >= e.start && pc < e.end) return e;
+  return entries.find((e) => e.start === undefined);
 }

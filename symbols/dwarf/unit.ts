@@ -1,12 +1,14 @@
-// Units of .debug_info: headers read up front, DIEs decoded on first use, and the per-unit
+// Units of .debug_info: headers read up front, a unit's bytes read when it is first needed (the
+// unit DIE and single DIEs from a small read, the whole DIE tree on demand), and the per-unit
 // context (string/address/list bases, base address) attribute values are resolved against.
-import { ByteReader, cstrAt } from '../reader.js';
+import { ByteReader, FormatError } from '../reader.js';
+import { u32 } from './address-keys.js';
 import { DW_AT, DW_FORM, DW_UT } from './constants.js';
-import { Die, parseDies, type Attr } from './die.js';
+import { parseDies, readDie, type Attr, type Die } from './die.js';
 import type { Dwarf } from './dwarf.js';
 import { DwarfError } from './errors.js';
 import { parseLineProgram, type LineProgram } from './line.js';
-import { readRanges, type Range } from './ranges.js';
+import { readRangeList, type Range } from './ranges.js';
 import { partitionPoint } from '../search.js';
 
 export interface UnitHeader {
@@ -27,48 +29,61 @@ export interface UnitHeader {
   typeOffset?: number;
 }
 
-export function parseUnitHeaders(info: Uint8Array, section = '.debug_info'): UnitHeader[] {
-  const r = new ByteReader(info, section);
+/** Longest unit header: 64-bit initial length, version, type, sizes, abbreviation offset, signature, type offset. */
+const MAX_HEADER = 40;
+
+/** The unit headers of a section, each read on its own (`read` returns section bytes), so the units' contents stay unread. */
+export function readUnitHeaders(read: (offset: number, length: number) => Uint8Array, size: number, section: string): UnitHeader[] {
   const out: UnitHeader[] = [];
-  while (r.remaining > 0) {
-    const offset = r.pos;
-    const { length, offsetSize } = r.initialLength();
-    const end = r.pos + length;
-    if (end > info.length) throw new DwarfError(section, offset, `unit length 0x${length.toString(16)} runs past the end of the section`);
-    const version = r.u16();
-    if (version < 2 || version > 5) throw new DwarfError(section, offset, `unsupported DWARF version ${version}`);
-    let unitType: number = DW_UT.compile;
-    let addressSize: number;
-    let abbrevOffset: number;
-    let typeSignature: bigint | undefined;
-    let typeOffset: number | undefined;
-    if (version >= 5) {
-      unitType = r.u8();
-      addressSize = r.u8();
-      abbrevOffset = r.offset(offsetSize);
-      if (unitType === DW_UT.skeleton || unitType === DW_UT.split_compile) r.u64();
-      else if (unitType === DW_UT.type || unitType === DW_UT.split_type) {
-        typeSignature = r.u64();
-        typeOffset = offset + r.offset(offsetSize);
-      } else if (unitType !== DW_UT.compile && unitType !== DW_UT.partial) {
-        throw new DwarfError(section, offset, `unknown unit type ${unitType}`);
-      }
-    } else {
-      abbrevOffset = r.offset(offsetSize);
-      addressSize = r.u8();
-      if (section === '.debug_types') {
-        unitType = DW_UT.type;
-        typeSignature = r.u64();
-        typeOffset = offset + r.offset(offsetSize);
-      }
-    }
-    if (addressSize !== 4 && addressSize !== 8 && addressSize !== 2) throw new DwarfError(section, offset, `unsupported address size ${addressSize}`);
-    if (r.pos > end) throw new DwarfError(section, offset, 'unit header longer than the unit');
-    out.push({ offset, end, version, unitType, addressSize, offsetSize, abbrevOffset, firstDie: r.pos, typeSignature, typeOffset });
-    r.seek(end);
+  for (let offset = 0; offset < size; ) {
+    const r = new ByteReader(read(offset, Math.min(MAX_HEADER, size - offset)), section, 0, offset);
+    const h = parseUnitHeader(r, size, section);
+    out.push(h);
+    offset = h.end;
   }
   return out;
 }
+
+function parseUnitHeader(r: ByteReader, sectionSize: number, section: string): UnitHeader {
+  const offset = r.origin;
+  const { length, offsetSize } = r.initialLength();
+  const end = offset + r.pos + length;
+  if (end > sectionSize) throw new DwarfError(section, offset, `unit length 0x${length.toString(16)} runs past the end of the section`);
+  const version = r.u16();
+  if (version < 2 || version > 5) throw new DwarfError(section, offset, `unsupported DWARF version ${version}`);
+  let unitType: number = DW_UT.compile;
+  let addressSize: number;
+  let abbrevOffset: number;
+  let typeSignature: bigint | undefined;
+  let typeOffset: number | undefined;
+  if (version >= 5) {
+    unitType = r.u8();
+    addressSize = r.u8();
+    abbrevOffset = r.offset(offsetSize);
+    if (unitType === DW_UT.skeleton || unitType === DW_UT.split_compile) r.u64();
+    else if (unitType === DW_UT.type || unitType === DW_UT.split_type) {
+      typeSignature = r.u64();
+      typeOffset = offset + r.offset(offsetSize);
+    } else if (unitType !== DW_UT.compile && unitType !== DW_UT.partial) {
+      throw new DwarfError(section, offset, `unknown unit type ${unitType}`);
+    }
+  } else {
+    abbrevOffset = r.offset(offsetSize);
+    addressSize = r.u8();
+    if (section === '.debug_types') {
+      unitType = DW_UT.type;
+      typeSignature = r.u64();
+      typeOffset = offset + r.offset(offsetSize);
+    }
+  }
+  if (addressSize !== 4 && addressSize !== 8 && addressSize !== 2) throw new DwarfError(section, offset, `unsupported address size ${addressSize}`);
+  const firstDie = offset + r.pos;
+  if (firstDie > end) throw new DwarfError(section, offset, 'unit header longer than the unit');
+  return { offset, end, version, unitType, addressSize, offsetSize, abbrevOffset, firstDie, typeSignature, typeOffset };
+}
+
+/** A DIE that is not the unit DIE is read from this many bytes, or from the rest of the unit when it is longer. */
+const DIE_WINDOW = 512;
 
 export class Unit implements UnitHeader {
   readonly offset: number;
@@ -84,7 +99,7 @@ export class Unit implements UnitHeader {
   private head: Die | undefined;
   private all: Die[] | undefined;
   private lines: LineProgram | null | undefined;
-  private bases: { addr: number; strOffsets: number; rnglists: number; loclists: number; lowPc: bigint } | undefined;
+  private bases: { addr: number; strOffsets: number; rnglists: number; loclists: number; lowPc: bigint; lowHalves: [number, number] } | undefined;
 
   constructor(readonly dwarf: Dwarf, h: UnitHeader, readonly section: string) {
     this.offset = h.offset;
@@ -99,16 +114,36 @@ export class Unit implements UnitHeader {
     this.typeOffset = h.typeOffset;
   }
 
+  /** The unit's bytes, header included: one positioned read per call (nothing is kept here). */
+  bytes(): Uint8Array {
+    return this.dwarf.read(this.section, this.offset, this.end - this.offset);
+  }
+
   /** The unit DIE with its attributes only (cheap: no children decoded). Use `root` for the tree. */
   get unitDie(): Die {
     if (this.all) return this.all[0]!;
-    if (!this.head) {
-      const info = this.dwarf.section(this.section);
-      const dies = parseDies(this, info, this.firstDie, this.end, this.dwarf.abbrevs(this.abbrevOffset), true);
-      if (dies.length === 0) throw new DwarfError(this.section, this.offset, 'unit has no DIEs');
-      this.head = dies[0]!;
-    }
+    this.head ??= this.dieHeader(this.firstDie);
+    if (!this.head) throw new DwarfError(this.section, this.offset, 'unit has no DIEs');
     return this.head;
+  }
+
+  /**
+   * The DIE at section offset `offset` with its attributes only, read from a few hundred bytes
+   * there (from the tree when the unit's DIEs are decoded); undefined for a null entry.
+   */
+  dieHeader(offset: number): Die | undefined {
+    if (this.all) return this.dieAt(offset);
+    if (offset < this.firstDie || offset >= this.end) return undefined;
+    const abbrevs = this.dwarf.abbrevs(this.abbrevOffset);
+    const rest = this.end - offset;
+    const read = (len: number) => readDie(new ByteReader(this.dwarf.read(this.section, offset, len), this.section, 0, offset), this, abbrevs) ?? undefined;
+    if (rest <= DIE_WINDOW) return read(rest);
+    try {
+      return read(DIE_WINDOW);
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      return read(rest);
+    }
   }
 
   /** The unit DIE with its whole subtree, decoded on first use and cached. */
@@ -119,8 +154,7 @@ export class Unit implements UnitHeader {
   /** Every DIE of the unit in offset order. */
   get dies(): readonly Die[] {
     if (!this.all) {
-      const info = this.dwarf.section(this.section);
-      const dies = parseDies(this, info, this.firstDie, this.end, this.dwarf.abbrevs(this.abbrevOffset), false);
+      const dies = parseDies(this, this.bytes(), this.dwarf.abbrevs(this.abbrevOffset));
       if (dies.length === 0) throw new DwarfError(this.section, this.offset, 'unit has no DIEs');
       this.all = dies;
       this.head = undefined;
@@ -162,8 +196,17 @@ export class Unit implements UnitHeader {
     return this.contextBases().lowPc;
   }
 
+  /** baseAddress as its low and high 32-bit halves (range lists add offsets to it in 64 bits). */
+  get baseHalves(): [number, number] {
+    return this.contextBases().lowHalves;
+  }
+
   get loclistsBase(): number {
     return this.contextBases().loclists;
+  }
+
+  get rnglistsBase(): number {
+    return this.contextBases().rnglists;
   }
 
   /** The unit's line program (DW_AT_stmt_list), parsed on first use; undefined if it has none. */
@@ -177,22 +220,36 @@ export class Unit implements UnitHeader {
 
   /** The address ranges of a DIE (low_pc/high_pc or DW_AT_ranges); empty if it has none. */
   ranges(die: Die): Range[] {
+    const keys = this.dwarf.keys;
+    const pairs = this.rangeKeys(die);
+    const out: Range[] = [];
+    for (let i = 0; i < pairs.length; i += 2) out.push({ start: keys.toBigint(pairs[i]!), end: keys.toBigint(pairs[i + 1]!) });
+    return out;
+  }
+
+  /** The same as [start, end) address key pairs. */
+  rangeKeys(die: Die): number[] {
+    const out: number[] = [];
     const rangesAttr = die.attr(DW_AT.ranges);
-    if (rangesAttr) return readRanges(this, rangesAttr);
-    const low = die.address(DW_AT.low_pc);
-    if (low === undefined) return [];
+    if (rangesAttr) {
+      readRangeList(this, rangesAttr.form, rangesAttr.value as number, out);
+      return out;
+    }
+    const lowAttr = die.attr(DW_AT.low_pc);
     const high = die.attr(DW_AT.high_pc);
-    if (!high) return [];
-    const end = high.form === DW_FORM.addr || isAddrx(high.form) ? this.attrAddress(high)! : low + BigInt(high.value as number | bigint);
-    return end > low ? [{ start: low, end }] : [];
+    const low = lowAttr && this.attrAddressKey(lowAttr);
+    if (low === undefined || !high) return out;
+    const end = high.form === DW_FORM.addr || isAddrx(high.form) ? this.attrAddressKey(high)! : low + Number(high.value as number | bigint);
+    if (end > low) out.push(low, end);
+    return out;
   }
 
   attrString(a: Attr): string | undefined {
     const v = a.value;
     switch (a.form) {
       case DW_FORM.string: return v as string;
-      case DW_FORM.strp: return cstrAt(this.dwarf.section('.debug_str'), v as number, '.debug_str');
-      case DW_FORM.line_strp: return cstrAt(this.dwarf.section('.debug_line_str'), v as number, '.debug_line_str');
+      case DW_FORM.strp: return this.dwarf.string('.debug_str', v as number);
+      case DW_FORM.line_strp: return this.dwarf.string('.debug_line_str', v as number);
       case DW_FORM.strx: case DW_FORM.strx1: case DW_FORM.strx2: case DW_FORM.strx3: case DW_FORM.strx4: case DW_FORM.GNU_str_index:
         return this.indexedString(v as number);
       default: return undefined;
@@ -205,7 +262,7 @@ export class Unit implements UnitHeader {
     const at = this.contextBases().strOffsets + index * this.offsetSize;
     if (at + this.offsetSize > table.length) throw new DwarfError('.debug_str_offsets', at, `string index ${index} out of range`);
     const r = new ByteReader(table, '.debug_str_offsets', at);
-    return cstrAt(this.dwarf.section('.debug_str'), r.offset(this.offsetSize), '.debug_str');
+    return this.dwarf.string('.debug_str', r.offset(this.offsetSize));
   }
 
   attrAddress(a: Attr): bigint | undefined {
@@ -214,12 +271,33 @@ export class Unit implements UnitHeader {
     return undefined;
   }
 
+  private attrAddressKey(a: Attr): number | undefined {
+    if (a.form === DW_FORM.addr) return this.dwarf.keys.fromBigint(a.value as bigint);
+    if (isAddrx(a.form)) return this.indexedAddressKey(a.value as number);
+    return undefined;
+  }
+
   /** Entry `index` of this unit's .debug_addr table. */
   indexedAddress(index: number): bigint {
-    const table = this.dwarf.section('.debug_addr');
+    return new ByteReader(this.dwarf.section('.debug_addr'), '.debug_addr', this.addrEntry(index)).addr(this.addressSize);
+  }
+
+  /** The same as an address key. */
+  indexedAddressKey(index: number): number {
+    return this.dwarf.keys.read(this.dwarf.section('.debug_addr'), this.addrEntry(index), this.addressSize);
+  }
+
+  /** The same as its low and high 32-bit halves. */
+  indexedAddressHalves(index: number): [number, number] {
+    const at = this.addrEntry(index);
+    const t = this.dwarf.section('.debug_addr');
+    return this.addressSize === 8 ? [u32(t, at), u32(t, at + 4)] : [Number(new ByteReader(t, '.debug_addr', at).addr(this.addressSize)), 0];
+  }
+
+  private addrEntry(index: number): number {
     const at = this.contextBases().addr + index * this.addressSize;
-    if (at + this.addressSize > table.length) throw new DwarfError('.debug_addr', at, `address index ${index} out of range`);
-    return new ByteReader(table, '.debug_addr', at).addr(this.addressSize);
+    if (!(at + this.addressSize <= this.dwarf.section('.debug_addr').length)) throw new DwarfError('.debug_addr', at, `address index ${index} out of range`);
+    return at;
   }
 
   resolveRef(a: Attr): Die | undefined {
@@ -245,15 +323,14 @@ export class Unit implements UnitHeader {
         rnglists: num(DW_AT.rnglists_base) ?? header + 4,
         loclists: num(DW_AT.loclists_base) ?? header + 4,
         lowPc: 0n,
+        lowHalves: [0, 0],
       };
       // low_pc may itself be an addrx, which needs addr_base: set after the bases.
-      this.bases.lowPc = d.address(DW_AT.low_pc) ?? d.address(DW_AT.entry_pc) ?? 0n;
+      const low = d.address(DW_AT.low_pc) ?? d.address(DW_AT.entry_pc) ?? 0n;
+      this.bases.lowPc = low;
+      this.bases.lowHalves = [Number(low & 0xffffffffn), Number(low >> 32n)];
     }
     return this.bases;
-  }
-
-  get rnglistsBase(): number {
-    return this.contextBases().rnglists;
   }
 }
 

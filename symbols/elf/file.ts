@@ -84,13 +84,13 @@ export class ElfFile {
     }
   }
 
-  /** `len` bytes at file offset `offset`; throws ElfError if they are not all in the file. */
-  readAt(offset: number, len: number, what = 'ELF file'): Uint8Array {
+  /** `len` bytes at file offset `offset` (in `into`, when given, which must be large enough); throws ElfError if they are not all in the file. */
+  readAt(offset: number, len: number, what = 'ELF file', into?: Uint8Array): Uint8Array {
     if (this.fd === undefined) throw new ElfError(what, `${this.path} is closed`);
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(len) || offset < 0 || len < 0 || offset + len > this.fileSize) {
       throw new ElfError(what, `bytes [0x${offset.toString(16)}, +0x${len.toString(16)}) lie outside the file (size 0x${this.fileSize.toString(16)})`);
     }
-    const buf = new Uint8Array(len);
+    const buf = into && into.length >= len ? into.subarray(0, len) : new Uint8Array(len);
     let done = 0;
     while (done < len) {
       const n = readSync(this.fd, buf, done, len - done, offset + done);
@@ -116,6 +116,31 @@ export class ElfFile {
     return data;
   }
 
+  /** Size of a section's contents (inflated, for a compressed one). */
+  sectionSize(s: ElfSection): number {
+    if (s.type === SHT.NOBITS) return 0;
+    return (s.flags & SHF.COMPRESSED) !== 0n ? this.sectionData(s)!.length : s.size;
+  }
+
+  /**
+   * Bytes [offset, offset + length) of a section's contents: a positioned read of just those bytes
+   * (a compressed section is inflated whole, once), into `into` when given (then a view of it).
+   * Nothing is cached, so a caller reading one unit of a 170 MB .debug_info holds only that unit.
+   */
+  sectionRange(s: ElfSection, offset: number, length: number, into?: Uint8Array): Uint8Array {
+    const cached = this.cache.get(s.index) ?? ((s.flags & SHF.COMPRESSED) !== 0n ? this.sectionData(s) : undefined);
+    const size = cached ? cached.length : this.sectionSize(s);
+    // The whole section must be in the file, not just the bytes asked for (as reading it whole checks).
+    if (!cached && s.offset + size > this.fileSize) {
+      throw new ElfError(`section ${s.name}`, `bytes [0x${s.offset.toString(16)}, +0x${size.toString(16)}) lie outside the file (size 0x${this.fileSize.toString(16)})`);
+    }
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+      throw new ElfError(`section ${s.name}`, `bytes [0x${offset.toString(16)}, +0x${length.toString(16)}) lie outside the section (size 0x${size.toString(16)})`);
+    }
+    if (cached) return cached.subarray(offset, offset + length);
+    return this.readAt(s.offset + offset, length, `section ${s.name}`, into);
+  }
+
   /** Every note: from PT_NOTE segments, or from SHT_NOTE sections when there are no program headers. */
   *notes(): Generator<ElfNote> {
     const segs = this.programHeaders.filter((p) => p.type === PT.NOTE);
@@ -133,7 +158,7 @@ export class ElfFile {
     if (!this.symtab) {
       const tab = this.sections.find((s) => s.type === SHT.SYMTAB) ?? this.sections.find((s) => s.type === SHT.DYNSYM);
       if (!tab) {
-        this.symtab = new SymbolTable([]);
+        this.symtab = SymbolTable.empty();
       } else {
         const strtab = this.sections[tab.link];
         if (!strtab) throw new ElfError(`section ${tab.name}`, `string table index ${tab.link} out of range`);

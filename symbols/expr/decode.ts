@@ -1,7 +1,7 @@
 // Decodes one DW_OP and its operands; truncation becomes an ExpressionError at that op.
 import { ByteReader, FormatError } from '../reader.js';
 import { ExpressionError } from './errors.js';
-import { opInfo, opName, type OperandKind } from './opcodes.js';
+import { DW_OP, opInfo, opName, type OperandKind } from './opcodes.js';
 
 export interface Operation {
   code: number;
@@ -55,4 +55,25 @@ function readOperand(r: ByteReader, kind: Exclude<OperandKind, 'block' | 'sized'
     case 'uleb': return r.uleb128Big();
     case 'sleb': return r.sleb128Big();
   }
+}
+
+/**
+ * The DWARF registers whose current values an expression reads (DW_OP_regN/regx/bregN/bregx),
+ * not those of an entry value; empty for an expression that does not decode.
+ */
+export function registersRead(expr: Uint8Array, sizes: OperandSizes): number[] {
+  const out: number[] = [];
+  const r = new ByteReader(expr, 'location expression');
+  try {
+    while (r.remaining > 0) {
+      const op = decodeOperation(r, sizes);
+      if (op.code >= DW_OP.reg0 && op.code <= DW_OP.reg31) out.push(op.code - DW_OP.reg0);
+      else if (op.code >= DW_OP.breg0 && op.code <= DW_OP.breg31) out.push(op.code - DW_OP.breg0);
+      else if (op.code === DW_OP.regx || op.code === DW_OP.bregx) out.push(Number(op.args[0]));
+    }
+  } catch (e) {
+    if (!(e instanceof ExpressionError)) throw e;
+    return [];
+  }
+  return out;
 }

@@ -8,9 +8,9 @@
 //     unavailable with a reason (unknown register, missing entry value, optimized out).
 //     Malformed input, step/stack limits and unsupported ops (TLS) throw ExpressionError.
 //   disassembleExpression(bytes, opts?): string — readelf's notation, never throws on bad input.
-//   decodeOperation(reader, sizes): Operation — one op and its operands.
+//   decodeOperation(reader, sizes): Operation — one op and its operands; registersRead(bytes, sizes).
 //   DW_OP, DW_ATE, opName, x86_64RegisterName — constants and names.
-export { decodeOperation, type Operation, type OperandSizes } from './decode.js';
+export { decodeOperation, registersRead, type Operation, type OperandSizes } from './decode.js';
 export { disassembleExpression, type DisassembleOptions } from './disassemble.js';
 export { ExpressionError } from './errors.js';
 export { evaluateLocation, type ExpressionContext } from './evaluate.js';

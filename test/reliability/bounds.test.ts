@@ -149,7 +149,7 @@ describe('ELF and DWARF: size fields that claim gigabytes', () => {
       b.writeBigUInt64LE(1n << 40n, o + 4);
     };
     await refused(patched(huge(at('.debug_info').offset)), FormatError, /unit length 0x10000000000 runs past the end/);
-    await refused(patched(huge(at('.debug_line').offset)), FormatError, /truncated: need 1099511627776 bytes/);
+    await refused(patched(huge(at('.debug_line').offset)), FormatError, /line table length 0x10000000000 runs past the end/);
   });
 
   it('a line table that claims 2^35 file names', async () => {

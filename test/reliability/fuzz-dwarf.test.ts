@@ -12,11 +12,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdeRows, parseFrameSection, CfiTable } from '../../symbols/cfi/index.js';
 import { DW_AT, DW_FORM } from '../../symbols/dwarf/constants.js';
-import { Dwarf } from '../../symbols/dwarf/dwarf.js';
+import { Dwarf, memorySource } from '../../symbols/dwarf/dwarf.js';
 import { isLocationList, locationAt, readLocationList } from '../../symbols/dwarf/loclists.js';
-import { parseUnitHeaders, type Unit } from '../../symbols/dwarf/unit.js';
+import { readUnitHeaders, type Unit } from '../../symbols/dwarf/unit.js';
+import { UnitFunctions } from '../../symbols/functions.js';
 import { ElfFile, FormatError } from '../../symbols/index.js';
-import { rowOf, rowRefAt, stepLineOf } from '../../symbols/lines.js';
+import { lineRow, rowRefAt, stepLineOf } from '../../symbols/lines.js';
 import { below, Budget, fuzzInput, LONG, mutateInPlace, pick, rng, Tally } from '../support/fuzz.js';
 import { cachedVmlinux } from '../support/vmlinux.js';
 
@@ -25,6 +26,11 @@ const DWARF_SECTIONS = ['.debug_info', '.debug_abbrev', '.debug_line', '.debug_l
 const LOCATION_ATTRS = new Set<number>([DW_AT.location, DW_AT.frame_base]);
 const typed = [FormatError];
 
+/** DWARF over sections in memory, address keys from the image's code (as SymbolFile sets them up). */
+function dwarfOf(get: (name: string) => Uint8Array | undefined, base: bigint): Dwarf {
+  return new Dwarf(memorySource(get), base);
+}
+
 /** Everything a section feeds, for the units `only` keeps: a typed error is thrown after all units had their turn. */
 function exerciseDwarf(dwarf: Dwarf, only: (u: Unit) => boolean = () => true): void {
   let refusal: unknown;
@@ -32,12 +38,18 @@ function exerciseDwarf(dwarf: Dwarf, only: (u: Unit) => boolean = () => true): v
     if (!only(unit)) continue;
     try {
       const prog = unit.lineProgram;
-      for (const seq of prog?.sequences ?? []) {
-        for (const pc of [seq.start, seq.start + (seq.end - seq.start) / 2n]) {
-          const ref = rowRefAt(prog!, pc);
-          if (ref) rowOf(prog!, ref), stepLineOf(prog!, ref, pc);
+      const rows = prog?.rows();
+      for (let s = 0; prog && rows && s < rows.sequenceCount; s++) {
+        for (const key of [rows.seqStart[s]!, Math.floor((rows.seqStart[s]! + rows.seqEnd[s]!) / 2)]) {
+          const row = prog.rowAt(key, true);
+          if (row) lineRow(prog, row);
+          const ref = rowRefAt(rows, key);
+          if (ref) stepLineOf(rows, ref, dwarf.keys.toBigint(key));
         }
       }
+      // The symbolizer's raw scan of the unit and of every function body, and the names it finds.
+      const fns = new UnitFunctions(unit);
+      fns.forEachEntry((offset) => fns.name(offset));
       for (const die of unit.dies) {
         const ranges = die.has(DW_AT.low_pc) || die.has(DW_AT.ranges) ? unit.ranges(die) : [];
         for (const a of die.attrs) {
@@ -111,8 +123,9 @@ describe('DWARF and CFI sections in isolation', () => {
       if (!existsSync(file)) continue;
       const elf = await ElfFile.open(file);
       const sections = new Map(DWARF_SECTIONS.flatMap((n) => (elf.section(n) ? [[n, elf.sectionData(n)!] as const] : [])));
-      const original = new Dwarf((n) => sections.get(n));
-      const withSection = (name: string) => (mutated: Uint8Array) => exerciseDwarf(new Dwarf((n) => (n === name ? mutated : sections.get(n))));
+      const base = elf.section('.text')?.addr ?? 0n;
+      const original = dwarfOf((n) => sections.get(n), base);
+      const withSection = (name: string) => (mutated: Uint8Array) => exerciseDwarf(dwarfOf((n) => (n === name ? mutated : sections.get(n)), base));
       const add = (section: string, points: number[], run = withSection(section)) => {
         const bytes = section.endsWith('frame') ? elf.sectionData(section) : sections.get(section);
         if (bytes?.length) targets.push({ image: build, section, bytes, points: points.filter((p) => p < bytes.length), run });
@@ -182,13 +195,15 @@ describe.runIf(LONG && cachedVmlinux())('slices of vmlinux', () => {
   it('survives mutations inside one unit of one section at a time', async () => {
     const elf = await ElfFile.open(cachedVmlinux()!);
     const sections = new Map(DWARF_SECTIONS.flatMap((n) => (elf.section(n) ? [[n, elf.sectionData(n)!] as const] : [])));
-    const headers = parseUnitHeaders(sections.get('.debug_info')!);
+    const info = sections.get('.debug_info')!;
+    const headers = readUnitHeaders((o, l) => info.subarray(o, o + l), info.length, '.debug_info');
+    const base = elf.section('.text')?.addr ?? 0n;
     const random = rng(0x7a11);
     const tally = new Tally('vmlinux unit slices');
     for (let i = 0; budget.more(i); i++) {
       const h = pick(random, headers);
       // The unit's own structure, from an unmutated read.
-      const clean = new Dwarf((n) => sections.get(n)).unitAt(h.offset)!;
+      const clean = dwarfOf((n) => sections.get(n), base).unitAt(h.offset)!;
       const line = clean.unitDie.attr(DW_AT.stmt_list)?.value as number | undefined;
       // Where this unit's lists start, from its DIEs' DW_FORM_sec_offset references.
       const lists = { '.debug_loclists': [] as number[], '.debug_rnglists': [] as number[] };
@@ -214,7 +229,7 @@ describe.runIf(LONG && cachedVmlinux())('slices of vmlinux', () => {
       const view = truncate ? bytes.subarray(0, cut) : bytes;
       try {
         await fuzzInput(tally, `#${i} unit 0x${h.offset.toString(16)} ${name}: ${what}`, { typed, ms: 20_000, peakBytes: 512 << 20 }, () =>
-          exerciseDwarf(new Dwarf((n) => (n === name ? view : sections.get(n))), (u) => u.offset === h.offset),
+          exerciseDwarf(dwarfOf((n) => (n === name ? view : sections.get(n)), base), (u) => u.offset === h.offset),
         );
       } finally {
         bytes.set(saved, from);

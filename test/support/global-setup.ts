@@ -1,10 +1,11 @@
-// Once per test run, before any file: compile duster (tests that run `bin/duster.js` use dist/)
-// and build the reference unikernel, so no two test files rebuild under each other.
+// Once per test run, before any file: build duster as `npm run build` does (tests that run
+// `bin/duster.js` use its bundle in dist/) and the reference unikernel, so no two test files
+// rebuild under each other.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 export default function setup(): void {
   const repo = path.resolve(import.meta.dirname, '../..');
-  execFileSync('npx', ['tsc', '-p', repo], { cwd: repo, stdio: 'inherit' });
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: repo, stdio: 'inherit' });
   execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')], { stdio: 'inherit' });
 }

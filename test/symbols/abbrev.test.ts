@@ -24,7 +24,8 @@ describe('abbreviation tables', () => {
       0,
     ]);
     const table = parseAbbrevTable(bytes, 0);
-    expect(table.get(1)!.specs[0]!.implicit).toBe(-(1n << 63n));
-    expect(table.get(2)!.specs[0]!.implicit).toBe(-5);
+    const spec = (code: number) => table.first[table.index(code)]!;
+    expect(table.implicit(spec(1))).toBe(-(1n << 63n));
+    expect(table.implicit(spec(2))).toBe(-5);
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ptype, SymbolFile } from '../../symbols/index.js';
-import { gdbEach, run } from './oracle.js';
+import { againstAddr2line, gdbEach } from './oracle.js';
 
 const SRC = `
 struct bits { unsigned a : 3; unsigned b : 5; int c : 7; unsigned long d; };
@@ -43,17 +43,8 @@ describe('DWARF 4 and 5 from a small program', () => {
       const bits = sf.findType('struct bits')!;
       expect(bits.kind === 'struct' && bits.members.map((m) => [m.name, m.bitOffset, m.bitSize])).toEqual([['a', 0, 3], ['b', 3, 5], ['c', 8, 7], ['d', undefined, undefined]]);
 
-      const text = sf.elf.section('.text')!;
-      const addrs: string[] = [];
-      // Only the code compiled from t.c: for crt code addr2line names files from STT_FILE symbols.
-      for (let a = text.addr; a < text.addr + BigInt(text.size); a += 3n) if (sf.functionAt(a)) addrs.push('0x' + a.toString(16));
-      expect(addrs.length).toBeGreaterThan(5);
-      const theirs = run('addr2line', ['-f', '-i', '-e', elf, ...addrs]).trimEnd();
-      const mine = addrs.map((a) => {
-        const fr = sf.symbolize(BigInt(a));
-        if (fr.length === 0) return '??\n??:0';
-        return fr.map((f) => `${f.function ?? '??'}\n${f.file ?? '??'}:${f.line || '?'}${f.line && fr[0]!.discriminator ? ` (discriminator ${fr[0]!.discriminator})` : ''}`).join('\n');
-      }).join('\n');
+      const { count, mine, theirs } = againstAddr2line(sf, elf, 3n);
+      expect(count).toBeGreaterThan(5);
       expect(mine).toBe(theirs);
 
       const work = sf.functionEntries('work');

@@ -1,7 +1,9 @@
 // Breakpoint placement, types and scopes against gdb 13 on the reference kernel.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ptype, SymbolFile, typeName } from '../../symbols/index.js';
-import { build, buildFixtures, gdbEach } from './oracle.js';
+import { build, buildFixtures, gdbEach, root } from './oracle.js';
 
 beforeAll(buildFixtures);
 
@@ -31,19 +33,35 @@ describe('breakpoint placement vs gdb', () => {
     });
   }
 
-  it('gcc-O0: every function, after its prologue', async () => {
-    const elf = build('gcc-O0');
-    const sf = await SymbolFile.open(elf);
-    const names = [...new Set(sf.elf.symbols.sorted.filter((s) => s.type === 2).map((s) => s.name))];
-    expect(names.map((n) => hex(sf.functionEntries(n)))).toEqual(gdbBreaks(elf, names));
-  });
-
-  it('gcc-O2 and clang-O2: outlined functions with no inlined copies', async () => {
-    for (const variant of ['gcc-O2', 'clang-O2']) {
+  it('every line of every source file, in all three builds (gdb files rows by source file: a file switch at an address deletes the rows there)', async () => {
+    const src = path.join(root, 'fixtures/unikernel/src');
+    const specs = readdirSync(src).filter((f) => /\.[ch]$/.test(f)).flatMap((f) => readFileSync(path.join(src, f), 'utf8').split('\n').map((_, i) => `${f}:${i + 1}`));
+    for (const variant of ['gcc-O0', 'gcc-O2', 'clang-O2']) {
       const elf = build(variant);
       const sf = await SymbolFile.open(elf);
-      const names = ['worker_step', 'tree_sum', 'kmain', 'trap_handler', 'thread_create', 'kvsnprintf'];
-      expect(names.map((n) => hex(sf.functionEntries(n))), variant).toEqual(gdbBreaks(elf, names));
+      const mine = specs.map((l) => {
+        const [f, n] = l.split(':');
+        return hex(sf.lineToAddresses(f!, Number(n)).map((m) => m.address));
+      });
+      const theirs = gdbBreaks(elf, specs);
+      const differ = specs.flatMap((spec, i) => (mine[i] === theirs[i] ? [] : [`${spec}: ${mine[i]} vs gdb ${theirs[i]}`]));
+      expect(differ, variant).toEqual([]);
+      sf.close();
+    }
+  });
+
+  it('every function (concrete copies after their prologue, inlined copies, assembly by symbol), in all three builds', async () => {
+    for (const variant of ['gcc-O0', 'gcc-O2', 'clang-O2']) {
+      const elf = build(variant);
+      const sf = await SymbolFile.open(elf);
+      const symbols = sf.elf.symbols.sorted.filter((s) => s.type === 2).map((s) => s.name);
+      const names = [...new Set([...sf.names.functions.keys(), ...symbols])].sort();
+      expect(names.length, variant).toBeGreaterThan(80);
+      const mine = names.map((n) => hex(sf.functionEntries(n)));
+      const theirs = gdbBreaks(elf, names);
+      const differ = names.flatMap((name, i) => (mine[i] === theirs[i] ? [] : [`${name}: ${mine[i]} vs gdb ${theirs[i]}`]));
+      expect(differ, variant).toEqual([]);
+      sf.close();
     }
   });
 });

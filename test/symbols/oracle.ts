@@ -1,6 +1,7 @@
 // Shared by the symbols tests: the fixture builds and the reference tools' answers.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import type { SourceFrame, SymbolFile } from '../../symbols/index.js';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 export const build = (variant: string) => path.join(root, 'fixtures/unikernel/build', variant, 'kernel.elf');
@@ -18,4 +19,23 @@ export function gdbEach(elf: string, commands: string[]): string[] {
   const args = ['-batch', '-nx', elf];
   for (const c of commands) args.push('-ex', c, '-ex', 'echo @@\\n');
   return run('gdb', args).split('@@\n').slice(0, commands.length);
+}
+
+/** Frames as `addr2line -f -i` prints them (the innermost row's discriminator on every frame). */
+export function addr2lineText(frames: SourceFrame[]): string {
+  if (frames.length === 0) return '??\n??:0';
+  const disc = frames[0]!.discriminator;
+  return frames.map((f) => `${f.function ?? '??'}\n${f.file ?? '??'}:${f.line || '?'}${f.line && disc ? ` (discriminator ${disc})` : ''}`).join('\n');
+}
+
+/**
+ * Every `step`-th .text address that has a DWARF function (only code compiled by the test: for crt
+ * code addr2line names files from STT_FILE symbols), as duster and `addr2line -f -i` print it.
+ */
+export function againstAddr2line(sf: SymbolFile, elf: string, step: bigint): { count: number; mine: string; theirs: string } {
+  const text = sf.elf.section('.text')!;
+  const addrs: string[] = [];
+  for (let a = text.addr; a < text.addr + BigInt(text.size); a += step) if (sf.functionAt(a)) addrs.push('0x' + a.toString(16));
+  const theirs = run('addr2line', ['-f', '-i', '-e', elf, ...addrs]).trimEnd();
+  return { count: addrs.length, mine: addrs.map((a) => addr2lineText(sf.symbolize(BigInt(a)))).join('\n'), theirs };
 }

@@ -86,7 +86,7 @@ describe('symbolize vs oracles', () => {
   it('reads addresses from stdin when none are given', async () => {
     const out: string[] = [];
     async function* input() {
-      yield '0x100000\nzzz\n';
+      yield ['0x100000', 'zzz'];
     }
     const code = await symbolizeCommand(['-e', build('gcc-O0'), '-f'], { stdout: (s) => out.push(s), stderr: (s) => out.push(s), stdin: input() });
     expect(code).toBe(0);

@@ -1,12 +1,17 @@
 // Integration: Xen `xl dump-core` files, HVM and PV, built from a real QEMU dump of the panicked
-// reference kernel (test/support/dump-xen.ts), against the live gdbstub of that same guest.
-import { execFileSync } from 'node:child_process';
+// reference kernel (test/support/dump-xen.ts), against the live gdbstub of that same guest, and
+// their backtraces against gdb's on the QEMU dump they were made from.
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Program } from '../../src/engine/program.js';
+import { Session } from '../../src/engine/session.js';
+import { crashReport } from '../../src/os/report.js';
 import { openDump, XenCoreTarget, type DumpTarget } from '../../src/targets/dump/index.js';
-import { differencesFromLive, dumpGuest, fixtures, type GuestDump } from '../support/dump-guest.js';
+import { differencesFromLive, dumpGuest, fixtures, kernel, type GuestDump } from '../support/dump-guest.js';
 import { pvMfn, qemuCoreToXen } from '../support/dump-xen.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'duster-xen-'));
@@ -58,5 +63,30 @@ describe('Xen dump-core (integration)', () => {
     expect(d.translate(va)).toBe((BigInt(pvMfn(Number(va >> 12n))) << 12n) | 0x234n);
     const [a, b] = await Promise.all([d.readPhysical(0x10_0000n, 0x3000), qemu.readPhysical(0x10_0000n, 0x3000)]);
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+
+  it('HVM and PV: every vCPU backtrace is the one gdb shows for the QEMU dump they were made from', async () => {
+    const { stdout } = await promisify(execFile)('gdb', ['-nx', '-batch', '-ex', 'set width 0', '-ex', 'thread apply all bt', kernel, guest.path]);
+    const gdb = new Map<number, string[]>();
+    let current: number | undefined;
+    for (const line of stdout.split('\n')) {
+      const t = /^Thread (\d+) /.exec(line);
+      if (t) gdb.set((current = Number(t[1])), []);
+      else if (current !== undefined && line.startsWith('#')) gdb.get(current)!.push(line.replace(/\s+/g, ' '));
+    }
+    expect(gdb.size).toBe(2);
+    const program = await Program.load(kernel);
+    try {
+      for (const flavour of ['hvm', 'pv'] as const) {
+        const session = new Session(await xen(flavour));
+        await session.loadProgram(program);
+        await session.start('dump');
+        const report = await crashReport(session);
+        expect(report.panic?.location).toMatch(/^crash_write at /);
+        expect(new Map(report.vcpus.map((v) => [v.id, v.backtrace.map((l) => l.replace(/\s+/g, ' '))]))).toEqual(gdb);
+      }
+    } finally {
+      program.close();
+    }
   });
 });

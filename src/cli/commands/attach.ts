@@ -2,7 +2,8 @@
 // else started, behind a gdbstub or (on a Xen dom0) a domain through gdbsx.
 import { attachXen, parseXenTarget } from '../../xen/index.js';
 import { parseArgs } from '../args.js';
-import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions, debugLive } from '../debug.js';
+import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../console-options.js';
+import { debugLive } from '../debug.js';
 import type { Io } from '../io.js';
 
 const HELP = `Usage: duster attach TARGET [options]

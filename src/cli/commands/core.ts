@@ -5,8 +5,7 @@ import { Session } from '../../engine/session.js';
 import { crashReport, formatReport } from '../../os/report.js';
 import { openDump } from '../../targets/index.js';
 import { parseArgs, UsageError } from '../args.js';
-import { DebugConsole } from '../console.js';
-import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../debug.js';
+import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../console-options.js';
 import type { Io } from '../io.js';
 
 const HELP = `Usage: duster core DUMP --symbols ELF [options]
@@ -57,6 +56,8 @@ export async function coreCommand(argv: string[], io: Io): Promise<number> {
       io.stdout.write(p.flags.has('json') ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2) + '\n' : formatReport(report));
       return 0;
     }
+    // The console (readline, the whole command language) is loaded only for the REPL and batch.
+    const { DebugConsole } = await import('../console.js');
     const opts = consoleOptions(p);
     if (!opts.json) io.stdout.write(`duster: crash dump ${dump} (read-only), symbols from ${symbols}\n`);
     return new DebugConsole(session, io, opts).run();

@@ -1,11 +1,12 @@
 // `duster run IMAGE`: boot an image in QEMU (TCG, gdbstub on a private unix socket), attach stopped
 // at its first instruction, and debug it (REPL, or batch with -ex/-x).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { launchQemu } from '../../qemu/index.js';
 import { dumpReportText } from './core.js';
 import { intOption, parseArgs } from '../args.js';
-import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions, debugLive } from '../debug.js';
+import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../console-options.js';
+import { debugLive } from '../debug.js';
 import type { Io } from '../io.js';
 
 const HELP = `Usage: duster run IMAGE [options]
@@ -41,23 +42,37 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     pvpanic: true,
   });
   const dumpDir = p.options.get('dump-on-panic')?.[0];
+  // The dump and its report, when a panic started one: QEMU must live until the file is whole.
+  let dumping: Promise<void> | undefined;
+  const endQemu = async () => {
+    await dumping;
+    await q.kill();
+  };
   try {
-    return await debugLive(q.gdbAddress!, p.options.get('symbols')?.[0] ?? image, io, { ...opts, kill: () => q.kill(), qemu: q }, q, (con) => {
+    return await debugLive(q.gdbAddress!, p.options.get('symbols')?.[0] ?? image, io, { ...opts, kill: endQemu, qemu: q }, q, (con) => {
       if (!dumpDir) return;
       q.qmp.on('event', (ev) => {
-        if (ev.event !== 'GUEST_PANICKED') return;
+        if (ev.event !== 'GUEST_PANICKED' || dumping) return;
         mkdirSync(dumpDir, { recursive: true });
         const file = path.resolve(dumpDir, `duster-core-${new Date().toISOString().replace(/[:.]/g, '-')}.elf`);
         const symbols = p.options.get('symbols')?.[0] ?? image;
-        q.dumpGuestMemory(file)
-          .then(async () => {
-            con.notice(`duster: guest panicked; wrote ${file} (duster core ${file} --symbols ${symbols})`);
-            con.notice(await dumpReportText(file, symbols));
-          })
-          .catch((e: Error) => con.notice(`duster: guest panicked; dump failed: ${e.message}`));
+        dumping = q
+          .dumpGuestMemory(file)
+          .then(
+            async () => {
+              con.notice(`duster: guest panicked; wrote ${file} (duster core ${file} --symbols ${symbols})`);
+              con.notice(await dumpReportText(file, symbols));
+            },
+            (e: Error) => {
+              // A partial dump would only be mistaken for a whole one later.
+              rmSync(file, { force: true });
+              con.notice(`duster: guest panicked; dump failed: ${e.message}`);
+            },
+          )
+          .catch((e: Error) => con.notice(`duster: crash report failed: ${e.message}`));
       });
     });
   } finally {
-    await q.kill();
+    await endQemu();
   }
 }

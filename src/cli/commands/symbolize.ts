@@ -14,7 +14,8 @@ Addresses are hexadecimal (0x optional); without any, one is read per line from 
 export interface SymbolizeIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
-  stdin?: AsyncIterable<string>;
+  /** Lines of input, in the batches they arrived in. */
+  stdin?: AsyncIterable<string[]>;
 }
 
 export async function symbolizeCommand(argv: string[], io: SymbolizeIo): Promise<number> {
@@ -55,9 +56,10 @@ export async function symbolizeCommand(argv: string[], io: SymbolizeIo): Promise
     return 1;
   }
   try {
-    const one = (text: string) => io.stdout(format(sf, text.trim(), functions, inlines, addresses));
-    if (addrs.length > 0) for (const a of addrs) one(a);
-    else if (io.stdin) for await (const chunk of io.stdin) for (const line of chunk.split('\n')) if (line.trim()) one(line);
+    // One write per batch of input (argv, or what stdin delivered at once), still answering as lines arrive.
+    const batch = (lines: string[]) => io.stdout(lines.filter((l) => l.trim()).map((l) => format(sf, l.trim(), functions, inlines, addresses)).join(''));
+    if (addrs.length > 0) batch(addrs);
+    else if (io.stdin) for await (const lines of io.stdin) batch(lines);
     return 0;
   } catch (e) {
     if (!(e instanceof FormatError)) throw e;

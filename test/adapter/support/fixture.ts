@@ -32,7 +32,7 @@ export interface StdioAdapter {
   exited: Promise<number | null>;
 }
 
-/** Starts `adapter` (default: `duster dap`, compiled) under node with a DebugClient on its stdio. */
+/** Starts `adapter` (default: `duster dap` through bin/duster.js) under node with a DebugClient on its stdio. */
 export async function startAdapter(adapter = path.join(import.meta.dirname, 'duster-dap.mjs')): Promise<StdioAdapter> {
   const dc = new DebugClient('node', adapter, 'duster', { cwd: root });
   dc.defaultTimeout = 20_000;
