@@ -2,7 +2,7 @@
 // watchpoints and stepping decide here which target stops the user sees; frames, values and
 // expressions are computed from the target's registers and memory on demand.
 import { EventEmitter } from 'node:events';
-import type { BreakpointKind, MemoryRange, Target, TargetThread, WatchAccess } from '../targets/index.js';
+import type { BreakpointKind, MemoryRange, ResumeAction, Target, TargetThread, WatchAccess } from '../targets/index.js';
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
 import { completeExpression, type Completions } from './complete.js';
 import { accessedMemory, bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
@@ -328,7 +328,7 @@ export class Session extends EventEmitter<SessionEvents> {
    * breakpoint logic decide.
    */
   async resume(
-    first: { kind: 'continue' } | { kind: 'step'; thread: number },
+    first: ResumeAction,
     internal?: (stop: RawStop) => Promise<StopInfo | 'continue' | 'resume-step' | undefined>,
     readAtStop?: readonly MemoryRange[],
   ): Promise<StopInfo> {
@@ -339,7 +339,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.hidden = undefined;
     this.inspector.resumed();
     this.emit('running');
-    let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
+    let action: ResumeAction = first;
     try {
       for (;;) {
         const raw = await this.run.resumeOnce(action, () => this.interruptRequested, readAtStop);
@@ -383,8 +383,23 @@ export class Session extends EventEmitter<SessionEvents> {
       const insn = await decodeAt(this.target, pc, 64);
       if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall')) return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!);
     }
-    // stepi shows the innermost frame even at an inlined call's first instruction, as gdb does.
-    return this.resume({ kind: 'step', thread }, async (raw) => (raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc!, hiddenInline: 0 } : undefined));
+    return this.resume({ kind: 'step', thread }, stepStop);
+  }
+
+  /**
+   * `count` instructions (stepi N, nexti N), ending early at anything but a finished step. With no
+   * breakpoint or watchpoint planted there is nothing to check between two steps: the target takes
+   * them all at once, reading no registers in between.
+   */
+  async stepInstructions(count: number, over = false): Promise<StopInfo> {
+    if (over || count === 1 || this.sites.size > 0) {
+      let stop = await this.stepInstruction(over);
+      for (let i = 1; i < count && stop.kind === 'step'; i++) stop = await this.stepInstruction(over);
+      return stop;
+    }
+    this.ensureStopped('step');
+    this.ensureOnVcpu('step');
+    return this.resume({ kind: 'step', thread: this.selectedThread, count }, async (raw) => (this.interruptRequested && raw.reason.kind !== 'exited' ? { kind: 'interrupt', thread: raw.reason.thread, pc: raw.pc! } : stepStop(raw)));
   }
 
   /**
@@ -830,6 +845,11 @@ export class Session extends EventEmitter<SessionEvents> {
     this.inspector.invalidate();
     if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);
   }
+}
+
+/** stepi shows the innermost frame even at an inlined call's first instruction, as gdb does. */
+async function stepStop(raw: RawStop): Promise<StopInfo | undefined> {
+  return raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc!, hiddenInline: 0 } : undefined;
 }
 
 /**

@@ -38,6 +38,8 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly pause: (() => Promise<void>) | undefined;
   private readonly beforeDetach: (() => Promise<void>) | undefined;
   private readonly pending = new PendingBreakpoints();
+  /** Steps still to take in a step of several (see ResumeAction); interrupt() sets it to 0. */
+  private stepsLeft = 0;
   /**
    * Small reads are widened to an aligned block of this size so the stub client's stop cache
    * serves the next ones: the largest power of two one `m` returns (a reply's size costs next to
@@ -193,7 +195,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   /** Before a resume: the breakpoint changes the run can meet (a single step: only the one at its pc). */
   private async flushBreakpoints(action: ResumeAction): Promise<void> {
     if (this.pending.size === 0) return;
-    const pc = action.kind === 'step' ? (await this.readRegisters(action.thread)).get('rip') : undefined;
+    const pc = action.kind === 'step' && (action.count ?? 1) === 1 ? (await this.readRegisters(action.thread)).get('rip') : undefined;
     await this.pending.flush((bp, insert) => this.applyBreakpoint(bp.kind, bp.address, bp.length, insert), pc);
   }
 
@@ -210,7 +212,21 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
       await wrap('continue', () => this.client.cont());
       return this.stopReason(await wrap('wait for stop', () => this.client.waitForStop(2 ** 31 - 1)));
     }
-    await wrap('step', () => this.client.step(this.tid(action.thread)));
+    // Several steps go one after the other, with no registers read in between.
+    this.stepsLeft = action.count ?? 1;
+    try {
+      for (;;) {
+        const stop = await this.stepOnce(action.thread);
+        if (--this.stepsLeft <= 0 || stop.kind !== 'trap' || stop.watch || stop.thread !== action.thread) return stop;
+        this.forgetStop();
+      }
+    } finally {
+      this.stepsLeft = 0;
+    }
+  }
+
+  private async stepOnce(thread: number): Promise<StopReason> {
+    await wrap('step', () => this.client.step(this.tid(thread)));
     try {
       return this.stopReason(await this.client.waitForStop(this.stepTimeoutMs));
     } catch (e) {
@@ -221,7 +237,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
         this.client.interrupt();
         await wrap('wait for stop', () => this.client.waitForStop(this.stepTimeoutMs));
       }
-      return { kind: 'interrupt', thread: action.thread };
+      return { kind: 'interrupt', thread };
     }
   }
 
@@ -246,6 +262,8 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async interrupt(): Promise<void> {
+    // Between two steps of several: no more steps.
+    this.stepsLeft = 0;
     if (!this.client.isRunning) return;
     if (this.pause) {
       await wrap('pause the guest', this.pause);

@@ -29,7 +29,12 @@ export type StopReason =
 export type WatchAccess = 'write' | 'read' | 'access';
 export type BreakpointKind = 'sw' | 'hw' | WatchAccess;
 
-export type ResumeAction = { kind: 'continue' } | { kind: 'step'; thread: number };
+/**
+ * A step may ask for `count` instructions, ending early at any stop but a finished step of that
+ * vCPU; only while no code breakpoint is planted, since each step from one would need the
+ * breakpoint lifted first.
+ */
+export type ResumeAction = { kind: 'continue' } | { kind: 'step'; thread: number; count?: number };
 
 export interface MemoryRange {
   address: bigint;

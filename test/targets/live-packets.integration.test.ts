@@ -1,7 +1,8 @@
 // Integration: what the live target sends QEMU, counted by the packet proxy: the vCPU list read
 // once per connection and only as far as asked, QEMU's extra info only when a description is
 // wanted (once per stop), code breakpoints held until the guest runs and then sent together,
-// memory the caller names read with the registers at the stop, and a detach that leaves QEMU to
+// memory the caller names read with the registers at the stop, a step of several with no reads
+// between its steps, and a detach that leaves QEMU to
 // drop what it holds, after which the guest runs on unstopped.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -92,6 +93,25 @@ describe('live target packets (integration)', () => {
     await target.readMemory(tick, 16);
     await target.readRegisters((stop as { thread: number }).thread);
     expect(sent()).toEqual([]);
+  });
+
+  it('takes a step of several one step after another, reading registers only at the end', async () => {
+    const tick = symbol('counter_tick');
+    const fib = symbol('fib');
+    const stop = await target.resume({ kind: 'continue' });
+    expect(stop.kind).toBe('trap');
+    const thread = (stop as { thread: number }).thread;
+    const from = (await target.readRegisters(thread)).get('rip')!;
+    await target.removeBreakpoint('sw', tick, 1);
+    await target.removeBreakpoint('hw', fib, 1);
+    sent();
+    const stepped = await target.resume({ kind: 'step', thread, count: 5 });
+    expect(stepped).toMatchObject({ kind: 'trap', thread });
+    const vcpu = `p1.${thread.toString(16)}`;
+    expect(sent()).toEqual([`z0,${tick.toString(16)},1`, `z1,${fib.toString(16)},1`, ...Array.from({ length: 5 }, () => `vCont;s:${vcpu}`), 'g']);
+    expect((await target.readRegisters(thread)).get('rip')).not.toBe(from);
+    await target.insertBreakpoint('sw', tick, 1);
+    await target.insertBreakpoint('hw', fib, 1);
   });
 
   it('before a single step sends only the change at the stepping vCPU\'s pc', async () => {
