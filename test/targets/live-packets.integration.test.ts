@@ -31,6 +31,16 @@ describe('live target packets (integration)', () => {
     return out;
   };
 
+  /** Continues to the counter_tick or fib breakpoint: both addresses, the vCPU that stopped and its pc. */
+  const stopAtPlanted = async () => {
+    const tick = symbol('counter_tick');
+    const fib = symbol('fib');
+    const stop = await target.resume({ kind: 'continue' });
+    expect(stop.kind).toBe('trap');
+    const thread = (stop as { thread: number }).thread;
+    return { tick, fib, thread, pc: (await target.readRegisters(thread)).get('rip')! };
+  };
+
   beforeAll(async () => {
     execFileSync('make', ['-s', '-C', root]);
     q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
@@ -96,12 +106,7 @@ describe('live target packets (integration)', () => {
   });
 
   it('takes a step of several one step after another, reading registers only at the end', async () => {
-    const tick = symbol('counter_tick');
-    const fib = symbol('fib');
-    const stop = await target.resume({ kind: 'continue' });
-    expect(stop.kind).toBe('trap');
-    const thread = (stop as { thread: number }).thread;
-    const from = (await target.readRegisters(thread)).get('rip')!;
+    const { tick, fib, thread, pc: from } = await stopAtPlanted();
     await target.removeBreakpoint('sw', tick, 1);
     await target.removeBreakpoint('hw', fib, 1);
     sent();
@@ -115,12 +120,7 @@ describe('live target packets (integration)', () => {
   });
 
   it('before a single step sends only the change at the stepping vCPU\'s pc', async () => {
-    const tick = symbol('counter_tick');
-    const fib = symbol('fib');
-    const stop = await target.resume({ kind: 'continue' });
-    expect(stop.kind).toBe('trap');
-    const thread = (stop as { thread: number }).thread;
-    const pc = (await target.readRegisters(thread)).get('rip')!;
+    const { tick, fib, thread, pc } = await stopAtPlanted();
     expect([tick, fib]).toContain(pc);
     const other = pc === tick ? fib : tick;
     const kindAt = (a: bigint) => (a === tick ? 'sw' : 'hw');
