@@ -265,6 +265,15 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     await this.command(`z${Z_TYPE[kind]},${hexNum(address)},${hexNum(length)}`);
   }
 
+  /**
+   * Breakpoint changes go out now, each as one Z/z packet, and a resume sent after them reaches
+   * the stub after them with nothing of theirs behind it (no int3 written through memory; acks
+   * held while the guest runs, as the stub allows).
+   */
+  get breakpointPacketsInOrder(): boolean {
+    return this.zSupported === true && this.softBreakpoints.size === 0 && this.quirks.acksMayWait && this.conn.inOrder;
+  }
+
   /** True when we wrote an int3 at `address` ourselves (stubs without Z0). */
   hasSoftBreakpoint(address: bigint): boolean {
     return this.softBreakpoints.has(address);
@@ -309,6 +318,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     this.cache.clear();
     this.selectedG = undefined;
     this.running = true;
+    // Replies to requests still in flight are not acknowledged until the stop.
+    if (this.quirks.acksMayWait) this.conn.holdAcks(true);
     // Created before sending, so a stop that arrives before anyone calls waitForStop is not lost.
     this.nextStop = new Promise<StopEvent>((resolve, reject) => {
       this.settleStop = { resolve, reject };
@@ -329,6 +340,7 @@ export class GdbClient extends EventEmitter<ClientEvents> {
 
   private onStop(reply: string): void {
     this.running = false;
+    this.conn.holdAcks(false);
     this.cache.clear();
     const ev = parseStopReply(reply);
     this.followStop(ev);

@@ -68,6 +68,8 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
   private closedError: RspClosedError | undefined;
   private resyncing = false;
   private corked = false;
+  private holdingAcks = false;
+  private heldAcks = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
   /** Replies still owed by requests that timed out, when no sync probe is available. */
   private orphans = 0;
@@ -115,6 +117,21 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
       }, timeoutMs);
       this.held.push(q);
     });
+  }
+
+  /** Whether requests sent now reach the stub in order before a packet sent after them (none held back). */
+  get inOrder(): boolean {
+    return !this.resyncing;
+  }
+
+  /**
+   * While on, the acks of replies wait (see StubQuirks.acksMayWait); turned off, they go out,
+   * with whatever is written next.
+   */
+  holdAcks(on: boolean): void {
+    this.holdingAcks = on;
+    if (on) return;
+    for (; this.heldAcks > 0; this.heldAcks--) this.write('+', false);
   }
 
   /** Sends a packet that has no immediate reply (resume commands: the answer is a later stop). */
@@ -231,7 +248,8 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
           break;
         case 'packet':
           this.stats.received++;
-          if (!this.noAck) this.write('+', false);
+          if (!this.noAck && this.holdingAcks) this.heldAcks++;
+          else if (!this.noAck) this.write('+', false);
           this.onPacket(item.payload.toString('latin1'));
           break;
       }

@@ -192,11 +192,34 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
       : wrap(`remove ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.removeBreakpoint(kind, address, length));
   }
 
-  /** Before a resume: the breakpoint changes the run can meet (a single step: only the one at its pc). */
-  private async flushBreakpoints(action: ResumeAction): Promise<void> {
-    if (this.pending.size === 0) return;
+  /**
+   * Before a resume: the breakpoint changes the run can meet (a single step: only the one at its
+   * pc). Where the stub takes them in order before the resume, that follows them at once instead
+   * of after their replies (a round trip less); `sent` settles with the replies (see confirm).
+   */
+  private async flushBreakpoints(action: ResumeAction): Promise<{ sent: Promise<void> } | undefined> {
+    if (this.pending.size === 0) return undefined;
     const pc = action.kind === 'step' && (action.count ?? 1) === 1 ? (await this.readRegisters(action.thread)).get('rip') : undefined;
-    await this.pending.flush((bp, insert) => this.applyBreakpoint(bp.kind, bp.address, bp.length, insert), pc);
+    const ahead = this.client.breakpointPacketsInOrder;
+    const sent = this.pending.flush((bp, insert) => this.applyBreakpoint(bp.kind, bp.address, bp.length, insert), pc);
+    if (!ahead) {
+      await sent;
+      return undefined;
+    }
+    sent.catch(() => undefined);
+    return { sent };
+  }
+
+  /** After a resume that went out ahead of its breakpoint changes' replies: if one failed, the guest is stopped again and the failure thrown. */
+  private async confirm(ahead: { sent: Promise<void> } | undefined): Promise<void> {
+    if (!ahead) return;
+    try {
+      await ahead.sent;
+    } catch (e) {
+      await this.interrupt();
+      await wrap('wait for stop', () => this.client.waitForStop(PAUSE_STOP_TIMEOUT_MS));
+      throw e;
+    }
   }
 
   async resume(action: ResumeAction, readAtStop: readonly MemoryRange[] = []): Promise<StopReason> {
@@ -206,17 +229,19 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   private async run(action: ResumeAction): Promise<StopReason> {
-    await this.flushBreakpoints(action);
+    let ahead = await this.flushBreakpoints(action);
     this.forgetStop();
     if (action.kind === 'continue') {
       await wrap('continue', () => this.client.cont());
+      await this.confirm(ahead);
       return this.stopReason(await wrap('wait for stop', () => this.client.waitForStop(2 ** 31 - 1)));
     }
     // Several steps go one after the other, with no registers read in between.
     this.stepsLeft = action.count ?? 1;
     try {
       for (;;) {
-        const stop = await this.stepOnce(action.thread);
+        const stop = await this.stepOnce(action.thread, ahead);
+        ahead = undefined;
         if (--this.stepsLeft <= 0 || stop.kind !== 'trap' || stop.watch || stop.thread !== action.thread) return stop;
         this.forgetStop();
       }
@@ -225,8 +250,9 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     }
   }
 
-  private async stepOnce(thread: number): Promise<StopReason> {
+  private async stepOnce(thread: number, ahead?: { sent: Promise<void> }): Promise<StopReason> {
     await wrap('step', () => this.client.step(this.tid(thread)));
+    await this.confirm(ahead);
     try {
       return this.stopReason(await this.client.waitForStop(this.stepTimeoutMs));
     } catch (e) {

@@ -1,7 +1,8 @@
 // Integration: what the live target sends QEMU, counted by the packet proxy: the vCPU list read
 // once per connection and only as far as asked, QEMU's extra info only when a description is
 // wanted (once per stop), code breakpoints held until the guest runs and then sent together,
-// memory the caller names read with the registers at the stop, a step of several with no reads
+// memory the caller names read with the registers at the stop, resumes sent behind breakpoint
+// changes without waiting for their replies, a step of several with no reads
 // between its steps, and a detach that leaves QEMU to
 // drop what it holds, after which the guest runs on unstopped.
 import { execFileSync } from 'node:child_process';
@@ -89,6 +90,12 @@ describe('live target packets (integration)', () => {
     await target.insertBreakpoint('hw', fib, 1);
     expect(sent()).toEqual([]);
     const stop = await target.resume({ kind: 'continue' });
+    // The resume goes out behind the change without waiting for its reply, and the reply's ack
+    // only once the guest stopped (any byte stops a running QEMU).
+    const wire = proxy.packets.map((p) => (p.dir === 'c2s' ? p.data.replace(/^\$(.*)#..$/, '$1') : `<${p.data.replace(/^\$(.*)#..$/, '$1')}`));
+    const resumed = wire.indexOf('vCont;c');
+    expect(wire.indexOf('<OK')).toBeGreaterThan(resumed);
+    expect(wire.slice(resumed + 1).findIndex((w) => w.startsWith('<T'))).toBeLessThan(wire.slice(resumed + 1).indexOf('+'));
     // Then the stopped vCPU's registers, which every stop is looked at through.
     expect(sent()).toEqual([`Z1,${fib.toString(16)},1`, 'vCont;c', 'g']);
     expect(stop.kind).toBe('trap');
@@ -103,6 +110,31 @@ describe('live target packets (integration)', () => {
     await target.readMemory(tick, 16);
     await target.readRegisters((stop as { thread: number }).thread);
     expect(sent()).toEqual([]);
+  });
+
+  it('stops the guest again and reports it when a change sent ahead of a resume fails', async () => {
+    const step = symbol('worker_step');
+    await target.insertBreakpoint('sw', step, 1);
+    const refused = `$E22#${(['E', '2', '2'].reduce((a, c) => a + c.charCodeAt(0), 0) & 0xff).toString(16)}`;
+    let fired = false;
+    proxy.fault = (dir, chunk) => {
+      const text = chunk.toString('latin1');
+      if (dir !== 's2c' || fired || !text.includes('$OK#9a')) return chunk;
+      fired = true;
+      return Buffer.from(text.replace('$OK#9a', refused), 'latin1');
+    };
+    try {
+      await expect(target.resume({ kind: 'continue' })).rejects.toThrow(/insert sw breakpoint at 0x[0-9a-f]+: .*E22/);
+    } finally {
+      proxy.fault = undefined;
+    }
+    expect(fired).toBe(true);
+    expect(target.running).toBe(false);
+    expect((await target.readRegisters(1)).get('rip')).toBeDefined();
+    // Dropped while still pending; QEMU did take it (the proxy made up the refusal), so it goes too.
+    await target.removeBreakpoint('sw', step, 1);
+    await target.client.removeBreakpoint('sw', step, 1);
+    sent();
   });
 
   it('takes a step of several one step after another, reading registers only at the end', async () => {
