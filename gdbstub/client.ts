@@ -44,6 +44,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
   private zSupported: boolean | undefined;
   private pValid = true;
   private selectedG: string | undefined;
+  /** An Hg has been sent on this connection. */
+  private pickedG = false;
   private readonly window: number;
   private nextStop: Promise<StopEvent> | undefined;
   private settleStop: { resolve: (e: StopEvent) => void; reject: (e: Error) => void } | undefined;
@@ -84,12 +86,13 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     const features = supported ? parseSupported(supported) : noFeatures();
     if (features.noAckMode && (await conn.request('QStartNoAckMode')) === 'OK') conn.setNoAckMode();
     const dialect = opts.dialect ?? detectDialect(supported, supported ? await conn.request('qqemu.sstep') : '');
+    const quirks = quirksFor(dialect);
     // qC is the resync probe after a timeout; only keep it if the stub answers it.
     const probe = conn.syncProbe;
     conn.syncProbe = undefined;
-    if (dialect !== 'gdbsx' && (await conn.request('qC')).startsWith('QC')) conn.syncProbe = probe;
+    if (quirks.answersCurrentThread ?? (await conn.request('qC')).startsWith('QC')) conn.syncProbe = probe;
     const layout = features.xferFeatures ? await layoutFromTargetXml((annex) => readXfer(conn, 'features', annex, features.packetSize)) : gdbsxLayout();
-    return new GdbClient(conn, features, quirksFor(dialect), layout, opts);
+    return new GdbClient(conn, features, quirks, layout, opts);
   }
 
   get stats(): PacketStats {
@@ -122,7 +125,18 @@ export class GdbClient extends EventEmitter<ClientEvents> {
 
   /** Why the target is stopped (`?`). QEMU also forgets every breakpoint when asked this. */
   async haltReason(): Promise<StopEvent> {
-    return parseStopReply(await this.request('?'));
+    const ev = parseStopReply(await this.request('?'));
+    // Until a client picks one, the general thread is the stub's current thread, the one `?` names.
+    if (!this.pickedG) this.followStop(ev);
+    return ev;
+  }
+
+  /**
+   * The thread a stop names becomes the stub's general thread (gdb relies on this too, after `?`
+   * as after a resume): its registers need no Hg first.
+   */
+  private followStop(ev: StopEvent): void {
+    if (ev.kind === 'signal' && ev.thread) this.selectedG = this.threadText(ev.thread);
   }
 
   private async selectG(thread: ThreadId | undefined): Promise<void> {
@@ -131,6 +145,7 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     if (this.selectedG === t) return;
     await this.command(`Hg${t}`);
     this.selectedG = t;
+    this.pickedG = true;
   }
 
   /** Without a thread, registers come from whichever thread `Hg` last selected (after a stop: the one that stopped). */
@@ -250,6 +265,15 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     await this.command(`z${Z_TYPE[kind]},${hexNum(address)},${hexNum(length)}`);
   }
 
+  /**
+   * Breakpoint changes go out now, each as one Z/z packet, and a resume sent after them reaches
+   * the stub after them with nothing of theirs behind it (no int3 written through memory; acks
+   * held while the guest runs, as the stub allows).
+   */
+  get breakpointPacketsInOrder(): boolean {
+    return this.zSupported === true && this.softBreakpoints.size === 0 && this.quirks.acksMayWait && this.conn.inOrder;
+  }
+
   /** True when we wrote an int3 at `address` ourselves (stubs without Z0). */
   hasSoftBreakpoint(address: bigint): boolean {
     return this.softBreakpoints.has(address);
@@ -294,6 +318,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     this.cache.clear();
     this.selectedG = undefined;
     this.running = true;
+    // Replies to requests still in flight are not acknowledged until the stop.
+    if (this.quirks.acksMayWait) this.conn.holdAcks(true);
     // Created before sending, so a stop that arrives before anyone calls waitForStop is not lost.
     this.nextStop = new Promise<StopEvent>((resolve, reject) => {
       this.settleStop = { resolve, reject };
@@ -314,11 +340,10 @@ export class GdbClient extends EventEmitter<ClientEvents> {
 
   private onStop(reply: string): void {
     this.running = false;
+    this.conn.holdAcks(false);
     this.cache.clear();
     const ev = parseStopReply(reply);
-    // The thread a stop names becomes the stub's general thread (gdb relies on this too): its
-    // registers need no Hg first.
-    if (ev.kind === 'signal' && ev.thread) this.selectedG = this.threadText(ev.thread);
+    this.followStop(ev);
     this.settleStop?.resolve(ev);
     this.settleStop = undefined;
     this.emit('stop', ev);
@@ -336,15 +361,24 @@ export class GdbClient extends EventEmitter<ClientEvents> {
    */
   async threads(): Promise<ThreadId[]> {
     const out: ThreadId[] = [];
+    for await (const t of this.threadList()) out.push(t);
+    return out;
+  }
+
+  /** The same list a reply at a time, for a caller that needs only its start (QEMU: one thread per reply). */
+  async *threadList(): AsyncGenerator<ThreadId, void, undefined> {
+    let count = 0;
     for (let reply = await this.request('qfThreadInfo'); reply !== 'l' && reply !== ''; reply = await this.request('qsThreadInfo')) {
       if (!reply.startsWith('m')) throw new RspMalformedError(`thread list reply '${reply.slice(0, 40)}'`);
       const last = reply.endsWith('l');
-      for (const t of reply.slice(1, last ? -1 : undefined).split(',')) out.push(parseThreadId(t));
-      if (last) break;
+      for (const t of reply.slice(1, last ? -1 : undefined).split(',')) {
+        count++;
+        yield parseThreadId(t);
+      }
+      if (last) return;
       // A stub that never says `l` would keep us asking forever.
-      if (out.length > MAX_THREADS) throw new RspMalformedError(`thread list: more than ${MAX_THREADS} threads`);
+      if (count > MAX_THREADS) throw new RspMalformedError(`thread list: more than ${MAX_THREADS} threads`);
     }
-    return out;
   }
 
   async threadExtraInfo(thread: ThreadId): Promise<string> {

@@ -67,6 +67,9 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
   private noAck = false;
   private closedError: RspClosedError | undefined;
   private resyncing = false;
+  private corked = false;
+  private holdingAcks = false;
+  private heldAcks = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
   /** Replies still owed by requests that timed out, when no sync probe is available. */
   private orphans = 0;
@@ -114,6 +117,21 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
       }, timeoutMs);
       this.held.push(q);
     });
+  }
+
+  /** Whether requests sent now reach the stub in order before a packet sent after them (none held back). */
+  get inOrder(): boolean {
+    return !this.resyncing;
+  }
+
+  /**
+   * While on, the acks of replies wait (see StubQuirks.acksMayWait); turned off, they go out,
+   * with whatever is written next.
+   */
+  holdAcks(on: boolean): void {
+    this.holdingAcks = on;
+    if (on) return;
+    for (; this.heldAcks > 0; this.heldAcks--) this.write('+', false);
   }
 
   /** Sends a packet that has no immediate reply (resume commands: the answer is a later stop). */
@@ -174,11 +192,29 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     for (const q of this.held.splice(0)) this.dispatch(q);
   }
 
-  private write(bytes: Buffer, remember: boolean): void {
-    if (remember) this.lastSent = bytes;
-    this.stats.sent++;
-    this.logger?.({ time: performance.timeOrigin + performance.now(), direction: 'send', data: bytes.toString('latin1') });
+  private write(bytes: Buffer | string, remember: boolean): void {
+    if (remember && typeof bytes !== 'string') this.lastSent = bytes;
+    if (bytes !== '+' && bytes !== '-') {
+      this.stats.sent++;
+      this.logger?.({ time: performance.timeOrigin + performance.now(), direction: 'send', data: bytes.toString('latin1') });
+    }
+    this.batch();
     this.socket.write(bytes);
+  }
+
+  /**
+   * Everything written in one turn of the event loop goes out in one socket write: the ack of a
+   * reply with the request its handler sends next, a pipelined burst of requests together. A
+   * write costs more than the bytes it carries.
+   */
+  private batch(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   private onData(chunk: Buffer): void {
@@ -206,13 +242,14 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
           if (this.lastSent) this.write(this.lastSent, false);
           break;
         case 'bad-checksum':
-          if (!this.noAck) this.socket.write('-');
+          if (!this.noAck) this.write('-', false);
           break;
         case 'notification':
           break;
         case 'packet':
           this.stats.received++;
-          if (!this.noAck) this.socket.write('+');
+          if (!this.noAck && this.holdingAcks) this.heldAcks++;
+          else if (!this.noAck) this.write('+', false);
           this.onPacket(item.payload.toString('latin1'));
           break;
       }

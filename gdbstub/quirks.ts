@@ -21,16 +21,26 @@ export interface StubQuirks {
   firstThreadId: number;
   /** Acknowledges `D`, then closes the connection without answering it (gdbsx). */
   hangsUpOnDetach: boolean;
+  /** Answers `qC` (the resync probe): true, false, or undefined when negotiation must ask. */
+  answersCurrentThread: boolean | undefined;
+  /** `D` removes every breakpoint and watchpoint it holds (QEMU), so none need removing first. */
+  detachRemovesBreakpoints: boolean;
+  /**
+   * Takes the next packet without waiting for the ack of its last reply (QEMU: a new packet drops
+   * that reply), so acks can wait until the guest stops: requests may then go out just ahead of a
+   * resume, whose run an ack arriving would end (any byte stops a running QEMU).
+   */
+  acksMayWait: boolean;
 }
 
 export function quirksFor(dialect: StubDialect): StubQuirks {
   switch (dialect) {
     case 'qemu':
-      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2048, firstThreadId: 1, hangsUpOnDetach: false };
+      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2048, firstThreadId: 1, hangsUpOnDetach: false, answersCurrentThread: true, detachRemovesBreakpoints: true, acksMayWait: true };
     case 'gdbsx':
-      return { dialect, rereportsBreakpointOnContinue: false, swBreakpointPcOffset: 1n, canInterrupt: false, maxMemoryRead: 2047, firstThreadId: 0, hangsUpOnDetach: true };
+      return { dialect, rereportsBreakpointOnContinue: false, swBreakpointPcOffset: 1n, canInterrupt: false, maxMemoryRead: 2047, firstThreadId: 0, hangsUpOnDetach: true, answersCurrentThread: false, detachRemovesBreakpoints: false, acksMayWait: false };
     case 'generic':
-      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2047, firstThreadId: 1, hangsUpOnDetach: false };
+      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2047, firstThreadId: 1, hangsUpOnDetach: false, answersCurrentThread: undefined, detachRemovesBreakpoints: false, acksMayWait: false };
   }
 }
 

@@ -32,13 +32,14 @@ export async function continueCommand(ctx: CommandContext, args: string, out: Ou
 }
 
 export async function stepiCommand(ctx: CommandContext, args: string, out: Out, over: boolean): Promise<unknown> {
-  const before = await whereNow(ctx);
-  let stop: StopInfo | undefined;
-  for (let i = count(args); i > 0; i--) {
-    stop = await ctx.session.stepInstruction(over);
-    if (stop.kind !== 'step') break;
+  // gdb tells a changed frame by the frame the last instruction was stepped from.
+  const n = count(args);
+  if (n > 1) {
+    const stop = await ctx.session.stepInstructions(n - 1, over);
+    if (stop.kind !== 'step') return report(ctx, stop, out);
   }
-  return report(ctx, stop!, out, before);
+  const before = await whereNow(ctx);
+  return report(ctx, await ctx.session.stepInstructions(1, over), out, before);
 }
 
 export async function stepLineCommand(ctx: CommandContext, args: string, out: Out, kind: 'into' | 'over'): Promise<unknown> {
@@ -130,7 +131,7 @@ export async function quitCommand(ctx: CommandContext): Promise<unknown> {
 /** Prints a stop the way gdb announces it and returns its data. */
 export async function report(ctx: CommandContext, stop: StopInfo, out: Out, before?: { function?: string; cfa?: bigint }): Promise<unknown> {
   const s = ctx.session;
-  const multi = (await s.threads().catch(() => [])).length > 1;
+  const multi = (await s.threadIds(2).catch(() => [])).length > 1;
   const data: Record<string, unknown> = { reason: stop.kind, thread: stop.thread };
   switch (stop.kind) {
     case 'exited':

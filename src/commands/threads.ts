@@ -29,8 +29,8 @@ function guestModel(s: Session) {
 
 /** The vCPU a `thread N` names, or a one-line error listing the ones there are. */
 export async function vcpuOf(s: Session, id: number): Promise<number> {
-  const threads = await s.threads();
-  if (!threads.some((x) => x.id === id)) throw new CommandError(`Invalid thread ID: ${id} (vCPUs ${threads.map((x) => x.id).join(', ')} exist)`);
+  const ids = await s.threadIds();
+  if (!ids.includes(id)) throw new CommandError(`Invalid thread ID: ${id} (vCPUs ${ids.join(', ')} exist)`);
   return id;
 }
 

@@ -1,7 +1,7 @@
 // Resuming the guest the way a debugger must: step the stopped vCPU off a breakpoint under its PC
 // before letting it run (QEMU would report the same breakpoint again at once), and run until a
 // stop that the caller's predicate accepts, re-resuming on stops it declines.
-import type { ResumeAction, StopReason, Target } from '../targets/index.js';
+import type { MemoryRange, ResumeAction, StopReason, Target } from '../targets/index.js';
 import type { Sites } from './breakpoints.js';
 
 export interface RawStop {
@@ -35,8 +35,9 @@ export class RunControl {
   /**
    * One resume and the stop it ends with, stepping off a breakpoint first when needed. Once
    * `interrupted` says so, it resumes no more and reports an interrupt where the vCPU stands.
+   * `readAtStop`: memory to read with the registers at the stop (see Target.resume).
    */
-  async resumeOnce(action: ResumeAction, interrupted: () => boolean = () => false): Promise<RawStop> {
+  async resumeOnce(action: ResumeAction, interrupted: () => boolean = () => false, readAtStop?: readonly MemoryRange[]): Promise<RawStop> {
     const here = this.at;
     if (here && (action.kind === 'continue' || action.thread === here.thread)) {
       const putBack = await this.sites.lift(here.pc);
@@ -51,12 +52,12 @@ export class RunControl {
         // instruction (a watchpoint, an exception): either way it is the stop to report.
         if (action.kind === 'step' || stop.kind !== 'trap' || stop.watch) return this.stopped(stop);
         if (interrupted()) return this.stopped({ kind: 'interrupt', thread: stop.thread });
-        return this.stopped(await this.target.resume(action));
+        return this.stopped(await this.target.resume(action, readAtStop));
       }
     }
     // Checked with nothing awaited before the resume goes out, so no interrupt falls in between.
     if (interrupted() && here) return { reason: { kind: 'interrupt', thread: here.thread }, pc: here.pc };
-    return this.stopped(await this.target.resume(action));
+    return this.stopped(await this.target.resume(action, readAtStop));
   }
 
   private async stopped(reason: StopReason): Promise<RawStop> {

@@ -2,7 +2,7 @@
 // watchpoints and stepping decide here which target stops the user sees; frames, values and
 // expressions are computed from the target's registers and memory on demand.
 import { EventEmitter } from 'node:events';
-import type { BreakpointKind, Target, TargetThread, WatchAccess } from '../targets/index.js';
+import type { BreakpointKind, MemoryRange, ResumeAction, Target, TargetThread, WatchAccess } from '../targets/index.js';
 import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
 import { completeExpression, type Completions } from './complete.js';
 import { accessedMemory, bitnessFromCpuState, decodeAt, disassemble, type Bitness, type DecodedInstruction } from './disasm.js';
@@ -12,7 +12,7 @@ import { RunControl, type RawStop } from './run-control.js';
 import { VariableStore } from './variables.js';
 import { Inspector, symbolSuffix } from './inspect.js';
 import type { Program } from './program.js';
-import { frameRegister, type Backtrace, type FrameContext } from './stack.js';
+import { frameRegister, innermostCfa, type Backtrace, type FrameContext } from './stack.js';
 import { symbolHooks } from './symbol-hooks.js';
 import { finishInlined, stepLine, stepUntil, type SteppingSupport, type StepKind } from './stepping.js';
 import { inlineView } from './inline.js';
@@ -40,6 +40,20 @@ export interface SessionEvents {
   running: [];
   stopped: [StopInfo];
   breakpointChanged: [UserPoint];
+}
+
+/** The guest thread a run keeps to (its address), or none: no thread model, or no thread on that vCPU. */
+export interface GuestOwner {
+  address: bigint | undefined;
+}
+
+export interface RunToOptions {
+  /** What the stop is reported as. */
+  kind?: StopKind;
+  /** The guest thread to keep to (default: the one the selected thread runs now). */
+  owner?: GuestOwner;
+  /** Memory the caller reads at each stop (see Target.resume). */
+  readAtStop?: readonly MemoryRange[];
 }
 
 export class EngineError extends Error {
@@ -135,12 +149,12 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Takes over a halted target: selects the first vCPU and records where it stands. */
   async start(kind: 'entry' | 'interrupt' | 'dump' = 'entry'): Promise<StopInfo> {
-    const [first] = await this.target.threads();
-    if (!first) throw new EngineError('the target reports no vCPUs');
-    this.selectedThread = first.id;
-    const pc = await this.run.pcOf(first.id);
-    this.run.setPosition(first.id, pc);
-    return this.setStop({ kind, thread: first.id, pc });
+    const [first] = await this.target.threadIds(1);
+    if (first === undefined) throw new EngineError('the target reports no vCPUs');
+    this.selectedThread = first;
+    const pc = await this.run.pcOf(first);
+    this.run.setPosition(first, pc);
+    return this.setStop({ kind, thread: first, pc });
   }
 
   get stop(): StopInfo | undefined {
@@ -157,6 +171,10 @@ export class Session extends EventEmitter<SessionEvents> {
 
   threads(): Promise<TargetThread[]> {
     return this.target.threads();
+  }
+
+  threadIds(atLeast?: number): Promise<readonly number[]> {
+    return this.target.threadIds(atLeast);
   }
 
   // ---- breakpoints and watchpoints ------------------------------------------------------------
@@ -313,8 +331,9 @@ export class Session extends EventEmitter<SessionEvents> {
    * breakpoint logic decide.
    */
   async resume(
-    first: { kind: 'continue' } | { kind: 'step'; thread: number },
+    first: ResumeAction,
     internal?: (stop: RawStop) => Promise<StopInfo | 'continue' | 'resume-step' | undefined>,
+    readAtStop?: readonly MemoryRange[],
   ): Promise<StopInfo> {
     this.ensureStopped('resume');
     this.state = 'running';
@@ -323,10 +342,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.hidden = undefined;
     this.inspector.resumed();
     this.emit('running');
-    let action: { kind: 'continue' } | { kind: 'step'; thread: number } = first;
+    let action: ResumeAction = first;
     try {
       for (;;) {
-        const raw = await this.run.resumeOnce(action, () => this.interruptRequested);
+        const raw = await this.run.resumeOnce(action, () => this.interruptRequested, readAtStop);
         // Conditions and log messages evaluated at earlier stops of this run must not leave their
         // frames behind for this one (the vCPU ran in between).
         this.inspector.invalidate();
@@ -367,8 +386,23 @@ export class Session extends EventEmitter<SessionEvents> {
       const insn = await decodeAt(this.target, pc, 64);
       if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall')) return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!);
     }
-    // stepi shows the innermost frame even at an inlined call's first instruction, as gdb does.
-    return this.resume({ kind: 'step', thread }, async (raw) => (raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc!, hiddenInline: 0 } : undefined));
+    return this.resume({ kind: 'step', thread }, stepStop);
+  }
+
+  /**
+   * `count` instructions (stepi N, nexti N), ending early at anything but a finished step. With no
+   * breakpoint or watchpoint planted there is nothing to check between two steps: the target takes
+   * them all at once, reading no registers in between.
+   */
+  async stepInstructions(count: number, over = false): Promise<StopInfo> {
+    if (over || count === 1 || this.sites.size > 0) {
+      let stop = await this.stepInstruction(over);
+      for (let i = 1; i < count && stop.kind === 'step'; i++) stop = await this.stepInstruction(over);
+      return stop;
+    }
+    this.ensureStopped('step');
+    this.ensureOnVcpu('step');
+    return this.resume({ kind: 'step', thread: this.selectedThread, count }, async (raw) => (this.interruptRequested && raw.reason.kind !== 'exited' ? { kind: 'interrupt', thread: raw.reason.thread, pc: raw.pc! } : stepStop(raw)));
   }
 
   /**
@@ -376,19 +410,32 @@ export class Session extends EventEmitter<SessionEvents> {
    * stack: recursion and other guest threads passing by do not count, and the guest thread may have
    * moved to another vCPU meanwhile).
    */
-  runTo(address: bigint, sp: bigint, kind: StopKind = 'step'): Promise<StopInfo> {
-    return this.runToAny([address], async (thread) => (await this.target.readRegisters(thread)).get('rsp') === sp, kind);
+  runTo(address: bigint, sp: bigint, opts: RunToOptions = {}): Promise<StopInfo> {
+    return this.runToAny([address], async (thread) => (await this.target.readRegisters(thread)).get('rsp') === sp, opts);
+  }
+
+  /** The guest thread the selected thread stands for now (what runToAny keeps to). */
+  async guestOwner(): Promise<GuestOwner> {
+    return { address: await this.guest?.ownerOf(this.selectedThread) };
   }
 
   /**
    * Runs until a vCPU reaches one of `addresses` and `accept` agrees (same frame), running the
-   * guest thread the selected thread stands for (its current-thread pointer is checked, so a
-   * step stays with it when the scheduler moves it); user breakpoints hit on the way stop as usual.
+   * guest thread the selected thread stands for, or `owner` (a step of several runs names it
+   * once): its current-thread pointer is checked, so a step stays with it when the scheduler
+   * moves it. User breakpoints hit on the way stop as usual.
    */
-  async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, kind: StopKind = 'step'): Promise<StopInfo> {
-    const owner = await this.guest?.ownerOf(this.selectedThread);
-    // The frame test first: it decides most stops, and the owner test then costs one read.
-    const ours = async (thread: number) => (await accept(thread)) && (owner === undefined || (await this.guest!.currentOn(thread)) === owner);
+  async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, opts: RunToOptions = {}): Promise<StopInfo> {
+    const kind = opts.kind ?? 'step';
+    const { address: thread0 } = opts.owner ?? (await this.guestOwner());
+    // The current-thread pointer this vCPU will be checked by is read with its registers.
+    const pointer = thread0 === undefined ? undefined : await this.guest!.currentLocation(this.selectedThread);
+    const readAtStop = [...(opts.readAtStop ?? []), ...(pointer ? [pointer] : [])];
+    const ours = async (thread: number) => {
+      if (thread0 === undefined) return accept(thread);
+      const [inFrame, running] = await Promise.all([accept(thread), this.guest!.currentOn(thread)]);
+      return inFrame && running === thread0;
+    };
     const planted: bigint[] = [];
     try {
       for (const a of new Set(addresses)) {
@@ -406,7 +453,7 @@ export class Session extends EventEmitter<SessionEvents> {
         // A user breakpoint here gets its say (conditions, counts); otherwise this is our stop.
         if (this.pointsAt(raw.pc!).length) return (await this.decide(raw, false)) ?? { kind, thread, pc: raw.pc! };
         return { kind, thread, pc: raw.pc! };
-      });
+      }, readAtStop);
     } finally {
       if (this.state !== 'exited') for (const a of planted) await this.sites.drop('sw', a);
     }
@@ -662,8 +709,7 @@ export class Session extends EventEmitter<SessionEvents> {
       const pc = regs.get('rip')!;
       if (outer && pc === outer.pc && !targets.slice(0, locations.length).includes(pc)) return regs.get('rsp') === physical!.cfa;
       if (anywhere || frame?.cfa === undefined) return true;
-      this.inspector.invalidate();
-      const cfa = (await this.inspector.frame(t, 0)).cfa;
+      const cfa = await innermostCfa(this.target, this.program, regs);
       // The stack grows down: the selected frame and its callers have CFAs at or above its own.
       return cfa !== undefined && cfa >= frame.cfa;
     });
@@ -706,22 +752,18 @@ export class Session extends EventEmitter<SessionEvents> {
       return { stop: this.setStop(await finishInlined(this, this.steppingSupport(), callerKey)) };
     }
     if (frame.cfa === undefined) throw new EngineError('cannot finish: the frame address is unknown');
-    const stop = await this.runTo(outer.pc, frame.cfa, 'step');
+    const stop = await this.runTo(outer.pc, frame.cfa);
     return { stop, returned: frame };
   }
 
   private steppingSupport(): SteppingSupport {
     const program = this.program;
-    const cfaOf = async (thread: number) => (await this.inspector.frame(thread, 0)).cfa;
     return {
       lineAt: async (pc) => program?.symbols.stepLineAt(pc),
       inlineExtent: async (pc) => program?.symbols.inlineExtentAt(pc),
       inlineAt: async (pc) => (program ? inlineView(program.symbols, pc) : { frames: [], hidden: 0 }),
       functionBodyStart: async (pc) => (program?.symbols.lineAt(pc) ? program.symbols.functionBodyStart(pc) : undefined),
-      cfa: async (thread) => {
-        this.inspector.invalidate();
-        return cfaOf(thread);
-      },
+      cfa: async (thread) => innermostCfa(this.target, program, await this.inspector.registersOf(thread)),
       caller: async (thread) => {
         const { physical, outer } = returnFrame((await this.backtrace(thread)).frames, 0);
         return outer && physical?.cfa !== undefined ? { pc: outer.pc, cfa: physical.cfa } : undefined;
@@ -807,6 +849,11 @@ export class Session extends EventEmitter<SessionEvents> {
     this.inspector.invalidate();
     if (name === 'rip' || name === 'pc') this.run.setPosition(thread, value);
   }
+}
+
+/** stepi shows the innermost frame even at an inlined call's first instruction, as gdb does. */
+async function stepStop(raw: RawStop): Promise<StopInfo | undefined> {
+  return raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc!, hiddenInline: 0 } : undefined;
 }
 
 /**

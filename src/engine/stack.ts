@@ -1,6 +1,6 @@
 // Backtraces: CFI unwinding (frame pointers where no FDE covers a pc) over the target's registers
 // and memory, then each physical frame expanded into its inline chain with source positions.
-import { unwindStack, type RegisterReader, type StackFrame } from '../../symbols/cfi/index.js';
+import { rowAt, unwindStack, type RegisterReader, type StackFrame } from '../../symbols/cfi/index.js';
 import { registersRead } from '../../symbols/expr/index.js';
 import type { FrameScope } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
@@ -47,10 +47,7 @@ export async function backtrace(target: Target, program: Program | undefined, th
 export async function backtraceFrom(target: Target, program: Program | undefined, regs: Map<string, bigint>, limit = 256): Promise<Backtrace> {
   const pc = regs.get('rip');
   if (pc === undefined) throw new Error('no rip in the register set');
-  const innermost: RegisterReader = async (reg) => {
-    const name = DWARF_REGS[reg];
-    return name === undefined ? undefined : regs.get(name);
-  };
+  const innermost = registerReader(regs);
   const frames: FrameContext[] = [];
   if (!program) {
     frames.push({ level: 0, pc, inlined: false, unwoundBy: 'innermost', registers: innermost, lookupPc: pc, signalFrame: false });
@@ -101,6 +98,30 @@ export async function backtraceFrom(target: Target, program: Program | undefined
   }
   const incomplete = walk.end === 'outermost' ? undefined : walk.end === 'no-unwind-info' ? 'no unwind information for the next frame' : walk.end === 'error' ? (walk.error?.message ?? 'unwind error') : walk.end === 'loop' ? 'previous frame identical to this frame (corrupt stack?)' : walk.end === 'max-frames' ? `stopped after ${limit} frames` : undefined;
   return { frames, ...(incomplete && { incomplete }) };
+}
+
+/**
+ * The CFA of a register set's innermost frame, as its backtrace would give it (stepping tells
+ * frames apart by it at every stop; the rest of the stack is not needed). Where the CFI rule is a
+ * register plus an offset, as compilers emit almost everywhere, that is all it takes; otherwise
+ * (an expression, no FDE: frame pointers) one unwind step finds it.
+ */
+export async function innermostCfa(target: Target, program: Program | undefined, regs: Map<string, bigint>): Promise<bigint | undefined> {
+  const pc = regs.get('rip');
+  if (pc === undefined || !program) return undefined;
+  const fde = program.cfi.findFde(pc);
+  const rule = fde && rowAt(fde, pc).cfa;
+  const base = rule?.kind === 'register' ? regs.get(DWARF_REGS[rule.reg] ?? '') : undefined;
+  if (rule?.kind === 'register' && base !== undefined) return BigInt.asUintN(64, base + BigInt(rule.offset));
+  const walk = await unwindStack(program.cfi, pc, registerReader(regs), memoryReader(target), { maxFrames: 2 });
+  return walk.frames[0]!.cfa;
+}
+
+function registerReader(regs: Map<string, bigint>): RegisterReader {
+  return async (reg) => {
+    const name = DWARF_REGS[reg];
+    return name === undefined ? undefined : regs.get(name);
+  };
 }
 
 /**

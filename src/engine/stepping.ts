@@ -1,15 +1,17 @@
-// Source-line stepping without thousands of single steps: temporary breakpoints on every
-// control-flow instruction of the step range and on its end, a continue, then one single step
-// through whichever branch, call or return was reached. Stops are only accepted in the stepping
-// frame (same CFA), so other guest threads running the same code, and interrupt handlers that call
-// it, never end a step. Where a step ends follows gdb's infrun, inlined calls included: a step
+// Source-line stepping without thousands of single steps: temporary breakpoints where the step
+// range can be left (its end, the targets of its direct jumps elsewhere in the function) and in
+// front of the instructions that leave it for places not known in advance (returns, indirect
+// jumps, calls `step` may enter), a continue, then one single step through whichever of those was
+// reached; loops inside the range and calls `next` steps over run at full speed. Stops are only
+// accepted in the stepping frame (same CFA), so other guest threads running the same code, and
+// interrupt handlers that call it, never end a step. Where a step ends follows gdb's infrun, inlined calls included: a step
 // range never crosses the start or end of an inlined call, and at each such boundary the same
 // questions are asked as gdb asks (entered an inlined call from its call site? still inside one?
 // at the start of a statement of another line?).
 import type { StepLine } from '../../symbols/index.js';
 import type { DecodedInstruction } from './disasm.js';
 import type { InlineView } from './inline.js';
-import type { Session, StopInfo } from './session.js';
+import type { GuestOwner, Session, StopInfo } from './session.js';
 
 /** What stepping needs from symbols and the unwinder, for one stop of one vCPU. */
 export interface SteppingSupport {
@@ -63,8 +65,10 @@ export async function stepLine(session: Session, support: SteppingSupport, kind:
   const view = await support.inlineAt(pc);
   const frame = view.frames[hidden];
   const at = hidden > 0 && frame ? { file: frame.file, line: frame.line } : { file: sal.file, line: sal.line };
-  const plan: Plan = { kind, range: clamp(sal, await support.inlineExtent(pc)), frame: { cfa: await support.cfa(thread), key: frame?.key }, ...at };
-  return follow(session, support, thread, pc, plan);
+  const range = clamp(sal, await support.inlineExtent(pc));
+  const start = await begin(session, support, thread, range);
+  const plan: Plan = { kind, range, frame: { cfa: start.cfa, key: frame?.key }, ...at };
+  return follow(session, support, thread, pc, plan, start);
 }
 
 /** `until` without an argument: `next`, but a jump back to an earlier line of the function does not stop it. */
@@ -74,26 +78,54 @@ export async function stepUntil(session: Session, support: SteppingSupport, hidd
   const sal = await support.lineAt(pc);
   if (!sal || functionStart === undefined || hidden > 0) return stepLine(session, support, 'over', hidden);
   const view = await support.inlineAt(pc);
-  const plan: Plan = { kind: 'over', range: { start: functionStart < sal.start ? functionStart : sal.start, end: sal.end }, frame: { cfa: await support.cfa(thread), key: view.frames[0]?.key }, file: sal.file, line: sal.line };
-  return follow(session, support, thread, pc, plan);
+  const range = { start: functionStart < sal.start ? functionStart : sal.start, end: sal.end };
+  const start = await begin(session, support, thread, range);
+  const plan: Plan = { kind: 'over', range, frame: { cfa: start.cfa, key: view.frames[0]?.key }, file: sal.file, line: sal.line };
+  return follow(session, support, thread, pc, plan, start);
 }
 
 /** `finish` from an inlined frame: step over the rest of the inlined call, into its caller's next statement. */
 export async function finishInlined(session: Session, support: SteppingSupport, callerKey: number | undefined): Promise<StopInfo> {
   const thread = session.selectedThread;
   const pc = (await session.target.readRegisters(thread)).get('rip')!;
-  const plan: Plan = { kind: 'over', range: { start: pc, end: pc }, frame: { cfa: await support.cfa(thread), key: callerKey }, file: undefined, line: 0 };
-  return follow(session, support, thread, pc, plan);
+  const range = { start: pc, end: pc };
+  const start = await begin(session, support, thread, range);
+  const plan: Plan = { kind: 'over', range, frame: { cfa: start.cfa, key: callerKey }, file: undefined, line: 0 };
+  return follow(session, support, thread, pc, plan, start);
 }
 
-async function follow(session: Session, support: SteppingSupport, thread: number, startPc: bigint, plan: Plan): Promise<StopInfo> {
+/** The instructions of a step range, decoded once for every round of the step that runs in it. */
+interface RangeCode {
+  start: bigint;
+  end: bigint;
+  bitness: number;
+  insns: DecodedInstruction[];
+}
+
+async function decodeRange(session: Session, range: { start: bigint; end: bigint }): Promise<RangeCode> {
+  const insns = range.end > range.start ? await session.disassembleRange(range.start, range.end) : [];
+  return { ...range, bitness: await session.codeBitness(), insns };
+}
+
+/** What a step reads before it runs, all in one round trip: its frame, the guest thread it keeps to, its code. */
+async function begin(session: Session, support: SteppingSupport, thread: number, range: { start: bigint; end: bigint }): Promise<{ cfa: bigint | undefined; owner: GuestOwner; code: RangeCode }> {
+  const [cfa, owner, code] = await Promise.all([support.cfa(thread), session.guestOwner(), decodeRange(session, range)]);
+  return { cfa, owner, code };
+}
+
+async function follow(session: Session, support: SteppingSupport, thread: number, startPc: bigint, plan: Plan, start: { owner: GuestOwner; code: RangeCode }): Promise<StopInfo> {
   let current = thread;
   let pc = startPc;
+  let code = start.code;
   const inRange = (a: bigint) => a >= plan.range.start && a < plan.range.end;
+  const rangeCode = async () => {
+    if (code.start !== plan.range.start || code.end !== plan.range.end) code = await decodeRange(session, plan.range);
+    return code;
+  };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (inRange(pc)) {
       // Run to the first control-flow instruction (or the end) of the range, in this frame.
-      const stop = await runThroughRange(session, support, current, pc, plan.range, plan.frame.cfa);
+      const stop = await runThroughRange(session, support, plan.kind, current, pc, plan.range, plan.frame.cfa, (await rangeCode()).insns, start.owner);
       if (stop.kind !== 'step' || stop.pc === undefined) return stop;
       current = stop.thread;
       session.selectedThread = current;
@@ -101,7 +133,9 @@ async function follow(session: Session, support: SteppingSupport, thread: number
     }
     // At a branch, call or return of the range (or outside an empty range): execute it.
     if (inRange(pc) || (plan.range.start === plan.range.end && round === 0)) {
-      const moved = await oneInstruction(session, support, plan.kind, current, pc);
+      // The range's code as decoded for this step, unless the vCPU changed mode since.
+      const known = (await rangeCode()).bitness === (await session.codeBitness()) ? code.insns.find((i) => i.address === pc) : undefined;
+      const moved = await oneInstruction(session, support, plan.kind, current, pc, start.owner, known);
       if ('stop' in moved) return moved.stop;
       current = moved.thread;
       pc = moved.pc;
@@ -117,8 +151,8 @@ async function follow(session: Session, support: SteppingSupport, thread: number
  * Executes the instruction at pc: a call is stepped over (`next`) or into a callee with line
  * info (`step`, which then stops after the callee's prologue); anything else is one step.
  */
-async function oneInstruction(session: Session, support: SteppingSupport, kind: StepKind, thread: number, pc: bigint): Promise<{ stop: StopInfo } | { thread: number; pc: bigint }> {
-  const insn = (await session.disassembleAt(pc, 1))[0]!;
+async function oneInstruction(session: Session, support: SteppingSupport, kind: StepKind, thread: number, pc: bigint, owner: GuestOwner, known?: DecodedInstruction): Promise<{ stop: StopInfo } | { thread: number; pc: bigint }> {
+  const insn = known ?? (await session.disassembleAt(pc, 1))[0]!;
   if (isCall(insn)) {
     const rsp = (await session.target.readRegisters(thread)).get('rsp')!;
     const returnTo = pc + BigInt(insn.length);
@@ -129,9 +163,9 @@ async function oneInstruction(session: Session, support: SteppingSupport, kind: 
       // A callee with line info: stop after its prologue, in this call (its CFA is our rsp); a
       // callee without one is there already (running to its body would stop in its next call).
       if (body === entered.pc) return { stop: entered };
-      if (body !== undefined) return { stop: await session.runToAny([body], async (t) => (await support.cfa(t)) === rsp) };
+      if (body !== undefined) return { stop: await session.runToAny([body], async (t) => (await support.cfa(t)) === rsp, { owner }) };
     }
-    const back = await session.runTo(returnTo, rsp);
+    const back = await session.runTo(returnTo, rsp, { owner });
     if (back.kind !== 'step' || back.pc === undefined) return { stop: back };
     return { thread: back.thread, pc: back.pc };
   }
@@ -149,10 +183,12 @@ async function arrive(support: SteppingSupport, plan: Plan, thread: number, pc: 
   const sal = await support.lineAt(pc);
   if (!sal || sal.line === 0) return view.hidden;
   const frame = view.frames[view.hidden];
-  const id: FrameId = { cfa: await support.cfa(thread), key: frame?.key };
+  // The frame is told apart by its CFA, read only when a question below needs it.
+  let known: FrameId | undefined;
+  const frameId = async () => (known ??= { cfa: await support.cfa(thread), key: frame?.key });
   const extent = await support.inlineExtent(pc);
   // Entered an inlined call from the stepping frame: its call site is a line of that frame.
-  if (sameFrame(id, plan.frame) && view.hidden > 0 && frame) {
+  if (view.hidden > 0 && frame && sameFrame(await frameId(), plan.frame)) {
     const sameLine = frame.line === plan.line && frame.file === plan.file;
     if (plan.kind === 'into') return sameLine ? view.hidden - 1 : view.hidden;
     if (!sameLine) return view.hidden;
@@ -160,7 +196,7 @@ async function arrive(support: SteppingSupport, plan: Plan, thread: number, pc: 
     return undefined;
   }
   // Deeper inside an inlined call made from the stepping frame: `next` runs through it.
-  if (frame?.inlined && !sameFrame(id, plan.frame) && id.cfa === plan.frame.cfa && view.frames.slice(view.hidden + 1).some((f) => f.key === plan.frame.key)) {
+  if (frame?.inlined && view.frames.slice(view.hidden + 1).some((f) => f.key === plan.frame.key) && !sameFrame(await frameId(), plan.frame) && (await frameId()).cfa === plan.frame.cfa) {
     if (plan.kind === 'into') return view.hidden;
     plan.range = extent ?? { start: pc, end: pc + 1n };
     return undefined;
@@ -171,13 +207,13 @@ async function arrive(support: SteppingSupport, plan: Plan, thread: number, pc: 
     if (sal.isStmt) return view.hidden;
     // A non-statement row of another line: look for a better place to stop. In another frame
     // (returned to a caller), forget the line so that its next statement row does stop.
-    if (sameFrame(id, plan.frame)) refresh = false;
+    if (sameFrame(await frameId(), plan.frame)) refresh = false;
     else line = 0;
   }
   // Mid-line: keep going through this line, which becomes the one being stepped.
   plan.range = clamp(sal, extent);
   if (refresh) {
-    plan.frame = id;
+    plan.frame = await frameId();
     plan.file = sal.file;
     plan.line = line;
   }
@@ -202,14 +238,42 @@ function isFlow(insn: DecodedInstruction): boolean {
 }
 
 /**
- * Continues until this frame reaches a control-flow instruction of the range or leaves the range
- * by falling off its end. Returns a 'step' stop at that pc (or whatever stop got in the way).
+ * Continues until this frame leaves the range, or reaches an instruction of the range whose
+ * destination is not plain to see here. A direct jump to elsewhere in the function is run
+ * through: its target is a place to stop (where a single step of the jump would have arrived),
+ * and so is a jump within the range nothing (it stays in the range). So is a `next` over a
+ * direct call of another function: its return lands in the range. Everything else (indirect
+ * jumps and calls, returns, calls that `step` may enter or that recurse, jumps out of the
+ * function) is a place to stop in front of, for the caller to execute with one step. Returns a
+ * 'step' stop at that pc (or whatever stop got in the way).
  */
-async function runThroughRange(session: Session, support: SteppingSupport, thread: number, pc: bigint, range: { start: bigint; end: bigint }, frameCfa: bigint | undefined): Promise<StopInfo> {
-  const inRange = (await session.disassembleRange(range.start, range.end)).filter((i) => i.address + BigInt(i.length) <= range.end);
+async function runThroughRange(
+  session: Session,
+  support: SteppingSupport,
+  kind: StepKind,
+  thread: number,
+  pc: bigint,
+  range: { start: bigint; end: bigint },
+  frameCfa: bigint | undefined,
+  code: DecodedInstruction[],
+  owner: GuestOwner,
+): Promise<StopInfo> {
+  const inRange = code.filter((i) => i.address + BigInt(i.length) <= range.end);
   const here = inRange.find((i) => i.address === pc);
   if (here && isFlow(here)) return { kind: 'step', thread, pc };
-  const stops = new Set<bigint>(inRange.filter((i) => isFlow(i) && i.address > pc).map((i) => i.address));
-  stops.add(range.end);
-  return session.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa);
+  const fn = session.functionRange(pc);
+  const inFunction = (a: bigint) => fn !== undefined && a >= fn.low && a < fn.high;
+  const within = (a: bigint) => a >= range.start && a < range.end;
+  const stops = new Set<bigint>([range.end]);
+  for (const i of inRange) {
+    if (!isFlow(i)) continue;
+    if ((i.flow === 'branch' || i.flow === 'conditionalBranch') && i.target !== undefined && inFunction(i.target)) {
+      if (!within(i.target)) stops.add(i.target);
+    } else if (!(kind === 'over' && i.flow === 'call' && i.target !== undefined && !inFunction(i.target))) {
+      stops.add(i.address);
+    }
+  }
+  // The code where it stops, which the next range decodes, is read with the registers there.
+  const readAtStop = [...stops].map((address) => ({ address, size: 1 }));
+  return session.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa, { owner, readAtStop });
 }

@@ -1,7 +1,7 @@
 // The unikernel's own threads, read through its description: the list walk, which vCPU runs which
 // thread (the per-CPU current-thread pointer), and the registers a switched-out thread resumes
 // with. The engine asks this to keep steps and thread-specific breakpoints with one guest thread.
-import { stripTypedefs, typeName } from '../../symbols/index.js';
+import { sizeOf, stripTypedefs, typeName } from '../../symbols/index.js';
 import { evaluateText } from '../engine/evaluate.js';
 import type { Session } from '../engine/session.js';
 import { asInteger, formatValue, isCharType, load, type Value } from '../engine/values.js';
@@ -61,6 +61,12 @@ export class GuestThreads {
     return asInteger(this.session.inspector.reader, await this.eval(expression, vars, vcpu));
   }
 
+  /** Where a vCPU's current-thread pointer is (no memory read), when it is in memory. */
+  async currentLocation(vcpu: number): Promise<{ address: bigint; size: number } | undefined> {
+    const v = await this.eval(this.model.current, undefined, vcpu).catch(() => undefined);
+    return v?.place.kind === 'memory' ? { address: v.place.address, size: sizeOf(v.type) } : undefined;
+  }
+
   /** The guest thread a vCPU runs now, or undefined when it runs none (early boot, garbage). */
   async currentOn(vcpu: number): Promise<bigint | undefined> {
     const address = await this.integer(this.model.current, undefined, vcpu).catch(() => undefined);
@@ -71,9 +77,9 @@ export class GuestThreads {
   async list(): Promise<GuestThreadList> {
     const m = this.model;
     const onCpu = new Map<bigint, number>();
-    for (const v of await this.session.threads()) {
-      const t = await this.currentOn(v.id);
-      if (t !== undefined && !onCpu.has(t)) onCpu.set(t, v.id);
+    for (const v of await this.session.threadIds()) {
+      const t = await this.currentOn(v);
+      if (t !== undefined && !onCpu.has(t)) onCpu.set(t, v);
     }
     const threads: GuestThread[] = [];
     const seen = new Set<bigint>();

@@ -1,7 +1,8 @@
 // A running guest behind a gdbstub (QEMU, gdbsx): the Target interface over gdbstub/'s client.
 import { EventEmitter } from 'node:events';
 import { GdbClient, RspError, RspProtocolError, RspTimeoutError, SIGINT, SIGTRAP, type ClientOptions, type StopEvent, type ThreadId } from '../../gdbstub/index.js';
-import { TargetError, type BreakpointKind, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from './target.js';
+import { PendingBreakpoints } from './pending-breakpoints.js';
+import { TargetError, type BreakpointKind, type MemoryRange, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from './target.js';
 
 export interface LiveTargetOptions extends ClientOptions {
   /** How long a single step may take before the vCPU is taken to be halted (QEMU never answers then). */
@@ -15,8 +16,6 @@ export interface LiveTargetOptions extends ClientOptions {
   beforeDetach?: () => Promise<void>;
 }
 
-/** Small reads are widened to this aligned block so the stub client's stop cache serves the next ones. */
-const READ_BLOCK = 256n;
 /** How long the stub may take to notice an outside pause (gdbsx polls the domain every 10 ms). */
 const PAUSE_STOP_TIMEOUT_MS = 5000;
 
@@ -24,11 +23,29 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   readonly kind = 'live';
   readonly registers: readonly RegisterInfo[];
   private readonly stepTimeoutMs: number;
-  private threadList: Promise<TargetThread[]> | undefined;
+  /**
+   * The vCPU ids, read once per connection and only as far as asked: vCPUs belong to the machine,
+   * not to what it runs. A stop on a vCPU the whole list lacks (one plugged in since) starts over.
+   */
+  private vcpuIds: number[] = [];
+  private vcpuList: AsyncGenerator<ThreadId, void, undefined> | undefined;
+  private vcpuListDone = false;
+  private readingIds: Promise<void> | undefined;
+  /** The vCPUs with QEMU's extra info ("CPU#0 [running]"), asked once per stop. */
+  private described: Promise<TargetThread[]> | undefined;
   /** Block reads in flight, so concurrent readers of one block (the unwinder) share a packet. */
   private readonly blockReads = new Map<bigint, Promise<Buffer>>();
   private readonly pause: (() => Promise<void>) | undefined;
   private readonly beforeDetach: (() => Promise<void>) | undefined;
+  private readonly pending = new PendingBreakpoints();
+  /** Steps still to take in a step of several (see ResumeAction); interrupt() sets it to 0. */
+  private stepsLeft = 0;
+  /**
+   * Small reads are widened to an aligned block of this size so the stub client's stop cache
+   * serves the next ones: the largest power of two one `m` returns (a reply's size costs next to
+   * nothing against its round trip; QEMU: 2 KiB, so a shallow stack is one packet).
+   */
+  private readonly readBlock: bigint;
 
   private constructor(
     readonly client: GdbClient,
@@ -38,6 +55,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     this.stepTimeoutMs = opts.stepTimeoutMs ?? 2000;
     this.pause = opts.pause;
     this.beforeDetach = opts.beforeDetach;
+    this.readBlock = 1n << BigInt(Math.floor(Math.log2(client.quirks.maxMemoryRead)));
     this.registers = client.layout.registers.map((r) => ({ name: r.name, bits: r.bitsize, group: r.group }));
     client.on('console', (text) => this.emit('console', text));
     client.on('close', (e) => this.emit('close', e));
@@ -71,23 +89,44 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return this.client.features.multiprocess ? { pid: 1, tid: thread } : { tid: thread };
   }
 
-  /** The vCPUs, asked once per stop (the list and their states only change while running). */
-  threads(): Promise<TargetThread[]> {
-    this.threadList ??= this.fetchThreads();
-    this.threadList.catch(() => (this.threadList = undefined));
-    return this.threadList;
+  async threadIds(atLeast = Infinity): Promise<readonly number[]> {
+    while (!this.vcpuListDone && this.vcpuIds.length < atLeast) await (this.readingIds ??= this.readNextId().finally(() => (this.readingIds = undefined)));
+    return this.vcpuIds;
   }
 
-  private async fetchThreads(): Promise<TargetThread[]> {
-    const ids = await this.client.threads();
+  private async readNextId(): Promise<void> {
+    this.vcpuList ??= this.client.threadList();
+    try {
+      const next = await this.vcpuList.next();
+      if (next.done) this.vcpuListDone = true;
+      else this.vcpuIds = [...this.vcpuIds, next.value.tid];
+    } catch (e) {
+      this.forgetThreadIds();
+      throw toTargetError('list the vCPUs', e);
+    }
+  }
+
+  private forgetThreadIds(): void {
+    this.vcpuIds = [];
+    this.vcpuList = undefined;
+    this.vcpuListDone = false;
+  }
+
+  threads(): Promise<TargetThread[]> {
+    this.described ??= this.describeThreads();
+    this.described.catch(() => (this.described = undefined));
+    return this.described;
+  }
+
+  private async describeThreads(): Promise<TargetThread[]> {
     return Promise.all(
-      ids.map(async (t) => ({ id: t.tid, description: (await this.client.threadExtraInfo(t).catch(() => '')) || `vCPU ${t.tid - this.client.quirks.firstThreadId}` })),
+      (await this.threadIds()).map(async (id) => ({ id, description: (await this.client.threadExtraInfo(this.tid(id)).catch(() => '')) || `vCPU ${id - this.client.quirks.firstThreadId}` })),
     );
   }
 
   /** Drops what is only valid for the current stop. */
   private forgetStop(): void {
-    this.threadList = undefined;
+    this.described = undefined;
     this.blockReads.clear();
   }
 
@@ -102,10 +141,11 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
 
   async readMemory(address: bigint, size: number): Promise<Uint8Array> {
     if (size <= 0) return new Uint8Array(0);
-    const start = address - (address % READ_BLOCK);
+    const block = this.readBlock;
+    const start = address - (address % block);
     const end = address + BigInt(size);
-    const wideEnd = end % READ_BLOCK === 0n ? end : end + READ_BLOCK - (end % READ_BLOCK);
-    if (wideEnd - start <= 4n * READ_BLOCK) {
+    const wideEnd = end % block === 0n ? end : end + block - (end % block);
+    if (wideEnd - start <= 4n * block) {
       // Aligned blocks never cross a page, so widening cannot turn a good read into a fault.
       try {
         const key = (start << 16n) | (wideEnd - start);
@@ -129,24 +169,91 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () => this.client.writeMemory(address, data));
   }
 
-  insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
+  async insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
+    if (this.defers(kind)) return this.pending.note({ kind, address, length }, true);
+    return this.applyBreakpoint(kind, address, length, true);
+  }
+
+  async removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
+    // An int3 we wrote ourselves (a stub without Z0) is in memory: it goes at once.
+    if (this.defers(kind) && !this.client.hasSoftBreakpoint(address)) return this.pending.note({ kind, address, length }, false);
+    return this.applyBreakpoint(kind, address, length, false);
+  }
+
+  /** Code breakpoints wait for the next resume, except on gdbsx, whose breakpoints are int3s in memory. */
+  private defers(kind: BreakpointKind): kind is 'sw' | 'hw' {
+    return PendingBreakpoints.holds(kind) && this.client.quirks.dialect !== 'gdbsx';
+  }
+
+  private applyBreakpoint(kind: BreakpointKind, address: bigint, length: number, insert: boolean): Promise<void> {
     this.blockReads.clear(); // without Z0 the stub client writes an int3 into memory
-    return wrap(`insert ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.insertBreakpoint(kind, address, length));
+    return insert
+      ? wrap(`insert ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.insertBreakpoint(kind, address, length))
+      : wrap(`remove ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.removeBreakpoint(kind, address, length));
   }
 
-  removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
-    this.blockReads.clear();
-    return wrap(`remove ${kind} breakpoint at 0x${address.toString(16)}`, () => this.client.removeBreakpoint(kind, address, length));
+  /**
+   * Before a resume: the breakpoint changes the run can meet (a single step: only the one at its
+   * pc). Where the stub takes them in order before the resume, that follows them at once instead
+   * of after their replies (a round trip less); `sent` settles with the replies (see confirm).
+   */
+  private async flushBreakpoints(action: ResumeAction): Promise<{ sent: Promise<void> } | undefined> {
+    if (this.pending.size === 0) return undefined;
+    const pc = action.kind === 'step' && (action.count ?? 1) === 1 ? (await this.readRegisters(action.thread)).get('rip') : undefined;
+    const ahead = this.client.breakpointPacketsInOrder;
+    const sent = this.pending.flush((bp, insert) => this.applyBreakpoint(bp.kind, bp.address, bp.length, insert), pc);
+    if (!ahead) {
+      await sent;
+      return undefined;
+    }
+    sent.catch(() => undefined);
+    return { sent };
   }
 
-  async resume(action: ResumeAction): Promise<StopReason> {
+  /** After a resume that went out ahead of its breakpoint changes' replies: if one failed, the guest is stopped again and the failure thrown. */
+  private async confirm(ahead: { sent: Promise<void> } | undefined): Promise<void> {
+    if (!ahead) return;
+    try {
+      await ahead.sent;
+    } catch (e) {
+      await this.interrupt();
+      await wrap('wait for stop', () => this.client.waitForStop(PAUSE_STOP_TIMEOUT_MS));
+      throw e;
+    }
+  }
+
+  async resume(action: ResumeAction, readAtStop: readonly MemoryRange[] = []): Promise<StopReason> {
+    const stop = await this.run(action);
+    if (stop.kind !== 'exited') await Promise.all([this.readRegisters(stop.thread), ...readAtStop.map((r) => this.readMemory(r.address, r.size).catch(() => undefined))]);
+    return stop;
+  }
+
+  private async run(action: ResumeAction): Promise<StopReason> {
+    let ahead = await this.flushBreakpoints(action);
     this.forgetStop();
     if (action.kind === 'continue') {
       await wrap('continue', () => this.client.cont());
+      await this.confirm(ahead);
       this.emit('running');
       return this.stopReason(await wrap('wait for stop', () => this.client.waitForStop(2 ** 31 - 1)));
     }
-    await wrap('step', () => this.client.step(this.tid(action.thread)));
+    // Several steps go one after the other, with no registers read in between.
+    this.stepsLeft = action.count ?? 1;
+    try {
+      for (;;) {
+        const stop = await this.stepOnce(action.thread, ahead);
+        ahead = undefined;
+        if (--this.stepsLeft <= 0 || stop.kind !== 'trap' || stop.watch || stop.thread !== action.thread) return stop;
+        this.forgetStop();
+      }
+    } finally {
+      this.stepsLeft = 0;
+    }
+  }
+
+  private async stepOnce(thread: number, ahead?: { sent: Promise<void> }): Promise<StopReason> {
+    await wrap('step', () => this.client.step(this.tid(thread)));
+    await this.confirm(ahead);
     try {
       return this.stopReason(await this.client.waitForStop(this.stepTimeoutMs));
     } catch (e) {
@@ -157,7 +264,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
         this.client.interrupt();
         await wrap('wait for stop', () => this.client.waitForStop(this.stepTimeoutMs));
       }
-      return { kind: 'interrupt', thread: action.thread };
+      return { kind: 'interrupt', thread };
     }
   }
 
@@ -165,6 +272,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     if (ev.kind === 'exited') return { kind: 'exited', code: ev.code };
     if (ev.kind === 'terminated') return { kind: 'exited', code: 128 + ev.signal };
     const thread = ev.thread?.tid ?? (await this.client.currentThread()).tid;
+    if (this.vcpuListDone && !this.vcpuIds.includes(thread)) this.forgetThreadIds();
     if (ev.signal === SIGINT) return { kind: 'interrupt', thread };
     if (ev.signal !== SIGTRAP) return { kind: 'signal', thread, signal: ev.signal };
     if (ev.watch) {
@@ -181,6 +289,8 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async interrupt(): Promise<void> {
+    // Between two steps of several: no more steps.
+    this.stepsLeft = 0;
     if (!this.client.isRunning) return;
     if (this.pause) {
       await wrap('pause the guest', this.pause);
@@ -195,6 +305,9 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async detach(): Promise<void> {
+    // What never reached the stub need not leave it; QEMU's `D` removes the rest itself.
+    if (this.pending.dropInserts() && !this.client.quirks.detachRemovesBreakpoints) await this.pending.flush((bp) => this.applyBreakpoint(bp.kind, bp.address, bp.length, false));
+    this.pending.clear();
     if (this.beforeDetach) await wrap('prepare to detach', this.beforeDetach);
     await wrap('detach', () => this.client.detach());
   }

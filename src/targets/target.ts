@@ -29,7 +29,17 @@ export type StopReason =
 export type WatchAccess = 'write' | 'read' | 'access';
 export type BreakpointKind = 'sw' | 'hw' | WatchAccess;
 
-export type ResumeAction = { kind: 'continue' } | { kind: 'step'; thread: number };
+/**
+ * A step may ask for `count` instructions, ending early at any stop but a finished step of that
+ * vCPU; only while no code breakpoint is planted, since each step from one would need the
+ * breakpoint lifted first.
+ */
+export type ResumeAction = { kind: 'continue' } | { kind: 'step'; thread: number; count?: number };
+
+export interface MemoryRange {
+  address: bigint;
+  size: number;
+}
 
 export class TargetError extends Error {
   override name = 'TargetError';
@@ -59,6 +69,12 @@ export interface Target {
   /** True while the guest runs (between resume and its stop). */
   readonly running: boolean;
 
+  /**
+   * The vCPU ids, first to last; with `atLeast`, possibly only the first that many (as many as
+   * there are, when fewer). Cheap: vCPUs only change when they are plugged in.
+   */
+  threadIds(atLeast?: number): Promise<readonly number[]>;
+  /** The vCPUs with the target's description of each, as of this stop. */
   threads(): Promise<TargetThread[]>;
   /** All registers of a vCPU by name (values the target cannot provide are absent). */
   readRegisters(thread: number): Promise<Map<string, bigint>>;
@@ -69,8 +85,12 @@ export interface Target {
 
   insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
   removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
-  /** Resumes (all-stop: every vCPU on continue, one vCPU on step) and resolves with the next stop. */
-  resume(action: ResumeAction): Promise<StopReason>;
+  /**
+   * Resumes (all-stop: every vCPU on continue, one vCPU on step) and resolves with the next stop.
+   * `readAtStop` is memory the caller will read first when the guest stops: a live target reads it
+   * along with the stopped vCPU's registers, all in one round trip.
+   */
+  resume(action: ResumeAction, readAtStop?: readonly MemoryRange[]): Promise<StopReason>;
   /** Stops a running guest; the pending `resume` resolves with an interrupt stop. */
   interrupt(): Promise<void>;
   /** Leaves the guest running. The engine removes its breakpoints first. */

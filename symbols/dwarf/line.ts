@@ -85,8 +85,10 @@ export class LineProgram {
       if (pc >= seqEnd[s]!) continue;
       const cp = this.cp;
       const first = this.cpFirst[s]!;
-      const c = first + partitionPoint(this.cpLast[s]! - first, (j) => cp[(first + j) * CP_FIELDS + CP_ADDRESS]! <= pc) - 1;
-      if (c < first) return undefined;
+      // From the last checkpoint before pc's address, so that every row at that address is seen
+      // (a checkpoint may fall among them, and gdb's pick can be a row before it).
+      const c = Math.max(first, first + partitionPoint(this.cpLast[s]! - first, (j) => cp[(first + j) * CP_FIELDS + CP_ADDRESS]! < pc) - 1);
+      if (cp[c * CP_FIELDS + CP_ADDRESS]! > pc) return undefined;
       const cur = this.cursor(s, c);
       const best = rowValues(s, cur);
       // The statement row nearest before the best at its address.

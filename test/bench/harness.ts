@@ -2,7 +2,9 @@
 // its startup is not counted against it where the row measures one command), peak RSS of child
 // processes, and the result table.
 import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import type { ProxyPacket } from '../support/rsp-proxy.js';
 
 const run = promisify(execFile);
 
@@ -15,6 +17,24 @@ export interface Sample {
 export async function repeat(times: number, fn: () => Promise<number>): Promise<Sample> {
   const xs: number[] = [];
   for (let i = 0; i < times; i++) xs.push(await fn());
+  return sample(xs);
+}
+
+/**
+ * Runs `a` and `b` in turn, `times` each: on a shared machine whose load comes and goes, neither
+ * gets the quiet minutes alone.
+ */
+export async function alternate(times: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[Sample, Sample]> {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < times; i++) {
+    xs.push(await a());
+    ys.push(await b());
+  }
+  return [sample(xs), sample(ys)];
+}
+
+function sample(xs: number[]): Sample {
   xs.sort((a, b) => a - b);
   return { min: xs[0]!, median: xs[Math.floor(xs.length / 2)]!, runs: xs.length };
 }
@@ -48,6 +68,42 @@ export async function gdbTimed(args: { elf?: string; before: string[]; measured:
   const m = /DUSTER-BENCH-MS ([\d.]+)/.exec(stdout);
   if (!m) throw new Error(`gdb did not finish the measured commands:\n${stdout.slice(-2000)}`);
   return { ms: Number(m[1]), wallMs, stdout };
+}
+
+/**
+ * Runs duster in a process of its own (test/bench/duster-timed.ts), attached to `address`, and
+ * returns the time of the `measured` commands by its own clock, as gdbTimed does for gdb.
+ */
+export async function dusterTimed(args: { address: string; elf: string; before: string[]; measured: string[]; after?: string[] }): Promise<{ ms: number; stdout: string }> {
+  const job = JSON.stringify({ ...args, after: args.after ?? [] });
+  const { stdout } = await run(viteNode, [path.join(import.meta.dirname, 'duster-timed.ts'), job], { maxBuffer: 256 * 1024 * 1024, timeout: 600_000 });
+  const m = /DUSTER-BENCH-MS ([\d.]+)/.exec(stdout);
+  if (!m) throw new Error(`duster did not finish the measured commands:\n${stdout.slice(-2000)}`);
+  return { ms: Number(m[1]), stdout };
+}
+
+const viteNode = path.resolve(import.meta.dirname, '../../node_modules/.bin/vite-node');
+
+/** Requests a debugger sent between its first and last `qC` (the markers both timed runs send around what they measure). */
+export function requestsBetweenMarkers(packets: readonly ProxyPacket[]): number {
+  const requests = packets.filter((p) => p.dir === 'c2s' && (p.data.startsWith('$') || p.data === '\x03'));
+  const first = requests.findIndex((p) => p.data === '$qC#b4');
+  const last = requests.findLastIndex((p) => p.data === '$qC#b4');
+  if (first < 0 || last <= first) throw new Error('the run sent no qC markers around what it measured');
+  return last - first - 1;
+}
+
+/**
+ * Where each debugger's runs of the same work ended ("pc ..." texts, one per run): the usual end
+ * of both must be the same, or they did not do the same work. QEMU now and then ends a single
+ * step without executing the instruction, so a run may end one instruction early: that is noted,
+ * not taken for different work.
+ */
+export function sameWork(ends: { gdb: string[]; duster: string[] }): string {
+  const usual = (xs: string[]) => [...new Set(xs)].sort((a, b) => xs.filter((x) => x === b).length - xs.filter((x) => x === a).length)[0];
+  if (usual(ends.gdb) !== usual(ends.duster)) throw new Error(`gdb and duster did not do the same work: gdb ended at ${ends.gdb.join(', ')}; duster at ${ends.duster.join(', ')}`);
+  const odd = [...ends.gdb.map((e) => `gdb ${e}`), ...ends.duster.map((e) => `duster ${e}`)].filter((e) => !e.endsWith(` ${usual(ends.gdb)}`));
+  return `both end at ${usual(ends.gdb)}${odd.length ? ` (but ${odd.join(', ')})` : ''}`;
 }
 
 export interface ProcessRun {

@@ -33,6 +33,9 @@ const SEGMENTS: Segment[] = [
   { at: 'compute_checksum', commands: ['next', 'next', 'next', 'next', 'until', 'until', 'until', 'until', 'next', 'until'] },
   { at: 'worker_step if w->steps % 3 == 0', commands: ['next', 'next', 'next', 'step', 'finish', 'next'] },
   { at: 'worker_step', commands: ['until 166', 'advance fib', 'until 168', 'next'] },
+  // A loop of lines with branches inside the function, a switch (an indirect jump) and calls:
+  // the format loop of a worker's progress message.
+  { at: "kvsnprintf if fmt[0] == 'w'", commands: times(70, 'next') },
 ];
 
 /** The commands of a whole session: each segment starts at its breakpoint. */
@@ -86,7 +89,7 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb step to the same places (%s)
     expect(rows).toEqual(commands.map((c, i) => `${c} -> ${g[i]}`));
     // The scripts do reach inlined frames and real calls (the comparison is not vacuous).
     const seen = new Set(d.map((l) => l.split(':')[0]));
-    for (const fn of ['compute_checksum', 'spin_lock_irqsave', 'fib']) expect(seen).toContain(fn);
+    for (const fn of ['compute_checksum', 'spin_lock_irqsave', 'fib', 'kvsnprintf']) expect(seen).toContain(fn);
     if (build === 'gcc-O2') expect(seen).toContain('point_area');
   });
 });

@@ -19,7 +19,9 @@ const kernel = path.join(root, 'build/gcc-O0/kernel.elf');
 const TIMEOUT = 400;
 
 type Phase = 'attach' | 'break' | 'continue' | 'bt' | 'step' | 'detach';
-const PHASES: Phase[] = ['attach', 'break', 'continue', 'bt', 'step', 'detach'];
+// Not 'break': it sends nothing (code breakpoints go out with the next resume, so 'continue' has
+// their faults; live-packets checks that).
+const PHASES: Phase[] = ['attach', 'continue', 'bt', 'step', 'detach'];
 type FaultKind = 'close' | 'corrupt' | 'delay' | 'garbage';
 
 function nm(name: string): bigint {

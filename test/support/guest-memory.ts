@@ -91,10 +91,14 @@ export function writesIn(packets: readonly ProxyPacket[]): string[] {
   return packets.filter((p) => p.dir === 'c2s' && /^\$[MXGP]/.test(p.data)).map((p) => p.data.slice(0, 40));
 }
 
-/** Breakpoints and watchpoints (Z) not removed again (z) in a packet log, as `Ztype,addr`. */
+/**
+ * Breakpoints and watchpoints (Z) not removed again (z) in a packet log, as `Ztype,addr`. QEMU's
+ * `D` removes every one it holds (its gdbstub's handle_detach), so a detach ends them all.
+ */
 export function pointsLeft(packets: readonly ProxyPacket[]): string[] {
   const live = new Map<string, number>();
   for (const p of packets) {
+    if (p.dir === 'c2s' && /^\$D[;#]/.test(p.data)) live.clear();
     const m = p.dir === 'c2s' ? /^\$([Zz])([0-4]),([0-9a-f]+),/.exec(p.data) : null;
     if (!m) continue;
     const key = `Z${m[2]},${m[3]}`;

@@ -46,6 +46,10 @@ export abstract class DumpTarget extends EventEmitter<TargetEvents> implements T
     return { kind: 'dump', thread: this.parts.vcpus[0]!.id };
   }
 
+  async threadIds(): Promise<readonly number[]> {
+    return this.parts.vcpus.map((v) => v.id);
+  }
+
   async threads(): Promise<TargetThread[]> {
     return this.parts.vcpus.map((v) => ({ id: v.id, description: `CPU#${v.id - 1} (dump)` }));
   }

@@ -14,9 +14,14 @@ export interface Guest {
   close(): Promise<void>;
 }
 
+/**
+ * Boots the demo with preempt=off: threads switch only when they sleep, so a debugger that steps
+ * or continues one vCPU (duster) and one that lets the others run while it steps (gdb) see the
+ * same thread run the same code.
+ */
 export async function bootGuest(build = 'gcc-O0', app = 'demo'): Promise<Guest> {
   execFileSync('make', ['-s', '-C', root]);
-  const qemu = await launchQemu({ image: kernel(build), smp: 2, append: `app=${app}`, gdb: 'unix' });
+  const qemu = await launchQemu({ image: kernel(build), smp: 2, append: `app=${app} preempt=off`, gdb: 'unix' });
   await qemu.waitForSerial(/worker-\d step/, 30_000);
   const proxy = await RspProxy.start(qemu.gdbAddress!);
   return {

@@ -1,16 +1,23 @@
 // Rows 3 and 4: one stop (break, continue, bt, info locals, print a struct) and 100 `next`, duster
 // beside gdb, both as separate processes attached through the same packet-counting proxy.
+//
+// The 100 `next` step a loop that does not sleep, so that both debuggers step the same work: the
+// character loop of kvsnprintf, entered from a worker's progress message (the guest runs with
+// preempt=off, so nothing switches threads under the step). Both run to that kprintf call, into
+// kvsnprintf, take one `next` to warm up, then the 100 timed by their own clocks; both must end
+// at the same pc with the same format pointer (see sameWork).
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repeat, timed, type Row } from '../harness.js';
-import { bootGuest, kernel } from './guest.js';
+import { alternate, dusterTimed, gdbTimed, requestsBetweenMarkers, sameWork, timed, type Row } from '../harness.js';
+import { bootGuest, kernel, root } from './guest.js';
 
 const run = promisify(execFile);
 const duster = path.resolve(import.meta.dirname, '../../../bin/duster.js');
 
 const STOP = ['break worker_step', 'continue', 'bt', 'info locals', 'print *w'];
-const NEXTS = [...STOP, 'delete', 'next 100'];
+const NEXTS = 100;
 
 async function gdbRun(address: string, commands: string[]): Promise<void> {
   const args = ['-nx', '-batch', '-ex', 'set pagination off', '-ex', `target remote ${address.slice(4)}`, ...commands.flatMap((c) => ['-ex', c]), '-ex', 'delete', '-ex', 'detach', kernel()];
@@ -22,43 +29,73 @@ async function dusterRun(address: string, commands: string[]): Promise<void> {
   await run('node', args, { timeout: 300_000, maxBuffer: 64 << 20 });
 }
 
+/** The line of the worker's progress kprintf: the way into a long loop that never sleeps. */
+function progressLine(): string {
+  const file = path.join(root, 'src/app_demo.c');
+  const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('kprintf("worker-%d step'));
+  if (line < 0) throw new Error(`no worker progress kprintf in ${file}`);
+  return `app_demo.c:${line + 1}`;
+}
+
+/** The `$N = 0x...` values a run printed last (duster adds the pointer type), to tell where it ended. */
+function lastValues(stdout: string, count: number): string[] {
+  return [...stdout.matchAll(/^\$\d+ = (?:\(.*?\) )?(0x[0-9a-f]+)/gm)].slice(-count).map((m) => m[1]!);
+}
+
 export async function sessionRows(): Promise<Row[]> {
   const g = await bootGuest();
   try {
-    const measure = async (fn: (a: string, c: string[]) => Promise<void>, commands: string[]) => {
-      let packets = 0;
-      const sample = await repeat(3, async () => {
-        g.proxy.reset();
-        const ms = await timed(() => fn(g.proxy.address, commands));
-        packets = g.proxy.requestCount;
-        return ms;
-      });
-      return { ms: sample.min, packets };
+    const packets = { gdb: 0, duster: 0 };
+    const stop = (who: 'gdb' | 'duster', fn: typeof gdbRun) => async () => {
+      g.proxy.reset();
+      const ms = await timed(() => fn(g.proxy.address, STOP));
+      packets[who] = g.proxy.requestCount;
+      return ms;
     };
-    const gStop = await measure(gdbRun, STOP);
-    const dStop = await measure(dusterRun, STOP);
-    const gNext = await measure(gdbRun, NEXTS);
-    const dNext = await measure(dusterRun, NEXTS);
+    const [gStop, dStop] = await alternate(3, stop('gdb', gdbRun), stop('duster', dusterRun));
+    const before = [`break ${progressLine()}`, 'continue', 'delete', 'advance kvsnprintf', 'next'];
+    const measured = [`next ${NEXTS}`];
+    const after = ['print/x $pc', 'print/x fmt'];
+    const ends = { gdb: [] as string[], duster: [] as string[] };
+    const steps = { gdb: 0, duster: 0 };
+    const [gdbNext, dusterNext] = await alternate(
+      3,
+      async () => {
+        g.proxy.reset();
+        const r = await gdbTimed({ elf: kernel(), before: [`target remote ${g.proxy.address.slice(4)}`, ...before, 'maint packet qC'], measured, after: ['maint packet qC', ...after, 'detach'] });
+        steps.gdb = requestsBetweenMarkers(g.proxy.packets);
+        ends.gdb.push(`pc, fmt ${lastValues(r.stdout, 2).join(' ')}`);
+        return r.ms;
+      },
+      async () => {
+        g.proxy.reset();
+        const r = await dusterTimed({ address: g.proxy.address, elf: kernel(), before, measured, after: [...after, 'detach'] });
+        steps.duster = requestsBetweenMarkers(g.proxy.packets);
+        ends.duster.push(`pc, fmt ${lastValues(r.stdout, 2).join(' ')}`);
+        return r.ms;
+      },
+    );
+    const same = sameWork(ends);
     return [
       {
         name: 'packets for one stop (attach, break, continue, bt, info locals, print struct, detach)',
         unit: 'packets',
-        duster: dStop.packets,
-        reference: gStop.packets,
+        duster: packets.duster,
+        reference: packets.gdb,
         referenceName: 'gdb',
-        ratio: dStop.packets / gStop.packets,
+        ratio: packets.duster / packets.gdb,
         goal: '<= 0.5x gdb',
-        notes: `whole process wall time: duster ${dStop.ms.toFixed(0)} ms, gdb ${gStop.ms.toFixed(0)} ms (min of 3)`,
+        notes: `whole process wall time: duster ${dStop.min.toFixed(0)} ms, gdb ${gStop.min.toFixed(0)} ms (min of 3)`,
       },
       {
-        name: '100 next in a worker thread (wall time of the added steps)',
+        name: `${NEXTS} next in kvsnprintf's character loop (no sleep; preempt=off)`,
         unit: 'ms',
-        duster: dNext.ms - dStop.ms,
-        reference: gNext.ms - gStop.ms,
-        referenceName: 'gdb next 100',
-        ratio: (dNext.ms - dStop.ms) / (gNext.ms - gStop.ms),
+        duster: dusterNext.min,
+        reference: gdbNext.min,
+        referenceName: `gdb next ${NEXTS}`,
+        ratio: dusterNext.min / gdbNext.min,
         goal: '<= 0.7x gdb',
-        notes: `packets for the 100 next: duster ${dNext.packets - dStop.packets}, gdb ${gNext.packets - gStop.packets}`,
+        notes: `min of 3 (medians ${dusterNext.median.toFixed(0)} / ${gdbNext.median.toFixed(0)} ms), timed by each debugger's own clock; packets duster ${steps.duster}, gdb ${steps.gdb}; ${same}`,
       },
     ];
   } finally {

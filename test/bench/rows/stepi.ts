@@ -1,53 +1,38 @@
-// Row 4 (instruction half): 1,000 `stepi` in a worker thread, duster vs gdb, from a breakpoint at
-// the same function.
-import { Session } from '../../../src/engine/session.js';
-import { LiveTarget } from '../../../src/targets/index.js';
-import { gdbTimed, repeat, timed, type Row } from '../harness.js';
-import { bootGuest, kernel, symbolAddress } from './guest.js';
+// Row 4 (instruction half): 1,000 `stepi` in a worker thread, duster vs gdb, from a breakpoint in
+// the same worker at the same point of its loop (the path depends on w->id and w->steps % 3),
+// both with the image's symbols and in processes of their own, timed by their own clocks; both
+// must end at the same pc.
+import { alternate, dusterTimed, gdbTimed, requestsBetweenMarkers, sameWork, type Row } from '../harness.js';
+import { bootGuest, kernel } from './guest.js';
 
 const STEPS = 1000;
 
 export async function stepiRow(): Promise<Row[]> {
   const g = await bootGuest();
   try {
-    const at = `0x${symbolAddress(kernel(), 'compute_checksum').toString(16)}`;
-    let gdbPackets = 0;
-    const gdb = await repeat(3, async () => {
-      const r = await gdbTimed({
-        elf: kernel(),
-        before: [`target remote ${g.proxy.address.slice(4)}`, `break *${at}`, 'continue', 'delete'],
-        measured: [`stepi ${STEPS}`],
-        after: ['detach'],
-      });
-      return r.ms;
-    });
-    // Packets for the measured part only: run once more with the proxy reset right before stepping.
-    {
-      const t = await LiveTarget.connect(g.proxy.address);
-      await t.detach();
-    }
-    let dusterPackets = 0;
-    const duster = await repeat(3, async () => {
-      const t = await LiveTarget.connect(g.proxy.address);
-      const s = new Session(t);
-      await s.start('interrupt');
-      const bp = await s.addBreakpoint({ kind: 'address', address: BigInt(at) });
-      await s.continue();
-      await s.deletePoint(bp.id);
-      g.proxy.reset();
-      const ms = await timed(async () => {
-        for (let i = 0; i < STEPS; i++) await s.stepInstruction();
-      });
-      dusterPackets = g.proxy.requestCount;
-      await s.detach();
-      return ms;
-    });
-    g.proxy.reset();
-    await gdbTimed({ elf: kernel(), before: [`target remote ${g.proxy.address.slice(4)}`, `break *${at}`, 'continue', 'delete'], measured: [], after: ['detach'] });
-    const setup = g.proxy.requestCount;
-    g.proxy.reset();
-    await gdbTimed({ elf: kernel(), before: [`target remote ${g.proxy.address.slice(4)}`, `break *${at}`, 'continue', 'delete'], measured: [`stepi ${STEPS}`], after: ['detach'] });
-    gdbPackets = g.proxy.requestCount - setup;
+    const before = ['break worker_step if w->id == 1 && w->steps % 3 == 0', 'continue', 'delete'];
+    const measured = [`stepi ${STEPS}`];
+    const ends = { gdb: [] as string[], duster: [] as string[] };
+    const packets = { gdb: 0, duster: 0 };
+    const endPc = (stdout: string) => [...stdout.matchAll(/^\$\d+ = (?:\(.*?\) )?(0x[0-9a-f]+)/gm)].at(-1)?.[1];
+    const [gdb, duster] = await alternate(
+      3,
+      async () => {
+        g.proxy.reset();
+        const r = await gdbTimed({ elf: kernel(), before: [`target remote ${g.proxy.address.slice(4)}`, ...before, 'maint packet qC'], measured, after: ['maint packet qC', 'print/x $pc', 'detach'] });
+        packets.gdb = requestsBetweenMarkers(g.proxy.packets);
+        ends.gdb.push(`pc ${endPc(r.stdout)}`);
+        return r.ms;
+      },
+      async () => {
+        g.proxy.reset();
+        const r = await dusterTimed({ address: g.proxy.address, elf: kernel(), before, measured, after: ['print/x $pc', 'detach'] });
+        packets.duster = requestsBetweenMarkers(g.proxy.packets);
+        ends.duster.push(`pc ${endPc(r.stdout)}`);
+        return r.ms;
+      },
+    );
+    const same = sameWork(ends);
     return [
       {
         name: `${STEPS} stepi`,
@@ -57,7 +42,7 @@ export async function stepiRow(): Promise<Row[]> {
         referenceName: 'gdb stepi',
         ratio: duster.min / gdb.min,
         goal: '<= 0.7x gdb',
-        notes: `min of 3; packets duster ${dusterPackets}, gdb ~${gdbPackets} (its run minus a run without the steps)`,
+        notes: `min of 3 (medians ${duster.median.toFixed(0)} / ${gdb.median.toFixed(0)} ms), timed by each debugger's own clock; packets duster ${packets.duster}, gdb ${packets.gdb}; ${same}`,
       },
     ];
   } finally {
