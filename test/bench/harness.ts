@@ -86,11 +86,20 @@ const viteNode = path.resolve(import.meta.dirname, '../../node_modules/.bin/vite
 
 /** Requests a debugger sent between its first and last `qC` (the markers both timed runs send around what they measure). */
 export function requestsBetweenMarkers(packets: readonly ProxyPacket[]): number {
+  return measuredRequests(packets).length;
+}
+
+/** The single-step requests (`s`, `vCont;s`) of what a run measured. */
+export function stepRequestsBetweenMarkers(packets: readonly ProxyPacket[]): number {
+  return measuredRequests(packets).filter((p) => /^\$(s|vCont;s)/.test(p.data)).length;
+}
+
+function measuredRequests(packets: readonly ProxyPacket[]): ProxyPacket[] {
   const requests = packets.filter((p) => p.dir === 'c2s' && (p.data.startsWith('$') || p.data === '\x03'));
   const first = requests.findIndex((p) => p.data === '$qC#b4');
   const last = requests.findLastIndex((p) => p.data === '$qC#b4');
   if (first < 0 || last <= first) throw new Error('the run sent no qC markers around what it measured');
-  return last - first - 1;
+  return requests.slice(first + 1, last);
 }
 
 /**
