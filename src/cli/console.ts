@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CommandContext } from '../commands/context.js';
-import { CommandInterpreter, type CommandResult } from '../commands/interpreter.js';
+import { CommandInterpreter, findCommand, type CommandResult } from '../commands/interpreter.js';
 import type { Session } from '../engine/session.js';
 import type { Io } from './io.js';
 
@@ -85,13 +85,28 @@ export class DebugConsole {
   }
 
   /** Runs one command; `fromTty` as gdb has it: typed at the prompt, or an -ex outside --batch. */
-  async execute(line: string, fromTty = false): Promise<CommandResult> {
+  async execute(line: string, fromTty = false, body?: string[]): Promise<CommandResult> {
     if (!this.opts.json && this.opts.batch) this.io.stdout.write(this.newLine() + this.color.bold(`(duster) ${line}`) + '\n');
     this.ctx.fromTty = fromTty;
+    this.ctx.body = body;
     const r = await this.interpreter.execute(line);
     if (!r.ok) this.failures++;
     if (this.opts.json && r.command) this.io.stdout.write(toJson({ command: line, ok: r.ok, ...(r.data !== undefined && { data: r.data }), ...(r.error && { error: r.error }), text: r.text }) + '\n');
     return r;
+  }
+
+  /** Lines of a script or of -ex arguments: a `commands` line takes the lines up to its `end`. */
+  private async runLines(lines: readonly string[], fromTty: boolean): Promise<void> {
+    for (let i = 0; i < lines.length && !this.ctx.finished; i++) {
+      if (!isCommandsLine(lines[i]!)) {
+        await this.execute(lines[i]!, fromTty);
+        continue;
+      }
+      const end = lines.findIndex((l, k) => k > i && l.trim() === 'end');
+      const stop = end < 0 ? lines.length : end;
+      await this.execute(lines[i]!, fromTty, lines.slice(i + 1, stop).map((l) => l.trim()));
+      i = stop;
+    }
   }
 
   /** Runs -x files and -ex commands in order, then the REPL unless --batch. Returns the exit status. */
@@ -104,15 +119,9 @@ export class DebugConsole {
         this.io.stderr.write(`cannot read command file ${file}: ${(e as Error).message}\n`);
         return 1;
       }
-      for (const line of text.split('\n')) {
-        if (this.ctx.finished) break;
-        await this.execute(line);
-      }
+      await this.runLines(text.split('\n'), false);
     }
-    for (const c of this.opts.commands) {
-      if (this.ctx.finished) break;
-      await this.execute(c, !this.opts.batch);
-    }
+    await this.runLines(this.opts.commands, !this.opts.batch);
     if (!this.opts.batch && !this.ctx.finished) await this.repl();
     if (!this.ctx.finished && this.session.isAlive) await this.execute('quit');
     return this.failures ? 1 : 0;
@@ -139,9 +148,25 @@ export class DebugConsole {
     });
     return new Promise((resolve) => {
       let chain = Promise.resolve();
+      // A `commands` line collects the lines that follow, at gdb's `>` prompt, up to `end`.
+      let collecting: { line: string; body: string[] } | undefined;
       rl.on('line', (line) => {
         chain = chain.then(async () => {
-          await this.execute(line, true);
+          if (collecting) {
+            if (line.trim() !== 'end') {
+              collecting.body.push(line.trim());
+              return rl.prompt();
+            }
+            const { line: head, body } = collecting;
+            collecting = undefined;
+            rl.setPrompt(this.color.bold('(duster) '));
+            await this.execute(head, true, body);
+          } else if (isCommandsLine(line)) {
+            collecting = { line, body: [] };
+            this.io.stdout.write('Type commands for breakpoint(s), one per line.\nEnd with a line saying just "end".\n');
+            rl.setPrompt('>');
+            return rl.prompt();
+          } else await this.execute(line, true);
           if (this.ctx.finished) rl.close();
           else rl.prompt();
         });
@@ -150,4 +175,10 @@ export class DebugConsole {
       rl.prompt();
     });
   }
+}
+
+/** A `commands` line (or an abbreviation of it): the lines after it are its body. */
+function isCommandsLine(line: string): boolean {
+  const word = /^\s*([A-Za-z][\w-]*)/.exec(line)?.[1];
+  return word !== undefined && findCommand(word).name === 'commands';
 }

@@ -5,7 +5,7 @@ import type { WatchAccess } from '../targets/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import type { Out } from './table.js';
-import { hex } from './format.js';
+import { hex, hex64 } from './format.js';
 import { guestThread, parseThreadRef, vcpuOf, type ThreadRef } from './threads.js';
 
 /** Splits `LOCATION [thread N] [if COND]`. */
@@ -45,7 +45,7 @@ export async function breakCommand(ctx: CommandContext, args: string, out: Out, 
 export function describeBreakpoint(b: Breakpoint): string {
   const what = b.temporary ? 'Temporary breakpoint' : b.hardware ? 'Hardware assisted breakpoint' : 'Breakpoint';
   if (b.locations.length === 0) return `${what} ${b.id} (${formatLocation(b.spec)}) pending.`;
-  if (b.locations.length > 1) return `${what} ${b.id} at ${formatLocation(b.spec)} (${b.locations.length} locations)`;
+  if (b.locations.length > 1) return `${what} ${b.id} at ${hex(b.locations[0]!.address)}: ${formatLocation(b.spec)}. (${b.locations.length} locations)`;
   const l = b.locations[0]!;
   return `${what} ${b.id} at ${hex(l.address)}${l.file ? `: file ${l.file}, line ${l.line}` : ''}.`;
 }
@@ -121,29 +121,53 @@ function pointData(p: ReturnType<CommandContext['session']['breakpoints']>[numbe
   };
 }
 
+/** commands [N...]: the lines up to `end` (given with it in ctx.body) run at each stop at breakpoint N. */
+export function commandsCommand(ctx: CommandContext, args: string): unknown {
+  const body = ctx.body;
+  ctx.body = undefined;
+  if (!body) throw new CommandError('commands needs its lines, up to a line saying just "end"');
+  const points = ctx.session.breakpoints();
+  const words = args.trim().split(/\s+/).filter(Boolean);
+  // No number: the breakpoint set last, as gdb.
+  const ids = words.length ? words.map((w) => (/^\d+$/.test(w) ? Number(w) : NaN)) : [Math.max(...points.map((p) => p.id))];
+  for (const id of ids) {
+    if (!Number.isFinite(id) || id < 1) throw new CommandError(words.length ? `bad breakpoint number: '${args.trim()}'` : 'No breakpoints specified.');
+    if (!points.some((p) => p.id === id)) throw new CommandError(`No breakpoint number ${id}.`);
+  }
+  ctx.breakCommands ??= new Map();
+  for (const id of ids) {
+    if (body.length) ctx.breakCommands.set(id, body);
+    else ctx.breakCommands.delete(id);
+  }
+  return { breakpoints: ids, commands: body };
+}
+
 export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): unknown {
   const points = ctx.session.breakpoints();
   if (points.length === 0) {
     out('No breakpoints or watchpoints.\n');
     return [];
   }
-  out('Num     Type            Disp Enb Address            What\n');
+  // gdb's columns: Num 8, Type 15, Disp 5, Enb 4, Address 19 (16 hex digits), What.
+  out('Num     Type           Disp Enb Address            What\n');
   for (const p of points) {
-    const enb = p.enabled ? 'y' : 'n';
+    const enb = (p.enabled ? 'y' : 'n').padEnd(4);
     if (p.type === 'watchpoint') {
       const type = p.access === 'write' ? 'hw watchpoint' : p.access === 'read' ? 'read watchpoint' : 'acc watchpoint';
-      out(`${String(p.id).padEnd(8)}${type.padEnd(16)}keep ${enb}                      ${p.expression}\n`);
+      out(`${String(p.id).padEnd(8)}${type.padEnd(15)}keep ${enb}${' '.repeat(19)}${p.expression}\n`);
+      for (const c of ctx.breakCommands?.get(p.id) ?? []) out(`        ${c}\n`);
     } else {
       const type = p.hardware ? 'hw breakpoint' : 'breakpoint';
       const disp = p.temporary ? 'del ' : 'keep';
-      const addr = p.locations.length === 1 ? hex(p.locations[0]!.address).padEnd(18) : p.locations.length ? '<MULTIPLE>'.padEnd(18) : '<PENDING>'.padEnd(18);
-      const what = p.locations.length === 1 && p.locations[0]!.function ? whereText(p.locations[0]!) : formatLocation(p.spec);
-      out(`${String(p.id).padEnd(8)}${type.padEnd(16)}${disp} ${enb}   ${addr} ${what}\n`);
+      const addr = p.locations.length === 1 ? hex64(p.locations[0]!.address) : p.locations.length ? '<MULTIPLE>' : '<PENDING>';
+      const what = p.locations.length > 1 ? '' : p.locations.length === 1 && p.locations[0]!.function ? whereText(p.locations[0]!) : formatLocation(p.spec);
+      out(`${String(p.id).padEnd(8)}${type.padEnd(15)}${disp} ${enb}${addr.padEnd(18)} ${what}\n`);
       if (p.condition) out(`\tstop only if ${p.condition}\n`);
       if (p.thread !== undefined || p.guestThread) out(`\tstop only in thread ${p.guestThread ? `2.${p.guestThread.id}` : p.thread}\n`);
       if (p.hits) out(`\tbreakpoint already hit ${p.hits} time${p.hits === 1 ? '' : 's'}\n`);
       if (p.ignoreCount) out(`\tWill ignore next ${p.ignoreCount} crossings of breakpoint.\n`);
-      if (p.locations.length > 1) p.locations.forEach((l, i) => out(`${p.id}.${i + 1}${' '.repeat(Math.max(1, 20 - `${p.id}.${i + 1}`.length))}${enb}   ${hex(l.address).padEnd(18)} ${whereText(l)}\n`));
+      for (const c of ctx.breakCommands?.get(p.id) ?? []) out(`        ${c}\n`);
+      if (p.locations.length > 1) p.locations.forEach((l, i) => out(`${`${p.id}.${i + 1}`.padEnd(28)}${enb}${hex64(l.address)} ${whereText(l)}\n`));
     }
   }
   return points.map(pointData);

@@ -13,6 +13,12 @@ export interface CommandContext {
   qemu?: { status(): Promise<string>; dumpGuestMemory(file: string): Promise<void> };
   /** The command was typed by a person, not read from a script (gdb's from_tty): `display` shows at once. */
   fromTty?: boolean;
+  /** gdb's breakpoint command lists, by breakpoint number. */
+  breakCommands?: Map<number, string[]>;
+  /** The lines after a `commands` line up to its `end`, handed over by the front end with it. */
+  body?: string[];
+  /** The command lists of the breakpoints the last stop is at, for the interpreter to run next. */
+  pendingActions?: string[];
   /** `display` expressions, made on first use. */
   displays?: { list: Display[]; next: number };
   /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */

@@ -19,6 +19,9 @@ export class CommandError extends Error {
   override name = 'CommandError';
 }
 
+/** Commands that let the guest run. */
+const RESUMING = new Set(['continue', 'next', 'step', 'stepi', 'nexti', 'finish', 'until', 'advance']);
+
 /** Commands that a bare Enter repeats, as in gdb. */
 const REPEATABLE = new Set(['next', 'step', 'stepi', 'nexti', 'continue', 'finish', 'x', 'until']);
 
@@ -32,7 +35,27 @@ export class CommandInterpreter {
     return COMMANDS.map((c) => c.name).sort();
   }
 
+  /** Runs a line, then the command lists of the breakpoints it stopped at (gdb's bpstat_do_actions). */
   async execute(line: string): Promise<CommandResult> {
+    const result = await this.executeOne(line);
+    // A list ends early where a command of it fails or resumes the guest; the lists of the stop
+    // that resuming comes to run next, so a `continue` in a list traces without recursing.
+    for (let actions = this.takeActions(); actions; actions = this.takeActions()) {
+      for (const l of actions) {
+        const r = await this.executeOne(l);
+        if (!r.ok || RESUMING.has(r.command) || this.ctx.pendingActions || this.ctx.finished) break;
+      }
+    }
+    return result;
+  }
+
+  private takeActions(): string[] | undefined {
+    const a = this.ctx.pendingActions;
+    this.ctx.pendingActions = undefined;
+    return this.ctx.finished ? undefined : a;
+  }
+
+  private async executeOne(line: string): Promise<CommandResult> {
     let input = line.trim();
     if (input === '' && this.last) input = this.last;
     if (input === '' || input.startsWith('#')) return { ok: true, command: '', text: '' };

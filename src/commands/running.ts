@@ -129,8 +129,16 @@ export async function quitCommand(ctx: CommandContext): Promise<unknown> {
 }
 
 /** Prints a stop the way gdb announces it and returns its data. */
-export async function report(ctx: CommandContext, stop: StopInfo, out: Out, before?: { function?: string; cfa?: bigint }): Promise<unknown> {
+export async function report(ctx: CommandContext, stop: StopInfo, shown: Out, before?: { function?: string; cfa?: bigint }): Promise<unknown> {
   const s = ctx.session;
+  // The command lists of the breakpoints hit run after this (the interpreter runs them); a list
+  // that starts with `silent` keeps the stop quiet, displays included.
+  const hit = stop.kind === 'breakpoint' ? stop.breakpoints!.map((b) => b.id) : stop.kind === 'watchpoint' ? [stop.watch!.point.id] : [];
+  const lists = hit.flatMap((id) => ctx.breakCommands?.get(id) ?? []);
+  const silent = hit.some((id) => ctx.breakCommands?.get(id)?.[0]?.trim() === 'silent');
+  const actions = lists.filter((l) => l.trim() !== 'silent');
+  if (actions.length) ctx.pendingActions = actions;
+  const out: Out = silent ? () => {} : shown;
   const multi = (await s.threadIds(2).catch(() => [])).length > 1;
   const data: Record<string, unknown> = { reason: stop.kind, thread: stop.thread };
   switch (stop.kind) {

@@ -16,10 +16,13 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
   const describe = (address: bigint): Omit<BreakpointLocation, 'address'> => {
     const [inner] = program.symbols.symbolize(address);
     if (!inner?.function) return {};
-    if (!inner.file || !inner.line) return { function: inner.function, inFunction: inner.function };
+    // The line as gdb reads the table where several rows share the address (a statement row wins).
+    const row = program.symbols.lineAt(address, { gdb: true });
+    const at = row && row.line ? row : inner.file && inner.line ? { file: inner.file, line: inner.line } : undefined;
+    if (!at) return { function: inner.function, inFunction: inner.function };
     const compDir = program.symbols.compDirAt(address)?.replace(/\/$/, '');
-    const file = compDir && inner.file.startsWith(compDir + '/') ? inner.file.slice(compDir.length + 1) : inner.file;
-    return { function: inner.function, inFunction: inner.function, file, line: inner.line };
+    const file = compDir && at.file.startsWith(compDir + '/') ? at.file.slice(compDir.length + 1) : at.file;
+    return { function: inner.function, inFunction: inner.function, file, line: at.line };
   };
   return {
     async resolveLocation(spec) {
