@@ -53,6 +53,7 @@ export class DebugConsole {
       ...(opts.kill && { kill: opts.kill }),
       ...(opts.qemu && { qemu: opts.qemu }),
     };
+    this.ctx.actionDone = (line, r) => this.json(line, r, true);
     this.interpreter = new CommandInterpreter(this.ctx);
     session.on('output', (category, text) => {
       if (opts.json) io.stdout.write(toJson({ event: 'output', category, text }) + '\n');
@@ -84,6 +85,11 @@ export class DebugConsole {
     else this.io.stdout.write(text + '\n');
   }
 
+  /** One JSON object per command result under --json (a breakpoint list's commands marked as such). */
+  private json(line: string, r: CommandResult, action = false): void {
+    if (this.opts.json && r.command) this.io.stdout.write(toJson({ command: line, ...(action && { action: true }), ok: r.ok, ...(r.data !== undefined && { data: r.data }), ...(r.error && { error: r.error }), text: r.text }) + '\n');
+  }
+
   /** Runs one command; `fromTty` as gdb has it: typed at the prompt, or an -ex outside --batch. */
   async execute(line: string, fromTty = false, body?: string[]): Promise<CommandResult> {
     if (!this.opts.json && this.opts.batch) this.io.stdout.write(this.newLine() + this.color.bold(`(duster) ${line}`) + '\n');
@@ -91,7 +97,7 @@ export class DebugConsole {
     this.ctx.body = body;
     const r = await this.interpreter.execute(line);
     if (!r.ok) this.failures++;
-    if (this.opts.json && r.command) this.io.stdout.write(toJson({ command: line, ok: r.ok, ...(r.data !== undefined && { data: r.data }), ...(r.error && { error: r.error }), text: r.text }) + '\n');
+    this.json(line, r);
     return r;
   }
 

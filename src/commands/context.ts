@@ -2,6 +2,7 @@
 // the QEMU that `duster run` started, writing a dump).
 import type { Session } from '../engine/session.js';
 import type { Display } from './display.js';
+import type { CommandResult } from './interpreter.js';
 
 export interface CommandContext {
   session: Session;
@@ -19,6 +20,8 @@ export interface CommandContext {
   body?: string[];
   /** The command lists of the breakpoints the last stop is at, for the interpreter to run next. */
   pendingActions?: string[];
+  /** Told the result of each command a breakpoint's list ran (for `--json`, which reports each). */
+  actionDone?: (line: string, result: CommandResult) => void;
   /** `display` expressions, made on first use. */
   displays?: { list: Display[]; next: number };
   /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */

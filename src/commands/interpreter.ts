@@ -43,6 +43,7 @@ export class CommandInterpreter {
     for (let actions = this.takeActions(); actions; actions = this.takeActions()) {
       for (const l of actions) {
         const r = await this.executeOne(l);
+        this.ctx.actionDone?.(l, r);
         if (!r.ok || RESUMING.has(r.command) || this.ctx.pendingActions || this.ctx.finished) break;
       }
     }

@@ -64,6 +64,11 @@ describe.each(['gcc-O0', 'gcc-O2'])('breakpoint command lists like gdb (%s, inte
     } finally {
       await q.kill();
     }
+    // --json reports each command a list ran, marked as a breakpoint action.
+    const json = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', '--json', '-x', script], { timeout: 240_000, maxBuffer: 64 << 20 });
+    const actions = json.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { command?: string; action?: boolean; data?: { value?: string } }).filter((o) => o.action);
+    expect(actions.map((a) => a.command)).toEqual(['print w->steps', 'continue', 'print rows', 'info args', 'print w->steps', 'continue', 'print rows', 'info args']);
+    expect(actions.filter((a) => a.command === 'print w->steps').map((a) => a.data?.value)).toEqual(['0', '1']);
     expect(mine).toHaveLength(3);
     expect(mine[0]).toMatch(/^\$1 = 0\n\nhit Breakpoint 2, compute_checksum \(/);
     expect(mine).toEqual(theirs);
