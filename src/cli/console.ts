@@ -169,7 +169,8 @@ export class DebugConsole {
             await this.execute(head, true, body);
           } else if (isCommandsLine(line)) {
             collecting = { line, body: [] };
-            this.io.stdout.write('Type commands for breakpoint(s), one per line.\nEnd with a line saying just "end".\n');
+            const ids = line.trim().split(/\s+/).slice(1).join(' ') || String(Math.max(0, ...this.session.breakpoints().map((b) => b.id)));
+            this.io.stdout.write(`Type commands for breakpoint(s) ${ids}, one per line.\nEnd with a line saying just "end".\n`);
             rl.setPrompt('>');
             return rl.prompt();
           } else await this.execute(line, true);
