@@ -125,7 +125,8 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster core on a crash dump of the %s kerne
   it('serves read-only commands and refuses anything that would change the guest', async () => {
     const r = await duster(['core', dump, '--symbols', elf, '--batch', '-ex', 'bt 3', '-ex', 'info registers rip', '-ex', 'p panic_frame', '-ex', 'continue', '-ex', 'set var panic_cpu = 3', '-ex', 'break crash_main', '-ex', 'stepi', '-ex', 'x/2i $pc']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^#0 +(0x[0-9a-f]+ in )?\w+ \(.*\) at src\/\w+\.[cS]:\d+$/m);
+    // A vCPU the panic's NMI caught at its stub's first instruction is in a signal frame, as gdb shows it.
+    expect(r.stdout).toMatch(/^#0 +((0x[0-9a-f]+ in )?\w+ \(.*\) at src\/\w+\.[cS]:\d+|<signal handler called>)$/m);
     expect(r.stdout).toMatch(/vector = 14, error_code = 2, rip = \d+/);
     expect(r.stdout).toMatch(/^=> 0x[0-9a-f]+ <\w+(\+\d+)?>:\t/m);
     expect(r.stderr.trim().split('\n')).toEqual([
