@@ -42,6 +42,20 @@ export async function breakCommand(ctx: CommandContext, args: string, out: Out, 
   return pointData(b);
 }
 
+/** dprintf LOCATION,"FORMAT",ARGS...: a breakpoint that prints and goes on (gdb's logpoint). */
+export async function dprintfCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const comma = args.indexOf(',');
+  const format = comma < 0 ? '' : args.slice(comma + 1).trim();
+  if (!format) throw new CommandError('Format string required');
+  if (!format.startsWith('"')) throw new CommandError('Bad format string');
+  const b = await ctx.session.addBreakpoint(await locationSpec(ctx, args.slice(0, comma)), { pendingOk: false });
+  ctx.breakCommands ??= new Map();
+  ctx.breakCommands.set(b.id, [`printf ${format}`]);
+  (ctx.dprintfs ??= new Set()).add(b.id);
+  out(`${describeBreakpoint(b).replace(/^Breakpoint/, 'Dprintf')}\n`);
+  return { ...(pointData(b) as object), dprintf: format };
+}
+
 export function describeBreakpoint(b: Breakpoint): string {
   const what = b.temporary ? 'Temporary breakpoint' : b.hardware ? 'Hardware assisted breakpoint' : 'Breakpoint';
   if (b.locations.length === 0) return `${what} ${b.id} (${formatLocation(b.spec)}) pending.`;
@@ -157,7 +171,7 @@ export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): u
       out(`${String(p.id).padEnd(8)}${type.padEnd(15)}keep ${enb}${' '.repeat(19)}${p.expression}\n`);
       for (const c of ctx.breakCommands?.get(p.id) ?? []) out(`        ${c}\n`);
     } else {
-      const type = p.hardware ? 'hw breakpoint' : 'breakpoint';
+      const type = ctx.dprintfs?.has(p.id) ? 'dprintf' : p.hardware ? 'hw breakpoint' : 'breakpoint';
       const disp = p.temporary ? 'del ' : 'keep';
       const addr = p.locations.length === 1 ? hex64(p.locations[0]!.address) : p.locations.length ? '<MULTIPLE>' : '<PENDING>';
       const what = p.locations.length > 1 ? '' : p.locations.length === 1 && p.locations[0]!.function ? whereText(p.locations[0]!) : formatLocation(p.spec);

@@ -16,10 +16,14 @@ export interface CommandContext {
   fromTty?: boolean;
   /** gdb's breakpoint command lists, by breakpoint number. */
   breakCommands?: Map<number, string[]>;
+  /** Breakpoints made by dprintf: their list is one printf, and a hit goes on without stopping. */
+  dprintfs?: Set<number>;
   /** The lines after a `commands` line up to its `end`, handed over by the front end with it. */
   body?: string[];
   /** The command lists of the breakpoints the last stop is at, for the interpreter to run next. */
   pendingActions?: string[];
+  /** A breakpoint's list is running (its `continue` does not say `Continuing.`, as in gdb). */
+  inBreakpointCommands?: boolean;
   /** Told the result of each command a breakpoint's list ran (for `--json`, which reports each). */
   actionDone?: (line: string, result: CommandResult) => void;
   /** `display` expressions, made on first use. */

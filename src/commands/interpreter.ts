@@ -42,7 +42,8 @@ export class CommandInterpreter {
     // that resuming comes to run next, so a `continue` in a list traces without recursing.
     for (let actions = this.takeActions(); actions; actions = this.takeActions()) {
       for (const l of actions) {
-        const r = await this.executeOne(l);
+        this.ctx.inBreakpointCommands = true;
+        const r = await this.executeOne(l).finally(() => (this.ctx.inBreakpointCommands = false));
         this.ctx.actionDone?.(l, r);
         if (!r.ok || RESUMING.has(r.command) || this.ctx.pendingActions || this.ctx.finished) break;
       }

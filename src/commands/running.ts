@@ -27,7 +27,7 @@ export async function continueCommand(ctx: CommandContext, args: string, out: Ou
     if (!bp) throw new CommandError('not stopped at a breakpoint; continue takes no count here');
     bp.ignoreCount = n - 1;
     out(`Will ignore next ${n - 1} crossings of breakpoint ${bp.id}.  Continuing.\n`);
-  } else out('Continuing.\n');
+  } else if (!ctx.inBreakpointCommands) out('Continuing.\n');
   return report(ctx, await s.continue(), out);
 }
 
@@ -135,8 +135,10 @@ export async function report(ctx: CommandContext, stop: StopInfo, shown: Out, be
   // that starts with `silent` keeps the stop quiet, displays included.
   const hit = stop.kind === 'breakpoint' ? stop.breakpoints!.map((b) => b.id) : stop.kind === 'watchpoint' ? [stop.watch!.point.id] : [];
   const lists = hit.flatMap((id) => ctx.breakCommands?.get(id) ?? []);
-  const silent = hit.some((id) => ctx.breakCommands?.get(id)?.[0]?.trim() === 'silent');
-  const actions = lists.filter((l) => l.trim() !== 'silent');
+  // Only dprintfs hit: print and go on, as if their lists were `silent`, printf, `continue`.
+  const printOnly = hit.length > 0 && hit.every((id) => ctx.dprintfs?.has(id));
+  const silent = printOnly || hit.some((id) => ctx.breakCommands?.get(id)?.[0]?.trim() === 'silent');
+  const actions = [...lists.filter((l) => l.trim() !== 'silent'), ...(printOnly ? ['continue'] : [])];
   if (actions.length) ctx.pendingActions = actions;
   const out: Out = silent ? () => {} : shown;
   const multi = (await s.threadIds(2).catch(() => [])).length > 1;

@@ -28,6 +28,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'disable', aliases: ['dis', 'disa'], help: 'disable [N...]: disable breakpoints', run: (c, a) => bp.enableCommand(c, a, false) },
   { name: 'enable', help: 'enable [N...]: enable breakpoints', run: (c, a) => bp.enableCommand(c, a, true) },
   { name: 'condition', help: 'condition N [EXPR]: stop at breakpoint N only when EXPR is true (no EXPR: always)', run: bp.conditionCommand },
+  { name: 'dprintf', help: 'dprintf LOCATION,"FORMAT",ARGS...: at each hit print as printf does, and go on', run: bp.dprintfCommand },
   { name: 'commands', help: 'commands [N...]: the lines up to "end" run at each stop at breakpoint N (the last one set without N); "silent" first: no stop announcement', run: bp.commandsCommand },
   { name: 'ignore', help: 'ignore N COUNT: pass breakpoint N COUNT times before stopping', run: bp.ignoreCommand },
   { name: 'continue', aliases: ['c', 'cont'], help: 'continue [N]: resume all vCPUs (N: ignore the current breakpoint N-1 more times)', run: run.continueCommand },

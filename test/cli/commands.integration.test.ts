@@ -1,4 +1,5 @@
-// Integration: breakpoint command lists (`commands ... end`, `silent`, a `continue` in a list)
+// Integration: breakpoint command lists (`commands ... end`, `silent`, a `continue` in a list) and
+// dprintf
 // against gdb 13 sourcing the same script on its own QEMU: what each stop prints, the lists'
 // output, and how info breakpoints shows them.
 import { execFile } from 'node:child_process';
@@ -17,8 +18,8 @@ const append = 'app=demo preempt=off';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'duster-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// Worker 1 only (its state is workers[0]): its first two iterations, each a silent trace line
-// then a stop in the compute_checksum it calls.
+// Worker 1 only (its state is workers[0]): its first two iterations, each a silent trace line, a
+// dprintf line, then a stop in the compute_checksum it calls.
 const SCRIPT = [
   'break worker_step if w->id == 1',
   'commands',
@@ -31,6 +32,8 @@ const SCRIPT = [
   '  print rows',
   '  info args',
   'end',
+  'dprintf app_demo.c:164,"steps %lu grid[0][0] %d\\n", w->steps, w->grid[0][0]',
+  'condition 3 w->id == 1',
   'echo @@@\\n',
   'continue',
   'echo @@@\\n',
@@ -67,10 +70,11 @@ describe.each(['gcc-O0', 'gcc-O2'])('breakpoint command lists like gdb (%s, inte
     // --json reports each command a list ran, marked as a breakpoint action.
     const json = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', '--json', '-x', script], { timeout: 240_000, maxBuffer: 64 << 20 });
     const actions = json.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { command?: string; action?: boolean; data?: { value?: string } }).filter((o) => o.action);
-    expect(actions.map((a) => a.command)).toEqual(['print w->steps', 'continue', 'print rows', 'info args', 'print w->steps', 'continue', 'print rows', 'info args']);
+    const dprintf = ['printf "steps %lu grid[0][0] %d\\n", w->steps, w->grid[0][0]', 'continue'];
+    expect(actions.map((a) => a.command)).toEqual(['print w->steps', 'continue', ...dprintf, 'print rows', 'info args', 'print w->steps', 'continue', ...dprintf, 'print rows', 'info args']);
     expect(actions.filter((a) => a.command === 'print w->steps').map((a) => a.data?.value)).toEqual(['0', '1']);
     expect(mine).toHaveLength(3);
-    expect(mine[0]).toMatch(/^\$1 = 0\n\nhit Breakpoint 2, compute_checksum \(/);
+    expect(mine[0]).toMatch(/^\$1 = 0\nsteps 0 grid\[0\]\[0\] \d+\n\nhit Breakpoint 2, compute_checksum \(/);
     expect(mine).toEqual(theirs);
   });
 });
