@@ -198,7 +198,7 @@ export class NameIndex {
    * into `refs` those of them it lists `name` in (walked whole: the index gives DIEs, not the
    * attribute values a unit's walk is narrowed to).
    */
-  private indexedUnits(name: string, refs: Map<Unit, number[] | null>): Set<number> {
+  private indexedUnits(name: string, refs: Map<Unit, number[] | null>): ReadonlySet<number> {
     const index = this.dwarf.nameIndex;
     if (!index || name === '') return new Set();
     try {

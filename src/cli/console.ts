@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { lastBreakpoint } from '../commands/breakpoints.js';
 import type { CommandContext } from '../commands/context.js';
 import { CommandInterpreter, findCommand, type CommandResult } from '../commands/interpreter.js';
 import type { Session } from '../engine/session.js';
@@ -169,7 +170,7 @@ export class DebugConsole {
             await this.execute(head, true, body);
           } else if (isCommandsLine(line)) {
             collecting = { line, body: [] };
-            const ids = line.trim().split(/\s+/).slice(1).join(' ') || String(Math.max(0, ...this.session.breakpoints().map((b) => b.id)));
+            const ids = line.trim().split(/\s+/).slice(1).join(' ') || String(lastBreakpoint(this.session));
             this.io.stdout.write(`Type commands for breakpoint(s) ${ids}, one per line.\nEnd with a line saying just "end".\n`);
             rl.setPrompt('>');
             return rl.prompt();

@@ -135,6 +135,11 @@ function pointData(p: ReturnType<CommandContext['session']['breakpoints']>[numbe
   };
 }
 
+/** The breakpoint set last (what `commands` without a number is for, as in gdb); 0 when none. */
+export function lastBreakpoint(session: CommandContext['session']): number {
+  return Math.max(0, ...session.breakpoints().map((p) => p.id));
+}
+
 /** commands [N...]: the lines up to `end` (given with it in ctx.body) run at each stop at breakpoint N. */
 export function commandsCommand(ctx: CommandContext, args: string): unknown {
   const body = ctx.body;
@@ -142,8 +147,7 @@ export function commandsCommand(ctx: CommandContext, args: string): unknown {
   if (!body) throw new CommandError('commands needs its lines, up to a line saying just "end"');
   const points = ctx.session.breakpoints();
   const words = args.trim().split(/\s+/).filter(Boolean);
-  // No number: the breakpoint set last, as gdb.
-  const ids = words.length ? words.map((w) => (/^\d+$/.test(w) ? Number(w) : NaN)) : [Math.max(...points.map((p) => p.id))];
+  const ids = words.length ? words.map((w) => (/^\d+$/.test(w) ? Number(w) : NaN)) : [lastBreakpoint(ctx.session)];
   for (const id of ids) {
     if (!Number.isFinite(id) || id < 1) throw new CommandError(words.length ? `bad breakpoint number: '${args.trim()}'` : 'No breakpoints specified.');
     if (!points.some((p) => p.id === id)) throw new CommandError(`No breakpoint number ${id}.`);

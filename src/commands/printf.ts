@@ -2,15 +2,21 @@
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import type { Out } from './table.js';
+import { readEscape } from '../engine/expr/index.js';
 import { asInteger, asNumber, formatValue } from '../engine/values.js';
 import { stripTypedefs } from '../../symbols/index.js';
 import type { Value } from '../engine/values.js';
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b', '\\': '\\', '"': '"', "'": "'" };
-
-/** C escapes as gdb's echo and printf read them (octal `\033` too). */
+/** C escapes as gdb's echo and printf read them; an unknown one is its character. */
 function unescape(text: string): string {
-  return text.replace(/\\([0-7]{1,3}|.)/gs, (_m, c: string) => (/^[0-7]/.test(c) ? String.fromCharCode(parseInt(c, 8)) : (ESCAPES[c] ?? c)));
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const e = text[i] === '\\' ? readEscape(text, i) : undefined;
+    if (e) i += e.length - 1;
+    else if (text[i] === '\\' && i + 1 < text.length) i++;
+    out += e ? e.char : text[i];
+  }
+  return out;
 }
 
 export function echoCommand(_ctx: CommandContext, args: string, out: Out): unknown {

@@ -81,12 +81,13 @@ function gnuText(f: InstanceType<Iced['Formatter']>, insn: InstanceType<Iced['In
   if (/^(Movs|Cmps|Lods|Stos|Scas|Ins|Outs)[bwdq]_/.test(code)) ops = ops.replace(/(^|,)\((%[er]?si)\)/, '$1%ds:($2)').replace(/(^|,)\((%[er]?di)\)/, '$1%es:($2)');
   const ignored: string[] = [];
   const hinted = /,p[nt]$|notrack/.test(mnemonic) || /%[cdes]s:/.test(ops);
-  let last66 = -1;
-  for (let i = 0; i < bytes.length && LEGACY_PREFIXES.has(bytes[i]!); i++) if (bytes[i] === 0x66) last66 = i;
-  for (let i = 0; i < bytes.length && LEGACY_PREFIXES.has(bytes[i]!); i++) {
-    const seg = SEGMENT_PREFIXES[bytes[i]!];
-    if (bytes[i] === 0x66 && i !== last66) ignored.push('data16');
-    else if (seg && bitness === 64 && !hinted) ignored.push(seg);
+  let n = 0;
+  while (n < bytes.length && LEGACY_PREFIXES.has(bytes[n]!)) n++;
+  const prefixes = [...bytes.subarray(0, n)];
+  const last66 = prefixes.lastIndexOf(0x66);
+  for (const [i, b] of prefixes.entries()) {
+    if (b === 0x66 && i !== last66) ignored.push('data16');
+    else if (SEGMENT_PREFIXES[b] && bitness === 64 && !hinted) ignored.push(SEGMENT_PREFIXES[b]);
   }
   if (ignored.length) mnemonic = `${ignored.join(' ')} ${mnemonic}`;
   return ops ? `${mnemonic.padEnd(6)} ${ops}` : mnemonic;

@@ -64,13 +64,17 @@ export function computed(type: Type, value: bigint | number): Value {
 
 /** Parses and evaluates `text`. */
 export async function evaluateText(ctx: EvalContext, text: string): Promise<Value> {
-  const expr = parseExpression(text, { isTypeName: (n) => !!ctx.program?.symbols.findType(n) && !lookupVariable(ctx, n) });
-  return evaluate(ctx, expr);
+  return evaluate(ctx, parse(ctx, text));
+}
+
+/** C's parse needs to know which names are types: those the program has, unless a variable hides one. */
+function parse(ctx: EvalContext, text: string): Expr {
+  return parseExpression(text, { isTypeName: (n) => !!ctx.program?.symbols.findType(n) && !lookupVariable(ctx, n) });
 }
 
 /** The frame's locals and arguments `text` names (what gdb calls the expression's innermost block). */
 export function localsNamed(ctx: EvalContext, text: string): VariableInfo[] {
-  const expr = parseExpression(text, { isTypeName: (n) => !!ctx.program?.symbols.findType(n) && !lookupVariable(ctx, n) });
+  const expr = parse(ctx, text);
   const out = new Set<VariableInfo>();
   const walk = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;

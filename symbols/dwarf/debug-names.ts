@@ -60,12 +60,11 @@ export class DebugNames {
   constructor(bytes: Uint8Array, private readonly string: (offset: number) => string) {
     this.r = new ByteReader(bytes, S);
     while (this.r.remaining > 0) this.tables.push(this.header());
+    this.units = new Set(this.tables.flatMap((t) => t.units));
   }
 
   /** The compile units some index lists: lookups answer for exactly these. */
-  get units(): Set<number> {
-    return new Set(this.tables.flatMap((t) => t.units));
-  }
+  readonly units: ReadonlySet<number>;
 
   /** The DIEs indexed under `name`, in all indexes. */
   lookup(name: string): NameEntry[] {

@@ -95,7 +95,16 @@ function number(src: string, i: number, out: Token[]): number {
   return i + all.length;
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b' };
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b' };
+
+/** The C escape whose backslash is at src[i]: its character and length (octal and hex included), or undefined. */
+export function readEscape(src: string, i: number): { char: string; length: number } | undefined {
+  const rest = src.slice(i + 1);
+  const num = /^[0-7]{1,3}/.exec(rest) ?? /^x([0-9a-fA-F]{1,2})/.exec(rest);
+  if (num) return { char: String.fromCharCode(num[1] ? parseInt(num[1], 16) : parseInt(num[0], 8)), length: 1 + num[0].length };
+  const named = ESCAPES[rest[0] ?? ''];
+  return named === undefined ? undefined : { char: named, length: 2 };
+}
 
 function quoted(src: string, i: number, q: string): [string, number] {
   let out = '';
@@ -103,17 +112,10 @@ function quoted(src: string, i: number, q: string): [string, number] {
   i++;
   while (i < src.length && src[i] !== q) {
     if (src[i] === '\\') {
-      const e = src[i + 1];
-      if (e === 'x') {
-        const m = /^[0-9a-fA-F]{1,2}/.exec(src.slice(i + 2));
-        if (!m) throw new ExprSyntaxError('\\x needs hex digits', i);
-        out += String.fromCharCode(parseInt(m[0], 16));
-        i += 2 + m[0].length;
-        continue;
-      }
-      if (e === undefined || !(e in ESCAPES)) throw new ExprSyntaxError(`unknown escape '\\${e ?? ''}'`, i);
-      out += ESCAPES[e];
-      i += 2;
+      const e = readEscape(src, i);
+      if (!e) throw new ExprSyntaxError(src[i + 1] === 'x' ? '\\x needs hex digits' : `unknown escape '\\${src[i + 1] ?? ''}'`, i);
+      out += e.char;
+      i += e.length;
       continue;
     }
     out += src[i];
