@@ -22,8 +22,11 @@ export interface EvalContext {
   /** All registers of the innermost frame (for $eflags, $cr3 and other non-DWARF registers). */
   registers?: Map<string, bigint>;
   reader: ValueReader;
-  /** The physical frame that called `frame` (entry values come from its call site). */
-  caller?: FrameContext;
+  /**
+   * The physical frames that called `frame`, innermost first: entry values come from the first
+   * one's call site, whose values may need its own caller's (an argument passed on unchanged).
+   */
+  callers?: FrameContext[];
   /** gdb-style convenience variables (`$t`), looked up before registers. */
   convenience?: Map<string, Value>;
   /** Writes a register of the innermost frame (the session owns it: a PC write moves its stop). */
@@ -224,19 +227,21 @@ function entryRegister(expr: Uint8Array): number | undefined {
 
 /** What register `reg` held when the context's function was entered, from the caller's call site. */
 export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bigint | undefined> {
-  const caller = ctx.caller;
+  const [caller, ...outer] = ctx.callers ?? [];
   const value = caller && ctx.program?.symbols.callSiteParameters(caller.pc).get(reg);
   if (!caller || !value) return undefined;
   // At the function's first instruction in the innermost frame nothing has run since the call:
   // a register the unwinder cannot recover for the caller still holds what it held at the call.
   const frame = ctx.frame;
   const atEntry = frame?.unwoundBy === 'innermost' && frame.pc === ctx.program?.symbols.functionAt(frame.pc)?.entryPc;
-  const readRegister = atEntry ? async (r: number) => (await caller.registers(r)) ?? (await frame.registers(r)) : caller.registers;
-  const mem = memoryReader(ctx.target);
-  const l = await evaluateLocation(value.expr, { ...value.unit, readRegister, readMemory: mem, cfa: async () => caller.cfa });
+  const registers = atEntry ? async (r: number) => (await caller.registers(r)) ?? (await frame.registers(r)) : caller.registers;
+  // The call value is an expression of the caller's frame: DW_OP_fbreg is its frame base, and an
+  // entry value in it is the caller's own (gcc's `DW_OP_entry_value(rdi)` for a forwarded argument).
+  const callerCtx: EvalContext = { ...ctx, frame: { ...caller, registers }, callers: outer };
+  const l = await runExpression(callerCtx, value);
   if (l.kind === 'value') return BigInt.asUintN(64, l.value);
   if (l.kind === 'memory') return l.address;
-  if (l.kind === 'register') return readRegister(l.reg);
+  if (l.kind === 'register') return registers(l.reg);
   return undefined;
 }
 

@@ -96,9 +96,13 @@ export class Inspector {
   async context(thread: number, level: number): Promise<EvalContext> {
     const frame = await this.frame(thread, level);
     const { frames } = await this.backtrace(thread);
-    const caller = frames.find((f) => f.level > level && f.registers !== frame.registers);
+    // One frame per physical caller (inlined frames share their physical frame's registers).
+    const callers: FrameContext[] = [];
+    for (const f of frames.slice(level + 1)) {
+      if (f.registers !== (callers.at(-1) ?? frame).registers) callers.push(f);
+    }
     return {
-      ...(caller && { caller }),
+      callers,
       target: this.target,
       ...(this.program && { program: this.program }),
       frame,

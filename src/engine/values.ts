@@ -116,7 +116,7 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
         // As gdb's /x: the address as a number, no type, symbol or string.
         if (opts.hex) return `0x${address.toString(16)}`;
         const target = stripTypedefs(t.target);
-        const prefix = topLevel && t.kind === 'pointer' ? `(${typeName(v.type)}) ` : '';
+        const prefix = topLevel && t.kind === 'pointer' && !isPlainCharPointer(v.type) ? `(${typeName(v.type)}) ` : '';
         let text = `0x${address.toString(16)}`;
         if (target.kind === 'function') return `${prefix}${text}${r.symbolSuffix(address)}`;
         text += r.symbolSuffix(address);
@@ -195,6 +195,21 @@ function flagEnum(values: { name: string; value: bigint }[], n: bigint): string 
   }
   if (!names.length) return undefined;
   return `(${names.join(' | ')}${rest ? ` | unknown: 0x${rest.toString(16)}` : ''})`;
+}
+
+/**
+ * gdb prints no `(type)` before a `char *` (the quoted string shows it): the pointer, and what it
+ * points to, may be const or volatile, but neither is a typedef, and the target is plain `char`.
+ */
+function isPlainCharPointer(t: Type): boolean {
+  const unqualified = (x: Type) => {
+    while (x.kind === 'qualified') x = x.target;
+    return x;
+  };
+  const p = unqualified(t);
+  if (p.kind !== 'pointer') return false;
+  const target = unqualified(p.target);
+  return target.kind === 'base' && target.name === 'char';
 }
 
 export function isCharType(t: Type): boolean {
