@@ -236,3 +236,42 @@ export async function decodeAt(
   }
   return undefined;
 }
+
+/** The registers a call may change under the SysV x86-64 ABI (besides flags and vector registers). */
+const CALL_CLOBBERED = ['rax', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11'];
+
+/**
+ * The general registers (full 64-bit names) some instruction in `bytes` writes; a call or software
+ * interrupt counts as writing every call-clobbered register. Undecodable bytes count as writing all.
+ */
+export async function registersWritten(bytes: Uint8Array, address: bigint, bitness: Bitness): Promise<Set<string>> {
+  const lib = await loadIced();
+  const { Decoder, DecoderOptions, FlowControl, InstructionInfoFactory, OpAccess, Register, RegisterExt } = lib;
+  const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
+  const factory = new InstructionInfoFactory();
+  const insn = new lib.Instruction();
+  const out = new Set<string>();
+  decoder.ip = address;
+  try {
+    while (decoder.canDecode) {
+      decoder.decodeOut(insn);
+      if (insn.isInvalid) {
+        for (const r of [...CALL_CLOBBERED, 'rbx', 'rbp', 'rsp', 'r12', 'r13', 'r14', 'r15']) out.add(r);
+        break;
+      }
+      const flow = insn.flowControl;
+      if (flow === FlowControl.Call || flow === FlowControl.IndirectCall || flow === FlowControl.Interrupt) for (const r of CALL_CLOBBERED) out.add(r);
+      const info = factory.info(insn);
+      for (const r of info.usedRegisters()) {
+        if (r.access !== OpAccess.Read && r.access !== OpAccess.CondRead && r.access !== OpAccess.NoMemAccess) out.add(String(Register[RegisterExt.fullRegister(r.register)]).toLowerCase());
+        r.free();
+      }
+      info.free();
+    }
+  } finally {
+    insn.free();
+    factory.free();
+    decoder.free();
+  }
+  return out;
+}

@@ -230,11 +230,15 @@ export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bi
   const [caller, ...outer] = ctx.callers ?? [];
   const value = caller && ctx.program?.symbols.callSiteParameters(caller.pc).get(reg);
   if (!caller || !value) return undefined;
-  // At the function's first instruction in the innermost frame nothing has run since the call:
-  // a register the unwinder cannot recover for the caller still holds what it held at the call.
+  // A register the unwinder cannot recover for the caller (call-clobbered) still holds what it
+  // held at the call when nothing since has written it: at the function's first instruction in
+  // the innermost frame, or anywhere in a function none of whose instructions (or calls) write it.
   const frame = ctx.frame;
-  const atEntry = frame?.unwoundBy === 'innermost' && frame.pc === ctx.program?.symbols.functionAt(frame.pc)?.entryPc;
-  const registers = atEntry ? async (r: number) => (await caller.registers(r)) ?? (await frame.registers(r)) : caller.registers;
+  const fn = frame && ctx.program?.symbols.functionAt(frame.lookupPc);
+  const atEntry = frame?.unwoundBy === 'innermost' && frame.pc === fn?.entryPc;
+  const written = fn && !atEntry ? await ctx.program!.registersWrittenBy(fn) : undefined;
+  const unchanged = (r: number) => atEntry || (written !== undefined && DWARF_REGS[r] !== undefined && !written.has(DWARF_REGS[r]!));
+  const registers = frame ? async (r: number) => (await caller.registers(r)) ?? (unchanged(r) ? await frame.registers(r) : undefined) : caller.registers;
   // The call value is an expression of the caller's frame: DW_OP_fbreg is its frame base, and an
   // entry value in it is the caller's own (gcc's `DW_OP_entry_value(rdi)` for a forwarded argument).
   const callerCtx: EvalContext = { ...ctx, frame: { ...caller, registers }, callers: outer };

@@ -2,11 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { CfiTable } from '../../symbols/cfi/index.js';
 import { PT } from '../../symbols/elf/index.js';
-import { SymbolFile, type ElfSection } from '../../symbols/index.js';
+import { SymbolFile, type ElfSection, type FunctionInfo } from '../../symbols/index.js';
+import { registersWritten } from './disasm.js';
 
 export class Program {
   private cfiTable: CfiTable | undefined;
   private readonly sources = new Map<string, string[] | null>();
+  private readonly written = new Map<bigint, Promise<Set<string> | undefined>>();
 
   private constructor(readonly symbols: SymbolFile) {}
 
@@ -70,6 +72,28 @@ export class Program {
       this.sources.set(file, lines);
     }
     return lines?.[line - 1];
+  }
+
+  /**
+   * The general registers some instruction of a concrete function writes (calls count as writing
+   * the call-clobbered ones), from the image's code; undefined when that code is not in the image.
+   */
+  registersWrittenBy(fn: FunctionInfo): Promise<Set<string> | undefined> {
+    let p = this.written.get(fn.entryPc);
+    if (!p) {
+      p = (async () => {
+        const all = new Set<string>();
+        for (const r of fn.ranges) {
+          const size = r.end - r.start;
+          const bytes = size > 0n && size <= 0x10000n ? this.symbols.codeAt(r.start, Number(size)) : undefined;
+          if (!bytes || bytes.length !== Number(size)) return undefined;
+          for (const reg of await registersWritten(bytes, r.start, 64)) all.add(reg);
+        }
+        return all;
+      })();
+      this.written.set(fn.entryPc, p);
+    }
+    return p;
   }
 
   close(): void {

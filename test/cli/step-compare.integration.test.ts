@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { launchQemu } from '../../src/qemu/index.js';
-import { gdbBatch } from '../support/gdb.js';
+import { gdbBatch, GdbTimeoutError } from '../support/gdb.js';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -60,24 +60,42 @@ function landing(text: string): string {
   return `${fn}:${line}`;
 }
 
+/** Each run takes seconds; a run still going after this is stuck, and says where. */
+const RUN_TIMEOUT_MS = 60_000;
+
 async function dusterLandings(build: string, commands: string[], append = 'app=demo preempt=off'): Promise<string[]> {
-  const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: 300_000, maxBuffer: 64 << 20 });
+  let stdout: string;
+  try {
+    ({ stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: RUN_TIMEOUT_MS, maxBuffer: 64 << 20 }));
+  } catch (e) {
+    const err = e as { killed?: boolean; stdout?: string };
+    if (err.killed) throw new Error(`duster did not finish within ${RUN_TIMEOUT_MS} ms; its output ended with:\n${(err.stdout ?? '').slice(-1500)}`);
+    throw e;
+  }
   const transcript = stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n');
   return transcript.split('\n(duster) ').slice(1, commands.length + 1).map(landing);
 }
 
 async function gdbLandings(build: string, commands: string[], append = 'app=demo preempt=off'): Promise<string[]> {
-  const q = await launchQemu({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
-  try {
-    // Only the stepping vCPU runs during gdb's steps (`until` included, which scheduler-locking
-    // step leaves out): gdb single-steps, and another vCPU in the same code hitting gdb's
-    // step-resume breakpoints makes gdb 13 end the step in that other vCPU. duster needs no such
-    // lock: its stops are checked for frame and guest thread.
-    const locked = (c: string) => (c === 'until' ? ['set scheduler-locking on', c, 'set scheduler-locking step'] : [c]);
-    const out = await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: ['set scheduler-locking step', ...commands.flatMap((c) => ['echo @@@\\n', ...locked(c)])], timeoutMs: 300_000 });
-    return out.split('@@@\n').slice(1).map(landing);
-  } finally {
-    await q.kill();
+  // Only the stepping vCPU runs during gdb's steps (`until` included, which scheduler-locking
+  // step leaves out): gdb single-steps, and another vCPU in the same code hitting gdb's
+  // step-resume breakpoints makes gdb 13 end the step in that other vCPU. duster needs no such
+  // lock: its stops are checked for frame and guest thread. The lock has a price: a step that
+  // needs a spinlock the frozen vCPU holds (sched_lock in a timer tick, the console's in kprintf)
+  // spins forever. That depends on where the other vCPU stopped, so a stuck gdb gets one more
+  // try on a fresh guest.
+  const locked = (c: string) => (c === 'until' ? ['set scheduler-locking on', c, 'set scheduler-locking step'] : [c]);
+  for (let attempt = 1; ; attempt++) {
+    const q = await launchQemu({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
+    try {
+      const out = await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: ['set scheduler-locking step', ...commands.flatMap((c) => ['echo @@@\\n', ...locked(c)])], timeoutMs: RUN_TIMEOUT_MS });
+      return out.split('@@@\n').slice(1).map(landing);
+    } catch (e) {
+      if (!(e instanceof GdbTimeoutError) || attempt === 2) throw e;
+      console.log(`gdb stuck on attempt ${attempt}, retrying: ${e.message.split('\n').slice(-3).join(' | ')}`);
+    } finally {
+      await q.kill();
+    }
   }
 }
 
@@ -95,7 +113,7 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb step to the same places (%s)
 });
 
 describe('duster and gdb step to the same places (clang-O2)', () => {
-  it('step through a loop of inlined calls, over clang\'s line-0 rows', { timeout: 120_000 }, async () => {
+  it('step through a loop of inlined calls, over clang\'s line-0 rows', { timeout: 200_000 }, async () => {
     const commands = ['break worker_step', 'continue', 'delete', ...times(17, 'step')];
     const [d, g] = await Promise.all([dusterLandings('clang-O2', commands), gdbLandings('clang-O2', commands)]);
     expect(commands.map((c, i) => `${c} -> ${d[i]}`)).toEqual(commands.map((c, i) => `${c} -> ${g[i]}`));
@@ -104,7 +122,7 @@ describe('duster and gdb step to the same places (clang-O2)', () => {
 });
 
 describe('stepping stays with the guest thread (gcc-O0)', () => {
-  it('next over thread_sleep() comes back to the same worker, where gdb wanders off with the vCPU', { timeout: 120_000 }, async () => {
+  it('next over thread_sleep() comes back to the same worker, where gdb wanders off with the vCPU', { timeout: 200_000 }, async () => {
     const steps = ['next', 'next', 'next', 'step', 'next', 'finish', ...times(14, 'next'), 'step'];
     const commands = ['break worker_step', 'continue', 'delete', ...steps];
     const d = await dusterLandings('gcc-O0', commands, 'app=demo');

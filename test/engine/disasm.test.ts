@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accessedMemory, bitnessFromCpuState, disassemble } from '../../src/engine/disasm.js';
+import { accessedMemory, bitnessFromCpuState, disassemble, registersWritten } from '../../src/engine/disasm.js';
 import { SymbolFile } from '../../symbols/index.js';
 
 describe('disassemble', () => {
@@ -28,6 +28,17 @@ describe('disassemble', () => {
 
   it('honours maxCount', async () => {
     expect(await disassemble(code, base, 64, { maxCount: 2 })).toHaveLength(2);
+  });
+
+  it('names the registers code writes: destinations, implicit ones, and what a call may clobber', async () => {
+    const written = async (...bytes: number[]) => [...(await registersWritten(new Uint8Array(bytes), base, 64))].sort();
+    expect(await written(0x48, 0x89, 0xf8)).toEqual(['rax']); // mov %rdi,%rax
+    expect(await written(0x48, 0x39, 0xfe, 0x85, 0xc0)).toEqual([]); // cmp %rdi,%rsi; test %eax,%eax
+    expect(await written(0x87, 0x02)).toEqual(['rax']); // xchg %eax,(%rdx)
+    expect(await written(0x41, 0x58)).toEqual(['r8', 'rsp']); // pop %r8
+    expect(await written(0x0f, 0xa2)).toEqual(['rax', 'rbx', 'rcx', 'rdx']); // cpuid
+    expect(await written(0x40, 0x88, 0xc7)).toEqual(['rdi']); // mov %al,%dil: part of rdi is rdi
+    expect(await written(0xe8, 0, 0, 0, 0)).toEqual(['r10', 'r11', 'r8', 'r9', 'rax', 'rcx', 'rdi', 'rdx', 'rsi', 'rsp']); // call
   });
 });
 

@@ -25,8 +25,21 @@ export async function gdbBatch({ elf, target, commands, timeoutMs = 60_000 }: Gd
   if (target) args.push('-ex', `target remote ${gdbRemoteArg(target)}`);
   for (const c of commands) args.push('-ex', c);
   args.push(elf);
-  const { stdout } = await run('gdb', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-  return stdout;
+  try {
+    const { stdout } = await run('gdb', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (e) {
+    const err = e as { killed?: boolean; signal?: string; stdout?: string };
+    if (err.killed && err.signal === 'SIGTERM') throw new GdbTimeoutError(timeoutMs, err.stdout ?? '');
+    throw e;
+  }
+}
+
+/** gdb did not finish in time; the message ends with what it printed last (the command it hung in). */
+export class GdbTimeoutError extends Error {
+  constructor(timeoutMs: number, readonly stdout: string) {
+    super(`gdb did not finish within ${timeoutMs} ms; its output ended with:\n${stdout.slice(-1500)}`);
+  }
 }
 
 /** Frames of gdb's `bt` output: function names innermost first, with file:line when shown. */
