@@ -1,7 +1,7 @@
 // info registers, x/NFU, disassemble.
 import { locationSpec } from './breakpoints.js';
-import { formatValue } from '../engine/values.js';
-import { ptype, typeName } from '../../symbols/index.js';
+import { DW_ATE, formatValue, fromBytes } from '../engine/values.js';
+import { ptype, typeName, type Type } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { eflagsText, hex, hex64 } from './format.js';
@@ -83,6 +83,8 @@ export async function examineCommand(ctx: CommandContext, args: string, out: Out
   if (fmt.format === 'i') return examineInstructions(ctx, address, fmt.count, out);
   if (fmt.format === 's') return examineStrings(ctx, address, fmt.count, out);
   const bytes = await s.target.readMemory(address, fmt.count * fmt.size);
+  const last = BigInt(fmt.count - 1) * BigInt(fmt.size);
+  examined(ctx, address + last, fmt.size, fromBytes(bytes.subarray(Number(last)), true));
   const view = Buffer.from(bytes);
   const perLine = fmt.format === 'c' ? 8 : Math.max(1, 16 / fmt.size) / (fmt.format === 'd' || fmt.format === 'u' ? 1 : 1);
   const values: string[] = [];
@@ -95,6 +97,16 @@ export async function examineCommand(ctx: CommandContext, args: string, out: Out
     out(`${hex(at)}${s.symbolSuffix(at)}:\t${values.slice(i, i + perLine).join('\t')}\n`);
   }
   return { address: hex(address), size: fmt.size, format: fmt.format, values };
+}
+
+/**
+ * gdb's `$_` (a pointer to the last unit `x` showed, as intN_t) and `$__` (that unit's contents;
+ * void after strings and instructions, whose contents gdb leaves unread).
+ */
+function examined(ctx: CommandContext, address: bigint, size: number, contents?: bigint): void {
+  const unit: Type = { kind: 'base', name: `int${size * 8}_t`, size, encoding: DW_ATE.signed };
+  ctx.session.inspector.setConvenience('_', { kind: 'pointer', target: unit, size: 8 }, address);
+  ctx.session.inspector.setConvenience('__', unit, contents);
 }
 
 function formatUnit(ctx: CommandContext, raw: bigint, fmt: ExamineFormat): string {
@@ -123,6 +135,7 @@ async function examineStrings(ctx: CommandContext, address: bigint, count: numbe
     const text = await ctx.session.readCString(at, 4096);
     strings.push(text.value);
     out(`${hex(at)}${ctx.session.symbolSuffix(at)}:\t${JSON.stringify(text.value)}${text.truncated ? '...' : ''}\n`);
+    examined(ctx, at, 1);
     at += BigInt(text.length + 1);
   }
   return { address: hex(address), strings };
@@ -133,6 +146,7 @@ async function examineInstructions(ctx: CommandContext, address: bigint, count: 
   const insns = await s.disassembleAt(address, count);
   const pc = s.stop?.pc;
   for (const i of insns) out(`${i.address === pc ? '=> ' : '   '}${hex(i.address)}${s.symbolSuffix(i.address)}:\t${i.text}\n`);
+  if (insns.length) examined(ctx, insns.at(-1)!.address, 1);
   return insns.map((i) => ({ address: hex(i.address), text: i.text }));
 }
 
@@ -180,14 +194,7 @@ export async function disassembleCommand(ctx: CommandContext, args: string, out:
   return insns.map((i) => ({ address: hex(i.address), bytes: Buffer.from(i.bytes).toString('hex'), text: i.text }));
 }
 
-let historyCount = 0;
-
-/** The next `$N` of gdb's value history. */
-export function nextHistory(): number {
-  return ++historyCount;
-}
-
-/** print[/FMT] EXPR: gdb's value history numbering, `/x` for hex. */
+/** print[/FMT] [EXPR]: the value goes into gdb's value history as `$N`; no EXPR shows `$` again. */
 export async function printCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   let rest = args.trim();
   let hexFormat = false;
@@ -197,11 +204,10 @@ export async function printCommand(ctx: CommandContext, args: string, out: Out):
     hexFormat = m[1] === 'x';
     rest = rest.slice(m[0].length);
   }
-  if (!rest) throw new CommandError('print needs an expression');
   const s = ctx.session;
-  const v = await s.value(rest);
+  const v = await s.value(rest || '$');
   const text = await formatValue(s.inspector.reader, v, hexFormat ? { hex: true } : {});
-  const n = nextHistory();
+  const n = await s.inspector.record(v);
   out(`$${n} = ${text}\n`);
   return { history: n, type: typeName(v.type), value: text };
 }
@@ -213,6 +219,24 @@ export async function setCommand(ctx: CommandContext, args: string): Promise<unk
   if (!/[^=!<>]=[^=]/.test(expr)) throw new CommandError('usage: set var EXPR = VALUE');
   await ctx.session.value(expr);
   return { assigned: expr };
+}
+
+/** show convenience|conv: gdb's listing of convenience variables, the latest first. */
+export async function showCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const what = args.trim();
+  if (!what || !'convenience'.startsWith(what) || what.length < 4) throw new CommandError(`show: duster shows 'convenience' (got '${what}')`);
+  const s = ctx.session;
+  const vars = [...s.inspector.convenience].reverse();
+  if (!vars.length) {
+    out('No debugger convenience values now defined.\nConvenience variables have names starting with "$";\nuse "set" as in "set $foo = 5" to define them.\n');
+    return {};
+  }
+  const shown: Record<string, string> = {};
+  for (const [name, v] of vars) {
+    shown[name] = await formatValue(s.inspector.reader, v).catch((e: Error) => `<error: ${e.message}>`);
+    out(`$${name} = ${shown[name]}\n`);
+  }
+  return shown;
 }
 
 export async function ptypeCommand(ctx: CommandContext, args: string, out: Out, whatis: boolean): Promise<unknown> {

@@ -5,10 +5,9 @@ import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex } from './format.js';
 import { locationSpec } from './breakpoints.js';
-import { nextHistory } from './data.js';
 import { showDisplays } from './display.js';
 import { announceFrame, frameLine } from './stack.js';
-import { formatValue, toBytes } from '../engine/values.js';
+import { formatValue, toBytes, type Value } from '../engine/values.js';
 import { sizeOf, stripTypedefs } from '../../symbols/index.js';
 import type { Out } from './table.js';
 
@@ -78,15 +77,16 @@ export async function finishCommand(ctx: CommandContext, _args: string, out: Out
   if (stop.kind === 'step' && returned?.function && s.program) {
     const value = await returnValue(ctx, returned.pc);
     if (value !== undefined) {
-      out(`Value returned is $${nextHistory()} = ${value}\n`);
-      data.returned = value;
+      const text = await formatValue(s.inspector.reader, value);
+      out(`Value returned is $${await s.inspector.record(value)} = ${text}\n`);
+      data.returned = text;
     }
   }
   return data;
 }
 
 /** The value in rax, read as the finished function's return type (scalars only, as is common). */
-async function returnValue(ctx: CommandContext, pcInFunction: bigint): Promise<string | undefined> {
+async function returnValue(ctx: CommandContext, pcInFunction: bigint): Promise<Value | undefined> {
   const s = ctx.session;
   const die = s.program!.symbols.functionAt(pcInFunction)?.die;
   if (!die) return undefined;
@@ -95,7 +95,7 @@ async function returnValue(ctx: CommandContext, pcInFunction: bigint): Promise<s
   if (t.kind === 'void' || t.kind === 'struct' || t.kind === 'union' || t.kind === 'array') return undefined;
   const rax = (await s.target.readRegisters(s.selectedThread)).get('rax');
   if (rax === undefined) return undefined;
-  return formatValue(s.inspector.reader, { type, place: { kind: 'none' }, bytes: toBytes(rax, Math.max(1, sizeOf(type))) });
+  return { type, place: { kind: 'none' }, bytes: toBytes(rax, Math.max(1, sizeOf(type))) };
 }
 
 export async function interruptCommand(ctx: CommandContext): Promise<unknown> {

@@ -191,6 +191,8 @@ export async function infoLine(ctx: CommandContext, args: string, out: Out): Pro
   if (!sal) throw new CommandError(`No line number information available for address ${hex(pc)}`);
   const { start, end } = sal.row;
   out(`Line ${sal.line} of "${displayFile(s, sal.file, pc)}" starts at address ${hex(start)}${s.symbolSuffix(start)} and ends at ${hex(end)}${s.symbolSuffix(end)}.\n`);
+  // As gdb: `x/i $_` goes on from the line's first instruction.
+  s.inspector.setConvenience('_', { kind: 'pointer', target: { kind: 'void' }, size: 8 }, start);
   return { line: sal.line, file: sal.file, start: hex(start), end: hex(end) };
 }
 

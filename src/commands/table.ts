@@ -50,6 +50,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'printf', help: 'printf "FORMAT", ARGS...: C printf (%d %u %x %o %c %s %p %f %g %e with flags, width, precision, l/ll/z)', run: printf.printfCommand },
   { name: 'echo', help: 'echo TEXT: print TEXT (C escapes: \\n, \\t, \\033, ...)', run: printf.echoCommand },
   { name: 'set', help: 'set var EXPR = VALUE: assign to a variable, register or memory', run: data.setCommand },
+  { name: 'show', help: 'show convenience: the convenience variables set with set $NAME = VALUE (and $_, $__, $bpnum)', run: data.showCommand },
   { name: 'ptype', help: 'ptype EXPR|TYPE: the full type', run: (c, a, o) => data.ptypeCommand(c, a, o, false) },
   { name: 'whatis', help: 'whatis EXPR|TYPE: the type name', run: (c, a, o) => data.ptypeCommand(c, a, o, true) },
   { name: 'list', aliases: ['l'], help: 'list [LOCATION]: source lines around a location or the current line', run: data.listCommand },

@@ -27,8 +27,10 @@ export interface EvalContext {
    * one's call site, whose values may need its own caller's (an argument passed on unchanged).
    */
   callers?: FrameContext[];
-  /** gdb-style convenience variables (`$t`), looked up before registers. */
+  /** gdb's convenience variables (`$x`), by name without the `$`; assignments to `$x` store here. */
   convenience?: Map<string, Value>;
+  /** gdb's value history, `$1` first (`$`, `$$`, `$$N` count back from the last). */
+  history?: readonly Value[];
   /** Writes a register of the innermost frame (the session owns it: a PC write moves its stop). */
   writeRegister?(name: string, value: bigint): Promise<void>;
 }
@@ -106,7 +108,7 @@ export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
       return { type: { kind: 'array', element: T.char, dims: [bytes.length] }, place: { kind: 'none' }, bytes };
     }
     case 'ident': return variableValue(ctx, e.name);
-    case 'register': return registerValue(ctx, e.name);
+    case 'dollar': return dollarValue(ctx, e.name);
     case 'member': {
       let obj = await evaluate(ctx, e.object);
       if (e.arrow) obj = await deref(ctx, obj);
@@ -142,8 +144,13 @@ export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
       const target = await evaluate(ctx, e.target);
       let value = await evaluate(ctx, e.value);
       if (e.op !== '=') value = await binaryValues(ctx, e.op.slice(0, -1), target, value);
-      await assign(ctx, target, value);
-      return target;
+      return store(ctx, e.target, target, value);
+    }
+    case 'incdec': {
+      const target = await evaluate(ctx, e.operand);
+      const before = { ...target, bytes: await load(ctx.reader, target) };
+      const after = await store(ctx, e.operand, target, await binaryValues(ctx, e.op === '++' ? '+' : '-', before, computed(T.int, 1n)));
+      return e.prefix ? after : { ...before, place: { kind: 'none' } };
     }
     case 'repeat': {
       const obj = await evaluate(ctx, e.object);
@@ -293,9 +300,60 @@ async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Val
   }
 }
 
-async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
-  const conv = ctx.convenience?.get(raw);
+/**
+ * Writes `value` to what `node` (already evaluated to `target`) designates and returns the new
+ * value there. A whole convenience variable takes the value as it is, type included (gdb's
+ * `set $x = 1.5` makes $x a double); everything else converts to the target's type.
+ */
+async function store(ctx: EvalContext, node: Expr, target: Value, value: Value): Promise<Value> {
+  if (node.kind === 'dollar' && target.place.kind === 'convenience' && target.place.offset === 0) {
+    if (!ctx.convenience) throw new EvalError('convenience variables cannot be set here');
+    const bytes = stripTypedefs(value.type).kind === 'void' ? new Uint8Array(0) : new Uint8Array(await load(ctx.reader, value));
+    const stored: Value = { type: value.type, place: target.place, bytes };
+    ctx.convenience.set(node.name, stored);
+    return stored;
+  }
+  await assign(ctx, target, value);
+  // What was written, read back where that is cheap and exact (memory, a convenience variable's
+  // part); a register shows the value converted to its type (the frame's registers are cached).
+  if (target.place.kind === 'register') return { ...(await cast(ctx, value, target.type)), place: target.place };
+  if (target.place.kind === 'convenience') {
+    const { offset, name } = target.place;
+    return { ...target, bytes: ctx.convenience!.get(name)!.bytes!.subarray(offset, offset + target.bytes!.length) };
+  }
+  return { ...target, bytes: undefined };
+}
+
+/** `$N` (absolute) or `$`, `$$`, `$$N` (back from the last, `$` being `$$0`) as gdb numbers them. */
+function historyReference(name: string): { absolute: number } | { back: number } | undefined {
+  if (/^\d+$/.test(name)) return Number(name) === 0 ? { back: 0 } : { absolute: Number(name) };
+  if (name === '') return { back: 0 };
+  if (name === '$') return { back: 1 };
+  if (/^\$\d+$/.test(name)) return { back: Number(name.slice(1)) };
+  return undefined;
+}
+
+function isRegisterName(ctx: EvalContext, name: string): boolean {
+  return dwarfRegNumber(name) !== undefined || REG_ALIASES[name] !== undefined || ctx.registers?.has(name) === true;
+}
+
+/** `$...`: the value history, a register, or a convenience variable (void until set, as in gdb). */
+async function dollarValue(ctx: EvalContext, name: string): Promise<Value> {
+  const ref = historyReference(name);
+  if (ref) {
+    const history = ctx.history ?? [];
+    const n = 'absolute' in ref ? ref.absolute : history.length - ref.back;
+    if ('absolute' in ref && n > history.length) throw new EvalError(`History has not yet reached $${n}.`);
+    if (n <= 0) throw new EvalError('back' in ref && ref.back === 0 ? 'The history is empty.' : `History does not go back to $$${'back' in ref ? ref.back : 0}.`);
+    return history[n - 1]!;
+  }
+  const conv = ctx.convenience?.get(name);
   if (conv) return conv;
+  if (isRegisterName(ctx, name)) return registerValue(ctx, name);
+  return { type: { kind: 'void' }, place: { kind: 'convenience', name, offset: 0 }, bytes: new Uint8Array(0) };
+}
+
+async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   const alias = REG_ALIASES[raw];
   const name = alias && alias.bits === 64 ? alias.reg : raw;
   const type = name === 'rip' ? CODE_PTR : name === 'rsp' || name === 'rbp' ? VOID_PTR : T.long;
@@ -310,7 +368,8 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   }
   const v = ctx.registers?.get(name);
   if (v === undefined) throw new EvalError(`Invalid register \`${raw}'`);
-  return computed(T.long, v);
+  // A register outside DWARF's numbering ($eflags, $fs_base, $cr3): the innermost frame's, by name.
+  return { type: T.long, place: { kind: 'register', reg: -1, name, read: async () => ctx.registers?.get(name), frameLevel: 0 }, bytes: toBytes(v, 8) };
 }
 
 async function deref(ctx: EvalContext, v: Value): Promise<Value> {
@@ -500,7 +559,7 @@ export async function assign(ctx: EvalContext, target: Value, value: Value): Pro
     bytes = await load(ctx.reader, value);
   } else bytes = await load(ctx.reader, await cast(ctx, value, target.type));
   if (target.bitField) {
-    const storage = await load(ctx.reader, { ...target, bytes: undefined });
+    const storage = target.place.kind === 'convenience' ? target.bytes! : await load(ctx.reader, { ...target, bytes: undefined });
     const mask = ((1n << BigInt(target.bitField.bitSize)) - 1n) << BigInt(target.bitField.bitOffset);
     const old = fromBytes(storage, false);
     const v = (old & ~mask) | ((fromBytes(bytes, false) << BigInt(target.bitField.bitOffset)) & mask);
@@ -512,6 +571,13 @@ export async function assign(ctx: EvalContext, target: Value, value: Value): Pro
   } else if (target.place.kind === 'register') {
     if (target.place.frameLevel !== 0 || !ctx.writeRegister) throw new EvalError(`cannot write ${target.place.name} of an outer frame`);
     await ctx.writeRegister(target.place.name, fromBytes(bytes, false));
-  } else throw new EvalError('Left operand of assignment is not an lvalue.');
+  } else if (target.place.kind === 'convenience') {
+    // A member or element of a convenience variable: a new copy of the variable with that part changed.
+    const whole = ctx.convenience?.get(target.place.name);
+    if (!whole?.bytes || !target.bytes) throw new EvalError('Left operand of assignment is not a modifiable lvalue.');
+    const changed = new Uint8Array(whole.bytes);
+    changed.set(bytes.subarray(0, target.bytes.length), target.place.offset);
+    ctx.convenience!.set(target.place.name, { ...whole, bytes: changed });
+  } else throw new EvalError(target.place.kind === 'none' && target.place.history ? 'Left operand of assignment is not a modifiable lvalue.' : 'Left operand of assignment is not an lvalue.');
 }
 

@@ -6,7 +6,7 @@ import { assign, evaluateText, localsNamed, variableInfoValue, type EvalContext 
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
 import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
-import { asInteger, elementValue, formatValue, isCharType, memberValue, type Value, type ValueReader } from './values.js';
+import { asInteger, elementValue, formatValue, isCharType, load, memberValue, toBytes, type Value, type ValueReader } from './values.js';
 import type { VariableStore } from './variables.js';
 
 export class Inspector {
@@ -19,6 +19,10 @@ export class Inspector {
   private readonly contextOf = new Map<bigint, number>();
   private nextContext = -1;
   program: Program | undefined;
+  /** gdb's convenience variables (`set $x = ...`), seen by every expression: print, conditions, watches. */
+  readonly convenience = new Map<string, Value>();
+  /** gdb's value history: what `print` showed, as it was then (`$1`, `$`, `$$2`). */
+  private readonly history: Value[] = [];
 
   constructor(
     private readonly target: Target,
@@ -103,6 +107,8 @@ export class Inspector {
     }
     return {
       callers,
+      convenience: this.convenience,
+      history: this.history,
       target: this.target,
       ...(this.program && { program: this.program }),
       frame,
@@ -115,8 +121,27 @@ export class Inspector {
     };
   }
 
-  async evaluate(expression: string, thread: number, level: number, convenience?: Map<string, Value>): Promise<Value> {
-    return evaluateText({ ...(await this.context(thread, level)), ...(convenience && { convenience }) }, expression);
+  async evaluate(expression: string, thread: number, level: number): Promise<Value> {
+    return evaluateText(await this.context(thread, level), expression);
+  }
+
+  /** Sets a convenience variable the debugger itself defines (`$bpnum`, `$_`, `$__`). */
+  setConvenience(name: string, type: Type, value: bigint | undefined): void {
+    const bytes = value === undefined ? new Uint8Array(0) : toBytes(value, sizeOf(type));
+    this.convenience.set(name, { type: value === undefined ? { kind: 'void' } : type, place: { kind: 'convenience', name, offset: 0 }, bytes });
+  }
+
+  /**
+   * Adds a value to the history as a copy of its contents now (later changes to the guest do not
+   * show through, and it cannot be assigned to) and returns its number `N` for `$N`.
+   */
+  async record(v: Value): Promise<number> {
+    const copy: Value = { type: v.type, place: { kind: 'none', history: true }, ...(v.bitField && { bitField: v.bitField }) };
+    if (v.unavailable) copy.unavailable = v.unavailable;
+    else if (stripTypedefs(v.type).kind === 'void') copy.bytes = new Uint8Array(0);
+    else copy.bytes = new Uint8Array(await load(this.reader, v));
+    this.history.push(copy);
+    return this.history.length;
   }
 
   /**

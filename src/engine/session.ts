@@ -17,6 +17,7 @@ import { symbolHooks } from './symbol-hooks.js';
 import { finishInlined, stepLine, stepUntil, type SteppingSupport, type StepKind } from './stepping.js';
 import { inlineView } from './inline.js';
 import type { Value } from './values.js';
+import { T } from './evaluate.js';
 import { GuestThreads } from '../os/threads.js';
 import { detectUnikernel } from '../os/unikernel.js';
 
@@ -221,6 +222,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (bp.hitCondition) hitConditionMet(bp.hitCondition, 1);
     await this.insertLocations(bp, bp.locations);
     this.points.set(bp.id, bp);
+    this.inspector.setConvenience('bpnum', T.int, BigInt(bp.id));
     return bp;
   }
 
@@ -247,6 +249,7 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.sites.add(access, address, length);
     const wp: Watchpoint = { id: this.nextPointId++, type: 'watchpoint', expression, access, address, length, enabled: true, hits: 0, last, ...(condition !== undefined && { condition }) };
     this.points.set(wp.id, wp);
+    this.inspector.setConvenience('bpnum', T.int, BigInt(wp.id));
     return wp;
   }
 
@@ -632,8 +635,8 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** A typed value of an expression in a frame (the selected one by default). */
-  value(expression: string, thread = this.selectedThread, level = this.selectedFrame, convenience?: Map<string, Value>): Promise<Value> {
-    return this.inspector.evaluate(expression, thread, level, convenience);
+  value(expression: string, thread = this.selectedThread, level = this.selectedFrame): Promise<Value> {
+    return this.inspector.evaluate(expression, thread, level);
   }
 
   /** Evaluates an expression in a frame for display. */

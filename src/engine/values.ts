@@ -6,7 +6,10 @@ export type Place =
   | { kind: 'memory'; address: bigint }
   /** A register of a frame; `frameLevel` 0 registers can be written. */
   | { kind: 'register'; reg: number; name: string; read: RegisterReader; frameLevel: number }
-  | { kind: 'none' };
+  /** Part of a convenience variable (`$x`, `$x.member`), `offset` bytes into it: it lives in duster. */
+  | { kind: 'convenience'; name: string; offset: number }
+  /** Computed, or (`history`) a copy in gdb's value history, which cannot be assigned to. */
+  | { kind: 'none'; history?: true };
 
 export interface Value {
   type: Type;
@@ -260,7 +263,9 @@ export function memberValue(parent: Value, m: Member): Value {
 /** A part of a value at a byte offset (member, element), sharing its place. */
 export function sliceValue(parent: Value, type: Type, byteOffset: number, bitField?: { bitOffset: number; bitSize: number }): Value {
   const size = bitField ? Math.ceil((bitField.bitOffset + bitField.bitSize) / 8) : sizeOf(type);
-  const base: Value = { type, place: parent.place.kind === 'memory' ? { kind: 'memory', address: parent.place.address + BigInt(byteOffset) } : { kind: 'none' }, ...(bitField && { bitField }) };
+  const p = parent.place;
+  const place: Place = p.kind === 'memory' ? { kind: 'memory', address: p.address + BigInt(byteOffset) } : p.kind === 'convenience' ? { ...p, offset: p.offset + byteOffset } : p.kind === 'none' ? p : { kind: 'none' };
+  const base: Value = { type, place, ...(bitField && { bitField }) };
   if (parent.unavailable) return { ...base, unavailable: parent.unavailable };
   if (parent.place.kind !== 'memory') {
     if (!parent.bytes) return { ...base, unavailable: '<unavailable>' };

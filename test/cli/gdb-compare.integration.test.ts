@@ -84,6 +84,10 @@ const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_con
   // print/x as gdb: numbers only, a function's first code byte; and the script-writing commands.
   // gdb drops the `(type)` only before a plain char pointer, however qualified.
   'p demo_config.name', 'p (unsigned char *)demo_config.name', 'p (signed char *)demo_config.name', 'p (volatile char *)demo_config.name', 'p (char * const)demo_config.name', 'p &demo_config.name',
+  // Convenience variables and the value history: copies that live in the debugger.
+  'set $x = 5', 'p $x', 'set $x += 2', 'p $x++', 'p $x', 'whatis $x', 'p --$x * 2', 'p $y = demo_config', 'p $y.max_items = 3', 'p $y', 'p demo_config.max_items',
+  'p $', 'p $$2', 'whatis $$3', 'p $foo', 'p $p = &demo_config', 'p $p->name', 'p *$p', 'x/2xw &demo_config', 'p $_', 'p $__', 'whatis $_', 'x/3c demo_config.name', 'p $_ + 1', 'p $__',
+  'output $x', 'set $x = 1.5', 'p -$x', 'whatis $x', 'set $s = "abc"', 'p $s', 'p sizeof($s)',
   'p/x worker_step', 'p/x ops[0]', 'p/x list_head', 'p/x &matrix', 'p/x demo_config', 'output demo_config.flags', 'output/x 255', 'echo a\\tb\\n',
   'printf "%d %5s|%-4x|%#o %c %lu %p %p\\n", matrix[1][2], demo_config.name, 255, 8, 65, sizeof(struct thread), list_head, 0',
   'printf "%5.2f %g %e %08.3f|%+d|% d|%X|%.3d\\n", 3.14159, 0.0001, 12345.678, 2.5, 5, 7, 0xabc, 7', 'printf "%ld %lx %u %d %s|%.2s\\n", -1, -1, -1, 0x100000001, demo_config.name, demo_config.name'];

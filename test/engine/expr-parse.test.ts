@@ -9,10 +9,11 @@ function show(e: Expr): string {
     case 'char': return `'${String.fromCharCode(e.value)}'`;
     case 'string': return JSON.stringify(e.value);
     case 'ident': return e.name;
-    case 'register': return `$${e.name}`;
+    case 'dollar': return `$${e.name}`;
     case 'member': return `${show(e.object)}${e.arrow ? '->' : '.'}${e.name}`;
     case 'index': return `${show(e.object)}[${show(e.index)}]`;
     case 'unary': return `(${e.op}${show(e.operand)})`;
+    case 'incdec': return e.prefix ? `(${e.op}${show(e.operand)})` : `(${show(e.operand)}${e.op})`;
     case 'sizeofType': return `sizeof(${typeNameToString(e.type)})`;
     case 'sizeofExpr': return `sizeof ${show(e.operand)}`;
     case 'cast': return `((${typeNameToString(e.type)})${show(e.operand)})`;
@@ -53,6 +54,11 @@ describe('parseExpression', () => {
     ['arr[0]@4', '(arr[0]@4)'],
     ['{int} 0x1000', '({int} 4096)'],
     ['$rip + 4', '($rip + 4)'],
+    // gdb's value history and convenience variables.
+    ['$ + $$ + $$3 + $7 + $x', '(((($ + $$) + $$3) + $7) + $x)'],
+    ['$i++ < 3', '(($i++) < 3)'],
+    ['--*p + a--', '((--(*p)) + (a--))'],
+    ['-x++', '(-(x++))'],
     ['demo_counter += 2', '(demo_counter += 2)'],
     ['0x10u + 010 + 0b101 + 7UL', '(((16u + 8) + 5) + 7ul)'],
     ["'a' + '\\n'", "('a' + '\n')"],
@@ -68,7 +74,6 @@ describe('parseExpression', () => {
     ['(1 + 2', "expected ')' but found end of expression at column 7"],
     ['a b', "unexpected 'b' at column 3"],
     ['f(1)', 'calling functions in the guest is not supported at column 2'],
-    ['x++', "'++' is not supported: use an assignment at column 2"],
     ['a.+', "expected a member name after '.' at column 3"],
     ['#', "unexpected character '#' at column 1"],
     ['"abc', 'unterminated string at column 1'],
@@ -76,7 +81,7 @@ describe('parseExpression', () => {
     ['99999999999999999999999', 'integer constant 99999999999999999999999 does not fit 64 bits at column 1'],
     ['(unsigned signed)x', "conflicting 'unsigned' and 'signed' at column 2"],
     ['int', "'int' names a type, not a value at column 1"],
-    ['$', "expected a register name after '$' at column 1"],
+    ['$$x', "'$$x' is neither a register, a variable nor a history reference at column 1"],
   ])('rejects %j', (src, msg) => {
     expect(() => parseExpression(src)).toThrow(ExprSyntaxError);
     expect(() => parseExpression(src)).toThrow(msg);

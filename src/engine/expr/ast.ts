@@ -1,4 +1,4 @@
-// Syntax tree of the C expressions (plus gdb's `$reg`, `{type} addr` and `array@count`) that
+// Syntax tree of the C expressions (plus gdb's `$reg`/`$var`/`$N`, `{type} addr` and `array@count`) that
 // print, conditions, watch and DAP evaluate accept.
 
 /** A type as written in a cast or sizeof: base specifiers, then pointer and array declarators. */
@@ -15,10 +15,12 @@ export type Expr =
   | { kind: 'char'; value: number; pos: number }
   | { kind: 'string'; value: string; pos: number }
   | { kind: 'ident'; name: string; pos: number }
-  | { kind: 'register'; name: string; pos: number }
+  /** `$...`: a register, a convenience variable or a value-history entry (the text after `$`). */
+  | { kind: 'dollar'; name: string; pos: number }
   | { kind: 'member'; object: Expr; name: string; arrow: boolean; pos: number }
   | { kind: 'index'; object: Expr; index: Expr; pos: number }
   | { kind: 'unary'; op: '-' | '+' | '!' | '~' | '*' | '&'; operand: Expr; pos: number }
+  | { kind: 'incdec'; op: '++' | '--'; prefix: boolean; operand: Expr; pos: number }
   | { kind: 'sizeofType'; type: TypeName; pos: number }
   | { kind: 'sizeofExpr'; operand: Expr; pos: number }
   | { kind: 'cast'; type: TypeName; operand: Expr; pos: number }

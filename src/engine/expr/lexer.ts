@@ -16,7 +16,8 @@ export type Token =
   | { kind: 'char'; value: number; pos: number }
   | { kind: 'string'; value: string; pos: number }
   | { kind: 'ident'; value: string; pos: number }
-  | { kind: 'register'; value: string; pos: number }
+  /** `$name`, `$N`, `$`, `$$`, `$$N`: the text after the first `$`. */
+  | { kind: 'dollar'; value: string; pos: number }
   | { kind: 'punct'; value: string; pos: number }
   | { kind: 'end'; pos: number };
 
@@ -49,10 +50,13 @@ export function tokenize(src: string): Token[] {
       continue;
     }
     if (c === '$') {
+      // gdb's `$` words: registers, convenience variables, and the value history (`$`, `$$`, `$$2`, `$7`).
       i++;
+      if (src[i] === '$') i++;
       while (i < src.length && /[A-Za-z0-9_]/.test(src[i]!)) i++;
-      if (i === start + 1) throw new ExprSyntaxError("expected a register name after '$'", start);
-      out.push({ kind: 'register', value: src.slice(start + 1, i), pos: start });
+      const word = src.slice(start + 1, i);
+      if (word.startsWith('$') && !/^\$\d*$/.test(word)) throw new ExprSyntaxError(`'$${word}' is neither a register, a variable nor a history reference`, start);
+      out.push({ kind: 'dollar', value: word, pos: start });
       continue;
     }
     if (c === "'") {

@@ -86,7 +86,8 @@ class Parser {
             this.next();
             return { kind: 'unary', op: t.value, operand: this.unary(), pos: t.pos };
           case '++': case '--':
-            throw new ExprSyntaxError(`'${t.value}' is not supported: use an assignment`, t.pos);
+            this.next();
+            return { kind: 'incdec', op: t.value, prefix: true, operand: this.unary(), pos: t.pos };
           case '(':
             if (this.startsTypeName(1)) {
               this.next();
@@ -134,7 +135,8 @@ class Parser {
       } else if (t.value === '(') {
         throw new ExprSyntaxError('calling functions in the guest is not supported', t.pos);
       } else if (t.value === '++' || t.value === '--') {
-        throw new ExprSyntaxError(`'${t.value}' is not supported: use an assignment`, t.pos);
+        this.next();
+        e = { kind: 'incdec', op: t.value, prefix: false, operand: e, pos: t.pos };
       } else {
         return e;
       }
@@ -148,7 +150,7 @@ class Parser {
       case 'float': return { kind: 'float', value: t.value, pos: t.pos };
       case 'char': return { kind: 'char', value: t.value, pos: t.pos };
       case 'string': return { kind: 'string', value: t.value, pos: t.pos };
-      case 'register': return { kind: 'register', name: t.value, pos: t.pos };
+      case 'dollar': return { kind: 'dollar', name: t.value, pos: t.pos };
       case 'ident':
         if (TYPE_WORDS.has(t.value) || this.opts.isTypeName?.(t.value)) throw new ExprSyntaxError(`'${t.value}' names a type, not a value`, t.pos);
         return { kind: 'ident', name: t.value, pos: t.pos };
@@ -250,7 +252,7 @@ function describe(t: Token): string {
     case 'end': return 'end of expression';
     case 'punct': return `'${t.value}'`;
     case 'ident': return `'${t.value}'`;
-    case 'register': return `'$${t.value}'`;
+    case 'dollar': return `'$${t.value}'`;
     case 'int': return `number ${t.value}`;
     default: return t.kind;
   }
