@@ -34,9 +34,9 @@ function probes(sf: SymbolFile, symbolStep: number): bigint[] {
  */
 const plain = (name: string) => name.split(/\.|__|\[/)[0];
 
-function compare(elf: string, sf: SymbolFile, addrs: bigint[]): void {
+async function compare(elf: string, sf: SymbolFile, addrs: bigint[]): Promise<void> {
   const hex = (a: bigint) => `0x${a.toString(16)}`;
-  const outs = gdbEach(elf, addrs.flatMap((a) => [`print (void *) ${hex(a)}`, `info symbol ${hex(a)}`]));
+  const outs = await gdbEach(elf, addrs.flatMap((a) => [`print (void *) ${hex(a)}`, `info symbol ${hex(a)}`]));
   const mine: string[] = [];
   const theirs: string[] = [];
   addrs.forEach((a, i) => {
@@ -59,7 +59,7 @@ describe('the symbol an address is named by, vs gdb', () => {
     it(variant, async () => {
       const elf = build(variant);
       const sf = await SymbolFile.open(elf);
-      compare(elf, sf, probes(sf, 1));
+      await compare(elf, sf, probes(sf, 1));
       sf.close();
     });
   }
@@ -69,7 +69,7 @@ describe('the symbol an address is named by, vs gdb', () => {
     const sf = await SymbolFile.open(vmlinux!);
     const addrs = probes(sf, 997);
     expect(addrs.length).toBeGreaterThan(500);
-    compare(vmlinux!, sf, addrs);
+    await compare(vmlinux!, sf, addrs);
     sf.close();
   }, 120_000);
 });

@@ -38,7 +38,7 @@ describe('DWARF 4 and 5 from a small program', () => {
       const elf = path.join(dir, name);
       const sf = await SymbolFile.open(elf);
       const types = ['struct bits', 'cb_t'];
-      const gdb = gdbEach(elf, types.map((t) => `ptype ${t}`)).map((s) => s.replace(/^type = /, '').trimEnd());
+      const gdb = (await gdbEach(elf, types.map((t) => `ptype ${t}`))).map((s) => s.replace(/^type = /, '').trimEnd());
       expect(types.map((t) => ptype(sf.findType(t)!))).toEqual(gdb);
       const bits = sf.findType('struct bits')!;
       expect(bits.kind === 'struct' && bits.members.map((m) => [m.name, m.bitOffset, m.bitSize])).toEqual([['a', 0, 3], ['b', 3, 5], ['c', 8, 7], ['d', undefined, undefined]]);

@@ -8,8 +8,8 @@ import { build, buildFixtures, gdbEach, root } from './oracle.js';
 
 beforeAll(buildFixtures);
 
-function gdbBreaks(elf: string, specs: string[]): string[] {
-  const outs = gdbEach(elf, [...specs.map((s) => `break ${s}`), 'info breakpoints']);
+async function gdbBreaks(elf: string, specs: string[]): Promise<string[]> {
+  const outs = await gdbEach(elf, [...specs.map((s) => `break ${s}`), 'info breakpoints']);
   const info = outs[specs.length]!;
   return specs.map((_, i) => {
     const n = /Breakpoint (\d+) at/.exec(outs[i]!)?.[1];
@@ -30,7 +30,7 @@ describe('breakpoint placement vs gdb', () => {
         const [f, n] = l.split(':');
         return hex(sf.lineToAddresses(f!, Number(n)).map((m) => m.address));
       });
-      expect(mine).toEqual(gdbBreaks(elf, lines));
+      expect(mine).toEqual(await gdbBreaks(elf, lines));
     });
   }
 
@@ -44,7 +44,7 @@ describe('breakpoint placement vs gdb', () => {
         const [f, n] = l.split(':');
         return hex(sf.lineToAddresses(f!, Number(n)).map((m) => m.address));
       });
-      const theirs = gdbBreaks(elf, specs);
+      const theirs = await gdbBreaks(elf, specs);
       const differ = specs.flatMap((spec, i) => (mine[i] === theirs[i] ? [] : [`${spec}: ${mine[i]} vs gdb ${theirs[i]}`]));
       expect(differ, variant).toEqual([]);
       sf.close();
@@ -59,7 +59,7 @@ describe('breakpoint placement vs gdb', () => {
       const names = [...new Set([...sf.names.functionNames(), ...symbols])].sort();
       expect(names.length, variant).toBeGreaterThan(80);
       const mine = names.map((n) => hex(sf.functionEntries(n)));
-      const theirs = gdbBreaks(elf, names);
+      const theirs = await gdbBreaks(elf, names);
       const differ = names.flatMap((name, i) => (mine[i] === theirs[i] ? [] : [`${name}: ${mine[i]} vs gdb ${theirs[i]}`]));
       expect(differ, variant).toEqual([]);
       sf.close();
@@ -74,7 +74,7 @@ describe('breakpoint placement vs gdb', () => {
     const sf = await SymbolFile.open(vmlinux!);
     const mine = names.map((n) => hex(sf.functionEntries(n)));
     expect(mine.map((m) => m.split(',').length)).toEqual(expect.arrayContaining([1, 572]));
-    expect(mine).toEqual(gdbBreaks(vmlinux!, names));
+    expect(mine).toEqual(await gdbBreaks(vmlinux!, names));
     sf.close();
   }, 300_000);
 });
@@ -85,7 +85,7 @@ describe('types vs gdb ptype/whatis', () => {
       const elf = build(variant);
       const sf = await SymbolFile.open(elf);
       const names = ['struct config', 'union value', 'enum color', 'struct flags', 'struct thread', 'struct worker_state', 'binary_op', 'spinlock_t', 'struct percpu', 'struct ring'];
-      const gdb = gdbEach(elf, names.map((n) => `ptype ${n}`)).map((s) => s.replace(/^type = /, '').trimEnd());
+      const gdb = (await gdbEach(elf, names.map((n) => `ptype ${n}`))).map((s) => s.replace(/^type = /, '').trimEnd());
       expect(names.map((n) => ptype(sf.findType(n)!)), variant).toEqual(gdb);
     }
   });
@@ -94,7 +94,7 @@ describe('types vs gdb ptype/whatis', () => {
     const elf = build('gcc-O0');
     const sf = await SymbolFile.open(elf);
     const globals = ['demo_config', 'origin', 'thread_list', 'percpu', 'demo_counter', 'ncpus'];
-    const gdb = gdbEach(elf, globals.map((g) => `whatis ${g}`)).map((s) => s.replace(/^type = /, '').trim());
+    const gdb = (await gdbEach(elf, globals.map((g) => `whatis ${g}`))).map((s) => s.replace(/^type = /, '').trim());
     expect(globals.map((g) => typeName(sf.findGlobal(g)!.type))).toEqual(gdb);
   });
 });
@@ -105,7 +105,7 @@ describe('scopes vs gdb info scope', () => {
       const elf = build(variant);
       const sf = await SymbolFile.open(elf);
       const fns = ['worker_step', 'tree_sum', 'kvsnprintf', 'thread_create', 'compute_checksum'].filter((f) => sf.functionEntries(f).length > 0);
-      const gdb = gdbEach(elf, fns.map((f) => `info scope ${f}`));
+      const gdb = await gdbEach(elf, fns.map((f) => `info scope ${f}`));
       fns.forEach((f, i) => {
         const theirs = [...gdb[i]!.matchAll(/^Symbol (\w+) is/gm)].map((m) => m[1]).sort();
         const pc = sf.functionEntries(f)[0]!;

@@ -1,6 +1,7 @@
 // Shared by the symbols tests: the fixture builds and the reference tools' answers.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { SourceFrame, SymbolFile } from '../../symbols/index.js';
 
 export const root = path.resolve(import.meta.dirname, '../..');
@@ -14,11 +15,15 @@ export function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** gdb -batch with each command's output separated (by an echoed marker). */
-export function gdbEach(elf: string, commands: string[]): string[] {
+/**
+ * gdb -batch with each command's output separated (by an echoed marker). Asynchronous: gdb takes
+ * tens of seconds on vmlinux, and a test worker blocked that long misses vitest's own RPC deadline.
+ */
+export async function gdbEach(elf: string, commands: string[]): Promise<string[]> {
   const args = ['-batch', '-nx', elf];
   for (const c of commands) args.push('-ex', c, '-ex', 'echo @@\\n');
-  return run('gdb', args).split('@@\n').slice(0, commands.length);
+  const { stdout } = await promisify(execFile)('gdb', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return stdout.split('@@\n').slice(0, commands.length);
 }
 
 /** Frames as `addr2line -f -i` prints them (the innermost row's discriminator on every frame). */
