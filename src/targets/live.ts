@@ -18,6 +18,8 @@ export interface LiveTargetOptions extends ClientOptions {
 
 /** How long the stub may take to notice an outside pause (gdbsx polls the domain every 10 ms). */
 const PAUSE_STOP_TIMEOUT_MS = 5000;
+/** How long a vCPU QEMU left single-stepping takes to make its one step (see settleStaleStep). */
+const STALE_STEP_MS = 50;
 
 export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   readonly kind = 'live';
@@ -40,6 +42,8 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private readonly pending = new PendingBreakpoints();
   /** Steps still to take in a step of several (see ResumeAction); interrupt() sets it to 0. */
   private stepsLeft = 0;
+  /** This connection has resumed the guest at least once. */
+  private resumed = false;
   /**
    * Small reads are widened to an aligned block of this size so the stub client's stop cache
    * serves the next ones: the largest power of two one `m` returns (a reply's size costs next to
@@ -229,6 +233,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   private async run(action: ResumeAction): Promise<StopReason> {
+    this.resumed = true;
     let ahead = await this.flushBreakpoints(action);
     this.forgetStop();
     if (action.kind === 'continue') {
@@ -309,7 +314,21 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     if (this.pending.dropInserts() && !this.client.quirks.detachRemovesBreakpoints) await this.pending.flush((bp) => this.applyBreakpoint(bp.kind, bp.address, bp.length, false));
     this.pending.clear();
     if (this.beforeDetach) await wrap('prepare to detach', this.beforeDetach);
+    if (this.client.quirks.dialect === 'qemu' && !this.resumed) await wrap('prepare to detach', () => this.settleStaleStep());
     await wrap('detach', () => this.client.detach());
+  }
+
+  /**
+   * QEMU turns a vCPU's single-step off in its stop handler, which does nothing while no debugger
+   * is attached: one that went away mid-step leaves that vCPU stepping, and the guest would stop
+   * again one instruction after this detach, with no one told. So a session that never resumed
+   * the guest lets that stop happen while it is attached: it continues, and takes control back.
+   */
+  private async settleStaleStep(): Promise<void> {
+    await this.client.cont();
+    if (await this.client.waitForStop(STALE_STEP_MS).then(() => true, () => false)) return;
+    this.client.interrupt();
+    await this.client.waitForStop(PAUSE_STOP_TIMEOUT_MS);
   }
 
   async close(): Promise<void> {
