@@ -64,14 +64,22 @@ function landing(text: string): string {
 const RUN_TIMEOUT_MS = 60_000;
 
 async function dusterLandings(build: string, commands: string[], append = 'app=demo preempt=off'): Promise<string[]> {
-  let stdout: string;
-  try {
-    ({ stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: RUN_TIMEOUT_MS, maxBuffer: 64 << 20 }));
-  } catch (e) {
-    const err = e as { killed?: boolean; stdout?: string };
-    if (err.killed) throw new Error(`duster did not finish within ${RUN_TIMEOUT_MS} ms; its output ended with:\n${(err.stdout ?? '').slice(-1500)}`);
-    throw e;
-  }
+  const pending = run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', ...commands.flatMap((c) => ['-ex', c])], { maxBuffer: 64 << 20 });
+  // Our own deadline: duster ends cleanly on SIGTERM (it stops its QEMU), so its exit status
+  // alone would not tell a cut-short run from a finished one.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    pending.child.kill('SIGTERM');
+  }, RUN_TIMEOUT_MS);
+  const stdout = await pending.then(
+    (r) => r.stdout,
+    (e: { stdout?: string }) => {
+      if (!timedOut) throw e;
+      return e.stdout ?? '';
+    },
+  ).finally(() => clearTimeout(timer));
+  if (timedOut) throw new Error(`duster did not finish within ${RUN_TIMEOUT_MS} ms; its output ended with:\n${stdout.slice(-1500)}`);
   const transcript = stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n');
   return transcript.split('\n(duster) ').slice(1, commands.length + 1).map(landing);
 }

@@ -25,13 +25,22 @@ export async function gdbBatch({ elf, target, commands, timeoutMs = 60_000 }: Gd
   if (target) args.push('-ex', `target remote ${gdbRemoteArg(target)}`);
   for (const c of commands) args.push('-ex', c);
   args.push(elf);
+  // Our own deadline, and SIGKILL: gdb quits cleanly on SIGTERM, and a clean exit would pass
+  // for a finished run with its output cut short.
+  const pending = run('gdb', args, { maxBuffer: 64 * 1024 * 1024 });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    pending.child.kill('SIGKILL');
+  }, timeoutMs);
   try {
-    const { stdout } = await run('gdb', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await pending;
     return stdout;
   } catch (e) {
-    const err = e as { killed?: boolean; signal?: string; stdout?: string };
-    if (err.killed && err.signal === 'SIGTERM') throw new GdbTimeoutError(timeoutMs, err.stdout ?? '');
+    if (timedOut) throw new GdbTimeoutError(timeoutMs, (e as { stdout?: string }).stdout ?? '');
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
