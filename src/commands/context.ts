@@ -1,6 +1,7 @@
 // What a command runs against: the session, where its output goes, and the owner's hooks (killing
 // the QEMU that `duster run` started, writing a dump).
 import type { Session } from '../engine/session.js';
+import type { FormatOptions } from '../engine/values.js';
 import type { Display } from './display.js';
 import type { CommandResult } from './interpreter.js';
 
@@ -28,6 +29,8 @@ export interface CommandContext {
   actionDone?: (line: string, result: CommandResult) => void;
   /** `display` expressions, made on first use. */
   displays?: { list: Display[]; next: number };
+  /** gdb's `set print pretty|elements|repeats`, applied wherever a command prints a value. */
+  print?: FormatOptions;
   /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */
   finished?: boolean;
 }

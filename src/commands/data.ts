@@ -1,6 +1,6 @@
 // info registers, x/NFU, disassemble.
 import { locationSpec } from './breakpoints.js';
-import { DW_ATE, formatValue, fromBytes } from '../engine/values.js';
+import { DW_ATE, formatValue, fromBytes, type FormatOptions } from '../engine/values.js';
 import { ptype, typeName, type Type } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
@@ -206,14 +206,61 @@ export async function printCommand(ctx: CommandContext, args: string, out: Out):
   }
   const s = ctx.session;
   const v = await s.value(rest || '$');
-  const text = await formatValue(s.inspector.reader, v, hexFormat ? { hex: true } : {});
+  const text = await formatValue(s.inspector.reader, v, { ...ctx.print, ...(hexFormat && { hex: true }) });
   const n = await s.inspector.record(v);
   out(`$${n} = ${text}\n`);
   return { history: n, type: typeName(v.type), value: text };
 }
 
-/** set var EXPR = VALUE (also `set $reg = ...` and `set {type} addr = ...`). */
+/** gdb settings that only matter to a terminal gdb drives (paging, confirmations): accepted, as scripts use them. */
+const TERMINAL_SETTINGS = new Set(['pagination', 'confirm', 'width', 'height', 'verbose']);
+
+/** gdb's `print` settings: what `set print NAME VALUE` changes, and how `show print NAME` says it. */
+const PRINT_SETTINGS: Record<string, { show: (o: FormatOptions) => string; set: (ctx: CommandContext, value: string) => Promise<FormatOptions> }> = {
+  pretty: {
+    show: (o) => `Pretty formatting of structures is ${o.pretty ? 'on' : 'off'}.`,
+    set: async (_ctx, value) => ({ pretty: onOff(value) }),
+  },
+  elements: {
+    show: (o) => `Limit on string chars or array elements to print is ${limitText(o.elements ?? 200)}.`,
+    set: async (ctx, value) => ({ elements: await limit(ctx, value) }),
+  },
+  repeats: {
+    show: (o) => `Threshold for repeated print elements is ${limitText(o.repeats ?? 10)}.`,
+    set: async (ctx, value) => ({ repeats: await limit(ctx, value) }),
+  },
+};
+
+function onOff(value: string): boolean {
+  const v = value.trim();
+  if (v === '' || v === 'on' || v === '1' || v === 'yes' || v === 'enable') return true;
+  if (v === 'off' || v === '0' || v === 'no' || v === 'disable') return false;
+  throw new CommandError('"on" or "off" expected.');
+}
+
+/** A count where 0 and `unlimited` mean no limit, as gdb's `set print elements` takes it. */
+async function limit(ctx: CommandContext, value: string): Promise<number> {
+  const v = value.trim();
+  if (!v) throw new CommandError('Argument required (integer to set it to, or "unlimited").');
+  if (v === 'unlimited') return Infinity;
+  const n = await ctx.session.evaluateInteger(v);
+  if (n < 0n) throw new CommandError(`integer ${n} out of range`);
+  return n === 0n ? Infinity : Number(n);
+}
+
+const limitText = (n: number) => (n === Infinity ? 'unlimited' : String(n));
+
+/** set print NAME VALUE, the terminal settings scripts carry, or set [var] EXPR = VALUE (also `set $reg = ...`, `set {type} addr = ...`). */
 export async function setCommand(ctx: CommandContext, args: string): Promise<unknown> {
+  const [word = '', ...rest] = args.trim().split(/\s+/);
+  if (word === 'print' || word === 'p' || word === 'pr') {
+    const [name = '', ...value] = rest;
+    const setting = Object.keys(PRINT_SETTINGS).find((k) => name.length > 0 && k.startsWith(name));
+    if (!setting) throw new CommandError(`set print: duster has ${Object.keys(PRINT_SETTINGS).join(', ')}${name ? ` (got '${name}')` : ''}`);
+    ctx.print = { ...ctx.print, ...(await PRINT_SETTINGS[setting]!.set(ctx, value.join(' '))) };
+    return { [setting]: PRINT_SETTINGS[setting]!.show(ctx.print) };
+  }
+  if (TERMINAL_SETTINGS.has(word)) return { ignored: word };
   const m = /^\s*(?:var(?:iable)?\s+)?(.*)$/s.exec(args)!;
   const expr = m[1]!.trim();
   if (!/[^=!<>]=[^=]/.test(expr)) throw new CommandError('usage: set var EXPR = VALUE');
@@ -221,10 +268,18 @@ export async function setCommand(ctx: CommandContext, args: string): Promise<unk
   return { assigned: expr };
 }
 
-/** show convenience|conv: gdb's listing of convenience variables, the latest first. */
+/** show convenience: gdb's listing of convenience variables, the latest first; show print NAME. */
 export async function showCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const what = args.trim();
-  if (!what || !'convenience'.startsWith(what) || what.length < 4) throw new CommandError(`show: duster shows 'convenience' (got '${what}')`);
+  const [word = '', name = ''] = what.split(/\s+/);
+  if (word === 'print' || word === 'p' || word === 'pr') {
+    const setting = Object.keys(PRINT_SETTINGS).find((k) => name.length > 0 && k.startsWith(name));
+    if (!setting) throw new CommandError(`show print: duster has ${Object.keys(PRINT_SETTINGS).join(', ')}${name ? ` (got '${name}')` : ''}`);
+    const text = PRINT_SETTINGS[setting]!.show(ctx.print ?? {});
+    out(`${text}\n`);
+    return { [setting]: text };
+  }
+  if (!what || !'convenience'.startsWith(what) || what.length < 4) throw new CommandError(`show: duster shows 'convenience' and 'print pretty|elements|repeats' (got '${what}')`);
   const s = ctx.session;
   const vars = [...s.inspector.convenience].reverse();
   if (!vars.length) {
@@ -233,7 +288,7 @@ export async function showCommand(ctx: CommandContext, args: string, out: Out): 
   }
   const shown: Record<string, string> = {};
   for (const [name, v] of vars) {
-    shown[name] = await formatValue(s.inspector.reader, v).catch((e: Error) => `<error: ${e.message}>`);
+    shown[name] = await formatValue(s.inspector.reader, v, ctx.print).catch((e: Error) => `<error: ${e.message}>`);
     out(`$${name} = ${shown[name]}\n`);
   }
   return shown;

@@ -31,7 +31,7 @@ export async function outputCommand(ctx: CommandContext, args: string, out: Out)
   const m = /^(?:\/([xd]))?\s*(.*)$/s.exec(args.trim())!;
   if (!m[2]) throw new CommandError('output needs an expression');
   const s = ctx.session;
-  const text = await formatValue(s.inspector.reader, await s.value(m[2]), m[1] === 'x' ? { hex: true } : {});
+  const text = await formatValue(s.inspector.reader, await s.value(m[2]), { ...ctx.print, ...(m[1] === 'x' && { hex: true }) });
   out(text);
   return { value: text };
 }

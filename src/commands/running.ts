@@ -77,7 +77,7 @@ export async function finishCommand(ctx: CommandContext, _args: string, out: Out
   if (stop.kind === 'step' && returned?.function && s.program) {
     const value = await returnValue(ctx, returned.pc);
     if (value !== undefined) {
-      const text = await formatValue(s.inspector.reader, value);
+      const text = await formatValue(s.inspector.reader, value, ctx.print);
       out(`Value returned is $${await s.inspector.record(value)} = ${text}\n`);
       data.returned = text;
     }

@@ -162,7 +162,7 @@ export async function infoVariables(ctx: CommandContext, out: Out, kind: 'arg' |
   const c = await s.inspector.context(s.selectedThread, s.selectedFrame);
   const data: Record<string, string> = {};
   for (const v of vars) {
-    const text = await variableInfoValue(c, v).then((x) => formatValue(c.reader, x, {}, false), (e: Error) => `<error: ${e.message}>`);
+    const text = await variableInfoValue(c, v).then((x) => formatValue(c.reader, x, ctx.print, false), (e: Error) => `<error: ${e.message}>`);
     data[v.name] = text;
     out(`${v.name} = ${text}\n`);
   }

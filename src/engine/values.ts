@@ -95,9 +95,19 @@ export async function asNumber(r: ValueReader, v: Value): Promise<number> {
 
 export interface FormatOptions {
   hex?: boolean;
-  /** gdb's `print elements` limit for arrays and strings. */
+  /** gdb's `print elements`: at most this many array elements or string characters (200). */
   elements?: number;
+  /** gdb's `print repeats`: a run of more than this many equal elements is shown once (10). */
+  repeats?: number;
+  /** gdb's `print pretty`: one struct member per line, indented by nesting. */
+  pretty?: boolean;
 }
+
+/** gdb's defaults for `print elements` and `print repeats`. */
+const ELEMENTS = 200;
+const REPEATS = 10;
+/** A string with `print elements unlimited` is still read no further than this. */
+const MAX_STRING = 1 << 20;
 
 /** The text `print` shows for a value (top level: pointers get their `(type)` prefix). */
 export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions = {}, topLevel = true, depth = 0): Promise<string> {
@@ -123,7 +133,7 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
         let text = `0x${address.toString(16)}`;
         if (target.kind === 'function') return `${prefix}${text}${r.symbolSuffix(address)}`;
         text += r.symbolSuffix(address);
-        if (isCharType(target) && address !== 0n) text += ` ${await readString(r, address, opts.elements ?? 200)}`;
+        if (isCharType(target) && address !== 0n) text += ` ${await readString(r, address, Math.min(opts.elements ?? ELEMENTS, MAX_STRING))}`;
         return prefix + text;
       }
       case 'struct': case 'union': case 'class': {
@@ -133,7 +143,9 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
           const text = await formatValue(r, child, opts, false, depth + 1);
           parts.push(m.name ? `${m.name} = ${text}` : text);
         }
-        return `{${parts.join(', ')}}`;
+        if (!opts.pretty || !parts.length) return `{${parts.join(', ')}}`;
+        const indent = (n: number) => ' '.repeat(2 * n);
+        return `{\n${parts.map((p) => indent(depth + 1) + p).join(',\n')}\n${indent(depth)}}`;
       }
       case 'array': return await formatArray(r, v, t, opts, depth);
       case 'function': {
@@ -282,36 +294,43 @@ export function elementValue(v: Value, t: Type & { kind: 'array' }, i: number): 
   return sliceValue(v, inner, i * sizeOf(inner));
 }
 
+/**
+ * An array as gdb prints it: a run of more than `repeats` elements with equal contents is shown
+ * once with `<repeats N times>` and counts as `repeats` elements toward the `elements` limit.
+ */
 async function formatArray(r: ValueReader, v: Value, t: Type & { kind: 'array' }, opts: FormatOptions, depth: number): Promise<string> {
   const count = t.dims[0] ?? 0;
-  const limit = opts.elements ?? 200;
+  const limit = opts.elements ?? ELEMENTS;
+  const threshold = opts.repeats ?? REPEATS;
   if (t.dims.length === 1 && isCharType(t.element) && !opts.hex) {
     const bytes = await load(r, { ...v, type: t });
-    return charArrayText(bytes.subarray(0, count), limit);
+    return charArrayText(bytes.subarray(0, count), limit, threshold);
   }
   // Load the whole array once so elements are slices, not one read each.
   if (v.place.kind === 'memory' && !v.bytes && sizeOf(t) <= 1 << 20) v.bytes = await r.readMemory(v.place.address, sizeOf(t));
-  const texts: string[] = [];
-  for (let i = 0; i < Math.min(count, limit); i++) texts.push(await formatValue(r, elementValue(v, t, i), opts, false, depth + 1));
-  const parts = collapseRepeats(texts);
-  return `{${parts.join(', ')}${count > limit ? '...' : ''}}`;
-}
-
-/** gdb's repeats: a run of 10 or more equal elements becomes `x <repeats N times>`. */
-function collapseRepeats(texts: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < texts.length; ) {
-    let j = i + 1;
-    while (j < texts.length && texts[j] === texts[i]) j++;
-    if (j - i >= 10) out.push(`${texts[i]} <repeats ${j - i} times>`);
-    else for (let k = i; k < j; k++) out.push(texts[k]!);
-    i = j;
+  const same = (a: Value, b: Value) => !!a.bytes && !!b.bytes && a.bytes.length === b.bytes.length && a.bytes.every((x, k) => x === b.bytes![k]);
+  const parts: string[] = [];
+  let shown = 0;
+  let i = 0;
+  for (; i < count && shown < limit; i++) {
+    const element = elementValue(v, t, i);
+    let end = i + 1;
+    while (end < count && same(element, elementValue(v, t, end))) end++;
+    const text = await formatValue(r, element, opts, false, depth + 1);
+    if (end - i > threshold) {
+      parts.push(`${text} <repeats ${end - i} times>`);
+      i = end - 1;
+      shown += threshold;
+    } else {
+      parts.push(text);
+      shown++;
+    }
   }
-  return out;
+  return `{${parts.join(', ')}${i < count ? '...' : ''}}`;
 }
 
 /** A char array as gdb prints it: the trailing NUL ends it; long runs become `'c' <repeats N times>`. */
-export function charArrayText(bytes: Uint8Array, limit: number): string {
+export function charArrayText(bytes: Uint8Array, limit: number, threshold = REPEATS): string {
   // print null-stop is off, but one trailing NUL is the terminator, not content.
   const len = bytes.length > 0 && bytes[bytes.length - 1] === 0 ? bytes.length - 1 : bytes.length;
   const segs: string[] = [];
@@ -319,7 +338,7 @@ export function charArrayText(bytes: Uint8Array, limit: number): string {
   for (let i = 0; i < Math.min(len, limit); ) {
     let j = i + 1;
     while (j < len && bytes[j] === bytes[i]) j++;
-    if (j - i >= 10) {
+    if (j - i > threshold) {
       if (str) segs.push(`"${str}"`);
       str = '';
       segs.push(`${charLiteral(bytes[i]!)} <repeats ${j - i} times>`);

@@ -88,6 +88,11 @@ const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_con
   'set $x = 5', 'p $x', 'set $x += 2', 'p $x++', 'p $x', 'whatis $x', 'p --$x * 2', 'p $y = demo_config', 'p $y.max_items = 3', 'p $y', 'p demo_config.max_items',
   'p $', 'p $$2', 'whatis $$3', 'p $foo', 'p $p = &demo_config', 'p $p->name', 'p *$p', 'x/2xw &demo_config', 'p $_', 'p $__', 'whatis $_', 'x/3c demo_config.name', 'p $_ + 1', 'p $__',
   'output $x', 'set $x = 1.5', 'p -$x', 'whatis $x', 'set $s = "abc"', 'p $s', 'p sizeof($s)',
+  // gdb's print settings, and its repeats rule (more than the threshold), also in a limited array.
+  'p {int[10]}&thread_stacks[23]', 'p {int[11]}&thread_stacks[23]', 'p {int[1000]}&thread_stacks[23]', 'p {char[10]}&thread_stacks[23]', 'p {char[11]}&thread_stacks[23]',
+  'set print pretty on', 'show print pretty', 'p demo_config', 'p list_nodes', 'p workers[0]', 'p/x demo_config.bounds', 'output demo_config.bounds', 'p $y', 'set print pretty off',
+  'set print elements 3', 'show print elements', 'p demo_config', 'p matrix', 'p demo_config.name', 'p tree_nodes', 'set print repeats 2', 'show print repeats', 'p workers[0].grid', 'p {int[30]}&thread_stacks[23]',
+  'set print elements unlimited', 'set print repeats 0', 'show print elements', 'show print repeats', 'p workers[0].grid', 'p {int[12]}&thread_stacks[23]', 'set print elements 200', 'set print repeats 10',
   'p/x worker_step', 'p/x ops[0]', 'p/x list_head', 'p/x &matrix', 'p/x demo_config', 'output demo_config.flags', 'output/x 255', 'echo a\\tb\\n',
   'printf "%d %5s|%-4x|%#o %c %lu %p %p\\n", matrix[1][2], demo_config.name, 255, 8, 65, sizeof(struct thread), list_head, 0',
   'printf "%5.2f %g %e %08.3f|%+d|% d|%X|%.3d\\n", 3.14159, 0.0001, 12345.678, 2.5, 5, 7, 0xabc, 7', 'printf "%ld %lx %u %d %s|%.2s\\n", -1, -1, -1, 0x100000001, demo_config.name, demo_config.name'];
