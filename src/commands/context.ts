@@ -29,6 +29,10 @@ export interface CommandContext {
   actionDone?: (line: string, result: CommandResult) => void;
   /** `display` expressions, made on first use. */
   displays?: { list: Display[]; next: number };
+  /** What `x` showed last: its format, and where a bare `x` (or Enter) goes on. */
+  examine?: { count: number; format: string; size: number; next: bigint };
+  /** What `list` showed last, at which stop: a bare `list` (or Enter) goes on from there. */
+  listing?: { file: string; first: number; next: number; stop: unknown };
   /** gdb's `set print pretty|elements|repeats`, applied wherever a command prints a value. */
   print?: FormatOptions;
   /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */

@@ -4,6 +4,7 @@ import { DW_ATE, formatValue, fromBytes, type FormatOptions } from '../engine/va
 import { ptype, typeName, type Type } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
+import { displayFile } from './stack.js';
 import { eflagsText, hex, hex64 } from './format.js';
 import type { Out } from './table.js';
 
@@ -66,27 +67,31 @@ export function parseExamineFormat(text: string, last: ExamineFormat = { count: 
   return { count, format, size };
 }
 
-let lastExamine: ExamineFormat | undefined;
-
+/** x[/NFU] [ADDRESS]: without ADDRESS, goes on where the last `x` stopped, with its format (gdb's). */
 export async function examineCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
   let rest = args.trim();
-  let fmt = lastExamine ?? { count: 1, format: 'x', size: 4 };
+  const last = ctx.examine;
+  let fmt: ExamineFormat = last ? { count: last.count, format: last.format, size: last.size } : { count: 1, format: 'x', size: 4 };
   if (rest.startsWith('/')) {
     const sp = rest.search(/\s/);
     fmt = parseExamineFormat(sp < 0 ? rest : rest.slice(0, sp), fmt);
     rest = sp < 0 ? '' : rest.slice(sp).trim();
   }
-  if (!rest) throw new CommandError('x needs an address');
-  lastExamine = fmt;
-  const address = await s.evaluateInteger(rest);
-  if (fmt.format === 'i') return examineInstructions(ctx, address, fmt.count, out);
-  if (fmt.format === 's') return examineStrings(ctx, address, fmt.count, out);
+  if (!rest && !last) throw new CommandError('Argument required (starting display address).');
+  const address = rest ? await s.evaluateInteger(rest) : last!.next;
+  const next = (end: bigint) => {
+    ctx.examine = { ...fmt, next: end };
+  };
+  if (fmt.format === 'i') return examineInstructions(ctx, address, fmt.count, out, next);
+  if (fmt.format === 's') return examineStrings(ctx, address, fmt.count, out, next);
   const bytes = await s.target.readMemory(address, fmt.count * fmt.size);
-  const last = BigInt(fmt.count - 1) * BigInt(fmt.size);
-  examined(ctx, address + last, fmt.size, fromBytes(bytes.subarray(Number(last)), true));
+  next(address + BigInt(fmt.count * fmt.size));
+  const lastUnit = BigInt(fmt.count - 1) * BigInt(fmt.size);
+  examined(ctx, address + lastUnit, fmt.size, fromBytes(bytes.subarray(Number(lastUnit)), true));
   const view = Buffer.from(bytes);
-  const perLine = fmt.format === 'c' ? 8 : Math.max(1, 16 / fmt.size) / (fmt.format === 'd' || fmt.format === 'u' ? 1 : 1);
+  // gdb's units per line: 8 bytes or halfwords, 4 words, 2 giants.
+  const perLine = fmt.size <= 2 ? 8 : 16 / fmt.size;
   const values: string[] = [];
   for (let i = 0; i < fmt.count; i++) {
     const raw = fmt.size === 8 ? view.readBigUInt64LE(i * 8) : BigInt(view.readUIntLE(i * fmt.size, fmt.size));
@@ -128,7 +133,7 @@ function formatUnit(ctx: CommandContext, raw: bigint, fmt: ExamineFormat): strin
   }
 }
 
-async function examineStrings(ctx: CommandContext, address: bigint, count: number, out: Out): Promise<unknown> {
+async function examineStrings(ctx: CommandContext, address: bigint, count: number, out: Out, next: (end: bigint) => void): Promise<unknown> {
   const strings: string[] = [];
   let at = address;
   for (let i = 0; i < count; i++) {
@@ -138,15 +143,19 @@ async function examineStrings(ctx: CommandContext, address: bigint, count: numbe
     examined(ctx, at, 1);
     at += BigInt(text.length + 1);
   }
+  next(at);
   return { address: hex(address), strings };
 }
 
-async function examineInstructions(ctx: CommandContext, address: bigint, count: number, out: Out): Promise<unknown> {
+async function examineInstructions(ctx: CommandContext, address: bigint, count: number, out: Out, next: (end: bigint) => void): Promise<unknown> {
   const s = ctx.session;
   const insns = await s.disassembleAt(address, count);
   const pc = s.stop?.pc;
   for (const i of insns) out(`${i.address === pc ? '=> ' : '   '}${hex(i.address)}${s.symbolSuffix(i.address)}:\t${i.text}\n`);
-  if (insns.length) examined(ctx, insns.at(-1)!.address, 1);
+  if (insns.length) {
+    examined(ctx, insns.at(-1)!.address, 1);
+    next(insns.at(-1)!.address + BigInt(insns.at(-1)!.length));
+  }
   return insns.map((i) => ({ address: hex(i.address), text: i.text }));
 }
 
@@ -314,10 +323,19 @@ export async function listCommand(ctx: CommandContext, args: string, out: Out): 
   let file: string | undefined;
   let center: number;
   const t = args.trim();
+  // A bare `list` after a listing at the same stop goes on after it; `list -` shows the ten before.
+  const last = ctx.listing?.stop === s.stop ? ctx.listing : undefined;
+  if (last && (t === '' || t === '-')) {
+    const first = t === '-' ? Math.max(1, last.first - 10) : last.next;
+    if (t === '-' && last.first === 1) throw new CommandError('Already at the start of ' + displayFile(s, last.file) + '.');
+    return listLines(ctx, last.file, first, t === '-' ? last.first : first + 10, out);
+  }
   if (t) {
     const spec = await locationSpec(ctx, t);
-    const locs = await s.hooks.resolveLocation(spec);
-    const hit = locs[0] && p.symbols.lineAt(locs[0].address);
+    // A function is listed around where it begins, not where a breakpoint on it goes (gdb's).
+    const entry = spec.kind === 'function' ? p.symbols.findFunction(spec.name)?.address : undefined;
+    const locs = entry === undefined ? await s.hooks.resolveLocation(spec) : [{ address: entry }];
+    const hit = locs[0] && p.symbols.lineAt(locs[0].address, { gdb: true });
     if (!hit) throw new CommandError(`no source for ${t}`);
     file = hit.file;
     center = spec.kind === 'line' ? spec.line : hit.line;
@@ -328,13 +346,29 @@ export async function listCommand(ctx: CommandContext, args: string, out: Out): 
     center = f.line;
   }
   const first = Math.max(1, center - 5);
+  return listLines(ctx, file, first, first + 10, out);
+}
+
+/** Source lines [first, end) of `file`, remembered for the next bare `list`. */
+function listLines(ctx: CommandContext, file: string, first: number, end: number, out: Out): unknown {
+  const s = ctx.session;
   const lines: string[] = [];
-  for (let n = first; n < first + 10; n++) {
-    const text = p.sourceLine(file, n);
+  for (let n = first; n < end; n++) {
+    const text = s.program!.sourceLine(file, n);
     if (text === undefined) break;
     lines.push(text);
     out(`${n}\t${text}\n`);
   }
-  if (!lines.length) throw new CommandError(`cannot read ${file}`);
+  if (!lines.length) {
+    if (s.program!.sourceLine(file, 1) === undefined) throw new CommandError(`cannot read ${file}`);
+    throw new CommandError(`Line number ${first} out of range; "${displayFile(s, file)}" has ${countLines(s, file)} lines.`);
+  }
+  ctx.listing = { file, first, next: first + lines.length, stop: s.stop };
   return { file, first, lines };
+}
+
+function countLines(s: CommandContext['session'], file: string): number {
+  let n = 0;
+  while (s.program!.sourceLine(file, n + 1) !== undefined) n++;
+  return n;
 }

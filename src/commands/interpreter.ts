@@ -23,7 +23,9 @@ export class CommandError extends Error {
 const RESUMING = new Set(['continue', 'next', 'step', 'stepi', 'nexti', 'finish', 'until', 'advance']);
 
 /** Commands that a bare Enter repeats, as in gdb. */
-const REPEATABLE = new Set(['next', 'step', 'stepi', 'nexti', 'continue', 'finish', 'x', 'until']);
+const REPEATABLE = new Set(['next', 'step', 'stepi', 'nexti', 'continue', 'finish', 'x', 'until', 'list']);
+/** Those an Enter repeats without their arguments: they go on where they stopped (gdb's `x`, `list`). */
+const REPEAT_BARE = new Set(['x', 'list']);
 
 export class CommandInterpreter {
   private last: string | undefined;
@@ -69,7 +71,7 @@ export class CommandInterpreter {
     };
     try {
       const data = await spec.run(this.ctx, args, out);
-      this.last = REPEATABLE.has(spec.name) ? input : undefined;
+      this.last = !REPEATABLE.has(spec.name) ? undefined : REPEAT_BARE.has(spec.name) ? spec.name : input;
       return { ok: true, command: spec.name, text, ...(data !== undefined && { data }) };
     } catch (e) {
       const message = errorLine(e);

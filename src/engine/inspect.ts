@@ -133,13 +133,17 @@ export class Inspector {
 
   /**
    * Adds a value to the history as a copy of its contents now (later changes to the guest do not
-   * show through, and it cannot be assigned to) and returns its number `N` for `$N`.
+   * show through, and it cannot be assigned to) and returns its number `N` for `$N`. A value that
+   * cannot be copied (bigger than max-value-size, or unreadable: print showed what it could of it)
+   * stays where it is, read again when used.
    */
   async record(v: Value): Promise<number> {
     const copy: Value = { type: v.type, place: { kind: 'none', history: true }, ...(v.bitField && { bitField: v.bitField }) };
+    const bytes = v.unavailable || stripTypedefs(v.type).kind === 'void' ? undefined : await load(this.reader, v).catch(() => undefined);
     if (v.unavailable) copy.unavailable = v.unavailable;
     else if (stripTypedefs(v.type).kind === 'void') copy.bytes = new Uint8Array(0);
-    else copy.bytes = new Uint8Array(await load(this.reader, v));
+    else if (bytes) copy.bytes = new Uint8Array(bytes);
+    else copy.place = v.place;
     this.history.push(copy);
     return this.history.length;
   }

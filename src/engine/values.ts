@@ -72,6 +72,8 @@ export function isSigned(t: Type): boolean {
 export async function asInteger(r: ValueReader, v: Value): Promise<bigint> {
   const s = stripTypedefs(v.type);
   if (s.kind === 'base' && s.encoding === DW_ATE.float) return BigInt(Math.trunc(await asNumber(r, v)));
+  // gdb's words for an unset convenience variable used as a number.
+  if (s.kind === 'void') throw new Error("Value can't be converted to integer.");
   if (!(s.kind === 'base' || s.kind === 'pointer' || s.kind === 'enum' || s.kind === 'reference')) throw new Error(`'${typeName(v.type)}' is not a scalar`);
   const bytes = await load(r, v);
   if (v.bitField) {
