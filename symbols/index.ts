@@ -21,7 +21,7 @@ export { FormatError } from './reader.js';
 export type { LineRow, StepLine } from './lines.js';
 export { SymbolFile, type FunctionInfo, type SourceFrame } from './symbol-file.js';
 export { sizeOf, stripTypedefs, typeName, type EnumType, type Member, type StructType, type Type } from './types.js';
-export { ptype } from './ptype.js';
+export { ptype, ptypeOffsets } from './ptype.js';
 export type { FrameScope, VariableInfo, VariableLocation } from './scopes.js';
 export type { ExprWithContext, UnitContext } from './expr-context.js';
 export type { LineMatch } from './symbol-file.js';

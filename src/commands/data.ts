@@ -1,7 +1,7 @@
 // info registers, x/NFU, disassemble.
 import { locationSpec } from './breakpoints.js';
 import { DW_ATE, formatValue, fromBytes, type FormatOptions } from '../engine/values.js';
-import { ptype, typeName, type Type } from '../../symbols/index.js';
+import { ptype, ptypeOffsets, typeName, type Type } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { displayFile } from './stack.js';
@@ -303,14 +303,27 @@ export async function showCommand(ctx: CommandContext, args: string, out: Out): 
   return shown;
 }
 
+/** ptype[/o] EXPR|TYPE and whatis EXPR|TYPE; /o adds gdb's offsets, sizes, holes and padding. */
 export async function ptypeCommand(ctx: CommandContext, args: string, out: Out, whatis: boolean): Promise<unknown> {
   const s = ctx.session;
-  const text = args.trim();
+  let text = args.trim();
+  let offsets = false;
+  const flags = /^\/(\w*)\s*/.exec(text);
+  if (flags) {
+    if (/[^o]/.test(flags[1]!)) throw new CommandError(`unrecognized flag '${flags[1]!.replace(/o/g, '')[0]}' (duster has /o)`);
+    offsets = !whatis;
+    text = text.slice(flags[0].length);
+  }
   if (!text) throw new CommandError(`${whatis ? 'whatis' : 'ptype'} needs an expression or a type`);
   // An expression names a value's type; failing that, the text may be a type name itself.
   const value = await s.value(text).catch((e: Error) => e);
   const type = value instanceof Error ? s.program?.symbols.findType(text) : value.type;
   if (!type) throw value;
+  if (offsets) {
+    const shown = ptypeOffsets(type);
+    out(`${shown}\n`);
+    return { type: shown };
+  }
   const shown = whatis ? typeName(type) : ptype(type);
   out(`type = ${shown}\n`);
   return { type: shown };
