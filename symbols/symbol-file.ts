@@ -188,6 +188,11 @@ export class SymbolFile {
     return hit && this.functionInfo(this.dieOf(hit), hit.fns.rangesOf(hit.fn), false);
   }
 
+  /** DW_AT_language of the unit whose function holds pc (or whose ranges do). */
+  languageAt(pc: bigint): number | undefined {
+    return (this.locateAddress(pc)?.unit ?? this.index.unitsAt(pc)[0])?.language;
+  }
+
   /** The compilation directory of the unit whose function holds pc, from the unit's own DIE alone. */
   compDirAt(pc: bigint): string | undefined {
     return this.locateAddress(pc)?.unit.compDir;

@@ -1,7 +1,7 @@
 // Frames: how a stop location is shown, bt, frame/up/down, info frame|locals|args|line|symbol.
 import { parameterEntryValue, variableInfoValue } from '../engine/evaluate.js';
 import type { Session, StopInfo } from '../engine/session.js';
-import type { FrameContext } from '../engine/stack.js';
+import { gdbFrameBase, outermostByCfi, savedRegisters, type FrameContext } from '../engine/stack.js';
 import { formatValue } from '../engine/values.js';
 import { stripTypedefs } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
@@ -169,17 +169,49 @@ export async function infoVariables(ctx: CommandContext, out: Out, kind: 'arg' |
   return data;
 }
 
+/** gdb's names for DW_AT_language values, as `info frame` says "source language". */
+function languageName(lang: number | undefined): string {
+  if (lang === undefined) return 'unknown';
+  if ([0x01, 0x02, 0x0c, 0x1d, 0x2c].includes(lang)) return 'c';
+  if ([0x04, 0x1a, 0x21, 0x2b].includes(lang)) return 'c++';
+  if (lang === 0x8001) return 'asm';
+  if (lang === 0x1c) return 'rust';
+  return 'unknown';
+}
+
+/** info frame as gdb prints it: frame base and saved registers by gdb's rules (--json adds how duster unwound it). */
 export async function infoFrame(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
   const { frames } = await s.backtrace(s.selectedThread);
   const f = frames[s.selectedFrame]!;
-  out(`Stack level ${f.level}, frame at ${f.cfa !== undefined ? hex(f.cfa) : '<unknown>'}:\n`);
-  out(` rip = ${hex(f.pc)}${f.function ? ` in ${f.function}` : ''}${f.file ? ` (${displayFile(s, f.file, f.lookupPc)}:${f.line})` : ''}; saved rip = ${frames[f.level + 1] ? hex(frames[f.level + 1]!.pc) : '<not saved>'}\n`);
-  if (f.inlined) out(` inlined into frame ${f.level + 1}\n`);
-  if (frames[f.level + 1]) out(` called by frame at ${frames[f.level + 1]!.cfa !== undefined ? hex(frames[f.level + 1]!.cfa!) : '<unknown>'}\n`);
-  if (f.level > 0) out(` caller of frame at ${frames[f.level - 1]!.cfa !== undefined ? hex(frames[f.level - 1]!.cfa!) : '<unknown>'}\n`);
-  out(` unwound by ${f.unwoundBy}\n`);
-  return frameData(f);
+  const p = s.program;
+  const at = (x: FrameContext | undefined) => (x?.cfa !== undefined && !(p && outermostByCfi(p, x)) ? hex(x.cfa) : '0x0');
+  out(`Stack level ${f.level}, frame at ${at(f)}:\n`);
+  // gdb's saved rip is the caller's pc past the frames it made up (inlined calls, tail calls).
+  let physical = f.level;
+  while (frames[physical] && (frames[physical]!.inlined || frames[physical]!.unwoundBy === 'tail-call')) physical++;
+  const savedRip = frames[physical + 1] ? hex(frames[physical + 1]!.pc) : '<not saved>';
+  out(` rip = ${hex(f.pc)}${f.function ? ` in ${f.function}` : ''}${f.file ? ` (${displayFile(s, f.file, f.lookupPc)}:${f.line})` : ''}; saved rip = ${savedRip}\n`);
+  const made = f.inlined || f.unwoundBy === 'tail-call';
+  const calling = frames[f.level + 1];
+  const links = [
+    ...(!calling ? [] : f.unwoundBy === 'tail-call' ? ['tail call frame'] : f.inlined ? [`inlined into frame ${f.level + 1}`] : [`called by frame at ${at(calling)}`]),
+    ...(f.level > 0 ? [`caller of frame at ${at(frames[f.level - 1])}`] : []),
+  ];
+  if (!calling && p && outermostByCfi(p, f)) out(' Outermost frame: outermost\n');
+  if (links.length) out(` ${links.join(', ')}\n`);
+  if (p) out(` source language ${languageName(p.symbols.languageAt(f.lookupPc))}.\n`);
+  const base = p && !made ? await gdbFrameBase(p, f) : undefined;
+  const args = f.function !== undefined && f.scope ? await frameArgs(s, s.selectedThread, f) : '';
+  out(base === undefined ? ' Arglist at unknown address.\n' : ` Arglist at ${hex(base)}, args: ${args}\n`);
+  // A caller made up from call sites (a tail call) has its pc and sp computed, not saved: its sp is
+  // where the return address is.
+  const tailCaller = calling?.unwoundBy === 'tail-call';
+  const previousSp = tailCaller && f.cfa !== undefined ? hex(f.cfa - 8n) : at(f);
+  out(` Locals at ${base === undefined ? 'unknown address' : hex(base)}, Previous frame's sp is ${previousSp}\n`);
+  const saved = (p && !made ? savedRegisters(p, f) : []).filter((r) => !(tailCaller && r.name === 'rip'));
+  if (saved.length) out(` Saved registers:\n  ${saved.map((r) => `${r.name} at ${hex(r.address)}`).join(', ')}\n`);
+  return { ...(frameData(f) as object), unwoundBy: f.unwoundBy, ...(base !== undefined && { base: hex(base) }), saved: Object.fromEntries(saved.map((r) => [r.name, hex(r.address)])) };
 }
 
 export async function infoLine(ctx: CommandContext, args: string, out: Out): Promise<unknown> {

@@ -168,3 +168,52 @@ export async function frameRegister(frame: FrameContext, name: string): Promise<
   const n = dwarfRegNumber(name);
   return n === undefined ? undefined : frame.registers(n);
 }
+
+/** gdb's amd64 register order, in which `info frame` lists saved registers. */
+const GDB_REG_ORDER = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'];
+
+/**
+ * Where the caller's registers that this frame saved are, from the frame's CFI row: gdb's
+ * "Saved registers" (the return address is `rip`), in gdb's register order.
+ */
+export function savedRegisters(program: Program, f: FrameContext): Array<{ name: string; address: bigint }> {
+  const fde = program.cfi.findFde(f.lookupPc);
+  if (!fde || f.cfa === undefined) return [];
+  const out: Array<{ name: string; address: bigint }> = [];
+  for (const [reg, rule] of rowAt(fde, f.lookupPc).registers) {
+    if (rule.kind !== 'offset') continue;
+    const name = reg === 16 ? 'rip' : DWARF_REGS[reg];
+    if (name) out.push({ name, address: BigInt.asUintN(64, f.cfa + BigInt(rule.offset)) });
+  }
+  return out.sort((a, b) => GDB_REG_ORDER.indexOf(a.name) - GDB_REG_ORDER.indexOf(b.name));
+}
+
+/** The frame's CFI says it has no caller (its return address is undefined): gdb's outermost frame, whose id is 0. */
+export function outermostByCfi(program: Program, f: FrameContext): boolean {
+  const fde = program.cfi.findFde(f.lookupPc);
+  return !!fde && rowAt(fde, f.lookupPc).registers.get(16)?.kind === 'undefined';
+}
+
+/**
+ * The address gdb's `info frame` calls "Arglist at" and "Locals at": gdb's amd64 prologue reading
+ * of the function's first bytes (its frame base, not DWARF's). After `push %rbp; mov %rsp,%rbp`
+ * it is %rbp; otherwise %rsp less 8, or %rsp itself once a leading `push %rbp` has run.
+ */
+export async function gdbFrameBase(program: Program, f: FrameContext): Promise<bigint | undefined> {
+  const start = program.symbols.functionAt(f.lookupPc)?.entryPc ?? program.symbols.minimalSymbolAt(f.lookupPc)?.symbol.address;
+  let spOffset = -8n;
+  let framePointer = false;
+  if (start !== undefined && f.pc > start) {
+    const code = program.symbols.codeAt(start, 16) ?? new Uint8Array(0);
+    let at = code[0] === 0xf3 && code[1] === 0x0f && code[2] === 0x1e && code[3] === 0xfa ? 4 : 0; // endbr64
+    if (code[at] === 0x55 && f.pc > start + BigInt(at)) {
+      spOffset = 0n;
+      at++;
+      const next = [...code.subarray(at, at + 3)].join(',');
+      const mov = ['72,137,229', '72,139,236'].includes(next) || ['137,229', '139,236'].includes(next.split(',').slice(0, 2).join(','));
+      framePointer = mov && f.pc > start + BigInt(at);
+    }
+  }
+  const reg = await f.registers(framePointer ? 6 : 7);
+  return reg === undefined ? undefined : BigInt.asUintN(64, reg + (framePointer ? 0n : spOffset));
+}

@@ -63,20 +63,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  */
 const STOPS: Array<{ at: string; fn?: string; go?: string[]; commands: string[] }> = [
   // thread_announce() tail-calls kprintf(): the backtrace shows it from the call sites' DWARF.
-  { at: 'kprintf', go: ['break thread_announce', 'continue', 'delete', 'advance kprintf'], commands: ['bt', 'info args', 'up', 'info locals', 'up', 'info args'] },
-  { at: 'worker_step', commands: ['bt', 'info args', 'info locals', 'p *w', 'p w->grid[1]', 'p w->last', 'up', 'info locals', 'info args'] },
-  { at: 'app_demo.c:163', fn: 'worker_step', commands: ['bt', 'info args', 'info locals', 'info line *$pc', 'info line *0x1005b6', 'up', 'info locals', 'info line *$pc'] },
-  { at: 'compute_checksum', commands: ['bt', 'info args', 'info locals', 'p grid[1]', 'p *grid@2', 'up', 'info locals'] },
+  { at: 'kprintf', go: ['break thread_announce', 'continue', 'delete', 'advance kprintf'], commands: ['bt', 'info frame', 'info args', 'up', 'info frame', 'info locals', 'up', 'info frame', 'info args'] },
+  { at: 'worker_step', commands: ['bt', 'info frame', 'info args', 'info locals', 'p *w', 'p w->grid[1]', 'p w->last', 'up', 'info frame', 'info locals', 'info args'] },
+  { at: 'app_demo.c:163', fn: 'worker_step', commands: ['bt', 'info frame', 'info args', 'info locals', 'info line *$pc', 'info line *0x1005b6', 'up', 'info frame', 'info locals', 'info line *$pc'] },
+  { at: 'compute_checksum', commands: ['bt', 'info frame', 'info args', 'info locals', 'p grid[1]', 'p *grid@2', 'up', 'info frame', 'info locals'] },
   // A worker's call (the counter thread's fib(15) has no `w` up the stack).
-  { at: 'fib if n >= 18', commands: ['bt', 'info args', 'up', 'info locals', 'p w->grid'] },
-  { at: 'tree_sum', commands: ['bt', 'info args', 'p *t', 'p t->left->right->key'] },
-  { at: 'list_sum', commands: ['bt', 'info args', 'info locals', 'p *head->next'] },
+  { at: 'fib if n >= 18', commands: ['bt', 'info frame', 'info args', 'up', 'info frame', 'info locals', 'p w->grid'] },
+  { at: 'tree_sum', commands: ['bt', 'info frame', 'info args', 'p *t', 'p t->left->right->key'] },
+  { at: 'list_sum', commands: ['bt', 'info frame', 'info args', 'info locals', 'p *head->next'] },
   // At -O2 kvsnprintf's buf is DW_OP_entry_value(rdi) here, and kprintf's call site gives rdi as
   // DW_OP_fbreg and rdx as kprintf's own entry value: both need the caller's frame, then its caller's.
   // At -O2 the call site gives r as the caller's rdi, which the unwinder cannot recover; ring_put
   // never writes rdi, so its own rdi is the caller's (gdb assumes that of every register).
-  { at: 'app_demo.c:192', fn: 'ring_put', commands: ['bt', 'info args', 'up', 'info locals'] },
-  { at: 'console.c:119', fn: 'kvsnprintf', commands: ['bt', 'info args', 'p buf', 'p size', 'up', 'info args'] },
+  { at: 'app_demo.c:192', fn: 'ring_put', commands: ['bt', 'info frame', 'info args', 'up', 'info frame', 'info locals'] },
+  { at: 'console.c:119', fn: 'kvsnprintf', commands: ['bt', 'info frame', 'info args', 'p buf', 'p size', 'up', 'info frame', 'info args'] },
 ];
 const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_config.flags', 'p current_color', 'p sizeof(struct thread)', 'p *list_head', 'p list_head->next->value', 'p &matrix[2]', 'p demo_config.weights[3] * 2',
   // Functions as values, and code as gdb disassembles it.
