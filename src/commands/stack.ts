@@ -207,8 +207,9 @@ export async function infoFrame(ctx: CommandContext, _args: string, out: Out): P
   // A caller made up from call sites (a tail call) has its pc and sp computed, not saved: its sp is
   // where the return address is.
   const tailCaller = calling?.unwoundBy === 'tail-call';
-  const previousSp = tailCaller && f.cfa !== undefined ? hex(f.cfa - 8n) : at(f);
-  out(` Locals at ${base === undefined ? 'unknown address' : hex(base)}, Previous frame's sp is ${previousSp}\n`);
+  // An inlined frame's caller has the very same sp: still in the register.
+  const previousSp = f.inlined ? 'in rsp' : `is ${tailCaller && f.cfa !== undefined ? hex(f.cfa - 8n) : at(f)}`;
+  out(` Locals at ${base === undefined ? 'unknown address' : hex(base)}, Previous frame's sp ${previousSp}\n`);
   const saved = (p && !made ? savedRegisters(p, f) : []).filter((r) => !(tailCaller && r.name === 'rip'));
   if (saved.length) out(` Saved registers:\n  ${saved.map((r) => `${r.name} at ${hex(r.address)}`).join(', ')}\n`);
   return { ...(frameData(f) as object), unwoundBy: f.unwoundBy, ...(base !== undefined && { base: hex(base) }), saved: Object.fromEntries(saved.map((r) => [r.name, hex(r.address)])) };

@@ -76,6 +76,8 @@ const STOPS: Array<{ at: string; fn?: string; go?: string[]; commands: string[] 
   // At -O2 the call site gives r as the caller's rdi, which the unwinder cannot recover; ring_put
   // never writes rdi, so its own rdi is the caller's (gdb assumes that of every register).
   { at: 'app_demo.c:192', fn: 'ring_put', commands: ['bt', 'info frame', 'info args', 'up', 'info frame', 'info locals'] },
+  // At -O2 point_area is inlined into worker_step: info frame of an inlined frame and of its caller.
+  { at: 'point_area', commands: ['bt', 'info frame', 'info args', 'up', 'info frame'] },
   { at: 'console.c:119', fn: 'kvsnprintf', commands: ['bt', 'info frame', 'info args', 'p buf', 'p size', 'up', 'info frame', 'info args'] },
 ];
 const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_config.flags', 'p current_color', 'p sizeof(struct thread)', 'p *list_head', 'p list_head->next->value', 'p &matrix[2]', 'p demo_config.weights[3] * 2',
@@ -101,7 +103,7 @@ const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_con
   'printf "%5.2f %g %e %08.3f|%+d|% d|%X|%.3d\\n", 3.14159, 0.0001, 12345.678, 2.5, 5, 7, 0xabc, 7', 'printf "%ld %lx %u %d %s|%.2s\\n", -1, -1, -1, 0x100000001, demo_config.name, demo_config.name'];
 
 describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb agree at stops (%s)', (build) => {
-  it('bt, args, locals and expressions at nine stops, each written as a dump for gdb', { timeout: 120_000 }, async () => {
+  it('bt, args, locals and expressions at ten stops, each written as a dump for gdb', { timeout: 120_000 }, async () => {
     const cores = STOPS.map((_s, i) => path.join(dir, `${build}-${i}.core`));
     const asked = STOPS.map((s, i) => [...s.commands, 'frame 0', ...(i === 1 ? PRINTS : [])]);
     const commands = STOPS.flatMap((s, i) => [...(s.go ?? [`break ${s.at}`, 'continue', 'delete']), 'thread', ...asked[i]!, `dump ${cores[i]}`]);
