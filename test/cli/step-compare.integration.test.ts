@@ -28,7 +28,9 @@ const times = (n: number, c: string) => Array.from({ length: n }, () => c);
 
 const SEGMENTS: Segment[] = [
   { at: 'worker_step', commands: times(16, 'step') },
-  { at: 'ring_put if ring.head - ring.tail < 8', commands: times(10, 'step') },
+  // The ring's lock free at the stop: gdb freezes the other vCPU, and one frozen holding it would
+  // make gdb's steps spin in spin_lock where duster's take it.
+  { at: 'ring_put if ring.head - ring.tail < 8 && ring.lock.locked == 0', commands: times(10, 'step') },
   { at: 'counter_tick if demo_counter % 100 != 99', commands: ['next', 'next', 'step', 'step', 'step', 'step', 'step', 'finish', 'finish'] },
   { at: 'compute_checksum', commands: ['next', 'next', 'next', 'next', 'until', 'until', 'until', 'until', 'next', 'until'] },
   { at: 'worker_step if w->steps % 3 == 0', commands: ['next', 'next', 'next', 'step', 'finish', 'next'] },
