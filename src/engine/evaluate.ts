@@ -243,9 +243,13 @@ export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bi
   const frame = ctx.frame;
   const fn = frame && ctx.program?.symbols.functionAt(frame.lookupPc);
   const atEntry = frame?.unwoundBy === 'innermost' && frame.pc === fn?.entryPc;
-  const written = fn && !atEntry ? await ctx.program!.registersWrittenBy(fn) : undefined;
-  const unchanged = (r: number) => atEntry || (written !== undefined && DWARF_REGS[r] !== undefined && !written.has(DWARF_REGS[r]!));
-  const registers = frame ? async (r: number) => (await caller.registers(r)) ?? (unchanged(r) ? await frame.registers(r) : undefined) : caller.registers;
+  const unchanged = async (r: number) => {
+    if (atEntry) return true;
+    // Decoded only when a register is missing, and once per function.
+    const written = fn && (await ctx.program!.registersWrittenBy(fn));
+    return !!written && DWARF_REGS[r] !== undefined && !written.has(DWARF_REGS[r]!);
+  };
+  const registers = frame ? async (r: number) => (await caller.registers(r)) ?? ((await unchanged(r)) ? await frame.registers(r) : undefined) : caller.registers;
   // The call value is an expression of the caller's frame: DW_OP_fbreg is its frame base, and an
   // entry value in it is the caller's own (gcc's `DW_OP_entry_value(rdi)` for a forwarded argument).
   const callerCtx: EvalContext = { ...ctx, frame: { ...caller, registers }, callers: outer };
