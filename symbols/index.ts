@@ -19,7 +19,7 @@ export { DwarfError } from './dwarf/errors.js';
 export { ElfError, ElfFile, type ElfNote, type ElfSection, type ElfSymbol, type ProgramHeader, type SymbolHit } from './elf/index.js';
 export { FormatError } from './reader.js';
 export type { LineRow, StepLine } from './lines.js';
-export { SymbolFile, type FunctionInfo, type SourceFrame } from './symbol-file.js';
+export { SymbolFile, type FunctionInfo, type SourceFrame, type SymbolSearchHit } from './symbol-file.js';
 export { sizeOf, stripTypedefs, typeName, type EnumType, type Member, type StructType, type Type } from './types.js';
 export { ptype, ptypeOffsets } from './ptype.js';
 export type { FrameScope, VariableInfo, VariableLocation } from './scopes.js';

@@ -53,6 +53,17 @@ export interface FunctionInfo {
   inlined: boolean;
 }
 
+/** A function or variable `info functions` / `info variables` lists. */
+export interface SymbolSearchHit {
+  name: string;
+  /** Declaration file (a line-table path) and line, when the DIE says. */
+  file?: string;
+  line?: number;
+  external: boolean;
+  type: Type;
+  unit: Unit;
+}
+
 /** A place `break FILE:LINE` resolves to. */
 export interface LineMatch {
   address: bigint;
@@ -264,6 +275,44 @@ export class SymbolFile {
     }
     if (out.size === 0) for (const s of this.findSymbol(name)) if (s.type === 2) out.add(s.address);
     return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /**
+   * gdb's `info functions REGEX`: each function with a concrete (not only inlined) copy whose name
+   * matches, with where it is declared, whether it is external, its type and its unit.
+   */
+  searchFunctions(re: RegExp): SymbolSearchHit[] {
+    const out: SymbolSearchHit[] = [];
+    for (const name of this.names.functionNames()) {
+      if (!re.test(name)) continue;
+      for (const f of this.names.functions(name)) {
+        if (f.inlined || f.ranges.length === 0) continue;
+        const d = dieAt(f.unit, f.offset);
+        // The prototype is on the DIE a concrete copy or definition refers back to, if any.
+        const declared = d.followOrigin((x) => (x.has(DW_AT.abstract_origin) || x.has(DW_AT.specification) ? undefined : x)) ?? d;
+        out.push(this.searchHit(name, f.unit, d, this.types.resolve(declared)));
+      }
+    }
+    return out;
+  }
+
+  /** gdb's `info variables REGEX`: the unit-level variables whose name matches (a definition each). */
+  searchVariables(re: RegExp): SymbolSearchHit[] {
+    const out: SymbolSearchHit[] = [];
+    for (const name of this.names.globalNames()) {
+      if (!re.test(name)) continue;
+      const ref = this.names.global(name);
+      const v = this.findGlobal(name);
+      // Defined variables only: an `extern` declaration with no definition in the debug info is not one.
+      if (ref && v && !dieAt(ref.unit, ref.offset).flag(DW_AT.declaration)) out.push(this.searchHit(name, ref.unit, dieAt(ref.unit, ref.offset), v.type));
+    }
+    return out;
+  }
+
+  private searchHit(name: string, unit: Unit, d: Die, type: Type): SymbolSearchHit {
+    const file = this.fileName(unit, d.followOrigin((x) => x.udata(DW_AT.decl_file)));
+    const line = d.followOrigin((x) => x.udata(DW_AT.decl_line));
+    return { name, ...(file !== undefined && { file }), ...(line !== undefined && { line }), external: d.followOrigin((x) => (x.flag(DW_AT.external) ? true : undefined)) ?? false, type, unit };
   }
 
   /** A function as a C expression names it: its concrete definition's address and type (`{int (int)} 0x...`). */

@@ -3,7 +3,8 @@ import { parameterEntryValue, variableInfoValue } from '../engine/evaluate.js';
 import type { Session, StopInfo } from '../engine/session.js';
 import { gdbFrameBase, outermostByCfi, savedRegisters, type FrameContext } from '../engine/stack.js';
 import { formatValue } from '../engine/values.js';
-import { stripTypedefs } from '../../symbols/index.js';
+import { stripTypedefs, typeName, type ElfSymbol } from '../../symbols/index.js';
+import { SHF } from '../../symbols/elf/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex, hex64 } from './format.js';
@@ -59,8 +60,12 @@ export async function frameLine(s: Session, thread: number, frames: FrameContext
 export function displayFile(s: Session, file: string, pc?: bigint): string {
   // The unit covering pc, also for code without a function DIE (top-level asm in a C file).
   const compDir = pc !== undefined ? (s.program?.symbols.functionAt(pc)?.die.unit ?? s.program?.symbols.index.unitsAt(pc)[0])?.compDir : undefined;
-  if (compDir && file.startsWith(compDir.replace(/\/$/, '') + '/')) return file.slice(compDir.replace(/\/$/, '').length + 1);
-  return file;
+  return underCompDir(file, compDir);
+}
+
+function underCompDir(file: string, compDir: string | undefined): string {
+  const dir = compDir?.replace(/\/$/, '');
+  return dir && file.startsWith(dir + '/') ? file.slice(dir.length + 1) : file;
 }
 
 function sourceLine(s: Session, f: FrameContext): string | undefined {
@@ -240,4 +245,60 @@ export async function infoSymbol(ctx: CommandContext, args: string, out: Out): P
   const sec = hit.section.name;
   out(`${hit.symbol.name}${hit.offset ? ` + ${hit.offset}` : ''} in section ${sec}\n`);
   return { symbol: hit.symbol.name, offset: Number(hit.offset), section: sec };
+}
+
+/**
+ * info functions|variables [REGEX]: gdb's listing of the functions (with a concrete copy) or
+ * unit-level variables whose names match, by declaring file, then the ELF symbols no debug
+ * information covers ("Non-debugging symbols").
+ */
+export async function infoSymbols(ctx: CommandContext, args: string, out: Out, what: 'functions' | 'variables'): Promise<unknown> {
+  const s = ctx.session;
+  const p = s.program;
+  if (!p) throw new CommandError('No symbol table is loaded.');
+  const pattern = args.trim();
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch (e) {
+    throw new CommandError(`Invalid regexp: ${(e as Error).message}`);
+  }
+  const sym = p.symbols;
+  const hits = what === 'functions' ? sym.searchFunctions(re) : sym.searchVariables(re);
+  // One line per file and declaration (a static inline function has a copy in every unit).
+  const byFile = new Map<string, Map<string, string>>();
+  for (const h of hits) {
+    // Without DW_AT_decl_file (gas's functions) a symbol belongs to its unit's primary file.
+    const file = h.file ? underCompDir(h.file, h.unit.compDir) : h.unit.name ?? '??';
+    const asm = h.unit.language === 0x8001;
+    const decl = asm && what === 'functions' ? `void ${h.name}(void)` : typeName(h.type, h.name);
+    const text = `${h.line !== undefined ? `${h.line}:` : ''}\t${h.external ? '' : 'static '}${decl};`;
+    const lines = byFile.get(file) ?? new Map<string, string>();
+    // gdb's order in a file: external symbols (its global block) first, then static ones, by name.
+    lines.set(`${h.external ? 0 : 1}${h.name}\u0000${text}`, text);
+    byFile.set(file, lines);
+  }
+  out(pattern ? `All ${what === 'functions' ? 'functions' : 'variables'} matching regular expression "${pattern}":\n` : `All defined ${what}:\n`);
+  const data: Record<string, string[]> = {};
+  for (const file of [...byFile.keys()].sort()) {
+    const lines = [...byFile.get(file)!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t);
+    out(`\nFile ${file}:\n${lines.join('\n')}\n`);
+    data[file] = lines;
+  }
+  // ELF symbols with no debug information (labels included): code no unit covers, data no variable names.
+  const elf = sym.elf;
+  const inCode = (e: ElfSymbol) => (elf.sections[e.shndx]!.flags & SHF.EXECINSTR) !== 0n;
+  const inSection = (e: ElfSymbol) => {
+    const sec = elf.sections[e.shndx]!;
+    return e.address >= sec.addr && e.address <= sec.addr + BigInt(sec.size);
+  };
+  const bare = elf.symbols.sorted
+    .filter((e) => (e.type === 2 || e.type === 1 || e.type === 0) && e.name && e.shndx > 0 && e.shndx < elf.sections.length && inSection(e) && re.test(e.name))
+    .filter((e) => (what === 'functions' ? inCode(e) && sym.index.unitsAt(e.address).length === 0 : !inCode(e) && !sym.findGlobal(e.name)))
+    .sort((a, b) => (a.address !== b.address ? (a.address < b.address ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (bare.length) {
+    out(`\nNon-debugging symbols:\n${bare.map((e) => `${hex64(e.address)}  ${e.name}`).join('\n')}\n`);
+    data['Non-debugging symbols'] = bare.map((e) => e.name);
+  }
+  return data;
 }

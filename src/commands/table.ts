@@ -78,12 +78,15 @@ const INFO: Record<string, (c: CommandContext, args: string, out: Out) => unknow
   line: stack.infoLine,
   symbol: stack.infoSymbol,
   display: display.infoDisplay,
+  functions: (c, a, o) => stack.infoSymbols(c, a, o, 'functions'),
+  variables: (c, a, o) => stack.infoSymbols(c, a, o, 'variables'),
 };
 
 function infoCommand(ctx: CommandContext, args: string, out: Out): unknown {
   const [sub = '', ...rest] = args.trim().split(/\s+/);
   const names = Object.keys(INFO).filter((n) => n.startsWith(sub) && sub !== '');
-  const name = names.includes(sub) ? sub : names.length === 1 ? names[0] : undefined;
+  // gdb's own abbreviation wins where prefixes collide: `info f` is info frame.
+  const name = names.includes(sub) ? sub : sub === 'f' ? 'frame' : names.length === 1 ? names[0] : undefined;
   if (!name) throw new Error(`info: want one of ${Object.keys(INFO).join(', ')}${sub ? ` (got '${sub}')` : ''}`);
   return INFO[name]!(ctx, rest.join(' '), out);
 }

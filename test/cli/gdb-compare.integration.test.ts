@@ -98,6 +98,8 @@ const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_con
   // x in every format and size, and a bare x going on where the last one stopped; list likewise.
   'x/16xb &matrix', 'x', 'x/10dh &matrix', 'x/6dw &matrix', 'x/3xg &matrix', 'x', 'x/10c demo_config.name', 'x/5ub &matrix', 'x/3a &demo_config', 'x/3ow &matrix', 'x/3tb &matrix',
   'x/2s demo_config.name', 'x', 'x/2i $pc', 'x', 'x/4dw &matrix', 'x/2', 'list worker_step', 'list', 'list -',
+  // The symbol listings, with their non-debugging symbols (boot.S labels, linker symbols).
+  'info functions', 'info variables', 'info functions ^spin', 'info variables gdt', 'info functions stub_1', 'info f',
   'p/x worker_step', 'p/x ops[0]', 'p/x list_head', 'p/x &matrix', 'p/x demo_config', 'output demo_config.flags', 'output/x 255', 'echo a\\tb\\n',
   'printf "%d %5s|%-4x|%#o %c %lu %p %p\\n", matrix[1][2], demo_config.name, 255, 8, 65, sizeof(struct thread), list_head, 0',
   'printf "%5.2f %g %e %08.3f|%+d|% d|%X|%.3d\\n", 3.14159, 0.0001, 12345.678, 2.5, 5, 7, 0xabc, 7', 'printf "%ld %lx %u %d %s|%.2s\\n", -1, -1, -1, 0x100000001, demo_config.name, demo_config.name'];
