@@ -81,6 +81,12 @@ export class CommandInterpreter {
   }
 }
 
+/** Runs one command line inside another command (thread apply): no repeat, no breakpoint lists. */
+export async function runLine(ctx: CommandContext, line: string, out: (text: string) => void): Promise<unknown> {
+  const { spec, args } = resolve(line.trim());
+  return spec.run(ctx, args, out);
+}
+
 function resolve(input: string): { spec: CommandSpec; args: string } {
   // `x/4gx` and `p/x` carry their format glued to the name.
   const m = /^([A-Za-z][\w-]*)(\/\S*)?\s*(.*)$/s.exec(input);

@@ -6,7 +6,7 @@ import type { FrameContext } from '../engine/stack.js';
 import type { GuestThread } from '../os/threads.js';
 import type { CommandContext } from './context.js';
 import { hex } from './format.js';
-import { CommandError } from './interpreter.js';
+import { CommandError, runLine } from './interpreter.js';
 import { frameData, frameLine, printFrame } from './stack.js';
 import type { Out } from './table.js';
 
@@ -42,15 +42,9 @@ export async function guestThread(s: Session, id: number): Promise<GuestThread> 
 
 export async function threadCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
+  if (/^apply(\s|$)/.test(args.trim())) return threadApply(ctx, args.trim().slice(5), out);
   if (args.trim()) {
-    const ref = parseThreadRef(args);
-    if (ref.kind === 'vcpu') s.selectedThread = await vcpuOf(s, ref.id);
-    else {
-      const t = await guestThread(s, ref.id);
-      const key = guestModel(s).engineThread(t);
-      if (key === undefined) throw new CommandError(`thread 2.${t.id} is on no vCPU and has no saved context to unwind`);
-      s.selectedThread = key;
-    }
+    await select(s, parseThreadRef(args));
     s.selectedFrame = 0;
   }
   const selected = await describeSelected(s);
@@ -59,6 +53,61 @@ export async function threadCommand(ctx: CommandContext, args: string, out: Out)
   out('#0  ');
   await printFrame(ctx, s.selectedThread, frames, frames[0]!, out, false);
   return { ...selected.data, frame: frameData(frames[0]!) };
+}
+
+async function select(s: Session, ref: ThreadRef): Promise<void> {
+  if (ref.kind === 'vcpu') {
+    s.selectedThread = await vcpuOf(s, ref.id);
+    return;
+  }
+  const t = await guestThread(s, ref.id);
+  const key = guestModel(s).engineThread(t);
+  if (key === undefined) throw new CommandError(`thread 2.${t.id} is on no vCPU and has no saved context to unwind`);
+  s.selectedThread = key;
+}
+
+/**
+ * thread apply all [-ascending] COMMAND | thread apply ID... COMMAND (N, 1.N, N-M, 2.ID): COMMAND in
+ * each thread under gdb's `Thread N (target id):` header, `all` from the last vCPU down as gdb;
+ * the thread and frame selected before are selected again after.
+ */
+async function threadApply(ctx: CommandContext, rest: string, out: Out): Promise<unknown> {
+  const s = ctx.session;
+  const words = rest.trim().split(/\s+/).filter(Boolean);
+  let refs: ThreadRef[] = [];
+  if (words[0] === 'all') {
+    words.shift();
+    const ascending = (words[0] as string | undefined) === '-ascending';
+    if (ascending) words.shift();
+    const ids = [...(await s.threadIds())].sort((a, b) => a - b);
+    refs = (ascending ? ids : ids.reverse()).map((id) => ({ kind: 'vcpu', id }));
+  } else {
+    while (words.length && /^(?:[12]\.)?\d+(?:-\d+)?$/.test(words[0]!)) {
+      const w = words.shift()!;
+      const range = /^(?:(1)\.)?(\d+)-(\d+)$/.exec(w);
+      if (range) for (let id = Number(range[2]); id <= Number(range[3]); id++) refs.push({ kind: 'vcpu', id });
+      else refs.push(parseThreadRef(w));
+    }
+    if (!refs.length) throw new CommandError('Please specify a thread ID list');
+  }
+  const command = words.join(' ');
+  if (!command) throw new CommandError('Please specify a command following the thread ID list');
+  const before = { thread: s.selectedThread, frame: s.selectedFrame };
+  const vcpus = await s.threads();
+  const results: Array<{ thread: string; result: unknown }> = [];
+  try {
+    for (const ref of refs) {
+      await select(s, ref);
+      s.selectedFrame = 0;
+      const header = ref.kind === 'vcpu' ? `Thread ${ref.id} (Thread 1.${ref.id} (${vcpus.find((v) => v.id === ref.id)?.description ?? ''}))` : `Thread ${guestLabel(await guestThread(s, ref.id))}`;
+      out(`\n${header}:\n`);
+      results.push({ thread: ref.kind === 'vcpu' ? String(ref.id) : `2.${ref.id}`, result: await runLine(ctx, command, out) });
+    }
+  } finally {
+    s.selectedThread = before.thread;
+    s.selectedFrame = before.frame;
+  }
+  return results;
 }
 
 /** What is selected, in both numberings: the vCPU and the guest thread it runs, or a saved context. */

@@ -31,9 +31,14 @@ async function gdb(elf: string, dump: string, commands: string[]): Promise<strin
 
 /** gdb's `thread apply all bt`: thread id -> frame lines, blanks collapsed. */
 async function gdbBacktraces(elf: string, dump: string): Promise<Map<number, string[]>> {
+  return applyAllFrames(await gdb(elf, dump, ['thread apply all bt']));
+}
+
+/** `thread apply all bt` output: each thread's frames, in the order the threads came. */
+function applyAllFrames(text: string): Map<number, string[]> {
   const out = new Map<number, string[]>();
   let current: number | undefined;
-  for (const line of (await gdb(elf, dump, ['thread apply all bt'])).split('\n')) {
+  for (const line of text.split('\n')) {
     const t = /^Thread (\d+) /.exec(line);
     if (t) out.set((current = Number(t[1])), []);
     else if (current !== undefined && line.startsWith('#')) out.get(current)!.push(line.replace(/\s+/g, ' '));
@@ -90,6 +95,16 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster core on a crash dump of the %s kerne
     expect(report.panic.location).toBe(`${fn} at ${where}`);
     const insn = /^(?:=>)? +0x[0-9a-f]+ <[^>]+>:\s+(.*)$/m.exec(await gdb(elf, dump, [`x/i ${report.panic.pc}`]))![1]!;
     expect(report.panic.instruction).toBe(insn.trimEnd());
+  });
+
+  it('thread apply all bt as gdb: the vCPUs from the last down, the same frames, the selection kept', async () => {
+    const r = await duster(['core', dump, '--symbols', elf, '--batch', '-ex', 'frame 1', '-ex', 'thread apply all bt', '-ex', 'frame']);
+    const theirs = await gdbBacktraces(elf, dump);
+    const mine = applyAllFrames(r.stdout.split(/^\(duster\) /m).find((part) => part.startsWith('thread apply all bt'))!);
+    expect([...mine.keys()]).toEqual([...theirs.keys()]);
+    expect(mine).toEqual(theirs);
+    const frameAfter = r.stdout.split(/^\(duster\) /m).find((part) => part.startsWith('frame\n'))!;
+    expect(frameAfter.split('\n')[1]).toMatch(/^#1 /);
   });
 
   it("shows every vCPU's registers and backtrace as gdb does, and the unikernel's threads", async () => {
