@@ -2,6 +2,7 @@
 import type { Breakpoint } from '../engine/breakpoints.js';
 import { parseLocation, formatLocation, type LocationSpec } from '../engine/location.js';
 import type { WatchAccess } from '../targets/index.js';
+import { typeName } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import type { Out } from './table.js';
@@ -64,14 +65,22 @@ export function describeBreakpoint(b: Breakpoint): string {
   return `${what} ${b.id} at ${hex(l.address)}${l.file ? `: file ${l.file}, line ${l.line}` : ''}.`;
 }
 
+/**
+ * watch|rwatch|awatch [-l|-location] EXPR [if COND]. The debug register watches EXPR's address
+ * either way; -location (gdb's) also reads the value there as EXPR's type, whatever the frame.
+ */
 export async function watchCommand(ctx: CommandContext, args: string, out: Out, access: WatchAccess): Promise<unknown> {
-  const { location: expression, condition } = splitBreakArgs(args);
+  const split = splitBreakArgs(args);
+  const located = /^-l(?:ocation)?\s+/.exec(split.location);
+  const expression = located ? split.location.slice(located[0].length).trim() : split.location;
   if (!expression) throw new CommandError('watch needs an expression');
   const lvalue = await ctx.session.watchTarget(expression);
-  const w = await ctx.session.addWatchpoint(expression, lvalue.address, lvalue.size, access, condition);
+  const typed = located ? `{${typeName((await ctx.session.value(expression)).type)}} ${hex(lvalue.address)}` : expression;
+  const shown = located ? `-location ${expression}` : expression;
+  const w = await ctx.session.addWatchpoint(typed, lvalue.address, lvalue.size, access, split.condition, located ? shown : undefined);
   const label = access === 'write' ? 'Hardware watchpoint' : access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
-  out(`${label} ${w.id}: ${expression}\n`);
-  return { id: w.id, expression, address: hex(w.address), length: w.length, access };
+  out(`${label} ${w.id}: ${shown}\n`);
+  return { id: w.id, expression: shown, address: hex(w.address), length: w.length, access };
 }
 
 function ids(ctx: CommandContext, args: string): number[] {
@@ -119,7 +128,7 @@ export function ignoreCommand(ctx: CommandContext, args: string, out: Out): unkn
 }
 
 function pointData(p: ReturnType<CommandContext['session']['breakpoints']>[number]): unknown {
-  if (p.type === 'watchpoint') return { id: p.id, type: 'watchpoint', expression: p.expression, access: p.access, address: hex(p.address), length: p.length, enabled: p.enabled, hits: p.hits };
+  if (p.type === 'watchpoint') return { id: p.id, type: 'watchpoint', expression: p.label ?? p.expression, access: p.access, address: hex(p.address), length: p.length, enabled: p.enabled, hits: p.hits };
   return {
     id: p.id,
     type: 'breakpoint',
@@ -172,7 +181,7 @@ export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): u
     const enb = (p.enabled ? 'y' : 'n').padEnd(4);
     if (p.type === 'watchpoint') {
       const type = p.access === 'write' ? 'hw watchpoint' : p.access === 'read' ? 'read watchpoint' : 'acc watchpoint';
-      out(`${String(p.id).padEnd(8)}${type.padEnd(15)}keep ${enb}${' '.repeat(19)}${p.expression}\n`);
+      out(`${String(p.id).padEnd(8)}${type.padEnd(15)}keep ${enb}${' '.repeat(19)}${p.label ?? p.expression}\n`);
       for (const c of ctx.breakCommands?.get(p.id) ?? []) out(`        ${c}\n`);
     } else {
       const type = ctx.dprintfs?.has(p.id) ? 'dprintf' : p.hardware ? 'hw breakpoint' : 'breakpoint';

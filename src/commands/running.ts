@@ -155,7 +155,7 @@ export async function report(ctx: CommandContext, stop: StopInfo, shown: Out, be
     }
     case 'watchpoint': {
       const w = stop.watch!;
-      out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${w.point.access === 'write' ? 'Hardware watchpoint' : w.point.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint'} ${w.point.id}: ${w.point.expression}\n\n`);
+      out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${w.point.access === 'write' ? 'Hardware watchpoint' : w.point.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint'} ${w.point.id}: ${w.point.label ?? w.point.expression}\n\n`);
       const oldText = w.old ? await s.formatWatchValue(w.point, w.old) : undefined;
       const newText = await s.formatWatchValue(w.point, w.value!);
       // gdb: a write shows old and new; an access shows them only when the value changed.

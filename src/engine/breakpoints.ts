@@ -44,7 +44,10 @@ export interface Breakpoint {
 export interface Watchpoint {
   id: number;
   type: 'watchpoint';
+  /** What is evaluated for the watched value's type and display. */
   expression: string;
+  /** How it is shown, when not the expression (gdb's `-location EXPR`). */
+  label?: string;
   access: WatchAccess;
   address: bigint;
   length: number;

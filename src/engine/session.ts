@@ -241,13 +241,13 @@ export class Session extends EventEmitter<SessionEvents> {
     return resolved;
   }
 
-  async addWatchpoint(expression: string, address: bigint, length: number, access: WatchAccess, condition?: string): Promise<Watchpoint> {
+  async addWatchpoint(expression: string, address: bigint, length: number, access: WatchAccess, condition?: string, label?: string): Promise<Watchpoint> {
     this.ensureStopped('set a watchpoint');
     if (![1, 2, 4, 8].includes(length)) throw new EngineError(`cannot watch ${length} bytes: x86 debug registers watch 1, 2, 4 or 8`);
     if (address % BigInt(length) !== 0n) throw new EngineError(`cannot watch 0x${address.toString(16)}: not aligned to its size ${length}`);
     const last = await this.target.readMemory(address, length);
     await this.sites.add(access, address, length);
-    const wp: Watchpoint = { id: this.nextPointId++, type: 'watchpoint', expression, access, address, length, enabled: true, hits: 0, last, ...(condition !== undefined && { condition }) };
+    const wp: Watchpoint = { id: this.nextPointId++, type: 'watchpoint', expression, access, address, length, enabled: true, hits: 0, last, ...(condition !== undefined && { condition }), ...(label !== undefined && { label }) };
     this.points.set(wp.id, wp);
     this.inspector.setConvenience('bpnum', T.int, BigInt(wp.id));
     return wp;

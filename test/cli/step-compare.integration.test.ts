@@ -153,8 +153,10 @@ describe('stepping stays with the guest thread (gcc-O0)', () => {
 describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb report the same watchpoint hits (%s)', (build) => {
   it('write, read and access watchpoints: values and where they stopped', { timeout: 120_000 }, async () => {
     // demo_counter is only touched by the counter thread: the hits and values are the same in both runs.
-    const commands = ['watch demo_counter', 'continue', 'continue', 'delete', 'rwatch demo_counter', 'continue', 'delete', 'awatch demo_counter', 'continue', 'continue', 'continue'];
-    const report = (t: string) => t.split('\n').filter((l) => /watchpoint \d+: |^(Old|New)? ?[Vv]alue = |^\d+\t| at \S+:\d+$/.test(l)).map((l) => l.replace(/^Thread \d+ hit /, '')).join('\n');
+    const commands = ['watch demo_counter', 'continue', 'continue', 'delete', 'rwatch demo_counter', 'continue', 'delete', 'awatch demo_counter', 'continue', 'continue', 'continue',
+      // gdb's -location: the address is watched and the value read as the expression's type.
+      'delete', 'watch -l demo_counter', 'continue', 'info watchpoints'];
+    const report = (t: string) => t.split('\n').filter((l) => /watchpoint \d+: |^(Old|New)? ?[Vv]alue = |^\d+\t| at \S+:\d+$|^\d+ +(hw |read |acc )?watchpoint /.test(l)).map((l) => l.replace(/^Thread \d+ hit /, '')).join('\n');
     const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', 'app=demo', '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: 120_000 });
     const d = stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n').split('\n(duster) ').slice(1, commands.length + 1).map(report);
     const q = await launchQemu({ image: elf(build), smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
