@@ -1,6 +1,6 @@
 // info registers, x/NFU, disassemble.
 import { locationSpec } from './breakpoints.js';
-import { DW_ATE, formatValue, fromBytes, type FormatOptions } from '../engine/values.js';
+import { DW_ATE, formatValue, fromBytes, type FormatOptions, type PrintFormat } from '../engine/values.js';
 import { ptype, ptypeOffsets, typeName, type Type } from '../../symbols/index.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
@@ -204,18 +204,26 @@ export async function disassembleCommand(ctx: CommandContext, args: string, out:
 }
 
 /** print[/FMT] [EXPR]: the value goes into gdb's value history as `$N`; no EXPR shows `$` again. */
+/** A leading /FMT of print or output, with gdb's complaints about what print cannot take. */
+export function parsePrintFormat(text: string, command: string): { format?: PrintFormat; rest: string } {
+  const m = /^\/(\w*)\s*/.exec(text);
+  if (!m) return { rest: text };
+  const letters = m[1]!;
+  if (/\d/.test(letters)) throw new CommandError(`Item count other than 1 is meaningless in "${command}" command.`);
+  if (/[bhwg]/.test(letters)) throw new CommandError(`Size letters are meaningless in "${command}" command.`);
+  if (letters.includes('i')) throw new CommandError(`Format letter "i" is meaningless in "${command}" command.`);
+  const bad = [...letters].find((c) => !'xzotducafsr'.includes(c));
+  if (bad) throw new CommandError(`Undefined output format "${bad}".`);
+  // The last letter wins, as in gdb; r (raw: no pretty-printers) changes nothing here.
+  const format = [...letters].reverse().find((c) => c !== 'r') as PrintFormat | undefined;
+  return { ...(format && { format }), rest: text.slice(m[0].length) };
+}
+
 export async function printCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
-  let rest = args.trim();
-  let hexFormat = false;
-  if (rest.startsWith('/')) {
-    const m = /^\/([a-z]+)\s*/.exec(rest);
-    if (!m || !/^[xd]$/.test(m[1]!)) throw new CommandError(`print supports /x and /d, got '${rest.split(/\s/)[0]}'`);
-    hexFormat = m[1] === 'x';
-    rest = rest.slice(m[0].length);
-  }
+  const { format, rest } = parsePrintFormat(args.trim(), 'print');
   const s = ctx.session;
   const v = await s.value(rest || '$');
-  const text = await formatValue(s.inspector.reader, v, { ...ctx.print, ...(hexFormat && { hex: true }) });
+  const text = await formatValue(s.inspector.reader, v, { ...ctx.print, ...(format && { format }) });
   const n = await s.inspector.record(v);
   out(`$${n} = ${text}\n`);
   return { history: n, type: typeName(v.type), value: text };

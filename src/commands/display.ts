@@ -116,7 +116,7 @@ async function showOne(ctx: CommandContext, d: Display, out: Out): Promise<boole
   out(`${d.id}: ${d.format ? `/${d.format} ` : ''}${d.expression} = `);
   try {
     const v = await s.value(d.expression);
-    out(`${await formatValue(s.inspector.reader, v, { ...ctx.print, ...(d.format === 'x' && { hex: true }) })}\n`);
+    out(`${await formatValue(s.inspector.reader, v, { ...ctx.print, ...(d.format === 'x' && { format: 'x' as const }) })}\n`);
   } catch (e) {
     out(`<error: ${errorLine(e)}>\n`);
   }

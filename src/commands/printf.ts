@@ -6,6 +6,7 @@ import { readEscape } from '../engine/expr/index.js';
 import { asInteger, asNumber, formatValue } from '../engine/values.js';
 import { stripTypedefs } from '../../symbols/index.js';
 import type { Value } from '../engine/values.js';
+import { parsePrintFormat } from './data.js';
 
 /** C escapes as gdb's echo and printf read them; an unknown one is its character. */
 function unescape(text: string): string {
@@ -28,10 +29,10 @@ export function echoCommand(_ctx: CommandContext, args: string, out: Out): unkno
 
 /** output EXPR: the value as print shows it, without `$N = ` or a newline. */
 export async function outputCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
-  const m = /^(?:\/([xd]))?\s*(.*)$/s.exec(args.trim())!;
-  if (!m[2]) throw new CommandError('output needs an expression');
+  const { format, rest } = parsePrintFormat(args.trim(), 'output');
+  if (!rest) throw new CommandError('output needs an expression');
   const s = ctx.session;
-  const text = await formatValue(s.inspector.reader, await s.value(m[2]), { ...ctx.print, ...(m[1] === 'x' && { hex: true }) });
+  const text = await formatValue(s.inspector.reader, await s.value(rest), { ...ctx.print, ...(format && { format }) });
   out(text);
   return { value: text };
 }

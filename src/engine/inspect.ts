@@ -6,7 +6,7 @@ import { assign, evaluateText, localsNamed, variableInfoValue, type EvalContext 
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
 import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
-import { asInteger, elementValue, formatValue, isCharType, load, memberValue, toBytes, type Value, type ValueReader } from './values.js';
+import { asInteger, elementValue, formatValue, isCharType, load, memberValue, toBytes, type FormatOptions, type Value, type ValueReader } from './values.js';
 import type { VariableStore } from './variables.js';
 
 export class Inspector {
@@ -172,7 +172,7 @@ export class Inspector {
 
   /** A front-end view of a value; structs, arrays and pointers to them get a children handle. */
   async view(name: string, v: Value, format: ValueFormat, at: FramePosition, expression?: string): Promise<ValueView> {
-    const opts = format === 'hex' ? { hex: true } : {};
+    const opts: FormatOptions = format === 'hex' ? { format: 'x' } : {};
     const text = await formatValue(this.reader, v, opts);
     const s = stripTypedefs(v.type);
     let childCount = 0;

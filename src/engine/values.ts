@@ -95,8 +95,12 @@ export async function asNumber(r: ValueReader, v: Value): Promise<number> {
   return Number(await asInteger(r, v));
 }
 
+/** gdb's print/FMT letters: hex, zero-padded hex, octal, binary, signed, unsigned, char, address, float, string. */
+export type PrintFormat = 'x' | 'z' | 'o' | 't' | 'd' | 'u' | 'c' | 'a' | 'f' | 's';
+
 export interface FormatOptions {
-  hex?: boolean;
+  /** print/FMT: scalars (members and elements too) in that format; 's' is the natural one. */
+  format?: PrintFormat;
   /** gdb's `print elements`: at most this many array elements or string characters (200). */
   elements?: number;
   /** gdb's `print repeats`: a run of more than this many equal elements is shown once (10). */
@@ -121,15 +125,15 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
       case 'base': return await formatScalar(r, v, t, opts);
       case 'enum': {
         const n = await asInteger(r, v);
-        if (opts.hex) return hexOf(n, t.size);
+        if (numeric(opts)) return integerText(r, n, t.size, opts.format!);
         const hit = t.enumerators.find((e) => e.value === n);
         if (hit) return hit.name;
         return flagEnum(t.enumerators, n) ?? n.toString();
       }
       case 'pointer': case 'reference': case 'rvalue-reference': {
         const address = await asInteger(r, v);
-        // As gdb's /x: the address as a number, no type, symbol or string.
-        if (opts.hex) return `0x${address.toString(16)}`;
+        // As gdb's /x, /d, ...: the address as a number, no type or string (/a: with its symbol).
+        if (numeric(opts)) return integerText(r, address, 8, opts.format!, false);
         const target = stripTypedefs(t.target);
         const prefix = topLevel && t.kind === 'pointer' && !isPlainCharPointer(v.type) ? `(${typeName(v.type)}) ` : '';
         let text = `0x${address.toString(16)}`;
@@ -151,8 +155,9 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
       }
       case 'array': return await formatArray(r, v, t, opts, depth);
       case 'function': {
-        // gdb's /x of a function is its one-byte value: the first byte of its code.
-        if (opts.hex) return hexOf(await asInteger(r, { type: CODE_BYTE, place: v.place }), 1);
+        // gdb's /x (/d, ...) of a function is its one-byte value: the first byte of its code.
+        if (opts.format === 'a') throw new Error("Value can't be converted to integer.");
+        if (numeric(opts)) return integerText(r, await asInteger(r, { type: CODE_BYTE, place: v.place }), 1, opts.format!);
         const addr = v.place.kind === 'memory' ? v.place.address : 0n;
         return `{${typeName(v.type)}} 0x${addr.toString(16)}${r.symbolSuffix(addr)}`;
       }
@@ -167,22 +172,51 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
 }
 
 async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }, opts: FormatOptions): Promise<string> {
+  const f = numeric(opts) ? opts.format! : undefined;
   if (t.encoding === DW_ATE.float) {
+    // gdb formats a float's bits for x, z, o, t, d and u, and its value for c and a.
+    if (f && f !== 'c' && f !== 'a' && f !== 'f') return integerText(r, fromBytes(await load(r, v), false), t.size, f);
     const n = await asNumber(r, v);
-    return opts.hex ? hexOf(BigInt(Math.trunc(n)), t.size) : formatFloat(n, t.size);
+    return f === 'c' || f === 'a' ? integerText(r, BigInt(Math.trunc(n)), t.size, f) : formatFloat(n, t.size);
   }
   const n = await asInteger(r, v);
-  if (opts.hex) return hexOf(n, v.bitField ? Math.ceil(v.bitField.bitSize / 8) : t.size);
+  if (f) return integerText(r, n, v.bitField ? Math.ceil(v.bitField.bitSize / 8) : t.size, f, isSigned(v.type));
   if (t.encoding === DW_ATE.boolean) return n === 0n ? 'false' : n === 1n ? 'true' : n.toString();
   if ((t.encoding === DW_ATE.signed_char || t.encoding === DW_ATE.unsigned_char) && t.size === 1) return `${n} ${charLiteral(Number(BigInt.asUintN(8, n)))}`;
   return n.toString();
 }
 
-const CODE_BYTE: Type = { kind: 'base', name: 'unsigned char', size: 1, encoding: DW_ATE.unsigned_char };
-
-function hexOf(n: bigint, size: number): string {
-  return `0x${BigInt.asUintN(Math.max(1, size) * 8, n).toString(16)}`;
+/** A format that prints numbers (every letter but 's', which is the natural form). */
+function numeric(opts: FormatOptions): boolean {
+  return opts.format !== undefined && opts.format !== 's';
 }
+
+/**
+ * An integer of `size` bytes as gdb's print/FMT shows it; /f reads 4 or 8 bytes as a float, /c
+ * the low byte as a char of the value's signedness.
+ */
+function integerText(r: ValueReader, n: bigint, size: number, format: PrintFormat, signed = true): string {
+  const bits = Math.max(1, size) * 8;
+  const u = BigInt.asUintN(bits, n);
+  switch (format) {
+    case 'x': return `0x${u.toString(16)}`;
+    case 'z': return `0x${u.toString(16).padStart(size * 2, '0')}`;
+    case 'o': return u === 0n ? '0' : `0${u.toString(8)}`;
+    case 't': return u.toString(2);
+    case 'u': return u.toString();
+    case 'c': return `${signed ? BigInt.asIntN(8, n) : u & 0xffn} ${charLiteral(Number(u & 0xffn))}`;
+    case 'a': return `0x${u.toString(16)}${r.symbolSuffix(u)}`;
+    case 'f':
+      if (size === 4 || size === 8) {
+        const b = Buffer.from(toBytes(u, size));
+        return formatFloat(size === 4 ? b.readFloatLE(0) : b.readDoubleLE(0), size);
+      }
+      return BigInt.asIntN(bits, n).toString();
+    default: return BigInt.asIntN(bits, n).toString();
+  }
+}
+
+const CODE_BYTE: Type = { kind: 'base', name: 'unsigned char', size: 1, encoding: DW_ATE.unsigned_char };
 
 /** gdb prints doubles with %g and 17 significant digits, floats with 9. */
 export function formatFloat(n: number, size: number): string {
@@ -304,7 +338,7 @@ async function formatArray(r: ValueReader, v: Value, t: Type & { kind: 'array' }
   const count = t.dims[0] ?? 0;
   const limit = opts.elements ?? ELEMENTS;
   const threshold = opts.repeats ?? REPEATS;
-  if (t.dims.length === 1 && isCharType(t.element) && !opts.hex) {
+  if (t.dims.length === 1 && isCharType(t.element) && !numeric(opts)) {
     const bytes = await load(r, { ...v, type: t });
     return charArrayText(bytes.subarray(0, count), limit, threshold);
   }

@@ -100,6 +100,12 @@ const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_con
   'x/2s demo_config.name', 'x', 'x/2i $pc', 'x', 'x/4dw &matrix', 'x/2', 'list worker_step', 'list', 'list -',
   // The symbol listings, with their non-debugging symbols (boot.S labels, linker symbols).
   'info functions', 'info variables', 'info functions ^spin', 'info variables gdt', 'info functions stub_1', 'info f',
+  // print/FMT in every letter, on integers, floats (bits for x z o t d u), pointers, enums, functions and aggregates.
+  'p/x 1.5', 'p/o 8', 'p/o 0', 'p/t 10', 'p/t 0', 'p/c 65', 'p/c 300', 'p/d -1', 'p/u -1', 'p/u (char)-1', 'p/a &worker_step', 'p/a 0', 'p/z 5', 'p/z (short)5', 'p/f 1', 'p/f 1.5',
+  'p/x demo_config.bounds', 'p/t demo_config.flags', 'p/c demo_config.weights', 'p/d demo_config.name', 'p/x -1', 'p/o -1', 'p/x (char)-1', 'p/d (unsigned char)200', 'p/c matrix',
+  'p/s demo_config.name', 'p/u demo_config', 'p/a demo_config', 'output/t 5', 'p/x current_color', 'p/d current_color', 'p/f demo_config.max_items', 'p/d 1.5', 'p/o 1.5', 'p/t 1.5',
+  'p/c 65.0', 'p/u -1.5', 'p/z 1.5', 'p/a 1.5', 'p/x (float)1.5', 'p/f (char)65', 'p/f (short)1', 'p/f (long)1', 'p/c (char)200', 'p/x ops', 'p/d ops', 'p/a ops', 'p/a &demo_config',
+  'p/s 5', 'p/d worker_step', 'p/x demo_config.name', 'p/c demo_config.name', 'p/u list_head', 'p/t -1', 'p/z demo_config.bounds',
   'p/x worker_step', 'p/x ops[0]', 'p/x list_head', 'p/x &matrix', 'p/x demo_config', 'output demo_config.flags', 'output/x 255', 'echo a\\tb\\n',
   'printf "%d %5s|%-4x|%#o %c %lu %p %p\\n", matrix[1][2], demo_config.name, 255, 8, 65, sizeof(struct thread), list_head, 0',
   'printf "%5.2f %g %e %08.3f|%+d|% d|%X|%.3d\\n", 3.14159, 0.0001, 12345.678, 2.5, 5, 7, 0xabc, 7', 'printf "%ld %lx %u %d %s|%.2s\\n", -1, -1, -1, 0x100000001, demo_config.name, demo_config.name'];
