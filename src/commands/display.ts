@@ -5,13 +5,13 @@ import type { CommandContext } from './context.js';
 import { examineCommand, parseExamineFormat } from './data.js';
 import { CommandError, errorLine } from './interpreter.js';
 import type { Out } from './table.js';
-import { formatValue } from '../engine/values.js';
+import { formatValue, type PrintFormat } from '../engine/values.js';
 
 export interface Display {
   id: number;
   expression: string;
-  /** `x`, `d` (print style), `i` or `s` (examine style, with a count). */
-  format?: 'x' | 'd' | 'i' | 's';
+  /** A print/FMT letter (print style), or `i` or `s` (examine style, with a count). */
+  format?: PrintFormat | 'i';
   count: number;
   /** DIE offsets of the locals the expression names where it was made. */
   locals: number[];
@@ -34,8 +34,8 @@ export async function displayCommand(ctx: CommandContext, args: string, out: Out
     if (f === 'i' || f === 's') {
       count = parseExamineFormat(`/${m[1]}${f}`).count;
       format = f;
-    } else if ((f === 'x' || f === 'd') && !m[1]) format = f;
-    else throw new CommandError(`display supports /x, /d, /Ni and /Ns, got '/${m[1]}${f}'`);
+    } else if (f.length === 1 && 'xzotducaf'.includes(f) && !m[1]) format = f as PrintFormat;
+    else throw new CommandError(`display takes /FMT (x z o t d u c a f) or /Ni, /Ns, got '/${m[1]}${f}'`);
     rest = rest.slice(m[0].length);
   }
   if (!rest) throw new CommandError('display needs an expression');
@@ -116,7 +116,7 @@ async function showOne(ctx: CommandContext, d: Display, out: Out): Promise<boole
   out(`${d.id}: ${d.format ? `/${d.format} ` : ''}${d.expression} = `);
   try {
     const v = await s.value(d.expression);
-    out(`${await formatValue(s.inspector.reader, v, { ...ctx.print, ...(d.format === 'x' && { format: 'x' as const }) })}\n`);
+    out(`${await formatValue(s.inspector.reader, v, { ...ctx.print, ...(d.format && { format: d.format }) })}\n`);
   } catch (e) {
     out(`<error: ${errorLine(e)}>\n`);
   }

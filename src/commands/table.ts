@@ -44,7 +44,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'up', help: 'up [N]: select an outer frame', run: (c, a, o) => stack.frameCommand(c, a, o, 'up') },
   { name: 'down', help: 'down [N]: select an inner frame', run: (c, a, o) => stack.frameCommand(c, a, o, 'down') },
   { name: 'print', aliases: ['p', 'inspect'], help: 'print[/FMT] [EXPR]: evaluate a C expression (FMT: x z o t d u c a f s)', run: data.printCommand },
-  { name: 'display', help: 'display[/x|/d|/Ni|/Ns] [EXPR]: show EXPR at every stop (no EXPR: show them all now)', run: display.displayCommand },
+  { name: 'display', help: 'display[/FMT|/Ni|/Ns] [EXPR]: show EXPR at every stop (no EXPR: show them all now)', run: display.displayCommand },
   { name: 'undisplay', help: 'undisplay [N...]: stop showing displays (all without arguments)', run: display.undisplayCommand },
   { name: 'output', help: 'output[/FMT] EXPR: the value as print shows it, without a history number or newline', run: printf.outputCommand },
   { name: 'printf', help: 'printf "FORMAT", ARGS...: C printf (%d %u %x %o %c %s %p %f %g %e with flags, width, precision, l/ll/z)', run: printf.printfCommand },

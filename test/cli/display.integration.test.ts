@@ -15,7 +15,7 @@ const append = 'app=demo preempt=off';
 
 const SETUP = ['break worker_step if w->steps == 2 && w->id == 1', 'continue', 'delete'];
 const COMPARED = [
-  'display w->steps', 'display/x w->id + 10', 'display/i $pc', 'display b', 'display matrix[1][2]', 'display/s demo_config.name', 'display/2i $pc',
+  'display w->steps', 'display/x w->id + 10', 'display/i $pc', 'display b', 'display matrix[1][2]', 'display/s demo_config.name', 'display/2i $pc', 'display/t w->steps', 'display/o matrix[1][2]',
   'next', 'next', 'step', 'info display', 'undisplay 7', 'next', 'next', 'next', 'step', 'info display', 'finish', 'undisplay 2', 'undisplay 9', 'next', 'display', 'info display',
 ];
 
