@@ -45,6 +45,12 @@ export class RunControl {
         let stop: StopReason;
         try {
           stop = await this.target.resume({ kind: 'step', thread: here.thread });
+          // QEMU keeps one pending stop per vCPU: another vCPU's breakpoint hit can come instead of
+          // this step. That vCPU is still on its breakpoint and stops there again when resumed;
+          // this one has not moved, and continuing now would report its breakpoint a second time.
+          for (let retry = 0; retry < 4 && stop.kind === 'trap' && !stop.watch && stop.thread !== here.thread; retry++) {
+            stop = await this.target.resume({ kind: 'step', thread: here.thread });
+          }
         } finally {
           await putBack();
         }
