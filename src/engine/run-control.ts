@@ -44,13 +44,7 @@ export class RunControl {
       if (putBack) {
         let stop: StopReason;
         try {
-          stop = await this.target.resume({ kind: 'step', thread: here.thread });
-          // QEMU keeps one pending stop per vCPU: another vCPU's breakpoint hit can come instead of
-          // this step. That vCPU is still on its breakpoint and stops there again when resumed;
-          // this one has not moved, and continuing now would report its breakpoint a second time.
-          for (let retry = 0; retry < 4 && stop.kind === 'trap' && !stop.watch && stop.thread !== here.thread; retry++) {
-            stop = await this.target.resume({ kind: 'step', thread: here.thread });
-          }
+          stop = await this.stepThread(here.thread);
         } finally {
           await putBack();
         }
@@ -63,7 +57,23 @@ export class RunControl {
     }
     // Checked with nothing awaited before the resume goes out, so no interrupt falls in between.
     if (interrupted() && here) return { reason: { kind: 'interrupt', thread: here.thread }, pc: here.pc };
+    if (action.kind === 'step' && (action.count ?? 1) === 1) return this.stopped(await this.stepThread(action.thread, readAtStop));
     return this.stopped(await this.target.resume(action, readAtStop));
+  }
+
+  /**
+   * One instruction of `thread`. QEMU keeps one pending stop per vCPU, and another vCPU's
+   * breakpoint hit can come back instead of this step: that vCPU is still on its breakpoint and
+   * stops there again when resumed, while this one has not moved. So the step is asked again;
+   * taking the other stop for this step's end would leave this vCPU where it was (a continue
+   * after it reported the same breakpoint twice; a `step` stopped on the line it started).
+   */
+  private async stepThread(thread: number, readAtStop?: readonly MemoryRange[]): Promise<StopReason> {
+    let stop = await this.target.resume({ kind: 'step', thread }, readAtStop);
+    for (let retry = 0; retry < 4 && stop.kind === 'trap' && !stop.watch && stop.thread !== thread; retry++) {
+      stop = await this.target.resume({ kind: 'step', thread }, readAtStop);
+    }
+    return stop;
   }
 
   private async stopped(reason: StopReason): Promise<RawStop> {

@@ -1,6 +1,7 @@
-// RunControl against a scripted target: a vCPU is stepped off its breakpoint before a continue,
-// also when the stub delivers another vCPU's pending breakpoint stop in place of that step (QEMU
-// keeps one per vCPU). Seen once in CI as a breakpoint's command list running twice for one hit.
+// RunControl against a scripted target. A vCPU is stepped off its breakpoint before a continue,
+// and that step, like any single step, is asked again when the stub answers it with another
+// vCPU's pending breakpoint stop (QEMU keeps one per vCPU). Seen in CI as a breakpoint's command
+// list running twice for one hit, and as a `step` that stopped on the line it started from.
 import { describe, expect, it } from 'vitest';
 import { Sites } from '../../src/engine/breakpoints.js';
 import { RunControl } from '../../src/engine/run-control.js';
@@ -49,5 +50,15 @@ describe('RunControl', () => {
     rc.setPosition(1, BP);
     await rc.resumeOnce({ kind: 'continue' });
     expect(log).toEqual(['Z 100d1b', 'z 100d1b', 'step 1', 'step 1', 'Z 100d1b', 'continue']);
+  });
+
+  it('a single step answered by another vCPU is asked again, and ends where this vCPU went', async () => {
+    const { target, log } = scripted([{ kind: 'trap', thread: 2 }, { kind: 'trap', thread: 1 }]);
+    const sites = new Sites(target);
+    const rc = new RunControl(target, sites);
+    rc.setPosition(1, BP + 0x10n);
+    const stop = await rc.resumeOnce({ kind: 'step', thread: 1 });
+    expect(log).toEqual(['step 1', 'step 1']);
+    expect(stop).toMatchObject({ reason: { kind: 'trap', thread: 1 }, pc: BP + 1n });
   });
 });
