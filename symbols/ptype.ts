@@ -1,12 +1,12 @@
 // gdb's `ptype`: a type with one level of struct/union/enum body spelled out.
-import { sizeOf, stripTypedefs, typeName, type Type } from './types.js';
+import { sizeOf, stripQualifiers, stripTypedefs, typeName, type Type } from './types.js';
 
 export function ptype(t: Type): string {
   return expand(t, '', 0);
 }
 
-function expand(t: Type, indent: string, depth: number): string {
-  // ptype looks through typedefs at the top, then prints the declarator around the body.
+/** ptype looks through typedefs and data pointers at the top, then prints the `*`s after the body. */
+function peel(t: Type): { inner: Type; declarator: string } {
   let declarator = '';
   let inner: Type = t;
   for (let i = 0; i < 64; i++) {
@@ -16,6 +16,11 @@ function expand(t: Type, indent: string, depth: number): string {
       inner = inner.target;
     } else break;
   }
+  return { inner, declarator };
+}
+
+function expand(t: Type, indent: string, depth: number): string {
+  const { inner, declarator } = peel(t);
   const suffix = declarator ? ` ${declarator}` : '';
   if (inner.kind === 'enum') {
     let next = 0n;
@@ -55,11 +60,6 @@ const OFFSET_COLUMN = 27;
 const spaces = (n: number) => ' '.repeat(n);
 const pad = (n: number, width: number) => String(n).padStart(width);
 
-function unqualified(t: Type): Type {
-  for (let i = 0; i < 64 && t.kind === 'qualified'; i++) t = t.target;
-  return t;
-}
-
 function qualifiers(t: Type): string {
   let out = '';
   for (let i = 0; i < 64 && t.kind === 'qualified'; i++, t = t.target) out += `${t.qualifier} `;
@@ -73,18 +73,10 @@ function qualifiers(t: Type): string {
  * check from its own offset in its parent, and union members show sizes only.
  */
 export function ptypeOffsets(t: Type): string {
-  let declarator = '';
-  let inner: Type = t;
-  for (let i = 0; i < 64; i++) {
-    if (inner.kind === 'typedef') inner = inner.target;
-    else if (inner.kind === 'pointer' && stripTypedefs(inner.target).kind !== 'function') {
-      declarator = '*' + declarator;
-      inner = inner.target;
-    } else break;
-  }
-  const aggregate = unqualified(inner);
+  const { inner, declarator } = peel(t);
+  const aggregate = stripQualifiers(inner);
   if ((aggregate.kind !== 'struct' && aggregate.kind !== 'union') || (aggregate.declaration && aggregate.members.length === 0)) return `type = ${ptype(t)}`;
-  const header = unqualified(t).kind === 'struct' || unqualified(t).kind === 'union' ? '/* offset      |    size */  ' : '';
+  const header = stripQualifiers(t).kind === 'struct' || stripQualifiers(t).kind === 'union' ? '/* offset      |    size */  ' : '';
   const lines = body(aggregate, 0, 0, 0);
   lines[0] = `${header}type = ${qualifiers(inner)}${lines[0]}`;
   lines.push(`${spaces(OFFSET_COLUMN + 2)}}${declarator ? ` ${declarator}` : ''}`);
@@ -114,7 +106,7 @@ function body(t: Type & { kind: 'struct' | 'union' | 'class' }, level: number, o
       column = `/* ${pad(Math.floor(at / 8), 6)}${bitwise ? `:${pad(at % 8, 2)}` : '   '}   |  ${pad(size, 6)} */`;
       end = bitpos + (m.bitSize ?? size * 8);
     }
-    const mt = unqualified(m.type);
+    const mt = stripQualifiers(m.type);
     if ((mt.kind === 'struct' || mt.kind === 'union') && depth < 8 && !(mt.declaration && mt.members.length === 0)) {
       const nested = body(mt, level + 4, offsetBits + bitpos, end - size * 8, depth + 1);
       lines.push(`${column}${spaces(level + 4)}${qualifiers(m.type)}${nested[0]}`, ...nested.slice(1));

@@ -187,6 +187,12 @@ export function sizeOf(t: Type, depth = 0): number {
 }
 
 /** The type without typedefs and qualifiers. */
+/** The type without its const/volatile/restrict/atomic qualifiers (typedefs kept). */
+export function stripQualifiers(t: Type): Type {
+  for (let i = 0; i < MAX_DEPTH && t.kind === 'qualified'; i++) t = t.target;
+  return t;
+}
+
 export function stripTypedefs(t: Type): Type {
   for (let i = 0; i < MAX_DEPTH && (t.kind === 'typedef' || t.kind === 'qualified'); i++) t = t.target;
   return t;

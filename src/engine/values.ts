@@ -1,5 +1,5 @@
 // Typed values in guest memory, registers or computed, and their text as gdb's `print` shows it.
-import { sizeOf, stripTypedefs, typeName, type Member, type Type } from '../../symbols/index.js';
+import { sizeOf, stripQualifiers, stripTypedefs, typeName, type Member, type Type } from '../../symbols/index.js';
 import type { RegisterReader } from '../../symbols/cfi/index.js';
 
 export type Place =
@@ -253,13 +253,9 @@ function flagEnum(values: { name: string; value: bigint }[], n: bigint): string 
  * points to, may be const or volatile, but neither is a typedef, and the target is plain `char`.
  */
 function isPlainCharPointer(t: Type): boolean {
-  const unqualified = (x: Type) => {
-    while (x.kind === 'qualified') x = x.target;
-    return x;
-  };
-  const p = unqualified(t);
+  const p = stripQualifiers(t);
   if (p.kind !== 'pointer') return false;
-  const target = unqualified(p.target);
+  const target = stripQualifiers(p.target);
   return target.kind === 'base' && target.name === 'char';
 }
 
