@@ -28,9 +28,10 @@ const times = (n: number, c: string) => Array.from({ length: n }, () => c);
 
 const SEGMENTS: Segment[] = [
   { at: 'worker_step', commands: times(16, 'step') },
-  // The ring's lock free at the stop: gdb freezes the other vCPU, and one frozen holding it would
-  // make gdb's steps spin in spin_lock where duster's take it.
-  { at: 'ring_put if ring.head - ring.tail < 8 && ring.lock.locked == 0', commands: times(10, 'step') },
+  // From the ring's lock held to its release: the consumer on the other vCPU contends for that lock,
+  // and a step into spin_lock spins or not by timing (gdb, which freezes that vCPU, on one side,
+  // duster on the other). Taking sched_lock is stepped into from counter_tick below.
+  { at: 'app_demo.c:188 if ring.head - ring.tail < 8', commands: times(6, 'step') },
   { at: 'counter_tick if demo_counter % 100 != 99', commands: ['next', 'next', 'step', 'step', 'step', 'step', 'step', 'finish', 'finish'] },
   { at: 'compute_checksum', commands: ['next', 'next', 'next', 'next', 'until', 'until', 'until', 'until', 'next', 'until'] },
   { at: 'worker_step if w->steps % 3 == 0', commands: ['next', 'next', 'next', 'step', 'finish', 'next'] },
