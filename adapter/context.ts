@@ -2,6 +2,7 @@
 // events, and the client's line and column numbering.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Args } from './args.js';
+import type { ConsoleLanguage } from './console.js';
 import type { Debuggee } from './debuggee.js';
 
 export interface LineNumbering {
@@ -24,6 +25,8 @@ export class AdapterContext {
   constructor(
     readonly send: (e: DebugProtocol.Event) => void,
     readonly numbering: LineNumbering,
+    /** The debug console's command language (none: the console evaluates expressions only). */
+    readonly language: ConsoleLanguage | undefined,
   ) {}
 
   require(): Debuggee {

@@ -2,3 +2,4 @@
 export { DusterDebugSession } from './session.js';
 export { serveStreams, serveTcp } from './server.js';
 export { CAPABILITIES } from './capabilities.js';
+export type { CommandConsole, ConsoleLanguage } from './console.js';

@@ -1,11 +1,12 @@
 // Where the adapter talks DAP: the stdio of `duster dap` (how VS Code starts it), or a TCP port on
 // 127.0.0.1 serving one session per connection (for debugging the adapter and for tests).
 import net from 'node:net';
+import type { ConsoleLanguage } from './console.js';
 import { DusterDebugSession } from './session.js';
 
 /** Serves one session on these streams; resolves when the client closes them. */
-export function serveStreams(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
-  const session = new DusterDebugSession();
+export function serveStreams(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, language?: ConsoleLanguage): Promise<void> {
+  const session = new DusterDebugSession(language);
   return new Promise((resolve) => {
     session.on('close', () => resolve());
     session.start(input, output);
@@ -13,9 +14,9 @@ export function serveStreams(input: NodeJS.ReadableStream, output: NodeJS.Writab
 }
 
 /** Listens on 127.0.0.1 only (port 0 picks a free one); every connection is a new session. */
-export function serveTcp(port: number): Promise<net.Server> {
+export function serveTcp(port: number, language?: ConsoleLanguage): Promise<net.Server> {
   const server = net.createServer((socket) => {
-    const session = new DusterDebugSession();
+    const session = new DusterDebugSession(language);
     session.setRunAsServer(true);
     session.start(socket, socket);
   });

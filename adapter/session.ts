@@ -2,9 +2,10 @@
 // error into the response. No debugging happens here.
 import { DebugSession, ErrorDestination, Response } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { errorLine } from '../src/commands/interpreter.js';
+import { errorLine } from '../src/engine/errors.js';
 import { Args } from './args.js';
 import { CAPABILITIES } from './capabilities.js';
+import type { ConsoleLanguage } from './console.js';
 import { AdapterContext, type Handler } from './context.js';
 import { breakpointHandlers } from './handlers/breakpoints.js';
 import { evaluateHandlers } from './handlers/evaluate.js';
@@ -20,15 +21,21 @@ const HANDLERS = new Map<string, Handler>(
 );
 
 export class DusterDebugSession extends DebugSession {
-  private readonly ctx = new AdapterContext((e) => this.sendEvent(e), {
-    lineToClient: (l) => this.convertDebuggerLineToClient(l),
-    lineFromClient: (l) => this.convertClientLineToDebugger(l),
-    columnToClient: (c) => this.convertDebuggerColumnToClient(c),
-    columnFromClient: (c) => this.convertClientColumnToDebugger(c),
-  });
+  private readonly ctx: AdapterContext;
 
-  constructor() {
+  /** `language`: the debug console's command language (without one the console evaluates expressions only). */
+  constructor(language?: ConsoleLanguage) {
     super();
+    this.ctx = new AdapterContext(
+      (e) => this.sendEvent(e),
+      {
+        lineToClient: (l) => this.convertDebuggerLineToClient(l),
+        lineFromClient: (l) => this.convertClientLineToDebugger(l),
+        columnToClient: (c) => this.convertDebuggerColumnToClient(c),
+        columnFromClient: (c) => this.convertClientColumnToDebugger(c),
+      },
+      language,
+    );
     // Engine lines and columns are 1-based, as compilers record them.
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);

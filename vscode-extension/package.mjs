@@ -21,7 +21,7 @@ await build({ ...common, entryPoints: [path.join(ext, 'src/extension.ts')], outf
 // The adapter runs under the user's Node (20+) as an ES module; its CommonJS dependencies need require().
 await build({
   ...common,
-  entryPoints: [path.join(root, 'adapter/stdio.ts')],
+  entryPoints: [path.join(root, 'src/cli/dap-stdio.ts')],
   outfile: path.join(out, 'adapter.mjs'),
   format: 'esm',
   target: 'node20',

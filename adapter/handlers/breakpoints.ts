@@ -2,7 +2,8 @@
 // setFunctionBreakpoints, setInstructionBreakpoints, dataBreakpointInfo, setDataBreakpoints.
 import path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { errorLine } from '../../src/commands/interpreter.js';
+import { errorLine } from '../../src/engine/errors.js';
+import { watchRangeProblem } from '../../src/engine/breakpoint-table.js';
 import type { Breakpoint } from '../../src/engine/breakpoints.js';
 import { parseLocation, type LocationSpec } from '../../src/engine/location.js';
 import type { WatchAccess } from '../../src/targets/index.js';
@@ -42,12 +43,10 @@ function parseDataId(id: string): { address: bigint; size: number; expression: s
 }
 
 const ACCESS: Record<string, WatchAccess> = { write: 'write', read: 'read', readWrite: 'access' };
-const WATCH_SIZES = [1, 2, 4, 8];
 
 function dataInfo(address: bigint, size: number, expression: string): DebugProtocol.DataBreakpointInfoResponse['body'] {
-  if (!WATCH_SIZES.includes(size) || address % BigInt(size) !== 0n) {
-    return { dataId: null, description: `${expression}: x86 debug registers watch 1, 2, 4 or 8 bytes aligned to their size (this is ${size} bytes at ${hexRef(address)})` };
-  }
+  const problem = watchRangeProblem(address, size);
+  if (problem) return { dataId: null, description: `${expression}: ${problem}` };
   return { dataId: dataId(address, size, expression), description: `${expression} (${size} bytes at ${hexRef(address)})`, accessTypes: ['write', 'read', 'readWrite'], canPersist: false };
 }
 
@@ -107,13 +106,9 @@ export const breakpointHandlers: Record<string, Handler> = {
       if (child.expression === undefined) return { dataId: null, description: `${name} has no expression that could be watched` };
       expression = child.expression;
     }
-    if (args.has('frameId')) {
-      const frame = d.frames.require(args);
-      d.session.selectedThread = frame.thread;
-      d.session.selectedFrame = frame.level;
-    }
+    const frame = args.has('frameId') ? d.frames.require(args) : d.defaultFrame();
     try {
-      const { address, size } = await d.session.watchTarget(expression);
+      const { address, size } = await d.session.watchTarget(expression, frame);
       return dataInfo(address, size, expression);
     } catch (e) {
       return { dataId: null, description: `${expression}: ${errorLine(e)}` };
@@ -137,7 +132,7 @@ export const breakpointHandlers: Record<string, Handler> = {
       return {
         key: pointKey({ id, access, condition }),
         ...(invalid !== undefined && { invalid }),
-        add: () => d.session.addWatchpoint(what!.expression, what!.address, what!.size, access, condition),
+        add: () => d.session.addWatchpoint({ expression: what!.expression, address: what!.address, length: what!.size, access, ...(condition !== undefined && { condition }) }),
         show: breakpointView,
       };
     });

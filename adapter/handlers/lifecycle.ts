@@ -2,10 +2,11 @@
 import { InitializedEvent } from '@vscode/debugadapter';
 import { Debuggee } from '../debuggee.js';
 import type { AdapterContext, Handler, Reply } from '../context.js';
-import { attachConfig, launchConfig, startAttach, startDump, startLaunch, type Started } from '../launch.js';
+import { openSession } from '../../src/open/index.js';
+import { attachConfig, launchConfig, type DebugConfig } from '../launch.js';
 
-function adopt(ctx: AdapterContext, request: 'launch' | 'attach', started: Started, stopOnEntry: boolean, reply: Reply): void {
-  ctx.debuggee = new Debuggee(request, started, stopOnEntry, ctx.send);
+async function adopt(ctx: AdapterContext, cfg: DebugConfig, reply: Reply): Promise<void> {
+  ctx.debuggee = new Debuggee(cfg.request, await openSession(cfg.session), cfg.stopOnEntry, ctx.send, ctx.language);
   // Breakpoints can be set from now on: the client sends them, then configurationDone.
   reply.after(() => ctx.send(new InitializedEvent()));
 }
@@ -17,14 +18,12 @@ function ensureIdle(ctx: AdapterContext): void {
 export const lifecycleHandlers: Record<string, Handler> = {
   async launch(ctx, args, reply) {
     ensureIdle(ctx);
-    const cfg = launchConfig(args);
-    adopt(ctx, 'launch', await ('coreDump' in cfg ? startDump(cfg) : startLaunch(cfg)), cfg.stopOnEntry, reply);
+    await adopt(ctx, launchConfig(args), reply);
   },
 
   async attach(ctx, args, reply) {
     ensureIdle(ctx);
-    const cfg = attachConfig(args);
-    adopt(ctx, 'attach', await startAttach(cfg), cfg.stopOnEntry, reply);
+    await adopt(ctx, attachConfig(args), reply);
   },
 
   async configurationDone(ctx, _args, reply) {

@@ -43,6 +43,6 @@ export const memoryHandlers: Record<string, Handler> = {
     const count = args.int('instructionCount', 0, MAX_INSTRUCTIONS);
     const resolveSymbols = args.optBool('resolveSymbols') ?? true;
     d.requireStopped('disassemble');
-    return { instructions: await disassembleWindow(d.session, base, instructionOffset, count, resolveSymbols) };
+    return { instructions: await disassembleWindow(d.session, d.defaultFrame().thread, base, instructionOffset, count, resolveSymbols) };
   },
 };

@@ -1,6 +1,8 @@
 // continue, next, stepIn, stepOut (by line, or by instruction), pause, exceptionInfo. All-stop:
 // every request resumes or stops all vCPUs; a step moves the named one.
-import type { Session, StopInfo } from '../../src/engine/session.js';
+import type { FramePosition } from '../../src/engine/model.js';
+import type { Session } from '../../src/engine/session.js';
+import type { StopEvent } from '../../src/engine/stop-event.js';
 import { ArgumentError, type Args } from '../args.js';
 import type { AdapterContext, Handler, Reply } from '../context.js';
 import { exceptionInfoBody } from '../services/stops.js';
@@ -10,9 +12,9 @@ type StepKind = 'into' | 'over' | 'out';
 const GRANULARITIES = ['statement', 'line', 'instruction'];
 
 /** Stepping out is gdb's finish at any granularity; into/over go by line or by instruction. */
-function stepOperation(session: Session, kind: StepKind, byInstruction: boolean): () => Promise<StopInfo> {
-  if (kind === 'out') return async () => (await session.finish()).stop;
-  return byInstruction ? () => session.stepInstruction(kind === 'over') : () => session.stepLine(kind);
+function stepOperation(session: Session, kind: StepKind, byInstruction: boolean, at: FramePosition): () => Promise<StopEvent> {
+  if (kind === 'out') return () => session.finish(at);
+  return byInstruction ? () => session.stepInstruction(at.thread, kind === 'over') : () => session.stepLine(kind, at);
 }
 
 async function step(ctx: AdapterContext, args: Args, reply: Reply, kind: StepKind): Promise<void> {
@@ -24,12 +26,8 @@ async function step(ctx: AdapterContext, args: Args, reply: Reply, kind: StepKin
   if (kind !== 'out' && d.session.inspector.isSavedContext(thread)) {
     throw new ArgumentError(`${args.name('threadId')} ${args.int('threadId')} is switched out (on no vCPU) and cannot step; step out runs it back to its caller`);
   }
-  const op = stepOperation(d.session, kind, granularity === 'instruction');
-  reply.after(() => {
-    d.session.selectedThread = thread;
-    d.session.selectedFrame = 0;
-    d.run.start(op);
-  });
+  const op = stepOperation(d.session, kind, granularity === 'instruction', { thread, level: 0 });
+  reply.after(() => d.run.start(op));
 }
 
 export const runHandlers: Record<string, Handler> = {

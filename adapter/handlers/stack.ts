@@ -48,6 +48,6 @@ export const stackHandlers: Record<string, Handler> = {
     const d = ctx.require();
     const frame = d.frames.require(args);
     d.requireStopped('read scopes');
-    return { scopes: (await d.session.scopes(frame.thread, frame.level)).map(scope) };
+    return { scopes: (await d.session.scopes(frame)).map(scope) };
   },
 };

@@ -36,7 +36,7 @@ export const variableHandlers: Record<string, Handler> = {
     const value = args.str('value');
     const frame = args.has('frameId') ? d.frames.require(args) : undefined;
     d.requireStopped('change a value');
-    const v = await d.session.assign(expression, value, frame?.thread ?? d.session.selectedThread, frame?.level ?? 0, valueFormat(args));
+    const v = await d.session.assign(expression, value, frame ?? d.defaultFrame(), valueFormat(args));
     refreshAfter(reply, ctx);
     return assignedBody(v);
   },

@@ -5,7 +5,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { UserPoint } from '../../src/engine/breakpoints.js';
 import type { Session } from '../../src/engine/session.js';
-import { errorLine } from '../../src/commands/interpreter.js';
+import { errorLine } from '../../src/engine/errors.js';
 
 export type BreakpointKind = 'source' | 'function' | 'instruction' | 'data';
 

@@ -1,16 +1,18 @@
-// Everything that resumes the guest goes through here: DAP continue/step requests and console
-// commands alike. The engine emits a stop for every internal resume (a line step is many), so the
-// client hears one `continued` when the guest starts and one `stopped` when the operation ends.
+// How the client hears about the guest running and stopping: the engine tells once per operation
+// (a line step is many resumes), whoever started it (a DAP request or a console command), and this
+// turns that into one `continued` (unless the request implied it) and one `stopped` event.
 import { ContinuedEvent, ExitedEvent, OutputEvent, StoppedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { errorLine } from '../../src/commands/interpreter.js';
-import type { Session, StopInfo } from '../../src/engine/session.js';
+import { errorLine } from '../../src/engine/errors.js';
+import type { StopEvent } from '../../src/engine/stop-event.js';
 import { describeStop, type StopReport } from './stops.js';
 import type { Debuggee } from '../debuggee.js';
 
 export class RunService {
-  /** Whether the client already knows the guest runs (a continue/step response says so). */
-  private announced = true;
+  /** The client already knows the guest runs (a continue/step request says so). */
+  private implied = false;
+  /** Stops reported so far (to tell whether a failed operation reported one). */
+  private reported = 0;
   /** What the last reported stop was, for exceptionInfo. */
   lastReport: (StopReport & { thread: number }) | undefined;
 
@@ -20,53 +22,35 @@ export class RunService {
   ) {
     d.session.on('running', () => {
       d.frames.clear();
-      if (this.announced) return;
-      this.announced = true;
-      this.send(new ContinuedEvent(d.threads.knownIdOf(d.session.selectedThread), true));
+      if (!this.implied) this.send(new ContinuedEvent(d.threads.knownIdOf(d.defaultFrame().thread), true));
     });
+    d.session.on('stopped', (stop) => void this.report(stop));
   }
 
-  private get session(): Session {
-    return this.d.session;
-  }
-
-  /**
-   * Runs an operation that may resume the guest and reports where it ended. `announce` sends a
-   * `continued` event if it resumes (console commands; DAP run requests imply it).
-   */
-  async track<T>(op: () => Promise<T>, announce: boolean): Promise<T> {
-    const before = this.session.stop;
-    this.announced = !announce;
-    try {
-      return await op();
-    } finally {
-      const now = this.session.stop;
-      if (now && now !== before) await this.report(now);
-    }
-  }
-
-  /** Starts a resume in the background, after the request's response went out. */
+  /** Starts a resume the client asked for (continue, next, ...) in the background, after the response went out. */
   start(op: () => Promise<unknown>): void {
-    const before = this.session.stop;
-    this.track(op, false).catch(async (e: unknown) => {
-      this.send(new OutputEvent(`${errorLine(e)}\n`, 'stderr'));
-      // The client believes the guest runs: if it never did, say where it still stands.
-      const now = this.session.stop;
-      if (now && now === before && this.session.isAlive && !this.session.isRunning) await this.report(now, errorLine(e));
-    });
+    const before = this.reported;
+    this.implied = true;
+    op()
+      .catch(async (e: unknown) => {
+        this.send(new OutputEvent(`${errorLine(e)}\n`, 'stderr'));
+        // The client believes the guest runs: if it never did, say where it still stands.
+        const s = this.d.session;
+        if (this.reported === before && s.stop && s.isAlive && !s.isRunning) await this.report(s.stop, errorLine(e));
+      })
+      .finally(() => (this.implied = false));
   }
 
-  async report(stop: StopInfo, failure?: string): Promise<void> {
+  async report(stop: StopEvent, failure?: string): Promise<void> {
+    this.reported++;
     if (stop.kind === 'exited') {
-      this.send(new ExitedEvent(stop.exitCode ?? 0));
+      this.send(new ExitedEvent(stop.exitCode));
       this.d.end();
       return;
     }
-    const r = await describeStop(stop, this.session, this.d.breakpoints, this.d.qemu);
-    const thread = r.thread ?? stop.thread;
-    this.session.selectedThread = thread;
-    this.lastReport = { ...r, thread };
-    const ev = new StoppedEvent(r.reason, await this.d.threads.idOf(thread)) as DebugProtocol.StoppedEvent;
+    const r = await describeStop(stop, this.d.session, this.d.breakpoints);
+    this.lastReport = { ...r, thread: stop.thread };
+    const ev = new StoppedEvent(r.reason, await this.d.threads.idOf(stop.thread)) as DebugProtocol.StoppedEvent;
     ev.body = {
       ...ev.body,
       allThreadsStopped: true,

@@ -1,9 +1,8 @@
 // How an engine stop is told to a DAP client: the stopped event's reason and texts, and the
 // exception details a client asks for afterwards with exceptionInfo.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { Session, StopInfo } from '../../src/engine/session.js';
-import { guestPanic } from '../../src/os/report.js';
-import type { QemuInstance } from '../../src/qemu/index.js';
+import type { Session } from '../../src/engine/session.js';
+import type { GuestPanic, PlacedStop } from '../../src/engine/stop-event.js';
 import type { BreakpointRegistry } from './breakpoints.js';
 
 export interface StopReport {
@@ -13,45 +12,33 @@ export interface StopReport {
   hitBreakpointIds?: number[];
   /** Set when the stop is a guest fault or panic (what exceptionInfo answers). */
   exception?: { id: string; description: string; details?: DebugProtocol.ExceptionDetails };
-  /** The vCPU to show the stop on when it is not the one the target reported (a dump's panicking CPU). */
-  thread?: number;
 }
 
-const SIGNALS: Record<number, string> = { 2: 'SIGINT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 11: 'SIGSEGV' };
-/** QEMU's gdbstub reports a VM stop it has no signal for (a pvpanic guest panic) as signal 143. */
-const QEMU_VM_STOP = 143;
-
-export async function describeStop(stop: StopInfo, session: Session, breakpoints: BreakpointRegistry, qemu?: QemuInstance): Promise<StopReport> {
+export async function describeStop(stop: PlacedStop, session: Session, breakpoints: BreakpointRegistry): Promise<StopReport> {
   switch (stop.kind) {
     case 'entry':
       return { reason: 'entry' };
     case 'dump':
-      return (await panicStop(session)) ?? { reason: 'entry', description: 'Crash dump (the guest recorded no panic)' };
+      return { reason: 'entry', description: 'Crash dump (the guest recorded no panic)' };
     case 'step':
       return { reason: 'step' };
     case 'interrupt':
       return { reason: 'pause' };
     case 'breakpoint': {
-      const ids = (stop.breakpoints ?? []).map((b) => b.id);
+      const ids = stop.breakpoints.map((b) => b.id);
       return { reason: breakpoints.reasonFor(ids), description: `Breakpoint ${ids.join(', ')}`, hitBreakpointIds: ids };
     }
     case 'watchpoint': {
-      const { point, old, value } = stop.watch!;
-      const now = value ? await session.formatWatchValue(point, value) : undefined;
-      const before = old && point.access !== 'read' ? await session.formatWatchValue(point, old) : undefined;
+      const { point, old, value } = stop.watch;
+      const now = await session.formatWatchValue(point, value, stop.thread);
+      const before = old && point.access !== 'read' ? await session.formatWatchValue(point, old, stop.thread) : undefined;
       const text = before !== undefined ? `${point.expression}: ${before} → ${now}` : `${point.expression} = ${now}`;
       return { reason: 'data breakpoint', description: text, text, hitBreakpointIds: [point.id] };
     }
-    case 'signal': {
-      const status = stop.signal === QEMU_VM_STOP ? await qemu?.status().catch(() => undefined) : undefined;
-      const name = SIGNALS[stop.signal!] ?? `signal ${stop.signal}`;
-      const panic = status === 'guest-panicked' ? await panicStop(session) : undefined;
-      if (panic) return panic;
-      if (status === 'guest-panicked') return exceptionStop({ id: 'panic', description: 'Guest panicked (pvpanic): all vCPUs stopped' });
-      return exceptionStop({ id: name, description: `vCPU ${stop.thread} received ${name}` });
-    }
-    case 'exited':
-      return { reason: 'exited', description: `Guest exited with code ${stop.exitCode}` };
+    case 'signal':
+      return exceptionStop({ id: stop.name, description: `vCPU ${stop.thread} received ${stop.name}` });
+    case 'panic':
+      return stop.panic ? panicStop(stop.panic) : exceptionStop({ id: 'panic', description: 'Guest panicked (pvpanic): all vCPUs stopped' });
   }
 }
 
@@ -59,19 +46,11 @@ function exceptionStop(exception: NonNullable<StopReport['exception']>): StopRep
   return { reason: 'exception', description: exception.description, text: exception.id, exception };
 }
 
-/**
- * The guest's own account of its panic (message, faulting location and instruction), if it kept
- * one, shown on the vCPU that panicked: the stub reports a VM stop on whichever vCPU it likes.
- */
-async function panicStop(session: Session): Promise<StopReport | undefined> {
-  const p = await guestPanic(session).catch(() => undefined);
-  if (!p) return undefined;
+/** The guest's own account of its panic: message, faulting location and instruction. */
+function panicStop(p: GuestPanic): StopReport {
   const where = [`at 0x${p.pc.toString(16)}${p.location ? ` in ${p.location}` : ''}`, ...(p.instruction ? [`faulting instruction: ${p.instruction}`] : [])];
   const description = p.message ?? `Guest panicked on cpu ${p.cpu}${p.reason !== undefined ? ` (vector ${p.reason})` : ''}`;
-  const stop = exceptionStop({ id: 'panic', description, details: { message: description, ...(p.reason !== undefined && { typeName: `vector ${p.reason}` }), stackTrace: where.join('\n') } });
-  // The guest numbers its CPUs in boot order, as QEMU numbers vCPUs (thread id = index + 1).
-  const thread = p.cpu + 1;
-  return (await session.threads()).some((t) => t.id === thread) ? { ...stop, thread } : stop;
+  return exceptionStop({ id: 'panic', description, details: { message: description, ...(p.reason !== undefined && { typeName: `vector ${p.reason}` }), stackTrace: where.join('\n') } });
 }
 
 export function exceptionInfoBody(e: NonNullable<StopReport['exception']>): DebugProtocol.ExceptionInfoResponse['body'] {

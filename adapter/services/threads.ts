@@ -5,7 +5,7 @@
 // because a running gdbstub answers nothing, and every threadId a client sends is checked against
 // it: QEMU never replies to a request for a thread it does not have.
 import type { Session } from '../../src/engine/session.js';
-import type { GuestThread } from '../../src/os/threads.js';
+import type { GuestThread } from '../../src/engine/guest-os.js';
 import type { TargetThread } from '../../src/targets/index.js';
 import { ArgumentError, type Args } from '../args.js';
 

@@ -41,7 +41,7 @@ export class DebugConsole {
   ) {
     const tty = (io.stdout as NodeJS.WriteStream).isTTY === true && !opts.json;
     this.color = new Chalk({ level: tty ? 1 : 0 });
-    this.ctx = {
+    const ctx: Omit<CommandContext, 'selected'> = {
       session,
       out: (s) => {
         if (opts.json || !s) return;
@@ -54,8 +54,9 @@ export class DebugConsole {
       ...(opts.kill && { kill: opts.kill }),
       ...(opts.qemu && { qemu: opts.qemu }),
     };
-    this.ctx.actionDone = (line, r) => this.json(line, r, true);
-    this.interpreter = new CommandInterpreter(this.ctx);
+    ctx.actionDone = (line, r) => this.json(line, r, true);
+    this.interpreter = new CommandInterpreter(ctx);
+    this.ctx = this.interpreter.ctx;
     session.on('output', (category, text) => {
       if (opts.json) io.stdout.write(toJson({ event: 'output', category, text }) + '\n');
       else (category === 'stderr' ? io.stderr : io.stdout).write(text);

@@ -3,7 +3,7 @@ import type { Breakpoint } from '../engine/breakpoints.js';
 import { parseLocation, formatLocation, type LocationSpec } from '../engine/location.js';
 import type { WatchAccess } from '../targets/index.js';
 import { typeName } from '../../symbols/index.js';
-import type { CommandContext } from './context.js';
+import { selectedPc, type CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import type { Out } from './table.js';
 import { hex, hex64 } from './format.js';
@@ -33,7 +33,7 @@ export async function breakCommand(ctx: CommandContext, args: string, out: Out, 
   const s = ctx.session;
   let spec;
   if (location === '') {
-    const pc = s.stop?.pc;
+    const pc = await selectedPc(ctx);
     if (pc === undefined) throw new CommandError('no default breakpoint location: the guest is not stopped');
     spec = { kind: 'address' as const, address: pc };
   } else spec = await locationSpec(ctx, location);
@@ -74,10 +74,17 @@ export async function watchCommand(ctx: CommandContext, args: string, out: Out, 
   const located = /^-l(?:ocation)?\s+/.exec(split.location);
   const expression = located ? split.location.slice(located[0].length).trim() : split.location;
   if (!expression) throw new CommandError('watch needs an expression');
-  const lvalue = await ctx.session.watchTarget(expression);
-  const typed = located ? `{${typeName((await ctx.session.value(expression)).type)}} ${hex(lvalue.address)}` : expression;
+  const lvalue = await ctx.session.watchTarget(expression, ctx.selected);
+  const typed = located ? `{${typeName((await ctx.session.value(expression, ctx.selected)).type)}} ${hex(lvalue.address)}` : expression;
   const shown = located ? `-location ${expression}` : expression;
-  const w = await ctx.session.addWatchpoint(typed, lvalue.address, lvalue.size, access, split.condition, located ? shown : undefined);
+  const w = await ctx.session.addWatchpoint({
+    expression: typed,
+    address: lvalue.address,
+    length: lvalue.size,
+    access,
+    ...(split.condition !== undefined && { condition: split.condition }),
+    ...(located && { label: shown }),
+  });
   const label = access === 'write' ? 'Hardware watchpoint' : access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
   out(`${label} ${w.id}: ${shown}\n`);
   return { id: w.id, expression: shown, address: hex(w.address), length: w.length, access };
@@ -210,7 +217,7 @@ export async function locationSpec(ctx: CommandContext, text: string): Promise<L
   const t = text.trim();
   if (!/^\d+$/.test(t)) return parseLocation(t);
   const s = ctx.session;
-  const frame = await s.inspector.frame(s.selectedThread, s.selectedFrame).catch(() => undefined);
+  const frame = await s.inspector.frame(ctx.selected.thread, ctx.selected.level).catch(() => undefined);
   if (!frame?.file) throw new CommandError(`no default source file for line ${t}: use FILE:${t}`);
   return parseLocation(`${frame.file}:${t}`);
 }

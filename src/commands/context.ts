@@ -1,5 +1,6 @@
-// What a command runs against: the session, where its output goes, and the owner's hooks (killing
-// the QEMU that `duster run` started, writing a dump).
+// What a command runs against: the session, the thread and frame selected in this front end, where
+// its output goes, and the owner's hooks (killing the QEMU that `duster run` started, writing a dump).
+import type { FramePosition } from '../engine/model.js';
 import type { Session } from '../engine/session.js';
 import type { FormatOptions } from '../engine/values.js';
 import type { Display } from './display.js';
@@ -7,6 +8,8 @@ import type { CommandResult } from './interpreter.js';
 
 export interface CommandContext {
   session: Session;
+  /** The selected thread (a vCPU, or a guest thread's saved context) and frame: every command's default. */
+  selected: FramePosition;
   out(text: string): void;
   err(text: string): void;
   /** Ends the guest (kill QEMU) when duster started it; undefined when attached to someone else's. */
@@ -37,4 +40,16 @@ export interface CommandContext {
   print?: FormatOptions;
   /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */
   finished?: boolean;
+}
+
+/** The pc of the selected frame (gdb's `$pc`), undefined when there is no stopped frame. */
+export async function selectedPc(ctx: CommandContext): Promise<bigint | undefined> {
+  if (!ctx.session.stop || ctx.session.isRunning) return undefined;
+  return (await ctx.session.inspector.frame(ctx.selected.thread, ctx.selected.level).catch(() => undefined))?.pc;
+}
+
+/** The selection a new front end starts with: the innermost frame of the thread the session stopped on. */
+export function initialSelection(session: Session): FramePosition {
+  const stop = session.stop;
+  return { thread: stop && stop.kind !== 'exited' ? stop.thread : 1, level: 0 };
 }

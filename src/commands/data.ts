@@ -2,7 +2,7 @@
 import { locationSpec } from './breakpoints.js';
 import { DW_ATE, formatValue, fromBytes, type FormatOptions, type PrintFormat } from '../engine/values.js';
 import { ptype, ptypeOffsets, typeName, type Type } from '../../symbols/index.js';
-import type { CommandContext } from './context.js';
+import { selectedPc, type CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { displayFile } from './stack.js';
 import { eflagsText, hex, hex64 } from './format.js';
@@ -12,8 +12,8 @@ const SEGMENTS = new Set(['cs', 'ss', 'ds', 'es', 'fs', 'gs']);
 
 export async function infoRegisters(ctx: CommandContext, args: string, out: Out, all = false): Promise<unknown> {
   const s = ctx.session;
-  const thread = s.selectedThread;
-  const values = await s.frameRegisters();
+  const thread = ctx.selected.thread;
+  const values = await s.frameRegisters(ctx.selected);
   const known = s.target.registers;
   const wanted = args.trim() ? args.trim().split(/\s+/).map((n) => n.replace(/^\$/, '')) : undefined;
   const names = wanted ?? known.filter((r) => all || r.group === 'general').map((r) => r.name);
@@ -32,7 +32,7 @@ export async function infoRegisters(ctx: CommandContext, args: string, out: Out,
 
 function natural(ctx: CommandContext, name: string, v: bigint): string {
   if (name === 'eflags') return eflagsText(v);
-  if (name === 'rip' || name === 'pc') return `${hex(v)}${ctx.session.symbolSuffix(v)}`;
+  if (name === 'rip' || name === 'pc') return `${hex(v)}${ctx.session.code.symbolSuffix(v)}`;
   if (name === 'rsp' || name === 'rbp') return hex(v);
   if (SEGMENTS.has(name)) return v.toString();
   if (/^(fs_base|gs_base|k_gs_base|cr\d|efer)$/.test(name)) return v.toString();
@@ -79,7 +79,7 @@ export async function examineCommand(ctx: CommandContext, args: string, out: Out
     rest = sp < 0 ? '' : rest.slice(sp).trim();
   }
   if (!rest && !last) throw new CommandError('Argument required (starting display address).');
-  const address = rest ? await s.evaluateInteger(rest) : last!.next;
+  const address = rest ? await s.evaluateInteger(rest, ctx.selected) : last!.next;
   const next = (end: bigint) => {
     ctx.examine = { ...fmt, next: end };
   };
@@ -99,7 +99,7 @@ export async function examineCommand(ctx: CommandContext, args: string, out: Out
   }
   for (let i = 0; i < values.length; i += perLine) {
     const at = address + BigInt(i * fmt.size);
-    out(`${hex(at)}${s.symbolSuffix(at)}:\t${values.slice(i, i + perLine).join('\t')}\n`);
+    out(`${hex(at)}${s.code.symbolSuffix(at)}:\t${values.slice(i, i + perLine).join('\t')}\n`);
   }
   return { address: hex(address), size: fmt.size, format: fmt.format, values };
 }
@@ -122,7 +122,7 @@ function formatUnit(ctx: CommandContext, raw: bigint, fmt: ExamineFormat): strin
     case 'u': return raw.toString();
     case 'o': return `0${raw.toString(8)}`;
     case 't': return raw.toString(2).padStart(bits, '0');
-    case 'a': return `${hex(raw)}${ctx.session.symbolSuffix(raw)}`;
+    case 'a': return `${hex(raw)}${ctx.session.code.symbolSuffix(raw)}`;
     case 'c': {
       const n = Number(BigInt.asIntN(8, raw));
       const ch = n >= 32 && n < 127 ? String.fromCharCode(n) : `\\${(n & 0xff).toString(8).padStart(3, '0')}`;
@@ -137,9 +137,9 @@ async function examineStrings(ctx: CommandContext, address: bigint, count: numbe
   const strings: string[] = [];
   let at = address;
   for (let i = 0; i < count; i++) {
-    const text = await ctx.session.readCString(at, 4096);
+    const text = await ctx.session.code.readCString(at, 4096);
     strings.push(text.value);
-    out(`${hex(at)}${ctx.session.symbolSuffix(at)}:\t${JSON.stringify(text.value)}${text.truncated ? '...' : ''}\n`);
+    out(`${hex(at)}${ctx.session.code.symbolSuffix(at)}:\t${JSON.stringify(text.value)}${text.truncated ? '...' : ''}\n`);
     examined(ctx, at, 1);
     at += BigInt(text.length + 1);
   }
@@ -149,9 +149,9 @@ async function examineStrings(ctx: CommandContext, address: bigint, count: numbe
 
 async function examineInstructions(ctx: CommandContext, address: bigint, count: number, out: Out, next: (end: bigint) => void): Promise<unknown> {
   const s = ctx.session;
-  const insns = await s.disassembleAt(address, count);
-  const pc = s.stop?.pc;
-  for (const i of insns) out(`${i.address === pc ? '=> ' : '   '}${hex(i.address)}${s.symbolSuffix(i.address)}:\t${i.text}\n`);
+  const insns = await s.code.disassembleAt(address, count, ctx.selected.thread);
+  const pc = await selectedPc(ctx);
+  for (const i of insns) out(`${i.address === pc ? '=> ' : '   '}${hex(i.address)}${s.code.symbolSuffix(i.address)}:\t${i.text}\n`);
   if (insns.length) {
     examined(ctx, insns.at(-1)!.address, 1);
     next(insns.at(-1)!.address + BigInt(insns.at(-1)!.length));
@@ -174,30 +174,30 @@ export async function disassembleCommand(ctx: CommandContext, args: string, out:
   let title: string;
   if (rest) {
     const comma = rest.indexOf(',');
-    start = await s.evaluateInteger(comma < 0 ? rest : rest.slice(0, comma));
+    start = await s.evaluateInteger(comma < 0 ? rest : rest.slice(0, comma), ctx.selected);
     if (comma < 0) {
-      const fn = s.functionRange(start);
+      const fn = s.code.functionRange(start);
       if (!fn) throw new CommandError(`no function contains ${hex(start)}; give a range (START,END or START,+LENGTH)`);
       [start, end, title] = [fn.low, fn.high, `for function ${fn.name}`];
     } else {
       const second = rest.slice(comma + 1).trim();
-      end = second.startsWith('+') ? start + (await s.evaluateInteger(second.slice(1))) : await s.evaluateInteger(second);
+      end = second.startsWith('+') ? start + (await s.evaluateInteger(second.slice(1), ctx.selected)) : await s.evaluateInteger(second, ctx.selected);
       title = `from ${hex64(start)} to ${hex64(end)}`;
     }
   } else {
-    const pc = s.stop?.pc;
+    const pc = await selectedPc(ctx);
     if (pc === undefined) throw new CommandError('no frame selected');
-    const fn = s.functionRange(pc);
+    const fn = s.code.functionRange(pc);
     if (fn) [start, end, title] = [fn.low, fn.high, `for function ${fn.name}`];
     else [start, end, title] = [pc, pc + 64n, `from ${hex64(pc)} to ${hex64(pc + 64n)}`];
   }
   if (end <= start || end - start > 1_000_000n) throw new CommandError(`bad range ${hex(start)}..${hex(end)}`);
-  const insns = await s.disassembleRange(start, end);
-  const pc = s.stop?.pc;
+  const insns = await s.code.disassembleRange(start, end, ctx.selected.thread);
+  const pc = await selectedPc(ctx);
   out(`Dump of assembler code ${title}:\n`);
   for (const i of insns) {
     const bytesText = raw ? `\t${Buffer.from(i.bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ')}` : '';
-    out(`${i.address === pc ? '=> ' : '   '}${hex64(i.address)}${s.symbolSuffix(i.address, true)}:${bytesText}\t${i.text}\n`);
+    out(`${i.address === pc ? '=> ' : '   '}${hex64(i.address)}${s.code.symbolSuffix(i.address, true)}:${bytesText}\t${i.text}\n`);
   }
   out('End of assembler dump.\n');
   return insns.map((i) => ({ address: hex(i.address), bytes: Buffer.from(i.bytes).toString('hex'), text: i.text }));
@@ -222,7 +222,7 @@ export function parsePrintFormat(text: string, command: string): { format?: Prin
 export async function printCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const { format, rest } = parsePrintFormat(args.trim(), 'print');
   const s = ctx.session;
-  const v = await s.value(rest || '$');
+  const v = await s.value(rest || '$', ctx.selected);
   const text = await formatValue(s.inspector.reader, v, { ...ctx.print, ...(format && { format }) });
   const n = await s.inspector.record(v);
   out(`$${n} = ${text}\n`);
@@ -260,7 +260,7 @@ async function limit(ctx: CommandContext, value: string): Promise<number> {
   const v = value.trim();
   if (!v) throw new CommandError('Argument required (integer to set it to, or "unlimited").');
   if (v === 'unlimited') return Infinity;
-  const n = await ctx.session.evaluateInteger(v);
+  const n = await ctx.session.evaluateInteger(v, ctx.selected);
   if (n < 0n) throw new CommandError(`integer ${n} out of range`);
   return n === 0n ? Infinity : Number(n);
 }
@@ -281,7 +281,7 @@ export async function setCommand(ctx: CommandContext, args: string): Promise<unk
   const m = /^\s*(?:var(?:iable)?\s+)?(.*)$/s.exec(args)!;
   const expr = m[1]!.trim();
   if (!/[^=!<>]=[^=]/.test(expr)) throw new CommandError('usage: set var EXPR = VALUE');
-  await ctx.session.value(expr);
+  await ctx.session.value(expr, ctx.selected);
   return { assigned: expr };
 }
 
@@ -324,7 +324,7 @@ export async function ptypeCommand(ctx: CommandContext, args: string, out: Out, 
   }
   if (!text) throw new CommandError(`${whatis ? 'whatis' : 'ptype'} needs an expression or a type`);
   // An expression names a value's type; failing that, the text may be a type name itself.
-  const value = await s.value(text).catch((e: Error) => e);
+  const value = await s.value(text, ctx.selected).catch((e: Error) => e);
   const type = value instanceof Error ? s.program?.symbols.findType(text) : value.type;
   if (!type) throw value;
   if (offsets) {
@@ -355,13 +355,13 @@ export async function listCommand(ctx: CommandContext, args: string, out: Out): 
     const spec = await locationSpec(ctx, t);
     // A function is listed around where it begins, not where a breakpoint on it goes (gdb's).
     const entry = spec.kind === 'function' ? p.symbols.findFunction(spec.name)?.address : undefined;
-    const locs = entry === undefined ? await s.hooks.resolveLocation(spec) : [{ address: entry }];
+    const locs = entry === undefined ? await s.resolveLocation(spec) : [{ address: entry }];
     const hit = locs[0] && p.symbols.lineAt(locs[0].address, { gdb: true });
     if (!hit) throw new CommandError(`no source for ${t}`);
     file = hit.file;
     center = spec.kind === 'line' ? spec.line : hit.line;
   } else {
-    const f = await s.inspector.frame(s.selectedThread, s.selectedFrame);
+    const f = await s.inspector.frame(ctx.selected.thread, ctx.selected.level);
     if (!f.file || !f.line) throw new CommandError('No line number information for the current frame.');
     file = f.file;
     center = f.line;

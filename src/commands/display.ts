@@ -3,7 +3,8 @@
 // innermost block), so `display w->steps` made in worker_step stays quiet inside fib.
 import type { CommandContext } from './context.js';
 import { examineCommand, parseExamineFormat } from './data.js';
-import { CommandError, errorLine } from './interpreter.js';
+import { errorLine } from '../engine/errors.js';
+import { CommandError } from './interpreter.js';
 import type { Out } from './table.js';
 import { formatValue, type PrintFormat } from '../engine/values.js';
 
@@ -42,9 +43,9 @@ export async function displayCommand(ctx: CommandContext, args: string, out: Out
   const s = ctx.session;
   // As gdb: an expression that does not parse or names nothing known is refused; one that cannot
   // be read now (a wild pointer) is kept, and shows its error at each stop.
-  const locals = s.stop ? await s.inspector.localsOf(rest, s.selectedThread, s.selectedFrame) : [];
+  const locals = s.stop ? await s.inspector.localsOf(rest, ctx.selected.thread, ctx.selected.level) : [];
   if (s.stop) {
-    const problem = await s.value(rest).then(() => undefined, (e: Error) => e);
+    const problem = await s.value(rest, ctx.selected).then(() => undefined, (e: Error) => e);
     if (problem && /^No symbol /.test(problem.message)) throw problem;
   }
   const state = displays(ctx);
@@ -85,7 +86,7 @@ export async function infoDisplay(ctx: CommandContext, _args: string, out: Out):
   for (const d of list) {
     // gdb gives examine-style displays the byte size: `/1bi`.
     const fmt = d.format === 'i' || d.format === 's' ? `/${d.count}b${d.format} ` : d.format ? `/${d.format} ` : '';
-    const seen = !s.stop || (await s.inspector.sees(d.locals, s.selectedThread, s.selectedFrame));
+    const seen = !s.stop || (await s.inspector.sees(d.locals, ctx.selected.thread, ctx.selected.level));
     out(`${d.id}:   y  ${fmt}${d.expression}${seen ? '' : ' (cannot be evaluated in the current context)'}\n`);
   }
   return list.map((d) => ({ id: d.id, expression: d.expression, format: d.format }));
@@ -100,7 +101,7 @@ export async function showDisplays(ctx: CommandContext, out: Out): Promise<unkno
 
 async function showOne(ctx: CommandContext, d: Display, out: Out): Promise<boolean> {
   const s = ctx.session;
-  if (!s.stop || !(await s.inspector.sees(d.locals, s.selectedThread, s.selectedFrame).catch(() => false))) return false;
+  if (!s.stop || !(await s.inspector.sees(d.locals, ctx.selected.thread, ctx.selected.level).catch(() => false))) return false;
   if (d.format === 'i' || d.format === 's') {
     const many = d.count !== 1 || d.format === 'i';
     out(`${d.id}: x/${d.count !== 1 ? d.count : ''}${d.format} ${d.expression}${many ? '\n' : '  '}`);
@@ -115,7 +116,7 @@ async function showOne(ctx: CommandContext, d: Display, out: Out): Promise<boole
   }
   out(`${d.id}: ${d.format ? `/${d.format} ` : ''}${d.expression} = `);
   try {
-    const v = await s.value(d.expression);
+    const v = await s.value(d.expression, ctx.selected);
     out(`${await formatValue(s.inspector.reader, v, { ...ctx.print, ...(d.format && { format: d.format }) })}\n`);
   } catch (e) {
     out(`<error: ${errorLine(e)}>\n`);

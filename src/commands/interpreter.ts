@@ -1,8 +1,7 @@
 // gdb's command language over the engine: what the CLI's REPL and batch mode run, and what the DAP
 // adapter's debug console accepts. Each command reports text for people and data for `--json`.
-import { EngineError } from '../engine/session.js';
-import { TargetError } from '../targets/index.js';
-import type { CommandContext } from './context.js';
+import { errorLine } from '../engine/errors.js';
+import { initialSelection, type CommandContext } from './context.js';
 import { COMMANDS, type CommandSpec } from './table.js';
 
 export interface CommandResult {
@@ -29,8 +28,17 @@ const REPEAT_BARE = new Set(['x', 'list']);
 
 export class CommandInterpreter {
   private last: string | undefined;
+  readonly ctx: CommandContext;
 
-  constructor(readonly ctx: CommandContext) {}
+  /** Without a selection, commands start in the innermost frame of the thread the session stopped on. */
+  constructor(ctx: Omit<CommandContext, 'selected'> & Partial<Pick<CommandContext, 'selected'>>) {
+    ctx.selected ??= initialSelection(ctx.session);
+    this.ctx = ctx as CommandContext;
+    // The selection follows the guest: every stop selects its thread's innermost frame, whoever ran it.
+    ctx.session.on('stopped', (stop) => {
+      if (stop.kind !== 'exited') this.ctx.selected = { thread: stop.thread, level: 0 };
+    });
+  }
 
   /** Every command's name, for completion (as gdb, abbreviations like `b` and `disas` are not offered). */
   static names(): string[] {
@@ -114,11 +122,4 @@ function unknown(word: string, message: string): CommandSpec {
       throw new CommandError(message);
     },
   };
-}
-
-/** One line naming what was wrong, without stack traces. */
-export function errorLine(e: unknown): string {
-  if (e instanceof CommandError || e instanceof EngineError || e instanceof TargetError) return e.message;
-  if (e instanceof Error) return e.name && e.name !== 'Error' ? `${e.message}` : e.message;
-  return String(e);
 }

@@ -32,7 +32,7 @@ export async function outputCommand(ctx: CommandContext, args: string, out: Out)
   const { format, rest } = parsePrintFormat(args.trim(), 'output');
   if (!rest) throw new CommandError('output needs an expression');
   const s = ctx.session;
-  const text = await formatValue(s.inspector.reader, await s.value(rest), { ...ctx.print, ...(format && { format }) });
+  const text = await formatValue(s.inspector.reader, await s.value(rest, ctx.selected), { ...ctx.print, ...(format && { format }) });
   out(text);
   return { value: text };
 }
@@ -69,7 +69,7 @@ export async function printfCommand(ctx: CommandContext, args: string, out: Out)
   const conversions = pieces.filter((p): p is Conversion => typeof p !== 'string');
   if (conversions.length !== exprs.length) throw new CommandError('Wrong number of arguments for specified format-string');
   const s = ctx.session;
-  const values = await Promise.all(exprs.map((e) => s.value(e)));
+  const values = await Promise.all(exprs.map((e) => s.value(e, ctx.selected)));
   let text = '';
   let i = 0;
   for (const p of pieces) text += typeof p === 'string' ? p : await convert(ctx, p, values[i++]!);
@@ -113,7 +113,7 @@ async function convert(ctx: CommandContext, c: Conversion, v: Value): Promise<st
     }
     const address = t.kind === 'array' && v.place.kind === 'memory' ? v.place.address : await asInteger(r, v);
     const max = c.precision ? Number(c.precision) : 65536;
-    const { value } = await ctx.session.readCString(address, max);
+    const { value } = await ctx.session.code.readCString(address, max);
     return pad(c, value);
   }
   if ('fgeEG'.includes(c.conv)) return pad(c, floatText(c, await asNumber(r, v)));

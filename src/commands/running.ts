@@ -1,14 +1,13 @@
 // continue, stepi, nexti, interrupt, detach, kill, quit, and how a stop is announced.
 import path from 'node:path';
-import type { StopInfo } from '../engine/session.js';
+import type { StopEvent } from '../engine/stop-event.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex } from './format.js';
 import { locationSpec } from './breakpoints.js';
 import { showDisplays } from './display.js';
 import { announceFrame, frameLine } from './stack.js';
-import { formatValue, toBytes, type Value } from '../engine/values.js';
-import { sizeOf, stripTypedefs } from '../../symbols/index.js';
+import { formatValue } from '../engine/values.js';
 import type { Out } from './table.js';
 
 function count(args: string): number {
@@ -22,7 +21,7 @@ export async function continueCommand(ctx: CommandContext, args: string, out: Ou
   const s = ctx.session;
   const n = count(args);
   if (n > 1) {
-    const bp = s.stop?.breakpoints?.[0];
+    const bp = s.stop?.kind === 'breakpoint' ? s.stop.breakpoints[0] : undefined;
     if (!bp) throw new CommandError('not stopped at a breakpoint; continue takes no count here');
     bp.ignoreCount = n - 1;
     out(`Will ignore next ${n - 1} crossings of breakpoint ${bp.id}.  Continuing.\n`);
@@ -34,18 +33,18 @@ export async function stepiCommand(ctx: CommandContext, args: string, out: Out, 
   // gdb tells a changed frame by the frame the last instruction was stepped from.
   const n = count(args);
   if (n > 1) {
-    const stop = await ctx.session.stepInstructions(n - 1, over);
+    const stop = await ctx.session.stepInstructions(ctx.selected.thread, n - 1, over);
     if (stop.kind !== 'step') return report(ctx, stop, out);
   }
   const before = await whereNow(ctx);
-  return report(ctx, await ctx.session.stepInstructions(1, over), out, before);
+  return report(ctx, await ctx.session.stepInstructions(ctx.selected.thread, 1, over), out, before);
 }
 
 export async function stepLineCommand(ctx: CommandContext, args: string, out: Out, kind: 'into' | 'over'): Promise<unknown> {
   const before = await whereNow(ctx);
-  let stop: StopInfo | undefined;
+  let stop: StopEvent | undefined;
   for (let i = count(args); i > 0; i--) {
-    stop = await ctx.session.stepLine(kind);
+    stop = await ctx.session.stepLine(kind, ctx.selected);
     if (stop.kind !== 'step') break;
   }
   return report(ctx, stop!, out, before);
@@ -56,46 +55,30 @@ export async function untilCommand(ctx: CommandContext, args: string, out: Out, 
   const where = args.trim();
   if (!where && anywhere) throw new CommandError('usage: advance LOCATION');
   // Reaching a location is announced with its frame, as a breakpoint is; the plain `until` is a step.
-  if (where) return report(ctx, await ctx.session.runUntil(await locationSpec(ctx, where), anywhere), out);
+  if (where) return report(ctx, await ctx.session.runUntil(await locationSpec(ctx, where), anywhere, ctx.selected), out);
   const before = await whereNow(ctx);
-  return report(ctx, await ctx.session.stepUntil(), out, before);
+  return report(ctx, await ctx.session.stepUntil(ctx.selected), out, before);
 }
 
 /** The selected frame's function and CFA: a step that ends in the same frame prints only the line. */
 async function whereNow(ctx: CommandContext): Promise<{ function?: string; cfa?: bigint } | undefined> {
-  const f = await ctx.session.inspector.frame(ctx.session.selectedThread, ctx.session.selectedFrame).catch(() => undefined);
+  const f = await ctx.session.inspector.frame(ctx.selected.thread, ctx.selected.level).catch(() => undefined);
   return f && { ...(f.function !== undefined && { function: f.function }), ...(f.cfa !== undefined && { cfa: f.cfa }) };
 }
 
 export async function finishCommand(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
-  const { frames } = await s.backtrace(s.selectedThread);
-  const from = frames[s.selectedFrame];
-  if (from) out(`Run till exit from #${from.level}  ${await frameLine(s, s.selectedThread, frames, from)}\n`);
-  const { stop, returned } = await s.finish();
+  const { frames } = await s.backtrace(ctx.selected.thread);
+  const from = frames[ctx.selected.level];
+  if (from) out(`Run till exit from #${from.level}  ${await frameLine(s, ctx.selected.thread, frames, from)}\n`);
+  const stop = await s.finish(ctx.selected);
   const data = (await report(ctx, stop, out)) as Record<string, unknown>;
-  if (stop.kind === 'step' && returned?.function && s.program) {
-    const value = await returnValue(ctx, returned.pc);
-    if (value !== undefined) {
-      const text = await formatValue(s.inspector.reader, value, ctx.print);
-      out(`Value returned is $${await s.inspector.record(value)} = ${text}\n`);
-      data.returned = text;
-    }
+  if (stop.kind === 'step' && stop.returned) {
+    const text = await formatValue(s.inspector.reader, stop.returned.value, ctx.print);
+    out(`Value returned is $${await s.inspector.record(stop.returned.value)} = ${text}\n`);
+    data.returned = text;
   }
   return data;
-}
-
-/** The value in rax, read as the finished function's return type (scalars only, as is common). */
-async function returnValue(ctx: CommandContext, pcInFunction: bigint): Promise<Value | undefined> {
-  const s = ctx.session;
-  const die = s.program!.symbols.functionAt(pcInFunction)?.die;
-  if (!die) return undefined;
-  const type = s.program!.symbols.typeOf(die);
-  const t = stripTypedefs(type);
-  if (t.kind === 'void' || t.kind === 'struct' || t.kind === 'union' || t.kind === 'array') return undefined;
-  const rax = (await s.target.readRegisters(s.selectedThread)).get('rax');
-  if (rax === undefined) return undefined;
-  return { type, place: { kind: 'none' }, bytes: toBytes(rax, Math.max(1, sizeOf(type))) };
 }
 
 export async function interruptCommand(ctx: CommandContext): Promise<unknown> {
@@ -129,11 +112,11 @@ export async function quitCommand(ctx: CommandContext): Promise<unknown> {
 }
 
 /** Prints a stop the way gdb announces it and returns its data. */
-export async function report(ctx: CommandContext, stop: StopInfo, shown: Out, before?: { function?: string; cfa?: bigint }): Promise<unknown> {
+export async function report(ctx: CommandContext, stop: StopEvent, shown: Out, before?: { function?: string; cfa?: bigint }): Promise<unknown> {
   const s = ctx.session;
   // The command lists of the breakpoints hit run after this (the interpreter runs them); a list
   // that starts with `silent` keeps the stop quiet, displays included.
-  const hit = stop.kind === 'breakpoint' ? stop.breakpoints!.map((b) => b.id) : stop.kind === 'watchpoint' ? [stop.watch!.point.id] : [];
+  const hit = stop.kind === 'breakpoint' ? stop.breakpoints.map((b) => b.id) : stop.kind === 'watchpoint' ? [stop.watch.point.id] : [];
   const lists = hit.flatMap((id) => ctx.breakCommands?.get(id) ?? []);
   // Only dprintfs hit: print and go on, as if their lists were `silent`, printf, `continue`.
   const printOnly = hit.length > 0 && hit.every((id) => ctx.dprintfs?.has(id));
@@ -142,24 +125,25 @@ export async function report(ctx: CommandContext, stop: StopInfo, shown: Out, be
   if (actions.length) ctx.pendingActions = actions;
   const out: Out = silent ? () => {} : shown;
   const multi = (await s.threadIds(2).catch(() => [])).length > 1;
+  if (stop.kind === 'exited') {
+    out(`[Guest exited with code ${stop.exitCode}]\n`);
+    return { reason: stop.kind, exitCode: stop.exitCode };
+  }
   const data: Record<string, unknown> = { reason: stop.kind, thread: stop.thread };
   switch (stop.kind) {
-    case 'exited':
-      out(`[Guest exited with code ${stop.exitCode}]\n`);
-      return { ...data, exitCode: stop.exitCode };
     case 'breakpoint': {
-      const b = stop.breakpoints![0]!;
+      const b = stop.breakpoints[0]!;
       out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${b.temporary ? 'Temporary breakpoint' : 'Breakpoint'} ${b.id}, `);
-      data.breakpoints = stop.breakpoints!.map((x) => x.id);
+      data.breakpoints = stop.breakpoints.map((x) => x.id);
       break;
     }
     case 'watchpoint': {
-      const w = stop.watch!;
+      const w = stop.watch;
       out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${w.point.access === 'write' ? 'Hardware watchpoint' : w.point.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint'} ${w.point.id}: ${w.point.label ?? w.point.expression}\n\n`);
-      const oldText = w.old ? await s.formatWatchValue(w.point, w.old) : undefined;
-      const newText = await s.formatWatchValue(w.point, w.value!);
+      const oldText = w.old ? await s.formatWatchValue(w.point, w.old, stop.thread) : undefined;
+      const newText = await s.formatWatchValue(w.point, w.value, stop.thread);
       // gdb: a write shows old and new; an access shows them only when the value changed.
-      const changed = w.old !== undefined && Buffer.compare(Buffer.from(w.old), Buffer.from(w.value!)) !== 0;
+      const changed = w.old !== undefined && Buffer.compare(Buffer.from(w.old), Buffer.from(w.value)) !== 0;
       if (oldText !== undefined && (w.point.access === 'write' || (w.point.access === 'access' && changed))) out(`Old value = ${oldText}\nNew value = ${newText}\n`);
       else out(`Value = ${newText}\n`);
       data.watchpoint = w.point.id;
@@ -170,28 +154,25 @@ export async function report(ctx: CommandContext, stop: StopInfo, shown: Out, be
     case 'interrupt':
       out(`\n${multi ? `Thread ${stop.thread} received` : 'Program received'} signal SIGINT, Interrupt.\n`);
       break;
-    case 'signal': {
-      // QEMU reports a VM stop it has no signal for (a pvpanic guest panic) as signal 143.
-      const status = stop.signal === QEMU_VM_STOP ? await ctx.qemu?.status().catch(() => undefined) : undefined;
-      if (status === 'guest-panicked') {
-        out(`\nGuest panicked (pvpanic): all vCPUs stopped.\n`);
-        data.panic = true;
-      } else out(`\n${multi ? `Thread ${stop.thread} received` : 'Program received'} signal ${signalName(stop.signal!)}.\n`);
+    case 'signal':
+      out(`\n${multi ? `Thread ${stop.thread} received` : 'Program received'} signal ${signalText(stop.signal)}.\n`);
       data.signal = stop.signal;
+      break;
+    case 'panic': {
+      const p = stop.panic;
+      out(`\nGuest panicked (pvpanic): all vCPUs stopped.\n`);
+      if (p) out(`Panic on cpu ${p.cpu}: ${p.message ?? `vector ${p.reason}`}\n`);
+      data.panic = p ? { cpu: p.cpu, pc: hex(p.pc), ...(p.message && { message: p.message }) } : true;
       break;
     }
     default:
       break;
   }
-  if (stop.pc !== undefined) {
-    data.pc = hex(stop.pc);
-    data.frame = await announceFrame(ctx, stop, out, stop.kind === 'step' ? before : undefined);
-    await showDisplays(ctx, out);
-  }
+  data.pc = hex(stop.pc);
+  data.frame = await announceFrame(ctx, stop, out, stop.kind === 'step' ? before : undefined);
+  await showDisplays(ctx, out);
   return data;
 }
-
-const QEMU_VM_STOP = 143;
 
 export async function dumpCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const file = args.trim();
@@ -204,6 +185,6 @@ export async function dumpCommand(ctx: CommandContext, args: string, out: Out): 
   return { file: abs };
 }
 
-function signalName(n: number): string {
+function signalText(n: number): string {
   return { 5: 'SIGTRAP, Trace/breakpoint trap', 2: 'SIGINT, Interrupt', 11: 'SIGSEGV, Segmentation fault' }[n] ?? `${n}`;
 }

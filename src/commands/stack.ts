@@ -1,10 +1,12 @@
 // Frames: how a stop location is shown, bt, frame/up/down, info frame|locals|args|line|symbol.
 import { parameterEntryValue, variableInfoValue } from '../engine/evaluate.js';
-import type { Session, StopInfo } from '../engine/session.js';
+import type { Session } from '../engine/session.js';
+import type { PlacedStop } from '../engine/stop-event.js';
 import { gdbFrameBase, outermostByCfi, savedRegisters, type FrameContext } from '../engine/stack.js';
 import { formatValue } from '../engine/values.js';
 import { stripTypedefs, typeName, type ElfSymbol } from '../../symbols/index.js';
 import { SHF } from '../../symbols/elf/index.js';
+import { underCompDir } from '../engine/program.js';
 import type { CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { hex, hex64 } from './format.js';
@@ -58,14 +60,7 @@ export async function frameLine(s: Session, thread: number, frames: FrameContext
 
 /** Paths as gdb shows them: relative to the compilation directory when they are inside it. */
 export function displayFile(s: Session, file: string, pc?: bigint): string {
-  // The unit covering pc, also for code without a function DIE (top-level asm in a C file).
-  const compDir = pc !== undefined ? (s.program?.symbols.functionAt(pc)?.die.unit ?? s.program?.symbols.index.unitsAt(pc)[0])?.compDir : undefined;
-  return underCompDir(file, compDir);
-}
-
-function underCompDir(file: string, compDir: string | undefined): string {
-  const dir = compDir?.replace(/\/$/, '');
-  return dir && file.startsWith(dir + '/') ? file.slice(dir.length + 1) : file;
+  return s.program?.displayFile(file, pc) ?? file;
 }
 
 function sourceLine(s: Session, f: FrameContext): string | undefined {
@@ -75,10 +70,10 @@ function sourceLine(s: Session, f: FrameContext): string | undefined {
 }
 
 /** The `func (args) at file:line` line and the source line, as gdb prints after a stop. */
-export async function announceFrame(ctx: CommandContext, stop: StopInfo, out: Out, steppedFrom?: { function?: string; cfa?: bigint }): Promise<unknown> {
+export async function announceFrame(ctx: CommandContext, stop: PlacedStop, out: Out, steppedFrom?: { function?: string; cfa?: bigint }): Promise<unknown> {
   const s = ctx.session;
   const { frames } = await s.backtrace(stop.thread);
-  const f = frames[s.selectedFrame] ?? frames[0]!;
+  const f = frames[ctx.selected.level] ?? frames[0]!;
   const src = sourceLine(s, f);
   // A step that stays in its frame shows only the line (with the pc when it is mid-line), as gdb does.
   if (steppedFrom && src && f.function === steppedFrom.function && f.cfa === steppedFrom.cfa) {
@@ -116,7 +111,7 @@ export async function backtraceCommand(ctx: CommandContext, args: string, out: O
   const bad = words.find((w) => w !== 'full' && w !== '-full' && w !== limitWord);
   if (bad) throw new CommandError(`bt: unknown argument '${bad}'`);
   const limit = limitWord ? Math.abs(Number(limitWord)) : Infinity;
-  const thread = s.selectedThread;
+  const thread = ctx.selected.thread;
   const { frames, incomplete } = await s.backtrace(thread);
   const shown = frames.slice(0, limit);
   for (const f of shown) {
@@ -138,8 +133,8 @@ export async function frameCommand(ctx: CommandContext, args: string, out: Out, 
   const t = args.trim();
   if (t && !/^\d+$/.test(t)) throw new CommandError(`bad frame number '${t}'`);
   const n = t ? Number(t) : 1;
-  const { frames } = await s.backtrace(s.selectedThread);
-  let level = s.selectedFrame;
+  const { frames } = await s.backtrace(ctx.selected.thread);
+  let level = ctx.selected.level;
   if (move === 'up') {
     if (level + n >= frames.length && level === frames.length - 1) throw new CommandError('Initial frame selected; you cannot go up.');
     level = Math.min(frames.length - 1, level + n);
@@ -147,16 +142,17 @@ export async function frameCommand(ctx: CommandContext, args: string, out: Out, 
     if (level === 0) throw new CommandError('Bottom (innermost) frame selected; you cannot go down.');
     level = Math.max(0, level - n);
   } else if (t) level = n;
-  await s.selectFrame(level);
-  const f = frames[level]!;
+  const f = frames[level];
+  if (!f) throw new CommandError(`No frame at level ${level}.`);
+  ctx.selected = { thread: ctx.selected.thread, level };
   out(`#${String(level).padEnd(3)}`);
-  await printFrame(ctx, s.selectedThread, frames, f, out, false);
+  await printFrame(ctx, ctx.selected.thread, frames, f, out, false);
   return frameData(f);
 }
 
 export async function infoVariables(ctx: CommandContext, out: Out, kind: 'arg' | 'local'): Promise<unknown> {
   const s = ctx.session;
-  const f = await s.inspector.frame(s.selectedThread, s.selectedFrame);
+  const f = await s.inspector.frame(ctx.selected.thread, ctx.selected.level);
   if (!s.program) throw new CommandError('No symbol table is loaded.');
   const vars = (f.scope?.variables ?? []).filter((v) => v.kind === kind);
   if (!f.scope) throw new CommandError('No symbol table info available.');
@@ -164,7 +160,7 @@ export async function infoVariables(ctx: CommandContext, out: Out, kind: 'arg' |
     out(kind === 'arg' ? 'No arguments.\n' : 'No locals.\n');
     return [];
   }
-  const c = await s.inspector.context(s.selectedThread, s.selectedFrame);
+  const c = await s.inspector.context(ctx.selected.thread, ctx.selected.level);
   const data: Record<string, string> = {};
   for (const v of vars) {
     const text = await variableInfoValue(c, v).then((x) => formatValue(c.reader, x, ctx.print, false), (e: Error) => `<error: ${e.message}>`);
@@ -187,8 +183,8 @@ function languageName(lang: number | undefined): string {
 /** info frame as gdb prints it: frame base and saved registers by gdb's rules (--json adds how duster unwound it). */
 export async function infoFrame(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
-  const { frames } = await s.backtrace(s.selectedThread);
-  const f = frames[s.selectedFrame]!;
+  const { frames } = await s.backtrace(ctx.selected.thread);
+  const f = frames[ctx.selected.level]!;
   const p = s.program;
   const at = (x: FrameContext | undefined) => (x?.cfa !== undefined && !(p && outermostByCfi(p, x)) ? hex(x.cfa) : '0x0');
   out(`Stack level ${f.level}, frame at ${at(f)}:\n`);
@@ -207,7 +203,7 @@ export async function infoFrame(ctx: CommandContext, _args: string, out: Out): P
   if (links.length) out(` ${links.join(', ')}\n`);
   if (p) out(` source language ${languageName(p.symbols.languageAt(f.lookupPc))}.\n`);
   const base = p && !made ? await gdbFrameBase(p, f) : undefined;
-  const args = f.function !== undefined && f.scope ? await frameArgs(s, s.selectedThread, f) : '';
+  const args = f.function !== undefined && f.scope ? await frameArgs(s, ctx.selected.thread, f) : '';
   out(base === undefined ? ' Arglist at unknown address.\n' : ` Arglist at ${hex(base)}, args: ${args}\n`);
   // A caller made up from call sites (a tail call) has its pc and sp computed, not saved: its sp is
   // where the return address is.
@@ -224,11 +220,11 @@ export async function infoLine(ctx: CommandContext, args: string, out: Out): Pro
   const s = ctx.session;
   const p = s.program;
   if (!p) throw new CommandError('No symbol table is loaded.');
-  const pc = args.trim() ? await s.evaluateInteger(args.trim().replace(/^\*/, '')) : (await s.inspector.frame(s.selectedThread, s.selectedFrame)).pc;
+  const pc = args.trim() ? await s.evaluateInteger(args.trim().replace(/^\*/, ''), ctx.selected) : (await s.inspector.frame(ctx.selected.thread, ctx.selected.level)).pc;
   const sal = p.symbols.stepLineAt(pc);
   if (!sal) throw new CommandError(`No line number information available for address ${hex(pc)}`);
   const { start, end } = sal.row;
-  out(`Line ${sal.line} of "${displayFile(s, sal.file, pc)}" starts at address ${hex(start)}${s.symbolSuffix(start)} and ends at ${hex(end)}${s.symbolSuffix(end)}.\n`);
+  out(`Line ${sal.line} of "${displayFile(s, sal.file, pc)}" starts at address ${hex(start)}${s.code.symbolSuffix(start)} and ends at ${hex(end)}${s.code.symbolSuffix(end)}.\n`);
   // As gdb: `x/i $_` goes on from the line's first instruction.
   s.inspector.setConvenience('_', { kind: 'pointer', target: { kind: 'void' }, size: 8 }, start);
   return { line: sal.line, file: sal.file, start: hex(start), end: hex(end) };
@@ -236,7 +232,7 @@ export async function infoLine(ctx: CommandContext, args: string, out: Out): Pro
 
 export async function infoSymbol(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
-  const a = await s.evaluateInteger(args.trim());
+  const a = await s.evaluateInteger(args.trim(), ctx.selected);
   const hit = s.program?.symbols.minimalSymbolAt(a);
   if (!hit) {
     out(`No symbol matches ${args.trim()}.\n`);

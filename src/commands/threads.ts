@@ -3,7 +3,7 @@
 // by the unikernel's own ids. thread, info threads, and the `thread N` of break.
 import type { Session } from '../engine/session.js';
 import type { FrameContext } from '../engine/stack.js';
-import type { GuestThread } from '../os/threads.js';
+import type { GuestThread } from '../engine/guest-os.js';
 import type { CommandContext } from './context.js';
 import { hex } from './format.js';
 import { CommandError, runLine } from './interpreter.js';
@@ -43,27 +43,22 @@ export async function guestThread(s: Session, id: number): Promise<GuestThread> 
 export async function threadCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
   if (/^apply(\s|$)/.test(args.trim())) return threadApply(ctx, args.trim().slice(5), out);
-  if (args.trim()) {
-    await select(s, parseThreadRef(args));
-    s.selectedFrame = 0;
-  }
-  const selected = await describeSelected(s);
+  if (args.trim()) ctx.selected = { thread: await engineThreadOf(s, parseThreadRef(args)), level: 0 };
+  const selected = await describeSelected(ctx);
   out(`[${args.trim() ? 'Switching to' : 'Current thread is'} ${selected.text}]\n`);
-  const { frames } = await s.backtrace(s.selectedThread);
+  const { frames } = await s.backtrace(ctx.selected.thread);
   out('#0  ');
-  await printFrame(ctx, s.selectedThread, frames, frames[0]!, out, false);
+  await printFrame(ctx, ctx.selected.thread, frames, frames[0]!, out, false);
   return { ...selected.data, frame: frameData(frames[0]!) };
 }
 
-async function select(s: Session, ref: ThreadRef): Promise<void> {
-  if (ref.kind === 'vcpu') {
-    s.selectedThread = await vcpuOf(s, ref.id);
-    return;
-  }
+/** The engine thread a thread reference is inspected through: the vCPU, or a guest thread's vCPU or saved context. */
+async function engineThreadOf(s: Session, ref: ThreadRef): Promise<number> {
+  if (ref.kind === 'vcpu') return vcpuOf(s, ref.id);
   const t = await guestThread(s, ref.id);
   const key = guestModel(s).engineThread(t);
   if (key === undefined) throw new CommandError(`thread 2.${t.id} is on no vCPU and has no saved context to unwind`);
-  s.selectedThread = key;
+  return key;
 }
 
 /**
@@ -92,34 +87,33 @@ async function threadApply(ctx: CommandContext, rest: string, out: Out): Promise
   }
   const command = words.join(' ');
   if (!command) throw new CommandError('Please specify a command following the thread ID list');
-  const before = { thread: s.selectedThread, frame: s.selectedFrame };
+  const before = ctx.selected;
   const vcpus = await s.threads();
   const results: Array<{ thread: string; result: unknown }> = [];
   try {
     for (const ref of refs) {
-      await select(s, ref);
-      s.selectedFrame = 0;
+      ctx.selected = { thread: await engineThreadOf(s, ref), level: 0 };
       const header = ref.kind === 'vcpu' ? `Thread ${ref.id} (Thread 1.${ref.id} (${vcpus.find((v) => v.id === ref.id)?.description ?? ''}))` : `Thread ${guestLabel(await guestThread(s, ref.id))}`;
       out(`\n${header}:\n`);
       results.push({ thread: ref.kind === 'vcpu' ? String(ref.id) : `2.${ref.id}`, result: await runLine(ctx, command, out) });
     }
   } finally {
-    s.selectedThread = before.thread;
-    s.selectedFrame = before.frame;
+    ctx.selected = before;
   }
   return results;
 }
 
 /** What is selected, in both numberings: the vCPU and the guest thread it runs, or a saved context. */
-async function describeSelected(s: Session): Promise<{ text: string; data: Record<string, unknown> }> {
-  const owner = await s.guest?.ownerOf(s.selectedThread);
+async function describeSelected(ctx: CommandContext): Promise<{ text: string; data: Record<string, unknown> }> {
+  const s = ctx.session;
+  const owner = await s.guest?.ownerOf(ctx.selected.thread);
   const t = owner === undefined ? undefined : (await s.guest!.list()).threads.find((x) => x.address === owner);
-  if (s.inspector.isSavedContext(s.selectedThread)) {
+  if (s.inspector.isSavedContext(ctx.selected.thread)) {
     return { text: `thread ${t ? guestLabel(t) : '2.?'} (${t?.state ?? 'switched out'}, saved context)`, data: { thread: t && `2.${t.id}`, name: t?.name, state: t?.state } };
   }
-  const vcpu = (await s.threads()).find((x) => x.id === s.selectedThread);
+  const vcpu = (await s.threads()).find((x) => x.id === ctx.selected.thread);
   const guest = t ? `, running thread ${guestLabel(t)}` : '';
-  return { text: `thread ${s.selectedThread} (${vcpu?.description ?? ''})${guest}`, data: { thread: s.selectedThread, ...(t && { guestThread: `2.${t.id}`, name: t.name }) } };
+  return { text: `thread ${ctx.selected.thread} (${vcpu?.description ?? ''})${guest}`, data: { thread: ctx.selected.thread, ...(t && { guestThread: `2.${t.id}`, name: t.name }) } };
 }
 
 /**
@@ -140,12 +134,12 @@ export async function infoThreads(ctx: CommandContext, _args: string, out: Out):
   for (const t of threads) {
     const { frames } = await s.backtrace(t.id);
     const line = await frameLine(s, t.id, frames, frames[0]!);
-    out(`${t.id === s.selectedThread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`);
-    rows.push({ id: t.id, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === s.selectedThread });
+    out(`${t.id === ctx.selected.thread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`);
+    rows.push({ id: t.id, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === ctx.selected.thread });
   }
   if (!s.guest) return rows;
   const { threads: guest, error } = await s.guest.list();
-  const owner = await s.guest.ownerOf(s.selectedThread);
+  const owner = await s.guest.ownerOf(ctx.selected.thread);
   out(`\nUnikernel threads (${s.guest.unikernel}):\n  Id     Name              State            Frame\n`);
   const guestRows = [];
   for (const t of guest) {

@@ -60,6 +60,13 @@ export class Program {
     return this.symbols.elf.section('.debug_info') !== undefined;
   }
 
+  /** A source path as gdb shows it: relative to the compilation directory of pc's unit when inside it. */
+  displayFile(file: string, pc?: bigint): string {
+    // The unit covering pc, also for code without a function DIE (top-level asm in a C file).
+    const compDir = pc !== undefined ? (this.symbols.functionAt(pc)?.die.unit ?? this.symbols.index.unitsAt(pc)[0])?.compDir : undefined;
+    return underCompDir(file, compDir);
+  }
+
   /** Line `line` (1-based) of a source file, or undefined when the file cannot be read. */
   sourceLine(file: string, line: number): string | undefined {
     let lines = this.sources.get(file);
@@ -99,4 +106,10 @@ export class Program {
   close(): void {
     this.symbols.close();
   }
+}
+
+/** `file` relative to `compDir` when it is inside it. */
+export function underCompDir(file: string, compDir: string | undefined): string {
+  const dir = compDir?.replace(/\/$/, '');
+  return dir && file.startsWith(dir + '/') ? file.slice(dir.length + 1) : file;
 }

@@ -4,13 +4,15 @@
 import type { MemoryRange, ResumeAction, StopReason, Target } from '../targets/index.js';
 import type { Sites } from './breakpoints.js';
 
-export interface RawStop {
-  reason: StopReason;
-  /** PC of the stopping vCPU (undefined when the guest exited). */
-  pc?: bigint;
-  /** The stub said watchpoint, for no watch of ours: if nothing else explains the stop, it is none. */
-  staleWatch?: true;
-}
+/** A target stop as it came, with the stopped vCPU's pc (an exit has neither). */
+export type RawStop =
+  | { reason: Extract<StopReason, { kind: 'exited' }> }
+  | {
+      reason: Exclude<StopReason, { kind: 'exited' }>;
+      pc: bigint;
+      /** The stub said watchpoint, for no watch of ours: if nothing else explains the stop, it is none. */
+      staleWatch?: true;
+    };
 
 export class RunControl {
   /** The vCPU and PC of the last stop: a breakpoint there must be stepped over, not re-hit. */

@@ -9,9 +9,23 @@
 // questions are asked as gdb asks (entered an inlined call from its call site? still inside one?
 // at the start of a statement of another line?).
 import type { StepLine } from '../../symbols/index.js';
+import type { Target } from '../targets/index.js';
+import type { CodeView } from './code-view.js';
 import type { DecodedInstruction } from './disasm.js';
 import type { InlineView } from './inline.js';
-import type { GuestOwner, Session, StopInfo } from './session.js';
+import type { GuestOwner, RunToOptions } from './runner.js';
+import type { StopEvent } from './stop-event.js';
+
+/** How stepping moves the guest: one instruction, or running to addresses in one frame. */
+export interface StepDriver {
+  readonly target: Target;
+  readonly code: CodeView;
+  /** One instruction; `over` runs a call to its return instead of entering it. */
+  stepInstruction(thread: number, over?: boolean): Promise<StopEvent>;
+  runTo(address: bigint, sp: bigint, thread: number, opts?: RunToOptions): Promise<StopEvent>;
+  runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, thread: number, opts?: RunToOptions): Promise<StopEvent>;
+  guestOwner(thread: number): Promise<GuestOwner>;
+}
 
 /** What stepping needs from symbols and the unwinder, for one stop of one vCPU. */
 export interface SteppingSupport {
@@ -50,48 +64,45 @@ interface Plan {
 const MAX_ROUNDS = 100_000;
 
 /** `step` / `next` from the innermost frame of the selected thread, which hides `hidden` inlined frames. */
-export async function stepLine(session: Session, support: SteppingSupport, kind: StepKind, hidden: number): Promise<StopInfo> {
-  const thread = session.selectedThread;
-  const pc = (await session.target.readRegisters(thread)).get('rip')!;
+export async function stepLine(driver: StepDriver, support: SteppingSupport, thread: number, kind: StepKind, hidden: number): Promise<StopEvent> {
+  const pc = (await driver.target.readRegisters(thread)).get('rip')!;
   // At the call site of an inlined call, `step` enters it without running (gdb's step_into_inline_frame).
   if (kind === 'into' && hidden > 0) return { kind: 'step', thread, pc, hiddenInline: hidden - 1 };
   const sal = await support.lineAt(pc);
   if (!sal) {
     // No line info here (assembly, a library without -g): leave this function like gdb's `step`.
     const out = await support.caller(thread);
-    if (!out) return session.stepInstruction(kind === 'over');
-    return session.runTo(out.pc, out.cfa);
+    if (!out) return driver.stepInstruction(thread, kind === 'over');
+    return driver.runTo(out.pc, out.cfa, thread);
   }
   const view = await support.inlineAt(pc);
   const frame = view.frames[hidden];
   const at = hidden > 0 && frame ? { file: frame.file, line: frame.line } : { file: sal.file, line: sal.line };
   const range = clamp(sal, await support.inlineExtent(pc));
-  const start = await begin(session, support, thread, range);
+  const start = await begin(driver, support, thread, range);
   const plan: Plan = { kind, range, frame: { cfa: start.cfa, key: frame?.key }, ...at };
-  return follow(session, support, thread, pc, plan, start);
+  return follow(driver, support, thread, pc, plan, start);
 }
 
 /** `until` without an argument: `next`, but a jump back to an earlier line of the function does not stop it. */
-export async function stepUntil(session: Session, support: SteppingSupport, hidden: number, functionStart: bigint | undefined): Promise<StopInfo> {
-  const thread = session.selectedThread;
-  const pc = (await session.target.readRegisters(thread)).get('rip')!;
+export async function stepUntil(driver: StepDriver, support: SteppingSupport, thread: number, hidden: number, functionStart: bigint | undefined): Promise<StopEvent> {
+  const pc = (await driver.target.readRegisters(thread)).get('rip')!;
   const sal = await support.lineAt(pc);
-  if (!sal || functionStart === undefined || hidden > 0) return stepLine(session, support, 'over', hidden);
+  if (!sal || functionStart === undefined || hidden > 0) return stepLine(driver, support, thread, 'over', hidden);
   const view = await support.inlineAt(pc);
   const range = { start: functionStart < sal.start ? functionStart : sal.start, end: sal.end };
-  const start = await begin(session, support, thread, range);
+  const start = await begin(driver, support, thread, range);
   const plan: Plan = { kind: 'over', range, frame: { cfa: start.cfa, key: view.frames[0]?.key }, file: sal.file, line: sal.line };
-  return follow(session, support, thread, pc, plan, start);
+  return follow(driver, support, thread, pc, plan, start);
 }
 
 /** `finish` from an inlined frame: step over the rest of the inlined call, into its caller's next statement. */
-export async function finishInlined(session: Session, support: SteppingSupport, callerKey: number | undefined): Promise<StopInfo> {
-  const thread = session.selectedThread;
-  const pc = (await session.target.readRegisters(thread)).get('rip')!;
+export async function finishInlined(driver: StepDriver, support: SteppingSupport, thread: number, callerKey: number | undefined): Promise<StopEvent> {
+  const pc = (await driver.target.readRegisters(thread)).get('rip')!;
   const range = { start: pc, end: pc };
-  const start = await begin(session, support, thread, range);
+  const start = await begin(driver, support, thread, range);
   const plan: Plan = { kind: 'over', range, frame: { cfa: start.cfa, key: callerKey }, file: undefined, line: 0 };
-  return follow(session, support, thread, pc, plan, start);
+  return follow(driver, support, thread, pc, plan, start);
 }
 
 /** The instructions of a step range, decoded once for every round of the step that runs in it. */
@@ -102,40 +113,39 @@ interface RangeCode {
   insns: DecodedInstruction[];
 }
 
-async function decodeRange(session: Session, range: { start: bigint; end: bigint }): Promise<RangeCode> {
-  const insns = range.end > range.start ? await session.disassembleRange(range.start, range.end) : [];
-  return { ...range, bitness: await session.codeBitness(), insns };
+async function decodeRange(code: CodeView, thread: number, range: { start: bigint; end: bigint }): Promise<RangeCode> {
+  const insns = range.end > range.start ? await code.disassembleRange(range.start, range.end, thread) : [];
+  return { ...range, bitness: await code.bitness(thread), insns };
 }
 
 /** What a step reads before it runs, all in one round trip: its frame, the guest thread it keeps to, its code. */
-async function begin(session: Session, support: SteppingSupport, thread: number, range: { start: bigint; end: bigint }): Promise<{ cfa: bigint | undefined; owner: GuestOwner; code: RangeCode }> {
-  const [cfa, owner, code] = await Promise.all([support.cfa(thread), session.guestOwner(), decodeRange(session, range)]);
+async function begin(driver: StepDriver, support: SteppingSupport, thread: number, range: { start: bigint; end: bigint }): Promise<{ cfa: bigint | undefined; owner: GuestOwner; code: RangeCode }> {
+  const [cfa, owner, code] = await Promise.all([support.cfa(thread), driver.guestOwner(thread), decodeRange(driver.code, thread, range)]);
   return { cfa, owner, code };
 }
 
-async function follow(session: Session, support: SteppingSupport, thread: number, startPc: bigint, plan: Plan, start: { owner: GuestOwner; code: RangeCode }): Promise<StopInfo> {
+async function follow(driver: StepDriver, support: SteppingSupport, thread: number, startPc: bigint, plan: Plan, start: { owner: GuestOwner; code: RangeCode }): Promise<StopEvent> {
   let current = thread;
   let pc = startPc;
   let code = start.code;
   const inRange = (a: bigint) => a >= plan.range.start && a < plan.range.end;
   const rangeCode = async () => {
-    if (code.start !== plan.range.start || code.end !== plan.range.end) code = await decodeRange(session, plan.range);
+    if (code.start !== plan.range.start || code.end !== plan.range.end) code = await decodeRange(driver.code, current, plan.range);
     return code;
   };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (inRange(pc)) {
       // Run to the first control-flow instruction (or the end) of the range, in this frame.
-      const stop = await runThroughRange(session, support, plan.kind, current, pc, plan.range, plan.frame.cfa, (await rangeCode()).insns, start.owner);
-      if (stop.kind !== 'step' || stop.pc === undefined) return stop;
+      const stop = await runThroughRange(driver, support, plan.kind, current, pc, plan.range, plan.frame.cfa, (await rangeCode()).insns, start.owner);
+      if (stop.kind !== 'step') return stop;
       current = stop.thread;
-      session.selectedThread = current;
       pc = stop.pc;
     }
     // At a branch, call or return of the range (or outside an empty range): execute it.
     if (inRange(pc) || (plan.range.start === plan.range.end && round === 0)) {
       // The range's code as decoded for this step, unless the vCPU changed mode since.
-      const known = (await rangeCode()).bitness === (await session.codeBitness()) ? code.insns.find((i) => i.address === pc) : undefined;
-      const moved = await oneInstruction(session, support, plan.kind, current, pc, start.owner, known);
+      const known = (await rangeCode()).bitness === (await driver.code.bitness(current)) ? code.insns.find((i) => i.address === pc) : undefined;
+      const moved = await oneInstruction(driver, support, plan.kind, current, pc, start.owner, known);
       if ('stop' in moved) return moved.stop;
       current = moved.thread;
       pc = moved.pc;
@@ -151,26 +161,26 @@ async function follow(session: Session, support: SteppingSupport, thread: number
  * Executes the instruction at pc: a call is stepped over (`next`) or into a callee with line
  * info (`step`, which then stops after the callee's prologue); anything else is one step.
  */
-async function oneInstruction(session: Session, support: SteppingSupport, kind: StepKind, thread: number, pc: bigint, owner: GuestOwner, known?: DecodedInstruction): Promise<{ stop: StopInfo } | { thread: number; pc: bigint }> {
-  const insn = known ?? (await session.disassembleAt(pc, 1))[0]!;
+async function oneInstruction(driver: StepDriver, support: SteppingSupport, kind: StepKind, thread: number, pc: bigint, owner: GuestOwner, known?: DecodedInstruction): Promise<{ stop: StopEvent } | { thread: number; pc: bigint }> {
+  const insn = known ?? (await driver.code.disassembleAt(pc, 1, thread))[0]!;
   if (isCall(insn)) {
-    const rsp = (await session.target.readRegisters(thread)).get('rsp')!;
+    const rsp = (await driver.target.readRegisters(thread)).get('rsp')!;
     const returnTo = pc + BigInt(insn.length);
     if (kind === 'into') {
-      const entered = await session.stepInstruction();
-      if (entered.kind !== 'step' || entered.pc === undefined) return { stop: entered };
+      const entered = await driver.stepInstruction(thread);
+      if (entered.kind !== 'step') return { stop: entered };
       const body = await support.functionBodyStart(entered.pc);
       // A callee with line info: stop after its prologue, in this call (its CFA is our rsp); a
       // callee without one is there already (running to its body would stop in its next call).
       if (body === entered.pc) return { stop: entered };
-      if (body !== undefined) return { stop: await session.runToAny([body], async (t) => (await support.cfa(t)) === rsp, { owner }) };
+      if (body !== undefined) return { stop: await driver.runToAny([body], async (t) => (await support.cfa(t)) === rsp, thread, { owner }) };
     }
-    const back = await session.runTo(returnTo, rsp, { owner });
-    if (back.kind !== 'step' || back.pc === undefined) return { stop: back };
+    const back = await driver.runTo(returnTo, rsp, thread, { owner });
+    if (back.kind !== 'step') return { stop: back };
     return { thread: back.thread, pc: back.pc };
   }
-  const stepped = await session.stepInstruction();
-  if (stepped.kind !== 'step' || stepped.pc === undefined) return { stop: stepped };
+  const stepped = await driver.stepInstruction(thread);
+  if (stepped.kind !== 'step') return { stop: stepped };
   return { thread: stepped.thread, pc: stepped.pc };
 }
 
@@ -248,7 +258,7 @@ function isFlow(insn: DecodedInstruction): boolean {
  * 'step' stop at that pc (or whatever stop got in the way).
  */
 async function runThroughRange(
-  session: Session,
+  driver: StepDriver,
   support: SteppingSupport,
   kind: StepKind,
   thread: number,
@@ -257,11 +267,11 @@ async function runThroughRange(
   frameCfa: bigint | undefined,
   code: DecodedInstruction[],
   owner: GuestOwner,
-): Promise<StopInfo> {
+): Promise<StopEvent> {
   const inRange = code.filter((i) => i.address + BigInt(i.length) <= range.end);
   const here = inRange.find((i) => i.address === pc);
-  if (here && isFlow(here)) return { kind: 'step', thread, pc };
-  const fn = session.functionRange(pc);
+  if (here && isFlow(here)) return { kind: 'step', thread, pc, hiddenInline: 0 };
+  const fn = driver.code.functionRange(pc);
   const inFunction = (a: bigint) => fn !== undefined && a >= fn.low && a < fn.high;
   const within = (a: bigint) => a >= range.start && a < range.end;
   const stops = new Set<bigint>([range.end]);
@@ -275,5 +285,5 @@ async function runThroughRange(
   }
   // The code where it stops, which the next range decodes, is read with the registers there.
   const readAtStop = [...stops].map((address) => ({ address, size: 1 }));
-  return session.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa, { owner, readAtStop });
+  return driver.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa, thread, { owner, readAtStop });
 }

@@ -1,18 +1,62 @@
-// What the session asks of symbols, answered from a Program: breakpoint locations, conditions,
-// logpoint text, integer and lvalue evaluation, ELF symbols.
+// What the session asks of symbols: breakpoint locations, conditions, logpoint text, integer and
+// lvalue evaluation, watched values. Answered from a Program, or by the bare minimum without one.
 import { sizeOf, stripTypedefs } from '../../symbols/index.js';
+import type { Watchpoint, BreakpointLocation } from './breakpoints.js';
+import { EngineError } from './errors.js';
 import { evaluateText } from './evaluate.js';
+import type { LocationSpec } from './location.js';
+import type { FramePosition } from './model.js';
 import type { Program } from './program.js';
-import type { BreakpointLocation } from './breakpoints.js';
-import type { Session, SessionHooks } from './session.js';
-import { EngineError } from './session.js';
+import type { Session } from './session.js';
 import { asInteger, asNumber, formatValue, type Value } from './values.js';
+
+export interface SessionHooks {
+  resolveLocation(spec: LocationSpec): Promise<BreakpointLocation[]>;
+  /** Evaluates a condition in the stopped thread's innermost frame; truthiness decides the stop. */
+  evaluateCondition(expression: string, thread: number): Promise<boolean>;
+  /** Interpolates `{expr}` in a logpoint message. */
+  formatLogMessage(message: string, thread: number): Promise<string>;
+  /** The integer value of an expression in a frame (an address for `x`, `disassemble`, `*EXPR` locations). */
+  evaluateInteger(expression: string, at: FramePosition): Promise<bigint>;
+  /** Where an lvalue lives in a frame and how big it is (what `watch EXPR` watches). */
+  locateLvalue(expression: string, at: FramePosition): Promise<{ address: bigint; size: number }>;
+  /** Text of a watched expression's value from its raw bytes, typed in a thread's innermost frame. */
+  formatWatchValue(point: Watchpoint, bytes: Uint8Array, thread: number): Promise<string>;
+}
+
+/** Without symbols only numbers and addresses are understood. */
+export const noSymbols: SessionHooks = {
+  async resolveLocation(spec) {
+    if (spec.kind === 'address') return [{ address: spec.address }];
+    throw new EngineError('no symbols loaded: only *ADDRESS locations can be resolved');
+  },
+  async evaluateCondition() {
+    throw new EngineError('no symbols loaded: conditions need symbols');
+  },
+  async formatLogMessage(message) {
+    return message;
+  },
+  async evaluateInteger(expression) {
+    const t = expression.trim();
+    if (/^(0[xX][0-9a-fA-F]+|\d+)$/.test(t)) return BigInt(t);
+    throw new EngineError(`no symbols loaded: cannot evaluate '${t}'`);
+  },
+  async locateLvalue(expression) {
+    throw new EngineError(`no symbols loaded: cannot tell where '${expression}' lives`);
+  },
+  async formatWatchValue(_point, bytes) {
+    return rawWatchText(bytes);
+  },
+};
+
+function rawWatchText(bytes: Uint8Array): string {
+  return Buffer.from(bytes).readUIntLE(0, Math.min(6, bytes.length)).toString();
+}
 
 export function symbolHooks(session: Session, program: Program): SessionHooks {
   const ins = session.inspector;
-  const inFrame0 = async (expression: string, thread: number) => evaluateText(await ins.context(thread, 0), expression);
-  const inSelected = async (expression: string, thread: number) =>
-    evaluateText(await ins.context(thread, thread === session.selectedThread ? session.selectedFrame : 0), expression);
+  const inFrame = async (expression: string, at: FramePosition) => evaluateText(await ins.context(at.thread, at.level), expression);
+  const inFrame0 = (expression: string, thread: number) => inFrame(expression, { thread, level: 0 });
   const describe = (address: bigint): Omit<BreakpointLocation, 'address'> => {
     const [inner] = program.symbols.symbolize(address);
     if (!inner?.function) return {};
@@ -57,22 +101,17 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
       }
       return out.join('');
     },
-    async evaluateInteger(expression, thread) {
-      const v = await inSelected(expression, thread);
-      return integerOf(v, ins.reader);
+    async evaluateInteger(expression, at) {
+      return integerOf(await inFrame(expression, at), ins.reader);
     },
-    async locateLvalue(expression, thread) {
-      const v = await inSelected(expression, thread);
+    async locateLvalue(expression, at) {
+      const v = await inFrame(expression, at);
       if (v.place.kind !== 'memory' || v.bitField) throw new EngineError(`cannot watch '${expression}': it is not an lvalue in memory`);
       return { address: v.place.address, size: sizeOf(v.type) };
     },
-    symbolAt(address) {
-      const hit = program.symbols.symbolAt(address);
-      return hit && { name: hit.symbol.name, address: hit.symbol.address, size: hit.symbol.size };
-    },
-    async formatWatchValue(point, bytes) {
-      const v = await inFrame0(point.expression, session.selectedThread).catch(() => undefined);
-      if (!v) return Buffer.from(bytes).readUIntLE(0, Math.min(6, bytes.length)).toString();
+    async formatWatchValue(point, bytes, thread) {
+      const v = await inFrame0(point.expression, thread).catch(() => undefined);
+      if (!v) return rawWatchText(bytes);
       return formatValue(ins.reader, { type: v.type, place: { kind: 'none' }, bytes }, {}, false);
     },
   };

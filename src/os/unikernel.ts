@@ -1,39 +1,68 @@
-// Reading a unikernel's own state through its description: which one it is, kernel log, panic record.
-import type { Program } from '../engine/program.js';
-import type { Session } from '../engine/session.js';
+// A unikernel recognised from its symbols and read through its description: the OS plugin the
+// engine calls for the guest's threads, its kernel log and its panic record.
+import type { GuestAccess, GuestOs } from '../engine/guest-os.js';
+import type { GuestPanic } from '../engine/stop-event.js';
 import { asInteger, formatValue, load } from '../engine/values.js';
 import { DESCRIPTIONS, type UnikernelDescription } from './description.js';
+import { DescribedThreads } from './threads.js';
 
-export function detectUnikernel(program: Program): UnikernelDescription | undefined {
-  return DESCRIPTIONS.find((d) => d.detect.every((s) => program.symbols.findSymbol(s).length > 0));
+/** The OS plugin for the first description whose symbols the image has (the engine's GuestOsDetector). */
+export function detectGuestOs(access: GuestAccess): GuestOs | undefined {
+  const d = DESCRIPTIONS.find((x) => x.detect.every((s) => access.program.symbols.findSymbol(s).length > 0));
+  return d && new DescribedOs(access, d);
 }
 
-/** The last `max` bytes the kernel logged (the ring holds at most its own size). */
-export async function kernelLogTail(session: Session, d: UnikernelDescription, max = 4096): Promise<string | undefined> {
-  if (!d.kernelLog) return undefined;
-  const buf = await session.value(d.kernelLog.buffer, session.selectedThread, 0);
-  const head = await asInteger(session.inspector.reader, await session.value(d.kernelLog.head, session.selectedThread, 0));
-  if (buf.place.kind !== 'memory') return undefined;
-  const size = BigInt((await load(session.inspector.reader, buf)).length);
-  const n = head < size ? head : size;
-  const want = n < BigInt(max) ? n : BigInt(max);
-  const bytes = new Uint8Array(Number(want));
-  const all = await load(session.inspector.reader, buf);
-  for (let i = 0n; i < want; i++) bytes[Number(i)] = all[Number((head - want + i) % size)]!;
-  return Buffer.from(bytes).toString('latin1').replace(/\r/g, '');
-}
+class DescribedOs implements GuestOs {
+  readonly name: string;
+  readonly threads: DescribedThreads | undefined;
 
-export interface PanicRecord {
-  cpu: number;
-  pc: bigint;
-  reason?: string;
-}
+  constructor(
+    private readonly access: GuestAccess,
+    private readonly d: UnikernelDescription,
+  ) {
+    this.name = d.name;
+    this.threads = d.threads && new DescribedThreads(access, d.threads);
+  }
 
-export async function panicRecord(session: Session, d: UnikernelDescription): Promise<PanicRecord | undefined> {
-  if (!d.panic) return undefined;
-  const r = session.inspector.reader;
-  const v = (e: string) => session.value(e, session.selectedThread, 0);
-  if ((await asInteger(r, await v(d.panic.when))) === 0n) return undefined;
-  const reason = d.panic.reason ? await formatValue(r, await v(d.panic.reason), {}, false) : undefined;
-  return { cpu: Number(await asInteger(r, await v(d.panic.cpu))), pc: await asInteger(r, await v(d.panic.pc)), ...(reason !== undefined && { reason }) };
+  private value(expression: string) {
+    return this.access.evaluate(expression);
+  }
+
+  /** The last `max` bytes the kernel logged (the ring holds at most its own size). */
+  async kernelLog(max = 4096): Promise<string | undefined> {
+    if (!this.d.kernelLog) return undefined;
+    const { reader } = this.access;
+    const buf = await this.value(this.d.kernelLog.buffer);
+    const head = await asInteger(reader, await this.value(this.d.kernelLog.head));
+    if (buf.place.kind !== 'memory') return undefined;
+    const all = await load(reader, buf);
+    const size = BigInt(all.length);
+    const n = head < size ? head : size;
+    const want = n < BigInt(max) ? n : BigInt(max);
+    const bytes = new Uint8Array(Number(want));
+    for (let i = 0n; i < want; i++) bytes[Number(i)] = all[Number((head - want + i) % size)]!;
+    return Buffer.from(bytes).toString('latin1').replace(/\r/g, '');
+  }
+
+  async panic(): Promise<GuestPanic | undefined> {
+    const p = this.d.panic;
+    if (!p) return undefined;
+    const { reader, program } = this.access;
+    if ((await asInteger(reader, await this.value(p.when))) === 0n) return undefined;
+    const cpu = Number(await asInteger(reader, await this.value(p.cpu)));
+    const pc = await asInteger(reader, await this.value(p.pc));
+    const reason = p.reason ? await formatValue(reader, await this.value(p.reason), {}, false) : undefined;
+    const [inner] = program.symbols.symbolize(pc, { gdb: true });
+    const instruction = await this.access.instructionAt(pc);
+    const log = await this.kernelLog().catch(() => undefined);
+    const message = log?.split('\n').filter((l) => l.startsWith('PANIC')).at(-1);
+    return {
+      cpu,
+      pc,
+      ...(reason !== undefined && { reason }),
+      ...(inner?.function && { location: `${inner.function}${inner.file ? ` at ${program.displayFile(inner.file, pc)}:${inner.line}` : ''}` }),
+      ...(instruction && { instruction }),
+      ...(message && { message }),
+    };
+  }
 }

@@ -66,6 +66,12 @@ function watchSignals(): void {
 }
 
 /** The QEMU binary: $DUSTER_QEMU, else qemu-system-x86_64 on PATH. */
+/**
+ * QEMU options a launch sets itself. Passing them again would move the gdbstub or QMP (possibly onto
+ * all interfaces: `-s` is tcp::1234), steal the serial console, or pull in a config file.
+ */
+export const RESERVED_QEMU_OPTIONS: ReadonlySet<string> = new Set(['gdb', 's', 'S', 'qmp', 'qmp-pretty', 'monitor', 'mon', 'serial', 'kernel', 'append', 'smp', 'm', 'daemonize', 'readconfig', 'display', 'nographic']);
+
 export function findQemu(explicit?: string): string {
   const wanted = explicit ?? process.env.DUSTER_QEMU;
   if (wanted) {

@@ -47,13 +47,13 @@ describe('vscode-extension manifest', () => {
 
   it('generates configurations the adapter accepts', () => {
     buildKernel();
-    expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0])))).toMatchObject({ image: expect.stringMatching(/kernel\.elf$/) });
+    expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0])))).toMatchObject({ session: { kind: 'launch', image: expect.stringMatching(/kernel\.elf$/) } });
     const [boot, attach, dump] = debuggerEntry.configurationSnippets.map((s: { body: Record<string, unknown> }) => resolve(s.body));
     const image = resolve(debuggerEntry.initialConfigurations[0]).image;
     expect(() => launchConfig(Args.of({ ...boot, image }))).not.toThrow();
-    expect(attachConfig(Args.of({ ...attach, symbols: undefined })).target).toBe('tcp:127.0.0.1:1234');
+    expect(attachConfig(Args.of({ ...attach, symbols: undefined })).session).toEqual({ kind: 'attach', target: 'tcp:127.0.0.1:1234' });
     // The crash-dump snippet names a dump and its image; any readable files get through the check.
-    expect(launchConfig(Args.of({ ...dump, coreDump: image, symbols: image }))).toMatchObject({ coreDump: image, symbols: image });
+    expect(launchConfig(Args.of({ ...dump, coreDump: image, symbols: image }))).toMatchObject({ session: { kind: 'dump', file: image, symbols: image } });
     expect(Object.keys(dump).sort()).toEqual(['coreDump', 'name', 'request', 'symbols', 'type']);
   });
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandInterpreter } from '../../src/commands/interpreter.js';
 import { Program } from '../../src/engine/program.js';
 import { Session } from '../../src/engine/session.js';
+import { detectGuestOs } from '../../src/os/index.js';
 import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
 import { LiveTarget } from '../../src/targets/index.js';
 
@@ -29,9 +30,15 @@ describe('run control per unikernel thread (integration)', () => {
     if (!r.ok) throw new Error(`${line}: ${r.error}`);
     return r;
   };
-  const int = async (expr: string) => Number((await session.evaluate(expr, session.stop!.thread, 0)).text);
+  /** The vCPU the session last stopped on. */
+  const stopped = () => {
+    const stop = session.stop!;
+    if (stop.kind === 'exited') throw new Error('the guest exited');
+    return stop.thread;
+  };
+  const int = async (expr: string) => Number((await session.evaluate(expr, { thread: stopped(), level: 0 })).text);
   /** The guest thread id the stopped vCPU runs, from the kernel's own per-CPU table. */
-  const runningId = () => int(`percpu[${session.stop!.thread - 1}].current_thread->id`);
+  const runningId = () => int(`percpu[${stopped() - 1}].current_thread->id`);
   const idOf = (name: string) => Number(new RegExp(`thread (\\d+) ${name} started`).exec(serial)![1]);
 
   beforeAll(async () => {
@@ -39,7 +46,7 @@ describe('run control per unikernel thread (integration)', () => {
     q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
     q.on('serial', (d: string) => (serial += d));
     target = await LiveTarget.connect(q.gdbAddress!);
-    session = new Session(target);
+    session = new Session(target, { detectOs: detectGuestOs });
     await session.loadProgram(await Program.load(kernel));
     await session.start();
     cli = new CommandInterpreter({ session, out: () => {}, err: () => {} });
@@ -64,8 +71,8 @@ describe('run control per unikernel thread (integration)', () => {
     const ticks = await int('ticks');
     const vcpus = new Set<number>();
     for (let i = 0; i < 50; i++) {
-      const stop = await session.stepLine('over');
-      expect(stop.kind).toBe('step');
+      const stop = await session.stepLine('over', { thread: stopped(), level: 0 });
+      if (stop.kind !== 'step') throw new Error(`next stopped with ${stop.kind}`);
       expect(await runningId()).toBe(me);
       expect((await session.frames(stop.thread, 1))[0]!.function).toMatch(/^worker_(step|thread)$/);
       vcpus.add(stop.thread);
@@ -88,10 +95,10 @@ describe('run control per unikernel thread (integration)', () => {
     // worker-1 ran worker_step meanwhile, past the same breakpoint.
     expect(await int('workers[0].steps')).toBeGreaterThan(otherSteps);
     await exec('delete');
-    const { frames } = await session.backtrace(session.stop!.thread);
+    const { frames } = await session.backtrace(stopped());
     const caller = frames[1]!;
-    const { stop } = await session.finish();
-    expect(stop.kind).toBe('step');
+    const stop = await session.finish({ thread: stopped(), level: 0 });
+    if (stop.kind !== 'step') throw new Error(`finish stopped with ${stop.kind}`);
     expect(await runningId()).toBe(w2);
     const now = (await session.frames(stop.thread, 1))[0]!;
     expect([now.function, now.cfa]).toEqual([caller.function, caller.cfa]);
@@ -116,11 +123,11 @@ describe('run control per unikernel thread (integration)', () => {
     await exec(`frame ${loop.level}`);
     expect((await exec('info locals')).text).toMatch(/^w = 0x[0-9a-f]+ <workers(\+\d+)?>$/m);
     expect((await exec('print w->id')).text).toMatch(new RegExp(`= ${worker}\\n`));
-    await expect(session.stepInstruction()).rejects.toThrow(/switched out/);
+    await expect(session.stepInstruction(cli.ctx.selected.thread)).rejects.toThrow(/switched out/);
     // finish from frame 1 (what called schedule_locked) runs this thread, wherever it resumes.
     await exec('frame 1');
-    const { stop } = await session.finish();
-    expect(stop.kind).toBe('step');
+    const stop = await session.finish(cli.ctx.selected);
+    if (stop.kind !== 'step') throw new Error(`finish stopped with ${stop.kind}`);
     expect(await runningId()).toBe(id);
     const now = (await session.frames(stop.thread, 1))[0]!;
     expect([now.function, now.cfa && `0x${now.cfa.toString(16)}`]).toEqual([frames[2]!.function, frames[2]!.cfa]);

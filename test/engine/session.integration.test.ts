@@ -25,6 +25,12 @@ describe('Session run control against QEMU (integration)', () => {
   let target: LiveTarget;
   let session: Session;
   let sym: Map<string, bigint>;
+  /** The vCPU the session last stopped on. */
+  const stopped = () => {
+    const stop = session.stop!;
+    if (stop.kind === 'exited') throw new Error('the guest exited');
+    return stop.thread;
+  };
 
   beforeAll(async () => {
     execFileSync('make', ['-s', '-C', root]);
@@ -62,32 +68,33 @@ describe('Session run control against QEMU (integration)', () => {
   });
 
   it('stepi moves one instruction; nexti runs a call to its return in the same frame', async () => {
-    const before = (await target.readRegisters(session.selectedThread)).get('rip')!;
-    const s1 = await session.stepInstruction();
-    expect(s1.kind).toBe('step');
+    const before = (await target.readRegisters(stopped())).get('rip')!;
+    const s1 = await session.stepInstruction(stopped());
+    if (s1.kind !== 'step') throw new Error(`stepi stopped with ${s1.kind}`);
     expect(s1.pc).not.toBe(before);
     // Walk worker_step with nexti until just past its first call; rsp must match before and after.
     for (let i = 0; i < 200; i++) {
-      const regs = await target.readRegisters(session.selectedThread);
+      const regs = await target.readRegisters(stopped());
       const code = await target.readMemory(regs.get('rip')!, 1);
       if (code[0] === 0xe8) {
-        const after = await session.stepInstruction(true);
+        const after = await session.stepInstruction(stopped(), true);
+        if (after.kind !== 'step') throw new Error(`nexti stopped with ${after.kind}`);
         expect(after.pc).toBe(regs.get('rip')! + 5n);
         expect((await target.readRegisters(after.thread)).get('rsp')).toBe(regs.get('rsp'));
         return;
       }
-      await session.stepInstruction();
+      await session.stepInstruction(stopped());
     }
     throw new Error('no call found within 200 instructions of worker_step');
   });
 
   it('catches writes to demo_counter with old and new values', async () => {
     const counter = sym.get('demo_counter')!;
-    const wp = await session.addWatchpoint('demo_counter', counter, 8, 'write');
+    const wp = await session.addWatchpoint({ expression: 'demo_counter', address: counter, length: 8, access: 'write' });
     const stop = await session.continue();
-    expect(stop.kind).toBe('watchpoint');
-    const old = Buffer.from(stop.watch!.old!).readBigUInt64LE();
-    const now = Buffer.from(stop.watch!.value!).readBigUInt64LE();
+    if (stop.kind !== 'watchpoint') throw new Error(`continue stopped with ${stop.kind}`);
+    const old = Buffer.from(stop.watch.old!).readBigUInt64LE();
+    const now = Buffer.from(stop.watch.value).readBigUInt64LE();
     expect(now).toBe(old + 1n);
     await session.deletePoint(wp.id);
   });

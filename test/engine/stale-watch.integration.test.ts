@@ -72,19 +72,20 @@ describe('stale watchpoint reports from QEMU (integration)', () => {
   });
 
   it('reports a single step whose stop reply carries a stale watch', async () => {
-    const before = (await target.readRegisters(session.selectedThread)).get('rip')!;
+    const at = session.stop!.kind === 'exited' ? 1 : session.stop!.thread;
+    const before = (await target.readRegisters(at)).get('rip')!;
     inject = GARBAGE;
-    const stop = await session.stepInstruction();
+    const stop = await session.stepInstruction(at);
     expect(injected).toBe(2);
-    expect(stop.kind).toBe('step');
+    if (stop.kind !== 'step') throw new Error(`stepi stopped with ${stop.kind}`);
     expect(stop.pc).not.toBe(before);
   });
 
   it('reports a breakpoint hit whose stop reply names a live watchpoint the code there never touches', async () => {
     // The freed watchpoint's memory reused for a new one: the stale record then names it. `origin`
     // is a global nothing reads, so the only stop is the breakpoint.
-    const { address, size } = await session.watchTarget('origin.x');
-    const wp = await session.addWatchpoint('origin.x', address, size, 'access');
+    const { address, size } = await session.watchTarget('origin.x', { thread: 1, level: 0 });
+    const wp = await session.addWatchpoint({ expression: 'origin.x', address, length: size, access: 'access' });
     const bp = await session.addBreakpoint({ kind: 'function', name: 'ring_put' });
     inject = `awatch:${address.toString(16)};`;
     const stop = await session.continue();
@@ -96,8 +97,8 @@ describe('stale watchpoint reports from QEMU (integration)', () => {
   });
 
   it('still reports a real watchpoint hit as one', async () => {
-    const { address, size } = await session.watchTarget('demo_counter');
-    const wp = await session.addWatchpoint('demo_counter', address, size, 'write');
+    const { address, size } = await session.watchTarget('demo_counter', { thread: 1, level: 0 });
+    const wp = await session.addWatchpoint({ expression: 'demo_counter', address, length: size, access: 'write' });
     const stop = await session.continue();
     expect(stop).toMatchObject({ kind: 'watchpoint', watch: { point: wp } });
     await session.deletePoint(wp.id);

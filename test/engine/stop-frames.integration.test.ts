@@ -38,6 +38,7 @@ describe('frames at a stop after internal stops (integration)', () => {
     const bp = await session.addBreakpoint({ kind: 'line', file: demo, line: 231 });
     const stop = await session.continue();
     expect(stop).toMatchObject({ kind: 'breakpoint', breakpoints: [bp] });
+    if (stop.kind !== 'breakpoint') throw new Error(`continue stopped with ${stop.kind}`);
     expect(logs.some((l) => /^before \d+\n$/.test(l))).toBe(true);
     const [top] = await session.frames(stop.thread);
     expect(top).toMatchObject({ function: 'counter_tick', line: 231, pc: stop.pc });

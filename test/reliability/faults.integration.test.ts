@@ -59,10 +59,11 @@ async function faultySession(proxy: RspProxy, phase: Phase, fault: (dir: 'c2s' |
     current = 'continue';
     await s.continue();
     current = 'bt';
-    await s.backtrace();
+    const thread = s.stop?.kind === 'exited' ? 1 : (s.stop?.thread ?? 1);
+    await s.backtrace(thread);
     current = 'step';
     await s.deletePoint(bp.id);
-    await s.stepInstruction();
+    await s.stepInstruction(thread);
     current = 'detach';
     await s.detach();
     return { ms: Date.now() - started };

@@ -9,11 +9,13 @@ import { closeSync, copyFileSync, mkdtempSync, openSync, readSync, rmSync, statS
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineError } from '../../src/engine/session.js';
+import { EngineError } from '../../src/engine/errors.js';
 import { EvalError } from '../../src/engine/evaluate.js';
 import { Program } from '../../src/engine/program.js';
 import { Session } from '../../src/engine/session.js';
-import { crashReport, formatReport } from '../../src/os/report.js';
+import { formatReport } from '../../src/commands/report.js';
+import { crashReport } from '../../src/engine/crash-report.js';
+import { detectGuestOs } from '../../src/os/index.js';
 import { openDump } from '../../src/targets/dump/index.js';
 import { TargetError } from '../../src/targets/index.js';
 import { ElfFile, PT } from '../../symbols/elf/index.js';
@@ -98,10 +100,10 @@ describe('crash dump readers on mutated dumps (integration)', () => {
   async function report(file: string): Promise<string> {
     const target = await openDump(file);
     try {
-      const session = new Session(target);
+      const session = new Session(target, { detectOs: detectGuestOs });
       await session.loadProgram(program);
       await session.start('dump');
-      return formatReport(await crashReport(session));
+      return formatReport(session, await crashReport(session));
     } finally {
       await target.close();
     }

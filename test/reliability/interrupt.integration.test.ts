@@ -33,7 +33,7 @@ describe('interrupting an operation that keeps resuming (integration)', () => {
     const [entry] = s.program!.symbols.functionEntries('worker_step');
     for (let i = 0; i < 12; i++) {
       // Both workers reach worker_step all the time; no frame has this stack pointer, so each hit is declined.
-      const run = s.runTo(entry!, 1n);
+      const run = s.runTo(entry!, 1n, 1);
       // The interrupt is to fall while the operation runs, not while it is still being set up.
       while (!s.isRunning) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 50 + i * 23));

@@ -11,16 +11,6 @@ import {
 
 const SECTION = 0x200000n;
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
 const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 const u64 = (n: bigint) => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
 
@@ -72,7 +62,7 @@ function target(regs: Record<number, bigint>, words: Record<string, bigint>): { 
       reads.push(address);
       const out = new Uint8Array(size);
       for (let i = 0; i < size; i++) {
-        const word = words[(address + BigInt(i)) & ~7n];
+        const word = words[String((address + BigInt(i)) & ~7n)];
         if (word === undefined) return out.subarray(0, i);
         out[i] = Number((word >> (8n * ((address + BigInt(i)) & 7n))) & 0xffn);
       }

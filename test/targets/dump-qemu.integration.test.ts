@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDump, QemuCoreTarget, type DumpTarget } from '../../src/targets/dump/index.js';
-import { ReadOnlyTargetError } from '../../src/targets/index.js';
+import { ReadOnlyTargetError, type Target } from '../../src/targets/index.js';
 import { differencesFromLive, dumpGuest, fixtures, type GuestDump } from '../support/dump-guest.js';
 import { withLa57GigaPages, withManyLoads } from '../support/dump-variants.js';
 
@@ -45,7 +45,7 @@ describe('QEMU ELF core (integration)', () => {
   });
 
   it('refuses to run or write, and names unmapped addresses', async () => {
-    const d = await openTracked(crash.path);
+    const d: Target = await openTracked(crash.path);
     await expect(d.resume({ kind: 'continue' })).rejects.toThrow(new ReadOnlyTargetError('continue'));
     await expect(d.resume({ kind: 'step', thread: 1 })).rejects.toThrow('step: a crash dump is read-only');
     await expect(d.interrupt()).rejects.toBeInstanceOf(ReadOnlyTargetError);

@@ -9,7 +9,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Program } from '../../src/engine/program.js';
 import { Session } from '../../src/engine/session.js';
-import { crashReport } from '../../src/os/report.js';
+import { reportData } from '../../src/commands/report.js';
+import { crashReport } from '../../src/engine/crash-report.js';
+import { detectGuestOs } from '../../src/os/index.js';
 import { openDump, XenCoreTarget, type DumpTarget } from '../../src/targets/dump/index.js';
 import { differencesFromLive, dumpGuest, fixtures, kernel, type GuestDump } from '../support/dump-guest.js';
 import { pvMfn, qemuCoreToXen } from '../support/dump-xen.js';
@@ -78,12 +80,13 @@ describe('Xen dump-core (integration)', () => {
     const program = await Program.load(kernel);
     try {
       for (const flavour of ['hvm', 'pv'] as const) {
-        const session = new Session(await xen(flavour));
+        const session = new Session(await xen(flavour), { detectOs: detectGuestOs });
         await session.loadProgram(program);
         await session.start('dump');
         const report = await crashReport(session);
         expect(report.panic?.location).toMatch(/^crash_write at /);
-        expect(new Map(report.vcpus.map((v) => [v.id, v.backtrace.map((l) => l.replace(/\s+/g, ' '))]))).toEqual(gdb);
+        const { vcpus } = (await reportData(session, report)) as { vcpus: Array<{ id: number; backtrace: string[] }> };
+        expect(new Map(vcpus.map((v) => [v.id, v.backtrace.map((l) => l.replace(/\s+/g, ' '))]))).toEqual(gdb);
       }
     } finally {
       program.close();

@@ -8,6 +8,13 @@ import type { QemuInstance } from '../../src/qemu/index.js';
 import { attachXen, type XenAttachment } from '../../src/xen/index.js';
 import { bootDomain, FakeDom0, kernel, nmSymbols, readThroughQemu } from './fake-xen.js';
 
+/** The vCPU a session last stopped on. */
+function stoppedOn(session: Session): number {
+  const stop = session.stop!;
+  if (stop.kind === 'exited') throw new Error('the guest exited');
+  return stop.thread;
+}
+
 const DOMID = 7;
 const NAME = 'duster-demo';
 
@@ -63,11 +70,12 @@ describe('duster attach DOMID through gdbsx (integration)', () => {
       for (let i = 1; i <= 2; i++) {
         const stop = await session.continue();
         expect(stop).toMatchObject({ kind: 'breakpoint', pc: tick });
+        if (stop.kind !== 'breakpoint') throw new Error(`continue stopped with ${stop.kind}`);
         expect((await xen.target.readRegisters(stop.thread)).get('rip')).toBe(tick);
         expect(bp.hits).toBe(i);
       }
-      const step = await session.stepInstruction();
-      expect(step.kind).toBe('step');
+      const step = await session.stepInstruction(stoppedOn(session));
+      if (step.kind !== 'step') throw new Error(`stepi stopped with ${step.kind}`);
       expect(step.pc).toBeGreaterThan(tick);
       await session.deletePoint(bp.id);
 
@@ -129,7 +137,7 @@ describe('duster attach DOMID through gdbsx (integration)', () => {
     const session = new Session(xen.target);
     await session.start('interrupt');
     process.kill(dom0.read().gdbsxPid!, 'SIGKILL');
-    await expect(session.stepInstruction()).rejects.toThrow(/connection closed/);
+    await expect(session.stepInstruction(stoppedOn(session))).rejects.toThrow(/connection closed/);
     await xen.cleanup();
     expect(notes).toEqual([`gdbsx was killed by SIGKILL during the session; domain ${DOMID} (${NAME}) left running as found`]);
     expect(paused()).toBe(false);

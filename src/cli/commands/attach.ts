@@ -1,6 +1,7 @@
 // `duster attach tcp:HOST:PORT|unix:PATH|DOMID|xen:DOMAIN --symbols ELF`: debug a guest someone
 // else started, behind a gdbstub or (on a Xen dom0) a domain through gdbsx.
-import { attachXen, parseXenTarget } from '../../xen/index.js';
+import { openSession } from '../../open/index.js';
+import { parseXenTarget } from '../../xen/index.js';
 import { parseArgs } from '../args.js';
 import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../console-options.js';
 import { debugLive } from '../debug.js';
@@ -25,7 +26,10 @@ export async function attachCommand(argv: string[], io: Io): Promise<number> {
   }
   const symbols = p.options.get('symbols')?.[0];
   const domain = parseXenTarget(target);
-  if (domain === undefined) return debugLive(target, symbols, io, consoleOptions(p));
-  const xen = await attachXen(domain, { log: (line) => io.stderr.write(`duster: ${line}\n`) });
-  return debugLive(xen, symbols ?? xen.symbols, io, consoleOptions(p));
+  const opened = await openSession(
+    domain === undefined
+      ? { kind: 'attach', target, ...(symbols && { symbols }) }
+      : { kind: 'xen', domain, ...(symbols && { symbols }), xen: { log: (line) => io.stderr.write(`duster: ${line}\n`) } },
+  );
+  return debugLive(opened, io, consoleOptions(p));
 }

@@ -1,9 +1,8 @@
 // `duster core DUMP --symbols ELF`: post-mortem debugging of a QEMU or Xen crash dump (read-only
 // REPL or batch), or `--report` for the crash report (`--json` for tools).
-import { Program } from '../../engine/program.js';
-import { Session } from '../../engine/session.js';
-import { crashReport, formatReport } from '../../os/report.js';
-import { openDump } from '../../targets/index.js';
+import { crashReport } from '../../engine/crash-report.js';
+import { formatReport, reportData } from '../../commands/report.js';
+import { openSession, type OpenedSession } from '../../open/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../console-options.js';
 import type { Io } from '../io.js';
@@ -16,24 +15,16 @@ ${CONSOLE_HELP}`;
 
 /** The crash report of a dump file as text (what `run --dump-on-panic` prints). */
 export function dumpReportText(dump: string, symbols: string): Promise<string> {
-  return withDump(dump, symbols, async (session) => formatReport(await crashReport(session)));
+  return withDump(dump, symbols, async ({ session }) => formatReport(session, await crashReport(session)));
 }
 
 /** A read-only session over a dump with its symbols, closed when `use` is done. */
-async function withDump<T>(dump: string, symbols: string, use: (session: Session) => Promise<T>): Promise<T> {
-  const program = await Program.load(symbols);
+async function withDump<T>(file: string, symbols: string, use: (opened: OpenedSession) => Promise<T>): Promise<T> {
+  const opened = await openSession({ kind: 'dump', file, symbols });
   try {
-    const target = await openDump(dump);
-    try {
-      const session = new Session(target);
-      await session.loadProgram(program);
-      await session.start('dump');
-      return await use(session);
-    } finally {
-      await target.close();
-    }
+    return await use(opened);
   } finally {
-    program.close();
+    await opened.close();
   }
 }
 
@@ -50,10 +41,10 @@ export async function coreCommand(argv: string[], io: Io): Promise<number> {
   }
   const symbols = p.options.get('symbols')?.[0];
   if (!symbols) throw new UsageError('--symbols ELF is required (the dump holds no symbols)');
-  return withDump(dump, symbols, async (session) => {
+  return withDump(dump, symbols, async ({ session }) => {
     if (p.flags.has('report')) {
       const report = await crashReport(session);
-      io.stdout.write(p.flags.has('json') ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2) + '\n' : formatReport(report));
+      io.stdout.write(p.flags.has('json') ? JSON.stringify(await reportData(session, report), null, 2) + '\n' : await formatReport(session, report));
       return 0;
     }
     // The console (readline, the whole command language) is loaded only for the REPL and batch.

@@ -3,6 +3,7 @@
 // connection, printing the port it took (useful with --port 0).
 import type { AddressInfo } from 'node:net';
 import { serveStreams, serveTcp } from '../../../adapter/index.js';
+import { gdbConsole } from '../../commands/console-language.js';
 import { intOption, parseArgs } from '../args.js';
 import type { Io } from '../io.js';
 
@@ -22,10 +23,10 @@ export async function dapCommand(argv: string[], io: Io): Promise<number> {
   }
   const port = intOption(p, 'port', 0, 65535);
   if (port === undefined) {
-    await serveStreams(io.stdin, io.stdout);
+    await serveStreams(io.stdin, io.stdout, gdbConsole);
     return 0;
   }
-  const server = await serveTcp(port);
+  const server = await serveTcp(port, gdbConsole);
   io.stdout.write(`duster dap: listening on 127.0.0.1:${(server.address() as AddressInfo).port}\n`);
   await new Promise((resolve) => server.on('close', resolve));
   return 0;

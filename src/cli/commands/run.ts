@@ -2,7 +2,7 @@
 // at its first instruction, and debug it (REPL, or batch with -ex/-x).
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { launchQemu } from '../../qemu/index.js';
+import { openSession } from '../../open/index.js';
 import { dumpReportText } from './core.js';
 import { intOption, parseArgs } from '../args.js';
 import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../console-options.js';
@@ -30,17 +30,17 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const opts = consoleOptions(p);
-  const q = await launchQemu({
+  const symbols = p.options.get('symbols')?.[0] ?? image;
+  const opened = await openSession({
+    kind: 'launch',
     image,
+    symbols,
     smp: intOption(p, 'smp', 1, 64) ?? 2,
-    memory: p.options.get('memory')?.[0],
-    append: p.options.get('append')?.[0],
-    extraArgs: p.options.get('qemu-arg'),
-    gdb: 'unix',
-    paused: true,
-    // A guest panic then pauses the VM and raises QMP GUEST_PANICKED instead of going unnoticed.
-    pvpanic: true,
+    ...(p.options.has('memory') && { memory: p.options.get('memory')![0]! }),
+    ...(p.options.has('append') && { append: p.options.get('append')![0]! }),
+    qemuArgs: p.options.get('qemu-arg') ?? [],
   });
+  const q = opened.qemu!;
   const dumpDir = p.options.get('dump-on-panic')?.[0];
   // The dump and its report, when a panic started one: QEMU must live until the file is whole.
   let dumping: Promise<void> | undefined;
@@ -49,13 +49,12 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     await q.kill();
   };
   try {
-    return await debugLive(q.gdbAddress!, p.options.get('symbols')?.[0] ?? image, io, { ...opts, kill: endQemu, qemu: q }, q, (con) => {
+    return await debugLive(opened, io, { ...opts, kill: endQemu }, (con) => {
       if (!dumpDir) return;
       q.qmp.on('event', (ev) => {
         if (ev.event !== 'GUEST_PANICKED' || dumping) return;
         mkdirSync(dumpDir, { recursive: true });
         const file = path.resolve(dumpDir, `duster-core-${new Date().toISOString().replace(/[:.]/g, '-')}.elf`);
-        const symbols = p.options.get('symbols')?.[0] ?? image;
         dumping = q
           .dumpGuestMemory(file)
           .then(

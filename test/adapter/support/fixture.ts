@@ -6,6 +6,7 @@ import type { AddressInfo, Server } from 'node:net';
 import path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { serveTcp } from '../../../adapter/index.js';
+import { gdbConsole } from '../../../src/commands/console-language.js';
 
 export const root = path.resolve(import.meta.dirname, '../../..');
 export const kernel = path.join(root, 'fixtures/unikernel/build/gcc-O0/kernel.elf');
@@ -52,7 +53,7 @@ export async function stopAdapter(a: StdioAdapter | undefined): Promise<void> {
 
 /** A DAP server on 127.0.0.1 in this process, and a client connected to it. */
 export async function connectClient(): Promise<{ dc: DebugClient; server: Server }> {
-  const server = await serveTcp(0);
+  const server = await serveTcp(0, gdbConsole);
   const dc = new DebugClient('node', 'unused', 'duster');
   await dc.start((server.address() as AddressInfo).port);
   return { dc, server };

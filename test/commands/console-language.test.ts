@@ -1,6 +1,6 @@
 // The debug console's split between gdb commands and C expressions, and command completion.
 import { describe, expect, it } from 'vitest';
-import { completeCommand, isCommandLine } from '../../adapter/services/repl.js';
+import { completeCommand, isCommandLine } from '../../src/commands/console-language.js';
 
 describe('debug console lines', () => {
   it('takes lines that start with a command word as commands', () => {
@@ -19,7 +19,7 @@ describe('debug console lines', () => {
   });
 
   it('completes command names for the first word only', () => {
-    expect(completeCommand('dis').map((c) => c.label)).toEqual(['disable', 'disassemble', 'display']);
+    expect(completeCommand('dis')).toEqual(['disable', 'disassemble', 'display']);
     expect(completeCommand('').length).toBeGreaterThan(20);
     expect(completeCommand('info reg')).toEqual([]);
   });

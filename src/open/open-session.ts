@@ -1,0 +1,145 @@
+// The one way to open a debugging session, for every front end: boot an image in QEMU, attach to a
+// gdbstub, attach to a Xen domain through gdbsx, or open a crash dump. Symbols are loaded first (a
+// bad ELF fails before anything touches the guest), the target second, and the session takes over
+// where the guest stands with its OS plugin chosen from the symbols. Whatever was started is
+// stopped again on failure, and by `close`.
+import { Program } from '../engine/program.js';
+import { Session } from '../engine/session.js';
+import type { PlacedStop } from '../engine/stop-event.js';
+import { detectGuestOs } from '../os/index.js';
+import { launchQemu, type QemuInstance } from '../qemu/index.js';
+import { LiveTarget, openDump, type Target } from '../targets/index.js';
+import { attachXen, type XenAttachOptions } from '../xen/index.js';
+
+export interface LaunchConfig {
+  kind: 'launch';
+  image: string;
+  /** The ELF with debug info (default: the image itself). */
+  symbols?: string;
+  smp?: number;
+  memory?: string;
+  append?: string;
+  qemuArgs?: readonly string[];
+}
+
+/** A gdbstub someone else started: `tcp:HOST:PORT` or `unix:PATH`. */
+export interface AttachConfig {
+  kind: 'attach';
+  target: string;
+  symbols?: string;
+}
+
+/** A Xen domain by id or name, on a dom0 (runs gdbsx for it). */
+export interface XenConfig {
+  kind: 'xen';
+  domain: string;
+  /** Default: the kernel xl booted the domain with. */
+  symbols?: string;
+  xen?: XenAttachOptions;
+}
+
+/** A QEMU or Xen crash dump, read-only. */
+export interface DumpConfig {
+  kind: 'dump';
+  file: string;
+  symbols: string;
+}
+
+export type SessionConfig = LaunchConfig | AttachConfig | XenConfig | DumpConfig;
+
+export interface OpenedSession {
+  session: Session;
+  /** Where the session opened: the image's first instruction, an interrupted guest, a dump's panic. */
+  stop: PlacedStop;
+  /** What was opened, for one line to the user (`xen:3 (web)`, the gdbstub address, the dump file). */
+  description: string;
+  /** The symbol file loaded, when there is one. */
+  symbols?: string;
+  /** The QEMU this session started (a launch), and the image it booted. */
+  qemu?: QemuInstance;
+  image?: string;
+  /**
+   * Ends the session: `terminate` kills the QEMU it started; otherwise it detaches (removing every
+   * breakpoint) and leaves the guest running. Closes the target and the symbols. Safe to repeat.
+   */
+  close(opts?: { terminate?: boolean }): Promise<void>;
+}
+
+export async function openSession(config: SessionConfig): Promise<OpenedSession> {
+  switch (config.kind) {
+    case 'launch':
+      return openLaunch(config);
+    case 'attach':
+      return open(config.symbols, config.target, () => LiveTarget.connect(config.target), 'interrupt');
+    case 'xen': {
+      const xen = await attachXen(config.domain, config.xen);
+      const symbols = config.symbols ?? xen.symbols;
+      return open(symbols, xen.description, async () => xen.target, 'interrupt', { cleanup: () => xen.cleanup() }).catch(async (e: unknown) => {
+        await xen.cleanup();
+        throw e;
+      });
+    }
+    case 'dump':
+      return open(config.symbols, config.file, () => openDump(config.file), 'dump');
+  }
+}
+
+async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
+  const qemu = await launchQemu({
+    image: cfg.image,
+    smp: cfg.smp ?? 2,
+    ...(cfg.memory !== undefined && { memory: cfg.memory }),
+    ...(cfg.append !== undefined && { append: cfg.append }),
+    extraArgs: [...(cfg.qemuArgs ?? [])],
+    gdb: 'unix',
+    paused: true,
+    // A guest panic then stops the VM and raises QMP GUEST_PANICKED instead of going unnoticed.
+    pvpanic: true,
+  });
+  try {
+    return { ...(await open(cfg.symbols ?? cfg.image, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu })), image: cfg.image };
+  } catch (e) {
+    await qemu.kill();
+    throw e;
+  }
+}
+
+async function open(
+  symbols: string | undefined,
+  description: string,
+  openTarget: () => Promise<Target>,
+  kind: 'entry' | 'interrupt' | 'dump',
+  extra: { qemu?: QemuInstance; cleanup?: () => Promise<void> } = {},
+): Promise<OpenedSession> {
+  const program = symbols ? await Program.load(symbols) : undefined;
+  let target: Target;
+  try {
+    target = await openTarget();
+  } catch (e) {
+    program?.close();
+    throw e;
+  }
+  const { qemu } = extra;
+  const session = new Session(target, { ...(qemu && { machine: qemu }), detectOs: detectGuestOs });
+  let closing: Promise<void> | undefined;
+  const close = (opts: { terminate?: boolean } = {}) =>
+    (closing ??= (async () => {
+      try {
+        if (opts.terminate && qemu) await qemu.kill();
+        else if (session.isAlive && target.kind === 'live') await session.detach();
+      } finally {
+        await target.close();
+        await extra.cleanup?.();
+        program?.close();
+      }
+    })());
+  try {
+    if (program) await session.loadProgram(program);
+    const stop = await session.start(kind);
+    return { session, stop, description, ...(symbols && { symbols }), ...(qemu && { qemu }), close };
+  } catch (e) {
+    await target.close();
+    program?.close();
+    throw e;
+  }
+}

@@ -1,0 +1,2 @@
+export { detectGuestOs } from './unikernel.js';
+export { DESCRIPTIONS, type UnikernelDescription, type ThreadModel } from './description.js';
