@@ -40,8 +40,9 @@ export class DusterDebugSession extends DebugSession {
   }
 
   protected override dispatchRequest(request: DebugProtocol.Request): void {
-    // The base class handles initialize (client line/column/path conventions).
-    if (request.command === 'initialize') return super.dispatchRequest(request);
+    // The base class handles initialize (client line/column/path conventions). It refuses a
+    // client that leaves pathFormat out, whose paths the protocol says are then native paths.
+    if (request.command === 'initialize') return super.dispatchRequest(withDefaultPathFormat(request));
     const response: DebugProtocol.Response = new Response(request);
     const handler = HANDLERS.get(request.command);
     if (!handler) return this.fail(response, `duster does not implement the '${request.command}' request`);
@@ -72,4 +73,9 @@ export class DusterDebugSession extends DebugSession {
     const done = d ? d.close(d.request === 'launch').catch(() => undefined) : Promise.resolve();
     void done.then(() => super.shutdown());
   }
+}
+
+function withDefaultPathFormat(request: DebugProtocol.Request): DebugProtocol.Request {
+  const args = request.arguments as DebugProtocol.InitializeRequestArguments | undefined;
+  return args?.pathFormat === undefined ? { ...request, arguments: { ...args, pathFormat: 'path' } } : request;
 }

@@ -44,7 +44,7 @@ describe('the .vsix package (integration)', () => {
     expect([...first.keys()].sort()).toEqual([
       '[Content_Types].xml',
       'extension.vsixmanifest',
-      'extension/out/adapter.mjs',
+      'extension/out/adapter.cjs',
       'extension/out/extension.js',
       'extension/out/node_modules/iced-x86/LICENSE.txt',
       'extension/out/node_modules/iced-x86/iced_x86.js',
@@ -87,11 +87,11 @@ exports.workspace = { getConfiguration: () => ({ get: () => undefined }) };`,
     const factory = load('vscode').factories[source.contributes.debuggers[0].type];
     const folder = { uri: { fsPath: root }, name: 'duster', index: 0 };
     const descriptor = factory.createDebugAdapterDescriptor({ workspaceFolder: folder });
-    expect(descriptor).toEqual({ command: 'node', args: [path.join(unpacked, 'extension/out/adapter.mjs')], options: { cwd: root } });
+    expect(descriptor).toEqual({ command: 'node', args: [path.join(unpacked, 'extension/out/adapter.cjs')], options: { cwd: root } });
   });
 
   it('debugs the reference unikernel with the adapter inside the package', async () => {
-    adapter = await startAdapter(path.join(unpacked, 'extension/out/adapter.mjs'));
+    adapter = await startAdapter(path.join(unpacked, 'extension/out/adapter.cjs'));
     const { dc } = adapter;
     expect((await dc.initializeRequest()).body?.supportsDisassembleRequest).toBe(true);
     const start = symbols().get('_start32')!;
