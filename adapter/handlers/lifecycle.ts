@@ -1,5 +1,6 @@
 // launch, attach, configurationDone, disconnect, terminate.
 import { InitializedEvent } from '@vscode/debugadapter';
+import { runToImageEntry } from '../../src/engine/image-entry.js';
 import { Debuggee } from '../debuggee.js';
 import type { AdapterContext, Handler, Reply } from '../context.js';
 import { attachConfig, launchConfig, startAttach, startDump, startLaunch, type Started } from '../launch.js';
@@ -30,7 +31,9 @@ export const lifecycleHandlers: Record<string, Handler> = {
   async configurationDone(ctx, _args, reply) {
     const d = ctx.require();
     reply.after(() => {
-      if (d.stopOnEntry && d.session.stop) void d.run.report(d.session.stop);
+      // A booted image stops at its own entry point, not at the reset vector QEMU holds it at.
+      if (d.stopOnEntry && d.image) d.run.start(() => runToImageEntry(d.session, d.image!));
+      else if (d.stopOnEntry && d.session.stop) void d.run.report(d.session.stop);
       else d.run.start(() => d.session.continue());
     });
   },

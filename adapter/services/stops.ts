@@ -4,6 +4,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Session, StopInfo } from '../../src/engine/session.js';
 import { guestPanic } from '../../src/os/report.js';
 import type { QemuInstance } from '../../src/qemu/index.js';
+import { cpuLabel } from '../../src/targets/index.js';
 import type { BreakpointRegistry } from './breakpoints.js';
 
 export interface StopReport {
@@ -48,15 +49,20 @@ export async function describeStop(stop: StopInfo, session: Session, breakpoints
       const panic = status === 'guest-panicked' ? await panicStop(session) : undefined;
       if (panic) return panic;
       if (status === 'guest-panicked') return exceptionStop({ id: 'panic', description: 'Guest panicked (pvpanic): all vCPUs stopped' });
-      return exceptionStop({ id: name, description: `vCPU ${stop.thread} received ${name}` });
+      const cpu = (await session.threads()).find((t) => t.id === stop.thread)?.cpu;
+      return exceptionStop({ id: name, description: `${cpu !== undefined ? cpuLabel(cpu) : `thread ${stop.thread}`} received ${name}` });
     }
     case 'exited':
       return { reason: 'exited', description: `Guest exited with code ${stop.exitCode}` };
   }
 }
 
+/**
+ * The Call Stack shows a stop's description in place of the thread's state: a short one
+ * (`Paused on panic`); the whole message is the exception's, which the editor's exception widget shows.
+ */
 function exceptionStop(exception: NonNullable<StopReport['exception']>): StopReport {
-  return { reason: 'exception', description: exception.description, text: exception.id, exception };
+  return { reason: 'exception', description: `Paused on ${exception.id}`, text: exception.id, exception };
 }
 
 /**
@@ -67,11 +73,11 @@ async function panicStop(session: Session): Promise<StopReport | undefined> {
   const p = await guestPanic(session).catch(() => undefined);
   if (!p) return undefined;
   const where = [`at 0x${p.pc.toString(16)}${p.location ? ` in ${p.location}` : ''}`, ...(p.instruction ? [`faulting instruction: ${p.instruction}`] : [])];
-  const description = p.message ?? `Guest panicked on cpu ${p.cpu}${p.reason !== undefined ? ` (vector ${p.reason})` : ''}`;
+  const description = p.message ?? `Guest panicked on ${cpuLabel(p.cpu)}${p.reason !== undefined ? ` (vector ${p.reason})` : ''}`;
   const stop = exceptionStop({ id: 'panic', description, details: { message: description, ...(p.reason !== undefined && { typeName: `vector ${p.reason}` }), stackTrace: where.join('\n') } });
-  // The guest numbers its CPUs in boot order, as QEMU numbers vCPUs (thread id = index + 1).
-  const thread = p.cpu + 1;
-  return (await session.threads()).some((t) => t.id === thread) ? { ...stop, thread } : stop;
+  // The guest numbers its CPUs as QEMU does (cpu_index), whatever the stub's thread ids.
+  const thread = (await session.threads()).find((t) => t.cpu === p.cpu)?.id;
+  return thread !== undefined ? { ...stop, thread } : stop;
 }
 
 export function exceptionInfoBody(e: NonNullable<StopReport['exception']>): DebugProtocol.ExceptionInfoResponse['body'] {

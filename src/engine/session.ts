@@ -612,7 +612,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async frames(thread = this.selectedThread, limit = 256): Promise<Frame[]> {
-    return this.inspector.frames(await this.backtrace(thread)).slice(0, limit);
+    return (await this.inspector.frames(thread, await this.backtrace(thread))).slice(0, limit);
   }
 
   async selectFrame(level: number): Promise<Frame> {

@@ -3,15 +3,17 @@
 import { displayFile, frameLine } from '../commands/stack.js';
 import type { Session } from '../engine/session.js';
 import type { Backtrace } from '../engine/stack.js';
+import { cpuLabel } from '../targets/index.js';
 import type { UnikernelDescription } from './description.js';
 import { detectUnikernel, kernelLogTail, panicRecord, type PanicRecord } from './unikernel.js';
 
 export interface CrashReport {
   unikernel?: string;
   panic?: PanicDetails;
-  vcpus: Array<{ id: number; description: string; registers: Record<string, string>; backtrace: string[]; incomplete?: string }>;
+  /** `id` is the debugger's thread number, `cpu` the guest's own index of the CPU. */
+  vcpus: Array<{ id: number; cpu: number; description: string; registers: Record<string, string>; backtrace: string[]; incomplete?: string }>;
   /** The unikernel's threads; a switched-out one with the backtrace of its saved context. */
-  threads?: Array<{ id: number; name: string; state: string; address: string; vcpu?: number; backtrace?: string[]; incomplete?: string }>;
+  threads?: Array<{ id: number; name: string; state: string; address: string; vcpu?: number; cpu?: number; backtrace?: string[]; incomplete?: string }>;
   threadsError?: string;
   log?: string[];
 }
@@ -58,7 +60,7 @@ export async function crashReport(session: Session, tailLines = 20): Promise<Cra
     const registers: Record<string, string> = {};
     for (const r of SHOWN_REGS) if (regs.has(r)) registers[r] = `0x${regs.get(r)!.toString(16)}`;
     const bt = await session.backtrace(t.id);
-    report.vcpus.push({ id: t.id, description: t.description, registers, backtrace: await backtraceLines(session, t.id, bt), ...(bt.incomplete && { incomplete: bt.incomplete }) });
+    report.vcpus.push({ id: t.id, cpu: t.cpu, description: t.description, registers, backtrace: await backtraceLines(session, t.id, bt), ...(bt.incomplete && { incomplete: bt.incomplete }) });
   }
   if (session.guest) {
     const { threads, error } = await session.guest.list();
@@ -71,7 +73,7 @@ export async function crashReport(session: Session, tailLines = 20): Promise<Cra
         name: t.name,
         state: t.state,
         address: `0x${t.address.toString(16)}`,
-        ...(t.vcpu !== undefined && { vcpu: t.vcpu }),
+        ...(t.vcpu !== undefined && { vcpu: t.vcpu, cpu: report.vcpus.find((v) => v.id === t.vcpu)?.cpu }),
         ...(bt && key !== undefined && { backtrace: await backtraceLines(session, key, bt) }),
         ...(bt?.incomplete && { incomplete: bt.incomplete }),
       });
@@ -90,12 +92,12 @@ async function backtraceLines(session: Session, thread: number, bt: Backtrace): 
 export function formatReport(r: CrashReport): string {
   const out: string[] = [];
   if (r.panic) {
-    out.push(`Guest panicked on cpu ${r.panic.cpu}: ${r.panic.message ?? `vector ${r.panic.reason}`}`);
+    out.push(`Guest panicked on ${cpuLabel(r.panic.cpu)}: ${r.panic.message ?? `vector ${r.panic.reason}`}`);
     out.push(`  at 0x${r.panic.pc.toString(16)}${r.panic.location ? ` in ${r.panic.location}` : ''}`);
     if (r.panic.instruction) out.push(`  faulting instruction: ${r.panic.instruction}`);
   } else out.push('No panic recorded by the guest.');
   for (const v of r.vcpus) {
-    out.push('', `vCPU ${v.id} (${v.description})`);
+    out.push('', `${v.description} (thread 1.${v.id})`);
     out.push('  ' + Object.entries(v.registers).map(([k, x]) => `${k}=${x}`).join(' '));
     for (const l of v.backtrace) out.push(`  ${l}`);
     if (v.incomplete) out.push(`  Backtrace stopped: ${v.incomplete}`);
@@ -104,7 +106,7 @@ export function formatReport(r: CrashReport): string {
     out.push('', `Threads${r.unikernel ? ` (${r.unikernel})` : ''}:`);
     out.push('  Id     Name              State            Where');
     for (const t of r.threads) {
-      out.push(`  ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${t.vcpu !== undefined ? `running on vCPU ${t.vcpu}` : t.backtrace ? 'saved context:' : '<no saved context>'}`);
+      out.push(`  ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${t.cpu !== undefined ? `running on ${cpuLabel(t.cpu)}` : t.backtrace ? 'saved context:' : '<no saved context>'}`);
       for (const l of t.backtrace ?? []) out.push(`           ${l}`);
       if (t.incomplete) out.push(`           Backtrace stopped: ${t.incomplete}`);
     }
