@@ -1,6 +1,7 @@
 // launch, attach, configurationDone, disconnect, terminate.
 import { InitializedEvent } from '@vscode/debugadapter';
 import { runToImageEntry } from '../../src/engine/image-entry.js';
+import { refuseUnknownKeys } from '../config-keys.js';
 import { Debuggee } from '../debuggee.js';
 import type { AdapterContext, Handler, Reply } from '../context.js';
 import { attachConfig, launchConfig, startAttach, startDump, startLaunch, type Started } from '../launch.js';
@@ -18,12 +19,14 @@ function ensureIdle(ctx: AdapterContext): void {
 export const lifecycleHandlers: Record<string, Handler> = {
   async launch(ctx, args, reply) {
     ensureIdle(ctx);
+    refuseUnknownKeys(args, 'launch');
     const cfg = launchConfig(args);
     adopt(ctx, 'launch', await ('coreDump' in cfg ? startDump(cfg) : startLaunch(cfg)), cfg.stopOnEntry, reply);
   },
 
   async attach(ctx, args, reply) {
     ensureIdle(ctx);
+    refuseUnknownKeys(args, 'attach');
     const cfg = attachConfig(args);
     adopt(ctx, 'attach', await startAttach(cfg), cfg.stopOnEntry, reply);
   },
