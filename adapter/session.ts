@@ -1,6 +1,6 @@
 // The DAP session: decodes requests, routes each to its handler and turns the handler's result or
 // error into the response. No debugging happens here.
-import { DebugSession, ErrorDestination, Response } from '@vscode/debugadapter';
+import { DebugSession, Response } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { errorLine } from '../src/commands/interpreter.js';
 import { Args } from './args.js';
@@ -14,6 +14,13 @@ import { runHandlers } from './handlers/run.js';
 import { sourceHandlers } from './handlers/sources.js';
 import { stackHandlers } from './handlers/stack.js';
 import { variableHandlers } from './handlers/variables.js';
+
+/**
+ * Requests a client sends by itself to fill its views. VS Code shows an error with showUser as a
+ * notification, which for these is noise: the view shows the failure itself (a watch, the Debug
+ * Console), or the request raced a resume (a frame that expired as the guest went on).
+ */
+const VIEW_REQUESTS = new Set(['threads', 'stackTrace', 'scopes', 'variables', 'evaluate', 'source', 'loadedSources', 'modules', 'disassemble', 'readMemory', 'completions', 'exceptionInfo', 'dataBreakpointInfo']);
 
 const HANDLERS = new Map<string, Handler>(
   Object.entries({ ...lifecycleHandlers, ...breakpointHandlers, ...stackHandlers, ...variableHandlers, ...evaluateHandlers, ...memoryHandlers, ...runHandlers, ...sourceHandlers }),
@@ -63,7 +70,7 @@ export class DusterDebugSession extends DebugSession {
   private fail(response: DebugProtocol.Response, message: string): void {
     // One line whatever the client sent: an argument echoed in the message may hold control characters.
     const line = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
-    this.sendErrorResponse(response, { id: 1, format: line, showUser: true }, undefined, undefined, ErrorDestination.User);
+    this.sendErrorResponse(response, { id: 1, format: line, showUser: !VIEW_REQUESTS.has(response.command) });
   }
 
   /** The client went away (or disconnected): never leave a QEMU we started behind. */

@@ -2,7 +2,8 @@
 // is `node`, VS Code forks `node -e "delete process.env.ELECTRON_RUN_AS_NODE;require(process.argv[1])"
 // ENTRY` (with ELECTRON_RUN_AS_NODE set) instead of spawning it, so the entry must load under
 // require(). Also spawned directly, as `duster.node` set to a path makes VS Code do. Each serves
-// a client that leaves pathFormat out of initialize (the protocol's default is native paths).
+// a client that leaves pathFormat out of initialize (the protocol's default is native paths), and
+// asks VS Code to show an error only where a user acted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -38,8 +39,18 @@ describe('the bundled adapter entry', () => {
       const init = await dc.initializeRequest({ adapterID: 'duster', linesStartAt1: true, columnsStartAt1: true } as DebugProtocol.InitializeRequestArguments);
       expect(init.success).toBe(true);
       expect(init.body?.supportsDisassembleRequest).toBe(true);
-      // The engine inside answers: a launch without an image is refused with one line.
+      // The engine inside answers: a launch without an image is refused with one line, for the
+      // user to see; a failing request of a view (a race with a resume, say) is the view's business.
+      const errors = new Map<string, boolean | undefined>();
+      const dispatch = (dc as unknown as { dispatch(body: string): void }).dispatch.bind(dc);
+      (dc as unknown as { dispatch(body: string): void }).dispatch = (body) => {
+        const m = JSON.parse(body) as DebugProtocol.Response;
+        if (m.type === 'response' && !m.success) errors.set(m.command, (m.body as { error?: DebugProtocol.Message })?.error?.showUser);
+        dispatch(body);
+      };
       await expect(dc.launchRequest({} as DebugProtocol.LaunchRequestArguments)).rejects.toThrow(/^image is missing/);
+      await expect(dc.scopesRequest({ frameId: 1 })).rejects.toThrow(/^no guest is being debugged/);
+      expect(Object.fromEntries(errors)).toEqual({ launch: true, scopes: false });
       await dc.disconnectRequest({});
       expect(await exited).toBe(0);
       expect(stderr).toBe('');

@@ -44,6 +44,8 @@ describe('the .vsix package (integration)', () => {
     expect([...first.keys()].sort()).toEqual([
       '[Content_Types].xml',
       'extension.vsixmanifest',
+      'extension/images/breakpoint.png',
+      'extension/images/crash-dump.png',
       'extension/out/adapter.cjs',
       'extension/out/extension.js',
       'extension/out/node_modules/iced-x86/LICENSE.txt',
@@ -66,6 +68,10 @@ describe('the .vsix package (integration)', () => {
     // What VS Code shows on the extension's page: the walk-through of the three configurations.
     const readme = readFileSync(path.join(unpacked, 'extension/readme.md'), 'utf8');
     for (const heading of ['Boot a unikernel', 'Attach to a running QEMU', 'Open a crash dump']) expect(readme).toContain(heading);
+    // Its pictures are in the package, where the relative links point.
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]!);
+    expect(images).toEqual(['images/breakpoint.png', 'images/crash-dump.png']);
+    for (const image of images) expect(readFileSync(path.join(unpacked, 'extension', image))).toEqual(readFileSync(path.join(root, 'vscode-extension', image)));
   });
 
   it('activates and starts the bundled adapter', () => {
