@@ -6,7 +6,7 @@ import { bootEntry, ElfFile, type BootEntry } from '../../symbols/elf/index.js';
 import type { Session, StopInfo } from './session.js';
 
 /** Where the boot loader enters the ELF kernel `image` (see symbols/elf/boot-entry.ts). */
-export async function imageEntry(image: string): Promise<BootEntry> {
+async function imageEntry(image: string): Promise<BootEntry> {
   const elf = await ElfFile.open(image);
   try {
     return bootEntry(elf);

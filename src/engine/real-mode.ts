@@ -4,7 +4,7 @@
 // fallback. gdb shows RIP alone there, and reads zeros at the reset vector.
 import type { Target } from '../targets/index.js';
 
-export function inRealMode(regs: Map<string, bigint>): boolean {
+function inRealMode(regs: Map<string, bigint>): boolean {
   const cr0 = regs.get('cr0');
   return cr0 !== undefined && (cr0 & 1n) === 0n;
 }
