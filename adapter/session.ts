@@ -1,6 +1,6 @@
 // The DAP session: decodes requests, routes each to its handler and turns the handler's result or
 // error into the response. No debugging happens here.
-import { DebugSession, ErrorDestination, Response } from '@vscode/debugadapter';
+import { DebugSession, Response } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { errorLine } from '../src/engine/errors.js';
 import { Args } from './args.js';
@@ -15,6 +15,13 @@ import { runHandlers } from './handlers/run.js';
 import { sourceHandlers } from './handlers/sources.js';
 import { stackHandlers } from './handlers/stack.js';
 import { variableHandlers } from './handlers/variables.js';
+
+/**
+ * Requests a client sends by itself to fill its views. VS Code shows an error with showUser as a
+ * notification, which for these is noise: the view shows the failure itself (a watch, the Debug
+ * Console), or the request raced a resume (a frame that expired as the guest went on).
+ */
+const VIEW_REQUESTS = new Set(['threads', 'stackTrace', 'scopes', 'variables', 'evaluate', 'source', 'loadedSources', 'modules', 'disassemble', 'readMemory', 'completions', 'exceptionInfo', 'dataBreakpointInfo']);
 
 const HANDLERS = new Map<string, Handler>(
   Object.entries({ ...lifecycleHandlers, ...breakpointHandlers, ...stackHandlers, ...variableHandlers, ...evaluateHandlers, ...memoryHandlers, ...runHandlers, ...sourceHandlers }),
@@ -47,8 +54,9 @@ export class DusterDebugSession extends DebugSession {
   }
 
   protected override dispatchRequest(request: DebugProtocol.Request): void {
-    // The base class handles initialize (client line/column/path conventions).
-    if (request.command === 'initialize') return super.dispatchRequest(request);
+    // The base class handles initialize (client line/column/path conventions). It refuses a
+    // client that leaves pathFormat out, whose paths the protocol says are then native paths.
+    if (request.command === 'initialize') return super.dispatchRequest(withDefaultPathFormat(request));
     const response: DebugProtocol.Response = new Response(request);
     const handler = HANDLERS.get(request.command);
     if (!handler) return this.fail(response, `duster does not implement the '${request.command}' request`);
@@ -69,7 +77,7 @@ export class DusterDebugSession extends DebugSession {
   private fail(response: DebugProtocol.Response, message: string): void {
     // One line whatever the client sent: an argument echoed in the message may hold control characters.
     const line = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
-    this.sendErrorResponse(response, { id: 1, format: line, showUser: true }, undefined, undefined, ErrorDestination.User);
+    this.sendErrorResponse(response, { id: 1, format: line, showUser: !VIEW_REQUESTS.has(response.command) });
   }
 
   /** The client went away (or disconnected): never leave a QEMU we started behind. */
@@ -79,4 +87,9 @@ export class DusterDebugSession extends DebugSession {
     const done = d ? d.close(d.request === 'launch').catch(() => undefined) : Promise.resolve();
     void done.then(() => super.shutdown());
   }
+}
+
+function withDefaultPathFormat(request: DebugProtocol.Request): DebugProtocol.Request {
+  const args = request.arguments as DebugProtocol.InitializeRequestArguments | undefined;
+  return args?.pathFormat === undefined ? { ...request, arguments: { ...args, pathFormat: 'path' } } : request;
 }

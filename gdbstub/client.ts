@@ -6,6 +6,7 @@ import { CLIENT_FEATURES, noFeatures, parseSupported, type StubFeatures } from '
 import { asciiToHex, bigintToLe, fromHex, hexNum, hexToAscii, leToBigint, toHex } from './hex.js';
 import { gdbsxLayout, layoutFromTargetXml, type RegisterLayout } from './layout.js';
 import { detectDialect, quirksFor, type StubDialect, type StubQuirks } from './quirks.js';
+import { parseCodeSegmentBases, QEMU_ALL_REGISTERS } from './qemu-monitor.js';
 import { parseStopReply, type StopEvent } from './stop-reply.js';
 import { formatThreadId, parseThreadId, type ThreadId } from './thread-id.js';
 import type { PacketStats, StubAddress } from './transport.js';
@@ -414,6 +415,11 @@ export class GdbClient extends EventEmitter<ClientEvents> {
       if (!(e instanceof RspClosedError && this.quirks.hangsUpOnDetach)) throw e;
     }
     this.conn.close();
+  }
+
+  /** QEMU: each vCPU's code segment base by cpu_index, which the register packets leave out. */
+  async qemuCodeSegmentBases(): Promise<Map<number, bigint>> {
+    return parseCodeSegmentBases(await this.monitor(QEMU_ALL_REGISTERS));
   }
 
   /** QEMU single-step flags (SSTEP_ENABLE=1, NOIRQ=2, NOTIMER=4). */

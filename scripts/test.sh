@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# VS Code (code-server) and Chromium for test/vscode/, into a cache outside the repository.
+bash scripts/vscode-setup.sh >/dev/null
 exec npx vitest run "$@"

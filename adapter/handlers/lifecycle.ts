@@ -1,5 +1,7 @@
 // launch, attach, configurationDone, disconnect, terminate.
 import { InitializedEvent } from '@vscode/debugadapter';
+import { runToImageEntry } from '../../src/engine/image-entry.js';
+import { refuseUnknownKeys } from '../config-keys.js';
 import { Debuggee } from '../debuggee.js';
 import type { AdapterContext, Handler, Reply } from '../context.js';
 import { openSession } from '../../src/open/index.js';
@@ -18,18 +20,22 @@ function ensureIdle(ctx: AdapterContext): void {
 export const lifecycleHandlers: Record<string, Handler> = {
   async launch(ctx, args, reply) {
     ensureIdle(ctx);
+    refuseUnknownKeys(args, 'launch');
     await adopt(ctx, launchConfig(args), reply);
   },
 
   async attach(ctx, args, reply) {
     ensureIdle(ctx);
+    refuseUnknownKeys(args, 'attach');
     await adopt(ctx, attachConfig(args), reply);
   },
 
   async configurationDone(ctx, _args, reply) {
     const d = ctx.require();
     reply.after(() => {
-      if (d.stopOnEntry && d.session.stop) void d.run.report(d.session.stop);
+      // A booted image stops at its own entry point, not at the reset vector QEMU holds it at.
+      if (d.stopOnEntry && d.image) d.run.start(() => runToImageEntry(d.session, d.image!));
+      else if (d.stopOnEntry && d.session.stop) void d.run.report(d.session.stop);
       else d.run.start(() => d.session.continue());
     });
   },

@@ -37,12 +37,15 @@ export const memoryHandlers: Record<string, Handler> = {
   },
 
   async disassemble(ctx, args) {
+    // VS Code asks with an empty reference for a Disassembly view left open from an earlier
+    // session, before this one has stopped anywhere: nothing to show yet.
+    if (args.optStr('memoryReference') === '') return { instructions: [] };
     const d = ctx.require();
     const base = offsetAddress(args.address('memoryReference'), args.optInt('offset') ?? 0, 'offset');
     const instructionOffset = args.optInt('instructionOffset', -MAX_INSTRUCTIONS, MAX_INSTRUCTIONS) ?? 0;
     const count = args.int('instructionCount', 0, MAX_INSTRUCTIONS);
     const resolveSymbols = args.optBool('resolveSymbols') ?? true;
     d.requireStopped('disassemble');
-    return { instructions: await disassembleWindow(d.session, d.defaultFrame().thread, base, instructionOffset, count, resolveSymbols) };
+    return { instructions: await disassembleWindow(d.session, d.defaultFrame().thread, base, instructionOffset, count, resolveSymbols, ctx.numbering) };
   },
 };

@@ -3,6 +3,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Session } from '../../src/engine/session.js';
 import type { GuestPanic, PlacedStop } from '../../src/engine/stop-event.js';
+import { cpuLabel } from '../../src/targets/index.js';
 import type { BreakpointRegistry } from './breakpoints.js';
 
 export interface StopReport {
@@ -35,21 +36,27 @@ export async function describeStop(stop: PlacedStop, session: Session, breakpoin
       const text = before !== undefined ? `${point.expression}: ${before} → ${now}` : `${point.expression} = ${now}`;
       return { reason: 'data breakpoint', description: text, text, hitBreakpointIds: [point.id] };
     }
-    case 'signal':
-      return exceptionStop({ id: stop.name, description: `vCPU ${stop.thread} received ${stop.name}` });
+    case 'signal': {
+      const cpu = (await session.threads()).find((t) => t.id === stop.thread)?.cpu;
+      return exceptionStop({ id: stop.name, description: `${cpu !== undefined ? cpuLabel(cpu) : `thread ${stop.thread}`} received ${stop.name}` });
+    }
     case 'panic':
       return stop.panic ? panicStop(stop.panic) : exceptionStop({ id: 'panic', description: 'Guest panicked (pvpanic): all vCPUs stopped' });
   }
 }
 
+/**
+ * The Call Stack shows a stop's description in place of the thread's state: a short one
+ * (`Paused on panic`); the whole message is the exception's, which the editor's exception widget shows.
+ */
 function exceptionStop(exception: NonNullable<StopReport['exception']>): StopReport {
-  return { reason: 'exception', description: exception.description, text: exception.id, exception };
+  return { reason: 'exception', description: `Paused on ${exception.id}`, text: exception.id, exception };
 }
 
 /** The guest's own account of its panic: message, faulting location and instruction. */
 function panicStop(p: GuestPanic): StopReport {
   const where = [`at 0x${p.pc.toString(16)}${p.location ? ` in ${p.location}` : ''}`, ...(p.instruction ? [`faulting instruction: ${p.instruction}`] : [])];
-  const description = p.message ?? `Guest panicked on cpu ${p.cpu}${p.reason !== undefined ? ` (vector ${p.reason})` : ''}`;
+  const description = p.message ?? `Guest panicked on ${cpuLabel(p.cpu)}${p.reason !== undefined ? ` (vector ${p.reason})` : ''}`;
   return exceptionStop({ id: 'panic', description, details: { message: description, ...(p.reason !== undefined && { typeName: `vector ${p.reason}` }), stackTrace: where.join('\n') } });
 }
 

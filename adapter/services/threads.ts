@@ -6,7 +6,7 @@
 // it: QEMU never replies to a request for a thread it does not have.
 import type { Session } from '../../src/engine/session.js';
 import type { GuestThread } from '../../src/engine/guest-os.js';
-import type { TargetThread } from '../../src/targets/index.js';
+import { cpuLabel, type TargetThread } from '../../src/targets/index.js';
 import { ArgumentError, type Args } from '../args.js';
 
 export interface ThreadEntry {
@@ -39,11 +39,12 @@ export class ThreadList {
     const s = this.session;
     const guest = s.guest ? (await s.guest.list()).threads : [];
     const out: ThreadEntry[] = [];
+    const vcpus = await s.threads();
     const busy = new Set(guest.map((t) => t.vcpu));
-    for (const v of await s.threads()) if (!busy.has(v.id)) out.push({ id: v.id, name: threadName(v), engine: v.id });
+    for (const v of vcpus) if (!busy.has(v.id)) out.push({ id: v.id, name: threadName(v), engine: v.id });
     for (const t of guest) {
       const engine = s.guest!.engineThread(t);
-      if (engine !== undefined) out.push({ id: this.guestId(t.address), name: guestThreadName(t), engine });
+      if (engine !== undefined) out.push({ id: this.guestId(t.address), name: guestThreadName(t, vcpus.find((v) => v.id === t.vcpu)), engine });
     }
     return out;
   }
@@ -75,12 +76,12 @@ export class ThreadList {
   }
 }
 
-/** "CPU#0 [running]" from QEMU becomes "CPU#0": the state part is stale as soon as it is read. */
+/** `CPU 0`: the stub's state of it (`[running]`) is stale as soon as it is read. */
 export function threadName(t: TargetThread): string {
-  return t.description.replace(/\s*\[[^\]]*\]\s*$/, '') || `vCPU ${t.id}`;
+  return cpuLabel(t.cpu);
 }
 
-/** `worker-1 (2.4) on vCPU 2`, `worker-2 (2.5) THREAD_SLEEPING`: gdb's thread number in parentheses. */
-export function guestThreadName(t: GuestThread): string {
-  return `${t.name} (2.${t.id}) ${t.vcpu !== undefined ? `on vCPU ${t.vcpu}` : t.state}`;
+/** `worker-1 (2.4) on CPU 1`, `worker-2 (2.5) THREAD_SLEEPING`: gdb's thread number in parentheses. */
+export function guestThreadName(t: GuestThread, vcpu: TargetThread | undefined): string {
+  return `${t.name} (2.${t.id}) ${vcpu ? `on ${cpuLabel(vcpu.cpu)}` : t.state}`;
 }

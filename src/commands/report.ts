@@ -2,6 +2,7 @@
 import type { CrashReport } from '../engine/crash-report.js';
 import type { Session } from '../engine/session.js';
 import type { Backtrace } from '../engine/stack.js';
+import { cpuLabel } from '../targets/index.js';
 import { frameLine } from './stack.js';
 
 async function backtraceLines(session: Session, thread: number, bt: Backtrace): Promise<string[]> {
@@ -18,6 +19,7 @@ export async function reportData(session: Session, r: CrashReport): Promise<Reco
   for (const v of r.vcpus) {
     vcpus.push({
       id: v.id,
+      cpu: v.cpu,
       description: v.description,
       registers: Object.fromEntries([...v.registers].map(([k, x]) => [k, hex(x)])),
       backtrace: await backtraceLines(session, v.id, v.backtrace),
@@ -31,7 +33,7 @@ export async function reportData(session: Session, r: CrashReport): Promise<Reco
       name: t.name,
       state: t.state,
       address: hex(t.address),
-      ...(t.vcpu !== undefined && { vcpu: t.vcpu }),
+      ...(t.vcpu !== undefined && { vcpu: t.vcpu, cpu: t.cpu }),
       ...(t.backtrace && t.thread !== undefined && { backtrace: await backtraceLines(session, t.thread, t.backtrace) }),
       ...(t.backtrace?.incomplete && { incomplete: t.backtrace.incomplete }),
     });
@@ -49,12 +51,12 @@ export async function reportData(session: Session, r: CrashReport): Promise<Reco
 export async function formatReport(session: Session, r: CrashReport): Promise<string> {
   const out: string[] = [];
   if (r.panic) {
-    out.push(`Guest panicked on cpu ${r.panic.cpu}: ${r.panic.message ?? `vector ${r.panic.reason}`}`);
+    out.push(`Guest panicked on ${cpuLabel(r.panic.cpu)}: ${r.panic.message ?? `vector ${r.panic.reason}`}`);
     out.push(`  at ${hex(r.panic.pc)}${r.panic.location ? ` in ${r.panic.location}` : ''}`);
     if (r.panic.instruction) out.push(`  faulting instruction: ${r.panic.instruction}`);
   } else out.push('No panic recorded by the guest.');
   for (const v of r.vcpus) {
-    out.push('', `vCPU ${v.id} (${v.description})`);
+    out.push('', `${v.description} (thread 1.${v.id})`);
     out.push('  ' + [...v.registers].map(([k, x]) => `${k}=${hex(x)}`).join(' '));
     for (const l of await backtraceLines(session, v.id, v.backtrace)) out.push(`  ${l}`);
     if (v.backtrace.incomplete) out.push(`  Backtrace stopped: ${v.backtrace.incomplete}`);
@@ -63,7 +65,7 @@ export async function formatReport(session: Session, r: CrashReport): Promise<st
     out.push('', `Threads${r.unikernel ? ` (${r.unikernel})` : ''}:`);
     out.push('  Id     Name              State            Where');
     for (const t of r.threads) {
-      out.push(`  ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${t.vcpu !== undefined ? `running on vCPU ${t.vcpu}` : t.backtrace ? 'saved context:' : '<no saved context>'}`);
+      out.push(`  ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${t.cpu !== undefined ? `running on ${cpuLabel(t.cpu)}` : t.backtrace ? 'saved context:' : '<no saved context>'}`);
       if (t.backtrace && t.thread !== undefined) for (const l of await backtraceLines(session, t.thread, t.backtrace)) out.push(`           ${l}`);
       if (t.backtrace?.incomplete) out.push(`           Backtrace stopped: ${t.backtrace.incomplete}`);
     }

@@ -4,6 +4,7 @@
 import type { Session } from '../engine/session.js';
 import type { FrameContext } from '../engine/stack.js';
 import type { GuestThread } from '../engine/guest-os.js';
+import { cpuLabel } from '../targets/index.js';
 import type { CommandContext } from './context.js';
 import { hex } from './format.js';
 import { CommandError, runLine } from './interpreter.js';
@@ -135,7 +136,7 @@ export async function infoThreads(ctx: CommandContext, _args: string, out: Out):
     const { frames } = await s.backtrace(t.id);
     const line = await frameLine(s, t.id, frames, frames[0]!);
     out(`${t.id === ctx.selected.thread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`);
-    rows.push({ id: t.id, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === ctx.selected.thread });
+    rows.push({ id: t.id, cpu: t.cpu, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === ctx.selected.thread });
   }
   if (!s.guest) return rows;
   const { threads: guest, error } = await s.guest.list();
@@ -146,13 +147,14 @@ export async function infoThreads(ctx: CommandContext, _args: string, out: Out):
     const key = s.guest.engineThread(t);
     let where = '<no saved context>';
     let frame: FrameContext | undefined;
+    const cpu = threads.find((v) => v.id === t.vcpu)?.cpu;
     if (key !== undefined) {
       const { frames } = await s.backtrace(key);
       frame = t.vcpu !== undefined ? frames[0]! : waitingFrame(s, frames);
-      where = `${t.vcpu !== undefined ? `vCPU ${t.vcpu}: ` : ''}${await frameLine(s, key, frames, frame)}`;
+      where = `${cpu !== undefined ? `${cpuLabel(cpu)}: ` : ''}${await frameLine(s, key, frames, frame)}`;
     }
     out(`${t.address === owner ? '*' : ' '} ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${where}\n`);
-    guestRows.push({ id: `2.${t.id}`, name: t.name, state: t.state, address: hex(t.address), ...(t.vcpu !== undefined && { vcpu: t.vcpu }), ...(frame && { frame: frameData(frame) }), current: t.address === owner });
+    guestRows.push({ id: `2.${t.id}`, name: t.name, state: t.state, address: hex(t.address), ...(t.vcpu !== undefined && { vcpu: t.vcpu, cpu }), ...(frame && { frame: frameData(frame) }), current: t.address === owner });
   }
   if (error) out(`  (thread list incomplete: ${error})\n`);
   return { vcpus: rows, threads: guestRows, ...(error && { error }) };

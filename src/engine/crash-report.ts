@@ -8,9 +8,10 @@ import type { GuestPanic } from './stop-event.js';
 export interface CrashReport {
   unikernel?: string;
   panic?: GuestPanic;
-  vcpus: Array<{ id: number; description: string; registers: Map<string, bigint>; backtrace: Backtrace }>;
+  /** `id` is the debugger's thread number, `cpu` the guest's own index of the CPU. */
+  vcpus: Array<{ id: number; cpu: number; description: string; registers: Map<string, bigint>; backtrace: Backtrace }>;
   /** The unikernel's threads; `thread` is the engine thread a switched-out one is unwound through. */
-  threads?: Array<{ id: number; name: string; state: string; address: bigint; vcpu?: number; thread?: number; backtrace?: Backtrace }>;
+  threads?: Array<{ id: number; name: string; state: string; address: bigint; vcpu?: number; cpu?: number; thread?: number; backtrace?: Backtrace }>;
   threadsError?: string;
   log?: string[];
 }
@@ -31,7 +32,7 @@ export async function crashReport(session: Session, tailLines = 20): Promise<Cra
   for (const t of await session.threads()) {
     const all = await session.target.readRegisters(t.id);
     const registers = new Map(REPORT_REGISTERS.filter((r) => all.has(r)).map((r) => [r, all.get(r)!]));
-    report.vcpus.push({ id: t.id, description: t.description, registers, backtrace: await session.backtrace(t.id) });
+    report.vcpus.push({ id: t.id, cpu: t.cpu, description: t.description, registers, backtrace: await session.backtrace(t.id) });
   }
   if (session.guest) {
     const { threads, error } = await session.guest.list();
@@ -43,7 +44,7 @@ export async function crashReport(session: Session, tailLines = 20): Promise<Cra
         name: t.name,
         state: t.state,
         address: t.address,
-        ...(t.vcpu !== undefined && { vcpu: t.vcpu }),
+        ...(t.vcpu !== undefined && { vcpu: t.vcpu, cpu: report.vcpus.find((v) => v.id === t.vcpu)?.cpu }),
         ...(thread !== undefined && { thread, backtrace: await session.backtrace(thread) }),
       });
     }

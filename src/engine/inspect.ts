@@ -5,6 +5,7 @@ import type { RegisterInfo, Target } from '../targets/index.js';
 import { assign, evaluateText, localsNamed, variableInfoValue, type EvalContext } from './evaluate.js';
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
+import { fetchAddress } from './real-mode.js';
 import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
 import { asInteger, elementValue, formatValue, isCharType, load, memberValue, toBytes, type FormatOptions, type Value, type ValueReader } from './values.js';
 import type { VariableStore } from './variables.js';
@@ -254,10 +255,12 @@ export class Inspector {
     return scopes;
   }
 
-  frames(bt: Backtrace): Frame[] {
+  /** The frames of a backtrace for display; a vCPU in real mode shows where it fetches (CS base + IP). */
+  async frames(thread: number, bt: Backtrace): Promise<Frame[]> {
+    const fetch = !this.isSavedContext(thread) && bt.frames.length ? await fetchAddress(this.target, thread, await this.registersOf(thread)) : undefined;
     return bt.frames.map(({ level, pc, cfa, function: fn, file, line, column, inlined, unwoundBy }) => ({
       level,
-      pc,
+      pc: fetch !== undefined && pc === bt.frames[0]!.pc ? fetch : pc,
       inlined,
       unwoundBy,
       ...(cfa !== undefined && { cfa }),

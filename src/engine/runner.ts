@@ -201,6 +201,21 @@ export class Runner {
     }
   }
 
+  /**
+   * Runs until some vCPU reaches `address` (with a hardware breakpoint, which holds even where the
+   * code is not in memory yet), reported as an entry stop there.
+   */
+  async runToEntry(address: bigint): Promise<StopEvent> {
+    await this.p.sites.add('hw', address);
+    try {
+      return await this.resume({ kind: 'continue' }, async (raw) =>
+        'pc' in raw && raw.reason.kind === 'trap' && !raw.reason.watch && raw.pc === address ? { kind: 'entry', thread: raw.reason.thread, pc: address, hiddenInline: 0 } : undefined,
+      );
+    } finally {
+      if (this.state !== 'exited') await this.p.sites.drop('hw', address);
+    }
+  }
+
   async interrupt(): Promise<void> {
     if (this.state !== 'running') return;
     this.interruptRequested = true;

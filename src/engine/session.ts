@@ -243,6 +243,11 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.operate(() => this.runner.runTo(address, sp, thread));
   }
 
+  /** Runs to an address where the guest will come (an image's entry point), as an entry stop. */
+  runToEntry(address: bigint): Promise<StopEvent> {
+    return this.operate(() => this.runner.runToEntry(address));
+  }
+
   interrupt(): Promise<void> {
     return this.runner.interrupt();
   }
@@ -265,7 +270,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async frames(thread: number, limit = 256): Promise<Frame[]> {
-    return this.inspector.frames(await this.backtrace(thread)).slice(0, limit);
+    return (await this.inspector.frames(thread, await this.backtrace(thread))).slice(0, limit);
   }
 
   /** Registers of a frame (outer frames: what unwinding recovered). */

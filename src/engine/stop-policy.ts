@@ -180,10 +180,10 @@ export class StopPolicy {
     return { kind: 'panic', ...(await this.onCpu(panic.cpu, thread, pc)), panic };
   }
 
-  /** The stop's place moved to the vCPU of the guest's CPU number (vCPU ids are CPU numbers + 1), when it exists. */
+  /** The stop's place moved to the vCPU of the guest's CPU number (the target's `cpu` of a thread), when it has one. */
   private async onCpu(cpu: number, thread: number, pc: bigint): Promise<StopPlace> {
-    const vcpu = cpu + 1;
-    if (vcpu === thread || !(await this.p.target.threadIds()).includes(vcpu)) return this.place(thread, pc);
+    const vcpu = (await this.p.target.threads()).find((t) => t.cpu === cpu)?.id;
+    if (vcpu === undefined || vcpu === thread) return this.place(thread, pc);
     const at = (await this.p.target.readRegisters(vcpu)).get('rip');
     return at === undefined ? this.place(thread, pc) : this.place(vcpu, at);
   }

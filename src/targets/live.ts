@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { GdbClient, RspError, RspProtocolError, RspTimeoutError, SIGINT, SIGTRAP, type ClientOptions, type StopEvent, type ThreadId } from '../../gdbstub/index.js';
 import { PendingBreakpoints } from './pending-breakpoints.js';
-import { TargetError, type BreakpointKind, type MemoryRange, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from './target.js';
+import { cpuLabel, TargetError, type BreakpointKind, type MemoryRange, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from './target.js';
 
 export interface LiveTargetOptions extends ClientOptions {
   /** How long a single step may take before the vCPU is taken to be halted (QEMU never answers then). */
@@ -122,9 +122,14 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return this.described;
   }
 
+  /** QEMU's extra info `CPU#0 [running]` becomes `CPU 0 [running]`: its state, our numbering. */
   private async describeThreads(): Promise<TargetThread[]> {
     return Promise.all(
-      (await this.threadIds()).map(async (id) => ({ id, description: (await this.client.threadExtraInfo(this.tid(id)).catch(() => '')) || `vCPU ${id - this.client.quirks.firstThreadId}` })),
+      (await this.threadIds()).map(async (id) => {
+        const cpu = id - this.client.quirks.firstThreadId;
+        const state = /\[[^\]]*\]\s*$/.exec(await this.client.threadExtraInfo(this.tid(id)).catch(() => ''))?.[0].trim();
+        return { id, cpu, description: `${cpuLabel(cpu)}${state ? ` ${state}` : ''}` };
+      }),
     );
   }
 
@@ -132,6 +137,13 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private forgetStop(): void {
     this.described = undefined;
     this.blockReads.clear();
+  }
+
+  /** QEMU tells it through its monitor (one round trip, asked only for a vCPU in real mode). */
+  async codeSegmentBase(thread: number): Promise<bigint | undefined> {
+    if (this.client.quirks.dialect !== 'qemu') return undefined;
+    const bases = await wrap('read the segment registers', () => this.client.qemuCodeSegmentBases());
+    return bases.get(thread - this.client.quirks.firstThreadId);
   }
 
   readRegisters(thread: number): Promise<Map<string, bigint>> {

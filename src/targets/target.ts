@@ -4,8 +4,15 @@
 /** A vCPU as the target numbers it (QEMU: cpu_index+1; gdbsx and dumps are mapped to the same). */
 export interface TargetThread {
   id: number;
-  /** "CPU#0 [running]", "vcpu 1", ... */
+  /** The guest's own 0-based index of this CPU: what it prints as its cpu number, QEMU's cpu_index. */
+  cpu: number;
+  /** `CPU 0`, with the stub's state of it when it tells one (`CPU 0 [running]`). */
   description: string;
+}
+
+/** How every front end names a vCPU: by the guest's own index, as the guest prints it. */
+export function cpuLabel(cpu: number): string {
+  return `CPU ${cpu}`;
 }
 
 export interface RegisterInfo {
@@ -78,6 +85,11 @@ export interface Target {
   threads(): Promise<TargetThread[]>;
   /** All registers of a vCPU by name (values the target cannot provide are absent). */
   readRegisters(thread: number): Promise<Map<string, bigint>>;
+  /**
+   * The vCPU's code segment base when the target knows it beyond the selector (what real-mode
+   * code runs at: CS base + IP); undefined when it does not.
+   */
+  codeSegmentBase?(thread: number): Promise<bigint | undefined>;
   writeRegister(thread: number, name: string, value: bigint): Promise<void>;
   /** Reads exactly `size` bytes or throws a TargetError naming the unreadable address. */
   readMemory(address: bigint, size: number): Promise<Uint8Array>;

@@ -7,7 +7,9 @@
 //     .notes(): Iterable<ElfNote>           PT_NOTE segments, else SHT_NOTE sections
 //     .symbols: SymbolTable                 .symtab (else .dynsym): lookup(addr) -> symbol + offset, find(name)
 //     .close()
+//   bootEntry(elf): where a boot loader enters the kernel (multiboot, PVH note, ELF entry)
 // Malformed input throws ElfError (a FormatError) naming the structure and offset.
+export { bootEntry, type BootEntry } from './boot-entry.js';
 export { ElfError } from './errors.js';
 export { ElfFile } from './file.js';
 export { parseNotes } from './notes.js';

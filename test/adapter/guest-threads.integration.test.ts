@@ -48,8 +48,8 @@ describe('DAP threads of the unikernel (integration)', () => {
     expect(started.length).toBeGreaterThanOrEqual(3);
     for (const [, id, name] of started) expect(threads.map((t) => t.name)).toContainEqual(expect.stringMatching(new RegExp(`^${name} \\(2\\.${id}\\) `)));
     const me = threads.find((t) => t.id === stopped.threadId)!;
-    expect(me.name).toMatch(/^counter \(2\.\d+\) on vCPU [12]$/);
-    expect(threads.filter((t) => / on vCPU \d$/.test(t.name))).toHaveLength(2);
+    expect(me.name).toMatch(/^counter \(2\.\d+\) on CPU [01]$/);
+    expect(threads.filter((t) => / on CPU \d$/.test(t.name))).toHaveLength(2);
     const top = (await dc.stackTraceRequest({ threadId: me.id, levels: 1 })).body.stackFrames[0]!;
     expect(top.name).toBe('counter_tick');
   });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Args } from '../../adapter/args.js';
+import { CONFIG_KEYS, refuseUnknownKeys } from '../../adapter/config-keys.js';
 import { attachConfig, launchConfig } from '../../adapter/launch.js';
 import { buildKernel, root } from './support/fixture.js';
 
@@ -43,11 +44,16 @@ describe('vscode-extension manifest', () => {
   it('describes the launch and attach attributes the adapter reads', () => {
     expect(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort()).toEqual(['append', 'coreDump', 'cwd', 'image', 'memory', 'qemuArgs', 'smp', 'stopOnEntry', 'symbols']);
     expect(Object.keys(debuggerEntry.configurationAttributes.attach.properties).sort()).toEqual(['cwd', 'stopOnEntry', 'symbols', 'target']);
+    // Exactly the ones the adapter takes: any other property is refused by name.
+    expect([...CONFIG_KEYS.launch].sort()).toEqual(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort());
+    expect([...CONFIG_KEYS.attach].sort()).toEqual(Object.keys(debuggerEntry.configurationAttributes.attach.properties).sort());
   });
 
   it('generates configurations the adapter accepts', () => {
     buildKernel();
     expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0])))).toMatchObject({ session: { kind: 'launch', image: expect.stringMatching(/kernel\.elf$/) } });
+    expect(() => refuseUnknownKeys(Args.of(resolve(debuggerEntry.initialConfigurations[0])), 'launch')).not.toThrow();
+    for (const { body } of debuggerEntry.configurationSnippets) expect(() => refuseUnknownKeys(Args.of(resolve(body)), body.request)).not.toThrow();
     const [boot, attach, dump] = debuggerEntry.configurationSnippets.map((s: { body: Record<string, unknown> }) => resolve(s.body));
     const image = resolve(debuggerEntry.initialConfigurations[0]).image;
     expect(() => launchConfig(Args.of({ ...boot, image }))).not.toThrow();

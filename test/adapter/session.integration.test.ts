@@ -70,15 +70,27 @@ describe('DAP session against QEMU (integration)', () => {
     [qemuPid] = qemuChildren(adapter.process.pid!);
     expect(qemuPid).toBeGreaterThan(0);
     const threads = (await dc.threadsRequest()).body.threads;
-    expect(threads.map((t) => t.name)).toEqual(['CPU#0', 'CPU#1']);
+    expect(threads.map((t) => t.name)).toEqual(['CPU 0', 'CPU 1']);
     threadId = threads[0]!.id;
 
     const bp = await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: hex(sym.get('counter_tick')!) }] });
     expect(bp.body.breakpoints).toEqual([expect.objectContaining({ verified: true, instructionReference: hex(sym.get('counter_tick')!) })]);
+    // A Disassembly view left open from an earlier session asks with an empty reference before
+    // configurationDone: no instructions yet, and no error for VS Code to show.
+    expect((await dc.customRequest('disassemble', { memoryReference: '', instructionOffset: -50, instructionCount: 100 })).body).toEqual({ instructions: [] });
     const entry = nextEvent<Stopped>(dc, 'stopped');
     await dc.configurationDoneRequest();
     expect(await entry).toMatchObject({ reason: 'entry', allThreadsStopped: true });
     console.info(`adapter: launch -> first stopped event in ${(performance.now() - t0).toFixed(0)} ms`);
+    // The image's entry point, as the PVH note gives it (readelf), not QEMU's reset vector: the
+    // first instruction of boot.S, in 32-bit protected mode.
+    const note = /^\s+Xen\s+0x00000008\s+Unknown note type: \(0x00000012\)\s+description data: ((?:[0-9a-f]{2} ){8})/m.exec(execFileSync('readelf', ['-n', kernel], { encoding: 'utf8' }))!;
+    const pvhEntry = Buffer.from(note[1]!.replace(/ /g, ''), 'hex').readBigUInt64LE(0);
+    expect(pvhEntry).toBe(sym.get('_start32'));
+    const [frame] = (await dc.stackTraceRequest({ threadId, levels: 1 })).body.stackFrames;
+    expect(frame).toMatchObject({ name: '_start32', line: 57, source: { path: path.join(fixtureSources, 'boot.S') }, instructionPointerReference: hex(pvhEntry) });
+    const [first] = (await dc.customRequest('disassemble', { memoryReference: frame!.instructionPointerReference, instructionCount: 1 })).body.instructions;
+    expect(first).toMatchObject({ address: hex(pvhEntry), instruction: 'cli', line: 57 });
   });
 
   it('lists the image as its one module and the sources its line tables name', async () => {
@@ -238,6 +250,12 @@ describe('DAP session against QEMU (integration)', () => {
     // The instructions before the pc end exactly where counter_tick starts.
     const prev = insns[2]!;
     expect(BigInt(prev.address) + BigInt(prev.instructionBytes!.split(' ').length)).toBe(tick);
+    // Each instruction names the source line it was compiled from (the view shows those lines
+    // between the instructions), as addr2line reads the line table.
+    const lines = execFileSync('addr2line', ['-e', kernel, ...insns.map((i) => i.address)], { encoding: 'utf8' }).trim().split('\n');
+    expect(insns.map((i) => `${i.location?.path}:${i.line}`)).toEqual(lines.map((l) => l.replace(/ \(discriminator \d+\)$/, '')));
+    expect(insns[3]!.location).toEqual({ name: 'app_demo.c', path: demoSource });
+    expect(insns[3]!.line).toBe(229);
   });
 
   it('runs gdb commands typed in the debug console', async () => {

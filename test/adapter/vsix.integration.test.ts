@@ -44,7 +44,9 @@ describe('the .vsix package (integration)', () => {
     expect([...first.keys()].sort()).toEqual([
       '[Content_Types].xml',
       'extension.vsixmanifest',
-      'extension/out/adapter.mjs',
+      'extension/images/breakpoint.png',
+      'extension/images/crash-dump.png',
+      'extension/out/adapter.cjs',
       'extension/out/extension.js',
       'extension/out/node_modules/iced-x86/LICENSE.txt',
       'extension/out/node_modules/iced-x86/iced_x86.js',
@@ -66,6 +68,10 @@ describe('the .vsix package (integration)', () => {
     // What VS Code shows on the extension's page: the walk-through of the three configurations.
     const readme = readFileSync(path.join(unpacked, 'extension/readme.md'), 'utf8');
     for (const heading of ['Boot a unikernel', 'Attach to a running QEMU', 'Open a crash dump']) expect(readme).toContain(heading);
+    // Its pictures are in the package, where the relative links point.
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]!);
+    expect(images).toEqual(['images/breakpoint.png', 'images/crash-dump.png']);
+    for (const image of images) expect(readFileSync(path.join(unpacked, 'extension', image))).toEqual(readFileSync(path.join(root, 'vscode-extension', image)));
   });
 
   it('activates and starts the bundled adapter', () => {
@@ -87,11 +93,11 @@ exports.workspace = { getConfiguration: () => ({ get: () => undefined }) };`,
     const factory = load('vscode').factories[source.contributes.debuggers[0].type];
     const folder = { uri: { fsPath: root }, name: 'duster', index: 0 };
     const descriptor = factory.createDebugAdapterDescriptor({ workspaceFolder: folder });
-    expect(descriptor).toEqual({ command: 'node', args: [path.join(unpacked, 'extension/out/adapter.mjs')], options: { cwd: root } });
+    expect(descriptor).toEqual({ command: 'node', args: [path.join(unpacked, 'extension/out/adapter.cjs')], options: { cwd: root } });
   });
 
   it('debugs the reference unikernel with the adapter inside the package', async () => {
-    adapter = await startAdapter(path.join(unpacked, 'extension/out/adapter.mjs'));
+    adapter = await startAdapter(path.join(unpacked, 'extension/out/adapter.cjs'));
     const { dc } = adapter;
     expect((await dc.initializeRequest()).body?.supportsDisassembleRequest).toBe(true);
     const start = symbols().get('_start32')!;

@@ -62,7 +62,7 @@ describe('duster batch mode (integration)', () => {
     const r = await duster(['run', kernel, '--append', 'app=demo', '--batch', '-x', file]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/guest\| duster reference unikernel: app=demo cpus=2/);
-    expect(r.stdout).toMatch(/^\* \d\s+Thread 1\.\d \(CPU#\d/m);
+    expect(r.stdout).toMatch(/^\* \d\s+Thread 1\.\d \(CPU \d/m);
   });
 
   it('emits one JSON object per command with --json', async () => {

@@ -76,7 +76,7 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster core on a crash dump of the %s kerne
     expect(dump).not.toBe('');
     // Both are of the same stopped moment: byte for byte the same file.
     await run('cmp', ['-s', dump, commanded]);
-    expect(live).toMatch(/^Guest panicked on cpu \d: PANIC: Page Fault \(vector 14\)/m);
+    expect(live).toMatch(/^Guest panicked on CPU \d: PANIC: Page Fault \(vector 14\)/m);
   });
 
   it('reports the fault at the address, function, line and instruction gdb shows', async () => {

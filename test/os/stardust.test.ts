@@ -105,7 +105,7 @@ describe('Stardust thread model on a memory image', () => {
     expect([...rows.keys()]).toEqual(reported.map((t) => t.tid));
     for (const t of reported) expect(rows.get(t.tid)).toMatchObject({ name: t.name, state: t.state });
     const running = reported.find((t) => t.state === 'THREAD_RUNNING')!;
-    expect(rows.get(running.tid)!.where).toMatch(/^vCPU 1: .*snapshot \(\)/);
+    expect(rows.get(running.tid)!.where).toMatch(/^CPU 0: .*snapshot \(\)/);
     // A switched-out thread is shown where it waits, outside the scheduler.
     for (const t of reported.filter((x) => x.state === 'THREAD_SLEEPING')) expect(rows.get(t.tid)!.where).toMatch(/ in worker_main \(arg=/);
   });

@@ -38,7 +38,7 @@ export class ScriptedTarget extends EventEmitter<TargetEvents> implements Target
   }
 
   async threads(): Promise<TargetThread[]> {
-    return [...this.regs.keys()].map((id) => ({ id, description: `CPU#${id - 1}` }));
+    return [...this.regs.keys()].map((id) => ({ id, cpu: id - 1, description: `CPU ${id - 1}` }));
   }
 
   async readRegisters(thread: number): Promise<Map<string, bigint>> {

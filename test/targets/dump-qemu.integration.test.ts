@@ -36,8 +36,8 @@ describe('QEMU ELF core (integration)', () => {
     expect(d.kind).toBe('dump');
     expect(d.running).toBe(false);
     expect(await d.threads()).toEqual([
-      { id: 1, description: 'CPU#0 (dump)' },
-      { id: 2, description: 'CPU#1 (dump)' },
+      { id: 1, cpu: 0, description: 'CPU 0' },
+      { id: 2, cpu: 1, description: 'CPU 1' },
     ]);
     expect(d.paging).toMatchObject({ kind: 'long', levels: 4 });
     expect(await differencesFromLive(d, crash)).toEqual([]);

@@ -47,8 +47,8 @@ describe('Xen dump-core (integration)', () => {
     expect(d.pv).toBe(false);
     expect(d.xenVersion).toBe('4.17');
     expect(await d.threads()).toEqual([
-      { id: 1, description: 'CPU#0 (dump)' },
-      { id: 2, description: 'CPU#1 (dump)' },
+      { id: 1, cpu: 0, description: 'CPU 0' },
+      { id: 2, cpu: 1, description: 'CPU 1' },
     ]);
     expect(await differencesFromLive(d, guest)).toEqual([]);
     expect(d.translate(0x10_0000n)).toBe(0x10_0000n);

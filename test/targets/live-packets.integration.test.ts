@@ -64,8 +64,8 @@ describe('live target packets (integration)', () => {
     expect(sent()).toEqual(['qsThreadInfo', 'qsThreadInfo']);
     const described = await target.threads();
     expect(described.map((t) => t.id)).toEqual([1, 2]);
-    expect(described[0]!.description).toMatch(/^CPU#0 \[/);
-    expect(described[1]!.description).toMatch(/^CPU#1 \[/);
+    expect(described[0]).toMatchObject({ cpu: 0, description: expect.stringMatching(/^CPU 0 \[(running|halted ?)\]$/) });
+    expect(described[1]).toMatchObject({ cpu: 1, description: expect.stringMatching(/^CPU 1 \[(running|halted ?)\]$/) });
     await target.threads();
     expect(sent()).toEqual(['qThreadExtraInfo,p1.1', 'qThreadExtraInfo,p1.2']);
 

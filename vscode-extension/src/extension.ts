@@ -1,5 +1,5 @@
 // The duster extension: debug sessions of type `duster` run the debug adapter bundled with the
-// extension (out/adapter.mjs) under Node, or `duster dap` of the checkout the `duster.path`
+// extension (out/adapter.cjs) under Node, or `duster dap` of the checkout the `duster.path`
 // setting names.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,7 @@ function adapterFor(context: vscode.ExtensionContext, session: vscode.DebugSessi
   const node = settings.get<string>('node') || 'node';
   const options = folder ? { cwd: folder.uri.fsPath } : {};
   const setting = settings.get<string>('path');
-  if (!setting) return new vscode.DebugAdapterExecutable(node, [context.asAbsolutePath(path.join('out', 'adapter.mjs'))], options);
+  if (!setting) return new vscode.DebugAdapterExecutable(node, [context.asAbsolutePath(path.join('out', 'adapter.cjs'))], options);
   return new vscode.DebugAdapterExecutable(node, [dusterScript(setting, folder?.uri.fsPath), 'dap'], options);
 }
 

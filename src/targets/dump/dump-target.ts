@@ -1,7 +1,7 @@
 // The Target interface over a crash dump: registers as the dump recorded them, memory translated
 // through the guest's own page tables, and every attempt to run or write refused.
 import { EventEmitter } from 'node:events';
-import { ReadOnlyTargetError, TargetError, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from '../target.js';
+import { cpuLabel, ReadOnlyTargetError, TargetError, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from '../target.js';
 import { DumpMemoryError } from './errors.js';
 import { PageWalker, type Paging } from './paging.js';
 import type { PhysicalMemory } from './physical.js';
@@ -51,7 +51,8 @@ export abstract class DumpTarget extends EventEmitter<TargetEvents> implements T
   }
 
   async threads(): Promise<TargetThread[]> {
-    return this.parts.vcpus.map((v) => ({ id: v.id, description: `CPU#${v.id - 1} (dump)` }));
+    // Both formats number vCPUs from 1 in cpu_index order (QEMU's NT_PRSTATUS pid, Xen's context index + 1).
+    return this.parts.vcpus.map((v) => ({ id: v.id, cpu: v.id - 1, description: cpuLabel(v.id - 1) }));
   }
 
   /** In `registers` order, like the live target's. */

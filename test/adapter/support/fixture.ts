@@ -33,9 +33,9 @@ export interface StdioAdapter {
   exited: Promise<number | null>;
 }
 
-/** Starts `adapter` (default: `duster dap` through bin/duster.js) under node with a DebugClient on its stdio. */
-export async function startAdapter(adapter = path.join(import.meta.dirname, 'duster-dap.mjs')): Promise<StdioAdapter> {
-  const dc = new DebugClient('node', adapter, 'duster', { cwd: root });
+/** Starts `adapter` (default: `duster dap` through bin/duster.js) under this node with a DebugClient on its stdio; `env` adds to its environment. */
+export async function startAdapter(adapter = path.join(import.meta.dirname, 'duster-dap.mjs'), env?: NodeJS.ProcessEnv): Promise<StdioAdapter> {
+  const dc = new DebugClient(process.execPath, adapter, 'duster', { cwd: root, ...(env && { env: { ...process.env, ...env } }) });
   dc.defaultTimeout = 20_000;
   await dc.start();
   const child = (dc as unknown as { _adapterProcess: ChildProcess })._adapterProcess;
