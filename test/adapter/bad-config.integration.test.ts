@@ -43,7 +43,7 @@ describe('bad launch and attach configurations (integration)', () => {
     refused('launch', { image: kernel, stopOnEntyr: true, __sessionId: 'x', name: 'boot', type: 'duster', request: 'launch' }, /^unknown property 'stopOnEntyr' in the launch configuration \(duster's launch takes image, coreDump, symbols, smp, memory, append, qemuArgs, stopOnEntry, cwd\)$/));
 
   it('a target that is not a gdbstub address, and one where nothing listens', async () => {
-    await refused('attach', { target: '127.0.0.1:1234', symbols: kernel }, /^target '127\.0\.0\.1:1234' is not a gdbstub address \(want tcp:HOST:PORT or unix:PATH\)$/);
+    await refused('attach', { target: '127.0.0.1:1234', symbols: kernel }, /^target '127\.0\.0\.1:1234' is not a gdbstub address \(tcp:HOST:PORT or unix:PATH\) or a Xen domain \(xen:NAME, xen:ID\)$/);
     await refused('attach', { target: 'tcp:127.0.0.1:1', symbols: kernel }, /^cannot attach to tcp:127\.0\.0\.1:1: .*connect ECONNREFUSED 127\.0\.0\.1:1$/);
   });
 

@@ -1,6 +1,6 @@
 // Integration: over DAP, a guest panic stops on the guest thread that panicked, every time. QEMU
 // reports the pvpanic stop on whichever vCPU it likes; the stopped event must name the thread
-// running on the vCPU of the CPU the guest printed (`cpu=N` is vCPU N+1), in 20 of 20 boots.
+// running on the CPU the guest printed (`cpu=N`, shown as `on CPU N`), in 20 of 20 boots.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { describe, expect, it } from 'vitest';
 import { buildKernel, connectClient, kernel, nextEvent } from './support/fixture.js';
@@ -26,7 +26,7 @@ describe('DAP panic stop (integration)', () => {
         expect(stop.reason, `run ${run}`).toBe('exception');
         const threads = (await dc.threadsRequest()).body.threads;
         const crasher = threads.find((t) => t.id === stop.threadId);
-        expect(crasher?.name, `run ${run}: ${threads.map((t) => t.name).join('; ')}`).toMatch(new RegExp(`^crasher \\(2\\.\\d+\\) on vCPU ${cpu + 1}$`));
+        expect(crasher?.name, `run ${run}: ${threads.map((t) => t.name).join('; ')}`).toMatch(new RegExp(`^crasher \\(2\\.\\d+\\) on CPU ${cpu}$`));
         const frames = (await dc.stackTraceRequest({ threadId: stop.threadId! })).body.stackFrames;
         expect(frames.map((f) => f.name), `run ${run}`).toContain('crash_write');
         await dc.terminateRequest();
