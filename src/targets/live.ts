@@ -89,8 +89,17 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return this.client.stats;
   }
 
+  /**
+   * Our thread ids are QEMU's, cpu_index + 1, whatever the stub counts from (gdbsx: the vCPU id),
+   * so `Thread 1` is CPU 0 on every target: these two convert.
+   */
   private tid(thread: number): ThreadId {
-    return this.client.features.multiprocess ? { pid: 1, tid: thread } : { tid: thread };
+    const tid = thread - 1 + this.client.quirks.firstThreadId;
+    return this.client.features.multiprocess ? { pid: 1, tid } : { tid };
+  }
+
+  private threadOf(stubTid: number): number {
+    return stubTid - this.client.quirks.firstThreadId + 1;
   }
 
   async threadIds(atLeast = Infinity): Promise<readonly number[]> {
@@ -103,7 +112,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     try {
       const next = await this.vcpuList.next();
       if (next.done) this.vcpuListDone = true;
-      else this.vcpuIds = [...this.vcpuIds, next.value.tid];
+      else this.vcpuIds = [...this.vcpuIds, this.threadOf(next.value.tid)];
     } catch (e) {
       this.forgetThreadIds();
       throw toTargetError('list the vCPUs', e);
@@ -126,7 +135,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private async describeThreads(): Promise<TargetThread[]> {
     return Promise.all(
       (await this.threadIds()).map(async (id) => {
-        const cpu = id - this.client.quirks.firstThreadId;
+        const cpu = id - 1;
         const state = /\[[^\]]*\]\s*$/.exec(await this.client.threadExtraInfo(this.tid(id)).catch(() => ''))?.[0].trim();
         return { id, cpu, description: `${cpuLabel(cpu)}${state ? ` ${state}` : ''}` };
       }),
@@ -143,7 +152,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   async codeSegmentBase(thread: number): Promise<bigint | undefined> {
     if (this.client.quirks.dialect !== 'qemu') return undefined;
     const bases = await wrap('read the segment registers', () => this.client.qemuCodeSegmentBases());
-    return bases.get(thread - this.client.quirks.firstThreadId);
+    return bases.get(thread - 1);
   }
 
   readRegisters(thread: number): Promise<Map<string, bigint>> {
@@ -288,7 +297,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private async stopReason(ev: StopEvent): Promise<StopReason> {
     if (ev.kind === 'exited') return { kind: 'exited', code: ev.code };
     if (ev.kind === 'terminated') return { kind: 'exited', code: 128 + ev.signal };
-    const thread = ev.thread?.tid ?? (await this.client.currentThread()).tid;
+    const thread = this.threadOf(ev.thread?.tid ?? (await this.client.currentThread()).tid);
     if (this.vcpuListDone && !this.vcpuIds.includes(thread)) this.forgetThreadIds();
     if (ev.signal === SIGINT) return { kind: 'interrupt', thread };
     if (ev.signal !== SIGTRAP) return { kind: 'signal', thread, signal: ev.signal };
