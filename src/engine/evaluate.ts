@@ -209,7 +209,7 @@ export async function variableInfoValue(ctx: EvalContext, v: VariableInfo): Prom
 
 async function runExpression(ctx: EvalContext, e: ExprWithContext): Promise<Location> {
   const frame = ctx.frame;
-  const mem = memoryReader(ctx.target);
+  const mem = memoryReader(ctx.reader);
   const readRegister = frame ? frame.registers : async () => undefined;
   const frameBase = async (): Promise<bigint | undefined> => {
     const fb = frame?.scope?.frameBase;
@@ -443,8 +443,7 @@ function common(a: Type, b: Type): Type {
   const size = Math.max(sa, sb);
   const unsigned = (sa === size && !isSigned(pa)) || (sb === size && !isSigned(pb));
   if (size <= 4) return unsigned ? T.uint : T.int;
-  const longLong = [pa, pb].some((t) => t.kind === 'base' && t.name.endsWith('long long'));
-  return unsigned ? (longLong ? T.ulonglong : T.ulong) : longLong ? T.longlong : T.long;
+  return unsigned ? T.ulong : T.long;
 }
 
 async function pointerAdd(ctx: EvalContext, p: Value, n: bigint): Promise<Value> {
