@@ -41,13 +41,15 @@ export const T = {
   uint: base('unsigned int', 4, DW_ATE.unsigned),
   long: base('long', 8, DW_ATE.signed),
   ulong: base('unsigned long', 8, DW_ATE.unsigned),
+  longlong: base('long long', 8, DW_ATE.signed),
+  ulonglong: base('unsigned long long', 8, DW_ATE.unsigned),
   char: base('char', 1, DW_ATE.signed_char),
   double: base('double', 8, DW_ATE.float),
 };
 const BASE_NAMES: Record<string, Type> = {
   int: T.int, 'signed int': T.int, signed: T.int, 'unsigned int': T.uint, unsigned: T.uint,
   long: T.long, 'long int': T.long, 'signed long': T.long, 'unsigned long': T.ulong, 'long unsigned int': T.ulong,
-  'long long': T.long, 'unsigned long long': T.ulong, char: T.char, 'signed char': base('signed char', 1, DW_ATE.signed_char),
+  'long long': T.longlong, 'unsigned long long': T.ulonglong, char: T.char, 'signed char': base('signed char', 1, DW_ATE.signed_char),
   'unsigned char': base('unsigned char', 1, DW_ATE.unsigned_char), short: base('short', 2, DW_ATE.signed),
   'unsigned short': base('unsigned short', 2, DW_ATE.unsigned), double: T.double, float: base('float', 4, DW_ATE.float),
   _Bool: base('_Bool', 1, DW_ATE.boolean), bool: base('_Bool', 1, DW_ATE.boolean), void: { kind: 'void' },
@@ -100,7 +102,7 @@ function lookupVariable(ctx: EvalContext, name: string): VariableInfo | undefine
 
 export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
   switch (e.kind) {
-    case 'int': return computed(e.unsigned ? (e.long || e.value > 0xffffffffn ? T.ulong : T.uint) : e.long || e.value > 0x7fffffffn ? T.long : T.int, e.value);
+    case 'int': return computed(BASE_NAMES[e.type]!, e.value);
     case 'float': return computed(T.double, e.value);
     case 'char': return computed(T.char, BigInt(e.value));
     case 'string': {
@@ -207,7 +209,7 @@ export async function variableInfoValue(ctx: EvalContext, v: VariableInfo): Prom
 
 async function runExpression(ctx: EvalContext, e: ExprWithContext): Promise<Location> {
   const frame = ctx.frame;
-  const mem = memoryReader(ctx.target);
+  const mem = memoryReader(ctx.reader);
   const readRegister = frame ? frame.registers : async () => undefined;
   const frameBase = async (): Promise<bigint | undefined> => {
     const fb = frame?.scope?.frameBase;

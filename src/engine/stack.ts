@@ -28,11 +28,11 @@ export interface Backtrace {
   incomplete?: string;
 }
 
-/** Reads memory for the unwinder: unreadable bytes come back short instead of throwing. */
-export function memoryReader(target: Target) {
+/** Reads memory for the unwinder (as vCPU `thread` sees it): unreadable bytes come back short instead of throwing. */
+export function memoryReader(target: Pick<Target, 'readMemory'>, thread?: number) {
   return async (address: bigint, size: number): Promise<Uint8Array> => {
     try {
-      return await target.readMemory(address, size);
+      return await target.readMemory(address, size, thread);
     } catch {
       return new Uint8Array(0);
     }
@@ -40,11 +40,14 @@ export function memoryReader(target: Target) {
 }
 
 export async function backtrace(target: Target, program: Program | undefined, thread: number, limit = 256): Promise<Backtrace> {
-  return backtraceFrom(target, program, await target.readRegisters(thread), limit);
+  return backtraceFrom(target, program, await target.readRegisters(thread), limit, thread);
 }
 
-/** A backtrace from any register set: a vCPU's, or a sleeping guest thread's saved context. */
-export async function backtraceFrom(target: Target, program: Program | undefined, regs: Map<string, bigint>, limit = 256): Promise<Backtrace> {
+/**
+ * A backtrace from any register set: a vCPU's (`vcpu`: its stack is read through its page tables),
+ * or a sleeping guest thread's saved context.
+ */
+export async function backtraceFrom(target: Target, program: Program | undefined, regs: Map<string, bigint>, limit = 256, vcpu?: number): Promise<Backtrace> {
   const pc = regs.get('rip');
   if (pc === undefined) throw new Error('no rip in the register set');
   const innermost = registerReader(regs);
@@ -53,7 +56,7 @@ export async function backtraceFrom(target: Target, program: Program | undefined
     frames.push({ level: 0, pc, inlined: false, unwoundBy: 'innermost', registers: innermost, lookupPc: pc, signalFrame: false });
     return { frames };
   }
-  const walk = await unwindStack(program.cfi, pc, innermost, memoryReader(target), { maxFrames: limit });
+  const walk = await unwindStack(program.cfi, pc, innermost, memoryReader(target, vcpu), { maxFrames: limit });
   const physical = keepAcrossCalls(program, walk.frames);
   /** Pushes the frames of one code position: its inline chain, innermost first. */
   const expand = (base: Omit<FrameContext, 'level' | 'inlined'>) => {

@@ -35,8 +35,10 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private readingIds: Promise<void> | undefined;
   /** The vCPUs with QEMU's extra info ("CPU#0 [running]"), asked once per stop. */
   private described: Promise<TargetThread[]> | undefined;
-  /** Block reads in flight, so concurrent readers of one block (the unwinder) share a packet. */
-  private readonly blockReads = new Map<bigint, Promise<Buffer>>();
+  /** Block reads in flight by thread and block, so concurrent readers of one block (the unwinder) share a packet. */
+  private readonly blockReads = new Map<string, Promise<Buffer>>();
+  /** The vCPU of the last stop: memory reads that name no vCPU go through its page tables. */
+  private stopThread: number | undefined;
   private readonly pause: (() => Promise<void>) | undefined;
   private readonly beforeDetach: (() => Promise<void>) | undefined;
   private readonly pending = new PendingBreakpoints();
@@ -71,13 +73,19 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
    */
   static async connect(address: string, opts: LiveTargetOptions = {}): Promise<LiveTarget> {
     const client = await wrap(`attach to ${address}`, () => GdbClient.connect(address, opts));
+    let stopped: ThreadId | undefined;
     try {
-      if (client.quirks.dialect !== 'gdbsx') await client.haltReason();
+      if (client.quirks.dialect !== 'gdbsx') {
+        const ev = await client.haltReason();
+        if (ev.kind === 'signal') stopped = ev.thread;
+      }
     } catch (e) {
       client.close();
       throw toTargetError(`attach to ${address}`, e);
     }
-    return new LiveTarget(client, opts);
+    const target = new LiveTarget(client, opts);
+    target.stopThread = stopped?.tid;
+    return target;
   }
 
   get running(): boolean {
@@ -164,8 +172,9 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return wrap(`write register ${name}`, () => this.client.writeRegister(name, value, this.tid(thread)));
   }
 
-  async readMemory(address: bigint, size: number): Promise<Uint8Array> {
+  async readMemory(address: bigint, size: number, thread = this.stopThread): Promise<Uint8Array> {
     if (size <= 0) return new Uint8Array(0);
+    const via = thread === undefined ? undefined : this.tid(thread);
     const block = this.readBlock;
     const start = address - (address % block);
     const end = address + BigInt(size);
@@ -173,10 +182,10 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     if (wideEnd - start <= 4n * block) {
       // Aligned blocks never cross a page, so widening cannot turn a good read into a fault.
       try {
-        const key = (start << 16n) | (wideEnd - start);
+        const key = `${thread ?? ''}:${start}:${wideEnd - start}`;
         let read = this.blockReads.get(key);
         if (!read) {
-          read = this.client.readMemory(start, Number(wideEnd - start));
+          read = this.client.readMemory(start, Number(wideEnd - start), undefined, via);
           this.blockReads.set(key, read);
           read.catch(() => this.blockReads.delete(key));
         }
@@ -186,12 +195,12 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
         if (!(e instanceof RspError)) throw toTargetError(`read ${size} bytes at 0x${address.toString(16)}`, e);
       }
     }
-    return wrap(`read ${size} bytes at 0x${address.toString(16)}`, () => this.client.readMemory(address, size));
+    return wrap(`read ${size} bytes at 0x${address.toString(16)}`, () => this.client.readMemory(address, size, undefined, via));
   }
 
-  writeMemory(address: bigint, data: Uint8Array): Promise<void> {
+  writeMemory(address: bigint, data: Uint8Array, thread = this.stopThread): Promise<void> {
     this.forgetStop();
-    return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () => this.client.writeMemory(address, data));
+    return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () => this.client.writeMemory(address, data, thread === undefined ? undefined : this.tid(thread)));
   }
 
   async insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
@@ -249,7 +258,10 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
 
   async resume(action: ResumeAction, readAtStop: readonly MemoryRange[] = []): Promise<StopReason> {
     const stop = await this.run(action);
-    if (stop.kind !== 'exited') await Promise.all([this.readRegisters(stop.thread), ...readAtStop.map((r) => this.readMemory(r.address, r.size).catch(() => undefined))]);
+    if (stop.kind !== 'exited') {
+      this.stopThread = stop.thread;
+      await Promise.all([this.readRegisters(stop.thread), ...readAtStop.map((r) => this.readMemory(r.address, r.size).catch(() => undefined))]);
+    }
     return stop;
   }
 
