@@ -48,8 +48,8 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 export async function nameRows(): Promise<Row[]> {
   const elf = vmlinux();
   const gdb = (address: string) =>
-    gdbTimed({ elf, before: [`target remote ${address.slice(4)}`, ...BEFORE, 'maint packet qC'], measured: MEASURED, after: ['maint packet qC', 'kill'] });
-  const duster = (profile?: string) => (address: string) => dusterTimed({ address, elf, before: BEFORE, measured: MEASURED, after: ['kill'], profile });
+    gdbTimed({ elf, before: [`target remote ${address.slice(4)}`, ...BEFORE, 'maint packet qC'], measured: MEASURED, after: ['maint packet qC', 'detach'] });
+  const duster = (profile?: string) => (address: string) => dusterTimed({ address, elf, before: BEFORE, measured: MEASURED, after: ['detach'], profile });
   const g: Timed[] = [];
   const d: Timed[] = [];
   for (let i = 0; i < REPS; i++) {
