@@ -74,9 +74,19 @@ export async function evaluateText(ctx: EvalContext, text: string): Promise<Valu
   return evaluate(ctx, parse(ctx, text));
 }
 
-/** C's parse needs to know which names are types: those the program has, unless a variable hides one. */
+/**
+ * C's parse needs to know which names are types: those the program has, unless a variable hides one.
+ * Variables are asked first: most names in an expression are variables, and a type search for a name
+ * that is no type reads every unit's types. The parser asks about one name more than once: remembered.
+ */
 function parse(ctx: EvalContext, text: string): Expr {
-  return parseExpression(text, { isTypeName: (n) => !!ctx.program?.symbols.findType(n) && !lookupVariable(ctx, n) });
+  const known = new Map<string, boolean>();
+  const isTypeName = (n: string) => {
+    let is = known.get(n);
+    if (is === undefined) known.set(n, (is = !lookupVariable(ctx, n) && !!ctx.program?.symbols.findType(n)));
+    return is;
+  };
+  return parseExpression(text, { isTypeName });
 }
 
 /** The frame's locals and arguments `text` names (what gdb calls the expression's innermost block). */
