@@ -11,6 +11,8 @@ export interface GuestThread {
   /** The thread's own address (what the current-thread pointer holds): its identity. */
   address: bigint;
   id: number;
+  /** True when the unikernel has no thread ids: `id` is duster's, and the address is how the guest names it. */
+  addressed?: boolean;
   name: string;
   state: string;
   /** The vCPU (target thread id) running it now; undefined when it is switched out. */
@@ -23,6 +25,11 @@ export interface GuestThreadList {
   threads: GuestThread[];
   /** Why the walk ended early (a cycle, an unreadable thread): what was read is still listed. */
   error?: string;
+}
+
+/** A thread's name as shown: with its address when that is how the unikernel names threads. */
+export function guestThreadTitle(t: { name: string; address: bigint; addressed?: boolean }): string {
+  return t.addressed ? `${t.name} 0x${t.address.toString(16)}` : t.name;
 }
 
 /** The guest's thread model. */
