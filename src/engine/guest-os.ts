@@ -44,10 +44,23 @@ export interface GuestThreadModel {
   inScheduler(fn: string | undefined): boolean;
 }
 
+/** A function the guest calls only when it crashes: duster stops there as at a guest panic. */
+export interface CrashSite {
+  function: string;
+  /** Where duster stops in it: past its prologue, with the arguments still in their registers. */
+  address: bigint;
+  /** C expression over the vCPU's registers there: the call is a crash only when it is true. */
+  when?: string;
+  /** What the call means, for the panic message ("ukplat_terminate(UKPLAT_CRASH)"). */
+  meaning: string;
+}
+
 export interface GuestOs {
   /** The unikernel's name ("duster reference unikernel", "Unikraft"). */
   readonly name: string;
   readonly threads?: GuestThreadModel;
+  /** Where the guest goes when it crashes, for guests that have no pvpanic device to say so. */
+  readonly crashSites?: readonly CrashSite[];
   /** The guest's record of its panic, when it panicked and keeps one. */
   panic(): Promise<GuestPanic | undefined>;
   /** The last `max` bytes of the guest's in-memory kernel log, when it keeps one. */

@@ -44,6 +44,11 @@ export interface UnikernelDescription {
   /** Set when the kernel panicked: `when` is true then; `cpu` and `pc` say where the fault was. */
   panic?: { when: string; cpu: string; pc: string; reason?: string };
   threads?: ThreadModel;
+  /**
+   * Functions the guest calls only when it crashes, for guests without pvpanic: `when` (over the
+   * vCPU's registers past the function's prologue) tells a crash from another use of the function.
+   */
+  crash?: Array<{ function: string; when?: string; meaning: string }>;
 }
 
 /** A Unikraft thread switched out by ukarch_ctx_switch: it resumes at `pop %r15`. */
@@ -123,5 +128,8 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
       },
       scheduler: ['ukarch_ctx_switch', 'uk_sched_thread_switch', 'schedcoop_schedule', 'uk_sched_yield', 'uk_sched_thread_sleep', 'uk_sched_thread_exit', 'uk_sched_thread_exit2'],
     },
+    // UK_CRASH and every fatal trap (do_page_fault, do_gp_fault, ...) end in
+    // ukplat_terminate(UKPLAT_CRASH), which powers QEMU off: exit status 0, like a clean exit.
+    crash: [{ function: 'ukplat_terminate', when: '$rdi == 3', meaning: 'ukplat_terminate(UKPLAT_CRASH)' }],
   },
 ];
