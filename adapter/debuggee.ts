@@ -49,6 +49,7 @@ export class Debuggee {
     this.console = language?.open(session, (text) => send(new OutputEvent(text, 'console')), qemu);
     this.run = new RunService(this, send);
     session.on('output', (category, text) => send(new OutputEvent(text, category)));
+    for (const w of opened.warnings ?? []) send(new OutputEvent(`warning: ${w}\n`, 'stderr'));
     session.target.on('close', () => this.end());
     qemu?.on('serial', (text) => send(new OutputEvent(text, 'stdout')));
     qemu?.on('exit', () => this.end());

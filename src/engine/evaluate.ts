@@ -2,7 +2,7 @@
 // identifiers in scope, globals, members, indexing, pointers, casts, arithmetic, comparison,
 // sizeof and assignment to memory and registers.
 import { evaluateLocation, type Location } from '../../symbols/expr/index.js';
-import { sizeOf, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
+import { NODEBUG_TEXT, nodebugData, sizeOf, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
 import { DWARF_REGS, dwarfRegNumber, REG_ALIASES } from '../targets/index.js';
 import { parseExpression, type Expr, type TypeName } from './expr/index.js';
@@ -55,6 +55,10 @@ const BASE_NAMES: Record<string, Type> = {
   _Bool: base('_Bool', 1, DW_ATE.boolean), bool: base('_Bool', 1, DW_ATE.boolean), void: { kind: 'void' },
 };
 const VOID_PTR: Type = { kind: 'pointer', target: { kind: 'void' }, size: 8 };
+const STT_FUNC = 2;
+const STT_GNU_IFUNC = 10;
+const SHF_EXECINSTR = 0x4n;
+
 const CODE_PTR: Type = { kind: 'pointer', target: { kind: 'function', returns: { kind: 'void' }, params: [], varargs: false, prototyped: false }, size: 8 };
 
 export function computed(type: Type, value: bigint | number): Value {
@@ -201,8 +205,14 @@ async function variableValue(ctx: EvalContext, name: string): Promise<Value> {
   // A function designator: the function at its address (C turns it into a pointer where needed).
   const fn = ctx.program?.symbols.findFunction(name);
   if (fn) return { type: fn.type, place: { kind: 'memory', address: fn.address } };
+  // An ELF symbol without debug info (assembly, linker symbols), typed as gdb types it: code is a
+  // function of unknown type, data has no type until a cast gives it one.
   const sym = ctx.program?.symbols.findSymbol(name)[0];
-  if (sym) throw new EvalError(`'${name}' has unknown type; cast it to its declared type`);
+  if (sym) {
+    const section = ctx.program!.symbols.elf.sections[sym.shndx];
+    const text = sym.type === STT_FUNC || sym.type === STT_GNU_IFUNC || (section !== undefined && (section.flags & SHF_EXECINSTR) !== 0n);
+    return { type: text ? NODEBUG_TEXT : nodebugData(name), place: { kind: 'memory', address: sym.address } };
+  }
   throw new EvalError(`No symbol "${name}" in current context.`);
 }
 
@@ -546,6 +556,9 @@ async function addressOf(ctx: EvalContext, v: Value): Promise<bigint> {
 
 async function cast(ctx: EvalContext, v: Value, to: Type): Promise<Value> {
   const s = stripTypedefs(to);
+  // gdb reads a data symbol without debug info as the type it is cast to.
+  const from0 = stripTypedefs(v.type);
+  if (from0.kind === 'base' && from0.nodebug !== undefined && v.place.kind === 'memory') return { type: to, place: v.place };
   if (s.kind === 'struct' || s.kind === 'union' || s.kind === 'array') {
     if (sizeOf(v.type) !== sizeOf(to)) throw new EvalError(`Invalid cast from '${typeName(v.type)}' to '${typeName(to)}'.`);
     return { ...v, type: to };
@@ -561,7 +574,11 @@ async function cast(ctx: EvalContext, v: Value, to: Type): Promise<Value> {
 export function resolveTypeName(ctx: EvalContext, t: TypeName): Type {
   let type = BASE_NAMES[t.base] ?? ctx.program?.symbols.findType(t.base);
   if (!type) throw new EvalError(`No symbol "${t.base.replace(/^(struct|union|enum) /, '')}" in current context.`);
-  for (const d of t.declarators) type = d.kind === 'pointer' ? { kind: 'pointer', target: type, size: 8 } : { kind: 'array', element: type, dims: [d.length] };
+  for (const d of t.declarators) {
+    if (d.kind === 'pointer') type = { kind: 'pointer', target: type, size: 8 };
+    else if (d.kind === 'array') type = { kind: 'array', element: type, dims: [d.length] };
+    else type = { kind: 'function', returns: type, params: d.params.map((p) => resolveTypeName(ctx, p)), varargs: d.varargs, prototyped: true };
+  }
   return type;
 }
 

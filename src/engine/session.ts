@@ -84,6 +84,7 @@ export class Session extends EventEmitter<SessionEvents> {
       program: () => this.program,
       os: () => this.os,
       guest: () => this.guest,
+      backtrace: (thread) => this.inspector.backtrace(thread),
       machine: opts.machine,
       output: (category, text) => this.emit('output', category, text),
     });
@@ -148,6 +149,8 @@ export class Session extends EventEmitter<SessionEvents> {
     this.os = this.opts.detectOs?.(guestAccess(this, program));
     this.guest = this.os?.threads && new GuestThreads(this.os.name, this.os.threads, this.inspector);
     this.inspector.resumed();
+    // A guest without pvpanic would crash unnoticed (Unikraft powers QEMU off): stop on the way.
+    if (this.target.kind === 'live') for (const c of this.os?.crashSites ?? []) await this.sites.add('sw', c.address);
     await this.table.resolvePending((spec) => this.hooks.resolveLocation(spec));
   }
 

@@ -7,14 +7,16 @@ import { Program } from '../engine/program.js';
 import { Session } from '../engine/session.js';
 import type { PlacedStop } from '../engine/stop-event.js';
 import { detectGuestOs } from '../os/index.js';
+import { planBoot } from './boot-plan.js';
 import { launchQemu, type QemuInstance } from '../qemu/index.js';
 import { LiveTarget, openDump, type Target } from '../targets/index.js';
 import { attachXen, type XenAttachOptions } from '../xen/index.js';
 
 export interface LaunchConfig {
   kind: 'launch';
+  /** What QEMU's -kernel takes (PVH or multiboot ELF), or its symbol file `IMAGE.dbg` (see boot-plan.ts). */
   image: string;
-  /** The ELF with debug info (default: the image itself). */
+  /** The ELF with debug info (default: `IMAGE.dbg` beside the image, else the image itself). */
   symbols?: string;
   smp?: number;
   memory?: string;
@@ -58,6 +60,8 @@ export interface OpenedSession {
   /** The QEMU this session started (a launch), and the image it booted. */
   qemu?: QemuInstance;
   image?: string;
+  /** What the user should be told about how the session opened (no debug info found). */
+  warnings?: string[];
   /**
    * Ends the session: `terminate` kills the QEMU it started; otherwise it detaches (removing every
    * breakpoint) and leaves the guest running. Closes the target and the symbols. Safe to repeat.
@@ -85,8 +89,9 @@ export async function openSession(config: SessionConfig): Promise<OpenedSession>
 }
 
 async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
+  const plan = await planBoot(cfg.image, cfg.symbols);
   const qemu = await launchQemu({
-    image: cfg.image,
+    image: plan.boot,
     smp: cfg.smp ?? 2,
     ...(cfg.memory !== undefined && { memory: cfg.memory }),
     ...(cfg.append !== undefined && { append: cfg.append }),
@@ -97,7 +102,8 @@ async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
     pvpanic: true,
   });
   try {
-    return { ...(await open(cfg.symbols ?? cfg.image, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu })), image: cfg.image };
+    const opened = await open(plan.symbols, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu });
+    return { ...opened, image: plan.boot, ...(plan.warnings.length && { warnings: plan.warnings }) };
   } catch (e) {
     await qemu.kill();
     throw e;

@@ -16,6 +16,15 @@ export class DescribedThreads implements GuestThreadModel {
     private readonly model: ThreadModel,
   ) {}
 
+  /** Ids given to threads that have none, in the order walks first met them: stable for the session. */
+  private readonly ids = new Map<bigint, number>();
+
+  private listedId(address: bigint): number {
+    let id = this.ids.get(address);
+    if (id === undefined) this.ids.set(address, (id = this.ids.size + 1));
+    return id;
+  }
+
   inScheduler(fn: string | undefined): boolean {
     return fn !== undefined && this.model.scheduler.includes(fn);
   }
@@ -79,9 +88,10 @@ export class DescribedThreads implements GuestThreadModel {
         const saved = vcpu === undefined ? await this.savedRegisters(vars).catch(() => undefined) : undefined;
         threads.push({
           address,
-          id: Number(await this.integer(m.id, vars)),
+          id: m.id !== undefined ? Number(await this.integer(m.id, vars)) : this.listedId(address),
+          ...(m.id === undefined && { addressed: true }),
           name: await this.text(await eval_(m.name, vars)),
-          state: await formatValue(reader, await eval_(m.state, vars), {}, false),
+          state: await this.text(await eval_(m.state, vars)),
           ...(vcpu !== undefined && { vcpu }),
           ...(saved && { saved }),
         });

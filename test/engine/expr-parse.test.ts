@@ -48,6 +48,13 @@ describe('parseExpression', () => {
     ['(unsigned long)p + 8', '(((unsigned long)p) + 8)'],
     ['(u64)x', '((u64)x)'],
     ['(char **)argv', '((char **)argv)'],
+    // Function pointer and pointer-to-array types, as gdb takes them in casts.
+    ['(void (*)(void))ukarch_ctx_switch', '((void (*)(void))ukarch_ctx_switch)'],
+    ['(void (*)())f', '((void (*)(void))f)'],
+    ['(int (**)(int, char **, ...))p', '((int (**)(int, char **, ...))p)'],
+    ['(struct uk_thread *(*)(struct uk_sched *))f', '((struct uk_thread *(*)(struct uk_sched *))f)'],
+    ['(int (*)[4])p', '((int (*)[4])p)'],
+    ['sizeof(void (*)(int))', 'sizeof(void (*)(int))'],
     ['(x)', 'x'],
     ['(x) + 1', '(x + 1)'],
     ['sizeof(struct thread)', 'sizeof(struct thread)'],
