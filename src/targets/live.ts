@@ -208,6 +208,10 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return this.applyBreakpoint(kind, address, length, true);
   }
 
+  breakpointInMemory(address: bigint): boolean {
+    return this.client.quirks.dialect === 'gdbsx' || this.client.hasSoftBreakpoint(address);
+  }
+
   async removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
     // An int3 we wrote ourselves (a stub without Z0) is in memory: it goes at once.
     if (this.defers(kind) && !this.client.hasSoftBreakpoint(address)) return this.pending.note({ kind, address, length }, false);

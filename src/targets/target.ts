@@ -100,6 +100,8 @@ export interface Target {
   writeMemory(address: bigint, data: Uint8Array, thread?: number): Promise<void>;
 
   insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
+  /** The code breakpoint at `address` is an int3 written into guest memory (reads see it), not the stub's own. */
+  breakpointInMemory?(address: bigint): boolean;
   removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
   /**
    * Resumes (all-stop: every vCPU on continue, one vCPU on step) and resolves with the next stop.
