@@ -136,6 +136,8 @@ async function open(
   try {
     if (program) await session.loadProgram(program);
     const stop = await session.start(kind);
+    // Whether the symbols belong to this guest, asked once here (a mismatch is a session warning).
+    if (program) await session.verifySymbols();
     return { session, stop, description, ...(symbols && { symbols }), ...(qemu && { qemu }), close };
   } catch (e) {
     await target.close();
