@@ -4,6 +4,7 @@
 // business. Each operation that runs the guest emits `running` once and `stopped` once, with the
 // typed StopEvent the stop policy decided.
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { Target, TargetThread } from '../targets/index.js';
 import { BreakpointTable, type BreakpointOptions, type WatchRequest } from './breakpoint-table.js';
 import { Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
@@ -151,6 +152,8 @@ export class Session extends EventEmitter<SessionEvents> {
   async loadProgram(program: Program): Promise<void> {
     this.inspector.program = program;
     this.program = program;
+    // Damage found in the symbols (now or by later lookups) is named once; the rest keeps working.
+    program.symbols.damage.onDamage((d) => this.warn({ kind: 'damaged-symbols', symbols: program.path, section: d.section, offset: d.offset, message: `${path.basename(program.path)}: ${d.section} at offset 0x${d.offset.toString(16)}: ${d.message}` }));
     this.hooks = symbolHooks(this, program);
     this.os = this.opts.detectOs?.(guestAccess(this, program));
     this.guest = this.os?.threads && new GuestThreads(this.os.name, this.os.threads, this.inspector);
