@@ -2,9 +2,9 @@
 // identifiers in scope, globals, members, indexing, pointers, casts, arithmetic, comparison,
 // sizeof and assignment to memory and registers.
 import { evaluateLocation, type Location } from '../../symbols/expr/index.js';
-import { NODEBUG_TEXT, nodebugData, sizeOf, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
+import { dwarfRegisterName, dwarfRegisterNumber, NODEBUG_TEXT, nodebugData, sizeOf, X86_64, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
-import { DWARF_REGS, dwarfRegNumber, REG_ALIASES } from '../targets/index.js';
+import { REG_ALIASES } from '../targets/index.js';
 import { parseExpression, type Expr, type TypeName } from './expr/index.js';
 import type { Program } from './program.js';
 import { memoryReader, type FrameContext } from './stack.js';
@@ -269,7 +269,8 @@ export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bi
     if (atEntry) return true;
     // Decoded only when a register is missing, and once per function.
     const written = fn && (await ctx.program!.registersWrittenBy(fn));
-    return !!written && DWARF_REGS[r] !== undefined && !written.has(DWARF_REGS[r]!);
+    const name = dwarfRegisterName(r);
+    return !!written && name !== undefined && !written.has(name);
   };
   const registers = frame ? async (r: number) => (await caller.registers(r)) ?? ((await unchanged(r)) ? await frame.registers(r) : undefined) : caller.registers;
   // The call value is an expression of the caller's frame: DW_OP_fbreg is its frame base, and an
@@ -302,7 +303,7 @@ async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Val
   switch (loc.kind) {
     case 'memory': return { type, place: { kind: 'memory', address: loc.address } };
     case 'register': {
-      const name = DWARF_REGS[loc.reg] ?? `r${loc.reg}`;
+      const name = dwarfRegisterName(loc.reg) ?? `r${loc.reg}`;
       if (!ctx.frame) throw new EvalError('no frame for a register variable');
       return { type, place: { kind: 'register', reg: loc.reg, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
     }
@@ -360,7 +361,7 @@ function historyReference(name: string): { absolute: number } | { back: number }
 }
 
 function isRegisterName(ctx: EvalContext, name: string): boolean {
-  return dwarfRegNumber(name) !== undefined || REG_ALIASES[name] !== undefined || ctx.registers?.has(name) === true;
+  return dwarfRegisterNumber(name) !== undefined || REG_ALIASES[name] !== undefined || ctx.registers?.has(name) === true;
 }
 
 /** `$...`: the value history, a register, or a convenience variable (void until set, as in gdb). */
@@ -383,8 +384,9 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   const alias = REG_ALIASES[raw];
   const name = alias && alias.bits === 64 ? alias.reg : raw;
   const type = name === 'rip' ? CODE_PTR : name === 'rsp' || name === 'rbp' ? VOID_PTR : T.long;
-  const n = dwarfRegNumber(name);
-  if (n !== undefined && ctx.frame) {
+  // The general registers and rip are the frame's (unwound); the rest are the innermost frame's.
+  const n = dwarfRegisterNumber(name);
+  if (n !== undefined && n <= X86_64.rip && ctx.frame) {
     return { type, place: { kind: 'register', reg: n, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
   }
   if (alias && alias.bits < 64) {
