@@ -9,13 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { launchQemu } from '../../../src/qemu/index.js';
 import { RspProxy } from '../../support/rsp-proxy.js';
+import { unikraftImage } from '../../support/unikraft.js';
 import { failureLine, measureProcess, type ProcessRun, type Row } from '../harness.js';
 import { formatSummary, summarizeProfile } from '../profile.js';
 
 const duster = path.resolve(import.meta.dirname, '../../../bin/duster.js');
 const RUNS = Number(process.env.DUSTER_BENCH_REPS ?? 5);
-// $DUSTER_UNIKRAFT_FIXTURES, else ../shared/fixtures/unikraft beside the repository.
-const fixtures = process.env.DUSTER_UNIKRAFT_FIXTURES ?? path.resolve(import.meta.dirname, '../../../../shared/fixtures/unikraft');
 const COMMANDS = ['break worker_fn', 'continue', 'bt', 'info threads'];
 
 type Argv = (address: string, symbols: string) => string[];
@@ -53,7 +52,7 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const mid = (xs: number[]) => xs[Math.floor(xs.length / 2)]!;
 
 export async function unikraftRows(): Promise<Row[]> {
-  const image = path.join(fixtures, 'threads-O2_qemu-x86_64');
+  const image = unikraftImage('threads-O2');
   const symbols = `${image}.dbg`;
   if (!existsSync(image)) throw new Error(`no Unikraft fixture at ${image} (set DUSTER_UNIKRAFT_FIXTURES)`);
   const g: Run[] = [];
