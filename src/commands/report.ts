@@ -2,7 +2,7 @@
 import type { CrashReport } from '../engine/crash-report.js';
 import type { Session } from '../engine/session.js';
 import type { Backtrace } from '../engine/stack.js';
-import { cpuLabel } from '../targets/index.js';
+import { cpuLabel } from '../targets/target.js';
 import { frameLine } from './stack.js';
 
 async function backtraceLines(session: Session, thread: number, bt: Backtrace): Promise<string[]> {

@@ -4,7 +4,7 @@ import { rowAt, unwindStack, type RegisterReader, type StackFrame } from '../../
 import { registersRead } from '../../symbols/expr/index.js';
 import type { FrameScope } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
-import { DWARF_REGS, dwarfRegNumber } from '../targets/index.js';
+import { DWARF_REGS, dwarfRegNumber } from '../targets/x86_64.js';
 import type { Frame } from './model.js';
 import type { Program } from './program.js';
 
