@@ -114,7 +114,7 @@ interface RangeCode {
 }
 
 async function decodeRange(code: CodeView, thread: number, range: { start: bigint; end: bigint }): Promise<RangeCode> {
-  const insns = range.end > range.start ? await code.disassembleRange(range.start, range.end, thread) : [];
+  const insns = range.end > range.start ? await code.flowRange(range.start, range.end, thread) : [];
   return { ...range, bitness: await code.bitness(thread), insns };
 }
 
