@@ -9,7 +9,7 @@
 // questions are asked as gdb asks (entered an inlined call from its call site? still inside one?
 // at the start of a statement of another line?).
 import type { StepLine } from '../../symbols/index.js';
-import type { Target } from '../targets/index.js';
+import type { MemoryRange, Target } from '../targets/index.js';
 import type { CodeView } from './code-view.js';
 import type { DecodedInstruction } from './disasm.js';
 import type { InlineView } from './inline.js';
@@ -20,8 +20,8 @@ import type { StopEvent } from './stop-event.js';
 export interface StepDriver {
   readonly target: Target;
   readonly code: CodeView;
-  /** One instruction; `over` runs a call to its return instead of entering it. */
-  stepInstruction(thread: number, over?: boolean): Promise<StopEvent>;
+  /** One instruction; `over` runs a call to its return instead of entering it. `readAtStop`: see Target.resume. */
+  stepInstruction(thread: number, over?: boolean, readAtStop?: readonly MemoryRange[]): Promise<StopEvent>;
   runTo(address: bigint, sp: bigint, thread: number, opts?: RunToOptions): Promise<StopEvent>;
   runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, thread: number, opts?: RunToOptions): Promise<StopEvent>;
   guestOwner(thread: number): Promise<GuestOwner>;
@@ -179,7 +179,9 @@ async function oneInstruction(driver: StepDriver, support: SteppingSupport, kind
     if (back.kind !== 'step') return { stop: back };
     return { thread: back.thread, pc: back.pc };
   }
-  const stepped = await driver.stepInstruction(thread);
+  // The code where it lands (the next range to decode) is read with the registers there: at a
+  // direct target, else (returns, indirect jumps) most often near here.
+  const stepped = await driver.stepInstruction(thread, false, [{ address: insn.target ?? pc, size: 1 }]);
   if (stepped.kind !== 'step') return { stop: stepped };
   return { thread: stepped.thread, pc: stepped.pc };
 }
