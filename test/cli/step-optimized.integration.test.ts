@@ -64,8 +64,14 @@ function report(text: string): string {
     if (n) line = n[1]!;
     const count = /breakpoint already hit (\d+) time/.exec(l);
     if (count) out.push(`hits ${count[1]}`);
+    // Where a breakpoint was set, and each location `info breakpoints` lists (the line of a
+    // line breakpoint is the line asked for, where an inlined call's first row shares its address).
+    const set = /^Breakpoint \d+ at (0x[0-9a-f]+): file (\S+), line (\d+)\.$/.exec(l);
+    if (set) out.push(`set ${set[1]} ${set[2]}:${set[3]}`);
+    const listed = /^\d+(?:\.\d+)?\s.*\s(0x[0-9a-f]+) in (\w+) at (\S+:\d+)$/.exec(l);
+    if (listed) out.push(`at ${listed[1]} ${listed[2]} ${listed[3]}`);
   }
-  if (fn || line) out.push(`${fn}:${line}`);
+  if ((fn || line) && !out.some((o) => o.startsWith('set ') || o.startsWith('at '))) out.push(`${fn}:${line}`);
   return out.join(' ');
 }
 
