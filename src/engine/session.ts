@@ -4,6 +4,7 @@
 // business. Each operation that runs the guest emits `running` once and `stopped` once, with the
 // typed StopEvent the stop policy decided.
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { Target, TargetThread } from '../targets/index.js';
 import { BreakpointTable, type BreakpointOptions, type WatchRequest } from './breakpoint-table.js';
 import { Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
@@ -28,6 +29,8 @@ import { StopPolicy, type MachineState } from './stop-policy.js';
 import { noSymbols, symbolHooks, type SessionHooks } from './symbol-hooks.js';
 import type { Value } from './values.js';
 import { VariableStore } from './variables.js';
+import { checkSymbols, type SymbolCheck } from './symbol-check.js';
+import { warningKey, type SessionWarning } from './warnings.js';
 
 export interface SessionEvents {
   /** Text for the user: logpoint messages, the stub's console output, warnings. */
@@ -37,6 +40,8 @@ export interface SessionEvents {
   /** An operation ended (once per operation), or the session opened. */
   stopped: [StopEvent];
   breakpointChanged: [UserPoint];
+  /** Something the user should know before trusting what is shown (also kept in `warnings`). */
+  warning: [SessionWarning];
 }
 
 export interface SessionOptions {
@@ -59,6 +64,9 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly policy: StopPolicy;
   private readonly stepper: Stepper;
   private hooks: SessionHooks = noSymbols;
+  /** Every warning so far, in order (front ends that start listening late show these first). */
+  readonly warnings: SessionWarning[] = [];
+  private readonly warned = new Set<string>();
   /** Whether the current operation has told the front ends that the guest runs. */
   private announced = false;
   program: Program | undefined;
@@ -84,6 +92,7 @@ export class Session extends EventEmitter<SessionEvents> {
       program: () => this.program,
       os: () => this.os,
       guest: () => this.guest,
+      backtrace: (thread) => this.inspector.backtrace(thread),
       machine: opts.machine,
       output: (category, text) => this.emit('output', category, text),
     });
@@ -144,11 +153,40 @@ export class Session extends EventEmitter<SessionEvents> {
   async loadProgram(program: Program): Promise<void> {
     this.inspector.program = program;
     this.program = program;
+    // Damage found in the symbols (now or by later lookups) is named once; the rest keeps working.
+    program.symbols.damage.onDamage((d) => this.warn({ kind: 'damaged-symbols', symbols: program.path, section: d.section, offset: d.offset, message: `${path.basename(program.path)}: ${d.section} at offset 0x${d.offset.toString(16)}: ${d.message}` }));
     this.hooks = symbolHooks(this, program);
     this.os = this.opts.detectOs?.(guestAccess(this, program));
     this.guest = this.os?.threads && new GuestThreads(this.os.name, this.os.threads, this.inspector);
     this.inspector.resumed();
+    // A guest without pvpanic would crash unnoticed (Unikraft powers QEMU off): stop on the way.
+    if (this.target.kind === 'live') for (const c of this.os?.crashSites ?? []) await this.sites.add('sw', c.address);
     await this.table.resolvePending((spec) => this.hooks.resolveLocation(spec));
+  }
+
+  /**
+   * Compares the symbols with the guest (its build ID note, else samples of its read-only
+   * contents): a mismatch becomes a warning. Once per session, when it opens; never per stop.
+   */
+  async verifySymbols(): Promise<SymbolCheck> {
+    if (!this.program) return { verdict: 'unknown' };
+    const check = await checkSymbols(this.target, this.program);
+    if (check.verdict === 'mismatch') this.warn(check.warning);
+    return check;
+  }
+
+  /** True when the symbols were found not to belong to the guest (every backtrace says so). */
+  get symbolsMismatch(): boolean {
+    return this.warned.has('symbols-mismatch');
+  }
+
+  /** Records a warning once and tells the front ends. */
+  warn(w: SessionWarning): void {
+    const key = warningKey(w);
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warnings.push(w);
+    this.emit('warning', w);
   }
 
   /** The code addresses a location names, as a breakpoint there would be placed. */
