@@ -277,6 +277,13 @@ async function runThroughRange(
   const inRange = code.filter((i) => i.address + BigInt(i.length) <= range.end);
   const here = inRange.find((i) => i.address === pc);
   if (here && isFlow(here)) return { kind: 'step', thread, pc, hiddenInline: 0 };
+  // One plain instruction left: a single step costs the same round trip as a continue, and plants
+  // nothing (under QEMU's TCG each breakpoint planted or removed drops translated code).
+  if (here && pc + BigInt(here.length) === range.end) {
+    const stepped = await driver.stepInstruction(thread, false, [{ address: range.end, size: 1 }]);
+    // Anywhere else it was diverted (a fault's handler): back to the plan below, which runs it out.
+    if (stepped.kind !== 'step' || stepped.pc === range.end || stepped.thread !== thread) return stepped;
+  }
   const fn = driver.code.functionRange(pc);
   const inFunction = (a: bigint) => fn !== undefined && a >= fn.low && a < fn.high;
   const within = (a: bigint) => a >= range.start && a < range.end;
