@@ -55,7 +55,7 @@ describe('corrupt input', () => {
       const f = path.join(dir, `cut-${cut}`);
       writeFileSync(f, elf.subarray(0, cut));
       expect(await exercise(f), `cut at ${cut}`).toBeUndefined();
-      expect(damage, `cut at ${cut}`).toEqual([expect.stringMatching(new RegExp(`^section header table at 0x${shoff.toString(16)}: sections skipped \\(no symbols or debug info from this file\\): .*(lie outside the file|runs past the end of the file)`))]);
+      expect(damage, `cut at ${cut}`).toEqual([expect.stringMatching(new RegExp(`^section header table at 0x${shoff.toString(16)}: sections skipped: .*(lie outside the file|runs past the end of the file)`))]);
     }
   });
 
