@@ -114,5 +114,9 @@ describe('symbols checked against the guest (integration)', () => {
     const good = await cli(kernel);
     expect(good.stderr).toBe('');
     expect(good.stdout).not.toMatch(/symbols do not match/);
+    // The console: the warning once when it opens, and `bt` headed by the mark.
+    const batch = await run('node', [path.join(repo, 'bin/duster.js'), 'core', dump, '--symbols', wrong, '--batch', '-ex', 'bt', '-ex', 'bt 1'], { timeout: 120_000 });
+    expect(batch.stderr.match(/^warning: symbols do not match the guest/gm)).toHaveLength(1);
+    expect(batch.stdout.match(/^\(duster\) bt.*\n\(symbols do not match the guest\)\n#0 /gm)).toHaveLength(2);
   }, 60_000);
 });
