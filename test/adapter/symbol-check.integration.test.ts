@@ -1,6 +1,7 @@
 // Integration: the DAP shows a symbols mismatch. A crash dump of the reference unikernel opened by
 // a `coreDump` launch with a build of one changed line: one warning in the Debug Console and one
-// notification (`important` output), both naming the two build IDs; with its own ELF, neither.
+// notification (`important` output), both naming the two build IDs, and every thread's name (the
+// header of its call stack) says so; with its own ELF, none of it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ describe('DAP: symbols checked against the guest (integration)', () => {
   let dump: string;
   let wrong: string;
   const adapters: StdioAdapter[] = [];
+  let names: string[] = [];
 
   beforeAll(async () => {
     buildKernel();
@@ -38,9 +40,10 @@ describe('DAP: symbols checked against the guest (integration)', () => {
     const stopped = nextEvent(a.dc, 'stopped');
     await a.dc.configurationDoneRequest();
     await stopped;
-    // The stack is still served (and marks nothing by itself): the warning is the client's signal.
+    // Stacks are still served; the thread names that head them say whether to trust them.
     const threads = (await a.dc.threadsRequest()).body.threads;
     expect((await a.dc.stackTraceRequest({ threadId: threads[0]!.id })).body.stackFrames.length).toBeGreaterThan(0);
+    names = threads.map((t) => t.name);
     return seen;
   }
 
@@ -54,10 +57,13 @@ describe('DAP: symbols checked against the guest (integration)', () => {
     expect(consoleLines[0]!.output).toMatch(both);
     expect(notifications).toHaveLength(1);
     expect(notifications[0]!.output).toMatch(both);
+    expect(names.length).toBeGreaterThanOrEqual(2);
+    for (const n of names) expect(n).toMatch(/ \(symbols do not match the guest\)$/);
   }, 60_000);
 
   it('right build: no warning, no notification', async () => {
     const seen = await outputs(kernel);
     expect(seen.filter((o) => o.category === 'important' || /warning/.test(o.output))).toEqual([]);
+    for (const n of names) expect(n).not.toMatch(/symbols do not match/);
   }, 60_000);
 });
