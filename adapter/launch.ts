@@ -42,7 +42,7 @@ export function launchConfig(args: Args): DebugConfig {
     session: {
       kind: 'launch',
       image,
-      symbols: args.has('symbols') ? readableFile(args, 'symbols', cwd) : image,
+      ...(args.has('symbols') && { symbols: readableFile(args, 'symbols', cwd) }),
       smp: args.optInt('smp', 1, 64) ?? 2,
       ...(memory !== undefined && { memory }),
       ...(args.has('append') && { append: args.str('append') }),

@@ -5,14 +5,16 @@ import type { Die } from './dwarf/die.js';
 
 export type Type =
   | { kind: 'void' }
-  | { kind: 'base'; name: string; size: number; encoding: number }
+  /** `nodebug`: an ELF data symbol without debug info (its name), gdb's `<data variable, no debug info>`. */
+  | { kind: 'base'; name: string; size: number; encoding: number; nodebug?: string }
   | { kind: 'pointer' | 'reference' | 'rvalue-reference'; target: Type; size: number }
   | { kind: 'qualified'; qualifier: 'const' | 'volatile' | 'restrict' | 'atomic'; target: Type }
   | { kind: 'typedef'; name: string; target: Type }
   | StructType
   | { kind: 'array'; element: Type; /** One per dimension, outermost first; undefined = unknown bound. */ dims: (number | undefined)[] }
   | EnumType
-  | { kind: 'function'; returns: Type; params: Type[]; varargs: boolean; prototyped: boolean }
+  /** `nodebug`: an ELF text symbol without debug info, gdb's `<text variable, no debug info>`. */
+  | { kind: 'function'; returns: Type; params: Type[]; varargs: boolean; prototyped: boolean; nodebug?: boolean }
   | { kind: 'unknown'; tag: number; die: number };
 
 export interface StructType {
@@ -193,6 +195,14 @@ export function stripQualifiers(t: Type): Type {
   return t;
 }
 
+/** gdb's type of an ELF text symbol without debug info: a function of unknown type. */
+export const NODEBUG_TEXT: Type = { kind: 'function', returns: { kind: 'base', name: 'int', size: 4, encoding: 5 }, params: [], varargs: false, prototyped: false, nodebug: true };
+
+/** gdb's type of an ELF data symbol without debug info: usable only through `&` or a cast. */
+export function nodebugData(symbol: string): Type {
+  return { kind: 'base', name: '<data variable, no debug info>', size: 0, encoding: 0, nodebug: symbol };
+}
+
 export function stripTypedefs(t: Type): Type {
   for (let i = 0; i < MAX_DEPTH && (t.kind === 'typedef' || t.kind === 'qualified'); i++) t = t.target;
   return t;
@@ -211,7 +221,7 @@ export function typeName(t: Type, declarator = '', depth = 0): string {
       const sigil = t.kind === 'pointer' ? '*' : t.kind === 'reference' ? '&' : '&&';
       const inner = /^(const|volatile|restrict|_Atomic)\b/.test(declarator) ? `${sigil} ${declarator}` : sigil + declarator;
       const target = t.target;
-      return typeName(target, target.kind === 'array' || target.kind === 'function' ? `(${inner})` : inner, depth + 1);
+      return typeName(target, target.kind === 'array' || (target.kind === 'function' && !target.nodebug) ? `(${inner})` : inner, depth + 1);
     }
     case 'qualified': {
       const target = t.target;
@@ -231,6 +241,7 @@ export function typeName(t: Type, declarator = '', depth = 0): string {
       return typeName(t.element, `${declarator}${dims}`, depth + 1);
     }
     case 'function': {
+      if (t.nodebug) return withDecl('<text variable, no debug info>');
       const params = t.params.map((p) => typeName(p, '', depth + 1));
       if (t.varargs) params.push('...');
       const list = params.length > 0 ? params.join(', ') : t.prototyped ? 'void' : '';

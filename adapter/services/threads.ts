@@ -5,7 +5,7 @@
 // because a running gdbstub answers nothing, and every threadId a client sends is checked against
 // it: QEMU never replies to a request for a thread it does not have.
 import type { Session } from '../../src/engine/session.js';
-import type { GuestThread } from '../../src/engine/guest-os.js';
+import { guestThreadTitle, type GuestThread } from '../../src/engine/guest-os.js';
 import { cpuLabel, type TargetThread } from '../../src/targets/index.js';
 import { ArgumentError, type Args } from '../args.js';
 
@@ -85,5 +85,5 @@ export function threadName(t: TargetThread): string {
 
 /** `worker-1 (2.4) on CPU 1`, `worker-2 (2.5) THREAD_SLEEPING`: gdb's thread number in parentheses. */
 export function guestThreadName(t: GuestThread, vcpu: TargetThread | undefined): string {
-  return `${t.name} (2.${t.id}) ${vcpu ? `on ${cpuLabel(vcpu.cpu)}` : t.state}`;
+  return `${guestThreadTitle(t)} (2.${t.id}) ${vcpu ? `on ${cpuLabel(vcpu.cpu)}` : t.state}`;
 }

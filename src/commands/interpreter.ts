@@ -34,9 +34,10 @@ export class CommandInterpreter {
   constructor(ctx: Omit<CommandContext, 'selected'> & Partial<Pick<CommandContext, 'selected'>>) {
     ctx.selected ??= initialSelection(ctx.session);
     this.ctx = ctx as CommandContext;
-    // The selection follows the guest: every stop selects its thread's innermost frame, whoever ran it.
+    // The selection follows the guest: every stop selects its thread's innermost frame, whoever ran
+    // it; a crash caught on its way selects the frame that faulted.
     ctx.session.on('stopped', (stop) => {
-      if (stop.kind !== 'exited') this.ctx.selected = { thread: stop.thread, level: 0 };
+      if (stop.kind !== 'exited') this.ctx.selected = { thread: stop.thread, level: (stop.kind === 'panic' && stop.panic?.frame) || 0 };
     });
   }
 

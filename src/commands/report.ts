@@ -1,6 +1,7 @@
 // The crash report as the CLI prints it: gdb-style backtrace lines, as text or as JSON for tools.
 import type { CrashReport } from '../engine/crash-report.js';
 import type { Session } from '../engine/session.js';
+import { guestThreadTitle } from '../engine/guest-os.js';
 import type { Backtrace } from '../engine/stack.js';
 import { cpuLabel } from '../targets/index.js';
 import { frameLine, SYMBOLS_MISMATCH } from './stack.js';
@@ -69,7 +70,7 @@ export async function formatReport(session: Session, r: CrashReport): Promise<st
     out.push('', `Threads${r.unikernel ? ` (${r.unikernel})` : ''}:`);
     out.push('  Id     Name              State            Where');
     for (const t of r.threads) {
-      out.push(`  ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${t.cpu !== undefined ? `running on ${cpuLabel(t.cpu)}` : t.backtrace ? `saved context:${header}` : '<no saved context>'}`);
+      out.push(`  ${`2.${t.id}`.padEnd(6)} ${guestThreadTitle(t).padEnd(17)} ${t.state.padEnd(16)} ${t.cpu !== undefined ? `running on ${cpuLabel(t.cpu)}` : t.backtrace ? `saved context:${header}` : '<no saved context>'}`);
       if (t.backtrace && t.thread !== undefined) for (const l of await backtraceLines(session, t.thread, t.backtrace)) out.push(`           ${l}`);
       if (t.backtrace?.incomplete) out.push(`           Backtrace stopped: ${t.backtrace.incomplete}`);
     }

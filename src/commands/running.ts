@@ -160,9 +160,10 @@ export async function report(ctx: CommandContext, stop: StopEvent, shown: Out, b
       break;
     case 'panic': {
       const p = stop.panic;
-      out(`\nGuest panicked (pvpanic): all vCPUs stopped.\n`);
+      out(p?.caughtAt ? `\nGuest crashed: stopped at ${p.caughtAt} on its way out (all vCPUs stopped).\n` : `\nGuest panicked (pvpanic): all vCPUs stopped.\n`);
       if (p) out(`Panic on cpu ${p.cpu}: ${p.message ?? `vector ${p.reason}`}\n`);
-      data.panic = p ? { cpu: p.cpu, pc: hex(p.pc), ...(p.message && { message: p.message }) } : true;
+      if (p?.instruction) out(`Faulting instruction: ${hex(p.pc)}: ${p.instruction}\n`);
+      data.panic = p ? { cpu: p.cpu, pc: hex(p.pc), ...(p.message && { message: p.message }), ...(p.caughtAt && { caughtAt: p.caughtAt, frame: p.frame }) } : true;
       break;
     }
     default:

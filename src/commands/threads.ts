@@ -3,7 +3,7 @@
 // by the unikernel's own ids. thread, info threads, and the `thread N` of break.
 import type { Session } from '../engine/session.js';
 import type { FrameContext } from '../engine/stack.js';
-import type { GuestThread } from '../engine/guest-os.js';
+import { guestThreadTitle, type GuestThread } from '../engine/guest-os.js';
 import { cpuLabel } from '../targets/index.js';
 import type { CommandContext } from './context.js';
 import { hex } from './format.js';
@@ -20,7 +20,7 @@ export function parseThreadRef(text: string): ThreadRef {
 }
 
 export function guestLabel(t: GuestThread): string {
-  return `2.${t.id} "${t.name}"`;
+  return `2.${t.id} "${guestThreadTitle(t)}"`;
 }
 
 function guestModel(s: Session) {
@@ -153,7 +153,7 @@ export async function infoThreads(ctx: CommandContext, _args: string, out: Out):
       frame = t.vcpu !== undefined ? frames[0]! : waitingFrame(s, frames);
       where = `${cpu !== undefined ? `${cpuLabel(cpu)}: ` : ''}${await frameLine(s, key, frames, frame)}`;
     }
-    out(`${t.address === owner ? '*' : ' '} ${`2.${t.id}`.padEnd(6)} ${t.name.padEnd(17)} ${t.state.padEnd(16)} ${where}\n`);
+    out(`${t.address === owner ? '*' : ' '} ${`2.${t.id}`.padEnd(6)} ${guestThreadTitle(t).padEnd(17)} ${t.state.padEnd(16)} ${where}\n`);
     guestRows.push({ id: `2.${t.id}`, name: t.name, state: t.state, address: hex(t.address), ...(t.vcpu !== undefined && { vcpu: t.vcpu, cpu }), ...(frame && { frame: frameData(frame) }), current: t.address === owner });
   }
   if (error) out(`  (thread list incomplete: ${error})\n`);

@@ -11,7 +11,7 @@ export interface CrashReport {
   /** `id` is the debugger's thread number, `cpu` the guest's own index of the CPU. */
   vcpus: Array<{ id: number; cpu: number; description: string; registers: Map<string, bigint>; backtrace: Backtrace }>;
   /** The unikernel's threads; `thread` is the engine thread a switched-out one is unwound through. */
-  threads?: Array<{ id: number; name: string; state: string; address: bigint; vcpu?: number; cpu?: number; thread?: number; backtrace?: Backtrace }>;
+  threads?: Array<{ id: number; name: string; addressed?: boolean; state: string; address: bigint; vcpu?: number; cpu?: number; thread?: number; backtrace?: Backtrace }>;
   threadsError?: string;
   log?: string[];
 }
@@ -42,6 +42,7 @@ export async function crashReport(session: Session, tailLines = 20): Promise<Cra
       report.threads.push({
         id: t.id,
         name: t.name,
+        ...(t.addressed && { addressed: true }),
         state: t.state,
         address: t.address,
         ...(t.vcpu !== undefined && { vcpu: t.vcpu, cpu: report.vcpus.find((v) => v.id === t.vcpu)?.cpu }),

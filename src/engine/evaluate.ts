@@ -2,9 +2,9 @@
 // identifiers in scope, globals, members, indexing, pointers, casts, arithmetic, comparison,
 // sizeof and assignment to memory and registers.
 import { evaluateLocation, type Location } from '../../symbols/expr/index.js';
-import { sizeOf, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
+import { dwarfRegisterName, dwarfRegisterNumber, NODEBUG_TEXT, nodebugData, sizeOf, X86_64, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
-import { DWARF_REGS, dwarfRegNumber, REG_ALIASES } from '../targets/index.js';
+import { REG_ALIASES } from '../targets/index.js';
 import { parseExpression, type Expr, type TypeName } from './expr/index.js';
 import type { Program } from './program.js';
 import { memoryReader, type FrameContext } from './stack.js';
@@ -41,18 +41,24 @@ export const T = {
   uint: base('unsigned int', 4, DW_ATE.unsigned),
   long: base('long', 8, DW_ATE.signed),
   ulong: base('unsigned long', 8, DW_ATE.unsigned),
+  longlong: base('long long', 8, DW_ATE.signed),
+  ulonglong: base('unsigned long long', 8, DW_ATE.unsigned),
   char: base('char', 1, DW_ATE.signed_char),
   double: base('double', 8, DW_ATE.float),
 };
 const BASE_NAMES: Record<string, Type> = {
   int: T.int, 'signed int': T.int, signed: T.int, 'unsigned int': T.uint, unsigned: T.uint,
   long: T.long, 'long int': T.long, 'signed long': T.long, 'unsigned long': T.ulong, 'long unsigned int': T.ulong,
-  'long long': T.long, 'unsigned long long': T.ulong, char: T.char, 'signed char': base('signed char', 1, DW_ATE.signed_char),
+  'long long': T.longlong, 'unsigned long long': T.ulonglong, char: T.char, 'signed char': base('signed char', 1, DW_ATE.signed_char),
   'unsigned char': base('unsigned char', 1, DW_ATE.unsigned_char), short: base('short', 2, DW_ATE.signed),
   'unsigned short': base('unsigned short', 2, DW_ATE.unsigned), double: T.double, float: base('float', 4, DW_ATE.float),
   _Bool: base('_Bool', 1, DW_ATE.boolean), bool: base('_Bool', 1, DW_ATE.boolean), void: { kind: 'void' },
 };
 const VOID_PTR: Type = { kind: 'pointer', target: { kind: 'void' }, size: 8 };
+const STT_FUNC = 2;
+const STT_GNU_IFUNC = 10;
+const SHF_EXECINSTR = 0x4n;
+
 const CODE_PTR: Type = { kind: 'pointer', target: { kind: 'function', returns: { kind: 'void' }, params: [], varargs: false, prototyped: false }, size: 8 };
 
 export function computed(type: Type, value: bigint | number): Value {
@@ -72,9 +78,19 @@ export async function evaluateText(ctx: EvalContext, text: string): Promise<Valu
   return evaluate(ctx, parse(ctx, text));
 }
 
-/** C's parse needs to know which names are types: those the program has, unless a variable hides one. */
+/**
+ * C's parse needs to know which names are types: those the program has, unless a variable hides one.
+ * Variables are asked first: most names in an expression are variables, and a type search for a name
+ * that is no type reads every unit's types. The parser asks about one name more than once: remembered.
+ */
 function parse(ctx: EvalContext, text: string): Expr {
-  return parseExpression(text, { isTypeName: (n) => !!ctx.program?.symbols.findType(n) && !lookupVariable(ctx, n) });
+  const known = new Map<string, boolean>();
+  const isTypeName = (n: string) => {
+    let is = known.get(n);
+    if (is === undefined) known.set(n, (is = !lookupVariable(ctx, n) && !!ctx.program?.symbols.findType(n)));
+    return is;
+  };
+  return parseExpression(text, { isTypeName });
 }
 
 /** The frame's locals and arguments `text` names (what gdb calls the expression's innermost block). */
@@ -100,7 +116,7 @@ function lookupVariable(ctx: EvalContext, name: string): VariableInfo | undefine
 
 export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
   switch (e.kind) {
-    case 'int': return computed(e.unsigned ? (e.long || e.value > 0xffffffffn ? T.ulong : T.uint) : e.long || e.value > 0x7fffffffn ? T.long : T.int, e.value);
+    case 'int': return computed(BASE_NAMES[e.type]!, e.value);
     case 'float': return computed(T.double, e.value);
     case 'char': return computed(T.char, BigInt(e.value));
     case 'string': {
@@ -189,8 +205,14 @@ async function variableValue(ctx: EvalContext, name: string): Promise<Value> {
   // A function designator: the function at its address (C turns it into a pointer where needed).
   const fn = ctx.program?.symbols.findFunction(name);
   if (fn) return { type: fn.type, place: { kind: 'memory', address: fn.address } };
+  // An ELF symbol without debug info (assembly, linker symbols), typed as gdb types it: code is a
+  // function of unknown type, data has no type until a cast gives it one.
   const sym = ctx.program?.symbols.findSymbol(name)[0];
-  if (sym) throw new EvalError(`'${name}' has unknown type; cast it to its declared type`);
+  if (sym) {
+    const section = ctx.program!.symbols.elf.sections[sym.shndx];
+    const text = sym.type === STT_FUNC || sym.type === STT_GNU_IFUNC || (section !== undefined && (section.flags & SHF_EXECINSTR) !== 0n);
+    return { type: text ? NODEBUG_TEXT : nodebugData(name), place: { kind: 'memory', address: sym.address } };
+  }
   throw new EvalError(`No symbol "${name}" in current context.`);
 }
 
@@ -207,7 +229,7 @@ export async function variableInfoValue(ctx: EvalContext, v: VariableInfo): Prom
 
 async function runExpression(ctx: EvalContext, e: ExprWithContext): Promise<Location> {
   const frame = ctx.frame;
-  const mem = memoryReader(ctx.target);
+  const mem = memoryReader(ctx.reader);
   const readRegister = frame ? frame.registers : async () => undefined;
   const frameBase = async (): Promise<bigint | undefined> => {
     const fb = frame?.scope?.frameBase;
@@ -247,7 +269,8 @@ export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bi
     if (atEntry) return true;
     // Decoded only when a register is missing, and once per function.
     const written = fn && (await ctx.program!.registersWrittenBy(fn));
-    return !!written && DWARF_REGS[r] !== undefined && !written.has(DWARF_REGS[r]!);
+    const name = dwarfRegisterName(r);
+    return !!written && name !== undefined && !written.has(name);
   };
   const registers = frame ? async (r: number) => (await caller.registers(r)) ?? ((await unchanged(r)) ? await frame.registers(r) : undefined) : caller.registers;
   // The call value is an expression of the caller's frame: DW_OP_fbreg is its frame base, and an
@@ -280,7 +303,7 @@ async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Val
   switch (loc.kind) {
     case 'memory': return { type, place: { kind: 'memory', address: loc.address } };
     case 'register': {
-      const name = DWARF_REGS[loc.reg] ?? `r${loc.reg}`;
+      const name = dwarfRegisterName(loc.reg) ?? `r${loc.reg}`;
       if (!ctx.frame) throw new EvalError('no frame for a register variable');
       return { type, place: { kind: 'register', reg: loc.reg, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
     }
@@ -338,7 +361,7 @@ function historyReference(name: string): { absolute: number } | { back: number }
 }
 
 function isRegisterName(ctx: EvalContext, name: string): boolean {
-  return dwarfRegNumber(name) !== undefined || REG_ALIASES[name] !== undefined || ctx.registers?.has(name) === true;
+  return dwarfRegisterNumber(name) !== undefined || REG_ALIASES[name] !== undefined || ctx.registers?.has(name) === true;
 }
 
 /** `$...`: the value history, a register, or a convenience variable (void until set, as in gdb). */
@@ -361,8 +384,9 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   const alias = REG_ALIASES[raw];
   const name = alias && alias.bits === 64 ? alias.reg : raw;
   const type = name === 'rip' ? CODE_PTR : name === 'rsp' || name === 'rbp' ? VOID_PTR : T.long;
-  const n = dwarfRegNumber(name);
-  if (n !== undefined && ctx.frame) {
+  // The general registers and rip are the frame's (unwound); the rest are the innermost frame's.
+  const n = dwarfRegisterNumber(name);
+  if (n !== undefined && n <= X86_64.rip && ctx.frame) {
     return { type, place: { kind: 'register', reg: n, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
   }
   if (alias && alias.bits < 64) {
@@ -534,6 +558,9 @@ async function addressOf(ctx: EvalContext, v: Value): Promise<bigint> {
 
 async function cast(ctx: EvalContext, v: Value, to: Type): Promise<Value> {
   const s = stripTypedefs(to);
+  // gdb reads a data symbol without debug info as the type it is cast to.
+  const from0 = stripTypedefs(v.type);
+  if (from0.kind === 'base' && from0.nodebug !== undefined && v.place.kind === 'memory') return { type: to, place: v.place };
   if (s.kind === 'struct' || s.kind === 'union' || s.kind === 'array') {
     if (sizeOf(v.type) !== sizeOf(to)) throw new EvalError(`Invalid cast from '${typeName(v.type)}' to '${typeName(to)}'.`);
     return { ...v, type: to };
@@ -549,7 +576,11 @@ async function cast(ctx: EvalContext, v: Value, to: Type): Promise<Value> {
 export function resolveTypeName(ctx: EvalContext, t: TypeName): Type {
   let type = BASE_NAMES[t.base] ?? ctx.program?.symbols.findType(t.base);
   if (!type) throw new EvalError(`No symbol "${t.base.replace(/^(struct|union|enum) /, '')}" in current context.`);
-  for (const d of t.declarators) type = d.kind === 'pointer' ? { kind: 'pointer', target: type, size: 8 } : { kind: 'array', element: type, dims: [d.length] };
+  for (const d of t.declarators) {
+    if (d.kind === 'pointer') type = { kind: 'pointer', target: type, size: 8 };
+    else if (d.kind === 'array') type = { kind: 'array', element: type, dims: [d.length] };
+    else type = { kind: 'function', returns: type, params: d.params.map((p) => resolveTypeName(ctx, p)), varargs: d.varargs, prototyped: true };
+  }
   return type;
 }
 

@@ -11,6 +11,8 @@ export interface GuestThread {
   /** The thread's own address (what the current-thread pointer holds): its identity. */
   address: bigint;
   id: number;
+  /** True when the unikernel has no thread ids: `id` is duster's, and the address is how the guest names it. */
+  addressed?: boolean;
   name: string;
   state: string;
   /** The vCPU (target thread id) running it now; undefined when it is switched out. */
@@ -25,6 +27,11 @@ export interface GuestThreadList {
   error?: string;
 }
 
+/** A thread's name as shown: with its address when that is how the unikernel names threads. */
+export function guestThreadTitle(t: { name: string; address: bigint; addressed?: boolean }): string {
+  return t.addressed ? `${t.name} 0x${t.address.toString(16)}` : t.name;
+}
+
 /** The guest's thread model. */
 export interface GuestThreadModel {
   /** Walks the thread list; a cycle or an unreadable pointer ends the walk with an error naming it. */
@@ -37,10 +44,23 @@ export interface GuestThreadModel {
   inScheduler(fn: string | undefined): boolean;
 }
 
+/** A function the guest calls only when it crashes: duster stops there as at a guest panic. */
+export interface CrashSite {
+  function: string;
+  /** Where duster stops in it: past its prologue, with the arguments still in their registers. */
+  address: bigint;
+  /** C expression over the vCPU's registers there: the call is a crash only when it is true. */
+  when?: string;
+  /** What the call means, for the panic message ("ukplat_terminate(UKPLAT_CRASH)"). */
+  meaning: string;
+}
+
 export interface GuestOs {
   /** The unikernel's name ("duster reference unikernel", "Unikraft"). */
   readonly name: string;
   readonly threads?: GuestThreadModel;
+  /** Where the guest goes when it crashes, for guests that have no pvpanic device to say so. */
+  readonly crashSites?: readonly CrashSite[];
   /** The guest's record of its panic, when it panicked and keeps one. */
   panic(): Promise<GuestPanic | undefined>;
   /** The last `max` bytes of the guest's in-memory kernel log, when it keeps one. */

@@ -92,6 +92,7 @@ export class Session extends EventEmitter<SessionEvents> {
       program: () => this.program,
       os: () => this.os,
       guest: () => this.guest,
+      backtrace: (thread) => this.inspector.backtrace(thread),
       machine: opts.machine,
       output: (category, text) => this.emit('output', category, text),
     });
@@ -160,6 +161,8 @@ export class Session extends EventEmitter<SessionEvents> {
     this.os = this.opts.detectOs?.(guestAccess(this, program));
     this.guest = this.os?.threads && new GuestThreads(this.os.name, this.os.threads, this.inspector);
     this.inspector.resumed();
+    // A guest without pvpanic would crash unnoticed (Unikraft powers QEMU off): stop on the way.
+    if (this.target.kind === 'live') for (const c of this.os?.crashSites ?? []) await this.sites.add('sw', c.address);
     await this.table.resolvePending((spec) => this.hooks.resolveLocation(spec));
   }
 
@@ -252,27 +255,31 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** `count` instructions (stepi N, nexti N), ending early at anything but a finished step. */
   stepInstructions(thread: number, count: number, over = false): Promise<StopEvent> {
-    return this.operate(() => this.stepper.stepInstructions(thread, count, over, this.sites.size > 0));
+    return this.operate(async () => {
+      // Parked step stops would end a run of single steps early: they go first.
+      await this.runner.unpark();
+      return this.stepper.stepInstructions(thread, count, over, this.sites.planted > 0);
+    });
   }
 
   /** Source-line step from a frame (into calls that have line info, or over them), as gdb's step and next. */
   stepLine(kind: StepKind, at: FramePosition): Promise<StopEvent> {
-    return this.operate(() => this.stepper.stepLine(kind, at));
+    return this.operate(() => this.runner.stepping(() => this.stepper.stepLine(kind, at)));
   }
 
   /** gdb's `until` without an argument. */
   stepUntil(at: FramePosition): Promise<StopEvent> {
-    return this.operate(() => this.stepper.stepUntil(at));
+    return this.operate(() => this.runner.stepping(() => this.stepper.stepUntil(at)));
   }
 
   /** gdb's `until LOCATION` (`anywhere` false) and `advance LOCATION`. */
   runUntil(spec: LocationSpec, anywhere: boolean, at: FramePosition): Promise<StopEvent> {
-    return this.operate(() => this.stepper.runUntil(spec, anywhere, at));
+    return this.operate(() => this.runner.stepping(() => this.stepper.runUntil(spec, anywhere, at)));
   }
 
   /** Runs until a frame returns (gdb's finish, DAP stepOut); a `step` stop carries the value returned. */
   finish(at: FramePosition): Promise<StopEvent> {
-    return this.operate(() => this.stepper.finish(at));
+    return this.operate(() => this.runner.stepping(() => this.stepper.finish(at)));
   }
 
   /** Runs to an address in one frame of one guest thread (as `finish` does), as one operation. */

@@ -29,6 +29,10 @@ export interface GuestPanic {
   /** `function at file:line` of pc. */
   location?: string;
   instruction?: string;
+  /** The crash site duster stopped the guest at (a panic caught on its way, not reported by pvpanic). */
+  caughtAt?: string;
+  /** The level of the faulting frame in the panicking vCPU's backtrace (what a front end selects). */
+  frame?: number;
 }
 
 /** The value a finished function returned (`finish`, DAP stepOut). */

@@ -6,12 +6,13 @@ import { hitConditionMet, type Breakpoint, type Watchpoint } from './breakpoints
 import type { BreakpointTable } from './breakpoint-table.js';
 import type { CodeView } from './code-view.js';
 import { accessedMemory } from './disasm.js';
-import type { GuestOs } from './guest-os.js';
+import type { CrashSite, GuestOs } from './guest-os.js';
 import type { GuestThreads } from './guest-threads.js';
 import { inlineView } from './inline.js';
 import type { Program } from './program.js';
 import type { RawStop } from './run-control.js';
-import { signalName, type PlacedStop, type StopEvent, type StopPlace } from './stop-event.js';
+import type { Backtrace } from './stack.js';
+import { signalName, type GuestPanic, type PlacedStop, type StopEvent, type StopPlace } from './stop-event.js';
 
 /** What the policy evaluates in the stopped guest (conditions, logpoint text, watched values). */
 export interface StopHooks {
@@ -35,6 +36,7 @@ export interface StopPolicyParts {
   program: () => Program | undefined;
   os: () => GuestOs | undefined;
   guest: () => GuestThreads | undefined;
+  backtrace: (thread: number) => Promise<Backtrace>;
   machine: MachineState | undefined;
   /** Text for the user: logpoint messages, conditions that failed to evaluate. */
   output: (category: 'console' | 'stderr', text: string) => void;
@@ -68,12 +70,15 @@ export class StopPolicy {
     // with a breakpoint or a finished step: those still count.
     const watched = r.watch && (await this.watch(r.thread, pc, r.watch.address));
     if (watched) return watched;
+    const site = this.p.os()?.crashSites?.find((c) => c.address === pc);
+    const crashed = site && (await this.crash(r.thread, pc, site));
+    if (crashed) return crashed;
     const hit = await this.breakpointsHit(r.thread, pc);
     if (hit.length) {
       for (const bp of hit) if (bp.temporary) await this.p.table.expire(bp);
       return { kind: 'breakpoint', ...this.place(r.thread, pc, hit), breakpoints: hit };
     }
-    if (this.p.table.breakpointsAt(pc).length) return undefined;
+    if (this.p.table.breakpointsAt(pc).length || (site && !stepping)) return undefined;
     if (stepping) return { kind: 'step', ...this.place(r.thread, pc) };
     // A watch hit not reported; or gdb's moribund watchpoint: a stale report of one that is gone.
     if (r.watch || raw.staleWatch) return undefined;
@@ -178,6 +183,40 @@ export class StopPolicy {
     const panic = await this.p.os()?.panic().catch(() => undefined);
     if (!panic) return { kind: 'panic', ...this.place(thread, pc) };
     return { kind: 'panic', ...(await this.onCpu(panic.cpu, thread, pc)), panic };
+  }
+
+  /**
+   * A stop at a crash site whose condition holds: a guest panic on this vCPU, with the faulting
+   * frame (the one a trap interrupted, else the crash site's caller) as where it happened.
+   */
+  private async crash(thread: number, pc: bigint, site: CrashSite): Promise<StopEvent | undefined> {
+    if (site.when && !(await this.p.hooks().evaluateCondition(site.when, thread).catch(() => true))) return undefined;
+    const record = await this.p.os()?.panic().catch(() => undefined);
+    return { kind: 'panic', ...this.place(thread, pc), panic: record ?? (await this.crashRecord(thread, site)) };
+  }
+
+  private async crashRecord(thread: number, site: CrashSite): Promise<GuestPanic> {
+    const { frames } = await this.p.backtrace(thread);
+    const trap = frames.findIndex((f) => f.signalFrame);
+    const fault = trap >= 0 ? frames[trap + 1] : frames[1];
+    // The function that gave up: the trap handler above the trap frame, else the crash site's caller.
+    const handler = trap > 0 ? frames[trap - 1] : undefined;
+    const cpu = (await this.p.target.threads()).find((t) => t.id === thread)?.cpu ?? 0;
+    const name = this.p.os()?.name ?? 'guest';
+    const message = `${name} crashed: ${handler?.function && handler.function !== site.function ? `${handler.function} called ` : ''}${site.meaning}`;
+    if (!fault) return { cpu, pc: frames[0]?.pc ?? 0n, message, caughtAt: site.function, frame: 0 };
+    const program = this.p.program();
+    const [inner] = program ? program.symbols.symbolize(fault.lookupPc, { gdb: true }) : [];
+    const instruction = trap >= 0 ? await this.p.code.instructionAt(fault.pc, await this.p.code.bitness(thread)).catch(() => undefined) : undefined;
+    return {
+      cpu,
+      pc: fault.pc,
+      message,
+      ...(inner?.function && { location: `${inner.function}${inner.file && program ? ` at ${program.displayFile(inner.file, fault.pc)}:${inner.line}` : ''}` }),
+      ...(instruction && { instruction: instruction.text }),
+      caughtAt: site.function,
+      frame: fault.level,
+    };
   }
 
   /** The stop's place moved to the vCPU of the guest's CPU number (the target's `cpu` of a thread), when it has one. */

@@ -36,6 +36,8 @@ const MAX_VALUE_SIZE = 65536;
 export async function load(r: ValueReader, v: Value): Promise<Uint8Array> {
   if (v.unavailable) throw new Error(`value is ${v.unavailable}`);
   if (v.bytes) return v.bytes;
+  const t = stripTypedefs(v.type);
+  if (t.kind === 'base' && t.nodebug !== undefined) throw new Error(`'${t.nodebug}' has unknown type; cast it to its declared type`);
   const size = v.bitField ? Math.ceil((v.bitField.bitOffset % 8 + v.bitField.bitSize) / 8) : sizeOf(v.type);
   if (size > MAX_VALUE_SIZE) throw new Error(`value requires ${size} bytes, which is more than max-value-size`);
   if (v.place.kind === 'memory') {
@@ -120,6 +122,8 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
   if (v.unavailable) return v.unavailable;
   if (depth > 32) return '...';
   const t = stripTypedefs(v.type);
+  // gdb refuses to print a data symbol without debug info rather than guess its type.
+  if (t.kind === 'base' && t.nodebug !== undefined) throw new Error(`'${t.nodebug}' has unknown type; cast it to its declared type`);
   try {
     switch (t.kind) {
       case 'base': return await formatScalar(r, v, t, opts);

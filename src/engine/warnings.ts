@@ -18,7 +18,8 @@ export type SessionWarning =
       message: string;
     }
   | { kind: 'damaged-symbols'; symbols: string; section: string; offset: number; message: string }
-  | { kind: 'truncated-dump'; file: string; size: number; expected: number; message: string };
+  | { kind: 'truncated-dump'; file: string; size: number; expected: number; message: string }
+  | { kind: 'no-debug-info'; symbols: string; message: string };
 
 /** One warning per thing wrong: the same damage found by two lookups is one warning. */
 export function warningKey(w: SessionWarning): string {
@@ -29,6 +30,8 @@ export function warningKey(w: SessionWarning): string {
       return `${w.kind}:${w.section}:${w.offset}`;
     case 'truncated-dump':
       return `${w.kind}:${w.file}`;
+    case 'no-debug-info':
+      return `${w.kind}:${w.symbols}`;
   }
 }
 

@@ -7,14 +7,16 @@ import { Program } from '../engine/program.js';
 import { Session } from '../engine/session.js';
 import type { PlacedStop } from '../engine/stop-event.js';
 import { detectGuestOs } from '../os/index.js';
+import { planBoot } from './boot-plan.js';
 import { launchQemu, type QemuInstance } from '../qemu/index.js';
 import { LiveTarget, openDump, type Target } from '../targets/index.js';
 import { attachXen, type XenAttachOptions } from '../xen/index.js';
 
 export interface LaunchConfig {
   kind: 'launch';
+  /** What QEMU's -kernel takes (PVH or multiboot ELF), or its symbol file `IMAGE.dbg` (see boot-plan.ts). */
   image: string;
-  /** The ELF with debug info (default: the image itself). */
+  /** The ELF with debug info (default: `IMAGE.dbg` beside the image, else the image itself). */
   symbols?: string;
   smp?: number;
   memory?: string;
@@ -85,8 +87,9 @@ export async function openSession(config: SessionConfig): Promise<OpenedSession>
 }
 
 async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
+  const plan = await planBoot(cfg.image, cfg.symbols);
   const qemu = await launchQemu({
-    image: cfg.image,
+    image: plan.boot,
     smp: cfg.smp ?? 2,
     ...(cfg.memory !== undefined && { memory: cfg.memory }),
     ...(cfg.append !== undefined && { append: cfg.append }),
@@ -97,7 +100,9 @@ async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
     pvpanic: true,
   });
   try {
-    return { ...(await open(cfg.symbols ?? cfg.image, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu })), image: cfg.image };
+    const opened = await open(plan.symbols, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu });
+    for (const w of plan.warnings) opened.session.warn(w);
+    return { ...opened, image: plan.boot };
   } catch (e) {
     await qemu.kill();
     throw e;

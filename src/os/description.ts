@@ -15,11 +15,20 @@ export interface ThreadModel {
   end?: string;
   /** The thread a node stands for (default: the node itself). */
   thread?: string;
-  id: string;
+  /**
+   * The thread's own id. Without one (Unikraft knows threads by address), threads are numbered
+   * 1, 2, ... in the order the walks first meet them, and shown with their address.
+   */
+  id?: string;
   name: string;
   state: string;
   /** Evaluated with a vCPU's registers: the thread that vCPU runs now (the per-CPU pointer). */
   current: string;
+  /**
+   * The same by the vCPU's CPU number `$cpu`, for a target whose registers cannot answer `current`
+   * (gdbsx reads no segment bases, so `$gs_base` is unknown under Xen).
+   */
+  currentByCpu?: string;
   /**
    * How a thread that is on no vCPU saved its registers when it was switched out: `sp` is the
    * saved stack pointer, typed so that `$saved[i]` reads the i-th saved word; `registers` gives
@@ -40,7 +49,15 @@ export interface UnikernelDescription {
   /** Set when the kernel panicked: `when` is true then; `cpu` and `pc` say where the fault was. */
   panic?: { when: string; cpu: string; pc: string; reason?: string };
   threads?: ThreadModel;
+  /**
+   * Functions the guest calls only when it crashes, for guests without pvpanic: `when` (over the
+   * vCPU's registers past the function's prologue) tells a crash from another use of the function.
+   */
+  crash?: Array<{ function: string; when?: string; meaning: string }>;
 }
+
+/** A Unikraft thread switched out by ukarch_ctx_switch: it resumes at `pop %r15`. */
+const SWITCHED = '*(unsigned short *)$t->ctx.ip == 0x5f41';
 
 export const DESCRIPTIONS: UnikernelDescription[] = [
   {
@@ -55,6 +72,7 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
       name: '$t->name',
       state: '$t->state',
       current: '((struct percpu *)$gs_base)->current_thread',
+      currentByCpu: 'percpu[$cpu].current_thread',
       // switch_to pushes rbp, rbx, r12-r15 below its return address and resumes with a ret
       // (kernel.h).
       saved: {
@@ -85,5 +103,39 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
       },
       scheduler: ['schedule', 'thread_sleep', 'thread_yield', 'thread_block'],
     },
+  },
+  {
+    // Unikraft 0.17 (lib/uksched, lib/ukschedcoop, arch/x86/x86_64/ctx.S; facts in the fixtures'
+    // README): every thread on uk_sched_head->thread_list, a TAILQ through uk_thread.thread_list;
+    // no thread id. The current thread is __uk_sched_thread_current[lcpu idx], GS base = &lcpus[idx]
+    // (0 in early boot). ukarch_ctx_switch pushes rbp, rbx, r12-r15, saves ctx.sp and resumes at a
+    // label whose first instruction is `pop %r15` (41 5f); a thread that never ran has ctx.ip at
+    // its start code and ctx.sp at its initial stack.
+    name: 'Unikraft',
+    detect: ['uk_sched_head', '__uk_sched_thread_current', 'ukarch_ctx_switch', 'lcpus'],
+    threads: {
+      first: 'uk_sched_head ? uk_sched_head->thread_list.tqh_first : 0',
+      next: '$n->thread_list.tqe_next',
+      name: '$t->name',
+      state: '$t->flags & 0x10 ? "exited" : $t->flags & 0x8 ? "runnable" : "blocked"',
+      current: '$gs_base ? __uk_sched_thread_current[((struct lcpu *)$gs_base)->idx] : 0',
+      saved: {
+        sp: '(unsigned long *)$t->ctx.sp',
+        registers: {
+          r15: `${SWITCHED} ? $saved[0] : 0`,
+          r14: `${SWITCHED} ? $saved[1] : 0`,
+          r13: `${SWITCHED} ? $saved[2] : 0`,
+          r12: `${SWITCHED} ? $saved[3] : 0`,
+          rbx: `${SWITCHED} ? $saved[4] : 0`,
+          rbp: `${SWITCHED} ? $saved[5] : 0`,
+          rip: `${SWITCHED} ? $saved[6] : $t->ctx.ip`,
+          rsp: `${SWITCHED} ? $saved + 7 : $saved`,
+        },
+      },
+      scheduler: ['ukarch_ctx_switch', 'uk_sched_thread_switch', 'schedcoop_schedule', 'uk_sched_yield', 'uk_sched_thread_sleep', 'uk_sched_thread_exit', 'uk_sched_thread_exit2'],
+    },
+    // UK_CRASH and every fatal trap (do_page_fault, do_gp_fault, ...) end in
+    // ukplat_terminate(UKPLAT_CRASH), which powers QEMU off: exit status 0, like a clean exit.
+    crash: [{ function: 'ukplat_terminate', when: '$rdi == 3', meaning: 'ukplat_terminate(UKPLAT_CRASH)' }],
   },
 ];

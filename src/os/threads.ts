@@ -16,6 +16,15 @@ export class DescribedThreads implements GuestThreadModel {
     private readonly model: ThreadModel,
   ) {}
 
+  /** Ids given to threads that have none, in the order walks first met them: stable for the session. */
+  private readonly ids = new Map<bigint, number>();
+
+  private listedId(address: bigint): number {
+    let id = this.ids.get(address);
+    if (id === undefined) this.ids.set(address, (id = this.ids.size + 1));
+    return id;
+  }
+
   inScheduler(fn: string | undefined): boolean {
     return fn !== undefined && this.model.scheduler.includes(fn);
   }
@@ -24,13 +33,23 @@ export class DescribedThreads implements GuestThreadModel {
     return asInteger(this.access.reader, await this.access.evaluate(expression, { ...(vars && { vars }), ...(vcpu !== undefined && { vcpu }) }));
   }
 
+  /** The per-CPU pointer `current` names for a vCPU, through `currentByCpu` when the registers cannot tell. */
+  private async current(vcpu: number): Promise<Value | undefined> {
+    const byRegisters = await this.access.evaluate(this.model.current, { vcpu }).catch(() => undefined);
+    if (byRegisters || !this.model.currentByCpu) return byRegisters;
+    // Engine thread ids are CPU numbers + 1 on every target (TargetThread).
+    const vars = new Map([['cpu', await this.access.evaluate(String(vcpu - 1))]]);
+    return this.access.evaluate(this.model.currentByCpu, { vars }).catch(() => undefined);
+  }
+
   async currentLocation(vcpu: number): Promise<MemoryRange | undefined> {
-    const v = await this.access.evaluate(this.model.current, { vcpu }).catch(() => undefined);
+    const v = await this.current(vcpu);
     return v?.place.kind === 'memory' ? { address: v.place.address, size: sizeOf(v.type) } : undefined;
   }
 
   async currentOn(vcpu: number): Promise<bigint | undefined> {
-    const address = await this.integer(this.model.current, undefined, vcpu).catch(() => undefined);
+    const v = await this.current(vcpu);
+    const address = v && (await asInteger(this.access.reader, v).catch(() => undefined));
     return address ? address : undefined;
   }
 
@@ -69,9 +88,10 @@ export class DescribedThreads implements GuestThreadModel {
         const saved = vcpu === undefined ? await this.savedRegisters(vars).catch(() => undefined) : undefined;
         threads.push({
           address,
-          id: Number(await this.integer(m.id, vars)),
+          id: m.id !== undefined ? Number(await this.integer(m.id, vars)) : this.listedId(address),
+          ...(m.id === undefined && { addressed: true }),
           name: await this.text(await eval_(m.name, vars)),
-          state: await formatValue(reader, await eval_(m.state, vars), {}, false),
+          state: await this.text(await eval_(m.state, vars)),
           ...(vcpu !== undefined && { vcpu }),
           ...(saved && { saved }),
         });

@@ -1,6 +1,6 @@
 // A unikernel recognised from its symbols and read through its description: the OS plugin the
 // engine calls for the guest's threads, its kernel log and its panic record.
-import type { GuestAccess, GuestOs } from '../engine/guest-os.js';
+import type { CrashSite, GuestAccess, GuestOs } from '../engine/guest-os.js';
 import type { GuestPanic } from '../engine/stop-event.js';
 import { asInteger, formatValue, load } from '../engine/values.js';
 import { DESCRIPTIONS, type UnikernelDescription } from './description.js';
@@ -15,6 +15,7 @@ export function detectGuestOs(access: GuestAccess): GuestOs | undefined {
 class DescribedOs implements GuestOs {
   readonly name: string;
   readonly threads: DescribedThreads | undefined;
+  readonly crashSites: CrashSite[];
 
   constructor(
     private readonly access: GuestAccess,
@@ -22,6 +23,11 @@ class DescribedOs implements GuestOs {
   ) {
     this.name = d.name;
     this.threads = d.threads && new DescribedThreads(access, d.threads);
+    this.crashSites = (d.crash ?? []).flatMap((c) => {
+      // Past the prologue, where gdb's `break` stops and the arguments show (still in registers).
+      const address = access.program.symbols.functionEntries(c.function)[0] ?? access.program.symbols.findSymbol(c.function)[0]?.address;
+      return address === undefined ? [] : [{ function: c.function, address, meaning: c.meaning, ...(c.when !== undefined && { when: c.when }) }];
+    });
   }
 
   private value(expression: string) {

@@ -4,7 +4,7 @@ import { unwindFramePointer } from './frame-pointer.js';
 import { FormatError } from '../reader.js';
 import type { CfiTable } from './table.js';
 import { unwindStep, type MemoryReader, type RegisterReader } from './unwind.js';
-import { X86_64 } from './x86_64.js';
+import { X86_64 } from '../x86_64-registers.js';
 
 export interface StackFrame {
   pc: bigint;

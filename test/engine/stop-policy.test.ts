@@ -9,12 +9,13 @@ import { CodeView } from '../../src/engine/code-view.js';
 import type { GuestOs } from '../../src/engine/guest-os.js';
 import type { GuestThreads } from '../../src/engine/guest-threads.js';
 import type { RawStop } from '../../src/engine/run-control.js';
+import type { Backtrace, FrameContext } from '../../src/engine/stack.js';
 import { StopPolicy, type StopHooks } from '../../src/engine/stop-policy.js';
 import { ScriptedTarget } from '../support/scripted-target.js';
 
 const BP = 0x10_0000n;
 
-function setup(opts: { hooks?: Partial<StopHooks>; os?: GuestOs; status?: string; running?: Record<number, bigint> } = {}) {
+function setup(opts: { hooks?: Partial<StopHooks>; os?: GuestOs; status?: string; running?: Record<number, bigint>; frames?: Backtrace } = {}) {
   const target = new ScriptedTarget({ 1: { rip: BP, rsp: 0x8000n }, 2: { rip: 0x20_0000n, rsp: 0x9000n } });
   const changed: number[] = [];
   const table = new BreakpointTable(target, new Sites(target), (p) => changed.push(p.id));
@@ -29,6 +30,7 @@ function setup(opts: { hooks?: Partial<StopHooks>; os?: GuestOs; status?: string
     program: () => undefined,
     os: () => opts.os,
     guest: () => guest,
+    backtrace: async () => opts.frames ?? { frames: [] },
     machine: opts.status === undefined ? undefined : { status: async () => opts.status! },
     output: (_c, text) => output.push(text),
   });
@@ -143,5 +145,26 @@ describe('StopPolicy', () => {
     const os = { name: 'test', panic: async () => ({ cpu: 1, pc: 0x20_0000n }), kernelLog: async () => undefined } as GuestOs;
     expect(await setup({ os }).policy.opened(1, BP)).toMatchObject({ kind: 'panic', thread: 2, pc: 0x20_0000n });
     expect(await setup().policy.opened(1, BP)).toEqual({ kind: 'dump', thread: 1, pc: BP, hiddenInline: 0 });
+  });
+
+  it('stops at a crash site as a guest panic when its condition holds, with the frame the trap interrupted as where', async () => {
+    const SITE = 0x11_2980n;
+    const frame = (level: number, pc: bigint, fn: string, signalFrame = false) => ({ level, pc, lookupPc: pc, function: fn, signalFrame, inlined: false, unwoundBy: 'cfi' }) as unknown as FrameContext;
+    const frames = [frame(0, SITE, 'ukplat_terminate'), frame(1, 0x10_20a9n, 'do_page_fault'), frame(2, 0n, 'asm_trap_page_fault', true), frame(3, 0x11_5575n, 'crash_inner')];
+    const os = { name: 'Unikraft', panic: async () => undefined, kernelLog: async () => undefined, crashSites: [{ function: 'ukplat_terminate', address: SITE, when: '$rdi == 3', meaning: 'ukplat_terminate(UKPLAT_CRASH)' }] } as GuestOs;
+    let crashing = true;
+    const asked: string[] = [];
+    const evaluateCondition = async (e: string) => (asked.push(e), crashing);
+    const { policy } = setup({ os, frames: { frames }, hooks: { evaluateCondition } });
+    expect(await policy.decide(trap(2, SITE), false)).toMatchObject({
+      kind: 'panic',
+      thread: 2,
+      pc: SITE,
+      panic: { cpu: 1, pc: 0x11_5575n, message: 'Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)', caughtAt: 'ukplat_terminate', frame: 3 },
+    });
+    expect(asked).toEqual(['$rdi == 3']);
+    // ukplat_terminate for a clean halt is no crash, and no trap of the guest's own either: run on.
+    crashing = false;
+    expect(await policy.decide(trap(2, SITE), false)).toBeUndefined();
   });
 });

@@ -14,8 +14,8 @@ const HELP = `Usage: duster run IMAGE [options]
   --memory SIZE    guest memory (default 128M)
   --append ARGS    kernel command line (PVH cmdline)
   --qemu-arg X     extra QEMU argument (repeatable)
-  --symbols ELF    symbols (default: IMAGE itself)
-  --dump-on-panic DIR  when the guest panics (pvpanic), write a crash dump into DIR
+  --symbols ELF    symbols (default: IMAGE.dbg beside IMAGE, as Unikraft names them, else IMAGE)
+  --dump-on-panic DIR  when the guest panics (pvpanic, or a crash its OS plugin catches), write a crash dump into DIR
 ${CONSOLE_HELP}`;
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
@@ -30,17 +30,17 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const opts = consoleOptions(p);
-  const symbols = p.options.get('symbols')?.[0] ?? image;
   const opened = await openSession({
     kind: 'launch',
     image,
-    symbols,
+    ...(p.options.has('symbols') && { symbols: p.options.get('symbols')![0]! }),
     smp: intOption(p, 'smp', 1, 64) ?? 2,
     ...(p.options.has('memory') && { memory: p.options.get('memory')![0]! }),
     ...(p.options.has('append') && { append: p.options.get('append')![0]! }),
     qemuArgs: p.options.get('qemu-arg') ?? [],
   });
   const q = opened.qemu!;
+  const { symbols } = opened;
   const dumpDir = p.options.get('dump-on-panic')?.[0];
   // The dump and its report, when a panic started one: QEMU must live until the file is whole.
   let dumping: Promise<void> | undefined;
@@ -51,8 +51,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   try {
     return await debugLive(opened, io, { ...opts, kill: endQemu }, (con) => {
       if (!dumpDir) return;
-      q.qmp.on('event', (ev) => {
-        if (ev.event !== 'GUEST_PANICKED' || dumping) return;
+      // Every guest panic the engine stops at: pvpanic's, and a crash the OS plugin caught on its way.
+      opened.session.on('stopped', (stop) => {
+        if (stop.kind !== 'panic' || dumping || !symbols) return;
         mkdirSync(dumpDir, { recursive: true });
         const file = path.resolve(dumpDir, `duster-core-${new Date().toISOString().replace(/[:.]/g, '-')}.elf`);
         dumping = q

@@ -1,16 +1,23 @@
 // Syntax tree of the C expressions (plus gdb's `$reg`/`$var`/`$N`, `{type} addr` and `array@count`) that
 // print, conditions, watch and DAP evaluate accept.
 
+import type { IntLiteralType } from './lexer.js';
+
 /** A type as written in a cast or sizeof: base specifiers, then pointer and array declarators. */
 export interface TypeName {
   /** `int`, `unsigned long`, `struct thread`, a typedef name, ... as normalized words. */
   base: string;
-  /** Outermost last: `char *[4]` is [{ptr}, {array 4}] read right to left as C does. */
-  declarators: Array<{ kind: 'pointer' } | { kind: 'array'; length: number }>;
+  /**
+   * Applied to the base in order: `char *[4]` is [{ptr}, {array 4}], an array of 4 pointers;
+   * `void (*)(int)` is [{function (int)}, {ptr}], a pointer to a function.
+   */
+  declarators: TypeDeclarator[];
 }
 
+export type TypeDeclarator = { kind: 'pointer' } | { kind: 'array'; length: number } | { kind: 'function'; params: TypeName[]; varargs: boolean };
+
 export type Expr =
-  | { kind: 'int'; value: bigint; unsigned: boolean; long: boolean; pos: number }
+  | { kind: 'int'; value: bigint; type: IntLiteralType; pos: number }
   | { kind: 'float'; value: number; pos: number }
   | { kind: 'char'; value: number; pos: number }
   | { kind: 'string'; value: string; pos: number }
@@ -36,11 +43,15 @@ export type BinaryOp =
 export type AssignOp = '=' | '*=' | '/=' | '%=' | '+=' | '-=' | '<<=' | '>>=' | '&=' | '^=' | '|=';
 
 export function typeNameToString(t: TypeName): string {
-  let s = t.base;
-  let suffix = '';
-  for (const d of t.declarators) {
-    if (d.kind === 'pointer') s += s.endsWith('*') ? '*' : ' *';
-    else suffix += `[${d.length}]`;
+  // Outermost declarator first, as C writes them: `char *[4]`, `void (*)(int)`.
+  let decl = '';
+  for (const d of [...t.declarators].reverse()) {
+    if (d.kind === 'pointer') {
+      decl = `*${decl}`;
+      continue;
+    }
+    const inner = decl.startsWith('*') ? `(${decl})` : decl;
+    decl = d.kind === 'array' ? `${inner}[${d.length}]` : `${inner}(${[...d.params.map(typeNameToString), ...(d.varargs ? ['...'] : [])].join(', ') || 'void'})`;
   }
-  return s + suffix;
+  return decl ? `${t.base} ${decl}` : t.base;
 }

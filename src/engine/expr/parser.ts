@@ -1,6 +1,6 @@
 // Precedence-climbing parser for C expressions with gdb's extensions. Casts need to know which
 // identifiers name types, so the caller supplies `isTypeName` (typedefs from DWARF).
-import type { AssignOp, BinaryOp, Expr, TypeName } from './ast.js';
+import type { AssignOp, BinaryOp, Expr, TypeDeclarator, TypeName } from './ast.js';
 import { ExprSyntaxError, tokenize, type Token } from './lexer.js';
 
 export interface ParseOptions {
@@ -146,7 +146,7 @@ class Parser {
   private primary(): Expr {
     const t = this.next();
     switch (t.kind) {
-      case 'int': return { kind: 'int', value: t.value, unsigned: t.unsigned, long: t.long, pos: t.pos };
+      case 'int': return { kind: 'int', value: t.value, type: t.type, pos: t.pos };
       case 'float': return { kind: 'float', value: t.value, pos: t.pos };
       case 'char': return { kind: 'char', value: t.value, pos: t.pos };
       case 'string': return { kind: 'string', value: t.value, pos: t.pos };
@@ -172,7 +172,7 @@ class Parser {
     return t?.kind === 'ident' && (TYPE_WORDS.has(t.value) || (this.opts.isTypeName?.(t.value) ?? false));
   }
 
-  /** Specifiers then an abstract declarator of `*`s and `[N]`s. */
+  /** Specifiers then an abstract declarator: `*`s and `[N]`s, or `(*...)` with a parameter list or `[N]` after it. */
   private typeName(): TypeName {
     const start = this.peek().pos;
     const words: string[] = [];
@@ -214,7 +214,46 @@ class Parser {
       this.expectPunct(']');
       declarators.push({ kind: 'array', length: Number(n.value) });
     }
+    // `(*)(params)`, `(**)(params)`, `(*)[N]`: the stars inside apply last.
+    if (this.isPunct('(') && this.toks[this.i + 1]?.kind === 'punct' && (this.toks[this.i + 1] as { value: string }).value === '*') {
+      this.next();
+      let stars = 0;
+      while (this.isPunct('*')) {
+        this.next();
+        stars++;
+      }
+      this.expectPunct(')');
+      if (this.isPunct('(')) declarators.push(this.parameterList());
+      else if (this.isPunct('[')) {
+        this.next();
+        const n = this.next();
+        if (n.kind !== 'int') throw new ExprSyntaxError('expected an array length', n.pos);
+        this.expectPunct(']');
+        declarators.push({ kind: 'array', length: Number(n.value) });
+      } else throw new ExprSyntaxError("expected '(' or '[' after '(*)'", this.peek().pos);
+      for (let k = 0; k < stars; k++) declarators.push({ kind: 'pointer' });
+    }
     return { base, declarators };
+  }
+
+  /** `(void)`, `()`, `(int, char *, ...)`: a function declarator's parameters. */
+  private parameterList(): TypeDeclarator {
+    this.expectPunct('(');
+    const params: TypeName[] = [];
+    let varargs = false;
+    while (!this.isPunct(')')) {
+      if (params.length || varargs) this.expectPunct(',');
+      if (this.isPunct('...')) {
+        this.next();
+        varargs = true;
+        continue;
+      }
+      params.push(this.nested(() => this.typeName()));
+    }
+    this.expectPunct(')');
+    // `(void)`: no parameters.
+    if (params.length === 1 && params[0]!.base === 'void' && params[0]!.declarators.length === 0) params.length = 0;
+    return { kind: 'function', params, varargs };
   }
 
   private nested<T>(f: () => T): T {
