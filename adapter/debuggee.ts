@@ -50,10 +50,14 @@ export class Debuggee {
     this.console = language?.open(session, (text) => send(new OutputEvent(text, 'console')), qemu);
     this.run = new RunService(this, send);
     session.on('output', (category, text) => send(new OutputEvent(text, category)));
-    // A warning goes to the Debug Console and, as `important` output, to a notification; those
-    // found while the session opened first.
+    // A warning goes to the Debug Console and, as `important` output, to a notification (the
+    // first of each kind: a badly damaged file must not bury the user in them); those found while
+    // the session opened first.
+    const notified = new Set<SessionWarning['kind']>();
     const warn = (w: SessionWarning) => {
       send(new OutputEvent(`warning: ${w.message}\n`, 'console'));
+      if (notified.has(w.kind)) return;
+      notified.add(w.kind);
       send(new OutputEvent(`duster: ${w.message}`, 'important'));
     };
     for (const w of session.warnings) warn(w);

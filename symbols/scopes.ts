@@ -118,7 +118,9 @@ function exprAt(unit: Unit, d: Die, at: number, pc: bigint | undefined): { expr?
   let until: bigint | undefined;
   if (a.value instanceof Uint8Array) bytes = a.value;
   else if (isLocationList(a) && pc !== undefined) {
-    const entry = locationAt(readLocationList(unit, a), pc);
+    // A damaged list costs this variable its location (named once), not the frame's other variables.
+    const list = unit.dwarf.damage.guard(unit.version >= 5 ? '.debug_loclists' : '.debug_loc', typeof a.value === 'number' ? a.value : 0, 'location list', () => readLocationList(unit, a), undefined);
+    const entry = list && locationAt(list, pc);
     bytes = entry?.expr;
     until = entry?.end;
   }

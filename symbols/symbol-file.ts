@@ -128,7 +128,7 @@ export class SymbolFile {
    * row), and falls back on gdb's minimal symbol rather than addr2line's nearest symbol.
    */
   symbolize(addr: bigint, opts: { gdb?: boolean } = {}): SourceFrame[] {
-    return tolerate(this.damage, 'symbolize', () => {
+    const frames = tolerate<SourceFrame[] | undefined>(this.damage, 'symbolize', () => {
       const pc = this.dwarf.keys.fromBigint(addr);
       const units = this.index.unitsAtKey(pc);
       const hit = this.locateIn(units, pc);
@@ -159,6 +159,11 @@ export class SymbolFile {
         discriminator = 0;
       }
       return frames;
+    }, undefined);
+    // Debug info that failed to parse here still leaves the ELF symbol (itself guarded).
+    return frames ?? tolerate(this.damage, 'symbolize', () => {
+      const sym = opts.gdb ? this.minimalSymbolAt(addr) : this.symbolAt(addr);
+      return sym ? [{ function: sym.symbol.name, line: 0, column: 0, discriminator: 0, inlined: false }] : [];
     }, []);
   }
 

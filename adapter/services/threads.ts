@@ -46,7 +46,9 @@ export class ThreadList {
       const engine = s.guest!.engineThread(t);
       if (engine !== undefined) out.push({ id: this.guestId(t.address), name: guestThreadName(t, vcpus.find((v) => v.id === t.vcpu)), engine });
     }
-    return out;
+    // A thread's name heads its call stack in the client: there every backtrace says the symbols
+    // do not belong to the guest.
+    return s.symbolsMismatch ? out.map((t) => ({ ...t, name: `${t.name} (symbols do not match the guest)` })) : out;
   }
 
   private guestId(address: bigint): number {

@@ -30,7 +30,7 @@ import { noSymbols, symbolHooks, type SessionHooks } from './symbol-hooks.js';
 import type { Value } from './values.js';
 import { VariableStore } from './variables.js';
 import { checkSymbols, type SymbolCheck } from './symbol-check.js';
-import { warningKey, type SessionWarning } from './warnings.js';
+import { truncationWarning, warningKey, type SessionWarning } from './warnings.js';
 
 export interface SessionEvents {
   /** Text for the user: logpoint messages, the stub's console output, warnings. */
@@ -110,6 +110,8 @@ export class Session extends EventEmitter<SessionEvents> {
   async start(kind: 'entry' | 'interrupt' | 'dump' = 'entry'): Promise<PlacedStop> {
     const [first] = await this.target.threadIds(1);
     if (first === undefined) throw new EngineError('the target reports no vCPUs');
+    const cut = this.target.truncation;
+    if (cut) this.warn(truncationWarning(this.target, cut));
     const pc = await this.runner.pcOf(first);
     const stop = kind === 'dump' ? await this.policy.opened(first, pc) : { kind, thread: first, pc, hiddenInline: 0 };
     this.runner.setPosition(stop.thread, stop.pc);

@@ -1,5 +1,8 @@
 // What the session warns about, as data: front ends decide how to show each one (a console line,
 // a notification, a field of the JSON report). `message` is the one line of text for people.
+import path from 'node:path';
+import type { Target } from '../targets/index.js';
+
 export type SessionWarning =
   | {
       kind: 'symbols-mismatch';
@@ -30,4 +33,14 @@ export function warningKey(w: SessionWarning): string {
     case 'no-debug-info':
       return `${w.kind}:${w.symbols}`;
   }
+}
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+/** A dump file cut short: how much of it is there, and what that means for reads. */
+export function truncationWarning(target: Target, cut: { size: number; expected: number }): SessionWarning {
+  const file = 'path' in target && typeof target.path === 'string' ? target.path : 'the dump';
+  const missing = cut.expected - cut.size;
+  const message = `${path.basename(file)} is truncated: ${cut.size} of ${cut.expected} bytes (${mib(missing)}, ${((100 * missing) / cut.expected).toFixed(0)}% missing); memory past its end reads as unavailable`;
+  return { kind: 'truncated-dump', file, size: cut.size, expected: cut.expected, message };
 }

@@ -75,6 +75,8 @@ export interface Target {
   readonly registers: readonly RegisterInfo[];
   /** True while the guest runs (between resume and its stop). */
   readonly running: boolean;
+  /** A dump file shorter than its headers say: its size and the size they need, in bytes. */
+  readonly truncation?: { size: number; expected: number };
 
   /**
    * The vCPU ids, first to last; with `atLeast`, possibly only the first that many (as many as

@@ -160,8 +160,12 @@ function eachFde(section: FrameSection, visit: (h: EntryHeader, cie: Cie) => voi
       h = readHeader(r, section);
     } catch (e) {
       if (!damaged || !(e instanceof FormatError)) throw e;
-      damaged(`.${section.kind}`, at, `call frame entries from here on skipped: ${e.message}`);
-      break;
+      // A bad CIE pointer still leaves the length, and so where the next entry starts.
+      const next = entryEnd(section.bytes, at);
+      damaged(`.${section.kind}`, at, `call frame ${next === undefined ? 'entries from here on' : 'entry'} skipped: ${e.message}`);
+      if (next === undefined) break;
+      r.seek(next);
+      continue;
     }
     if (!h) break;
     if (h.padding) continue;
@@ -180,6 +184,19 @@ function eachFde(section: FrameSection, visit: (h: EntryHeader, cie: Cie) => voi
     r.seek(h.end);
   }
   return cies;
+}
+
+/** The end of the entry at `at` when its length field is sound (inside the section), else undefined. */
+function entryEnd(bytes: Uint8Array, at: number): number | undefined {
+  try {
+    const r = new ByteReader(bytes, 'call frame entry', at);
+    const { length } = r.initialLength();
+    const end = r.pos + length;
+    return length > 0 && end <= bytes.length ? end : undefined;
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    return undefined;
+  }
 }
 
 interface EntryHeader {

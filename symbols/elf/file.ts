@@ -93,7 +93,7 @@ export class ElfFile {
 
   /** Records that the section headers were left unread: no sections, so no symbols or debug info. */
   private skipSections(shoff: number, e: FormatError): void {
-    this.damage.record('section header table', shoff, `sections skipped (no symbols or debug info from this file): ${e.message}`);
+    this.damage.record('section header table', shoff, `sections skipped: ${e.message}`);
   }
 
   static async open(path: string): Promise<ElfFile> {

@@ -4,7 +4,7 @@
 // both build IDs, and every backtrace header says so). The same builds linked without a build ID
 // note are told apart by samples of their code and read-only data instead.
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,32 +14,10 @@ import { crashReport } from '../../src/engine/crash-report.js';
 import { openSession, type SessionConfig } from '../../src/open/index.js';
 import { dumpGuest, fixtures, kernel } from '../support/dump-guest.js';
 import { qemuCoreToXen } from '../support/dump-xen.js';
+import { buildCopy, changeOneLine, readelfBuildId } from '../support/wrong-build.js';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
-const LDFLAGS_NO_ID = '-m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 -z noexecstack --build-id=none -T linker.ld';
-
-/** The build ID `readelf -n` prints for an ELF (the oracle), or undefined. */
-function readelfBuildId(elf: string): string | undefined {
-  return /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', elf], { encoding: 'utf8' }))?.[1];
-}
-
-/** Builds the gcc-O0 kernel from a copy of the fixture sources, with `edit` applied to boot.S. */
-function buildCopy(dir: string, edit: (boot: string) => string, noBuildId = false): string {
-  cpSync(path.join(fixtures, 'src'), path.join(dir, 'src'), { recursive: true });
-  for (const f of ['Makefile', 'linker.ld']) cpSync(path.join(fixtures, f), path.join(dir, f));
-  const boot = path.join(dir, 'src/boot.S');
-  writeFileSync(boot, edit(readFileSync(boot, 'utf8')));
-  execFileSync('make', ['-s', '-C', dir, 'build/gcc-O0/kernel.elf', ...(noBuildId ? [`LDFLAGS=${LDFLAGS_NO_ID}`] : [])]);
-  return path.join(dir, 'build/gcc-O0/kernel.elf');
-}
-
-/** One changed line: a nop before the first instruction after the PAE bit is set. */
-const changeOneLine = (boot: string) => {
-  const changed = boot.replace('\tmovl %eax, %cr4\n', '\tnop; movl %eax, %cr4\n');
-  expect(changed).not.toBe(boot);
-  return changed;
-};
 
 /** Opens a session, returns its warnings and its crash report (text and JSON), closes it. */
 async function openAndReport(config: SessionConfig): Promise<{ warnings: string[]; text: string; json: Record<string, unknown> }> {
@@ -65,8 +43,8 @@ describe('symbols checked against the guest (integration)', () => {
     execFileSync('make', ['-s', '-C', fixtures]);
     dir = mkdtempSync(path.join(os.tmpdir(), 'duster-symcheck-'));
     wrong = buildCopy(path.join(dir, 'wrong'), changeOneLine);
-    wrongNoId = buildCopy(path.join(dir, 'wrong-no-id'), changeOneLine, true);
-    rightNoId = buildCopy(path.join(dir, 'right-no-id'), (b) => b, true);
+    wrongNoId = buildCopy(path.join(dir, 'wrong-no-id'), changeOneLine, { noBuildId: true });
+    rightNoId = buildCopy(path.join(dir, 'right-no-id'), (b) => b, { noBuildId: true });
     dump = (await dumpGuest({ app: 'crash', smp: 2, memory: '32M', file: path.join(dir, 'crash.core') })).path;
     xenDump = path.join(dir, 'crash.xen');
     await qemuCoreToXen(dump, xenDump, 'hvm');
@@ -136,5 +114,9 @@ describe('symbols checked against the guest (integration)', () => {
     const good = await cli(kernel);
     expect(good.stderr).toBe('');
     expect(good.stdout).not.toMatch(/symbols do not match/);
+    // The console: the warning once when it opens, and `bt` headed by the mark.
+    const batch = await run('node', [path.join(repo, 'bin/duster.js'), 'core', dump, '--symbols', wrong, '--batch', '-ex', 'bt', '-ex', 'bt 1'], { timeout: 120_000 });
+    expect(batch.stderr.match(/^warning: symbols do not match the guest/gm)).toHaveLength(1);
+    expect(batch.stdout.match(/^\(duster\) bt.*\n\(symbols do not match the guest\)\n#0 /gm)).toHaveLength(2);
   }, 60_000);
 });

@@ -55,7 +55,33 @@ describe('corrupt input', () => {
       const f = path.join(dir, `cut-${cut}`);
       writeFileSync(f, elf.subarray(0, cut));
       expect(await exercise(f), `cut at ${cut}`).toBeUndefined();
-      expect(damage, `cut at ${cut}`).toEqual([expect.stringMatching(new RegExp(`^section header table at 0x${shoff.toString(16)}: sections skipped \\(no symbols or debug info from this file\\): .*(lie outside the file|runs past the end of the file)`))]);
+      expect(damage, `cut at ${cut}`).toEqual([expect.stringMatching(new RegExp(`^section header table at 0x${shoff.toString(16)}: sections skipped: .*(lie outside the file|runs past the end of the file)`))]);
+    }
+  });
+
+  it('damaged location lists cost their variables a location, each list named once; the frame keeps its variables', async () => {
+    const good = await SymbolFile.open(build('gcc-O2'));
+    const lists = good.elf.section('.debug_loclists')!;
+    const pc = good.functionEntries('worker_step')[0]! + 4n;
+    const names = good.scopesAt(pc).map((f) => f.variables.map((v) => v.name));
+    good.close();
+    const bytes = Buffer.from(elf);
+    // Every entry after the section's 12-byte header becomes kind 0x7f, which DWARF 5 does not define.
+    bytes.fill(0x7f, lists.offset + 12, lists.offset + lists.size);
+    const f = path.join(dir, 'bad-loclists');
+    writeFileSync(f, bytes);
+    const sf = await SymbolFile.open(f);
+    try {
+      const scopes = sf.scopesAt(pc);
+      expect(scopes.map((x) => x.variables.map((v) => v.name))).toEqual(names);
+      expect(sf.damage.found.length).toBeGreaterThan(0);
+      for (const d of sf.damage.found) {
+        expect(d.section).toBe('.debug_loclists');
+        expect(d.message).toMatch(/^location list skipped: \.debug_loclists: unknown location list entry kind 127 \(at offset 0x[0-9a-f]+\)$/);
+      }
+      expect(new Set(sf.damage.found.map((d) => d.offset)).size).toBe(sf.damage.found.length);
+    } finally {
+      sf.close();
     }
   });
 

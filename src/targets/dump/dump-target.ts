@@ -19,6 +19,8 @@ export interface DumpParts {
   tables: PhysicalMemory;
   /** Names the `tables` space in errors. */
   tableSpace: string;
+  /** The file is shorter than its headers say: its size and the size they need. */
+  truncation?: { size: number; expected: number };
   close(): void;
 }
 
@@ -41,6 +43,11 @@ export abstract class DumpTarget extends EventEmitter<TargetEvents> implements T
     this.vcpus = new Map(parts.vcpus.map((v) => [v.id, v]));
     this.paging = parts.vcpus.find((v) => v.paging.kind !== 'off')?.paging ?? { kind: 'off' };
     this.walker = new PageWalker(parts.tables, this.paging, parts.tableSpace);
+  }
+
+  /** Set when the file is shorter than its headers say (memory past its end reads as unavailable). */
+  get truncation(): { size: number; expected: number } | undefined {
+    return this.parts.truncation;
   }
 
   /** The stop a dump is frozen in, reported on the first vCPU. */
@@ -98,7 +105,7 @@ export abstract class DumpTarget extends EventEmitter<TargetEvents> implements T
         out.set(this.parts.tables.read(to, n), done);
       } catch (e) {
         if (!(e instanceof DumpMemoryError)) throw e;
-        throw new DumpMemoryError(at, `it maps to ${this.parts.tableSpace} address 0x${to.toString(16)}, which is not in the dump`);
+        throw new DumpMemoryError(at, `it maps to ${this.parts.tableSpace} address 0x${to.toString(16)}, which is not in the dump${this.parts.truncation ? ' (the dump is truncated)' : ''}`);
       }
       done += n;
     }

@@ -21,6 +21,10 @@ export async function openDump(path: string): Promise<DumpTarget> {
     throw e instanceof FormatError ? new DumpFormatError(path, `damaged or truncated ELF file (${e.message})`) : e;
   });
   try {
+    // Xen's section headers are its map of the file: unreadable ones leave nothing to read around.
+    // QEMU's cores are read by their program headers (a cut file loses its sections first).
+    const damage = elf.damage.found[0];
+    if (damage && elf.programHeaders.length === 0) fail(`damaged or truncated ELF file (${damage.message})`);
     if (elf.type !== ET.CORE) fail(`an ELF file but not a core dump (e_type ${elf.type})`);
     if (elf.machine !== EM_X86_64) fail(`a core dump for machine ${elf.machine}, not x86_64`);
     // Xen's dump-core has sections and no program headers; QEMU's has PT_LOADs.

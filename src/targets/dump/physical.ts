@@ -69,6 +69,8 @@ export class ExtentMemory implements PhysicalMemory {
     private readonly extents: ExtentList,
     /** Names the address space in errors: "physical", "machine". */
     private readonly space: string,
+    /** Why an address may be missing, added to errors (a truncated file). */
+    private readonly missing?: string,
   ) {}
 
   read(address: bigint, size: number): Uint8Array {
@@ -78,7 +80,7 @@ export class ExtentMemory implements PhysicalMemory {
     while (done < size) {
       const at = address + BigInt(done);
       const i = this.find(at);
-      if (i < 0) throw new DumpMemoryError(at, `${this.space} address 0x${at.toString(16)} is not in the dump`);
+      if (i < 0) throw new DumpMemoryError(at, `${this.space} address 0x${at.toString(16)} is not in the dump${this.missing ? ` (${this.missing})` : ''}`);
       const rel = Number(at) - x.starts[i]!;
       const n = Math.min(size - done, x.sizes[i]! - rel);
       const fromFile = Math.min(n, x.fileSizes[i]! - rel);

@@ -11,8 +11,10 @@ import type { VcpuState } from './vcpu.js';
 export class QemuCoreTarget extends DumpTarget {
   /** Reads the headers and notes of an open ELF core; `fail` throws the caller's error for `elf`. */
   static fromElf(elf: ElfFile, fail: (why: string) => never): QemuCoreTarget {
-    const memory = new ExtentMemory(new BlockCache((o, n) => elf.readAt(o, n, 'guest memory'), elf.fileSize), loads(elf, fail), 'physical');
-    return new QemuCoreTarget({ path: elf.path, vcpus: vcpus(elf, fail), physical: memory, tables: memory, tableSpace: 'physical', close: () => elf.close() });
+    const { extents, expected } = loads(elf, fail);
+    const truncation = expected > elf.fileSize ? { size: elf.fileSize, expected } : undefined;
+    const memory = new ExtentMemory(new BlockCache((o, n) => elf.readAt(o, n, 'guest memory'), elf.fileSize), extents, 'physical', truncation && 'the dump is truncated');
+    return new QemuCoreTarget({ path: elf.path, vcpus: vcpus(elf, fail), physical: memory, tables: memory, tableSpace: 'physical', close: () => elf.close(), ...(truncation && { truncation }) });
   }
 }
 
@@ -41,9 +43,14 @@ function vcpus(elf: ElfFile, fail: (why: string) => never): VcpuState[] {
   });
 }
 
-function loads(elf: ElfFile, fail: (why: string) => never): ExtentList {
+/**
+ * The guest memory the file holds, and how long the file should be. A file cut short (a dump
+ * interrupted, copied in part) keeps what it has: a segment past the end is kept up to the end.
+ */
+function loads(elf: ElfFile, fail: (why: string) => never): { extents: ExtentList; expected: number } {
   const limit = BigInt(MAX_PHYSICAL);
   const extents = new ExtentList();
+  let expected = elf.fileSize;
   elf.programHeaders.forEach((p, i) => {
     if (p.type !== PT.LOAD) return;
     const what = () => `PT_LOAD ${i} (physical 0x${p.paddr.toString(16)}, 0x${p.memsz.toString(16)} bytes)`;
@@ -52,11 +59,12 @@ function loads(elf: ElfFile, fail: (why: string) => never): ExtentList {
     const start = Number(p.paddr);
     const size = Number(p.memsz);
     if (p.filesz > size) fail(`${what()} has more file bytes (0x${p.filesz.toString(16)}) than memory`);
-    if (p.offset + p.filesz > elf.fileSize) {
-      fail(`truncated: ${what()} needs the file up to offset 0x${(p.offset + p.filesz).toString(16)}, the file ends at 0x${elf.fileSize.toString(16)}`);
-    }
-    if (size > 0) extents.add(start, size, p.offset, p.filesz);
+    expected = Math.max(expected, p.offset + p.filesz);
+    // What lies past the file's end is not in the dump (not zeros, as memory past p_filesz is).
+    const present = Math.max(0, Math.min(p.filesz, elf.fileSize - p.offset));
+    const kept = present < p.filesz ? present : size;
+    if (kept > 0) extents.add(start, kept, p.offset, present);
   });
-  if (extents.length === 0) fail('an ELF core without PT_LOAD segments: it holds no guest memory');
-  return extents.sorted('physical', fail);
+  if (extents.length === 0) fail(expected > elf.fileSize ? `truncated at 0x${elf.fileSize.toString(16)} of 0x${expected.toString(16)} bytes: no guest memory left` : 'an ELF core without PT_LOAD segments: it holds no guest memory');
+  return { extents: extents.sorted('physical', fail), expected };
 }
