@@ -88,6 +88,7 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     if (features.noAckMode && (await conn.request('QStartNoAckMode')) === 'OK') conn.setNoAckMode();
     const dialect = opts.dialect ?? detectDialect(supported, supported ? await conn.request('qqemu.sstep') : '');
     const quirks = quirksFor(dialect);
+    conn.oneAtATime = !quirks.pipelines;
     // qC is the resync probe after a timeout; only keep it if the stub answers it.
     const probe = conn.syncProbe;
     conn.syncProbe = undefined;

@@ -73,6 +73,13 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
   private resyncTimer: NodeJS.Timeout | undefined;
   /** Replies still owed by requests that timed out, when no sync probe is available. */
   private orphans = 0;
+  /**
+   * Send a request only once the last one is answered (gdbsx: a packet arriving while it waits
+   * for the ack of its reply is lost, so pipelined replies come back short and out of step).
+   */
+  oneAtATime = false;
+  /** Requests waiting for their turn in one-at-a-time mode. */
+  private readonly waiting: Queued[] = [];
   syncProbe: SyncProbe | undefined = { packet: 'qC', matches: (r) => r.startsWith('QC') };
 
   constructor(
@@ -97,7 +104,7 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
   }
 
   get pendingCount(): number {
-    return this.inFlight.length + this.held.length;
+    return this.inFlight.length + this.held.length + this.waiting.length;
   }
 
   /** Stop sending and expecting acks (after the stub accepted QStartNoAckMode). */
@@ -121,7 +128,7 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
 
   /** Whether requests sent now reach the stub in order before a packet sent after them (none held back). */
   get inOrder(): boolean {
-    return !this.resyncing;
+    return !this.resyncing && !this.oneAtATime;
   }
 
   /**
@@ -152,6 +159,10 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private dispatch(q: Queued): void {
+    if (this.oneAtATime && this.inFlight.length > 0) {
+      this.waiting.push(q);
+      return;
+    }
     clearTimeout(q.heldTimer);
     const timeoutMs = q.opts.timeoutMs ?? this.timeoutMs;
     const entry: Pending = {
@@ -175,6 +186,13 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     }
     if (this.syncProbe) this.startResync(timeoutMs);
     else this.orphans += abandoned.length;
+    this.next();
+  }
+
+  /** One-at-a-time mode: the next waiting request goes out once nothing is in flight. */
+  private next(): void {
+    const q = this.inFlight.length === 0 ? this.waiting.shift() : undefined;
+    if (q) this.dispatch(q);
   }
 
   private startResync(timeoutMs: number): void {
@@ -283,6 +301,7 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     this.inFlight.shift();
     clearTimeout(head.timer);
     head.resolve(reply);
+    this.next();
   }
 
   private shutdown(reason: string): void {
@@ -294,7 +313,7 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
       clearTimeout(p.timer);
       p.reject(err);
     }
-    for (const q of this.held.splice(0)) {
+    for (const q of [...this.held.splice(0), ...this.waiting.splice(0)]) {
       clearTimeout(q.heldTimer);
       q.reject(err);
     }

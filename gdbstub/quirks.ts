@@ -31,16 +31,18 @@ export interface StubQuirks {
    * resume, whose run an ack arriving would end (any byte stops a running QEMU).
    */
   acksMayWait: boolean;
+  /** Takes requests sent back to back (gdbsx does not: one request at a time). */
+  pipelines: boolean;
 }
 
 export function quirksFor(dialect: StubDialect): StubQuirks {
   switch (dialect) {
     case 'qemu':
-      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2048, firstThreadId: 1, hangsUpOnDetach: false, answersCurrentThread: true, detachRemovesBreakpoints: true, acksMayWait: true };
+      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2048, firstThreadId: 1, hangsUpOnDetach: false, answersCurrentThread: true, detachRemovesBreakpoints: true, acksMayWait: true, pipelines: true };
     case 'gdbsx':
-      return { dialect, rereportsBreakpointOnContinue: false, swBreakpointPcOffset: 1n, canInterrupt: false, maxMemoryRead: 2047, firstThreadId: 0, hangsUpOnDetach: true, answersCurrentThread: false, detachRemovesBreakpoints: false, acksMayWait: false };
+      return { dialect, rereportsBreakpointOnContinue: false, swBreakpointPcOffset: 1n, canInterrupt: false, maxMemoryRead: 2047, firstThreadId: 0, hangsUpOnDetach: true, answersCurrentThread: false, detachRemovesBreakpoints: false, acksMayWait: false, pipelines: false };
     case 'generic':
-      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2047, firstThreadId: 1, hangsUpOnDetach: false, answersCurrentThread: undefined, detachRemovesBreakpoints: false, acksMayWait: false };
+      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2047, firstThreadId: 1, hangsUpOnDetach: false, answersCurrentThread: undefined, detachRemovesBreakpoints: false, acksMayWait: false, pipelines: true };
   }
 }
 

@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # VS Code (code-server) and Chromium for test/vscode/, into a cache outside the repository.
 bash scripts/vscode-setup.sh >/dev/null
+# The Xen rig (hypervisor with gdbsx, dom0 kernel and initramfs) for test/xen/, cached likewise.
+bash scripts/xen-rig.sh >/dev/null
 exec npx vitest run "$@"

@@ -43,7 +43,8 @@ export interface XenAttachment {
   cleanup(): Promise<void>;
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+// gdbsx attaches within a second on a quiet dom0; a loaded one (a nested test rig) takes several.
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
 /** Attaches to a domain given by id or name (`5`, `xen:5`, `xen:web`). */
 export async function attachXen(domain: string | number, opts: XenAttachOptions = {}): Promise<XenAttachment> {

@@ -158,6 +158,21 @@ describe('GdbClient with the gdbsx dialect', () => {
     await expect(client.request('m100000,800')).rejects.toBeInstanceOf(RspError);
   });
 
+  it('sends one request at a time: real gdbsx loses a packet that arrives while it waits for an ack', async () => {
+    const base = 0x100000n;
+    const memory = Buffer.alloc(8192, 0x5a);
+    stub = await FakeStub.start(gdbsxScript(memory, base));
+    const log: PacketLogEntry[] = [];
+    const client = await GdbClient.connect(stub.address, { dialect: 'gdbsx', log: (e) => log.push(e) });
+    conn = client.conn;
+    const [regs, bytes] = await Promise.all([client.readRegisters({ tid: 1 }), client.readMemory(base, 5000)]);
+    expect(regs.get('rip')).toBe(base + 1n);
+    expect(bytes.equals(Buffer.alloc(5000, 0x5a))).toBe(true);
+    // Hg1, g and three m requests: each sent only after the reply to the one before.
+    const order = log.filter((e) => e.data !== '+').map((e) => e.direction);
+    expect(order).toEqual(['send', 'recv', 'send', 'recv', 'send', 'recv', 'send', 'recv', 'send', 'recv']);
+  });
+
   it('refuses requests while the target runs', async () => {
     stub = await FakeStub.start((p) => (p.startsWith('qSupported') ? 'PacketSize=1000;vContSupported+' : p === 'qC' ? 'QC1' : ''));
     const client = await GdbClient.connect(stub.address);

@@ -21,20 +21,27 @@ xl)
   answer $? /run/ctl.out /run/ctl.err
   ;;
 gdbsx)
+  # One gdbsx at a time, ours: the last one is gone and port 9999 free before this one starts.
   [ -f /run/gdbsx.pid ] && kill "$(cat /run/gdbsx.pid)" 2>/dev/null
+  i=0
+  while grep -q ':270F 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   rm -f /run/gdbsx.rc /run/gdbsx.pid
-  (gdbsx -a "$1" "$2" 9999 </dev/null >/run/gdbsx.log 2>&1; echo $? >/run/gdbsx.rc) &
-  echo $! >/run/gdbsx.pid
+  (
+    gdbsx -a "$1" "$2" 9999 </dev/null >/run/gdbsx.log 2>&1 &
+    echo $! >/run/gdbsx.pid
+    wait $!
+    echo $? >/run/gdbsx.rc
+  ) </dev/null >/dev/null 2>&1 &   # not our socket: the host reads our answer until it closes
   i=0
   # 270F = port 9999 in /proc/net/tcp, 0A = LISTEN
-  while [ $i -lt 300 ]; do
+  while [ $i -lt 1200 ]; do
     grep -q ':270F 00000000:0000 0A' /proc/net/tcp && { answer 0 /run/ctl.empty /run/gdbsx.log; exit 0; }
     [ -f /run/gdbsx.rc ] && { answer "$(cat /run/gdbsx.rc)" /run/ctl.empty /run/gdbsx.log; exit 0; }
     sleep 0.05
     i=$((i + 1))
   done
-  echo "gdbsx did not listen within 15 s" >/run/ctl.err
-  answer 124 /run/ctl.empty /run/ctl.err
+  echo "gdbsx did not listen within 60 s" >>/run/gdbsx.log
+  answer 124 /run/ctl.empty /run/gdbsx.log
   ;;
 gdbsx-wait)
   i=0
@@ -42,7 +49,7 @@ gdbsx-wait)
   if [ -f /run/gdbsx.rc ]; then answer "$(cat /run/gdbsx.rc)" /run/ctl.empty /run/gdbsx.log; else answer 124 /run/ctl.empty /run/gdbsx.log; fi
   ;;
 gdbsx-kill)
-  [ -f /run/gdbsx.pid ] && pkill -P "$(cat /run/gdbsx.pid)"
+  [ -f /run/gdbsx.pid ] && kill "$(cat /run/gdbsx.pid)" 2>/dev/null
   answer 0 /run/ctl.empty /run/ctl.empty
   ;;
 dump-core)
@@ -53,7 +60,7 @@ dump-core)
   rm -f /run/core.fifo /run/dump.rc
   mkfifo /run/core.fifo
   (LD_PRELOAD=/duster/skiphole.so XFM_SKIP="$(printf '%x' $((${mem:-0} * 256)))-f0000" \
-    xl dump-core "$1" /run/core.fifo >/run/dump.log 2>&1; echo $? >/run/dump.rc) &
+    xl dump-core "$1" /run/core.fifo; echo $? >/run/dump.rc) </dev/null >/run/dump.log 2>&1 &
   cat /run/core.fifo
   ;;
 dump-status)

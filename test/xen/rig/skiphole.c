@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef void *(*map_fn)(void *, uint32_t, int, size_t, const uint64_t *, int *);
@@ -26,6 +27,8 @@ void *xenforeignmemory_map(void *fmem, uint32_t dom, int prot, size_t pages, con
 			hi = *end == '-' ? strtoull(end + 1, NULL, 16) : lo;
 		}
 		real = (map_fn)dlsym(RTLD_NEXT, "xenforeignmemory_map");
+		if (hi > lo)
+			fprintf(stderr, "skiphole: one-page maps of gpfns %llx-%llx fail at once\n", (unsigned long long)lo, (unsigned long long)hi);
 		ready = 1;
 	}
 	if (pages == 1 && arr[0] >= lo && arr[0] < hi) {
