@@ -1,6 +1,10 @@
 // Typed values in guest memory, registers or computed, and their text as gdb's `print` shows it.
 import { sizeOf, stripQualifiers, stripTypedefs, typeName, type Member, type Type } from '../../symbols/index.js';
 import type { RegisterReader } from '../../symbols/cfi/index.js';
+import { formatFloat, formatFloatBytes } from './float-format.js';
+import { decodeExtended, extendedToNumber } from '../../symbols/expr/extended.js';
+
+export { formatFloat };
 
 export type Place =
   | { kind: 'memory'; address: bigint }
@@ -90,6 +94,13 @@ export async function asNumber(r: ValueReader, v: Value): Promise<number> {
     const b = Buffer.from(await load(r, v));
     if (b.length === 4) return b.readFloatLE();
     if (b.length === 8) return b.readDoubleLE();
+    // x87 long double: the nearest double (arithmetic on it is the host's).
+    if (b.length === 10 || b.length === 12 || b.length === 16) {
+      const x = decodeExtended(BigInt.asUintN(80, fromBytes(b, false)));
+      if (x) return extendedToNumber(x);
+      const neg = (b[9]! & 0x80) !== 0;
+      return BigInt.asUintN(63, b.readBigUInt64LE(0)) === 0n ? (neg ? -Infinity : Infinity) : NaN;
+    }
     throw new Error(`${b.length}-byte floats are not supported`);
   }
   return Number(await asInteger(r, v));
@@ -176,8 +187,9 @@ async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }
   if (t.encoding === DW_ATE.float) {
     // gdb formats a float's bits for x, z, o, t, d and u, and its value for c and a.
     if (f && f !== 'c' && f !== 'a' && f !== 'f') return integerText(r, fromBytes(await load(r, v), false), t.size, f);
-    const n = await asNumber(r, v);
-    return f === 'c' || f === 'a' ? integerText(r, BigInt(Math.trunc(n)), t.size, f) : formatFloat(n, t.size);
+    if (f === 'c' || f === 'a') return integerText(r, BigInt(Math.trunc(await asNumber(r, v))), t.size, f);
+    const bytes = await load(r, v);
+    return formatFloatBytes(bytes) ?? `<${bytes.length}-byte float>`;
   }
   const n = await asInteger(r, v);
   if (f) return integerText(r, n, v.bitField ? Math.ceil(v.bitField.bitSize / 8) : t.size, f, isSigned(v.type));
@@ -217,22 +229,6 @@ function integerText(r: ValueReader, n: bigint, size: number, format: PrintForma
 }
 
 const CODE_BYTE: Type = { kind: 'base', name: 'unsigned char', size: 1, encoding: DW_ATE.unsigned_char };
-
-/** gdb prints doubles with %g and 17 significant digits, floats with 9. */
-export function formatFloat(n: number, size: number): string {
-  if (Number.isNaN(n)) return n < 0 ? '-nan(0x8000000000000)' : 'nan(0x8000000000000)';
-  if (!Number.isFinite(n)) return n < 0 ? '-inf' : 'inf';
-  const digits = size === 4 ? 9 : 17;
-  let s = n.toPrecision(digits);
-  if (s.includes('e')) {
-    const [mant, exp] = s.split('e');
-    const m = mant!.includes('.') ? mant!.replace(/0+$/, '').replace(/\.$/, '') : mant!;
-    const e = Number(exp);
-    return `${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  }
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
-}
 
 function flagEnum(values: { name: string; value: bigint }[], n: bigint): string | undefined {
   if (n <= 0n || !values.every((e) => e.value >= 0n && (e.value & (e.value - 1n)) === 0n)) return undefined;
