@@ -23,6 +23,8 @@ export interface Value {
   bitField?: { bitOffset: number; bitSize: number };
   /** Why the value cannot be shown (`<optimized out>`). */
   unavailable?: string;
+  /** Bit ranges [from, to) of an aggregate that are optimized out (its other members are known). */
+  unavailableBits?: Array<[number, number]>;
 }
 
 export interface ValueReader {
@@ -307,6 +309,16 @@ export function sliceValue(parent: Value, type: Type, byteOffset: number, bitFie
   const place: Place = p.kind === 'memory' ? { kind: 'memory', address: p.address + BigInt(byteOffset) } : p.kind === 'convenience' ? { ...p, offset: p.offset + byteOffset } : p.kind === 'none' ? p : { kind: 'none' };
   const base: Value = { type, place, ...(bitField && { bitField }) };
   if (parent.unavailable) return { ...base, unavailable: parent.unavailable };
+  if (parent.unavailableBits) {
+    // The part's bits, and the optimized-out ranges over them in its own numbering.
+    const from = byteOffset * 8 + (bitField?.bitOffset ?? 0);
+    const to = from + (bitField ? bitField.bitSize : size * 8);
+    const over = parent.unavailableBits.filter(([a, b]) => a < to && b > from).map(([a, b]): [number, number] => [Math.max(a, from) - byteOffset * 8, Math.min(b, to) - byteOffset * 8]);
+    const t = stripTypedefs(type).kind;
+    const aggregate = t === 'struct' || t === 'union' || t === 'class' || t === 'array';
+    if (over.length && (!aggregate || over.some(([a, b]) => a <= 0 && b >= size * 8))) return { ...base, unavailable: '<optimized out>' };
+    if (over.length) base.unavailableBits = over;
+  }
   if (parent.place.kind !== 'memory') {
     if (!parent.bytes) return { ...base, unavailable: '<unavailable>' };
     base.bytes = parent.bytes.subarray(byteOffset, byteOffset + size);
