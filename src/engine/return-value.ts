@@ -31,6 +31,7 @@ export function returnValue(program: Program, pcInFunction: bigint, registers: M
   const sses = ['xmm0', 'xmm1'];
   for (let i = 0; i < classes.length; i++) {
     const c = classes[i]!;
+    const at = 8 * i;
     let part: Uint8Array | undefined;
     if (c === 'integer') part = word(registers.get(ints.shift()!), 8);
     else if (c === 'sse') part = word(registers.get(sses.shift()!), 8);
@@ -47,7 +48,7 @@ export function returnValue(program: Program, pcInFunction: bigint, registers: M
       i = classes.length;
     } else if (c === 'none') continue;
     if (!part) return undefined;
-    bytes.set(part.subarray(0, Math.min(part.length, bytes.length - 8 * i)), 8 * i);
+    bytes.set(part.subarray(0, Math.min(part.length, bytes.length - at)), at);
   }
   return { type, place: { kind: 'none' }, bytes: bytes.subarray(0, size) };
 }

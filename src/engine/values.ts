@@ -194,7 +194,8 @@ async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }
     return formatFloatBytes(bytes) ?? `<${bytes.length}-byte float>`;
   }
   const n = await asInteger(r, v);
-  if (f) return integerText(r, n, v.bitField ? Math.ceil(v.bitField.bitSize / 8) : t.size, f, isSigned(v.type));
+  // A bitfield in its declared type's width, as gdb (a negative int:3 is 0xfffffffd in /x).
+  if (f) return integerText(r, n, t.size, f, isSigned(v.type));
   if (t.encoding === DW_ATE.boolean) return n === 0n ? 'false' : n === 1n ? 'true' : n.toString();
   if ((t.encoding === DW_ATE.signed_char || t.encoding === DW_ATE.unsigned_char) && t.size === 1) return `${n} ${charLiteral(Number(BigInt.asUintN(8, n)))}`;
   return n.toString();
