@@ -423,9 +423,27 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   }
   const v = ctx.registers?.get(name);
   if (v === undefined) throw new EvalError(`Invalid register \`${raw}'`);
-  // A register outside DWARF's numbering ($eflags, $fs_base, $cr3): the innermost frame's, by name.
-  return { type: T.long, place: { kind: 'register', reg: -1, name, read: async () => ctx.registers?.get(name), frameLevel: 0 }, bytes: toBytes(v, 8) };
+  // Any other register ($eflags, $fs_base, $cr3, $xmm0, $st0): the innermost frame's, by name.
+  const t = /^xmm\d+$/.test(name) ? VEC128 : /^st[0-7]$/.test(name) ? LONG_DOUBLE : T.long;
+  return { type: t, place: { kind: 'register', reg: -1, name, read: async () => ctx.registers?.get(name), frameLevel: 0 }, bytes: toBytes(v, sizeOf(t)) };
 }
+
+// gdb's name for the x87 registers' type.
+const LONG_DOUBLE = base('builtin_type_i387_ext', 16, DW_ATE.float);
+const vector = (element: Type, n: number): Type => ({ kind: 'array', element, dims: [n] });
+/** gdb's vec128 union, the type of $xmm0-$xmm15. */
+const VEC128: Type = {
+  kind: 'union', name: 'vec128', size: 16, declaration: false, die: -1,
+  members: ([
+    ['v4_float', vector(base('float', 4, DW_ATE.float), 4)],
+    ['v2_double', vector(T.double, 2)],
+    ['v16_int8', vector(base('int8_t', 1, DW_ATE.signed), 16)],
+    ['v8_int16', vector(base('int16_t', 2, DW_ATE.signed), 8)],
+    ['v4_int32', vector(base('int32_t', 4, DW_ATE.signed), 4)],
+    ['v2_int64', vector(base('int64_t', 8, DW_ATE.signed), 2)],
+    ['uint128', base('uint128_t', 16, DW_ATE.unsigned)],
+  ] as Array<[string, Type]>).map(([name, type]) => ({ name, type, offset: 0 })),
+};
 
 async function deref(ctx: EvalContext, v: Value): Promise<Value> {
   const s = stripTypedefs(v.type);

@@ -57,15 +57,9 @@ function word(v: bigint | undefined, size: number): Uint8Array | undefined {
   return v === undefined ? undefined : toBytes(v, size);
 }
 
-/**
- * ST(i), 10 bytes. QEMU's gdbstub sends the physical registers R0-R7 as st0-st7 (gdb 13 takes them
- * for ST(0)-ST(7) and shows a returned long double as 0); ST(i) is R((TOP + i) mod 8), TOP being
- * bits 11-13 of the status word.
- */
+/** ST(i), 10 bytes (the gdbstub client gives the registers in stack order). */
 function x87(registers: Map<string, bigint>, i: number): Uint8Array | undefined {
-  const fstat = registers.get('fstat');
-  const top = fstat === undefined ? 0 : Number((fstat >> 11n) & 7n);
-  return word(registers.get(`st${(top + i) & 7}`), 10);
+  return word(registers.get(`st${i}`), 10);
 }
 
 /** The psABI class of each eightbyte of a value of `type`, after the merger's clean-up. */
