@@ -178,7 +178,10 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('duster and gdb on floating poin
           equal++;
           continue;
         }
-        if (check?.(mine)) gdbWrong.push(`${seg.at}: ${c}: gdb ${JSON.stringify(theirs.split('\n').at(-1))}, duster ${JSON.stringify(mine.split('\n').at(-1))}`);
+        // The first line where they differ, for the log.
+        const [a, b] = [mine.split('\n'), theirs.split('\n')];
+        const line = Math.max(0, a.findIndex((l, j) => l !== b[j]));
+        if (check?.(mine)) gdbWrong.push(`${seg.at}: ${c}: gdb ${JSON.stringify(b[line] ?? '')}, duster ${JSON.stringify(a[line])}`);
         else unexplained.push(`${seg.at}: ${c}\n  duster: ${mine.replace(/\n/g, '\n          ')}\n  gdb:    ${theirs.replace(/\n/g, '\n          ')}`);
       }
     }
