@@ -5,7 +5,7 @@ import { RspClosedError, RspError, RspMalformedError, RspStateError, RspUnsuppor
 import { CLIENT_FEATURES, noFeatures, parseSupported, type StubFeatures } from './features.js';
 import { asciiToHex, bigintToLe, fromHex, hexNum, hexToAscii, leToBigint, toHex } from './hex.js';
 import { gdbsxLayout, layoutFromTargetXml, type RegisterLayout } from './layout.js';
-import { detectDialect, quirksFor, type StubDialect, type StubQuirks } from './quirks.js';
+import { detectDialect, quirksFor, x87PhysicalName, x87StackOrder, type StubDialect, type StubQuirks } from './quirks.js';
 import { parseCodeSegmentBases, QEMU_ALL_REGISTERS } from './qemu-monitor.js';
 import { parseStopReply, type StopEvent } from './stop-reply.js';
 import { formatThreadId, parseThreadId, type ThreadId } from './thread-id.js';
@@ -168,7 +168,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     const cached = this.cache.getRegisters(key);
     if (cached) return cached;
     const [, g] = await Promise.all([this.selectG(thread), this.request('g')]);
-    const values = this.layout.decode(fromHex(g));
+    const decoded = this.layout.decode(fromHex(g));
+    const values = this.quirks.x87PhysicalOrder ? x87StackOrder(decoded) : decoded;
     this.cache.setRegisters(key, values);
     return values;
   }
@@ -177,7 +178,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     const cached = this.cache.getRegisters(this.cacheKey(thread))?.get(name);
     if (cached !== undefined) return cached;
     const info = this.layout.get(name);
-    if (this.pValid) {
+    // A stack register of a stub that numbers them physically: from the whole set, reordered.
+    if (this.pValid && !(this.quirks.x87PhysicalOrder && /^st[0-7]$/.test(name))) {
       const [, reply] = await Promise.all([this.selectG(thread), this.request(`p${hexNum(info.regnum)}`)]);
       if (reply !== '') return leToBigint(fromHex(reply));
       this.pValid = false;
@@ -189,6 +191,7 @@ export class GdbClient extends EventEmitter<ClientEvents> {
   }
 
   async writeRegister(name: string, value: bigint, thread?: ThreadId): Promise<void> {
+    if (this.quirks.x87PhysicalOrder && /^st[0-7]$/.test(name)) name = x87PhysicalName(name, await this.readRegister('fstat', thread));
     const info = this.layout.get(name);
     this.cache.clear();
     await this.selectG(thread);

@@ -1,7 +1,7 @@
 // C expressions (with gdb's $registers, {type} addr and array@count) evaluated against a frame:
 // identifiers in scope, globals, members, indexing, pointers, casts, arithmetic, comparison,
 // sizeof and assignment to memory and registers.
-import { evaluateLocation, type Location } from '../../symbols/expr/index.js';
+import { evaluateLocation, type Location, type Piece } from '../../symbols/expr/index.js';
 import { dwarfRegisterName, dwarfRegisterNumber, NODEBUG_TEXT, nodebugData, sizeOf, X86_64, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
 import { REG_ALIASES } from '../targets/x86_64.js';
@@ -247,9 +247,13 @@ async function runExpression(ctx: EvalContext, e: ExprWithContext): Promise<Loca
   return evaluateLocation(e.expr, { ...e.unit, readRegister, readMemory: mem, frameBase, cfa: async () => frame?.cfa, entryValue });
 }
 
-/** DW_OP_regN (or DW_OP_bregN 0): the register whose value at function entry is wanted. */
+/**
+ * DW_OP_regN (or DW_OP_bregN 0, or DW_OP_regval_type N T as gcc writes xmm arguments): the register
+ * whose value at function entry is wanted.
+ */
 function entryRegister(expr: Uint8Array): number | undefined {
   if (expr.length === 1 && expr[0]! >= 0x50 && expr[0]! < 0x70) return expr[0]! - 0x50;
+  if ((expr[0] === 0xa5 || expr[0] === 0xf5) && expr.length >= 3 && expr[1]! < 0x80) return expr[1]!;
   if (expr.length === 2 && expr[0]! >= 0x70 && expr[0]! < 0x90 && expr[1] === 0) return expr[0]! - 0x70;
   return undefined;
 }
@@ -305,26 +309,71 @@ async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Val
     case 'register': {
       const name = dwarfRegisterName(loc.reg) ?? `r${loc.reg}`;
       if (!ctx.frame) throw new EvalError('no frame for a register variable');
-      return { type, place: { kind: 'register', reg: loc.reg, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
+      const v: Value = { type, place: { kind: 'register', reg: loc.reg, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
+      // A struct held whole in a register: its members are slices of the register's bytes.
+      if (isAggregate(type)) {
+        const x = await ctx.frame.registers(loc.reg);
+        if (x !== undefined) v.bytes = toBytes(x, Math.max(size, 8)).subarray(0, size);
+      }
+      return v;
     }
     case 'value': return { type, place: { kind: 'none' }, bytes: toBytes(loc.value, size || 8).subarray(0, size || 8) };
     case 'implicit': return { type, place: { kind: 'none' }, bytes: loc.bytes.subarray(0, size) };
-    case 'pieces': {
-      const out = new Uint8Array(size);
-      let bit = 0;
-      for (const p of loc.pieces) {
-        const part = await valueAt(ctx, { kind: 'base', name: 'piece', size: Math.ceil(p.sizeBits / 8), encoding: DW_ATE.unsigned }, p.location).catch(() => undefined);
-        if (!part || part.unavailable) return { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
-        const bytes = await load(ctx.reader, part).catch(() => undefined);
-        if (!bytes) return { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
-        if (bit % 8 === 0 && p.sizeBits % 8 === 0) out.set(bytes.subarray(0, p.sizeBits / 8), bit / 8);
-        bit += p.sizeBits;
-      }
-      return { type, place: { kind: 'none' }, bytes: out };
-    }
+    case 'pieces': return piecesValue(ctx, type, loc.pieces);
     case 'implicit-pointer': return { type, place: { kind: 'none' }, unavailable: '<synthetic pointer>' };
     case 'unavailable': return { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
   }
+}
+
+function isAggregate(type: Type): boolean {
+  const k = stripTypedefs(type).kind;
+  return k === 'struct' || k === 'union' || k === 'class' || k === 'array';
+}
+
+/**
+ * A value composed of pieces (DW_OP_piece, DW_OP_bit_piece): each piece's bits from its register,
+ * memory, computed value or implicit bytes, in order. Bits of pieces with no location (and any the
+ * pieces leave out) are optimized out: a scalar with any of them is `<optimized out>`, an aggregate
+ * keeps the ranges so that only the members in them are (gdb's `{x = <optimized out>, y = 1.5}`).
+ */
+async function piecesValue(ctx: EvalContext, type: Type, pieces: Piece[]): Promise<Value> {
+  const size = sizeOf(type);
+  let bits = 0n;
+  let at = 0;
+  const missing: Array<[number, number]> = [];
+  const gap = (from: number, to: number) => {
+    const last = missing[missing.length - 1];
+    if (last && last[1] === from) last[1] = to;
+    else missing.push([from, to]);
+  };
+  for (const p of pieces) {
+    const part = await pieceBits(ctx, p.location, p.offsetBits, p.sizeBits).catch(() => undefined);
+    if (part === undefined) gap(at, at + p.sizeBits);
+    else bits |= BigInt.asUintN(p.sizeBits, part) << BigInt(at);
+    at += p.sizeBits;
+  }
+  if (at < size * 8) gap(at, size * 8);
+  const none: Value = { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
+  const covered = missing.reduce((n, [a, b]) => n + Math.max(0, Math.min(b, size * 8) - a), 0);
+  if (covered >= size * 8 || (missing.length && !isAggregate(type))) return none;
+  return { type, place: { kind: 'none' }, bytes: toBytes(bits, size), ...(missing.length && { unavailableBits: missing }) };
+}
+
+/** `sizeBits` bits of a piece's location from bit `offsetBits`; undefined when they are not known. */
+async function pieceBits(ctx: EvalContext, loc: Location, offsetBits: number, sizeBits: number): Promise<bigint | undefined> {
+  let whole: bigint | undefined;
+  switch (loc.kind) {
+    case 'register': whole = await ctx.frame?.registers(loc.reg); break;
+    case 'memory': {
+      const n = Math.ceil((offsetBits + sizeBits) / 8);
+      whole = fromBytes(await ctx.reader.readMemory(loc.address, n), false);
+      break;
+    }
+    case 'value': whole = BigInt.asUintN(Math.max(64, offsetBits + sizeBits), loc.value); break;
+    case 'implicit': whole = fromBytes(loc.bytes, false); break;
+    default: return undefined;
+  }
+  return whole === undefined ? undefined : BigInt.asUintN(sizeBits, whole >> BigInt(offsetBits));
 }
 
 /**
@@ -396,9 +445,27 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   }
   const v = ctx.registers?.get(name);
   if (v === undefined) throw new EvalError(`Invalid register \`${raw}'`);
-  // A register outside DWARF's numbering ($eflags, $fs_base, $cr3): the innermost frame's, by name.
-  return { type: T.long, place: { kind: 'register', reg: -1, name, read: async () => ctx.registers?.get(name), frameLevel: 0 }, bytes: toBytes(v, 8) };
+  // Any other register ($eflags, $fs_base, $cr3, $xmm0, $st0): the innermost frame's, by name.
+  const t = /^xmm\d+$/.test(name) ? VEC128 : /^st[0-7]$/.test(name) ? LONG_DOUBLE : T.long;
+  return { type: t, place: { kind: 'register', reg: -1, name, read: async () => ctx.registers?.get(name), frameLevel: 0 }, bytes: toBytes(v, sizeOf(t)) };
 }
+
+// gdb's name for the x87 registers' type.
+const LONG_DOUBLE = base('builtin_type_i387_ext', 16, DW_ATE.float);
+const vector = (element: Type, n: number): Type => ({ kind: 'array', element, dims: [n] });
+/** gdb's vec128 union, the type of $xmm0-$xmm15. */
+const VEC128: Type = {
+  kind: 'union', name: 'vec128', size: 16, declaration: false, die: -1,
+  members: ([
+    ['v4_float', vector(base('float', 4, DW_ATE.float), 4)],
+    ['v2_double', vector(T.double, 2)],
+    ['v16_int8', vector(base('int8_t', 1, DW_ATE.signed), 16)],
+    ['v8_int16', vector(base('int16_t', 2, DW_ATE.signed), 8)],
+    ['v4_int32', vector(base('int32_t', 4, DW_ATE.signed), 4)],
+    ['v2_int64', vector(base('int64_t', 8, DW_ATE.signed), 2)],
+    ['uint128', base('uint128_t', 16, DW_ATE.unsigned)],
+  ] as Array<[string, Type]>).map(([name, type]) => ({ name, type, offset: 0 })),
+};
 
 async function deref(ctx: EvalContext, v: Value): Promise<Value> {
   const s = stripTypedefs(v.type);

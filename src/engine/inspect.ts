@@ -5,6 +5,7 @@ import type { RegisterInfo, Target } from '../targets/index.js';
 import { assign, evaluateText, localsNamed, variableInfoValue, type EvalContext } from './evaluate.js';
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
+import type { ReturnedValue } from './stop-event.js';
 import { fetchAddress } from './real-mode.js';
 import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
 import { asInteger, elementValue, formatValue, isCharType, load, memberValue, toBytes, type FormatOptions, type Value, type ValueReader } from './values.js';
@@ -223,21 +224,23 @@ export class Inspector {
     return out;
   }
 
-  /** Locals, Arguments, Registers and the unit's Globals of a frame. */
-  async scopes(thread: number, level: number): Promise<Scope[]> {
+  /**
+   * Locals, Arguments, Registers and the unit's Globals of a frame. `returned` (the innermost frame
+   * right after a finish or step out) heads the Locals as gdb's "Value returned".
+   */
+  async scopes(thread: number, level: number, returned?: ReturnedValue): Promise<Scope[]> {
     const frame = await this.frame(thread, level);
     const ctx = await this.context(thread, level);
     const vars = frame.scope?.variables ?? [];
     const scopes: Scope[] = [];
     const at = { thread, level };
-    const group = (name: Scope['name'], list: VariableInfo[], expensive = false) => {
-      const ref = this.store.add(async (start, count, fmt) =>
-        Promise.all(list.slice(start, start + count).map(async (info) => this.view(info.name, await variableInfoValue(ctx, info), fmt, at, info.name))),
-        at,
-      );
-      scopes.push({ name, ref, count: list.length, expensive });
+    const group = (name: Scope['name'], list: VariableInfo[], expensive = false, head: Array<(fmt: ValueFormat) => Promise<ValueView>> = []) => {
+      const rows = [...head, ...list.map((info) => async (fmt: ValueFormat) => this.view(info.name, await variableInfoValue(ctx, info), fmt, at, info.name))];
+      const ref = this.store.add(async (start, count, fmt) => Promise.all(rows.slice(start, start + count).map((row) => row(fmt))), at);
+      scopes.push({ name, ref, count: rows.length, expensive });
     };
-    group('Locals', vars.filter((v) => v.kind === 'local'));
+    const returnedRow = returned && level === 0 ? [(fmt: ValueFormat) => this.view(`Value returned by ${returned.function}()`, returned.value, fmt, at)] : [];
+    group('Locals', vars.filter((v) => v.kind === 'local'), false, returnedRow);
     group('Arguments', vars.filter((v) => v.kind === 'arg'));
     const regs = ctx.registers!;
     const known = this.target.registers.filter((r) => regs.has(r.name));

@@ -332,7 +332,9 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Scopes of a frame; each one's variables come from `children(scope.ref)`. */
   scopes(at: FramePosition): Promise<Scope[]> {
-    return this.inspector.scopes(at.thread, at.level);
+    const stop = this.runner.lastStop;
+    const returned = stop?.kind === 'step' && stop.thread === at.thread ? stop.returned : undefined;
+    return this.inspector.scopes(at.thread, at.level, returned);
   }
 
   async children(ref: number, start = 0, count = Infinity, format: ValueFormat = 'natural'): Promise<ValueView[]> {

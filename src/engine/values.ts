@@ -1,6 +1,10 @@
 // Typed values in guest memory, registers or computed, and their text as gdb's `print` shows it.
 import { sizeOf, stripQualifiers, stripTypedefs, typeName, type Member, type Type } from '../../symbols/index.js';
 import type { RegisterReader } from '../../symbols/cfi/index.js';
+import { formatFloat, formatFloatBytes } from './float-format.js';
+import { decodeExtended, extendedToNumber } from '../../symbols/expr/extended.js';
+
+export { formatFloat };
 
 export type Place =
   | { kind: 'memory'; address: bigint }
@@ -19,6 +23,8 @@ export interface Value {
   bitField?: { bitOffset: number; bitSize: number };
   /** Why the value cannot be shown (`<optimized out>`). */
   unavailable?: string;
+  /** Bit ranges [from, to) of an aggregate that are optimized out (its other members are known). */
+  unavailableBits?: Array<[number, number]>;
 }
 
 export interface ValueReader {
@@ -92,6 +98,13 @@ export async function asNumber(r: ValueReader, v: Value): Promise<number> {
     const b = Buffer.from(await load(r, v));
     if (b.length === 4) return b.readFloatLE();
     if (b.length === 8) return b.readDoubleLE();
+    // x87 long double: the nearest double (arithmetic on it is the host's).
+    if (b.length === 10 || b.length === 12 || b.length === 16) {
+      const x = decodeExtended(BigInt.asUintN(80, fromBytes(b, false)));
+      if (x) return extendedToNumber(x);
+      const neg = (b[9]! & 0x80) !== 0;
+      return BigInt.asUintN(63, b.readBigUInt64LE(0)) === 0n ? (neg ? -Infinity : Infinity) : NaN;
+    }
     throw new Error(`${b.length}-byte floats are not supported`);
   }
   return Number(await asInteger(r, v));
@@ -180,11 +193,13 @@ async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }
   if (t.encoding === DW_ATE.float) {
     // gdb formats a float's bits for x, z, o, t, d and u, and its value for c and a.
     if (f && f !== 'c' && f !== 'a' && f !== 'f') return integerText(r, fromBytes(await load(r, v), false), t.size, f);
-    const n = await asNumber(r, v);
-    return f === 'c' || f === 'a' ? integerText(r, BigInt(Math.trunc(n)), t.size, f) : formatFloat(n, t.size);
+    if (f === 'c' || f === 'a') return integerText(r, BigInt(Math.trunc(await asNumber(r, v))), t.size, f);
+    const bytes = await load(r, v);
+    return formatFloatBytes(bytes) ?? `<${bytes.length}-byte float>`;
   }
   const n = await asInteger(r, v);
-  if (f) return integerText(r, n, v.bitField ? Math.ceil(v.bitField.bitSize / 8) : t.size, f, isSigned(v.type));
+  // A bitfield in its declared type's width, as gdb (a negative int:3 is 0xfffffffd in /x).
+  if (f) return integerText(r, n, t.size, f, isSigned(v.type));
   if (t.encoding === DW_ATE.boolean) return n === 0n ? 'false' : n === 1n ? 'true' : n.toString();
   if ((t.encoding === DW_ATE.signed_char || t.encoding === DW_ATE.unsigned_char) && t.size === 1) return `${n} ${charLiteral(Number(BigInt.asUintN(8, n)))}`;
   return n.toString();
@@ -221,22 +236,6 @@ function integerText(r: ValueReader, n: bigint, size: number, format: PrintForma
 }
 
 const CODE_BYTE: Type = { kind: 'base', name: 'unsigned char', size: 1, encoding: DW_ATE.unsigned_char };
-
-/** gdb prints doubles with %g and 17 significant digits, floats with 9. */
-export function formatFloat(n: number, size: number): string {
-  if (Number.isNaN(n)) return n < 0 ? '-nan(0x8000000000000)' : 'nan(0x8000000000000)';
-  if (!Number.isFinite(n)) return n < 0 ? '-inf' : 'inf';
-  const digits = size === 4 ? 9 : 17;
-  let s = n.toPrecision(digits);
-  if (s.includes('e')) {
-    const [mant, exp] = s.split('e');
-    const m = mant!.includes('.') ? mant!.replace(/0+$/, '').replace(/\.$/, '') : mant!;
-    const e = Number(exp);
-    return `${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  }
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
-}
 
 function flagEnum(values: { name: string; value: bigint }[], n: bigint): string | undefined {
   if (n <= 0n || !values.every((e) => e.value >= 0n && (e.value & (e.value - 1n)) === 0n)) return undefined;
@@ -315,6 +314,16 @@ export function sliceValue(parent: Value, type: Type, byteOffset: number, bitFie
   const place: Place = p.kind === 'memory' ? { kind: 'memory', address: p.address + BigInt(byteOffset) } : p.kind === 'convenience' ? { ...p, offset: p.offset + byteOffset } : p.kind === 'none' ? p : { kind: 'none' };
   const base: Value = { type, place, ...(bitField && { bitField }) };
   if (parent.unavailable) return { ...base, unavailable: parent.unavailable };
+  if (parent.unavailableBits) {
+    // The part's bits, and the optimized-out ranges over them in its own numbering.
+    const from = byteOffset * 8 + (bitField?.bitOffset ?? 0);
+    const to = from + (bitField ? bitField.bitSize : size * 8);
+    const over = parent.unavailableBits.filter(([a, b]) => a < to && b > from).map(([a, b]): [number, number] => [Math.max(a, from) - byteOffset * 8, Math.min(b, to) - byteOffset * 8]);
+    const t = stripTypedefs(type).kind;
+    const aggregate = t === 'struct' || t === 'union' || t === 'class' || t === 'array';
+    if (over.length && (!aggregate || over.some(([a, b]) => a <= 0 && b >= size * 8))) return { ...base, unavailable: '<optimized out>' };
+    if (over.length) base.unavailableBits = over;
+  }
   if (parent.place.kind !== 'memory') {
     if (!parent.bytes) return { ...base, unavailable: '<unavailable>' };
     base.bytes = parent.bytes.subarray(byteOffset, byteOffset + size);
