@@ -11,9 +11,9 @@ import type { LineRows } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
 import { ElfError, ElfFile, type ElfSection, type ElfSymbol, type SymbolHit } from './elf/index.js';
-import { SHF } from './elf/types.js';
+import { SHF, STT } from './elf/types.js';
 import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
-import type { ExprWithContext } from './expr-context.js';
+import { unitContext, type ExprWithContext } from './expr-context.js';
 import { NO_FILE, type UnitFunctions } from './functions.js';
 import { gdbKept, lineRow, rowRefAt, stepLineOf, type LineRow, type RowRef, type StepLine } from './lines.js';
 import { NameIndex } from './names.js';
@@ -25,6 +25,8 @@ import { DW_AT, DW_TAG } from './dwarf/constants.js';
 import { DwarfError } from './dwarf/errors.js';
 import { hasLocationList } from './dwarf/die-scan.js';
 import { ROW_STMT } from './dwarf/line.js';
+
+const DW_OP_ADDR = 0x03;
 
 /** One frame of an address's inline chain, as `addr2line -f -i` prints it. */
 export interface SourceFrame {
@@ -317,6 +319,9 @@ export class SymbolFile {
 
   /** A function as a C expression names it: its concrete definition's address and type (`{int (int)} 0x...`). */
   findFunction(name: string): { address: bigint; type: Type } | undefined {
+    // A function with code has an ELF symbol (its own name or a clone's, `name.isra.0`) unless the
+    // image is stripped: without one, no search of the DIEs (on vmlinux, seconds for a short name).
+    if (!this.elf.symbols.mayName(name)) return undefined;
     const def = this.names.functions(name).find((f) => !f.inlined && f.ranges.length > 0);
     if (!def) return undefined;
     const d = dieAt(def.unit, def.offset);
@@ -384,10 +389,22 @@ export class SymbolFile {
     return hit ? scopesAt(hit.unit, this.dieOf(hit), pc, this.types, (i) => this.fileName(hit.unit, i)) : [];
   }
 
-  /** A global variable by name: the definition (with a location or constant) when there is one. */
+  /**
+   * A global variable by name: the definition (with a location or constant) when there is one.
+   * A declaration with no definition in the DWARF (`extern` in C; defined in assembly or by the
+   * linker script, as vmlinux's `jiffies` and `__initcall_start`) is at its ELF data symbol's
+   * address, as gdb resolves it.
+   */
   findGlobal(name: string): VariableInfo | undefined {
     const ref = this.names.global(name);
-    return ref && variableInfo(ref.unit, dieAt(ref.unit, ref.offset), undefined, this.types, (i) => this.fileName(ref.unit, i));
+    const v = ref && variableInfo(ref.unit, dieAt(ref.unit, ref.offset), undefined, this.types, (i) => this.fileName(ref.unit, i));
+    if (!v || v.location.kind !== 'optimized-out' || v.constValue !== undefined || !v.die.flag(DW_AT.declaration)) return v;
+    const sym = this.findSymbol(name).find((s) => s.type === STT.OBJECT || s.type === STT.NOTYPE);
+    if (!sym) return v;
+    const expr = new Uint8Array(9);
+    expr[0] = DW_OP_ADDR;
+    new DataView(expr.buffer).setBigUint64(1, sym.address, true);
+    return { ...v, location: { kind: 'expr', expr: { expr, unit: unitContext(ref.unit) } } };
   }
 
   /** The unit-level variables of the unit containing pc. */

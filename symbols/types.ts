@@ -211,7 +211,10 @@ export function typeName(t: Type, declarator = '', depth = 0): string {
       const sigil = t.kind === 'pointer' ? '*' : t.kind === 'reference' ? '&' : '&&';
       const inner = /^(const|volatile|restrict|_Atomic)\b/.test(declarator) ? `${sigil} ${declarator}` : sigil + declarator;
       const target = t.target;
-      return typeName(target, target.kind === 'array' || target.kind === 'function' ? `(${inner})` : inner, depth + 1);
+      // A qualified array (`const T[N]` as GCC emits it: const_type over the array) is an array too.
+      let bare = target;
+      while (bare.kind === 'qualified' && bare.target.kind !== 'pointer') bare = bare.target;
+      return typeName(target, bare.kind === 'array' || bare.kind === 'function' ? `(${inner})` : inner, depth + 1);
     }
     case 'qualified': {
       const target = t.target;

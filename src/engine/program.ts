@@ -34,7 +34,8 @@ export class Program {
   /**
    * Builds what showing a stop needs from the image and costs most the first time (vmlinux: the
    * CFI lookup table, the ELF address index, ~200 ms): called while the guest runs. A malformed
-   * section is left to report its error where it is used.
+   * section is left to report its error where it is used. Then, in slices that let a stop be
+   * handled in between, the index of global variable and type names the first `print` needs.
    */
   prepareForStops(): void {
     try {
@@ -43,6 +44,7 @@ export class Program {
     } catch {
       // Reported by the lookup that needs it.
     }
+    this.symbols.names.prepare().catch(() => undefined);
   }
 
   get path(): string {
