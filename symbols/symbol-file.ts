@@ -325,7 +325,9 @@ export class SymbolFile {
     const def = this.names.functions(name).find((f) => !f.inlined && f.ranges.length > 0);
     if (!def) return undefined;
     const d = dieAt(def.unit, def.offset);
-    return { address: this.functionInfo(d, def.ranges, false).entryPc, type: this.types.resolve(d) };
+    // A concrete copy (a GCC clone: count.constprop.0.isra.0) has its prototype on the DIE it refers back to, as gdb prints it.
+    const declared = d.followOrigin((x) => (x.has(DW_AT.abstract_origin) || x.has(DW_AT.specification) ? undefined : x)) ?? d;
+    return { address: this.functionInfo(d, def.ranges, false).entryPc, type: this.types.resolve(declared) };
   }
 
   /** The post-prologue address of the concrete function containing pc (where `step` into it stops). */
