@@ -260,16 +260,17 @@ export class SymbolFile {
   }
 
   /**
-   * Where gdb's `break NAME` stops: each concrete copy after its prologue; each inlined copy at its
-   * entry, except that where gdb does not trust the unit's locations (not gcc, or no location
-   * lists) a copy entered inside the containing function's prologue moves to its end.
+   * Where gdb's `break NAME` stops. Where gdb trusts the unit's locations (gcc with location lists,
+   * as any -O2 build: its skip_prologue_sal then keeps the entry) each copy at its entry: `hbreak
+   * __schedule` on vmlinux stops before `push %rbp`. Elsewhere each concrete copy after its
+   * prologue, and an inlined copy entered inside the containing function's prologue at its end.
    */
   functionEntries(name: string): bigint[] {
     const out = new Set<bigint>();
     for (const f of this.names.functions(name)) {
       const entryPc = f.ranges[0]?.start;
       if (entryPc === undefined) continue;
-      if (!f.inlined) out.add(this.bodyStart(f.unit, f.ranges, entryPc));
+      if (!f.inlined) out.add(locationsValid(f.unit) ? entryPc : this.bodyStart(f.unit, f.ranges, entryPc));
       else {
         const body = locationsValid(f.unit) ? undefined : this.functionBodyStart(entryPc);
         out.add(body !== undefined && body > entryPc ? body : entryPc);
@@ -325,9 +326,7 @@ export class SymbolFile {
     const def = this.names.functions(name).find((f) => !f.inlined && f.ranges.length > 0);
     if (!def) return undefined;
     const d = dieAt(def.unit, def.offset);
-    // A concrete copy (a GCC clone: count.constprop.0.isra.0) has its prototype on the DIE it refers back to, as gdb prints it.
-    const declared = d.followOrigin((x) => (x.has(DW_AT.abstract_origin) || x.has(DW_AT.specification) ? undefined : x)) ?? d;
-    return { address: this.functionInfo(d, def.ranges, false).entryPc, type: this.types.resolve(declared) };
+    return { address: this.functionInfo(d, def.ranges, false).entryPc, type: this.types.resolve(d) };
   }
 
   /** The post-prologue address of the concrete function containing pc (where `step` into it stops). */

@@ -123,11 +123,17 @@ export class TypeResolver {
         return t;
       }
       case DW_TAG.subroutine_type: case DW_TAG.subprogram: {
-        const t: Type & { returns: Type; params: Type[] } = { kind: 'function', returns: VOID, params: [], varargs: false, prototyped: die.flag(DW_AT.prototyped) };
+        // A concrete copy (a GCC clone such as count.constprop.0.isra.0) has its own parameter
+        // list, typed through each one's origin, and its origin's return type: gdb's type of it.
+        const viaOrigin = (d: Die): Type => {
+          const ref = d.followOrigin((x) => x.ref(DW_AT.type));
+          return ref ? this.resolve(ref) : VOID;
+        };
+        const t: Type & { returns: Type; params: Type[] } = { kind: 'function', returns: VOID, params: [], varargs: false, prototyped: !!die.followOrigin((x) => (x.flag(DW_AT.prototyped) ? true : undefined)) };
         this.cache.set(die, t);
-        t.returns = this.typeOf(die);
+        t.returns = viaOrigin(die);
         for (const c of die.children) {
-          if (c.tag === DW_TAG.formal_parameter) t.params.push(this.typeOf(c));
+          if (c.tag === DW_TAG.formal_parameter) t.params.push(viaOrigin(c));
           else if (c.tag === DW_TAG.unspecified_parameters) t.varargs = true;
         }
         return t;
