@@ -132,7 +132,8 @@ export async function backtraceCommand(ctx: CommandContext, args: string, out: O
       for (const v of locals) out(`        ${v.name} = ${await formatValue(ctx2.reader, await variableInfoValue(ctx2, v), {}, false)}\n`);
     }
   }
-  if (frames.length > shown.length) out('(More stack frames follow...)\n');
+  // gdb says so only to a person (from_tty), not in a script or --batch.
+  if (frames.length > shown.length && ctx.fromTty) out('(More stack frames follow...)\n');
   else if (incomplete) out(`Backtrace stopped: ${incomplete}\n`);
   return { thread, frames: shown.map(frameData), ...(incomplete && { incomplete }) };
 }
