@@ -1,4 +1,5 @@
-// Lookups by name, one name at a time. A unit can hold a DIE of a name only if its DIEs refer to
+// Lookups by name. Variables and types come from the whole-program index of top-level names
+// (top-level-names.ts), built by the first such lookup. Functions, one name at a time: a unit can hold a DIE of a name only if its DIEs refer to
 // the name's string: to its offset in .debug_str (or .debug_line_str, or through
 // .debug_str_offsets) or to the string inline. Searching the raw .debug_info for those bytes
 // (natively, a piece at a time) gives the units to look in, those where a walk to each find lands
@@ -6,12 +7,13 @@
 // NAME` or `print VAR` on a kernel reads its 170 MB of DIEs once at memory speed and scans a
 // handful of units. Where names may come from another unit (DW_FORM_ref_addr origins) every unit
 // is a candidate. Listing every name (completion) scans every unit.
-import { DW_AT, DW_FORM, DW_TAG } from './dwarf/constants.js';
-import { nameValuesAt, unitTypes, unitVariables, type NameAttr, type VariableEntry } from './dwarf/die-scan.js';
+import { DW_AT, DW_FORM } from './dwarf/constants.js';
+import { nameValuesAt, unitVariables, type NameAttr } from './dwarf/die-scan.js';
 import type { Dwarf } from './dwarf/dwarf.js';
 import { NameQuery } from './dwarf/name-query.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
+import { TopLevelNames, TYPE_GROUPS } from './top-level-names.js';
 import type { UnitIndex } from './unit-index.js';
 
 /** A function with code or an inlined call of it: its unit, the .debug_info offset of its DIE, and its ranges in DW_AT_ranges order. */
@@ -35,8 +37,8 @@ interface Candidate {
 }
 
 const utf8 = new TextDecoder();
-const TAG_KEYWORDS: Record<string, number> = { struct: DW_TAG.structure_type, union: DW_TAG.union_type, enum: DW_TAG.enumeration_type, class: DW_TAG.class_type };
-const TAGGED = [DW_TAG.structure_type, DW_TAG.union_type, DW_TAG.enumeration_type, DW_TAG.class_type];
+/** A tag keyword's group in TYPE_GROUPS. */
+const TAG_GROUPS: Record<string, number> = { struct: 1, union: 2, enum: 3, class: 4 };
 
 export class NameIndex {
   private readonly queries = new Map<string, { q: NameQuery; units: Candidate[] }>();
@@ -44,6 +46,7 @@ export class NameIndex {
   private readonly globalCache = new Map<string, DieRef | undefined>();
   private readonly typeCache = new Map<string, DieRef | undefined>();
   private functionList: string[] | undefined;
+  private topLevelNames: TopLevelNames | undefined;
   private globalList: string[] | undefined;
 
   constructor(private readonly dwarf: Dwarf, private readonly index: UnitIndex) {}
@@ -65,21 +68,8 @@ export class NameIndex {
 
   /** The unit-level variable `name`: the first with a location or constant value (a definition), else the first declaration. */
   global(name: string): DieRef | undefined {
-    if (this.globalCache.has(name)) return this.globalCache.get(name);
-    const { q, units } = this.lookup(name);
-    let found: DieRef | undefined;
-    search: for (const { unit } of this.withOrigins(units)) {
-      for (const v of unitVariables(unit)) {
-        if (!this.variableIs(unit, v, q)) continue;
-        if (v.defines) {
-          found = { unit, offset: v.offset };
-          break search;
-        }
-        found ??= { unit, offset: v.offset };
-      }
-    }
-    this.globalCache.set(name, found);
-    return found;
+    if (!this.globalCache.has(name)) this.globalCache.set(name, this.topLevel.variable(this.query(name)));
+    return this.globalCache.get(name);
   }
 
   /**
@@ -90,26 +80,34 @@ export class NameIndex {
   type(key: string): DieRef | undefined {
     if (this.typeCache.has(key)) return this.typeCache.get(key);
     const m = /^(struct|union|enum|class) (.+)$/.exec(key);
-    const name = m ? m[2]! : key;
-    // Groups in the order they are preferred: each keeps its first definition and first declaration.
-    const groups = m ? [[TAG_KEYWORDS[m[1]!]!]] : [[DW_TAG.typedef, DW_TAG.base_type], ...TAGGED.map((t) => [t])];
-    const defs: (DieRef | undefined)[] = groups.map(() => undefined);
-    const decls: (DieRef | undefined)[] = groups.map(() => undefined);
-    const { q, units } = this.lookup(name);
-    search: for (const { unit } of units) {
-      for (const t of unitTypes(unit)) {
-        const g = groups.findIndex((tags) => tags.includes(t.tag));
-        if (g < 0 || !q.is(unit, t.name.form, t.name.value, t.name.inline)) continue;
-        const ref = { unit, offset: t.offset };
-        if (t.declaration) decls[g] ??= ref;
-        else defs[g] ??= ref;
-        if (defs[0]) break search;
-      }
-    }
+    const q = this.query(m ? m[2]! : key);
+    const groups = m ? [TAG_GROUPS[m[1]!]!] : TYPE_GROUPS.map((_g, i) => i);
+    const found = groups.map((g) => this.topLevel.type(g, q));
     // A bare name that is a typedef or base type anywhere is that (a definition, else its declaration).
-    const found = !m && (defs[0] || decls[0]) ? defs[0] ?? decls[0] : defs.find((d) => d) ?? decls.find((d) => d);
-    this.typeCache.set(key, found);
-    return found;
+    const first = found.find((f) => f.def || f.decl);
+    const ref = !m && first === found[0] ? first?.def ?? first?.decl : found.find((f) => f.def)?.def ?? found.find((f) => f.decl)?.decl;
+    this.typeCache.set(key, ref);
+    return ref;
+  }
+
+  /**
+   * Builds the whole-program index of top-level names in slices of about `sliceMs` between which
+   * other work runs (vmlinux: 2352 units, 1.2 million type DIEs, seconds of CPU): started while the
+   * guest runs, so that the first `print` after a stop finds it built. A lookup before it is done
+   * finishes it at once.
+   */
+  async prepare(sliceMs = 10): Promise<void> {
+    while (!this.topLevel.walk(performance.now() + sliceMs)) {
+      await new Promise<void>((r) => setImmediate(r).unref());
+    }
+  }
+
+  private get topLevel(): TopLevelNames {
+    return (this.topLevelNames ??= new TopLevelNames(this.dwarf, (o) => this.originName(o)));
+  }
+
+  private query(name: string): NameQuery {
+    return this.queries.get(name)?.q ?? new NameQuery(this.dwarf, name);
   }
 
   /** Every name functions() knows, scanning every unit and function body. */
@@ -217,12 +215,6 @@ export class NameIndex {
   /** The candidates for a name a DIE may take from its origin: every unit when origins cross units. */
   private withOrigins(units: Candidate[]): readonly Candidate[] {
     return this.dwarf.originsCrossUnits ? this.dwarf.compileUnits.map((unit) => ({ unit, refs: null })) : units;
-  }
-
-  /** The variable's name (DW_AT_name, else its origin's, as Die.resolvedName) is q's. */
-  private variableIs(unit: Unit, v: VariableEntry, q: NameQuery): boolean {
-    if (v.name) return q.is(unit, v.name.form, v.name.value, v.name.inline);
-    return v.origin >= 0 && this.originName(v.origin) === q.text;
   }
 
   /** The DW_AT_name of the DIE at `offset` or of the DIEs it defers to (attributes only, no DIE tree). */

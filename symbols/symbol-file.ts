@@ -11,9 +11,9 @@ import type { LineRows } from './dwarf/line.js';
 import type { Range } from './dwarf/ranges.js';
 import type { Unit } from './dwarf/unit.js';
 import { ElfError, ElfFile, type ElfSection, type ElfSymbol, type SymbolHit } from './elf/index.js';
-import { SHF } from './elf/types.js';
+import { SHF, STT } from './elf/types.js';
 import { callSiteParameters, callSitesOf, type CallSite } from './call-sites.js';
-import type { ExprWithContext } from './expr-context.js';
+import { unitContext, type ExprWithContext } from './expr-context.js';
 import { NO_FILE, type UnitFunctions } from './functions.js';
 import { gdbKept, lineRow, rowRefAt, stepLineOf, type LineRow, type RowRef, type StepLine } from './lines.js';
 import { NameIndex } from './names.js';
@@ -26,6 +26,8 @@ import { DwarfError } from './dwarf/errors.js';
 import { tolerate, type DamageLog } from './damage.js';
 import { hasLocationList } from './dwarf/die-scan.js';
 import { ROW_STMT } from './dwarf/line.js';
+
+const DW_OP_ADDR = 0x03;
 
 /** One frame of an address's inline chain, as `addr2line -f -i` prints it. */
 export interface SourceFrame {
@@ -292,9 +294,10 @@ export class SymbolFile {
   }
 
   /**
-   * Where gdb's `break NAME` stops: each concrete copy after its prologue; each inlined copy at its
-   * entry, except that where gdb does not trust the unit's locations (not gcc, or no location
-   * lists) a copy entered inside the containing function's prologue moves to its end.
+   * Where gdb's `break NAME` stops. Where gdb trusts the unit's locations (gcc with location lists,
+   * as any -O2 build: its skip_prologue_sal then keeps the entry) each copy at its entry: `hbreak
+   * __schedule` on vmlinux stops before `push %rbp`. Elsewhere each concrete copy after its
+   * prologue, and an inlined copy entered inside the containing function's prologue at its end.
    */
   functionEntries(name: string): bigint[] {
     return tolerate(this.damage, 'functionEntries', () => {
@@ -302,7 +305,7 @@ export class SymbolFile {
       for (const f of this.names.functions(name)) {
         const entryPc = f.ranges[0]?.start;
         if (entryPc === undefined) continue;
-        if (!f.inlined) out.add(this.bodyStart(f.unit, f.ranges, entryPc));
+        if (!f.inlined) out.add(locationsValid(f.unit) ? entryPc : this.bodyStart(f.unit, f.ranges, entryPc));
         else {
           const body = locationsValid(f.unit) ? undefined : this.functionBodyStart(entryPc);
           out.add(body !== undefined && body > entryPc ? body : entryPc);
@@ -357,6 +360,9 @@ export class SymbolFile {
 
   /** A function as a C expression names it: its concrete definition's address and type (`{int (int)} 0x...`). */
   findFunction(name: string): { address: bigint; type: Type } | undefined {
+    // A function with code has an ELF symbol (its own name or a clone's, `name.isra.0`) unless the
+    // image is stripped: without one, no search of the DIEs (on vmlinux, seconds for a short name).
+    if (!this.elf.symbols.mayName(name)) return undefined;
     return tolerate(this.damage, 'findFunction', () => {
       const def = this.names.functions(name).find((f) => !f.inlined && f.ranges.length > 0);
       if (!def) return undefined;
@@ -433,11 +439,23 @@ export class SymbolFile {
     }, []);
   }
 
-  /** A global variable by name: the definition (with a location or constant) when there is one. */
+  /**
+   * A global variable by name: the definition (with a location or constant) when there is one.
+   * A declaration with no definition in the DWARF (`extern` in C; defined in assembly or by the
+   * linker script, as vmlinux's `jiffies` and `__initcall_start`) is at its ELF data symbol's
+   * address, as gdb resolves it.
+   */
   findGlobal(name: string): VariableInfo | undefined {
     return tolerate(this.damage, 'findGlobal', () => {
       const ref = this.names.global(name);
-      return ref && variableInfo(ref.unit, dieAt(ref.unit, ref.offset), undefined, this.types, (i) => this.fileName(ref.unit, i));
+      const v = ref && variableInfo(ref.unit, dieAt(ref.unit, ref.offset), undefined, this.types, (i) => this.fileName(ref.unit, i));
+      if (!v || v.location.kind !== 'optimized-out' || v.constValue !== undefined || !v.die.flag(DW_AT.declaration)) return v;
+      const sym = this.findSymbol(name).find((s) => s.type === STT.OBJECT || s.type === STT.NOTYPE);
+      if (!sym) return v;
+      const expr = new Uint8Array(9);
+      expr[0] = DW_OP_ADDR;
+      new DataView(expr.buffer).setBigUint64(1, sym.address, true);
+      return { ...v, location: { kind: 'expr', expr: { expr, unit: unitContext(ref.unit) } } };
     }, undefined);
   }
 

@@ -125,11 +125,17 @@ export class TypeResolver {
         return t;
       }
       case DW_TAG.subroutine_type: case DW_TAG.subprogram: {
-        const t: Type & { returns: Type; params: Type[] } = { kind: 'function', returns: VOID, params: [], varargs: false, prototyped: die.flag(DW_AT.prototyped) };
+        // A concrete copy (a GCC clone such as count.constprop.0.isra.0) has its own parameter
+        // list, typed through each one's origin, and its origin's return type: gdb's type of it.
+        const viaOrigin = (d: Die): Type => {
+          const ref = d.followOrigin((x) => x.ref(DW_AT.type));
+          return ref ? this.resolve(ref) : VOID;
+        };
+        const t: Type & { returns: Type; params: Type[] } = { kind: 'function', returns: VOID, params: [], varargs: false, prototyped: !!die.followOrigin((x) => (x.flag(DW_AT.prototyped) ? true : undefined)) };
         this.cache.set(die, t);
-        t.returns = this.typeOf(die);
+        t.returns = viaOrigin(die);
         for (const c of die.children) {
-          if (c.tag === DW_TAG.formal_parameter) t.params.push(this.typeOf(c));
+          if (c.tag === DW_TAG.formal_parameter) t.params.push(viaOrigin(c));
           else if (c.tag === DW_TAG.unspecified_parameters) t.varargs = true;
         }
         return t;
@@ -221,7 +227,10 @@ export function typeName(t: Type, declarator = '', depth = 0): string {
       const sigil = t.kind === 'pointer' ? '*' : t.kind === 'reference' ? '&' : '&&';
       const inner = /^(const|volatile|restrict|_Atomic)\b/.test(declarator) ? `${sigil} ${declarator}` : sigil + declarator;
       const target = t.target;
-      return typeName(target, target.kind === 'array' || (target.kind === 'function' && !target.nodebug) ? `(${inner})` : inner, depth + 1);
+      // A qualified array (`const T[N]` as GCC emits it: const_type over the array) is an array too.
+      let bare = target;
+      while (bare.kind === 'qualified' && bare.target.kind !== 'pointer') bare = bare.target;
+      return typeName(target, bare.kind === 'array' || (bare.kind === 'function' && !bare.nodebug) ? `(${inner})` : inner, depth + 1);
     }
     case 'qualified': {
       const target = t.target;

@@ -36,6 +36,8 @@ export interface CommandContext {
   examine?: { count: number; format: string; size: number; next: bigint };
   /** What `list` showed last, at which stop: a bare `list` (or Enter) goes on from there. */
   listing?: { file: string; first: number; next: number; stop: unknown };
+  /** The last source file a stop showed a line of, and whether it could not be found (gdb says so once in a row). */
+  lastSource?: { file: string; missing: boolean };
   /** gdb's `set print pretty|elements|repeats`, applied wherever a command prints a value. */
   print?: FormatOptions;
   /** Set by `quit`/`detach`/`kill`: the front end ends its loop. */

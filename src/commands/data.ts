@@ -85,7 +85,9 @@ export async function examineCommand(ctx: CommandContext, args: string, out: Out
   };
   if (fmt.format === 'i') return examineInstructions(ctx, address, fmt.count, out, next);
   if (fmt.format === 's') return examineStrings(ctx, address, fmt.count, out, next);
-  const bytes = await s.target.readMemory(address, fmt.count * fmt.size, ctx.selected.thread);
+  const bytes = await s.target.readMemory(address, fmt.count * fmt.size, ctx.selected.thread).catch(() => {
+    throw new CommandError(`Cannot access memory at address 0x${address.toString(16)}`);
+  });
   next(address + BigInt(fmt.count * fmt.size));
   const lastUnit = BigInt(fmt.count - 1) * BigInt(fmt.size);
   examined(ctx, address + lastUnit, fmt.size, fromBytes(bytes.subarray(Number(lastUnit)), true));
@@ -381,7 +383,7 @@ function listLines(ctx: CommandContext, file: string, first: number, end: number
     out(`${n}\t${text}\n`);
   }
   if (!lines.length) {
-    if (s.program!.sourceLine(file, 1) === undefined) throw new CommandError(`cannot read ${file}`);
+    if (!s.program!.hasSource(file)) throw new CommandError(`${first}\t${displayFile(s, file)}: No such file or directory.`);
     throw new CommandError(`Line number ${first} out of range; "${displayFile(s, file)}" has ${countLines(s, file)} lines.`);
   }
   ctx.listing = { file, first, next: first + lines.length, stop: s.stop };

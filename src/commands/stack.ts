@@ -63,9 +63,18 @@ export function displayFile(s: Session, file: string, pc?: bigint): string {
   return s.program?.displayFile(file, pc) ?? file;
 }
 
-function sourceLine(s: Session, f: FrameContext): string | undefined {
-  if (!f.file || !f.line) return undefined;
-  const text = s.program?.sourceLine(f.file, f.line);
+/**
+ * The frame's source line as gdb shows it at a stop. A file that cannot be found: gdb's error the
+ * first time in a row, then `LINE\tin FILE`.
+ */
+function sourceLine(ctx: CommandContext, f: FrameContext): string | undefined {
+  const s = ctx.session;
+  if (!f.file || !f.line || !s.program) return undefined;
+  const missing = !s.program.hasSource(f.file);
+  const again = ctx.lastSource?.file === f.file && ctx.lastSource.missing;
+  ctx.lastSource = { file: f.file, missing };
+  if (missing) return `${f.line}\t${again ? 'in ' : ''}${displayFile(s, f.file, f.pc)}${again ? '' : ': No such file or directory.'}`;
+  const text = s.program.sourceLine(f.file, f.line);
   return text === undefined ? undefined : `${f.line}\t${text}`;
 }
 
@@ -74,7 +83,7 @@ export async function announceFrame(ctx: CommandContext, stop: PlacedStop, out: 
   const s = ctx.session;
   const { frames } = await s.backtrace(stop.thread);
   const f = frames[ctx.selected.level] ?? frames[0]!;
-  const src = sourceLine(s, f);
+  const src = sourceLine(ctx, f);
   // A step that stays in its frame shows only the line (with the pc when it is mid-line), as gdb does.
   if (steppedFrom && src && f.function === steppedFrom.function && f.cfa === steppedFrom.cfa) {
     out(`${showAddress(s, frames, f) ? `${hex64(f.pc)}\t` : ''}${src}\n`);
@@ -86,7 +95,7 @@ export async function printFrame(ctx: CommandContext, thread: number, frames: Fr
   const s = ctx.session;
   const line = await frameLine(s, thread, frames, f);
   // gdb shows no source under `<signal handler called>`.
-  const src = f.signalFrame ? undefined : sourceLine(s, f);
+  const src = f.signalFrame ? undefined : sourceLine(ctx, f);
   // After a stop at the start of a line gdb prints only the source line's own header.
   out(`${withLevel ? `#${f.level}  ` : ''}${line}\n`);
   if (src) out(`${src}\n`);
@@ -127,7 +136,8 @@ export async function backtraceCommand(ctx: CommandContext, args: string, out: O
       for (const v of locals) out(`        ${v.name} = ${await formatValue(ctx2.reader, await variableInfoValue(ctx2, v), {}, false)}\n`);
     }
   }
-  if (frames.length > shown.length) out('(More stack frames follow...)\n');
+  // gdb says so only to a person (from_tty), not in a script or --batch.
+  if (frames.length > shown.length && ctx.fromTty) out('(More stack frames follow...)\n');
   else if (incomplete) out(`Backtrace stopped: ${incomplete}\n`);
   return { thread, frames: shown.map(frameData), ...(incomplete && { incomplete }), ...(s.symbolsMismatch && { symbolsMismatch: true }) };
 }

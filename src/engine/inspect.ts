@@ -2,13 +2,13 @@
 // values of expressions in a frame, scopes and lazily expanded children for front ends.
 import { sizeOf, stripTypedefs, typeName, type Type, type VariableInfo } from '../../symbols/index.js';
 import type { RegisterInfo, Target } from '../targets/index.js';
-import { assign, evaluateText, localsNamed, variableInfoValue, type EvalContext } from './evaluate.js';
+import { assign, EvalError, evaluateText, localsNamed, variableInfoValue, type EvalContext } from './evaluate.js';
 import type { Frame, FramePosition, Scope, ValueFormat, ValueView } from './model.js';
 import type { Program } from './program.js';
 import type { ReturnedValue } from './stop-event.js';
 import { fetchAddress } from './real-mode.js';
 import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
-import { asInteger, elementValue, formatValue, isCharType, load, memberValue, toBytes, type FormatOptions, type Value, type ValueReader } from './values.js';
+import { asInteger, elementValue, formatValue, isCharType, load, MAX_VALUE_SIZE, memberValue, toBytes, type FormatOptions, type Value, type ValueReader } from './values.js';
 import type { VariableStore } from './variables.js';
 
 export class Inspector {
@@ -133,8 +133,21 @@ export class Inspector {
     };
   }
 
+  /**
+   * The value of an expression, its contents read at once as gdb fetches a value before printing
+   * it: memory that does not read is one error naming its address (`p *NULL_struct_ptr`), not an
+   * error per member.
+   */
   async evaluate(expression: string, thread: number, level: number): Promise<Value> {
-    return evaluateText(await this.context(thread, level), expression);
+    const v = await evaluateText(await this.context(thread, level), expression);
+    const kind = stripTypedefs(v.type).kind;
+    if (v.place.kind === 'memory' && !v.bytes && !v.unavailable && !v.bitField && kind !== 'function' && kind !== 'void' && sizeOf(v.type) > 0 && sizeOf(v.type) <= MAX_VALUE_SIZE) {
+      const address = v.place.address;
+      await load(this.readerFor(thread), v).catch(() => {
+        throw new EvalError(`Cannot access memory at address 0x${address.toString(16)}`);
+      });
+    }
+    return v;
   }
 
   /** Sets a convenience variable the debugger itself defines (`$bpnum`, `$_`, `$__`). */

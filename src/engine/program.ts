@@ -35,7 +35,8 @@ export class Program {
   /**
    * Builds what showing a stop needs from the image and costs most the first time (vmlinux: the
    * CFI lookup table, the ELF address index, ~200 ms): called while the guest runs. A malformed
-   * section is left to report its error where it is used.
+   * section is left to report its error where it is used. Then, in slices that let a stop be
+   * handled in between, the index of global variable and type names the first `print` needs.
    */
   prepareForStops(): void {
     try {
@@ -44,6 +45,7 @@ export class Program {
     } catch {
       // Reported by the lookup that needs it.
     }
+    this.symbols.names.prepare().catch(() => undefined);
   }
 
   get path(): string {
@@ -68,18 +70,38 @@ export class Program {
     return underCompDir(file, compDir);
   }
 
-  /** Line `line` (1-based) of a source file, or undefined when the file cannot be read. */
+  /** Line `line` (1-based) of a source file, or undefined when the file cannot be read (see hasSource). */
   sourceLine(file: string, line: number): string | undefined {
+    return this.sourceText(file)?.[line - 1];
+  }
+
+  /** The source file can be found (where gdb looks: see sourceText). */
+  hasSource(file: string): boolean {
+    return this.sourceText(file) !== null;
+  }
+
+  /**
+   * A source file's lines, looked for where gdb looks by default ($cdir:$cwd): the path the line
+   * table gives (under the compilation directory), then in the current directory by each tail of
+   * that path, `init/main.c` and `main.c` among them (Debian's vmlinux was built in a directory
+   * that is not on this machine: gdb finds its sources from the top of the kernel tree).
+   */
+  private sourceText(file: string): string[] | null {
     let lines = this.sources.get(file);
     if (lines === undefined) {
-      try {
-        lines = readFileSync(file, 'utf8').split('\n');
-      } catch {
-        lines = null;
+      lines = null;
+      const parts = file.split('/').filter((p) => p !== '' && p !== '.');
+      for (const candidate of [file, ...parts.map((_p, i) => parts.slice(i).join('/'))]) {
+        try {
+          lines = readFileSync(candidate, 'utf8').split('\n');
+          break;
+        } catch {
+          // the next place
+        }
       }
       this.sources.set(file, lines);
     }
-    return lines?.[line - 1];
+    return lines;
   }
 
   /**

@@ -36,7 +36,7 @@ export interface ValueReader {
 export const DW_ATE = { address: 1, boolean: 2, float: 4, signed: 5, signed_char: 6, unsigned: 7, unsigned_char: 8, UTF: 0x10 } as const;
 
 /** gdb's max-value-size: a value that claims more (a huge array type, cast or corrupt) is not read whole. */
-const MAX_VALUE_SIZE = 65536;
+export const MAX_VALUE_SIZE = 65536;
 
 /** Loads a value's bytes (bitfields: the storage bytes that hold it). */
 export async function load(r: ValueReader, v: Value): Promise<Uint8Array> {

@@ -1,5 +1,5 @@
 // Raw walks of one unit's DIEs for name lookups (no Die objects): its unit-level variables, its
-// named types at any depth, and whether any variable's location is a list. Each reads only the
+// top-level variables and named types, and whether any variable's location is a list. Each reads only the
 // attributes it asks for, by abbreviation, and skips everything else by its form's size.
 import { SKIP_BY_SIBLING4, SKIP_FIXED, type AbbrevTable } from './abbrev.js';
 import { u32 } from './address-keys.js';
@@ -56,23 +56,30 @@ export function unitVariables(unit: Unit): VariableEntry[] {
   return out;
 }
 
-/** Every type DIE of the unit with a DW_AT_name, at any depth, in DIE order. */
-export function unitTypes(unit: Unit): TypeEntry[] {
+/**
+ * The unit's top-level variables and named types in one walk that skips every DIE's children (by
+ * DW_AT_sibling where the producer gives it): what a whole-program name index needs.
+ */
+export function unitTopLevel(unit: Unit): { variables: VariableEntry[]; types: TypeEntry[] } {
   const cur = cursor(unit);
-  const want = perAbbrev(cur.table, (tag) => TYPE_TAGS.has(tag));
-  const out: TypeEntry[] = [];
-  while (cur.pos < cur.bytes.length) {
-    const a = cur.next();
-    if (a < 0) continue;
-    if (!want[a]) {
-      cur.skipAttributes(a);
-      continue;
-    }
+  const variables: VariableEntry[] = [];
+  const types: TypeEntry[] = [];
+  const root = cur.next();
+  if (root < 0) return { variables, types };
+  cur.skipAttributes(root);
+  if (!cur.table.hasChildren[root]) return { variables, types };
+  const { tag } = cur.table;
+  const action = perAbbrev(cur.table, (t) => t === DW_TAG.variable || TYPE_TAGS.has(t));
+  for (let a = cur.nextWith(action); a >= 0; a = cur.nextWith(action)) {
     const offset = cur.dieOffset;
+    const attrs = cur.pos;
     const v = readAttributes(cur, a);
-    if (v.ownName) out.push({ offset, tag: cur.table.tag[a]!, name: v.ownName, declaration: v.declaration });
+    const t = tag[a]!;
+    if (t === DW_TAG.variable) variables.push({ offset, name: v.name, origin: v.origin, defines: v.defines });
+    else if (v.ownName) types.push({ offset, tag: t, name: v.ownName, declaration: v.declaration });
+    cur.skipChildrenAfter(a, attrs);
   }
-  return out;
+  return { variables, types };
 }
 
 /** Does a variable or parameter of the unit have a location list (gdb's "locations valid" test)? */

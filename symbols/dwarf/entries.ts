@@ -122,6 +122,17 @@ export class EntryCursor {
     else this.skipChildren();
   }
 
+  /**
+   * After the attributes of entry `a` (they began at `attrs`) were read: skips its children, by
+   * its DW_AT_sibling when it has one.
+   */
+  skipChildrenAfter(a: number, attrs: number): void {
+    if (!this.table.hasChildren[a]) return;
+    const at = this.plan.siblingAt[a]!;
+    if (at >= 0) this.jump(this.refAt(attrs + at, this.plan.siblingForm[a]!));
+    else this.skipChildren();
+  }
+
   /** Skips the children of the entry whose attributes were just read, through their null entry. */
   skipChildren(): void {
     for (let a = this.next(); a >= 0; a = this.next()) this.skipEntry(a);

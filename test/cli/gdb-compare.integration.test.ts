@@ -109,6 +109,10 @@ const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_con
   // Integer constants typed by C's rules (a hex constant too big for long is unsigned long).
   'p 0xffffffff81002470', 'whatis 0xffffffff81002470', 'whatis 0x80000000', 'whatis 2147483648', 'p 9223372036854775808', 'whatis 1ll + 1', 'p/x 0xffffffff81002470 + 1',
   'p -0x80000000', 'p 0xffffffff81002470 > 0', 'info symbol 0xffffffff80001000',
+  // extern declarations of what assembly defines: at the ELF symbol, typed by the declaration.
+  // A value is read whole before it prints: unmapped memory is one error, not one per member.
+  'p *(struct thread *)0x7f0000000000', 'p *(int *)0x7f0000000000', 'p ((struct thread *)0x7f0000000000)->name',
+  'p &boot_stacks', 'whatis boot_stacks', 'info symbol &boot_stacks', 'p &trap_stub_table', 'p trap_stub_table[1] == trap_stub_table[0] + 16', 'p sizeof(trap_stub_table)',
   'p/x worker_step', 'p/x ops[0]', 'p/x list_head', 'p/x &matrix', 'p/x demo_config', 'output demo_config.flags', 'output/x 255', 'echo a\\tb\\n',
   'printf "%d %5s|%-4x|%#o %c %lu %p %p\\n", matrix[1][2], demo_config.name, 255, 8, 65, sizeof(struct thread), list_head, 0',
   'printf "%5.2f %g %e %08.3f|%+d|% d|%X|%.3d\\n", 3.14159, 0.0001, 12345.678, 2.5, 5, 7, 0xabc, 7', 'printf "%ld %lx %u %d %s|%.2s\\n", -1, -1, -1, 0x100000001, demo_config.name, demo_config.name'];

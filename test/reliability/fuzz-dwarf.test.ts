@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdeRows, parseFrameSection, CfiTable } from '../../symbols/cfi/index.js';
 import { DW_AT, DW_FORM } from '../../symbols/dwarf/constants.js';
-import { hasLocationList, unitTypes, unitVariables } from '../../symbols/dwarf/die-scan.js';
+import { hasLocationList, unitTopLevel, unitVariables } from '../../symbols/dwarf/die-scan.js';
 import { Dwarf, memorySource } from '../../symbols/dwarf/dwarf.js';
 import { isLocationList, locationAt, readLocationList } from '../../symbols/dwarf/loclists.js';
 import { readUnitHeaders, type Unit } from '../../symbols/dwarf/unit.js';
@@ -56,7 +56,7 @@ function exerciseDwarf(dwarf: Dwarf, only: (u: Unit) => boolean = () => true): v
       fns.forEachEntry((b, e) => names.add(fns.entryName(b, e) ?? ''));
       // The raw walks name lookups make, and lookups of the names found (through the string search).
       for (const v of unitVariables(unit)) if (v.origin >= 0) dwarf.unitAt(v.origin)?.dieHeader(v.origin);
-      for (const t of unitTypes(unit)) names.add(String(t.name.value));
+      for (const t of unitTopLevel(unit).types) names.add(String(t.name.value));
       hasLocationList(unit);
       const index = new NameIndex(dwarf, new UnitIndex(dwarf));
       for (const n of [...names].slice(0, 4)) {
