@@ -8,12 +8,13 @@ import { scope } from '../views.js';
 
 function stackFrame(ctx: AdapterContext, id: number, f: Frame): DebugProtocol.StackFrame {
   const n = ctx.numbering;
+  const file = f.file !== undefined ? (ctx.require().session.program?.sourcePaths.local(f.file) ?? f.file) : undefined;
   return {
     id,
     name: `${f.function ?? hexRef(f.pc)}${f.inlined ? ' [inlined]' : ''}`,
     line: f.line !== undefined ? n.lineToClient(f.line) : 0,
     column: f.column !== undefined ? n.columnToClient(f.column) : 0,
-    ...(f.file !== undefined && { source: { name: path.basename(f.file), path: f.file } }),
+    ...(file !== undefined && { source: { name: path.basename(file), path: file } }),
     instructionPointerReference: hexRef(f.pc),
     // Without source the client shows disassembly; frames found by guesswork are marked.
     ...(f.unwoundBy === 'frame-pointer' && { presentationHint: 'subtle' as const }),

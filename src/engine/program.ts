@@ -4,11 +4,14 @@ import { CfiTable } from '../../symbols/cfi/index.js';
 import { PT } from '../../symbols/elf/index.js';
 import { SymbolFile, type ElfSection, type FunctionInfo } from '../../symbols/index.js';
 import { registersWritten } from './disasm.js';
+import { SourcePaths } from './source-paths.js';
 
 export class Program {
   private cfiTable: CfiTable | undefined;
   private readonly sources = new Map<string, string[] | null>();
   private readonly written = new Map<bigint, Promise<Set<string> | undefined>>();
+  /** Where the sources the debug info names are here (substitute-path, directory, sourceMap). */
+  readonly sourcePaths = new SourcePaths();
 
   private constructor(readonly symbols: SymbolFile) {}
 
@@ -69,14 +72,15 @@ export class Program {
 
   /** Line `line` (1-based) of a source file, or undefined when the file cannot be read. */
   sourceLine(file: string, line: number): string | undefined {
-    let lines = this.sources.get(file);
+    const local = this.sourcePaths.local(file);
+    let lines = this.sources.get(local);
     if (lines === undefined) {
       try {
-        lines = readFileSync(file, 'utf8').split('\n');
+        lines = readFileSync(local, 'utf8').split('\n');
       } catch {
         lines = null;
       }
-      this.sources.set(file, lines);
+      this.sources.set(local, lines);
     }
     return lines?.[line - 1];
   }

@@ -22,6 +22,8 @@ export interface LaunchConfig {
   memory?: string;
   append?: string;
   qemuArgs?: readonly string[];
+  /** Source directories as recorded in the debug info (keys) and where they are here (values). */
+  sourceMap?: Readonly<Record<string, string>>;
 }
 
 /** A gdbstub someone else started: `tcp:HOST:PORT` or `unix:PATH`. */
@@ -102,7 +104,7 @@ async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
     pvpanic: true,
   });
   try {
-    const opened = await open(plan.symbols, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu });
+    const opened = await open(plan.symbols, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu, ...(cfg.sourceMap && { sourceMap: cfg.sourceMap }) });
     return { ...opened, image: plan.boot, ...(plan.warnings.length && { warnings: plan.warnings }) };
   } catch (e) {
     await qemu.kill();
@@ -115,9 +117,10 @@ async function open(
   description: string,
   openTarget: () => Promise<Target>,
   kind: 'entry' | 'interrupt' | 'dump',
-  extra: { qemu?: QemuInstance; cleanup?: () => Promise<void> } = {},
+  extra: { qemu?: QemuInstance; cleanup?: () => Promise<void>; sourceMap?: Readonly<Record<string, string>> } = {},
 ): Promise<OpenedSession> {
   const program = symbols ? await Program.load(symbols) : undefined;
+  for (const [from, to] of Object.entries(extra.sourceMap ?? {})) program?.sourcePaths.substitute(from, to);
   let target: Target;
   try {
     target = await openTarget();
