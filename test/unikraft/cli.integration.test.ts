@@ -7,7 +7,7 @@
 // it differs (it sees only vCPUs, and ends every thread with a `0x0 in ?? ()` frame for the zero
 // return address the thread start pushes) the test says so.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -149,6 +149,22 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
   });
 });
 
+describe('Unikraft thread breakpoints and steps (integration)', () => {
+  it('stops worker_step only in worker-2 and steps over its sleep staying with it', async () => {
+    const nexts = Array.from({ length: 8 }, () => 'next');
+    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break uk_sched_dumpk_threads', 'continue', 'break worker_step thread 2.4', 'continue', ...nexts, 'thread']);
+    // worker-1 reaches worker_step first (the guest prints its step 0 first); the stop is worker-2's.
+    expect(result(lines, 'continue', 1).data).toMatchObject({ reason: 'breakpoint', frame: { function: 'worker_step' } });
+    expect(result(lines, 'continue', 1).text).toContain('worker_step (w=0x13f010 <workers+16>, i=0)');
+    const lineNumbers = lines.filter((l) => l.command === 'next').map((l) => (l.data as { frame: { line: number } }).frame.line);
+    // 24..28 in worker_step, then worker_fn 39 (printf), 40 (the sleep: other threads run), 35/36 again.
+    expect(lineNumbers).toContain(40);
+    expect(lineNumbers.at(-1)).toBeLessThan(40);
+    expect(result(lines, 'thread').data).toMatchObject({ guestThread: '2.4', name: 'worker-2' });
+    expect(serial(lines).join('\n')).toMatch(/worker 2 step 0 value 200[\s\S]*worker 1 step 1/);
+  }, 240_000);
+});
+
 describe('Unikraft threads-O2 (integration)', () => {
   it('lists the threads and unwinds a switched-out worker whose switch path is inlined', async () => {
     const { lines } = await duster(['run', unikraftImage('threads-O2')], ['break worker_step', 'continue', 'continue', 'continue', 'info threads', 'bt']);
@@ -185,6 +201,23 @@ describe('Unikraft crash-O0 (integration)', () => {
       expect(btFunctions(lines)).toEqual(theirs.slice(0, -1));
     }
   }, 600_000);
+
+  it('writes a dump on the crash that duster core reads as Unikraft, selected at the fault', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'duster-uk-dump-'));
+    try {
+      await duster(['run', unikraftImage('crash-O0'), '--dump-on-panic', dir], ['continue']);
+      const [dump] = readdirSync(dir).map((f) => path.join(dir, f));
+      expect(dump).toBeDefined();
+      const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'core', dump!, '--symbols', `${unikraftImage('crash-O0')}.dbg`, '--report'], { timeout: 120_000, maxBuffer: 16 << 20 });
+      expect(stdout).toContain('Guest panicked on CPU 0: Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)\n  at 0x115575 in crash_inner at ');
+      expect(stdout).toContain('faulting instruction: mov    %edx,(%rax)');
+      expect(stdout).toMatch(/Threads \(Unikraft\):[\s\S]*2\.4 +worker-2 0x19020 +runnable +running on CPU 0/);
+      const { lines } = await duster(['core', dump!, '--symbols', `${unikraftImage('crash-O0')}.dbg`], ['frame']);
+      expect(result(lines, 'frame').data).toMatchObject({ level: 3, function: 'crash_inner', line: 66 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   it('lets c-hello run to its clean exit: a halt is no crash', async () => {
     const { lines } = await duster(['run', unikraftImage('c-hello-O0')], ['break main', 'continue', 'continue']);
