@@ -9,12 +9,12 @@ import type { Server } from 'node:net';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { unikraftImage } from '../support/unikraft.js';
+import { unikraftApps, unikraftImage } from '../support/unikraft.js';
 import { connectClient, nextEvent } from './support/fixture.js';
 
 type Stopped = DebugProtocol.StoppedEvent['body'];
 
-const apps = () => path.join(path.dirname(unikraftImage('threads-O0')), 'apps');
+const apps = () => unikraftApps;
 
 describe('DAP on Unikraft images (integration)', () => {
   let dc: DebugClient | undefined;

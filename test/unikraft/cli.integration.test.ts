@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchQemu } from '../../src/qemu/index.js';
 import { gdbBatch, parseGdbBacktrace } from '../support/gdb.js';
-import { unikraftImage } from '../support/unikraft.js';
+import { unikraftApps, unikraftImage } from '../support/unikraft.js';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -255,7 +255,7 @@ describe('Unikraft images and symbol files by name (integration)', () => {
 describe('ELF symbols without debug info in expressions, as gdb (integration)', () => {
   it('prints text and data symbols, their addresses and casts to function pointer types as gdb does', async () => {
     const exprs = ['p &ukarch_ctx_switch', 'p ukarch_ctx_switch', 'p (void (*)(void))ukarch_ctx_switch', 'p ukarch_ctx_switch + 1', 'whatis ukarch_ctx_switch', 'whatis &ukarch_ctx_switch', 'whatis _edata', 'p &_ctx_x86_clearregs', 'x/2i ukarch_ctx_switch', 'p (int (*)[2])&workers'];
-    const apps = path.join(path.dirname(unikraftImage('threads-O0')), 'apps');
+    const apps = unikraftApps;
     const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break main', 'continue', ...exprs, 'p _edata', 'frame', `set substitute-path /usr/src/unikraft-fixtures/apps ${apps}`, 'frame']);
     const ours = exprs.map((c) => result(lines, c).text!.trim().replace(/^\$\d+ = /, ''));
     // gdb on the symbol file alone (no target: the code it disassembles is the file's).
