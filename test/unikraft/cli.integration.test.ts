@@ -165,9 +165,25 @@ describe('Unikraft thread breakpoints and steps (integration)', () => {
   }, 240_000);
 });
 
+describe('A corrupted Unikraft thread list (integration)', () => {
+  it('ends the walk at a cycle and at a wild pointer with a note, keeping the threads read before', async () => {
+    const next = (to: string) => `set var ((struct uk_thread *)0x17020)->thread_list.tqe_next = (struct uk_thread *)${to}`;
+    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break worker_step', 'continue', next('0x16020'), 'info threads', next('0xdead0000'), 'info threads', 'thread 2.4', 'bt 1']);
+    const cycle = result(lines, 'info threads', 0).data as { threads: ThreadRow[]; error: string };
+    expect(cycle.threads.map((t) => t.name)).toEqual(['idle', 'init', 'worker-1']);
+    expect(cycle.error).toBe('thread list loops back to 0x16020');
+    const wild = result(lines, 'info threads', 1).data as { threads: ThreadRow[]; error: string };
+    expect(wild.threads.map((t) => t.name)).toEqual(['idle', 'init', 'worker-1']);
+    expect(wild.error).toMatch(/^thread at 0xdead0000 \(struct uk_thread \*\) is unreadable: /);
+    expect(result(lines, 'thread 2.4')).toMatchObject({ ok: false });
+    // The session goes on.
+    expect(result(lines, 'bt 1').text).toContain('worker_step');
+  }, 240_000);
+});
+
 describe('Unikraft threads-O2 (integration)', () => {
   it('lists the threads and unwinds a switched-out worker whose switch path is inlined', async () => {
-    const { lines } = await duster(['run', unikraftImage('threads-O2')], ['break worker_step', 'continue', 'continue', 'continue', 'info threads', 'bt']);
+    const { lines } = await duster(['run', unikraftImage('threads-O2')], ['break worker_step', 'continue', 'continue', 'continue', 'info threads', 'thread 2.2', 'bt']);
     const rows = threadRows(lines);
     expect(rows.map((t) => [t.name, t.address])).toEqual([
       ['idle', '0x1770d0'],
@@ -176,6 +192,12 @@ describe('Unikraft threads-O2 (integration)', () => {
       ['worker-2', '0x178020'],
     ]);
     for (const t of rows.filter((x) => x.vcpu === undefined && x.frame)) expect(['worker_fn', 'main', 'idle_thread_fn', '_ctx_x86_clearregs']).toContain(t.frame!.function);
+    // init at -O2: the switch path is inlined into main, so its saved rip is in main itself.
+    const ours = btFunctions(lines);
+    expect(ours).toContain('main');
+    const gdb = await gdbOn('threads-O2', ['break worker_step', 'continue', 'continue', 'continue', 'set backtrace past-main on', ...gdbSavedContext('0x15020'), 'bt']);
+    const theirs = parseGdbBacktrace(gdb.slice(gdb.indexOf('#0'))).map((f) => f.func);
+    expect(theirs.slice(theirs.indexOf(ours[0]!))).toEqual(ours);
   }, 240_000);
 });
 
