@@ -76,6 +76,7 @@ export class DusterDebugSession extends DebugSession {
 
   private fail(response: DebugProtocol.Response, message: string): void {
     // One line whatever the client sent: an argument echoed in the message may hold control characters.
+    // eslint-disable-next-line no-control-regex -- control characters are what this escapes
     const line = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
     this.sendErrorResponse(response, { id: 1, format: line, showUser: !VIEW_REQUESTS.has(response.command) });
   }

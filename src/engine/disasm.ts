@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 type Iced = typeof import('iced-x86');
 let iced: Iced | undefined;
 async function loadIced(): Promise<Iced> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS bundle has require, the ES build createRequire
   iced ??= (typeof require === 'function' ? require('iced-x86') : createRequire(import.meta.url)('iced-x86')) as Iced;
   return iced;
 }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { RspProxy } from '../support/rsp-proxy.js';
 import { buildKernel, connectClient, hex, kernel, nextEvent, root, symbols } from './support/fixture.js';
 
@@ -20,7 +21,7 @@ describe('DAP attach to a running QEMU (integration)', () => {
 
   beforeAll(async () => {
     buildKernel();
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
+    q = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
     await q.waitForSerial(/counter: demo_counter=\d+/);
     proxy = await RspProxy.start(q.gdbAddress!);
     ({ dc, server } = await connectClient());

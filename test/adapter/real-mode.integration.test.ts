@@ -9,7 +9,8 @@ import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCodeSegmentBases } from '../../gdbstub/qemu-monitor.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { buildKernel, connectClient, kernel, nextEvent } from './support/fixture.js';
 
 /** The firmware QEMU's pc machine loads (Debian's qemu-system-x86 finds it with SeaBIOS). */
@@ -22,7 +23,7 @@ describe('a vCPU in real mode (integration)', () => {
 
   beforeAll(async () => {
     buildKernel();
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=hello', gdb: 'unix', paused: true });
+    q = await bootGuest({ image: kernel, smp: 2, append: 'app=hello', gdb: 'unix', paused: true });
     ({ dc, server } = await connectClient());
     await dc.initializeRequest();
   });

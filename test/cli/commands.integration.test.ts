@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { launchQemu } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { gdbBatch } from '../support/gdb.js';
 
 const run = promisify(execFile);
@@ -60,7 +60,7 @@ describe.each(['gcc-O0', 'gcc-O2'])('breakpoint command lists like gdb (%s, inte
     writeFileSync(script, SCRIPT.join('\n') + '\n');
     const r = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', '-x', script], { timeout: 240_000, maxBuffer: 64 << 20 });
     const mine = sections(r.stdout.split('\n').filter((l) => !l.startsWith('guest| ') && !l.startsWith('(duster) ')).join('\n'));
-    const q = await launchQemu({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
+    const q = await bootGuest({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
     let theirs: string[];
     try {
       theirs = sections(await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: [`source ${script}`], timeoutMs: 240_000 }));

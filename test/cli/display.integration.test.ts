@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { launchQemu } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { gdbBatch } from '../support/gdb.js';
 
 const run = promisify(execFile);
@@ -28,7 +28,7 @@ describe.each(['gcc-O0', 'gcc-O2'])('display like gdb (%s, integration)', (build
     const r = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: 240_000, maxBuffer: 64 << 20 });
     const transcript = r.stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n');
     const mine = transcript.split('\n(duster) ').slice(1, commands.length + 1).map((t) => shown(t.includes('\n') ? t.slice(t.indexOf('\n') + 1) : ''));
-    const q = await launchQemu({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
+    const q = await bootGuest({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
     let theirs: string[];
     try {
       const out = await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: ['set scheduler-locking step', ...commands.flatMap((c) => ['echo @@@\\n', c])], timeoutMs: 240_000 });

@@ -126,6 +126,6 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb agree at stops (%s)', (build
       for (const [k, [c, text]] of mine.entries()) expect([stop.at, c, dropHistory(text)]).toEqual([stop.at, c, dropHistory(gdb[k]!)]);
     }
     // The tail-call frame is there (gdb shows it too: the comparison above is of the same frames).
-    expect(transcript.find(([c]) => c === 'bt')![1]).toMatch(/^#1  0x[0-9a-f]+ in thread_announce \(\) at src\/sched\.c:\d+$/m);
+    expect(transcript.find(([c]) => c === 'bt')![1]).toMatch(/^#1 {2}0x[0-9a-f]+ in thread_announce \(\) at src\/sched\.c:\d+$/m);
   });
 });

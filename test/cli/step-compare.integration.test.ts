@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { launchQemu } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { gdbBatch, GdbTimeoutError } from '../support/gdb.js';
 
 const run = promisify(execFile);
@@ -97,7 +97,7 @@ async function gdbLandings(build: string, commands: string[], append = 'app=demo
   // try on a fresh guest.
   const locked = (c: string) => (c === 'until' ? ['set scheduler-locking on', c, 'set scheduler-locking step'] : [c]);
   for (let attempt = 1; ; attempt++) {
-    const q = await launchQemu({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
+    const q = await bootGuest({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
     try {
       const out = await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: ['set scheduler-locking step', ...commands.flatMap((c) => ['echo @@@\\n', ...locked(c)])], timeoutMs: RUN_TIMEOUT_MS });
       return out.split('@@@\n').slice(1).map(landing);
@@ -160,7 +160,7 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb report the same watchpoint h
     const report = (t: string) => t.split('\n').filter((l) => /watchpoint \d+: |^(Old|New)? ?[Vv]alue = |^\d+\t| at \S+:\d+$|^\d+ +(hw |read |acc )?watchpoint /.test(l)).map((l) => l.replace(/^Thread \d+ hit /, '')).join('\n');
     const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', 'app=demo', '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: 120_000 });
     const d = stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n').split('\n(duster) ').slice(1, commands.length + 1).map(report);
-    const q = await launchQemu({ image: elf(build), smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
+    const q = await bootGuest({ image: elf(build), smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
     let g: string[];
     try {
       g = (await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: commands.flatMap((c) => ['echo @@@\\n', c]) })).split('@@@\n').slice(1).map(report);

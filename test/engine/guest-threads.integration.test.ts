@@ -5,22 +5,14 @@
 // other worker runs the same code; `finish` and a breakpoint restricted with `thread 2.ID` keep
 // to their thread; `thread 2.ID` of a switched-out thread shows its frames and locals, and
 // `finish` from one of them runs that thread back into its caller.
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandInterpreter } from '../../src/commands/interpreter.js';
-import { Program } from '../../src/engine/program.js';
-import { Session } from '../../src/engine/session.js';
-import { detectGuestOs } from '../../src/os/index.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
-import { LiveTarget } from '../../src/targets/index.js';
+import type { Session } from '../../src/engine/session.js';
+import { attachGuest, detachGuest, type AttachedGuest } from '../support/guest.js';
 
-const root = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
-const kernel = path.join(root, 'build/gcc-O0/kernel.elf');
 
 describe('run control per unikernel thread (integration)', () => {
-  let q: QemuInstance;
-  let target: LiveTarget;
+  let guest: AttachedGuest;
   let session: Session;
   let cli: CommandInterpreter;
   let serial = '';
@@ -42,13 +34,9 @@ describe('run control per unikernel thread (integration)', () => {
   const idOf = (name: string) => Number(new RegExp(`thread (\\d+) ${name} started`).exec(serial)![1]);
 
   beforeAll(async () => {
-    execFileSync('make', ['-s', '-C', root]);
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
-    q.on('serial', (d: string) => (serial += d));
-    target = await LiveTarget.connect(q.gdbAddress!);
-    session = new Session(target, { detectOs: detectGuestOs });
-    await session.loadProgram(await Program.load(kernel));
-    await session.start();
+    guest = await attachGuest();
+    ({ session } = guest);
+    guest.qemu.on('serial', (d: string) => (serial += d));
     cli = new CommandInterpreter({ session, out: () => {}, err: () => {} });
     await exec('break counter_tick');
     await exec('continue');
@@ -56,10 +44,7 @@ describe('run control per unikernel thread (integration)', () => {
     await exec('delete');
     expect(serial).toMatch(/thread \d+ worker-2 started/);
   });
-  afterAll(async () => {
-    await target?.close();
-    await q?.kill();
-  });
+  afterAll(() => detachGuest(guest));
 
   it('next 50 times in a worker never lands in another thread', async () => {
     await exec('break worker_step');

@@ -2,14 +2,12 @@
 // with hit counts and temporary ones, stepping off breakpoints, stepi/nexti, write watchpoints with
 // old and new values, and a detach that leaves the guest as it was found.
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Session } from '../../src/engine/session.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import type { Session } from '../../src/engine/session.js';
 import { LiveTarget } from '../../src/targets/index.js';
+import { attachGuest, detachGuest, referenceKernel, type AttachedGuest } from '../support/guest.js';
 
-const root = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
-const kernel = path.join(root, 'build/gcc-O0/kernel.elf');
+const kernel = referenceKernel();
 
 function symbols(): Map<string, bigint> {
   const out = new Map<string, bigint>();
@@ -21,7 +19,7 @@ function symbols(): Map<string, bigint> {
 }
 
 describe('Session run control against QEMU (integration)', () => {
-  let q: QemuInstance;
+  let guest: AttachedGuest;
   let target: LiveTarget;
   let session: Session;
   let sym: Map<string, bigint>;
@@ -33,17 +31,11 @@ describe('Session run control against QEMU (integration)', () => {
   };
 
   beforeAll(async () => {
-    execFileSync('make', ['-s', '-C', root]);
+    guest = await attachGuest({ symbols: false, os: false });
+    ({ target, session } = guest);
     sym = symbols();
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
-    target = await LiveTarget.connect(q.gdbAddress!);
-    session = new Session(target);
-    await session.start();
   });
-  afterAll(async () => {
-    await target?.close();
-    await q?.kill();
-  });
+  afterAll(() => detachGuest(guest));
 
   it('stops at a breakpoint three times, stepping off it each time', async () => {
     const tick = sym.get('counter_tick')!;
@@ -104,10 +96,10 @@ describe('Session run control against QEMU (integration)', () => {
     const before = await Promise.all(text.map((a) => target.readMemory(a, 16)));
     for (const a of text) await session.addBreakpoint({ kind: 'address', address: a });
     await session.detach();
-    const seen = q.serialText.length;
-    await q.waitForSerial(/counter: demo_counter=\d+/, 10_000, seen);
+    const seen = guest.qemu.serialText.length;
+    await guest.qemu.waitForSerial(/counter: demo_counter=\d+/, 10_000, seen);
     // A fresh connection sees the original bytes and no stop at the old breakpoints.
-    target = await LiveTarget.connect(q.gdbAddress!);
+    target = guest.target = await LiveTarget.connect(guest.qemu.gdbAddress!);
     const after = await Promise.all(text.map((a) => target.readMemory(a, 16)));
     expect(after).toEqual(before);
   });

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Program } from '../../src/engine/program.js';
 import { Session } from '../../src/engine/session.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { LiveTarget } from '../../src/targets/index.js';
 import { RspProxy } from '../support/rsp-proxy.js';
 
@@ -42,7 +43,7 @@ describe('stale watchpoint reports from QEMU (integration)', () => {
 
   beforeAll(async () => {
     execFileSync('make', ['-s', '-C', root]);
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
+    q = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
     proxy = await RspProxy.start(q.gdbAddress!);
     proxy.fault = (dir, chunk) => {
       const out = inject && dir === 's2c' ? addStaleWatch(chunk, inject) : undefined;

@@ -1,13 +1,12 @@
 // Integration: the RSP client against real QEMU (TCG) running the reference unikernel.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GdbClient, RspClosedError, RspTimeoutError, SIGINT, SIGTRAP, type StopEvent } from '../../gdbstub/index.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 
 const kernel = path.resolve(import.meta.dirname, '../../fixtures/unikernel/build/gcc-O0/kernel.elf');
-const haveKernel = existsSync(kernel);
 
 function symbol(name: string): bigint {
   const line = execFileSync('nm', [kernel], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`));
@@ -20,13 +19,13 @@ function expectSignal(ev: StopEvent): StopEvent & { kind: 'signal' } {
   return ev;
 }
 
-describe.skipIf(!haveKernel)('GdbClient against QEMU (integration)', () => {
+describe('GdbClient against QEMU (integration)', () => {
   let q: QemuInstance;
   let client: GdbClient;
   const cpu1 = { pid: 1, tid: 1 };
 
   beforeAll(async () => {
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
+    q = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
     client = await GdbClient.connect(q.gdbAddress!, { timeoutMs: 3000 });
   });
   afterAll(async () => {
@@ -165,7 +164,7 @@ describe.skipIf(!haveKernel)('GdbClient against QEMU (integration)', () => {
   });
 
   it('reports W00 when QEMU exits politely', async () => {
-    const q2 = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'tcp', paused: true });
+    const q2 = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'tcp', paused: true });
     const c2 = await GdbClient.connect(q2.gdbAddress!);
     try {
       await c2.cont();

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandInterpreter } from '../../src/commands/interpreter.js';
 import { Program } from '../../src/engine/program.js';
 import { Session } from '../../src/engine/session.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { openDump } from '../../src/targets/dump/index.js';
 import { LiveTarget, type Target } from '../../src/targets/index.js';
 import { vmPeak } from '../support/fuzz.js';
@@ -38,7 +39,7 @@ describe('values and reads that claim gigabytes (integration)', () => {
     execFileSync('make', ['-s', '-C', root]);
     dir = mkdtempSync(path.join(os.tmpdir(), 'duster-bounds-'));
     program = await Program.load(kernel);
-    q = await launchQemu({ image: kernel, smp: 2, memory: '32M', append: 'app=demo', gdb: 'unix' });
+    q = await bootGuest({ image: kernel, smp: 2, memory: '32M', append: 'app=demo', gdb: 'unix' });
     await q.waitForSerial(/worker-\d step/, 20_000);
     const live = await LiveTarget.connect(q.gdbAddress!);
     await q.dumpGuestMemory(path.join(dir, 'guest.core'));

@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandInterpreter } from '../../src/commands/interpreter.js';
 import { Program } from '../../src/engine/program.js';
 import { Session } from '../../src/engine/session.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { LiveTarget } from '../../src/targets/index.js';
 import { imageDifferences, imageSections, pointsLeft, snapshot, snapshotDifferences, writesIn, type ImageSection } from '../support/guest-memory.js';
 import { RspProxy } from '../support/rsp-proxy.js';
@@ -50,7 +51,7 @@ describe('clean detach (integration)', () => {
     execFileSync('make', ['-s', '-C', root]);
     sections = await imageSections(kernel);
     program = await Program.load(kernel);
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
+    q = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
     await q.waitForSerial(/counter: demo_counter=\d+/, 20_000);
     readOnlyBefore = await snapshot(q, sections, false);
     dataBefore = await data();

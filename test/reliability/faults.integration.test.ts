@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Program } from '../../src/engine/program.js';
 import { Session } from '../../src/engine/session.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { LiveTarget, TargetError } from '../../src/targets/index.js';
 import { imageSections, snapshot, snapshotDifferences, writesIn, type ImageSection } from '../support/guest-memory.js';
 import { RspProxy, type Fault } from '../support/rsp-proxy.js';
@@ -104,7 +105,7 @@ describe('fault injection against QEMU (integration)', () => {
   let data: Buffer;
 
   beforeAll(async () => {
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
+    q = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
     await q.waitForSerial(/worker-\d step/, 20_000);
     readOnly = await snapshot(q, sections, false);
     data = (await snapshot(q, sections, true)).get('.data')!;
@@ -146,7 +147,7 @@ describe('QEMU killed mid-command (integration)', () => {
   // Each QEMU that proves attaching again works is the next phase's victim.
   let victim: QemuInstance;
   const boot = async () => {
-    const q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
+    const q = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
     await q.waitForSerial(/worker-\d step/, 20_000);
     return q;
   };

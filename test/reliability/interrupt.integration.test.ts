@@ -2,32 +2,19 @@
 // `finish` or `next` whose return address other vCPUs keep hitting declines each of those stops and
 // resumes again, and an interrupt sent while the stub is stopped between two resumes is ignored by
 // it. Found by the DAP fuzzer (a pause during stepOut never stopped the guest).
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Program } from '../../src/engine/program.js';
-import { Session } from '../../src/engine/session.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
-import { LiveTarget } from '../../src/targets/index.js';
-
-const root = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
-const kernel = path.join(root, 'build/gcc-O0/kernel.elf');
+import type { Session } from '../../src/engine/session.js';
+import { attachGuest, detachGuest, type AttachedGuest } from '../support/guest.js';
 
 describe('interrupting an operation that keeps resuming (integration)', () => {
-  let q: QemuInstance;
+  let guest: AttachedGuest;
   let s: Session;
 
   beforeAll(async () => {
-    execFileSync('make', ['-s', '-C', root]);
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
-    await q.waitForSerial(/worker-\d step/, 20_000);
-    s = new Session(await LiveTarget.connect(q.gdbAddress!));
-    await s.loadProgram(await Program.load(kernel));
-    await s.start('interrupt');
+    guest = await attachGuest({ waitFor: /worker-\d step/, start: 'interrupt', os: false });
+    s = guest.session;
   });
-  afterAll(async () => {
-    await q?.kill();
-  });
+  afterAll(() => detachGuest(guest));
 
   it('stops at once however the interrupt falls between the resumes', async () => {
     const [entry] = s.program!.symbols.functionEntries('worker_step');

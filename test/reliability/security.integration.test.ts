@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchQemu, qemuArgs } from '../../src/qemu/index.js';
+import { qemuArgs } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { LiveTarget } from '../../src/targets/index.js';
 import { connectClient, qemuChildren } from '../adapter/support/fixture.js';
 
@@ -68,7 +69,7 @@ describe('loopback only, no shell (integration)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('QEMU with a TCP gdbstub listens on 127.0.0.1 only, and never gets -s or a wildcard', async () => {
-    const q = await launchQemu({ image: kernel, smp: 1, append: 'app=hello', gdb: 'tcp' });
+    const q = await bootGuest({ image: kernel, smp: 1, append: 'app=hello', gdb: 'tcp' });
     try {
       const socks = listeningSockets(q.pid!);
       expect(socks.length).toBeGreaterThan(0);
@@ -86,7 +87,7 @@ describe('loopback only, no shell (integration)', () => {
   });
 
   it('QEMU with a unix gdbstub has no TCP listener at all', async () => {
-    const q = await launchQemu({ image: kernel, smp: 1, append: 'app=hello', gdb: 'unix' });
+    const q = await bootGuest({ image: kernel, smp: 1, append: 'app=hello', gdb: 'unix' });
     try {
       expect(listeningSockets(q.pid!)).toEqual([]);
     } finally {
@@ -97,7 +98,7 @@ describe('loopback only, no shell (integration)', () => {
   it('boots an image whose path has spaces, quotes and shell syntax', async () => {
     const odd = path.join(dir, `it's a "kernel" $(touch pwned) ;.elf`);
     copyFileSync(kernel, odd);
-    const q = await launchQemu({ image: odd, smp: 1, append: 'app=hello', gdb: 'unix' });
+    const q = await bootGuest({ image: odd, smp: 1, append: 'app=hello', gdb: 'unix' });
     try {
       await q.waitForSerial(/hello from cpu 0/, 20_000);
       expect(readdirSync(dir)).not.toContain('pwned');

@@ -2,7 +2,7 @@
 // just before: every vCPU's registers and some memory ranges, the answers a dump must reproduce.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { launchQemu } from '../../src/qemu/index.js';
+import { bootGuest } from './guest.js';
 import { LiveTarget, type Target } from '../../src/targets/index.js';
 
 export const fixtures = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
@@ -39,7 +39,7 @@ export function kernelSymbols(): Map<string, { address: bigint; size: number }> 
  */
 export async function dumpGuest(opts: { app: 'crash' | 'demo'; smp: number; memory?: string; file: string }): Promise<GuestDump> {
   const crash = opts.app === 'crash';
-  const q = await launchQemu({ image: kernel, smp: opts.smp, memory: opts.memory, append: `app=${opts.app}`, gdb: 'unix', pvpanic: crash });
+  const q = await bootGuest({ image: kernel, smp: opts.smp, memory: opts.memory, append: `app=${opts.app}`, gdb: 'unix', pvpanic: crash });
   try {
     if (crash) {
       await q.waitForSerial(/PANIC:[^\n]*\n/, 20_000);

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GdbClient, type StopEvent, type ThreadId } from '../../gdbstub/index.js';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { CfiTable, unwindStack } from '../../symbols/cfi/index.js';
 import { x86_64RegisterName } from '../../symbols/expr/index.js';
 import { gdbBatch } from '../support/gdb.js';
@@ -58,7 +59,7 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('CFI unwinding of a live %s gues
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'duster-unwind-'));
-    q = await launchQemu({ image: elf, smp: 2, memory: '64M', append: 'app=demo', gdb: 'unix', paused: false });
+    q = await bootGuest({ image: elf, smp: 2, memory: '64M', append: 'app=demo', gdb: 'unix', paused: false });
     await q.waitForSerial(/worker-\d step/, 20_000);
     // QEMU stops the guest when a debugger connects.
     client = await GdbClient.connect(q.gdbAddress!);

@@ -8,7 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { LiveTarget } from '../../src/targets/index.js';
 import { RspProxy } from '../support/rsp-proxy.js';
 
@@ -44,7 +45,7 @@ describe('live target packets (integration)', () => {
 
   beforeAll(async () => {
     execFileSync('make', ['-s', '-C', root]);
-    q = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
+    q = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix' });
     await q.waitForSerial(/counter: demo_counter=\d+/, 20_000);
     proxy = await RspProxy.start(q.gdbAddress!);
     target = await LiveTarget.connect(proxy.address);

@@ -3,7 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { gdbBatch, parseGdbBacktrace } from '../support/gdb.js';
 
 const root = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
@@ -20,7 +21,7 @@ afterEach(async () => {
 });
 
 async function boot(build: string, append: string, smp = 2): Promise<QemuInstance> {
-  const q = await launchQemu({ image: elf(build), smp, append, gdb: 'unix' });
+  const q = await bootGuest({ image: elf(build), smp, append, gdb: 'unix' });
   running.push(q);
   return q;
 }

@@ -233,8 +233,10 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
       { type: 'duster', request: 'launch', name: 'duster: no such image', image: '${workspaceFolder}/no/such/kernel.elf' },
     );
     writeFileSync(launchJson, JSON.stringify({ version: '0.2.0', configurations }, null, 2));
-    await wb.command('Debug: Select and Start Debugging');
-    await wb.pick('duster: crash dump');
+    expect(readLaunchJson().configurations.map((c) => c.name)).toEqual(expect.arrayContaining(['duster: crash dump', 'duster: no such image']));
+    await wb.reload();
+    expect(readLaunchJson().configurations.map((c) => c.name)).toEqual(expect.arrayContaining(['duster: crash dump', 'duster: no such image']));
+    await wb.startDebugging('duster: crash dump');
     const widget = page.locator('.exception-widget');
     await widget.waitFor({ timeout: WAIT_MS });
     const text = await widget.innerText();
@@ -251,8 +253,7 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
   });
 
   it('reports a launch configuration without an image in one dialog, and starts nothing', async () => {
-    await wb.command('Debug: Select and Start Debugging');
-    await wb.pick('duster: no such image');
+    await wb.startDebugging('duster: no such image');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: WAIT_MS });
     const lines = (await dialog.innerText()).split('\n').map((l) => l.trim()).filter(Boolean);

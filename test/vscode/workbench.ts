@@ -21,6 +21,38 @@ export class Workbench {
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: WAIT_MS });
   }
 
+  /**
+   * Reloads the window, so VS Code reads the files the test wrote (launch.json) from disk: its file
+   * watcher does not always report a change made outside the editor (seen in CI, where the picker
+   * kept listing the old configurations for minutes).
+   */
+  async reload(): Promise<void> {
+    await Promise.all([this.page.waitForEvent('load', { timeout: WAIT_MS }), this.command('Developer: Reload Window')]);
+    await this.page.waitForSelector('.monaco-workbench', { timeout: WAIT_MS });
+  }
+
+  /**
+   * Starts the launch configuration `name` through "Debug: Select and Start Debugging"; a picker
+   * that opened before the configurations were read is closed and opened again.
+   */
+  async startDebugging(name: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.command('Debug: Select and Start Debugging');
+      const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
+      try {
+        await row.waitFor({ timeout: 10_000 });
+      } catch {
+        const rows = await this.page.locator('.quick-input-widget .monaco-list-row').allInnerTexts();
+        if (attempt === 5) throw new Error(`no launch configuration '${name}' among ${JSON.stringify(rows)} after ${attempt} tries`);
+        await this.page.keyboard.press('Escape');
+        continue;
+      }
+      await row.click();
+      await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: WAIT_MS });
+      return;
+    }
+  }
+
   /** Opens a workspace file by name through Quick Open and puts the cursor on `line`. */
   async open(file: string, line: number): Promise<void> {
     await this.quickInput('Control+P', file, file);

@@ -5,7 +5,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { launchQemu, type QemuInstance } from '../../src/qemu/index.js';
+import { type QemuInstance } from '../../src/qemu/index.js';
+import { bootGuest } from '../support/guest.js';
 import { LiveTarget } from '../../src/targets/index.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -100,7 +101,7 @@ export class FakeDom0 {
 export async function bootDomain(dir: string, domid: number, name: string): Promise<{ qemu: QemuInstance; domain: FakeDomain }> {
   execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')]);
   const xlQmp = path.join(dir, 'xl-qmp.sock');
-  const qemu = await launchQemu({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', extraArgs: ['-qmp', `unix:${xlQmp},server=on,wait=off`] });
+  const qemu = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', extraArgs: ['-qmp', `unix:${xlQmp},server=on,wait=off`] });
   await qemu.waitForSerial(/counter: demo_counter=/);
   const domain: FakeDomain = { domid, name, type: 'pvh', kernel, cmdline: 'app=demo', vcpus: 2, memory: 128, pauseCount: 0, qmp: xlQmp, gdb: qemu.gdbAddress!.slice('unix:'.length) };
   return { qemu, domain };

@@ -1,11 +1,11 @@
 // Which ELF symbol names an address, against gdb 13 (`print (void *) A` and `info symbol A`): only
 // a symbol of the section holding the address, never an absolute one, an unsized one only in code.
 // Addresses around every section's bounds and many symbols' (absolute ones included), and outside
-// every section; on the three reference builds and on Debian's vmlinux when it is cached.
+// every section; on the three reference builds and on Debian's vmlinux.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SHF, SHN } from '../../symbols/elf/index.js';
 import { SymbolFile } from '../../symbols/index.js';
-import { cachedVmlinux } from '../support/vmlinux.js';
+import { vmlinux as fetchVmlinux } from '../support/vmlinux.js';
 import { build, buildFixtures, gdbEach } from './oracle.js';
 
 beforeAll(buildFixtures);
@@ -64,8 +64,8 @@ describe('the symbol an address is named by, vs gdb', () => {
     });
   }
 
-  const vmlinux = cachedVmlinux();
-  it.runIf(vmlinux)("Debian's vmlinux (absolute symbols such as phys_startup_64, per-CPU data at 0)", async () => {
+  it("Debian's vmlinux (absolute symbols such as phys_startup_64, per-CPU data at 0)", async () => {
+    const vmlinux = fetchVmlinux();
     const sf = await SymbolFile.open(vmlinux!);
     const addrs = probes(sf, 997);
     expect(addrs.length).toBeGreaterThan(500);
