@@ -5,6 +5,7 @@ import { OutputEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { FramePosition } from '../src/engine/model.js';
 import type { Session } from '../src/engine/session.js';
+import type { SessionWarning } from '../src/engine/warnings.js';
 import type { OpenedSession } from '../src/open/index.js';
 import type { QemuInstance } from '../src/qemu/index.js';
 import type { CommandConsole, ConsoleLanguage } from './console.js';
@@ -49,7 +50,14 @@ export class Debuggee {
     this.console = language?.open(session, (text) => send(new OutputEvent(text, 'console')), qemu);
     this.run = new RunService(this, send);
     session.on('output', (category, text) => send(new OutputEvent(text, category)));
-    for (const w of opened.warnings ?? []) send(new OutputEvent(`warning: ${w}\n`, 'stderr'));
+    // A warning goes to the Debug Console and, as `important` output, to a notification; those
+    // found while the session opened first.
+    const warn = (w: SessionWarning) => {
+      send(new OutputEvent(`warning: ${w.message}\n`, 'console'));
+      send(new OutputEvent(`duster: ${w.message}`, 'important'));
+    };
+    for (const w of session.warnings) warn(w);
+    session.on('warning', warn);
     session.target.on('close', () => this.end());
     qemu?.on('serial', (text) => send(new OutputEvent(text, 'stdout')));
     qemu?.on('exit', () => this.end());

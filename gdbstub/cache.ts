@@ -4,8 +4,11 @@
  */
 export class StopCache {
   private readonly regs = new Map<string, Map<string, bigint>>();
-  /** Memory by thread-independent page-aligned block (memory does not depend on the vCPU here). */
-  private readonly blocks = new Map<bigint, Buffer>();
+  /**
+   * Memory by the thread it was read through ('' for the stub's current one) and aligned block:
+   * each vCPU has its own page tables (and a kernel its per-CPU mappings).
+   */
+  private readonly blocks = new Map<string, Map<bigint, Buffer>>();
   static readonly BLOCK = 256n;
 
   getRegisters(thread: string): Map<string, bigint> | undefined {
@@ -17,13 +20,15 @@ export class StopCache {
   }
 
   /** Returns the bytes if every block they span is cached. */
-  getMemory(address: bigint, length: number): Buffer | undefined {
+  getMemory(address: bigint, length: number, thread = ''): Buffer | undefined {
+    const blocks = this.blocks.get(thread);
+    if (!blocks) return undefined;
     const out = Buffer.alloc(length);
     let a = address;
     const end = address + BigInt(length);
     while (a < end) {
       const base = a - (a % StopCache.BLOCK);
-      const block = this.blocks.get(base);
+      const block = blocks.get(base);
       if (!block) return undefined;
       const from = Number(a - base);
       const n = Math.min(block.length - from, Number(end - a));
@@ -34,12 +39,14 @@ export class StopCache {
   }
 
   /** Caches the whole blocks that `data` (read at `address`) covers. */
-  putMemory(address: bigint, data: Buffer): void {
+  putMemory(address: bigint, data: Buffer, thread = ''): void {
     const B = StopCache.BLOCK;
+    let blocks = this.blocks.get(thread);
+    if (!blocks) this.blocks.set(thread, (blocks = new Map()));
     let base = address % B === 0n ? address : address + B - (address % B);
     while (base + B <= address + BigInt(data.length)) {
       const off = Number(base - address);
-      this.blocks.set(base, Buffer.from(data.subarray(off, off + Number(B))));
+      blocks.set(base, Buffer.from(data.subarray(off, off + Number(B))));
       base += B;
     }
   }

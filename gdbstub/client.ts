@@ -140,13 +140,21 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     if (ev.kind === 'signal' && ev.thread) this.selectedG = this.threadText(ev.thread);
   }
 
-  private async selectG(thread: ThreadId | undefined): Promise<void> {
-    if (!thread) return;
+  /**
+   * Makes `thread` the stub's general thread (registers and memory) unless it is already. The Hg is
+   * sent synchronously, before any packet the caller sends next, and counts as selected at once: a
+   * request queued behind it already runs on that thread.
+   */
+  private selectG(thread: ThreadId | undefined): Promise<void> | undefined {
+    if (!thread) return undefined;
     const t = this.threadText(thread);
-    if (this.selectedG === t) return;
-    await this.command(`Hg${t}`);
+    if (this.selectedG === t) return undefined;
     this.selectedG = t;
     this.pickedG = true;
+    return this.command(`Hg${t}`).catch((e: unknown) => {
+      if (this.selectedG === t) this.selectedG = undefined;
+      throw e;
+    });
   }
 
   /** Without a thread, registers come from whichever thread `Hg` last selected (after a stop: the one that stopped). */
@@ -207,25 +215,31 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     return out;
   }
 
-  /** Reads memory in the stub's largest chunks, `window` of them in flight (default: the client's). */
-  async readMemory(address: bigint, length: number, window?: number): Promise<Buffer> {
-    const cached = this.cache.getMemory(address, length);
+  /**
+   * Reads memory in the stub's largest chunks, `window` of them in flight (default: the client's),
+   * through `thread`'s view of memory (its page tables; QEMU reads through Hg's vCPU), or without
+   * one through the stub's current general thread.
+   */
+  async readMemory(address: bigint, length: number, window?: number, thread?: ThreadId): Promise<Buffer> {
+    const key = this.cacheKey(thread);
+    const cached = this.cache.getMemory(address, length, key);
     if (cached) return cached;
     const chunk = this.quirks.maxMemoryRead;
     const count = Math.ceil(length / chunk);
     const parts = await this.pipelined(count, async (i) => {
       const n = Math.min(chunk, length - i * chunk);
-      const reply = await this.request(`m${hexNum(address + BigInt(i * chunk))},${hexNum(n)}`);
+      // Each chunk re-selects: a read through another thread may have been sent in between.
+      const [, reply] = await Promise.all([this.selectG(thread), this.request(`m${hexNum(address + BigInt(i * chunk))},${hexNum(n)}`)]);
       const bytes = fromHex(reply);
       if (bytes.length !== n) throw new RspMalformedError(`'m' returned ${bytes.length} bytes, asked for ${n}`);
       return bytes;
     }, window);
     const data = Buffer.concat(parts);
-    this.cache.putMemory(address, data);
+    this.cache.putMemory(address, data, key);
     return data;
   }
 
-  async writeMemory(address: bigint, data: Uint8Array): Promise<void> {
+  async writeMemory(address: bigint, data: Uint8Array, thread?: ThreadId): Promise<void> {
     this.cache.clear();
     const packetSize = this.features.packetSize ?? 4096;
     const binary = this.features.binaryUpload;
@@ -235,7 +249,7 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     await this.pipelined(count, async (i) => {
       const part = data.subarray(i * chunk, Math.min(data.length, (i + 1) * chunk));
       const head = `${hexNum(address + BigInt(i * chunk))},${hexNum(part.length)}:`;
-      await this.command(binary ? `X${head}${Buffer.from(part).toString('latin1')}` : `M${head}${toHex(part)}`);
+      await Promise.all([this.selectG(thread), this.command(binary ? `X${head}${Buffer.from(part).toString('latin1')}` : `M${head}${toHex(part)}`)]);
     });
   }
 

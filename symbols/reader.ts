@@ -2,7 +2,13 @@
 // Offsets are plain numbers (sections are < 2 GiB); 64-bit values come back as bigint.
 
 export class FormatError extends Error {
-  constructor(what: string, message: string) {
+  constructor(
+    /** The input that is malformed: a section, an ELF structure. */
+    readonly what: string,
+    message: string,
+    /** The offset in that input where decoding failed, when known. */
+    readonly at?: number,
+  ) {
     super(`${what}: ${message}`);
     this.name = 'FormatError';
   }
@@ -51,13 +57,13 @@ export class ByteReader {
 
   need(n: number): void {
     if (n < 0 || this.pos + n > this.bytes.length) {
-      throw new FormatError(this.what, `truncated: need ${n} bytes at offset 0x${(this.origin + this.pos).toString(16)}, have ${Math.max(0, this.remaining)}`);
+      throw new FormatError(this.what, `truncated: need ${n} bytes at offset 0x${(this.origin + this.pos).toString(16)}, have ${Math.max(0, this.remaining)}`, this.origin + this.pos);
     }
   }
 
   seek(pos: number): void {
     if (pos < 0 || pos > this.bytes.length) {
-      throw new FormatError(this.what, `offset 0x${(this.origin + pos).toString(16)} out of range (size 0x${this.bytes.length.toString(16)})`);
+      throw new FormatError(this.what, `offset 0x${(this.origin + pos).toString(16)} out of range (size 0x${this.bytes.length.toString(16)})`, this.origin + pos);
     }
     this.pos = pos;
   }
@@ -135,7 +141,7 @@ export class ByteReader {
     const at = this.pos;
     const length = this.u32();
     if (length === 0xffffffff) return { length: this.u64n(), offsetSize: 8 };
-    if (length >= 0xfffffff0) throw new FormatError(this.what, `reserved unit length 0x${length.toString(16)} at offset 0x${(this.origin + at).toString(16)}`);
+    if (length >= 0xfffffff0) throw new FormatError(this.what, `reserved unit length 0x${length.toString(16)} at offset 0x${(this.origin + at).toString(16)}`, this.origin + at);
     return { length, offsetSize: 4 };
   }
 
@@ -186,10 +192,10 @@ export class ByteReader {
       if (mul > 2 ** 56) {
         // Keep consuming so the cursor stays in sync, then refuse the value.
         while (this.u8() & 0x80);
-        throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`);
+        throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
       }
     }
-    if (result > Number.MAX_SAFE_INTEGER) throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`);
+    if (result > Number.MAX_SAFE_INTEGER) throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
     return result;
   }
 
@@ -208,7 +214,7 @@ export class ByteReader {
       mul *= 128;
       if (mul > 2 ** 63) {
         while (b & 0x80) b = this.u8();
-        throw new FormatError(this.what, `SLEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`);
+        throw new FormatError(this.what, `SLEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
       }
     } while (b & 0x80);
     if (b & 0x40) result -= mul;
@@ -243,7 +249,7 @@ export class ByteReader {
   /** NUL-terminated string (UTF-8). */
   cstr(): string {
     const end = this.bytes.indexOf(0, this.pos);
-    if (end < 0) throw new FormatError(this.what, `unterminated string at offset 0x${(this.origin + this.pos).toString(16)}`);
+    if (end < 0) throw new FormatError(this.what, `unterminated string at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
     const s = decoder.decode(this.bytes.subarray(this.pos, end));
     this.pos = end + 1;
     return s;

@@ -20,7 +20,7 @@ export class UnitIndex {
     const units: Unit[] = [];
     for (const unit of dwarf.compileUnits) {
       const listed = aranges.get(unit.offset);
-      const keys = listed && listed.length > 0 ? listed : unit.rangeKeys(unit.unitDie);
+      const keys = listed && listed.length > 0 ? listed : dwarf.guardUnit(unit, 'address ranges', () => unit.rangeKeys(unit.unitDie), []);
       for (let i = 0; i < keys.length; i += 2) {
         if (!(keys[i + 1]! > keys[i]!)) continue;
         pairs.push(keys[i]!, keys[i + 1]!);

@@ -7,6 +7,8 @@ import { lastBreakpoint } from '../commands/breakpoints.js';
 import type { CommandContext } from '../commands/context.js';
 import { CommandInterpreter, findCommand, type CommandResult } from '../commands/interpreter.js';
 import type { Session } from '../engine/session.js';
+import type { SessionWarning } from '../engine/warnings.js';
+import { warningData, warningLine } from '../commands/warnings.js';
 import type { Io } from './io.js';
 
 export interface ConsoleOptions {
@@ -57,6 +59,13 @@ export class DebugConsole {
     ctx.actionDone = (line, r) => this.json(line, r, true);
     this.interpreter = new CommandInterpreter(ctx);
     this.ctx = this.interpreter.ctx;
+    // Warnings from opening the session first, then each one as it is found.
+    const warn = (w: SessionWarning) => {
+      if (opts.json) io.stdout.write(toJson({ event: 'warning', ...warningData(w) }) + '\n');
+      else io.stderr.write(this.color.yellow(warningLine(w)));
+    };
+    for (const w of session.warnings) warn(w);
+    session.on('warning', warn);
     session.on('output', (category, text) => {
       if (opts.json) io.stdout.write(toJson({ event: 'output', category, text }) + '\n');
       else (category === 'stderr' ? io.stderr : io.stdout).write(text);

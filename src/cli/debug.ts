@@ -14,7 +14,6 @@ export async function debugLive(opened: OpenedSession, io: Io, opts: ConsoleOpti
     const con = new DebugConsole(session, io, { ...(qemu && { kill: () => qemu.kill(), qemu }), ...opts });
     qemu?.on('serial', (d) => con.serial(d));
     onConsole?.(con);
-    for (const w of opened.warnings ?? []) io.stderr.write(`duster: warning: ${w}\n`);
     if (!opts.json) io.stdout.write(`duster: attached to ${opened.description}${opened.symbols ? `, symbols from ${opened.symbols}` : ''}; stopped at 0x${stop.pc.toString(16)}\n`);
     return await con.run();
   } finally {

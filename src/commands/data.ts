@@ -85,7 +85,7 @@ export async function examineCommand(ctx: CommandContext, args: string, out: Out
   };
   if (fmt.format === 'i') return examineInstructions(ctx, address, fmt.count, out, next);
   if (fmt.format === 's') return examineStrings(ctx, address, fmt.count, out, next);
-  const bytes = await s.target.readMemory(address, fmt.count * fmt.size);
+  const bytes = await s.target.readMemory(address, fmt.count * fmt.size, ctx.selected.thread);
   next(address + BigInt(fmt.count * fmt.size));
   const lastUnit = BigInt(fmt.count - 1) * BigInt(fmt.size);
   examined(ctx, address + lastUnit, fmt.size, fromBytes(bytes.subarray(Number(lastUnit)), true));
@@ -137,7 +137,7 @@ async function examineStrings(ctx: CommandContext, address: bigint, count: numbe
   const strings: string[] = [];
   let at = address;
   for (let i = 0; i < count; i++) {
-    const text = await ctx.session.code.readCString(at, 4096);
+    const text = await ctx.session.code.readCString(at, 4096, ctx.selected.thread);
     strings.push(text.value);
     out(`${hex(at)}${ctx.session.code.symbolSuffix(at)}:\t${JSON.stringify(text.value)}${text.truncated ? '...' : ''}\n`);
     examined(ctx, at, 1);
@@ -223,8 +223,8 @@ export async function printCommand(ctx: CommandContext, args: string, out: Out):
   const { format, rest } = parsePrintFormat(args.trim(), 'print');
   const s = ctx.session;
   const v = await s.value(rest || '$', ctx.selected);
-  const text = await formatValue(s.inspector.reader, v, { ...ctx.print, ...(format && { format }) });
-  const n = await s.inspector.record(v);
+  const text = await formatValue(s.inspector.readerFor(ctx.selected.thread), v, { ...ctx.print, ...(format && { format }) });
+  const n = await s.inspector.record(v, ctx.selected.thread);
   out(`$${n} = ${text}\n`);
   return { history: n, type: typeName(v.type), value: text };
 }

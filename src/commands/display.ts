@@ -117,7 +117,7 @@ async function showOne(ctx: CommandContext, d: Display, out: Out): Promise<boole
   out(`${d.id}: ${d.format ? `/${d.format} ` : ''}${d.expression} = `);
   try {
     const v = await s.value(d.expression, ctx.selected);
-    out(`${await formatValue(s.inspector.reader, v, { ...ctx.print, ...(d.format && { format: d.format }) })}\n`);
+    out(`${await formatValue(s.inspector.readerFor(ctx.selected.thread), v, { ...ctx.print, ...(d.format && { format: d.format }) })}\n`);
   } catch (e) {
     out(`<error: ${errorLine(e)}>\n`);
   }

@@ -32,7 +32,7 @@ export async function outputCommand(ctx: CommandContext, args: string, out: Out)
   const { format, rest } = parsePrintFormat(args.trim(), 'output');
   if (!rest) throw new CommandError('output needs an expression');
   const s = ctx.session;
-  const text = await formatValue(s.inspector.reader, await s.value(rest, ctx.selected), { ...ctx.print, ...(format && { format }) });
+  const text = await formatValue(s.inspector.readerFor(ctx.selected.thread), await s.value(rest, ctx.selected), { ...ctx.print, ...(format && { format }) });
   out(text);
   return { value: text };
 }
@@ -102,7 +102,7 @@ function splitArgs(text: string): string[] {
 }
 
 async function convert(ctx: CommandContext, c: Conversion, v: Value): Promise<string> {
-  const r = ctx.session.inspector.reader;
+  const r = ctx.session.inspector.readerFor(ctx.selected.thread);
   const t = stripTypedefs(v.type);
   if (c.conv === 's') {
     // A char array is its own text (a literal's too); a pointer names where the string is.
@@ -113,7 +113,7 @@ async function convert(ctx: CommandContext, c: Conversion, v: Value): Promise<st
     }
     const address = t.kind === 'array' && v.place.kind === 'memory' ? v.place.address : await asInteger(r, v);
     const max = c.precision ? Number(c.precision) : 65536;
-    const { value } = await ctx.session.code.readCString(address, max);
+    const { value } = await ctx.session.code.readCString(address, max, ctx.selected.thread);
     return pad(c, value);
   }
   if ('fgeEG'.includes(c.conv)) return pad(c, floatText(c, await asNumber(r, v)));

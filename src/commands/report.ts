@@ -4,7 +4,8 @@ import type { Session } from '../engine/session.js';
 import { guestThreadTitle } from '../engine/guest-os.js';
 import type { Backtrace } from '../engine/stack.js';
 import { cpuLabel } from '../targets/index.js';
-import { frameLine } from './stack.js';
+import { frameLine, SYMBOLS_MISMATCH } from './stack.js';
+import { warningData } from './warnings.js';
 
 async function backtraceLines(session: Session, thread: number, bt: Backtrace): Promise<string[]> {
   const lines: string[] = [];
@@ -40,6 +41,8 @@ export async function reportData(session: Session, r: CrashReport): Promise<Reco
     });
   }
   return {
+    ...(session.warnings.length > 0 && { warnings: session.warnings.map(warningData) }),
+    ...(session.symbolsMismatch && { symbolsMismatch: true }),
     ...(r.unikernel && { unikernel: r.unikernel }),
     ...(r.panic && { panic: { ...r.panic, pc: hex(r.panic.pc) } }),
     vcpus,
@@ -51,13 +54,14 @@ export async function reportData(session: Session, r: CrashReport): Promise<Reco
 
 export async function formatReport(session: Session, r: CrashReport): Promise<string> {
   const out: string[] = [];
+  const header = session.symbolsMismatch ? ` ${SYMBOLS_MISMATCH}` : '';
   if (r.panic) {
     out.push(`Guest panicked on ${cpuLabel(r.panic.cpu)}: ${r.panic.message ?? `vector ${r.panic.reason}`}`);
     out.push(`  at ${hex(r.panic.pc)}${r.panic.location ? ` in ${r.panic.location}` : ''}`);
     if (r.panic.instruction) out.push(`  faulting instruction: ${r.panic.instruction}`);
   } else out.push('No panic recorded by the guest.');
   for (const v of r.vcpus) {
-    out.push('', `${v.description} (thread 1.${v.id})`);
+    out.push('', `${v.description} (thread 1.${v.id})${header}`);
     out.push('  ' + [...v.registers].map(([k, x]) => `${k}=${hex(x)}`).join(' '));
     for (const l of await backtraceLines(session, v.id, v.backtrace)) out.push(`  ${l}`);
     if (v.backtrace.incomplete) out.push(`  Backtrace stopped: ${v.backtrace.incomplete}`);
@@ -66,7 +70,7 @@ export async function formatReport(session: Session, r: CrashReport): Promise<st
     out.push('', `Threads${r.unikernel ? ` (${r.unikernel})` : ''}:`);
     out.push('  Id     Name              State            Where');
     for (const t of r.threads) {
-      out.push(`  ${`2.${t.id}`.padEnd(6)} ${guestThreadTitle(t).padEnd(17)} ${t.state.padEnd(16)} ${t.cpu !== undefined ? `running on ${cpuLabel(t.cpu)}` : t.backtrace ? 'saved context:' : '<no saved context>'}`);
+      out.push(`  ${`2.${t.id}`.padEnd(6)} ${guestThreadTitle(t).padEnd(17)} ${t.state.padEnd(16)} ${t.cpu !== undefined ? `running on ${cpuLabel(t.cpu)}` : t.backtrace ? `saved context:${header}` : '<no saved context>'}`);
       if (t.backtrace && t.thread !== undefined) for (const l of await backtraceLines(session, t.thread, t.backtrace)) out.push(`           ${l}`);
       if (t.backtrace?.incomplete) out.push(`           Backtrace stopped: ${t.backtrace.incomplete}`);
     }

@@ -103,6 +103,9 @@ export function frameData(f: FrameContext): unknown {
   };
 }
 
+/** What heads every backtrace while the symbols are known not to belong to the guest. */
+export const SYMBOLS_MISMATCH = '(symbols do not match the guest)';
+
 export async function backtraceCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
   const words = args.trim().split(/\s+/).filter(Boolean);
@@ -114,6 +117,7 @@ export async function backtraceCommand(ctx: CommandContext, args: string, out: O
   const thread = ctx.selected.thread;
   const { frames, incomplete } = await s.backtrace(thread);
   const shown = frames.slice(0, limit);
+  if (s.symbolsMismatch) out(`${SYMBOLS_MISMATCH}\n`);
   for (const f of shown) {
     out(`#${String(f.level).padEnd(3)}${await frameLine(s, thread, frames, f)}\n`);
     if (full && f.scope) {
@@ -125,7 +129,7 @@ export async function backtraceCommand(ctx: CommandContext, args: string, out: O
   }
   if (frames.length > shown.length) out('(More stack frames follow...)\n');
   else if (incomplete) out(`Backtrace stopped: ${incomplete}\n`);
-  return { thread, frames: shown.map(frameData), ...(incomplete && { incomplete }) };
+  return { thread, frames: shown.map(frameData), ...(incomplete && { incomplete }), ...(s.symbolsMismatch && { symbolsMismatch: true }) };
 }
 
 export async function frameCommand(ctx: CommandContext, args: string, out: Out, move?: 'up' | 'down'): Promise<unknown> {

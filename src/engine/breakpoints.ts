@@ -65,6 +65,8 @@ interface Site {
   address: bigint;
   length: number;
   users: number;
+  /** No user left, but still on the target (see Sites.drop's `park`). */
+  parked?: true;
 }
 
 const siteKey = (kind: BreakpointKind, address: bigint, length: number) => `${kind}:${address.toString(16)}:${length}`;
@@ -79,19 +81,56 @@ export class Sites {
     const site = this.sites.get(key);
     if (site) {
       site.users++;
+      delete site.parked;
       return;
     }
     await this.target.insertBreakpoint(kind, address, length);
     this.sites.set(key, { kind, address, length, users: 1 });
   }
 
-  async drop(kind: BreakpointKind, address: bigint, length = 1): Promise<void> {
+  /**
+   * One user less; the last one removes the site, unless it asks to `park` it: an engine stop
+   * that the next step will likely plant again (consecutive `next`s through a loop plant the same
+   * few) stays on the target, each insert and removal sparing a packet and, under QEMU's TCG, a
+   * flush of its translated code. Only where the breakpoint is not a byte in guest memory (reads
+   * would see it). Parked sites go at the first resume that is no step (unpark) and at detach.
+   */
+  async drop(kind: BreakpointKind, address: bigint, length = 1, park = false): Promise<void> {
     const key = siteKey(kind, address, length);
     const site = this.sites.get(key);
-    if (!site) return;
+    if (!site || site.parked) return;
     if (--site.users > 0) return;
+    if (park && kind === 'sw' && this.target.kind === 'live' && !this.target.breakpointInMemory?.(address)) {
+      site.parked = true;
+      return;
+    }
     this.sites.delete(key);
     await this.target.removeBreakpoint(kind, address, length);
+  }
+
+  /** A parked site (no user) is at this address. */
+  parkedAt(address: bigint): boolean {
+    return this.sites.get(siteKey('sw', address, 1))?.parked === true;
+  }
+
+  /** Removes every parked site (`keep`: those to leave planted). */
+  async unpark(keep?: (address: bigint) => boolean): Promise<void> {
+    for (const [key, s] of this.sites) {
+      if (!s.parked || keep?.(s.address)) continue;
+      this.sites.delete(key);
+      await this.target.removeBreakpoint(s.kind, s.address, s.length);
+    }
+  }
+
+  /** Sites with users (parked ones are not counted). */
+  get planted(): number {
+    let n = 0;
+    for (const s of this.sites.values()) if (!s.parked) n++;
+    return n;
+  }
+
+  get parkedCount(): number {
+    return this.sites.size - this.planted;
   }
 
   /** A code breakpoint (sw or hw) sits at `address`. */
@@ -110,6 +149,11 @@ export class Sites {
     const site = this.codeAt(address);
     if (!site) return undefined;
     await this.target.removeBreakpoint(site.kind, site.address, site.length);
+    // A parked site is not put back: nobody needs it, and the vCPU can go at once.
+    if (site.parked) {
+      this.sites.delete(siteKey(site.kind, site.address, site.length));
+      return undefined;
+    }
     return () => this.target.insertBreakpoint(site.kind, site.address, site.length);
   }
 

@@ -28,7 +28,7 @@ export class CodeView {
   /** The instructions that start in [start, end), the last one read whole as gdb shows it. */
   async disassembleRange(start: bigint, end: bigint, thread: number): Promise<DecodedInstruction[]> {
     const size = Number(end - start);
-    const bytes = await this.target.readMemory(start, size + MAX_INSN).catch(() => this.target.readMemory(start, size));
+    const bytes = await this.target.readMemory(start, size + MAX_INSN, thread).catch(() => this.target.readMemory(start, size, thread));
     return (await disassemble(bytes, start, await this.bitness(thread), { symbolize: this.targetName })).filter((i) => i.address < end);
   }
 
@@ -38,7 +38,7 @@ export class CodeView {
     const out: DecodedInstruction[] = [];
     let at = address;
     while (out.length < count) {
-      const insn = await decodeAt(this.target, at, bitness, this.targetName);
+      const insn = await decodeAt({ readMemory: (a, n) => this.target.readMemory(a, n, thread) }, at, bitness, this.targetName);
       if (!insn) {
         if (out.length === 0) throw new EngineError(`cannot read code at 0x${at.toString(16)}`);
         break;
@@ -89,12 +89,12 @@ export class CodeView {
     return hit && hit.symbol.size > 0n ? { name: hit.symbol.name, low: hit.symbol.address, high: hit.symbol.address + hit.symbol.size } : undefined;
   }
 
-  /** A NUL-terminated string of at most `max` bytes, read in small pieces (it may end near a page end). */
-  async readCString(address: bigint, max: number): Promise<{ value: string; length: number; truncated: boolean }> {
+  /** A NUL-terminated string of at most `max` bytes as vCPU `thread` sees it, read in small pieces (it may end near a page end). */
+  async readCString(address: bigint, max: number, thread?: number): Promise<{ value: string; length: number; truncated: boolean }> {
     const bytes: number[] = [];
     let at = address;
     while (bytes.length < max) {
-      const chunk = await this.target.readMemory(at, Math.min(64, max - bytes.length, Number(0x1000n - (at & 0xfffn))));
+      const chunk = await this.target.readMemory(at, Math.min(64, max - bytes.length, Number(0x1000n - (at & 0xfffn))), thread);
       const nul = chunk.indexOf(0);
       bytes.push(...(nul < 0 ? chunk : chunk.subarray(0, nul)));
       if (nul >= 0) return { value: Buffer.from(bytes).toString('latin1'), length: bytes.length, truncated: false };

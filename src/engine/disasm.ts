@@ -66,7 +66,7 @@ const LEGACY_PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67,
  * operands: prefixes and mnemonic padded to six columns then one space; prefixes the instruction
  * ignores named (`cs nopw`, `data16 cs nopw`: 64-bit code ignores cs/ds/es/ss, and only the last
  * 0x66 counts); `repz`/`repnz`; scaled indexes `(%rsi,%rcx,1)`; string operands with their
- * segments; `lgdtl` in 32-bit code; no `$0x1` for shifts by one; `(%dx)` for port I/O; no size suffix on indirect branches.
+ * segments (not SSE's movsd); `lgdtl` in 32-bit code; x87 pops' implied `%st,%st(1)`; no `$0x1` for shifts by one; `(%dx)` for port I/O; no size suffix on indirect branches.
  */
 function gnuText(f: InstanceType<Iced['Formatter']>, insn: InstanceType<Iced['Instruction']>, code: string, bytes: Uint8Array, bitness: Bitness): string {
   let mnemonic = f
@@ -79,7 +79,9 @@ function gnuText(f: InstanceType<Iced['Formatter']>, insn: InstanceType<Iced['In
   let ops = f.formatAllOperands(insn).replace(/\(([^(),]*),(%\w+)\)/g, '($1,$2,1)');
   if (/_1$/.test(code)) ops = ops.replace('$0x1,', '');
   if (/^(In|Out)/.test(code)) ops = ops.replace(/%dx(?=,|$)/, '(%dx)');
-  if (/^(Movs|Cmps|Lods|Stos|Scas|Ins|Outs)[bwdq]_/.test(code)) ops = ops.replace(/(^|,)\((%[er]?si)\)/, '$1%ds:($2)').replace(/(^|,)\((%[er]?di)\)/, '$1%es:($2)');
+  if (/^(Movs|Cmps|Lods|Stos|Scas|Ins|Outs)[bwdq]_/.test(code) && !/xmm/i.test(code)) ops = ops.replace(/(^|,)\((%[er]?si)\)/, '$1%ds:($2)').replace(/(^|,)\((%[er]?di)\)/, '$1%es:($2)');
+  // The x87 pop forms with implied operands (DE C1, DE C9): libopcodes names them.
+  if (!ops && /^f(add|mul)p$/.test(mnemonic)) ops = '%st,%st(1)';
   const ignored: string[] = [];
   const hinted = /,p[nt]$|notrack/.test(mnemonic) || /%[cdes]s:/.test(ops);
   let n = 0;

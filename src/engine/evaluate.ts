@@ -2,9 +2,9 @@
 // identifiers in scope, globals, members, indexing, pointers, casts, arithmetic, comparison,
 // sizeof and assignment to memory and registers.
 import { evaluateLocation, type Location } from '../../symbols/expr/index.js';
-import { NODEBUG_TEXT, nodebugData, sizeOf, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
+import { dwarfRegisterName, dwarfRegisterNumber, NODEBUG_TEXT, nodebugData, sizeOf, X86_64, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
-import { DWARF_REGS, dwarfRegNumber, REG_ALIASES } from '../targets/index.js';
+import { REG_ALIASES } from '../targets/index.js';
 import { parseExpression, type Expr, type TypeName } from './expr/index.js';
 import type { Program } from './program.js';
 import { memoryReader, type FrameContext } from './stack.js';
@@ -41,13 +41,15 @@ export const T = {
   uint: base('unsigned int', 4, DW_ATE.unsigned),
   long: base('long', 8, DW_ATE.signed),
   ulong: base('unsigned long', 8, DW_ATE.unsigned),
+  longlong: base('long long', 8, DW_ATE.signed),
+  ulonglong: base('unsigned long long', 8, DW_ATE.unsigned),
   char: base('char', 1, DW_ATE.signed_char),
   double: base('double', 8, DW_ATE.float),
 };
 const BASE_NAMES: Record<string, Type> = {
   int: T.int, 'signed int': T.int, signed: T.int, 'unsigned int': T.uint, unsigned: T.uint,
   long: T.long, 'long int': T.long, 'signed long': T.long, 'unsigned long': T.ulong, 'long unsigned int': T.ulong,
-  'long long': T.long, 'unsigned long long': T.ulong, char: T.char, 'signed char': base('signed char', 1, DW_ATE.signed_char),
+  'long long': T.longlong, 'unsigned long long': T.ulonglong, char: T.char, 'signed char': base('signed char', 1, DW_ATE.signed_char),
   'unsigned char': base('unsigned char', 1, DW_ATE.unsigned_char), short: base('short', 2, DW_ATE.signed),
   'unsigned short': base('unsigned short', 2, DW_ATE.unsigned), double: T.double, float: base('float', 4, DW_ATE.float),
   _Bool: base('_Bool', 1, DW_ATE.boolean), bool: base('_Bool', 1, DW_ATE.boolean), void: { kind: 'void' },
@@ -76,9 +78,19 @@ export async function evaluateText(ctx: EvalContext, text: string): Promise<Valu
   return evaluate(ctx, parse(ctx, text));
 }
 
-/** C's parse needs to know which names are types: those the program has, unless a variable hides one. */
+/**
+ * C's parse needs to know which names are types: those the program has, unless a variable hides one.
+ * Variables are asked first: most names in an expression are variables, and a type search for a name
+ * that is no type reads every unit's types. The parser asks about one name more than once: remembered.
+ */
 function parse(ctx: EvalContext, text: string): Expr {
-  return parseExpression(text, { isTypeName: (n) => !!ctx.program?.symbols.findType(n) && !lookupVariable(ctx, n) });
+  const known = new Map<string, boolean>();
+  const isTypeName = (n: string) => {
+    let is = known.get(n);
+    if (is === undefined) known.set(n, (is = !lookupVariable(ctx, n) && !!ctx.program?.symbols.findType(n)));
+    return is;
+  };
+  return parseExpression(text, { isTypeName });
 }
 
 /** The frame's locals and arguments `text` names (what gdb calls the expression's innermost block). */
@@ -104,7 +116,7 @@ function lookupVariable(ctx: EvalContext, name: string): VariableInfo | undefine
 
 export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
   switch (e.kind) {
-    case 'int': return computed(e.unsigned ? (e.long || e.value > 0xffffffffn ? T.ulong : T.uint) : e.long || e.value > 0x7fffffffn ? T.long : T.int, e.value);
+    case 'int': return computed(BASE_NAMES[e.type]!, e.value);
     case 'float': return computed(T.double, e.value);
     case 'char': return computed(T.char, BigInt(e.value));
     case 'string': {
@@ -217,7 +229,7 @@ export async function variableInfoValue(ctx: EvalContext, v: VariableInfo): Prom
 
 async function runExpression(ctx: EvalContext, e: ExprWithContext): Promise<Location> {
   const frame = ctx.frame;
-  const mem = memoryReader(ctx.target);
+  const mem = memoryReader(ctx.reader);
   const readRegister = frame ? frame.registers : async () => undefined;
   const frameBase = async (): Promise<bigint | undefined> => {
     const fb = frame?.scope?.frameBase;
@@ -257,7 +269,8 @@ export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bi
     if (atEntry) return true;
     // Decoded only when a register is missing, and once per function.
     const written = fn && (await ctx.program!.registersWrittenBy(fn));
-    return !!written && DWARF_REGS[r] !== undefined && !written.has(DWARF_REGS[r]!);
+    const name = dwarfRegisterName(r);
+    return !!written && name !== undefined && !written.has(name);
   };
   const registers = frame ? async (r: number) => (await caller.registers(r)) ?? ((await unchanged(r)) ? await frame.registers(r) : undefined) : caller.registers;
   // The call value is an expression of the caller's frame: DW_OP_fbreg is its frame base, and an
@@ -290,7 +303,7 @@ async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Val
   switch (loc.kind) {
     case 'memory': return { type, place: { kind: 'memory', address: loc.address } };
     case 'register': {
-      const name = DWARF_REGS[loc.reg] ?? `r${loc.reg}`;
+      const name = dwarfRegisterName(loc.reg) ?? `r${loc.reg}`;
       if (!ctx.frame) throw new EvalError('no frame for a register variable');
       return { type, place: { kind: 'register', reg: loc.reg, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
     }
@@ -348,7 +361,7 @@ function historyReference(name: string): { absolute: number } | { back: number }
 }
 
 function isRegisterName(ctx: EvalContext, name: string): boolean {
-  return dwarfRegNumber(name) !== undefined || REG_ALIASES[name] !== undefined || ctx.registers?.has(name) === true;
+  return dwarfRegisterNumber(name) !== undefined || REG_ALIASES[name] !== undefined || ctx.registers?.has(name) === true;
 }
 
 /** `$...`: the value history, a register, or a convenience variable (void until set, as in gdb). */
@@ -371,8 +384,9 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   const alias = REG_ALIASES[raw];
   const name = alias && alias.bits === 64 ? alias.reg : raw;
   const type = name === 'rip' ? CODE_PTR : name === 'rsp' || name === 'rbp' ? VOID_PTR : T.long;
-  const n = dwarfRegNumber(name);
-  if (n !== undefined && ctx.frame) {
+  // The general registers and rip are the frame's (unwound); the rest are the innermost frame's.
+  const n = dwarfRegisterNumber(name);
+  if (n !== undefined && n <= X86_64.rip && ctx.frame) {
     return { type, place: { kind: 'register', reg: n, name, read: ctx.frame.registers, frameLevel: ctx.frame.level } };
   }
   if (alias && alias.bits < 64) {

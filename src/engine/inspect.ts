@@ -71,10 +71,20 @@ export class Inspector {
     return this.contexts.has(thread);
   }
 
-  readonly reader: ValueReader = {
-    readMemory: (a, n) => this.target.readMemory(a, n),
-    symbolSuffix: (a) => this.symbolSuffix(a),
-  };
+  /** Memory as the vCPU of the last stop sees it. */
+  readonly reader: ValueReader = this.readerFor(undefined);
+
+  /**
+   * Memory as vCPU `thread` sees it (its page tables, its per-CPU data); a saved context's thread
+   * runs on no vCPU, so it reads as the last stop's.
+   */
+  readerFor(thread: number | undefined): ValueReader {
+    const vcpu = thread !== undefined && !this.contexts.has(thread) ? thread : undefined;
+    return {
+      readMemory: (a, n) => this.target.readMemory(a, n, vcpu),
+      symbolSuffix: (a) => this.symbolSuffix(a),
+    };
+  }
 
   symbolSuffix(address: bigint): string {
     return symbolSuffix(this.program, address);
@@ -114,7 +124,7 @@ export class Inspector {
       ...(this.program && { program: this.program }),
       frame,
       registers: await this.registersOf(thread),
-      reader: this.reader,
+      reader: this.readerFor(thread),
       writeRegister: async (name, value) => {
         await this.writeRegister(thread, name, value);
         this.invalidate();
@@ -138,9 +148,9 @@ export class Inspector {
    * cannot be copied (bigger than max-value-size, or unreadable: print showed what it could of it)
    * stays where it is, read again when used.
    */
-  async record(v: Value): Promise<number> {
+  async record(v: Value, thread?: number): Promise<number> {
     const copy: Value = { type: v.type, place: { kind: 'none', history: true }, ...(v.bitField && { bitField: v.bitField }) };
-    const bytes = v.unavailable || stripTypedefs(v.type).kind === 'void' ? undefined : await load(this.reader, v).catch(() => undefined);
+    const bytes = v.unavailable || stripTypedefs(v.type).kind === 'void' ? undefined : await load(this.readerFor(thread), v).catch(() => undefined);
     if (v.unavailable) copy.unavailable = v.unavailable;
     else if (stripTypedefs(v.type).kind === 'void') copy.bytes = new Uint8Array(0);
     else if (bytes) copy.bytes = new Uint8Array(bytes);
@@ -174,7 +184,7 @@ export class Inspector {
   /** A front-end view of a value; structs, arrays and pointers to them get a children handle. */
   async view(name: string, v: Value, format: ValueFormat, at: FramePosition, expression?: string): Promise<ValueView> {
     const opts: FormatOptions = format === 'hex' ? { format: 'x' } : {};
-    const text = await formatValue(this.reader, v, opts);
+    const text = await formatValue(this.readerFor(at.thread), v, opts);
     const s = stripTypedefs(v.type);
     let childCount = 0;
     let ref = 0;
@@ -207,7 +217,7 @@ export class Inspector {
       const n = s.dims[0] ?? 0;
       for (let i = start; i < Math.min(n, start + count); i++) out.push(await this.view(`[${i}]`, elementValue(v, s, i), format, at, expression && `(${expression})[${i}]`));
     } else if (s.kind === 'pointer') {
-      const pointee: Value = { type: s.target, place: { kind: 'memory', address: await asInteger(this.reader, v) } };
+      const pointee: Value = { type: s.target, place: { kind: 'memory', address: await asInteger(this.readerFor(at.thread), v) } };
       out.push(await this.view(`*${expression ?? ''}`, pointee, format, at, expression && `*(${expression})`));
     }
     return out;

@@ -25,7 +25,8 @@ export class Program {
       };
       const ehFrame = input(elf.section('.eh_frame'));
       const debugFrame = input(elf.section('.debug_frame'));
-      this.cfiTable = new CfiTable({ ...(ehFrame && { ehFrame }), ...(debugFrame && { debugFrame }) });
+      // A damaged entry is named once and left out: unwinding falls back to frame pointers there.
+      this.cfiTable = new CfiTable({ ...(ehFrame && { ehFrame }), ...(debugFrame && { debugFrame }) }, (section, offset, message) => this.symbols.damage.record(section, offset, message));
     }
     return this.cfiTable;
   }

@@ -54,6 +54,8 @@ export class Runner {
    * two of its resumes, when it ignores an interrupt.
    */
   private interruptRequested = false;
+  /** Inside a stepping operation: its temporary stops may stay planted from one run to the next (Sites.drop's park). */
+  private keepParked = false;
 
   constructor(private readonly p: RunnerParts) {}
 
@@ -108,9 +110,29 @@ export class Runner {
     return stop;
   }
 
+  /**
+   * Runs a stepping operation (step, next, until, advance, finish): the temporary stops of its runs
+   * are parked, not removed, and stay for the next such operation; any other resume removes them.
+   */
+  async stepping(op: () => Promise<StopEvent>): Promise<StopEvent> {
+    const outer = this.keepParked;
+    this.keepParked = true;
+    try {
+      return await op();
+    } finally {
+      this.keepParked = outer;
+    }
+  }
+
+  /** Removes the parked stops of earlier steps from the target. */
+  unpark(): Promise<void> {
+    return this.p.sites.unpark();
+  }
+
   /** Resumes with `first` and runs until a stop the claim or the stop policy reports. */
   async resume(first: ResumeAction, claim?: StopClaim, readAtStop?: readonly MemoryRange[]): Promise<StopEvent> {
     this.ensureResumable('resume');
+    if (!this.keepParked) await this.p.sites.unpark();
     this.state = 'running';
     this.interruptRequested = false;
     this.p.values.clear();
@@ -131,6 +153,11 @@ export class Runner {
           continue;
         }
         if (claimed) return this.record(claimed);
+        // A parked stop of an earlier step, reached before this run's own: nobody's.
+        if (first.kind === 'continue' && 'pc' in raw && raw.reason.kind === 'trap' && !raw.reason.watch && this.p.sites.parkedAt(raw.pc)) {
+          action = { kind: 'continue' };
+          continue;
+        }
         const decided = await this.p.policy.decide(raw, first.kind === 'step');
         if (decided) return this.record(decided);
         action = { kind: 'continue' };
@@ -197,7 +224,7 @@ export class Runner {
         readAtStop,
       );
     } finally {
-      if (this.state !== 'exited') for (const a of planted) await sites.drop('sw', a);
+      if (this.state !== 'exited') for (const a of planted) await sites.drop('sw', a, 1, this.keepParked);
     }
   }
 

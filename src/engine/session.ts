@@ -4,6 +4,7 @@
 // business. Each operation that runs the guest emits `running` once and `stopped` once, with the
 // typed StopEvent the stop policy decided.
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { Target, TargetThread } from '../targets/index.js';
 import { BreakpointTable, type BreakpointOptions, type WatchRequest } from './breakpoint-table.js';
 import { Sites, type Breakpoint, type BreakpointLocation, type UserPoint, type Watchpoint } from './breakpoints.js';
@@ -28,6 +29,8 @@ import { StopPolicy, type MachineState } from './stop-policy.js';
 import { noSymbols, symbolHooks, type SessionHooks } from './symbol-hooks.js';
 import type { Value } from './values.js';
 import { VariableStore } from './variables.js';
+import { checkSymbols, type SymbolCheck } from './symbol-check.js';
+import { warningKey, type SessionWarning } from './warnings.js';
 
 export interface SessionEvents {
   /** Text for the user: logpoint messages, the stub's console output, warnings. */
@@ -37,6 +40,8 @@ export interface SessionEvents {
   /** An operation ended (once per operation), or the session opened. */
   stopped: [StopEvent];
   breakpointChanged: [UserPoint];
+  /** Something the user should know before trusting what is shown (also kept in `warnings`). */
+  warning: [SessionWarning];
 }
 
 export interface SessionOptions {
@@ -59,6 +64,9 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly policy: StopPolicy;
   private readonly stepper: Stepper;
   private hooks: SessionHooks = noSymbols;
+  /** Every warning so far, in order (front ends that start listening late show these first). */
+  readonly warnings: SessionWarning[] = [];
+  private readonly warned = new Set<string>();
   /** Whether the current operation has told the front ends that the guest runs. */
   private announced = false;
   program: Program | undefined;
@@ -145,6 +153,8 @@ export class Session extends EventEmitter<SessionEvents> {
   async loadProgram(program: Program): Promise<void> {
     this.inspector.program = program;
     this.program = program;
+    // Damage found in the symbols (now or by later lookups) is named once; the rest keeps working.
+    program.symbols.damage.onDamage((d) => this.warn({ kind: 'damaged-symbols', symbols: program.path, section: d.section, offset: d.offset, message: `${path.basename(program.path)}: ${d.section} at offset 0x${d.offset.toString(16)}: ${d.message}` }));
     this.hooks = symbolHooks(this, program);
     this.os = this.opts.detectOs?.(guestAccess(this, program));
     this.guest = this.os?.threads && new GuestThreads(this.os.name, this.os.threads, this.inspector);
@@ -152,6 +162,31 @@ export class Session extends EventEmitter<SessionEvents> {
     // A guest without pvpanic would crash unnoticed (Unikraft powers QEMU off): stop on the way.
     if (this.target.kind === 'live') for (const c of this.os?.crashSites ?? []) await this.sites.add('sw', c.address);
     await this.table.resolvePending((spec) => this.hooks.resolveLocation(spec));
+  }
+
+  /**
+   * Compares the symbols with the guest (its build ID note, else samples of its read-only
+   * contents): a mismatch becomes a warning. Once per session, when it opens; never per stop.
+   */
+  async verifySymbols(): Promise<SymbolCheck> {
+    if (!this.program) return { verdict: 'unknown' };
+    const check = await checkSymbols(this.target, this.program);
+    if (check.verdict === 'mismatch') this.warn(check.warning);
+    return check;
+  }
+
+  /** True when the symbols were found not to belong to the guest (every backtrace says so). */
+  get symbolsMismatch(): boolean {
+    return this.warned.has('symbols-mismatch');
+  }
+
+  /** Records a warning once and tells the front ends. */
+  warn(w: SessionWarning): void {
+    const key = warningKey(w);
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warnings.push(w);
+    this.emit('warning', w);
   }
 
   /** The code addresses a location names, as a breakpoint there would be placed. */
@@ -218,27 +253,31 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** `count` instructions (stepi N, nexti N), ending early at anything but a finished step. */
   stepInstructions(thread: number, count: number, over = false): Promise<StopEvent> {
-    return this.operate(() => this.stepper.stepInstructions(thread, count, over, this.sites.size > 0));
+    return this.operate(async () => {
+      // Parked step stops would end a run of single steps early: they go first.
+      await this.runner.unpark();
+      return this.stepper.stepInstructions(thread, count, over, this.sites.planted > 0);
+    });
   }
 
   /** Source-line step from a frame (into calls that have line info, or over them), as gdb's step and next. */
   stepLine(kind: StepKind, at: FramePosition): Promise<StopEvent> {
-    return this.operate(() => this.stepper.stepLine(kind, at));
+    return this.operate(() => this.runner.stepping(() => this.stepper.stepLine(kind, at)));
   }
 
   /** gdb's `until` without an argument. */
   stepUntil(at: FramePosition): Promise<StopEvent> {
-    return this.operate(() => this.stepper.stepUntil(at));
+    return this.operate(() => this.runner.stepping(() => this.stepper.stepUntil(at)));
   }
 
   /** gdb's `until LOCATION` (`anywhere` false) and `advance LOCATION`. */
   runUntil(spec: LocationSpec, anywhere: boolean, at: FramePosition): Promise<StopEvent> {
-    return this.operate(() => this.stepper.runUntil(spec, anywhere, at));
+    return this.operate(() => this.runner.stepping(() => this.stepper.runUntil(spec, anywhere, at)));
   }
 
   /** Runs until a frame returns (gdb's finish, DAP stepOut); a `step` stop carries the value returned. */
   finish(at: FramePosition): Promise<StopEvent> {
-    return this.operate(() => this.stepper.finish(at));
+    return this.operate(() => this.runner.stepping(() => this.stepper.finish(at)));
   }
 
   /** Runs to an address in one frame of one guest thread (as `finish` does), as one operation. */

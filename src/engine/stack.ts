@@ -2,9 +2,8 @@
 // and memory, then each physical frame expanded into its inline chain with source positions.
 import { rowAt, unwindStack, type RegisterReader, type StackFrame } from '../../symbols/cfi/index.js';
 import { registersRead } from '../../symbols/expr/index.js';
-import type { FrameScope } from '../../symbols/index.js';
+import { dwarfRegisterName, dwarfRegisterNumber, type FrameScope } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
-import { DWARF_REGS, dwarfRegNumber } from '../targets/index.js';
 import type { Frame } from './model.js';
 import type { Program } from './program.js';
 
@@ -28,11 +27,11 @@ export interface Backtrace {
   incomplete?: string;
 }
 
-/** Reads memory for the unwinder: unreadable bytes come back short instead of throwing. */
-export function memoryReader(target: Target) {
+/** Reads memory for the unwinder (as vCPU `thread` sees it): unreadable bytes come back short instead of throwing. */
+export function memoryReader(target: Pick<Target, 'readMemory'>, thread?: number) {
   return async (address: bigint, size: number): Promise<Uint8Array> => {
     try {
-      return await target.readMemory(address, size);
+      return await target.readMemory(address, size, thread);
     } catch {
       return new Uint8Array(0);
     }
@@ -40,11 +39,14 @@ export function memoryReader(target: Target) {
 }
 
 export async function backtrace(target: Target, program: Program | undefined, thread: number, limit = 256): Promise<Backtrace> {
-  return backtraceFrom(target, program, await target.readRegisters(thread), limit);
+  return backtraceFrom(target, program, await target.readRegisters(thread), limit, thread);
 }
 
-/** A backtrace from any register set: a vCPU's, or a sleeping guest thread's saved context. */
-export async function backtraceFrom(target: Target, program: Program | undefined, regs: Map<string, bigint>, limit = 256): Promise<Backtrace> {
+/**
+ * A backtrace from any register set: a vCPU's (`vcpu`: its stack is read through its page tables),
+ * or a sleeping guest thread's saved context.
+ */
+export async function backtraceFrom(target: Target, program: Program | undefined, regs: Map<string, bigint>, limit = 256, vcpu?: number): Promise<Backtrace> {
   const pc = regs.get('rip');
   if (pc === undefined) throw new Error('no rip in the register set');
   const innermost = registerReader(regs);
@@ -53,7 +55,7 @@ export async function backtraceFrom(target: Target, program: Program | undefined
     frames.push({ level: 0, pc, inlined: false, unwoundBy: 'innermost', registers: innermost, lookupPc: pc, signalFrame: false });
     return { frames };
   }
-  const walk = await unwindStack(program.cfi, pc, innermost, memoryReader(target), { maxFrames: limit });
+  const walk = await unwindStack(program.cfi, pc, innermost, memoryReader(target, vcpu), { maxFrames: limit });
   const physical = keepAcrossCalls(program, walk.frames);
   /** Pushes the frames of one code position: its inline chain, innermost first. */
   const expand = (base: Omit<FrameContext, 'level' | 'inlined'>) => {
@@ -111,7 +113,7 @@ export async function innermostCfa(target: Target, program: Program | undefined,
   if (pc === undefined || !program) return undefined;
   const fde = program.cfi.findFde(pc);
   const rule = fde && rowAt(fde, pc).cfa;
-  const base = rule?.kind === 'register' ? regs.get(DWARF_REGS[rule.reg] ?? '') : undefined;
+  const base = rule?.kind === 'register' ? regs.get(dwarfRegisterName(rule.reg) ?? '') : undefined;
   if (rule?.kind === 'register' && base !== undefined) return BigInt.asUintN(64, base + BigInt(rule.offset));
   const walk = await unwindStack(program.cfi, pc, registerReader(regs), memoryReader(target), { maxFrames: 2 });
   return walk.frames[0]!.cfa;
@@ -119,7 +121,7 @@ export async function innermostCfa(target: Target, program: Program | undefined,
 
 function registerReader(regs: Map<string, bigint>): RegisterReader {
   return async (reg) => {
-    const name = DWARF_REGS[reg];
+    const name = dwarfRegisterName(reg);
     return name === undefined ? undefined : regs.get(name);
   };
 }
@@ -165,7 +167,7 @@ export function hideInlineFrames(bt: Backtrace, count: number): Backtrace {
 
 /** A register of a frame by name (`rip`, `rsp`, ...), through its DWARF number. */
 export async function frameRegister(frame: FrameContext, name: string): Promise<bigint | undefined> {
-  const n = dwarfRegNumber(name);
+  const n = dwarfRegisterNumber(name);
   return n === undefined ? undefined : frame.registers(n);
 }
 
@@ -182,7 +184,7 @@ export function savedRegisters(program: Program, f: FrameContext): Array<{ name:
   const out: Array<{ name: string; address: bigint }> = [];
   for (const [reg, rule] of rowAt(fde, f.lookupPc).registers) {
     if (rule.kind !== 'offset') continue;
-    const name = reg === 16 ? 'rip' : DWARF_REGS[reg];
+    const name = dwarfRegisterName(reg);
     if (name) out.push({ name, address: BigInt.asUintN(64, f.cfa + BigInt(rule.offset)) });
   }
   return out.sort((a, b) => GDB_REG_ORDER.indexOf(a.name) - GDB_REG_ORDER.indexOf(b.name));

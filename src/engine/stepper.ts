@@ -47,7 +47,7 @@ export class Stepper implements StepDriver {
       const insn = await decodeAt(this.p.target, pc, 64);
       if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall')) return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!, thread);
     }
-    return this.p.runner.resume({ kind: 'step', thread }, stepStop);
+    return this.p.runner.resume({ kind: 'step', thread }, (raw) => this.stepEnd(raw));
   }
 
   /**
@@ -63,7 +63,7 @@ export class Stepper implements StepDriver {
     }
     this.ready(thread, 'step');
     const runner = this.p.runner;
-    return runner.resume({ kind: 'step', thread, count }, async (raw) => (runner.interrupted && 'pc' in raw ? { kind: 'interrupt', thread: raw.reason.thread, pc: raw.pc, hiddenInline: 0 } : stepStop(raw)));
+    return runner.resume({ kind: 'step', thread, count }, async (raw) => (runner.interrupted && 'pc' in raw ? { kind: 'interrupt', thread: raw.reason.thread, pc: raw.pc, hiddenInline: 0 } : this.stepEnd(raw)));
   }
 
   /** Source-line step (into calls that have line info, or over them), as gdb's step and next. */
@@ -163,6 +163,18 @@ export class Stepper implements StepDriver {
     return this.p.runner.guestOwner(thread);
   }
 
+  /**
+   * A finished single step. One that lands on a user breakpoint is that breakpoint's hit (its
+   * conditions and counts decide), as in gdb: a step through a line, out of a function or out of
+   * an inlined call never passes a breakpoint. Otherwise a step, showing the innermost frame even
+   * at an inlined call's first instruction (stepi does, as gdb's).
+   */
+  private async stepEnd(raw: RawStop): Promise<StopEvent | undefined> {
+    if (!('pc' in raw) || raw.reason.kind !== 'trap' || raw.reason.watch) return undefined;
+    const hit = await this.p.policy.userStopAt(raw.reason.thread, raw.pc);
+    return hit ?? { kind: 'step', thread: raw.reason.thread, pc: raw.pc, hiddenInline: 0 };
+  }
+
   /** The thread can run: the guest is stopped and the thread is a vCPU, not a saved context. */
   private ready(thread: number, what: string): void {
     this.p.runner.ensureResumable(what);
@@ -199,10 +211,6 @@ export class Stepper implements StepDriver {
   }
 }
 
-/** stepi shows the innermost frame even at an inlined call's first instruction, as gdb does. */
-async function stepStop(raw: RawStop): Promise<StopEvent | undefined> {
-  return 'pc' in raw && raw.reason.kind === 'trap' && !raw.reason.watch ? { kind: 'step', thread: raw.reason.thread, pc: raw.pc, hiddenInline: 0 } : undefined;
-}
 
 /**
  * The concrete frame a frame belongs to (past its inline chain), and the frame it returns to:

@@ -213,15 +213,19 @@ async function arrive(support: SteppingSupport, plan: Plan, thread: number, pc: 
   }
   let refresh = true;
   let line = sal.line;
+  // Mid-line: keep going through this line, which becomes the one being stepped.
+  let range: { start: bigint; end: bigint } = sal;
   if (sal.atRowStart && (sal.line !== plan.line || sal.file !== plan.file)) {
     if (sal.isStmt) return view.hidden;
     // A non-statement row of another line: look for a better place to stop. In another frame
     // (returned to a caller), forget the line so that its next statement row does stop.
     if (sameFrame(await frameId(), plan.frame)) refresh = false;
     else line = 0;
+    // Only this row: the line stepped is not its line, so a statement row of its line right
+    // after it is a new line to stop at (gcc -O2 puts a line's non-statement row first).
+    range = sal.row;
   }
-  // Mid-line: keep going through this line, which becomes the one being stepped.
-  plan.range = clamp(sal, extent);
+  plan.range = clamp(range, extent);
   if (refresh) {
     plan.frame = await frameId();
     plan.file = sal.file;

@@ -88,21 +88,21 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
     async evaluateCondition(expression, thread) {
       const v = await inFrame0(expression, thread);
       const s = stripTypedefs(v.type);
-      if (s.kind === 'base' && s.encoding === 4) return (await asNumber(ins.reader, v)) !== 0;
-      return (await asInteger(ins.reader, v)) !== 0n;
+      if (s.kind === 'base' && s.encoding === 4) return (await asNumber(ins.readerFor(thread), v)) !== 0;
+      return (await asInteger(ins.readerFor(thread), v)) !== 0n;
     },
     async formatLogMessage(message, thread) {
       const parts = message.split(/(\{[^}]*\})/);
       const out: string[] = [];
       for (const p of parts) {
         if (p.startsWith('{') && p.endsWith('}')) {
-          out.push(await inFrame0(p.slice(1, -1), thread).then((v) => formatValue(ins.reader, v, {}, false), (e: Error) => `<${e.message}>`));
+          out.push(await inFrame0(p.slice(1, -1), thread).then((v) => formatValue(ins.readerFor(thread), v, {}, false), (e: Error) => `<${e.message}>`));
         } else out.push(p);
       }
       return out.join('');
     },
     async evaluateInteger(expression, at) {
-      return integerOf(await inFrame(expression, at), ins.reader);
+      return integerOf(await inFrame(expression, at), ins.readerFor(at.thread));
     },
     async locateLvalue(expression, at) {
       const v = await inFrame(expression, at);
@@ -112,7 +112,7 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
     async formatWatchValue(point, bytes, thread) {
       const v = await inFrame0(point.expression, thread).catch(() => undefined);
       if (!v) return rawWatchText(bytes);
-      return formatValue(ins.reader, { type: v.type, place: { kind: 'none' }, bytes }, {}, false);
+      return formatValue(ins.readerFor(thread), { type: v.type, place: { kind: 'none' }, bytes }, {}, false);
     },
   };
 }

@@ -6,6 +6,7 @@
 // addresses would describe some other program.
 import { existsSync } from 'node:fs';
 import { bootEntry, ElfFile } from '../../symbols/elf/index.js';
+import type { SessionWarning } from '../engine/warnings.js';
 
 interface BootPlan {
   /** The file QEMU's -kernel gets. */
@@ -13,7 +14,7 @@ interface BootPlan {
   /** The ELF symbols are read from, when there is one worth reading. */
   symbols?: string;
   /** What the user should know (no debug info anywhere: instruction-level debugging only). */
-  warnings: string[];
+  warnings: SessionWarning[];
 }
 
 const PT_LOAD = 1;
@@ -21,7 +22,7 @@ const PF_W = 2;
 const DEBUG_SUFFIX = '.dbg';
 
 export async function planBoot(image: string, symbols?: string): Promise<BootPlan> {
-  const warnings: string[] = [];
+  const warnings: SessionWarning[] = [];
   let boot = image;
   if (symbols === undefined) {
     if (existsSync(image + DEBUG_SUFFIX)) symbols = image + DEBUG_SUFFIX;
@@ -34,9 +35,11 @@ export async function planBoot(image: string, symbols?: string): Promise<BootPla
     if (symbols !== boot) await checkMatch(boot, symbols);
   }
   if (!(await hasDebugInfo(symbols))) {
-    warnings.push(
-      `${symbols} has no debug info and no ${image}${DEBUG_SUFFIX} is beside it: debugging at the instruction level (give the ELF with debug info with --symbols, or the DAP launch's "symbols")`,
-    );
+    warnings.push({
+      kind: 'no-debug-info',
+      symbols,
+      message: `${symbols} has no debug info and no ${image}${DEBUG_SUFFIX} is beside it: debugging at the instruction level (give the ELF with debug info with --symbols, or the DAP launch's "symbols")`,
+    });
   }
   return { boot, symbols, warnings };
 }

@@ -62,8 +62,6 @@ export interface OpenedSession {
   /** The QEMU this session started (a launch), and the image it booted. */
   qemu?: QemuInstance;
   image?: string;
-  /** What the user should be told about how the session opened (no debug info found). */
-  warnings?: string[];
   /**
    * Ends the session: `terminate` kills the QEMU it started; otherwise it detaches (removing every
    * breakpoint) and leaves the guest running. Closes the target and the symbols. Safe to repeat.
@@ -105,7 +103,8 @@ async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
   });
   try {
     const opened = await open(plan.symbols, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu, ...(cfg.sourceMap && { sourceMap: cfg.sourceMap }) });
-    return { ...opened, image: plan.boot, ...(plan.warnings.length && { warnings: plan.warnings }) };
+    for (const w of plan.warnings) opened.session.warn(w);
+    return { ...opened, image: plan.boot };
   } catch (e) {
     await qemu.kill();
     throw e;
@@ -145,6 +144,8 @@ async function open(
   try {
     if (program) await session.loadProgram(program);
     const stop = await session.start(kind);
+    // Whether the symbols belong to this guest, asked once here (a mismatch is a session warning).
+    if (program) await session.verifySymbols();
     return { session, stop, description, ...(symbols && { symbols }), ...(qemu && { qemu }), close };
   } catch (e) {
     await target.close();

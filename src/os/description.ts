@@ -25,6 +25,11 @@ export interface ThreadModel {
   /** Evaluated with a vCPU's registers: the thread that vCPU runs now (the per-CPU pointer). */
   current: string;
   /**
+   * The same by the vCPU's CPU number `$cpu`, for a target whose registers cannot answer `current`
+   * (gdbsx reads no segment bases, so `$gs_base` is unknown under Xen).
+   */
+  currentByCpu?: string;
+  /**
    * How a thread that is on no vCPU saved its registers when it was switched out: `sp` is the
    * saved stack pointer, typed so that `$saved[i]` reads the i-th saved word; `registers` gives
    * each register the thread resumes with (at least rip and rsp) as an expression over `$t` and
@@ -67,6 +72,7 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
       name: '$t->name',
       state: '$t->state',
       current: '((struct percpu *)$gs_base)->current_thread',
+      currentByCpu: 'percpu[$cpu].current_thread',
       // switch_to pushes rbp, rbx, r12-r15 below its return address and resumes with a ret
       // (kernel.h).
       saved: {

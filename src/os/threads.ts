@@ -33,13 +33,23 @@ export class DescribedThreads implements GuestThreadModel {
     return asInteger(this.access.reader, await this.access.evaluate(expression, { ...(vars && { vars }), ...(vcpu !== undefined && { vcpu }) }));
   }
 
+  /** The per-CPU pointer `current` names for a vCPU, through `currentByCpu` when the registers cannot tell. */
+  private async current(vcpu: number): Promise<Value | undefined> {
+    const byRegisters = await this.access.evaluate(this.model.current, { vcpu }).catch(() => undefined);
+    if (byRegisters || !this.model.currentByCpu) return byRegisters;
+    // Engine thread ids are CPU numbers + 1 on every target (TargetThread).
+    const vars = new Map([['cpu', await this.access.evaluate(String(vcpu - 1))]]);
+    return this.access.evaluate(this.model.currentByCpu, { vars }).catch(() => undefined);
+  }
+
   async currentLocation(vcpu: number): Promise<MemoryRange | undefined> {
-    const v = await this.access.evaluate(this.model.current, { vcpu }).catch(() => undefined);
+    const v = await this.current(vcpu);
     return v?.place.kind === 'memory' ? { address: v.place.address, size: sizeOf(v.type) } : undefined;
   }
 
   async currentOn(vcpu: number): Promise<bigint | undefined> {
-    const address = await this.integer(this.model.current, undefined, vcpu).catch(() => undefined);
+    const v = await this.current(vcpu);
+    const address = v && (await asInteger(this.access.reader, v).catch(() => undefined));
     return address ? address : undefined;
   }
 

@@ -35,8 +35,10 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private readingIds: Promise<void> | undefined;
   /** The vCPUs with QEMU's extra info ("CPU#0 [running]"), asked once per stop. */
   private described: Promise<TargetThread[]> | undefined;
-  /** Block reads in flight, so concurrent readers of one block (the unwinder) share a packet. */
-  private readonly blockReads = new Map<bigint, Promise<Buffer>>();
+  /** Block reads in flight by thread and block, so concurrent readers of one block (the unwinder) share a packet. */
+  private readonly blockReads = new Map<string, Promise<Buffer>>();
+  /** The vCPU of the last stop: memory reads that name no vCPU go through its page tables. */
+  private stopThread: number | undefined;
   private readonly pause: (() => Promise<void>) | undefined;
   private readonly beforeDetach: (() => Promise<void>) | undefined;
   private readonly pending = new PendingBreakpoints();
@@ -71,13 +73,19 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
    */
   static async connect(address: string, opts: LiveTargetOptions = {}): Promise<LiveTarget> {
     const client = await wrap(`attach to ${address}`, () => GdbClient.connect(address, opts));
+    let stopped: ThreadId | undefined;
     try {
-      if (client.quirks.dialect !== 'gdbsx') await client.haltReason();
+      if (client.quirks.dialect !== 'gdbsx') {
+        const ev = await client.haltReason();
+        if (ev.kind === 'signal') stopped = ev.thread;
+      }
     } catch (e) {
       client.close();
       throw toTargetError(`attach to ${address}`, e);
     }
-    return new LiveTarget(client, opts);
+    const target = new LiveTarget(client, opts);
+    target.stopThread = stopped?.tid;
+    return target;
   }
 
   get running(): boolean {
@@ -89,8 +97,17 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return this.client.stats;
   }
 
+  /**
+   * Our thread ids are QEMU's, cpu_index + 1, whatever the stub counts from (gdbsx: the vCPU id),
+   * so `Thread 1` is CPU 0 on every target: these two convert.
+   */
   private tid(thread: number): ThreadId {
-    return this.client.features.multiprocess ? { pid: 1, tid: thread } : { tid: thread };
+    const tid = thread - 1 + this.client.quirks.firstThreadId;
+    return this.client.features.multiprocess ? { pid: 1, tid } : { tid };
+  }
+
+  private threadOf(stubTid: number): number {
+    return stubTid - this.client.quirks.firstThreadId + 1;
   }
 
   async threadIds(atLeast = Infinity): Promise<readonly number[]> {
@@ -103,7 +120,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     try {
       const next = await this.vcpuList.next();
       if (next.done) this.vcpuListDone = true;
-      else this.vcpuIds = [...this.vcpuIds, next.value.tid];
+      else this.vcpuIds = [...this.vcpuIds, this.threadOf(next.value.tid)];
     } catch (e) {
       this.forgetThreadIds();
       throw toTargetError('list the vCPUs', e);
@@ -126,7 +143,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private async describeThreads(): Promise<TargetThread[]> {
     return Promise.all(
       (await this.threadIds()).map(async (id) => {
-        const cpu = id - this.client.quirks.firstThreadId;
+        const cpu = id - 1;
         const state = /\[[^\]]*\]\s*$/.exec(await this.client.threadExtraInfo(this.tid(id)).catch(() => ''))?.[0].trim();
         return { id, cpu, description: `${cpuLabel(cpu)}${state ? ` ${state}` : ''}` };
       }),
@@ -143,7 +160,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   async codeSegmentBase(thread: number): Promise<bigint | undefined> {
     if (this.client.quirks.dialect !== 'qemu') return undefined;
     const bases = await wrap('read the segment registers', () => this.client.qemuCodeSegmentBases());
-    return bases.get(thread - this.client.quirks.firstThreadId);
+    return bases.get(thread - 1);
   }
 
   readRegisters(thread: number): Promise<Map<string, bigint>> {
@@ -155,8 +172,9 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     return wrap(`write register ${name}`, () => this.client.writeRegister(name, value, this.tid(thread)));
   }
 
-  async readMemory(address: bigint, size: number): Promise<Uint8Array> {
+  async readMemory(address: bigint, size: number, thread = this.stopThread): Promise<Uint8Array> {
     if (size <= 0) return new Uint8Array(0);
+    const via = thread === undefined ? undefined : this.tid(thread);
     const block = this.readBlock;
     const start = address - (address % block);
     const end = address + BigInt(size);
@@ -164,10 +182,10 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     if (wideEnd - start <= 4n * block) {
       // Aligned blocks never cross a page, so widening cannot turn a good read into a fault.
       try {
-        const key = (start << 16n) | (wideEnd - start);
+        const key = `${thread ?? ''}:${start}:${wideEnd - start}`;
         let read = this.blockReads.get(key);
         if (!read) {
-          read = this.client.readMemory(start, Number(wideEnd - start));
+          read = this.client.readMemory(start, Number(wideEnd - start), undefined, via);
           this.blockReads.set(key, read);
           read.catch(() => this.blockReads.delete(key));
         }
@@ -177,17 +195,21 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
         if (!(e instanceof RspError)) throw toTargetError(`read ${size} bytes at 0x${address.toString(16)}`, e);
       }
     }
-    return wrap(`read ${size} bytes at 0x${address.toString(16)}`, () => this.client.readMemory(address, size));
+    return wrap(`read ${size} bytes at 0x${address.toString(16)}`, () => this.client.readMemory(address, size, undefined, via));
   }
 
-  writeMemory(address: bigint, data: Uint8Array): Promise<void> {
+  writeMemory(address: bigint, data: Uint8Array, thread = this.stopThread): Promise<void> {
     this.forgetStop();
-    return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () => this.client.writeMemory(address, data));
+    return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () => this.client.writeMemory(address, data, thread === undefined ? undefined : this.tid(thread)));
   }
 
   async insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
     if (this.defers(kind)) return this.pending.note({ kind, address, length }, true);
     return this.applyBreakpoint(kind, address, length, true);
+  }
+
+  breakpointInMemory(address: bigint): boolean {
+    return this.client.quirks.dialect === 'gdbsx' || this.client.hasSoftBreakpoint(address);
   }
 
   async removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
@@ -240,7 +262,10 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
 
   async resume(action: ResumeAction, readAtStop: readonly MemoryRange[] = []): Promise<StopReason> {
     const stop = await this.run(action);
-    if (stop.kind !== 'exited') await Promise.all([this.readRegisters(stop.thread), ...readAtStop.map((r) => this.readMemory(r.address, r.size).catch(() => undefined))]);
+    if (stop.kind !== 'exited') {
+      this.stopThread = stop.thread;
+      await Promise.all([this.readRegisters(stop.thread), ...readAtStop.map((r) => this.readMemory(r.address, r.size).catch(() => undefined))]);
+    }
     return stop;
   }
 
@@ -288,7 +313,7 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   private async stopReason(ev: StopEvent): Promise<StopReason> {
     if (ev.kind === 'exited') return { kind: 'exited', code: ev.code };
     if (ev.kind === 'terminated') return { kind: 'exited', code: 128 + ev.signal };
-    const thread = ev.thread?.tid ?? (await this.client.currentThread()).tid;
+    const thread = this.threadOf(ev.thread?.tid ?? (await this.client.currentThread()).tid);
     if (this.vcpuListDone && !this.vcpuIds.includes(thread)) this.forgetThreadIds();
     if (ev.signal === SIGINT) return { kind: 'interrupt', thread };
     if (ev.signal !== SIGTRAP) return { kind: 'signal', thread, signal: ev.signal };

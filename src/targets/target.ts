@@ -91,11 +91,17 @@ export interface Target {
    */
   codeSegmentBase?(thread: number): Promise<bigint | undefined>;
   writeRegister(thread: number, name: string, value: bigint): Promise<void>;
-  /** Reads exactly `size` bytes or throws a TargetError naming the unreadable address. */
-  readMemory(address: bigint, size: number): Promise<Uint8Array>;
-  writeMemory(address: bigint, data: Uint8Array): Promise<void>;
+  /**
+   * Reads exactly `size` bytes or throws a TargetError naming the unreadable address. Addresses
+   * are virtual in vCPU `thread`'s view (its page tables, its per-CPU mappings); without one, in
+   * the view of the vCPU of the last stop.
+   */
+  readMemory(address: bigint, size: number, thread?: number): Promise<Uint8Array>;
+  writeMemory(address: bigint, data: Uint8Array, thread?: number): Promise<void>;
 
   insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
+  /** The code breakpoint at `address` is an int3 written into guest memory (reads see it), not the stub's own. */
+  breakpointInMemory?(address: bigint): boolean;
   removeBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void>;
   /**
    * Resumes (all-stop: every vCPU on continue, one vCPU on step) and resolves with the next stop.

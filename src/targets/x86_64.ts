@@ -1,22 +1,5 @@
-// x86_64 register facts shared by every target: DWARF numbering (System V psABI) and the names the
-// gdbstub, crash dumps and the user call them by.
-
-/** DWARF register number -> register name (psABI figure 3.36). */
-export const DWARF_REGS: readonly string[] = [
-  'rax', 'rdx', 'rcx', 'rbx', 'rsi', 'rdi', 'rbp', 'rsp',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
-  'rip',
-];
-
-export const DWARF_RIP = 16;
-export const DWARF_RSP = 7;
-export const DWARF_RBP = 6;
-
-const byName = new Map(DWARF_REGS.map((n, i) => [n, i]));
-
-export function dwarfRegNumber(name: string): number | undefined {
-  return byName.get(name);
-}
+// x86_64 register names shared by every target: the ones the gdbstub, crash dumps and the user call
+// them by (their DWARF numbering is symbols/x86_64-registers.ts).
 
 /** The general-purpose registers every x86_64 target can provide, in gdb's `info registers` order. */
 export const GENERAL_REGS = [

@@ -67,17 +67,28 @@ export interface FdeBounds {
   end: bigint;
 }
 
-/** The bounds of every FDE of a section, in section order, without parsing the rest of them. */
-export function fdeBounds(section: FrameSection): FdeBounds[] {
+/** Reports an entry that failed to parse and is skipped (its section, offset and why). */
+export type CfiDamage = (section: string, offset: number, message: string) => void;
+
+/**
+ * The bounds of every FDE of a section, in section order, without parsing the rest of them. With
+ * `damaged`, an entry that does not parse is reported and skipped (the entries after it are read
+ * while its length still says where they start); without it the first bad entry throws.
+ */
+export function fdeBounds(section: FrameSection, damaged?: CfiDamage): FdeBounds[] {
   const out: FdeBounds[] = [];
   // One reader for every entry (a reader per entry made the garbage of 50,000 views for a kernel).
   const r = new ByteReader(section.bytes, `.${section.kind}`);
-  eachFde(section, (h, cie) => {
-    r.seek(h.body);
-    const [start, end] = fdeRange(section, h, cie, r);
-    if (r.pos > h.end) throw new CfiError(`.${section.kind}`, h.offset, 'address range runs past the end of the FDE');
-    out.push({ section, offset: h.offset, start, end });
-  });
+  eachFde(
+    section,
+    (h, cie) => {
+      r.seek(h.body);
+      const [start, end] = fdeRange(section, h, cie, r);
+      if (r.pos > h.end) throw new CfiError(`.${section.kind}`, h.offset, 'address range runs past the end of the FDE');
+      out.push({ section, offset: h.offset, start, end });
+    },
+    damaged,
+  );
   return out;
 }
 
@@ -94,19 +105,32 @@ export function fdeAt(section: FrameSection, offset: number, cies: Map<number, C
 }
 
 /** Calls `visit` with each FDE's header and CIE, in section order; returns the CIEs by offset. */
-function eachFde(section: FrameSection, visit: (h: EntryHeader, cie: Cie) => void): Map<number, Cie> {
+function eachFde(section: FrameSection, visit: (h: EntryHeader, cie: Cie) => void, damaged?: CfiDamage): Map<number, Cie> {
   const cies = new Map<number, Cie>();
   const r = new ByteReader(section.bytes, `.${section.kind}`);
   while (!r.atEnd) {
-    const h = readHeader(r, section);
+    const at = r.pos;
+    let h: EntryHeader | undefined;
+    try {
+      h = readHeader(r, section);
+    } catch (e) {
+      if (!damaged || !(e instanceof FormatError)) throw e;
+      damaged(`.${section.kind}`, at, `call frame entries from here on skipped: ${e.message}`);
+      break;
+    }
     if (!h) break;
     if (h.padding) continue;
-    if (h.isCie) {
-      if (!cies.has(h.offset)) cies.set(h.offset, parseCie(section, h.offset));
-    } else {
-      const cie = cies.get(h.ciePointer) ?? parseCie(section, h.ciePointer);
-      cies.set(h.ciePointer, cie);
-      visit(h, cie);
+    try {
+      if (h.isCie) {
+        if (!cies.has(h.offset)) cies.set(h.offset, parseCie(section, h.offset));
+      } else {
+        const cie = cies.get(h.ciePointer) ?? parseCie(section, h.ciePointer);
+        cies.set(h.ciePointer, cie);
+        visit(h, cie);
+      }
+    } catch (e) {
+      if (!damaged || !(e instanceof FormatError)) throw e;
+      damaged(`.${section.kind}`, h.offset, `call frame entry skipped: ${e.message}`);
     }
     r.seek(h.end);
   }

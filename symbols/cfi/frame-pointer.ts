@@ -2,7 +2,7 @@
 // [rbp] is the caller's rbp and [rbp+8] the return address. Guessing, so checked: the record must
 // lie above the stack pointer, be aligned, and the chain must move up the stack (no loops).
 import type { MemoryReader, RegisterReader, UnwindResult } from './unwind.js';
-import { X86_64 } from './x86_64.js';
+import { X86_64 } from '../x86_64-registers.js';
 
 export interface FramePointerOptions {
   /** Largest plausible distance between rsp and rbp (default 1 MiB); larger means rbp is not a frame pointer. */

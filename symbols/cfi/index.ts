@@ -22,4 +22,4 @@ export { fdeRows, rowAt, type CfaRule, type RegisterRule, type UnwindRow } from 
 export { CfiTable, type CfiSections } from './table.js';
 export { unwindStep, UnwindError, type MemoryReader, type RegisterReader, type UnwindResult, type UnwindStepOptions } from './unwind.js';
 export { unwindStack, type StackFrame, type StackWalk, type WalkEnd, type WalkOptions } from './walk.js';
-export { CALLEE_SAVED, X86_64 } from './x86_64.js';
+export { CALLEE_SAVED, X86_64 } from '../x86_64-registers.js';

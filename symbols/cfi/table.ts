@@ -3,7 +3,8 @@
 // read and merged the way gdb 13 does (dwarf2/frame.c, dwarf2_build_frame_info): one table sorted
 // by start address where, for two FDEs starting at the same address, the .debug_frame one wins;
 // FDEs at address 0 that overlap real code are --gc-sections leftovers and are dropped.
-import { fdeAt, fdeBounds, type Cie, type Fde, type FdeBounds, type FrameSection, type FrameSectionInput } from './entries.js';
+import { fdeAt, fdeBounds, type Cie, type CfiDamage, type Fde, type FdeBounds, type FrameSection, type FrameSectionInput } from './entries.js';
+import { FormatError } from '../reader.js';
 import { partitionPoint } from '../search.js';
 
 export interface CfiSections {
@@ -18,13 +19,28 @@ export class CfiTable {
   private readonly parsed = new Map<FdeBounds, Fde>();
   private readonly cies = new Map<FrameSection, Map<number, Cie>>();
 
-  constructor(private readonly sections: CfiSections) {}
+  /**
+   * With `damaged`, entries that do not parse are reported and left out (a pc they covered then
+   * has no FDE, and unwinders fall back to frame pointers); without it, lookups throw CfiError.
+   */
+  constructor(
+    private readonly sections: CfiSections,
+    private readonly damaged?: CfiDamage,
+  ) {}
 
-  /** The FDE covering `pc`. Throws CfiError (on first use) if a section is malformed. */
+  /** The FDE covering `pc`. Throws CfiError (on first use) if a section is malformed and no `damaged` was given. */
   findFde(pc: bigint): Fde | undefined {
     const bounds = this.bounds;
     const b = bounds[partitionPoint(bounds.length, (i) => bounds[i]!.start <= pc) - 1];
-    return b && pc < b.end ? this.fde(b) : undefined;
+    if (!b || pc >= b.end) return undefined;
+    if (!this.damaged) return this.fde(b);
+    try {
+      return this.fde(b);
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      this.damaged(`.${b.section.kind}`, b.offset, `call frame entry skipped: ${e.message}`);
+      return undefined;
+    }
   }
 
   /** Builds the lookup table now rather than on the first lookup. */
@@ -59,7 +75,7 @@ export class CfiTable {
     const all: FdeBounds[] = [];
     // .debug_frame first: a stable sort then keeps it ahead of .eh_frame at equal starts.
     for (const [kind, input] of [['debug_frame', this.sections.debugFrame], ['eh_frame', this.sections.ehFrame]] as const) {
-      if (input?.bytes.length) all.push(...fdeBounds({ ...input, kind, addressSize } satisfies FrameSection));
+      if (input?.bytes.length) all.push(...fdeBounds({ ...input, kind, addressSize } satisfies FrameSection, this.damaged));
     }
     all.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     const firstNonZero = all.find((f) => f.start !== 0n);

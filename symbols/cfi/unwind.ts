@@ -3,7 +3,7 @@ import { evaluateLocation, type Location } from '../expr/index.js';
 import type { Fde } from './entries.js';
 import { rowAt, type RegisterRule, type UnwindRow } from './program.js';
 import type { CfiTable } from './table.js';
-import { CALLEE_SAVED, GENERAL_REGISTERS, X86_64 } from './x86_64.js';
+import { CALLEE_SAVED, GENERAL_REGISTERS, X86_64 } from '../x86_64-registers.js';
 
 /** A register of the frame being unwound (DWARF number); undefined when not known. */
 export type RegisterReader = (reg: number) => Promise<bigint | undefined>;

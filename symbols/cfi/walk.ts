@@ -1,9 +1,10 @@
 // A whole backtrace: CFI step by step, frame pointers where there is no FDE, and an honest reason
 // for where the walk ended.
 import { unwindFramePointer } from './frame-pointer.js';
+import { FormatError } from '../reader.js';
 import type { CfiTable } from './table.js';
 import { unwindStep, type MemoryReader, type RegisterReader } from './unwind.js';
-import { X86_64 } from './x86_64.js';
+import { X86_64 } from '../x86_64-registers.js';
 
 export interface StackFrame {
   pc: bigint;
@@ -41,7 +42,11 @@ export async function unwindStack(table: CfiTable, pc: bigint, regs: RegisterRea
     let method: StackFrame['method'] = 'cfi';
     let step;
     try {
-      step = await unwindStep(table, frame.pc, frame.registers, mem, { pcIsReturnAddress: frame.pcIsReturnAddress });
+      step = await unwindStep(table, frame.pc, frame.registers, mem, { pcIsReturnAddress: frame.pcIsReturnAddress }).catch((e: unknown) => {
+        // Damaged call frame information for this pc: the frame pointer may still know the way.
+        if (e instanceof FormatError && opts.framePointerFallback !== false) return undefined;
+        throw e;
+      });
       if (!step && opts.framePointerFallback !== false) {
         method = 'frame-pointer';
         step = await unwindFramePointer(frame.registers, mem);

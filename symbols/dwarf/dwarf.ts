@@ -10,6 +10,7 @@ import type { Die } from './die.js';
 import { DwarfError } from './errors.js';
 import { readUnitHeaders, Unit } from './unit.js';
 import { cstrAt, FormatError } from '../reader.js';
+import { DamageLog } from '../damage.js';
 import { partitionPoint } from '../search.js';
 
 const EMPTY = new Uint8Array(0);
@@ -39,6 +40,8 @@ export function memorySource(get: (name: string) => Uint8Array | undefined): Dwa
 
 export class Dwarf {
   readonly keys: AddressKeys;
+  /** What failed to parse and was skipped (see damage.ts): the ELF file's log, when given. */
+  readonly damage: DamageLog;
   private readonly sections = new Map<string, Uint8Array>();
   private readonly abbrevTables = new Map<number, AbbrevTable>();
   private unitList: Unit[] | undefined;
@@ -57,8 +60,9 @@ export class Dwarf {
   private crossUnitOrigins: boolean | undefined;
 
   /** `base` is the address table keys count from (see AddressKeys): the image's lowest code address. */
-  constructor(private readonly source: DwarfSource, base: bigint) {
+  constructor(private readonly source: DwarfSource, base: bigint, damage = new DamageLog()) {
     this.keys = new AddressKeys(base);
+    this.damage = damage;
   }
 
   /** A section's bytes, loaded whole and cached; empty when absent (references into it then fail as out of range). */
@@ -181,7 +185,9 @@ export class Dwarf {
     if (this.names === undefined) {
       try {
         this.names = this.sectionSize('.debug_names') > 0 ? new DebugNames(this.section('.debug_names'), (o) => this.string('.debug_str', o)) : null;
-      } catch {
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        this.damage.record('.debug_names', 0, `name index skipped (names are searched for instead): ${e.message}`);
         this.names = null;
       }
     }
@@ -197,11 +203,20 @@ export class Dwarf {
     if (!this.unitList) {
       const list: Unit[] = [];
       for (const name of ['.debug_info', '.debug_types']) {
-        for (const h of readUnitHeaders((off, len) => this.read(name, off, len), this.sectionSize(name), name)) list.push(new Unit(this, h, name));
+        const headers = readUnitHeaders((off, len) => this.read(name, off, len), this.sectionSize(name), name, (offset, message) => this.damage.record(name, offset, message));
+        for (const h of headers) list.push(new Unit(this, h, name));
       }
       this.unitList = list;
     }
     return this.unitList;
+  }
+
+  /**
+   * `parse()` of one unit, or `fallback` when the unit fails to parse: then the unit is named once
+   * as damaged and the caller goes on with the others.
+   */
+  guardUnit<T>(unit: Unit, what: string, parse: () => T, fallback: T): T {
+    return this.damage.guard(unit.section, unit.offset, `${what} of the unit`, parse, fallback);
   }
 
   /** Compile and partial units (what addresses and names are looked up in). */
@@ -302,7 +317,7 @@ export class Dwarf {
 
   /** .debug_aranges: [start, end) key pairs by unit offset (empty map when the section is absent). */
   get aranges(): Map<number, number[]> {
-    this.arangeMap ??= parseAranges(this.section('.debug_aranges'), this.keys);
+    this.arangeMap ??= this.damage.guard('.debug_aranges', 0, 'address ranges index', () => parseAranges(this.section('.debug_aranges'), this.keys, (offset, message) => this.damage.record('.debug_aranges', offset, message)), new Map<number, number[]>());
     return this.arangeMap;
   }
 }

@@ -33,15 +33,41 @@ export interface UnitHeader {
 const MAX_HEADER = 40;
 
 /** The unit headers of a section, each read on its own (`read` returns section bytes), so the units' contents stay unread. */
-export function readUnitHeaders(read: (offset: number, length: number) => Uint8Array, size: number, section: string): UnitHeader[] {
+/**
+ * The unit headers of a section. With `damaged`, a header that does not parse is reported and
+ * skipped when its length still says where the next unit starts; the section's units stop there
+ * when it does not. Without it, the first bad header throws.
+ */
+export function readUnitHeaders(read: (offset: number, length: number) => Uint8Array, size: number, section: string, damaged?: (offset: number, message: string) => void): UnitHeader[] {
   const out: UnitHeader[] = [];
   for (let offset = 0; offset < size; ) {
     const r = new ByteReader(read(offset, Math.min(MAX_HEADER, size - offset)), section, 0, offset);
-    const h = parseUnitHeader(r, size, section);
-    out.push(h);
-    offset = h.end;
+    try {
+      const h = parseUnitHeader(r, size, section);
+      out.push(h);
+      offset = h.end;
+    } catch (e) {
+      if (!damaged || !(e instanceof FormatError)) throw e;
+      const next = nextUnitOffset(read, offset, size, section);
+      damaged(offset, `unit skipped${next === undefined ? ', and the units after it' : ''}: ${e.message}`);
+      if (next === undefined) break;
+      offset = next;
+    }
   }
   return out;
+}
+
+/** Where the unit after the one at `offset` starts, when its length field says so sensibly. */
+function nextUnitOffset(read: (offset: number, length: number) => Uint8Array, offset: number, size: number, section: string): number | undefined {
+  try {
+    const r = new ByteReader(read(offset, Math.min(12, size - offset)), section, 0, offset);
+    const { length } = r.initialLength();
+    const end = offset + r.pos + length;
+    return end > offset && end <= size ? end : undefined;
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    return undefined;
+  }
 }
 
 function parseUnitHeader(r: ByteReader, sectionSize: number, section: string): UnitHeader {
@@ -212,8 +238,10 @@ export class Unit implements UnitHeader {
   /** The unit's line program (DW_AT_stmt_list), parsed on first use; undefined if it has none. */
   get lineProgram(): LineProgram | undefined {
     if (this.lines === undefined) {
-      const a = this.unitDie.attr(DW_AT.stmt_list);
-      this.lines = a && typeof a.value === 'number' ? parseLineProgram(this.dwarf, a.value, this) : null;
+      const a = this.dwarf.guardUnit(this, 'line table reference', () => this.unitDie.attr(DW_AT.stmt_list), undefined);
+      const at = a && typeof a.value === 'number' ? a.value : undefined;
+      // A damaged line program costs this unit its lines (named once), not the lookup.
+      this.lines = at === undefined ? null : this.dwarf.damage.guard('.debug_line', at, 'line program', () => parseLineProgram(this.dwarf, at, this), null);
     }
     return this.lines ?? undefined;
   }

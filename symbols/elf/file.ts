@@ -4,7 +4,8 @@
 // local files and the page cache. Every size taken from the file is checked before allocating.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
-import { ByteReader, cstrAt } from '../reader.js';
+import { ByteReader, cstrAt, FormatError } from '../reader.js';
+import { DamageLog } from '../damage.js';
 import { ElfError } from './errors.js';
 import { parseNotes } from './notes.js';
 import { SymbolTable } from './symtab.js';
@@ -26,6 +27,8 @@ export class ElfFile {
   private readonly byName = new Map<string, ElfSection>();
   private readonly cache = new Map<number, Uint8Array>();
   private symtab: SymbolTable | undefined;
+  /** What of the file failed to parse and was skipped (DWARF's damage is recorded here too). */
+  readonly damage = new DamageLog();
   private fd: number | undefined;
 
   private constructor(fd: number, readonly path: string, readonly fileSize: number) {
@@ -41,7 +44,7 @@ export class ElfFile {
     r.u32();
     this.entry = this.word(r);
     const phoff = this.off(r);
-    const shoff = this.off(r);
+    let shoff = this.off(r);
     r.u32();
     r.u16();
     const phentsize = r.u16();
@@ -50,28 +53,47 @@ export class ElfFile {
     let shnum = r.u16();
     let shstrndx = r.u16();
 
-    // Extended numbering: the real counts live in section header 0.
+    // Extended numbering: the real counts live in section header 0. Sections that cannot be read
+    // (a file cut short loses its section headers first) leave an image of segments only.
     let sh0: ElfSection | undefined;
     if (shoff !== 0) {
-      this.checkEntSize('section header', shentsize, this.is64 ? 64 : 40);
-      sh0 = this.sectionHeader(shoff, 0, shentsize);
-      if (shnum === 0) shnum = sh0.size;
-      if (shstrndx === SHN.XINDEX) shstrndx = sh0.link;
-      if (phnum === 0xffff) phnum = sh0.info;
+      try {
+        this.checkEntSize('section header', shentsize, this.is64 ? 64 : 40);
+        sh0 = this.sectionHeader(shoff, 0, shentsize);
+        if (shnum === 0) shnum = sh0.size;
+        if (shstrndx === SHN.XINDEX) shstrndx = sh0.link;
+        if (phnum === 0xffff) phnum = sh0.info;
+      } catch (e) {
+        if (!(e instanceof FormatError) || phnum === 0xffff) throw e;
+        this.skipSections(shoff, e);
+        shoff = 0;
+      }
     }
     this.programHeaders = phoff === 0 || phnum === 0 ? [] : this.readProgramHeaders(phoff, phnum, phentsize);
 
-    const sections: ElfSection[] = [];
+    let sections: ElfSection[] = [];
     if (shoff !== 0) {
-      this.checkTable('section header table', shoff, shnum, shentsize);
-      for (let i = 0; i < shnum; i++) sections.push(i === 0 ? sh0! : this.sectionHeader(shoff, i, shentsize));
-      const names = shstrndx < sections.length && shstrndx !== SHN.UNDEF ? this.sectionBytes(sections[shstrndx]!) : undefined;
-      for (const s of sections) {
-        s.name = names ? cstrAt(names, Number(s.name), 'section name table') : '';
-        if (s.name && !this.byName.has(s.name)) this.byName.set(s.name, s);
+      try {
+        this.checkTable('section header table', shoff, shnum, shentsize);
+        for (let i = 0; i < shnum; i++) sections.push(i === 0 ? sh0! : this.sectionHeader(shoff, i, shentsize));
+        const names = shstrndx < sections.length && shstrndx !== SHN.UNDEF ? this.sectionBytes(sections[shstrndx]!) : undefined;
+        for (const s of sections) {
+          s.name = names ? cstrAt(names, Number(s.name), 'section name table') : '';
+          if (s.name && !this.byName.has(s.name)) this.byName.set(s.name, s);
+        }
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        this.skipSections(shoff, e);
+        sections = [];
+        this.byName.clear();
       }
     }
     this.sections = sections;
+  }
+
+  /** Records that the section headers were left unread: no sections, so no symbols or debug info. */
+  private skipSections(shoff: number, e: FormatError): void {
+    this.damage.record('section header table', shoff, `sections skipped (no symbols or debug info from this file): ${e.message}`);
   }
 
   static async open(path: string): Promise<ElfFile> {

@@ -4,13 +4,15 @@ import { ByteReader } from '../reader.js';
 import { decodeOperation, type Operation } from './decode.js';
 import { ExpressionError } from './errors.js';
 import { DW_OP, opName } from './opcodes.js';
-import { x86_64RegisterName } from './registers.js';
+import { x86_64RegisterName } from '../x86_64-registers.js';
 
 export interface DisassembleOptions {
   addressSize?: number;
   /** Size of .debug_info references (call_ref, implicit_pointer); default 4. */
   refSize?: number;
   registerName?: (reg: number) => string;
+  /** .debug_info offset of the expression's unit: readelf shows typed ops' DIEs from the section's start. */
+  unitOffset?: bigint;
 }
 
 export function disassembleExpression(bytes: Uint8Array, opts: DisassembleOptions = {}): string {
@@ -39,6 +41,7 @@ function formatOperation(op: Operation, opts: DisassembleOptions): string {
   const name = opName(c);
   const reg = (n: bigint) => (opts.registerName ?? x86_64RegisterName)(Number(n));
   const [a, b] = op.args;
+  const die = (offset: bigint) => offset + (opts.unitOffset ?? 0n);
   if (c >= DW_OP.reg0 && c <= DW_OP.reg31) return `${name} (${reg(BigInt(c - DW_OP.reg0))})`;
   if (c >= DW_OP.breg0 && c <= DW_OP.breg31) return `${name} (${reg(BigInt(c - DW_OP.breg0))}): ${a}`;
   switch (c) {
@@ -52,10 +55,11 @@ function formatOperation(op: Operation, opts: DisassembleOptions): string {
     case DW_OP.implicit_pointer: case DW_OP.GNU_implicit_pointer: return `${name}: <0x${hex(a!)}> ${b}`;
     case DW_OP.implicit_value: return `${name} ${block(op.block!)}`;
     case DW_OP.entry_value: case DW_OP.GNU_entry_value: return `${name}: (${disassembleExpression(op.block!, opts)})`;
-    case DW_OP.const_type: case DW_OP.GNU_const_type: return `${name}: <0x${hex(a!)}> ${block(op.block!)}`;
-    case DW_OP.regval_type: case DW_OP.GNU_regval_type: return `${name}: ${a} (${reg(a!)}) <0x${hex(b!)}>`;
-    case DW_OP.deref_type: case DW_OP.GNU_deref_type: case DW_OP.xderef_type: return `${name}: ${a} <0x${hex(b!)}>`;
+    case DW_OP.const_type: case DW_OP.GNU_const_type: return `${name}: <0x${hex(die(a!))}>  ${block(op.block!)}`;
+    case DW_OP.regval_type: case DW_OP.GNU_regval_type: return `${name}: ${a} (${reg(a!)}) <0x${hex(die(b!))}>`;
+    case DW_OP.deref_type: case DW_OP.GNU_deref_type: case DW_OP.xderef_type: return `${name}: ${a} <0x${hex(die(b!))}>`;
     case DW_OP.convert: case DW_OP.GNU_convert: case DW_OP.reinterpret: case DW_OP.GNU_reinterpret:
+      return `${name} <${altHex(a ? die(a) : a!)}>`;
     case DW_OP.addrx: case DW_OP.constx: case DW_OP.GNU_addr_index: case DW_OP.GNU_const_index:
       return `${name} <${altHex(a!)}>`;
   }

@@ -7,7 +7,7 @@ import { decodeOperation, type Operation, type OperandSizes } from './decode.js'
 import { ExpressionError } from './errors.js';
 import type { BaseType, Location, Piece } from './location.js';
 import { DW_OP, opName } from './opcodes.js';
-import { x86_64RegisterName } from './registers.js';
+import { x86_64RegisterName } from '../x86_64-registers.js';
 import { binary, convert, fromBytes, normalize, reinterpret, unary, type StackValue } from './stack.js';
 
 export interface ExpressionContext {
@@ -90,7 +90,8 @@ class Machine {
     while (!r.atEnd) {
       const op = decodeOperation(r, this.sizes);
       if (++this.steps > this.maxSteps) throw new ExpressionError(`more than ${this.maxSteps} ops executed (a branch loop?)`, op.offset);
-      if (this.pending && op.code !== DW_OP.piece && op.code !== DW_OP.bit_piece) {
+      // DW_OP_GNU_uninit may follow a register or value: it only marks it as not yet initialized.
+      if (this.pending && op.code !== DW_OP.piece && op.code !== DW_OP.bit_piece && op.code !== DW_OP.GNU_uninit) {
         throw new ExpressionError(`${opName(op.code)} after a location that must end the expression or a piece`, op.offset);
       }
       const target = await this.execute(op, depth);
@@ -209,6 +210,13 @@ class Machine {
       case DW_OP.entry_value: case DW_OP.GNU_entry_value: {
         const v = this.ctx.entryValue ? await this.ctx.entryValue(op.block!) : undefined;
         if (v === undefined) throw new Unavailable('<entry value unavailable>');
+        // DW_OP_entry_value(DW_OP_regval_type R, T) is a value of type T (gcc's for xmm arguments).
+        const block = op.block!;
+        if (block[0] === DW_OP.regval_type || block[0] === DW_OP.GNU_regval_type) {
+          const inner = decodeOperation(new ByteReader(block, 'DW_OP_entry_value'), this.sizes);
+          const type = this.type(inner.args[1]!, at);
+          return this.pushValue({ value: normalize(v, type, this.bits), type }, at);
+        }
         return this.push(v, at);
       }
       case DW_OP.GNU_parameter_ref: {

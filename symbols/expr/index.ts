@@ -16,4 +16,4 @@ export { ExpressionError } from './errors.js';
 export { evaluateLocation, type ExpressionContext } from './evaluate.js';
 export { DW_ATE, type BaseType, type Location, type Piece } from './location.js';
 export { DW_OP, opName } from './opcodes.js';
-export { x86_64RegisterName } from './registers.js';
+export { x86_64RegisterName } from '../x86_64-registers.js';

@@ -4,6 +4,7 @@
 import { ExpressionError } from './errors.js';
 import { DW_OP } from './opcodes.js';
 import { DW_ATE, type BaseType } from './location.js';
+import { decodeExtended, encodeExtended, extendedArithmetic, extendedCompare, extendedToNumber, numberToExtended } from './extended.js';
 
 export interface StackValue {
   value: bigint;
@@ -44,7 +45,7 @@ export function binary(code: number, a: StackValue, b: StackValue, genericBits: 
     // Shift amounts may be of any integral type; every other binary op needs matching types.
     if (code !== DW_OP.shl && code !== DW_OP.shr && code !== DW_OP.shra) throw new ExpressionError('operands of different types', at);
   }
-  if (type && isFloatType(type)) throw new ExpressionError('floating-point arithmetic is not supported', at);
+  if (type && isFloatType(type)) return floatBinary(code, a, b, at);
   switch (code) {
     case DW_OP.and: return out(a.value & b.value);
     case DW_OP.or: return out(a.value | b.value);
@@ -90,7 +91,16 @@ function shiftAmount(v: StackValue): bigint {
 }
 
 export function unary(code: number, a: StackValue, genericBits: number, at: number): StackValue {
-  if (a.type && isFloatType(a.type)) throw new ExpressionError('floating-point arithmetic is not supported', at);
+  if (a.type && isFloatType(a.type)) {
+    const x = toFloat(a, at);
+    if (a.type.size > 8 && (code === DW_OP.neg || code === DW_OP.abs)) {
+      const sign = 1n << 79n;
+      return { value: code === DW_OP.neg ? a.value ^ sign : a.value & ~sign, type: a.type };
+    }
+    if (code === DW_OP.neg) return fromFloat(-x, a.type, at);
+    if (code === DW_OP.abs) return fromFloat(Math.abs(x), a.type, at);
+    throw new ExpressionError(`${code === DW_OP.not ? 'DW_OP_not' : 'a bitwise op'} on a floating-point value`, at);
+  }
   const out = (v: bigint): StackValue => ({ value: normalize(v, a.type, genericBits), type: a.type });
   switch (code) {
     case DW_OP.abs: {
@@ -105,7 +115,13 @@ export function unary(code: number, a: StackValue, genericBits: number, at: numb
 
 /** DW_OP_convert: the value as a number (per its old type's signedness) in the new type. */
 export function convert(v: StackValue, to: BaseType | undefined, genericBits: number, at: number): StackValue {
-  if ((v.type && isFloatType(v.type)) || (to && isFloatType(to))) throw new ExpressionError('floating-point conversion is not supported', at);
+  if (v.type && isFloatType(v.type)) {
+    const x = toFloat(v, at);
+    if (to && isFloatType(to)) return v.type.size > 8 && to.size > 8 ? { value: v.value, type: to } : fromFloat(x, to, at);
+    if (!Number.isFinite(x)) throw new ExpressionError('converting a non-finite float to an integer', at);
+    return { value: normalize(BigInt(Math.trunc(x)), to, genericBits), type: to };
+  }
+  if (to && isFloatType(to)) return fromFloat(Number(signedOrUnsigned(v, genericBits)), to, at);
   return { value: normalize(v.value, to, genericBits), type: to };
 }
 
@@ -122,4 +138,90 @@ export function fromBytes(bytes: Uint8Array): bigint {
   let v = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
   return v;
+}
+
+/** A float stack value's number (4- and 8-byte IEEE formats: what compilers put in typed ops). */
+function toFloat(v: StackValue, at: number): number {
+  if (v.type!.size > 8) return extendedToNumber(extended(v, at));
+  const b = Buffer.alloc(8);
+  if (v.type!.size === 4) {
+    b.writeUInt32LE(Number(BigInt.asUintN(32, v.value)));
+    return b.readFloatLE(0);
+  }
+  if (v.type!.size === 8) {
+    b.writeBigUInt64LE(BigInt.asUintN(64, v.value));
+    return b.readDoubleLE(0);
+  }
+  throw new ExpressionError(`${v.type!.size}-byte floating-point values are not supported`, at);
+}
+
+function fromFloat(x: number, type: BaseType, at: number): StackValue {
+  if (type.size > 8) return extendedValue(encodeExtended(numberToExtended(x)), type, at);
+  const b = Buffer.alloc(8);
+  if (type.size === 4) {
+    b.writeFloatLE(x);
+    return { value: BigInt(b.readUInt32LE(0)), type };
+  }
+  if (type.size === 8) {
+    b.writeDoubleLE(x);
+    return { value: b.readBigUInt64LE(0), type };
+  }
+  throw new ExpressionError(`${type.size}-byte floating-point values are not supported`, at);
+}
+
+/** Arithmetic and comparison of two floats of one type, in that type's precision (as the program computes). */
+function floatBinary(code: number, a: StackValue, b: StackValue, at: number): StackValue {
+  if (a.type!.size > 8) return extendedBinary(code, a, b, at);
+  const x = toFloat(a, at);
+  const y = toFloat(b, at);
+  const out = (v: number) => fromFloat(v, a.type!, at);
+  const bool = (c: boolean): StackValue => ({ value: c ? 1n : 0n });
+  switch (code) {
+    case DW_OP.plus: return out(x + y);
+    case DW_OP.minus: return out(x - y);
+    case DW_OP.mul: return out(x * y);
+    case DW_OP.div: return out(x / y);
+    case DW_OP.eq: return bool(x === y);
+    case DW_OP.ne: return bool(x !== y);
+    case DW_OP.lt: return bool(x < y);
+    case DW_OP.le: return bool(x <= y);
+    case DW_OP.gt: return bool(x > y);
+    case DW_OP.ge: return bool(x >= y);
+    default: throw new ExpressionError(`op 0x${code.toString(16)} on floating-point values`, at);
+  }
+}
+
+/** An x87 extended stack value (`long double`: 10 bytes of its 12 or 16). */
+function extended(v: StackValue, at: number) {
+  const x = decodeExtended(BigInt.asUintN(80, v.value));
+  if (!x) throw new ExpressionError('arithmetic on an infinite or NaN long double', at);
+  return x;
+}
+
+function extendedValue(bits: bigint | undefined, type: BaseType, at: number): StackValue {
+  if (bits === undefined) throw new ExpressionError('long double result out of range', at);
+  return { value: bits, type };
+}
+
+function extendedBinary(code: number, a: StackValue, b: StackValue, at: number): StackValue {
+  const x = extended(a, at);
+  const y = extended(b, at);
+  const ops: Record<number, 'plus' | 'minus' | 'mul' | 'div'> = { [DW_OP.plus]: 'plus', [DW_OP.minus]: 'minus', [DW_OP.mul]: 'mul', [DW_OP.div]: 'div' };
+  const op = ops[code];
+  if (op) {
+    const r = extendedArithmetic(op, x, y);
+    if (!r) throw new ExpressionError('long double division by zero', at);
+    return extendedValue(encodeExtended(r), a.type!, at);
+  }
+  const c = extendedCompare(x, y);
+  const bool = (t: boolean): StackValue => ({ value: t ? 1n : 0n });
+  switch (code) {
+    case DW_OP.eq: return bool(c === 0);
+    case DW_OP.ne: return bool(c !== 0);
+    case DW_OP.lt: return bool(c < 0);
+    case DW_OP.le: return bool(c <= 0);
+    case DW_OP.gt: return bool(c > 0);
+    case DW_OP.ge: return bool(c >= 0);
+    default: throw new ExpressionError(`op 0x${code.toString(16)} on floating-point values`, at);
+  }
 }

@@ -74,9 +74,11 @@ export async function gdbTimed(args: { elf?: string; before: string[]; measured:
  * Runs duster in a process of its own (test/bench/duster-timed.ts), attached to `address`, and
  * returns the time of the `measured` commands by its own clock, as gdbTimed does for gdb.
  */
-export async function dusterTimed(args: { address: string; elf: string; before: string[]; measured: string[]; after?: string[] }): Promise<{ ms: number; stdout: string }> {
-  const job = JSON.stringify({ ...args, after: args.after ?? [] });
-  const { stdout } = await run(viteNode, [path.join(import.meta.dirname, 'duster-timed.ts'), job], { maxBuffer: 256 * 1024 * 1024, timeout: 600_000 });
+export async function dusterTimed(args: { address: string; elf: string; before: string[]; measured: string[]; after?: string[]; profile?: string }): Promise<{ ms: number; stdout: string }> {
+  const { profile, ...rest } = args;
+  const job = JSON.stringify({ ...rest, after: args.after ?? [] });
+  const env = profile ? { ...process.env, DUSTER_BENCH_PROFILE: profile } : process.env;
+  const { stdout } = await run(viteNode, [path.join(import.meta.dirname, 'duster-timed.ts'), job], { maxBuffer: 256 * 1024 * 1024, timeout: 600_000, env });
   const m = /DUSTER-BENCH-MS ([\d.]+)/.exec(stdout);
   if (!m) throw new Error(`duster did not finish the measured commands:\n${stdout.slice(-2000)}`);
   return { ms: Number(m[1]), stdout };

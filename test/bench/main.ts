@@ -5,12 +5,15 @@ import path from 'node:path';
 import { printTable, type Row } from './harness.js';
 import { coldStartRows } from './rows/coldstart.js';
 import { dumpRows } from './rows/dump.js';
+import { linuxDumpRows } from './rows/linux-dump.js';
 import { memoryRow } from './rows/memory.js';
+import { nameRows } from './rows/names.js';
 import { sessionRows } from './rows/session.js';
 import { stepiRow } from './rows/stepi.js';
+import { unikraftRows } from './rows/unikraft.js';
 import { vmlinuxRows } from './rows/vmlinux.js';
 
-const rows: Array<() => Promise<Row[]>> = [vmlinuxRows, coldStartRows, sessionRows, memoryRow, stepiRow, dumpRows];
+const rows: Array<() => Promise<Row[]>> = [vmlinuxRows, coldStartRows, nameRows, sessionRows, memoryRow, stepiRow, dumpRows, linuxDumpRows, unikraftRows];
 
 // DUSTER_BENCH_ROWS=coldStartRows,dumpRows runs only those rows.
 const only = process.env.DUSTER_BENCH_ROWS?.split(',');

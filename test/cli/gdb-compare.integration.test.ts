@@ -106,6 +106,9 @@ const PRINTS = ['p demo_config', 'p matrix', 'p matrix[1][2] + 1', 'p/x demo_con
   'p/s demo_config.name', 'p/u demo_config', 'p/a demo_config', 'output/t 5', 'p/x current_color', 'p/d current_color', 'p/f demo_config.max_items', 'p/d 1.5', 'p/o 1.5', 'p/t 1.5',
   'p/c 65.0', 'p/u -1.5', 'p/z 1.5', 'p/a 1.5', 'p/x (float)1.5', 'p/f (char)65', 'p/f (short)1', 'p/f (long)1', 'p/c (char)200', 'p/x ops', 'p/d ops', 'p/a ops', 'p/a &demo_config',
   'p/s 5', 'p/d worker_step', 'p/x demo_config.name', 'p/c demo_config.name', 'p/u list_head', 'p/t -1', 'p/z demo_config.bounds',
+  // Integer constants typed by C's rules (a hex constant too big for long is unsigned long).
+  'p 0xffffffff81002470', 'whatis 0xffffffff81002470', 'whatis 0x80000000', 'whatis 2147483648', 'p 9223372036854775808', 'whatis 1ll + 1', 'p/x 0xffffffff81002470 + 1',
+  'p -0x80000000', 'p 0xffffffff81002470 > 0', 'info symbol 0xffffffff80001000',
   'p/x worker_step', 'p/x ops[0]', 'p/x list_head', 'p/x &matrix', 'p/x demo_config', 'output demo_config.flags', 'output/x 255', 'echo a\\tb\\n',
   'printf "%d %5s|%-4x|%#o %c %lu %p %p\\n", matrix[1][2], demo_config.name, 255, 8, 65, sizeof(struct thread), list_head, 0',
   'printf "%5.2f %g %e %08.3f|%+d|% d|%X|%.3d\\n", 3.14159, 0.0001, 12345.678, 2.5, 5, 7, 0xabc, 7', 'printf "%ld %lx %u %d %s|%.2s\\n", -1, -1, -1, 0x100000001, demo_config.name, demo_config.name'];

@@ -2,7 +2,8 @@
 // FUZZ_RUNS, FUZZ_SECONDS; see test/support/fuzz.ts). Properties of the RSP codec; random streams
 // into the packet decoder; random text into the C expression parser; byte-mutated and truncated
 // copies of the reference unikernel's ELF into the symbol reader and CFI. Every input ends within a
-// time bound with a result or a typed error.
+// time bound with a result or a typed error; of the mutated images at least 90% still give every
+// answer a stop asks for (damage is skipped and named, not fatal), and the count is printed.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -110,26 +111,23 @@ describe('symbols on mutated images', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Everything the debugger asks of an image at a stop. */
-  async function exercise(file: string): Promise<void> {
+  /** Everything the debugger asks of an image at a stop, as the lines of a small report. */
+  async function exercise(file: string): Promise<string[]> {
     const p = await Program.load(file);
     try {
+      const report: string[] = [];
       for (const a of addresses) {
-        p.symbols.symbolize(a, { gdb: true });
-        p.symbols.scopesAt(a);
-        p.symbols.stepLineAt(a);
-        p.cfi.findFde(a);
+        report.push(p.symbols.symbolize(a, { gdb: true }).map((f) => `${f.function ?? '??'} ${f.file ?? '?'}:${f.line}`).join(' <- '));
+        report.push(`${p.symbols.scopesAt(a).length} scopes, line ${p.symbols.stepLineAt(a)?.line ?? '?'}, FDE ${p.cfi.findFde(a) ? 'yes' : 'no'}`);
       }
-      p.symbols.lineToAddresses('app_demo.c', 158);
-      p.symbols.functionEntries('worker_step');
-      p.symbols.findType('struct thread');
-      p.symbols.findGlobal('demo_config');
+      report.push(`${p.symbols.lineToAddresses('app_demo.c', 158).length} ${p.symbols.functionEntries('worker_step').length} ${p.symbols.findType('struct thread') ? 1 : 0} ${p.symbols.findGlobal('demo_config') ? 1 : 0}`);
+      return report;
     } finally {
       p.close();
     }
   }
 
-  it(`survives ${files.count} byte-mutated copies and truncations with results or typed errors`, async () => {
+  it(`survives ${files.count} byte-mutated copies and truncations, at least 90% of them with every answer`, async () => {
     const random = rng(0xd05e);
     const tally = new Tally('ELF/DWARF/CFI of whole images');
     for (let i = 0; files.more(i); i++) {
@@ -149,6 +147,7 @@ describe('symbols on mutated images', () => {
       await fuzzInput(tally, `mutant ${i} (${label})`, { typed: [FormatError, CfiError], ms: 5000, peakBytes: 128 << 20 }, () => exercise(path.join(dir, 'm.elf')));
     }
     tally.report();
-    expect(tally.refused).toBeGreaterThan(0);
+    console.info(`fuzz: whole-image mutants answering: ${tally.ok}/${tally.inputs} (${((100 * tally.ok) / tally.inputs).toFixed(1)}%)`);
+    expect(tally.ok / tally.inputs).toBeGreaterThanOrEqual(0.9);
   }, files.timeout);
 });

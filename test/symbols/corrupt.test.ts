@@ -1,4 +1,5 @@
-// Truncated and garbled input ends in a typed error (FormatError), quickly, never a TypeError or a hang.
+// Truncated and garbled input ends in a typed error (FormatError) or in answers from the rest of
+// the file with the damage named, quickly, never a TypeError or a hang.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +21,14 @@ beforeAll(() => {
   offsets = { '.debug_info': at('.debug_info'), '.debug_abbrev': at('.debug_abbrev'), '.debug_line': at('.debug_line') };
 });
 
-/** Runs every query over a file; returns the error, if any. */
+let damage: string[] = [];
+
+/** Runs every query over a file; returns the error, if any (and leaves the damage it skipped in `damage`). */
 async function exercise(file: string): Promise<unknown> {
+  damage = [];
   try {
     const sf = await SymbolFile.open(file);
+    sf.damage.onDamage((d) => damage.push(`${d.section} at 0x${d.offset.toString(16)}: ${d.message}`));
     for (let a = 0x100000n; a < 0x103000n; a += 0x40n) sf.symbolize(a);
     sf.lineToAddresses('app_demo.c', 158);
     sf.functionEntries('worker_step');
@@ -37,12 +42,38 @@ async function exercise(file: string): Promise<unknown> {
 }
 
 describe('corrupt input', () => {
-  it('a truncated ELF fails with a FormatError at every cut', async () => {
-    for (const cut of [0, 10, 63, 100, 0x1000, offsets['.debug_info'] + 0x54, offsets['.debug_abbrev'] + 0x3e, offsets['.debug_line'] + 0x16, elf.length - 10]) {
+  it('a truncated ELF fails with a FormatError inside its ELF and program headers, and past them opens without sections, saying so', async () => {
+    for (const cut of [0, 10, 63, 100]) {
+      writeFileSync(path.join(dir, `cut-${cut}`), elf.subarray(0, cut));
+      expect(await exercise(path.join(dir, `cut-${cut}`)), `cut at ${cut}`).toBeInstanceOf(FormatError);
+    }
+    // The section headers are at the end of the file (readelf: "Start of section headers"), so
+    // every later cut loses them: the segments remain, the symbols and debug info do not.
+    const shoff = Number(/Start of section headers:\s+(\d+)/.exec(execFileSync('readelf', ['-h', build('gcc-O2')], { encoding: 'utf8' }))![1]);
+    for (const cut of [0x1000, offsets['.debug_info'] + 0x54, offsets['.debug_abbrev'] + 0x3e, offsets['.debug_line'] + 0x16, elf.length - 10]) {
+      expect(cut).toBeLessThan(elf.length);
       const f = path.join(dir, `cut-${cut}`);
       writeFileSync(f, elf.subarray(0, cut));
-      const e = await exercise(f);
-      expect(e, `cut at ${cut}`).toBeInstanceOf(FormatError);
+      expect(await exercise(f), `cut at ${cut}`).toBeUndefined();
+      expect(damage, `cut at ${cut}`).toEqual([expect.stringMatching(new RegExp(`^section header table at 0x${shoff.toString(16)}: sections skipped \\(no symbols or debug info from this file\\): .*(lie outside the file|runs past the end of the file)`))]);
+    }
+  });
+
+  it('a damaged unit header is skipped with one warning naming .debug_info and its offset; the other units still answer', async () => {
+    const bytes = Buffer.from(elf);
+    // The first unit's version (after its 4-byte length) becomes 0xffff.
+    bytes.writeUInt16LE(0xffff, offsets['.debug_info'] + 4);
+    const f = path.join(dir, 'bad-first-unit');
+    writeFileSync(f, bytes);
+    const sf = await SymbolFile.open(f);
+    try {
+      const seen: string[] = [];
+      sf.damage.onDamage((d) => seen.push(`${d.section} at 0x${d.offset.toString(16)}: ${d.message}`));
+      // worker_step is in app_demo.c, not the first unit (boot.S): found as before.
+      expect(sf.functionEntries('worker_step').length).toBeGreaterThan(0);
+      expect(seen).toEqual(['.debug_info at 0x0: unit skipped: .debug_info: unsupported DWARF version 65535 (at offset 0x0)']);
+    } finally {
+      sf.close();
     }
   });
 

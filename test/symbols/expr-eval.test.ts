@@ -209,3 +209,35 @@ describe('malformed expressions', () => {
     expect(performance.now() - t0).toBeLessThan(3000);
   });
 });
+
+describe('floating-point typed ops (gcc -O2 describes xmm-held values so)', () => {
+  const types: Record<string, { size: number; encoding: number }> = {
+    0x2e: { size: 8, encoding: DW_ATE.float }, 0x35: { size: 4, encoding: DW_ATE.float }, 0x3c: { size: 16, encoding: DW_ATE.float },
+  };
+  const baseType = (die: bigint) => types[die.toString()];
+  const f64 = (x: number) => { const b = Buffer.alloc(8); b.writeDoubleLE(x); return [...b]; };
+  const f32 = (x: number) => { const b = Buffer.alloc(4); b.writeFloatLE(x); return [...b]; };
+  const asDouble = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b.readDoubleLE(0); };
+  // 1.25L and 3.0L as x87 extended (mantissa with its integer bit, then sign and exponent).
+  const ld = (mantissa: bigint, exp: number) => [...Array.from({ length: 8 }, (_, i) => Number((mantissa >> BigInt(8 * i)) & 0xffn)), exp & 0xff, exp >> 8, 0, 0, 0, 0, 0, 0];
+
+  it('computes in the type: a double times a constant, a float widened to double, comparisons', async () => {
+    regs[17] = BigInt.asUintN(64, BigInt(`0x${Buffer.from(f64(7.338)).reverse().toString('hex')}`)) | (0xdeadn << 64n); // xmm0: the upper half is not the value's
+    expect(asDouble(await value([DW_OP.regval_type, 17, 0x2e, DW_OP.const_type, 0x2e, 8, ...f64(2), DW_OP.mul], { baseType }))).toBe(14.676);
+    expect(asDouble(await value([DW_OP.const_type, 0x35, 4, ...f32(0.5), DW_OP.convert, 0x2e, DW_OP.neg], { baseType }))).toBe(-0.5);
+    expect(await value([DW_OP.const_type, 0x2e, 8, ...f64(1.5), DW_OP.const_type, 0x2e, 8, ...f64(2.5), DW_OP.lt], { baseType })).toBe(1n);
+    // An entry value read through DW_OP_regval_type has that type.
+    expect(asDouble(await value([DW_OP.entry_value, 3, DW_OP.regval_type, 17, 0x2e, DW_OP.const_type, 0x2e, 8, ...f64(3), DW_OP.mul], { baseType, entryValue: async () => regs[17] }))).toBeCloseTo(22.014, 12);
+    delete regs[17];
+  });
+
+  it('multiplies and divides long doubles exactly to 64 mantissa bits', async () => {
+    store(0x9000n, ld(0xa000000000000000n, 0x3fff)); // 1.25
+    store(0x9010n, ld(0xc000000000000000n, 0x4000)); // 3
+    const product = await value([DW_OP.addr, 0, 0x90, 0, 0, 0, 0, 0, 0, DW_OP.deref_type, 16, 0x3c, DW_OP.addr, 0x10, 0x90, 0, 0, 0, 0, 0, 0, DW_OP.deref_type, 16, 0x3c, DW_OP.mul], { baseType });
+    expect(product).toBe((0x4000n << 64n) | 0xf000000000000000n); // 3.75, as app=fp prints it
+    const third = await value([DW_OP.addr, 0, 0x90, 0, 0, 0, 0, 0, 0, DW_OP.deref_type, 16, 0x3c, DW_OP.addr, 0x10, 0x90, 0, 0, 0, 0, 0, 0, DW_OP.deref_type, 16, 0x3c, DW_OP.div], { baseType });
+    // 1.25 / 3 = 5/12 = 1.1010...b * 2^-2: the bits after the 64th are 0101..., so it rounds down.
+    expect(third).toBe((0x3ffdn << 64n) | 0xd555555555555555n);
+  });
+});

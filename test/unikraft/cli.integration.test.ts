@@ -269,7 +269,7 @@ describe('Unikraft images and symbol files by name (integration)', () => {
     expect(bad.stderr.trim()).toBe(`duster run: ${image}.dbg does not match ${image}: their contents at 0x100000 differ (give the symbols this image was built with)`);
     rmSync(`${image}.dbg`);
     const bare = await duster(['run', image], ['stepi', 'info threads']);
-    expect(bare.stderr).toContain(`duster: warning: ${image} has no debug info and no ${image}.dbg is beside it: debugging at the instruction level`);
+    expect(bare.stderr).toContain(`warning: ${image} has no debug info and no ${image}.dbg is beside it: debugging at the instruction level`);
     expect(result(bare.lines, 'stepi').ok).toBe(true);
   }, 240_000);
 });

@@ -55,7 +55,7 @@ describe('duster attach DOMID through gdbsx (integration)', () => {
     expect(xen.symbols).toBe(kernel);
     expect(xen.description).toBe(`xen:${DOMID} (${NAME})`);
     expect(paused()).toBe(true);
-    expect((await session.threads()).map((t) => t.id)).toEqual([0, 1]);
+    expect((await session.threads()).map((t) => t.id)).toEqual([1, 2]);
     await session.detach();
     await xen.cleanup();
     expect(paused()).toBe(false);

@@ -2,6 +2,7 @@
 // REPL or batch), or `--report` for the crash report (`--json` for tools).
 import { crashReport } from '../../engine/crash-report.js';
 import { formatReport, reportData } from '../../commands/report.js';
+import { warningLine } from '../../commands/warnings.js';
 import { openSession, type OpenedSession } from '../../open/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { CONSOLE_HELP, CONSOLE_OPTIONS, consoleOptions } from '../console-options.js';
@@ -15,7 +16,10 @@ ${CONSOLE_HELP}`;
 
 /** The crash report of a dump file as text (what `run --dump-on-panic` prints). */
 export function dumpReportText(dump: string, symbols: string): Promise<string> {
-  return withDump(dump, symbols, async ({ session }) => formatReport(session, await crashReport(session)));
+  return withDump(dump, symbols, async ({ session }) => {
+    const text = await formatReport(session, await crashReport(session));
+    return session.warnings.map(warningLine).join('') + text;
+  });
 }
 
 /** A read-only session over a dump with its symbols, closed when `use` is done. */
@@ -44,7 +48,11 @@ export async function coreCommand(argv: string[], io: Io): Promise<number> {
   return withDump(dump, symbols, async ({ session }) => {
     if (p.flags.has('report')) {
       const report = await crashReport(session);
-      io.stdout.write(p.flags.has('json') ? JSON.stringify(await reportData(session, report), null, 2) + '\n' : await formatReport(session, report));
+      // The JSON carries the warnings as fields; the text report has them on stderr (all of them,
+      // those its own lookups found included).
+      const text = p.flags.has('json') ? JSON.stringify(await reportData(session, report), null, 2) + '\n' : await formatReport(session, report);
+      if (!p.flags.has('json')) for (const w of session.warnings) io.stderr.write(warningLine(w));
+      io.stdout.write(text);
       return 0;
     }
     // The console (readline, the whole command language) is loaded only for the REPL and batch.

@@ -1,6 +1,8 @@
 // Syntax tree of the C expressions (plus gdb's `$reg`/`$var`/`$N`, `{type} addr` and `array@count`) that
 // print, conditions, watch and DAP evaluate accept.
 
+import type { IntLiteralType } from './lexer.js';
+
 /** A type as written in a cast or sizeof: base specifiers, then pointer and array declarators. */
 export interface TypeName {
   /** `int`, `unsigned long`, `struct thread`, a typedef name, ... as normalized words. */
@@ -15,7 +17,7 @@ export interface TypeName {
 export type TypeDeclarator = { kind: 'pointer' } | { kind: 'array'; length: number } | { kind: 'function'; params: TypeName[]; varargs: boolean };
 
 export type Expr =
-  | { kind: 'int'; value: bigint; unsigned: boolean; long: boolean; pos: number }
+  | { kind: 'int'; value: bigint; type: IntLiteralType; pos: number }
   | { kind: 'float'; value: number; pos: number }
   | { kind: 'char'; value: number; pos: number }
   | { kind: 'string'; value: string; pos: number }

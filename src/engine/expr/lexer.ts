@@ -10,8 +10,11 @@ export class ExprSyntaxError extends Error {
   }
 }
 
+/** The C type of an integer constant (C11 6.4.4.1, as gdb 13 applies it). */
+export type IntLiteralType = 'int' | 'unsigned int' | 'long' | 'unsigned long' | 'long long' | 'unsigned long long';
+
 export type Token =
-  | { kind: 'int'; value: bigint; unsigned: boolean; long: boolean; pos: number }
+  | { kind: 'int'; value: bigint; type: IntLiteralType; pos: number }
   | { kind: 'float'; value: number; pos: number }
   | { kind: 'char'; value: number; pos: number }
   | { kind: 'string'; value: string; pos: number }
@@ -94,10 +97,30 @@ function number(src: string, i: number, out: Token[]): number {
   } else {
     if (/[fF]/.test(suffix)) throw new ExprSyntaxError(`invalid suffix '${suffix}' on an integer`, i);
     const value = /^0[0-7]+$/.test(digits) ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
-    if (value >= 1n << 64n) throw new ExprSyntaxError(`integer constant ${digits} does not fit 64 bits`, i);
-    out.push({ kind: 'int', value, unsigned: /[uU]/.test(suffix), long: /[lL]/.test(suffix), pos: start });
+    if (value >= 1n << 64n) throw new ExprSyntaxError('Numeric constant too large.', i);
+    out.push({ kind: 'int', value, type: intLiteralType(value, /^[1-9]|^0$/.test(digits), suffix, i), pos: start });
   }
   return i + all.length;
+}
+
+const RANKS = [['int', 'unsigned int', 0x7fffffffn, 0xffffffffn], ['long', 'unsigned long', (1n << 63n) - 1n, (1n << 64n) - 1n], ['long long', 'unsigned long long', (1n << 63n) - 1n, (1n << 64n) - 1n]] as const;
+
+/**
+ * C's first type of the suffix's rank that holds the value: signed, then (for octal, hex and
+ * binary, or a `u` suffix) unsigned of the same rank. Without `ll` the ranks stop at long; a decimal
+ * too big for `long` is `unsigned long`, as gdb has it (C would go on to an extended type).
+ */
+function intLiteralType(value: bigint, decimal: boolean, suffix: string, pos: number): IntLiteralType {
+  const m = /^(?:([uU]?)(l|L|ll|LL)?|(l|L|ll|LL)([uU]))$/.exec(suffix);
+  if (!m) throw new ExprSyntaxError(`invalid suffix '${suffix}' on an integer`, pos);
+  const unsigned = !!(m[1] || m[4]);
+  const longs = (m[2] ?? m[3] ?? '').length;
+  const ranks = RANKS.slice(longs, Math.max(longs, 1) + 1);
+  for (const [signed, uns, smax, umax] of ranks) {
+    if (!unsigned && value <= smax) return signed;
+    if ((unsigned || !decimal) && value <= umax) return uns;
+  }
+  return ranks[ranks.length - 1]![1];
 }
 
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b' };

@@ -146,7 +146,7 @@ class Parser {
   private primary(): Expr {
     const t = this.next();
     switch (t.kind) {
-      case 'int': return { kind: 'int', value: t.value, unsigned: t.unsigned, long: t.long, pos: t.pos };
+      case 'int': return { kind: 'int', value: t.value, type: t.type, pos: t.pos };
       case 'float': return { kind: 'float', value: t.value, pos: t.pos };
       case 'char': return { kind: 'char', value: t.value, pos: t.pos };
       case 'string': return { kind: 'string', value: t.value, pos: t.pos };

@@ -31,6 +31,8 @@ export abstract class DumpTarget extends EventEmitter<TargetEvents> implements T
   readonly paging: Paging;
   private readonly vcpus: ReadonlyMap<number, VcpuState>;
   private readonly walker: PageWalker;
+  /** Each vCPU's own page tables, for reads that name it (made when first asked). */
+  private readonly walkers = new Map<number, PageWalker>();
   private closed = false;
 
   protected constructor(private readonly parts: DumpParts) {
@@ -73,15 +75,25 @@ export abstract class DumpTarget extends EventEmitter<TargetEvents> implements T
     return this.walker.translate(address);
   }
 
-  async readMemory(address: bigint, size: number): Promise<Uint8Array> {
+  /** The walker of vCPU `thread`'s page tables; the default one for no vCPU, or one with paging off. */
+  private walkerOf(thread: number | undefined): PageWalker {
+    const paging = thread === undefined ? undefined : this.vcpus.get(thread)?.paging;
+    if (!paging || paging.kind === 'off') return this.walker;
+    let w = this.walkers.get(thread!);
+    if (!w) this.walkers.set(thread!, (w = new PageWalker(this.parts.tables, paging, this.parts.tableSpace)));
+    return w;
+  }
+
+  async readMemory(address: bigint, size: number, thread?: number): Promise<Uint8Array> {
     this.checkOpen();
+    const walker = this.walkerOf(thread);
     if (size <= 0) return new Uint8Array(0);
     if (address < 0n || address + BigInt(size) > TOP) throw new DumpMemoryError(address, `${size} bytes run past the top of the address space`);
     const out = new Uint8Array(size);
     for (let done = 0; done < size; ) {
       const at = address + BigInt(done);
       const n = Math.min(size - done, PAGE - Number(at & 0xfffn));
-      const to = this.walker.translate(at);
+      const to = walker.translate(at);
       try {
         out.set(this.parts.tables.read(to, n), done);
       } catch (e) {

@@ -1,0 +1,33 @@
+// What the session warns about, as data: front ends decide how to show each one (a console line,
+// a notification, a field of the JSON report). `message` is the one line of text for people.
+export type SessionWarning =
+  | {
+      kind: 'symbols-mismatch';
+      /** The symbol file. */
+      symbols: string;
+      /** Build IDs (hex) of the symbol file and of the guest, when each has one. */
+      imageBuildId?: string;
+      guestBuildId?: string;
+      /** Where the guest's memory was compared, and how many of the samples differed. */
+      address: bigint;
+      differing: number;
+      compared: number;
+      message: string;
+    }
+  | { kind: 'damaged-symbols'; symbols: string; section: string; offset: number; message: string }
+  | { kind: 'truncated-dump'; file: string; size: number; expected: number; message: string }
+  | { kind: 'no-debug-info'; symbols: string; message: string };
+
+/** One warning per thing wrong: the same damage found by two lookups is one warning. */
+export function warningKey(w: SessionWarning): string {
+  switch (w.kind) {
+    case 'symbols-mismatch':
+      return w.kind;
+    case 'damaged-symbols':
+      return `${w.kind}:${w.section}:${w.offset}`;
+    case 'truncated-dump':
+      return `${w.kind}:${w.file}`;
+    case 'no-debug-info':
+      return `${w.kind}:${w.symbols}`;
+  }
+}
