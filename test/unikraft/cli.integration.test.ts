@@ -91,6 +91,7 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
 
   it('loads IMAGE.dbg beside the multiboot image without being told', () => {
     expect(stderr).not.toMatch(/warning/);
+    expect(lines.filter((l) => l.event === 'warning')).toEqual([]);
     expect(result(lines, 'break uk_sched_dumpk_threads').ok).toBe(true);
   });
 
@@ -269,7 +270,8 @@ describe('Unikraft images and symbol files by name (integration)', () => {
     expect(bad.stderr.trim()).toBe(`duster run: ${image}.dbg does not match ${image}: their contents at 0x100000 differ (give the symbols this image was built with)`);
     rmSync(`${image}.dbg`);
     const bare = await duster(['run', image], ['stepi', 'info threads']);
-    expect(bare.stderr).toContain(`warning: ${image} has no debug info and no ${image}.dbg is beside it: debugging at the instruction level`);
+    // --json: the session's warning is an event line.
+    expect(bare.lines.find((l) => l.event === 'warning')).toMatchObject({ kind: 'no-debug-info', message: expect.stringContaining(`${image} has no debug info and no ${image}.dbg is beside it: debugging at the instruction level`) });
     expect(result(bare.lines, 'stepi').ok).toBe(true);
   }, 240_000);
 });
