@@ -93,6 +93,10 @@ describe('DAP on Unikraft images (integration)', () => {
       // The DAP stack names the trap entry (gdb's `<signal handler called>`) by its function.
       expect(frames.map((f) => f.name).slice(0, 4)).toEqual(['ukplat_terminate', 'do_page_fault', 'asm_trap_page_fault', 'crash_inner']);
       expect(frames[3]).toMatchObject({ line: 66, source: { path: path.join(apps(), 'crash/crash.c') } });
+      // The crash path above the fault is deemphasized, so the editor opens crash.c:66.
+      expect(frames.slice(0, 2).map((f) => f.source?.presentationHint)).toEqual(['deemphasize', 'deemphasize']);
+      expect(frames[2]!.source === undefined || frames[2]!.source.presentationHint === 'deemphasize').toBe(true);
+      expect(frames[3]!.source?.presentationHint).toBeUndefined();
       await dc!.disconnectRequest({ terminateDebuggee: true });
       await dc!.stop();
       server!.close();
