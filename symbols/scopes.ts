@@ -86,13 +86,21 @@ export function variableInfo(unit: Unit, d: Die, pc: bigint | undefined, types: 
   let constValue: bigint | Uint8Array | undefined;
   if (cv) constValue = cv.value instanceof Uint8Array ? cv.value : typeof cv.value === 'string' ? new TextEncoder().encode(cv.value) : BigInt(cv.value);
   const { expr, until } = exprAt(unit, d, DW_AT.location, pc);
+  // The type and the file are found when first asked for: a backtrace reads every frame's scopes
+  // for the variables' locations only, and a kernel struct's type is thousands of DIEs.
+  let type: Type | undefined;
+  let declFile: { file: string | undefined } | undefined;
   return {
     name,
     kind: d.tag === DW_TAG.formal_parameter ? 'arg' : 'local',
-    type: typeDie ? types.resolve(typeDie) : { kind: 'void' },
+    get type(): Type {
+      return (type ??= typeDie ? types.resolve(typeDie) : { kind: 'void' });
+    },
     location: expr ? { kind: 'expr', expr, ...(until !== undefined && { until }) } : { kind: 'optimized-out' },
     constValue,
-    declFile: fileName(d.followOrigin((x) => x.udata(DW_AT.decl_file))),
+    get declFile(): string | undefined {
+      return (declFile ??= { file: fileName(d.followOrigin((x) => x.udata(DW_AT.decl_file))) }).file;
+    },
     declLine: d.followOrigin((x) => x.udata(DW_AT.decl_line)),
     die: d,
   };

@@ -71,6 +71,8 @@ export interface LineMatch {
   file: string;
   /** The line that has code (the asked-for one, or the next line with code). */
   line: number;
+  /** The address is past the function's prologue, not the line's own (its line is another). */
+  movedPastPrologue?: true;
 }
 
 export class SymbolFile {
@@ -412,7 +414,7 @@ export class SymbolFile {
           const body = entryPc === undefined ? undefined : this.bodyStart(hit.unit, ranges, entryPc);
           if (entryPc !== undefined && body !== undefined && address >= entryPc && address < body) address = body;
         }
-        if (!out.some((m) => m.address === address)) out.push({ address, file: h.file, line: h.line });
+        if (!out.some((m) => m.address === address)) out.push({ address, file: h.file, line: h.line, ...(address !== h.address && { movedPastPrologue: true as const }) });
       }
       return out;
     }, []);

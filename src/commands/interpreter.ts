@@ -1,6 +1,7 @@
 // gdb's command language over the engine: what the CLI's REPL and batch mode run, and what the DAP
 // adapter's debug console accepts. Each command reports text for people and data for `--json`.
 import { errorLine } from '../engine/errors.js';
+import { CommandError } from './command-error.js';
 import { initialSelection, stopLevel, type CommandContext } from './context.js';
 import { COMMANDS, type CommandSpec } from './table.js';
 
@@ -14,9 +15,7 @@ export interface CommandResult {
   error?: string;
 }
 
-export class CommandError extends Error {
-  override name = 'CommandError';
-}
+export { CommandError } from './command-error.js';
 
 /** Commands that let the guest run. */
 const RESUMING = new Set(['continue', 'next', 'step', 'stepi', 'nexti', 'finish', 'until', 'advance']);

@@ -3,7 +3,7 @@ import type { CrashReport } from '../engine/crash-report.js';
 import type { Session } from '../engine/session.js';
 import { guestThreadTitle } from '../engine/guest-os.js';
 import type { Backtrace } from '../engine/stack.js';
-import { cpuLabel } from '../targets/index.js';
+import { cpuLabel } from '../targets/target.js';
 import { frameLine, SYMBOLS_MISMATCH } from './stack.js';
 import { warningData } from './warnings.js';
 

@@ -133,7 +133,9 @@ export async function report(ctx: CommandContext, stop: StopEvent, shown: Out, b
   switch (stop.kind) {
     case 'breakpoint': {
       const b = stop.breakpoints[0]!;
-      out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${b.temporary ? 'Temporary breakpoint' : 'Breakpoint'} ${b.id}, `);
+      // A breakpoint of several locations names the one hit, as gdb does (`Breakpoint 2.3,`).
+      const location = b.locations.length > 1 ? b.locations.findIndex((l) => l.address === stop.pc) : -1;
+      out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${b.temporary ? 'Temporary breakpoint' : 'Breakpoint'} ${b.id}${location >= 0 ? `.${location + 1}` : ''}, `);
       data.breakpoints = stop.breakpoints.map((x) => x.id);
       break;
     }

@@ -8,7 +8,7 @@ import { stripTypedefs, typeName, type ElfSymbol } from '../../symbols/index.js'
 import { SHF } from '../../symbols/elf/index.js';
 import { underCompDir } from '../engine/program.js';
 import type { CommandContext } from './context.js';
-import { CommandError } from './interpreter.js';
+import { CommandError } from './command-error.js';
 import { hex, hex64 } from './format.js';
 import type { Out } from './table.js';
 

@@ -4,7 +4,7 @@
 import type { Session } from '../engine/session.js';
 import type { FrameContext } from '../engine/stack.js';
 import { guestThreadTitle, type GuestThread } from '../engine/guest-os.js';
-import { cpuLabel } from '../targets/index.js';
+import { cpuLabel } from '../targets/target.js';
 import type { CommandContext } from './context.js';
 import { hex } from './format.js';
 import { CommandError, runLine } from './interpreter.js';

@@ -149,10 +149,10 @@ export class Sites {
     const site = this.codeAt(address);
     if (!site) return undefined;
     await this.target.removeBreakpoint(site.kind, site.address, site.length);
-    // A parked site is not put back: nobody needs it, and the vCPU can go at once.
+    // A parked site is not put back: nobody needs it (a user's hardware breakpoint there is lifted next).
     if (site.parked) {
       this.sites.delete(siteKey(site.kind, site.address, site.length));
-      return undefined;
+      return this.lift(address);
     }
     return () => this.target.insertBreakpoint(site.kind, site.address, site.length);
   }

@@ -8,7 +8,18 @@ import type { Program } from './program.js';
 /** The longest x86 instruction. */
 const MAX_INSN = 15;
 
+/** Step ranges whose decoded instructions flowRange keeps. */
+const FLOW_CACHE_RANGES = 256;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class CodeView {
+  private readonly flowCache = new Map<string, { bytes: Uint8Array; insns: DecodedInstruction[] }>();
+
   constructor(
     private readonly target: Target,
     /** The innermost registers of a vCPU or of a guest thread's saved context. */
@@ -30,6 +41,24 @@ export class CodeView {
     const size = Number(end - start);
     const bytes = await this.target.readMemory(start, size + MAX_INSN, thread).catch(() => this.target.readMemory(start, size, thread));
     return (await disassemble(bytes, start, await this.bitness(thread), { symbolize: this.targetName })).filter((i) => i.address < end);
+  }
+
+  /**
+   * The instructions that start in [start, end), without their text: what stepping needs (lengths,
+   * control flow, direct targets). Decoded once per range and contents: consecutive steps through
+   * a loop read the same few ranges again (the read is cheap, with the stop's registers).
+   */
+  async flowRange(start: bigint, end: bigint, thread: number): Promise<DecodedInstruction[]> {
+    const size = Number(end - start);
+    const bytes = await this.target.readMemory(start, size + MAX_INSN).catch(() => this.target.readMemory(start, size));
+    const bitness = await this.bitness(thread);
+    const key = `${start}:${end}:${bitness}`;
+    const known = this.flowCache.get(key);
+    if (known && sameBytes(known.bytes, bytes)) return known.insns;
+    const insns = (await disassemble(bytes, start, bitness, { text: false })).filter((i) => i.address < end);
+    if (this.flowCache.size >= FLOW_CACHE_RANGES) this.flowCache.clear();
+    this.flowCache.set(key, { bytes, insns });
+    return insns;
   }
 
   /** `count` instructions from `address`; fewer when the code ends in unreadable memory. */

@@ -96,6 +96,20 @@ function gnuText(f: InstanceType<Iced['Formatter']>, insn: InstanceType<Iced['In
   return ops ? `${mnemonic.padEnd(6)} ${ops}` : mnemonic;
 }
 
+/** An instruction's text with the symbols of the addresses it names (`# 0x... <sym>`, ` <func+off>`). */
+function instructionText(lib: Iced, insn: InstanceType<Iced['Instruction']>, bytes: Uint8Array, bitness: Bitness, target: bigint | undefined, symbolize?: (addr: bigint) => string | undefined): string {
+  let text = insn.isInvalid ? '(bad)' : gnuText(gasFormatter(lib), insn, lib.Code[insn.code] ?? '', bytes, bitness);
+  if (insn.isIpRelMemoryOperand) {
+    const sym = symbolize?.(insn.ipRelMemoryAddress);
+    text += `        # 0x${insn.ipRelMemoryAddress.toString(16)}${sym ? ` <${sym}>` : ''}`;
+  }
+  if (target !== undefined) {
+    const sym = symbolize?.(target);
+    if (sym) text += ` <${sym}>`;
+  }
+  return text;
+}
+
 /**
  * Decodes up to `maxCount` instructions from `bytes`, which start at `address`. A truncated last
  * instruction is dropped, not shown as garbage. `symbolize` turns a direct target into `<func+off>`.
@@ -104,7 +118,7 @@ export async function disassemble(
   bytes: Uint8Array,
   address: bigint,
   bitness: Bitness,
-  opts: { maxCount?: number; symbolize?: (addr: bigint) => string | undefined } = {},
+  opts: { maxCount?: number; symbolize?: (addr: bigint) => string | undefined; text?: boolean } = {},
 ): Promise<DecodedInstruction[]> {
   const lib = await loadIced();
   const { Decoder, DecoderOptions, Instruction } = lib;
@@ -129,15 +143,8 @@ export async function disassemble(
       const flow = FLOW[insn.flowControl] ?? 'other';
       const direct = flow === 'call' || flow === 'branch' || flow === 'conditionalBranch';
       const target = direct ? insn.nearBranchTarget : undefined;
-      let text = insn.isInvalid ? '(bad)' : gnuText(gasFormatter(lib), insn, lib.Code[insn.code] ?? '', bytes.subarray(offset, offset + length), bitness);
-      if (insn.isIpRelMemoryOperand) {
-        const sym = opts.symbolize?.(insn.ipRelMemoryAddress);
-        text += `        # 0x${insn.ipRelMemoryAddress.toString(16)}${sym ? ` <${sym}>` : ''}`;
-      }
-      if (target !== undefined) {
-        const sym = opts.symbolize?.(target);
-        if (sym) text += ` <${sym}>`;
-      }
+      // Without text (stepping wants the control flow only), formatting, most of the work, is skipped.
+      const text = opts.text === false ? '' : instructionText(lib, insn, bytes.subarray(offset, offset + length), bitness, target, opts.symbolize);
       out.push({ address: insn.ip, length, bytes: bytes.subarray(offset, offset + length), text, flow, target, invalid: insn.isInvalid });
       offset += length;
     }

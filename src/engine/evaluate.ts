@@ -4,7 +4,7 @@
 import { evaluateLocation, type Location } from '../../symbols/expr/index.js';
 import { dwarfRegisterName, dwarfRegisterNumber, NODEBUG_TEXT, nodebugData, sizeOf, X86_64, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
-import { REG_ALIASES } from '../targets/index.js';
+import { REG_ALIASES } from '../targets/x86_64.js';
 import { parseExpression, type Expr, type TypeName } from './expr/index.js';
 import type { Program } from './program.js';
 import { memoryReader, type FrameContext } from './stack.js';

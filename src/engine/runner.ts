@@ -1,7 +1,8 @@
 // Running the guest: the session's run state, the resume loop that asks the stop policy (or an
 // engine plan that claims its own stops) whether each target stop is the user's, running to an
 // address in one frame of one guest thread, interrupting, and detaching without a trace.
-import { TargetError, type MemoryRange, type ResumeAction, type Target } from '../targets/index.js';
+import type { MemoryRange, ResumeAction, Target } from '../targets/index.js';
+import { TargetError } from '../targets/target.js';
 import type { Sites } from './breakpoints.js';
 import { EngineError } from './errors.js';
 import type { GuestThreads } from './guest-threads.js';

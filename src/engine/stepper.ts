@@ -1,7 +1,7 @@
 // The stepping commands of a debugger over one thread and frame: stepi/nexti, step/next, until,
 // advance, and finish with the value the function returned. The line-stepping algorithm itself is
 // in stepping.ts; this decides where each command starts and ends.
-import type { Target } from '../targets/index.js';
+import type { MemoryRange, Target } from '../targets/index.js';
 import type { BreakpointLocation } from './breakpoints.js';
 import type { CodeView } from './code-view.js';
 import { decodeAt } from './disasm.js';
@@ -38,8 +38,8 @@ export class Stepper implements StepDriver {
     this.code = p.code;
   }
 
-  /** One instruction; `over` runs a call to its return instead of entering it. */
-  async stepInstruction(thread: number, over = false): Promise<StopEvent> {
+  /** One instruction; `over` runs a call to its return instead of entering it. `readAtStop`: see Target.resume. */
+  async stepInstruction(thread: number, over = false, readAtStop?: readonly MemoryRange[]): Promise<StopEvent> {
     this.ready(thread, 'step');
     const regs = await this.p.target.readRegisters(thread);
     const pc = regs.get('rip')!;
@@ -47,7 +47,7 @@ export class Stepper implements StepDriver {
       const insn = await decodeAt(this.p.target, pc, 64);
       if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall')) return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!, thread);
     }
-    return this.p.runner.resume({ kind: 'step', thread }, (raw) => this.stepEnd(raw));
+    return this.p.runner.resume({ kind: 'step', thread }, (raw) => this.stepEnd(raw), readAtStop);
   }
 
   /**

@@ -9,7 +9,7 @@
 // questions are asked as gdb asks (entered an inlined call from its call site? still inside one?
 // at the start of a statement of another line?).
 import type { StepLine } from '../../symbols/index.js';
-import type { Target } from '../targets/index.js';
+import type { MemoryRange, Target } from '../targets/index.js';
 import type { CodeView } from './code-view.js';
 import type { DecodedInstruction } from './disasm.js';
 import type { InlineView } from './inline.js';
@@ -20,8 +20,8 @@ import type { StopEvent } from './stop-event.js';
 export interface StepDriver {
   readonly target: Target;
   readonly code: CodeView;
-  /** One instruction; `over` runs a call to its return instead of entering it. */
-  stepInstruction(thread: number, over?: boolean): Promise<StopEvent>;
+  /** One instruction; `over` runs a call to its return instead of entering it. `readAtStop`: see Target.resume. */
+  stepInstruction(thread: number, over?: boolean, readAtStop?: readonly MemoryRange[]): Promise<StopEvent>;
   runTo(address: bigint, sp: bigint, thread: number, opts?: RunToOptions): Promise<StopEvent>;
   runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, thread: number, opts?: RunToOptions): Promise<StopEvent>;
   guestOwner(thread: number): Promise<GuestOwner>;
@@ -114,7 +114,7 @@ interface RangeCode {
 }
 
 async function decodeRange(code: CodeView, thread: number, range: { start: bigint; end: bigint }): Promise<RangeCode> {
-  const insns = range.end > range.start ? await code.disassembleRange(range.start, range.end, thread) : [];
+  const insns = range.end > range.start ? await code.flowRange(range.start, range.end, thread) : [];
   return { ...range, bitness: await code.bitness(thread), insns };
 }
 
@@ -179,7 +179,9 @@ async function oneInstruction(driver: StepDriver, support: SteppingSupport, kind
     if (back.kind !== 'step') return { stop: back };
     return { thread: back.thread, pc: back.pc };
   }
-  const stepped = await driver.stepInstruction(thread);
+  // The code where it lands (the next range to decode) is read with the registers there: at a
+  // direct target, else (returns, indirect jumps) most often near here.
+  const stepped = await driver.stepInstruction(thread, false, [{ address: insn.target ?? pc, size: 1 }]);
   if (stepped.kind !== 'step') return { stop: stepped };
   return { thread: stepped.thread, pc: stepped.pc };
 }
@@ -275,6 +277,13 @@ async function runThroughRange(
   const inRange = code.filter((i) => i.address + BigInt(i.length) <= range.end);
   const here = inRange.find((i) => i.address === pc);
   if (here && isFlow(here)) return { kind: 'step', thread, pc, hiddenInline: 0 };
+  // One plain instruction left: a single step costs the same round trip as a continue, and plants
+  // nothing (under QEMU's TCG each breakpoint planted or removed drops translated code).
+  if (here && pc + BigInt(here.length) === range.end) {
+    const stepped = await driver.stepInstruction(thread, false, [{ address: range.end, size: 1 }]);
+    // Anywhere else it was diverted (a fault's handler): back to the plan below, which runs it out.
+    if (stepped.kind !== 'step' || stepped.pc === range.end || stepped.thread !== thread) return stepped;
+  }
   const fn = driver.code.functionRange(pc);
   const inFunction = (a: bigint) => fn !== undefined && a >= fn.low && a < fn.high;
   const within = (a: bigint) => a >= range.start && a < range.end;

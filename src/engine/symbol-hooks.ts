@@ -57,16 +57,24 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
   const ins = session.inspector;
   const inFrame = async (expression: string, at: FramePosition) => evaluateText(await ins.context(at.thread, at.level), expression);
   const inFrame0 = (expression: string, thread: number) => inFrame(expression, { thread, level: 0 });
-  const describe = (address: bigint): Omit<BreakpointLocation, 'address'> => {
-    const [inner] = program.symbols.symbolize(address);
+  /**
+   * `inFunction`: a function breakpoint's. Past its prologue, where inlined calls begin, it is shown
+   * at the line of the outermost call, in the function (gdb's skip_prologue_sal); at the
+   * function's very entry, at the line there.
+   */
+  const describe = (address: bigint, inFunction?: string): Omit<BreakpointLocation, 'address'> => {
+    const frames = program.symbols.symbolize(address);
+    const inner = frames[0];
     if (!inner?.function) return {};
+    const pastPrologue = inFunction !== undefined && program.symbols.functionAt(address)?.ranges[0]?.start !== address;
+    const outer = pastPrologue ? frames.slice(1).find((f) => f.function === inFunction && f.file && f.line) : undefined;
     // The line as gdb reads the table where several rows share the address (a statement row wins).
     const row = program.symbols.lineAt(address, { gdb: true });
-    const at = row && row.line ? row : inner.file && inner.line ? { file: inner.file, line: inner.line } : undefined;
+    const at = outer ? { file: outer.file!, line: outer.line! } : row && row.line ? row : inner.file && inner.line ? { file: inner.file, line: inner.line } : undefined;
     if (!at) return { function: inner.function, inFunction: inner.function };
     const compDir = program.symbols.compDirAt(address)?.replace(/\/$/, '');
     const file = compDir && at.file.startsWith(compDir + '/') ? at.file.slice(compDir.length + 1) : at.file;
-    return { function: inner.function, inFunction: inner.function, file, line: at.line };
+    return { function: outer ? inFunction! : inner.function, inFunction: inner.function, file, line: at.line };
   };
   return {
     async resolveLocation(spec) {
@@ -75,13 +83,18 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
         case 'line': {
           const hits = program.symbols.lineToAddresses(spec.file, spec.line);
           if (!hits.length) throw new EngineError(`No line ${spec.line} in file "${spec.file}".`);
-          return hits.map((h) => ({ address: h.address, ...describe(h.address) }));
+          // Shown at the line found, as gdb does, where another line's row shares the address (the
+          // first instruction of an inlined call); at the line there when moved past a prologue.
+          return hits.map((h) => {
+            const d = describe(h.address);
+            return { address: h.address, ...d, ...(d.line !== undefined && !h.movedPastPrologue && { line: h.line }) };
+          });
         }
         case 'function': {
           let addresses = program.symbols.functionEntries(spec.name);
           if (spec.file) addresses = addresses.filter((a) => program.symbols.symbolize(a).some((f) => f.file?.endsWith(spec.file!)));
           if (!addresses.length) throw new EngineError(`Function "${spec.name}" not defined${spec.file ? ` in "${spec.file}"` : ''}.`);
-          return addresses.map((address) => ({ address, ...describe(address), inFunction: spec.name }));
+          return addresses.map((address) => ({ address, ...describe(address, spec.name), inFunction: spec.name }));
         }
       }
     },

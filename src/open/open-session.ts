@@ -8,9 +8,13 @@ import { Session } from '../engine/session.js';
 import type { PlacedStop } from '../engine/stop-event.js';
 import { detectGuestOs } from '../os/index.js';
 import { planBoot } from './boot-plan.js';
-import { launchQemu, type QemuInstance } from '../qemu/index.js';
-import { LiveTarget, openDump, type Target } from '../targets/index.js';
-import { attachXen, type XenAttachOptions } from '../xen/index.js';
+import type { QemuInstance } from '../qemu/index.js';
+import type { Target } from '../targets/index.js';
+import type { XenAttachOptions } from '../xen/index.js';
+
+// Each kind loads its own target code when opened: a crash report needs no gdbstub client, QEMU
+// launcher or Xen tools (node's net and child_process among them) at startup.
+const live = async () => (await import('../targets/live.js')).LiveTarget;
 
 export interface LaunchConfig {
   kind: 'launch';
@@ -74,8 +78,9 @@ export async function openSession(config: SessionConfig): Promise<OpenedSession>
     case 'launch':
       return openLaunch(config);
     case 'attach':
-      return open(config.symbols, config.target, () => LiveTarget.connect(config.target), 'interrupt');
+      return open(config.symbols, config.target, async () => (await live()).connect(config.target), 'interrupt');
     case 'xen': {
+      const { attachXen } = await import('../xen/index.js');
       const xen = await attachXen(config.domain, config.xen);
       const symbols = config.symbols ?? xen.symbols;
       return open(symbols, xen.description, async () => xen.target, 'interrupt', { cleanup: () => xen.cleanup() }).catch(async (e: unknown) => {
@@ -84,12 +89,13 @@ export async function openSession(config: SessionConfig): Promise<OpenedSession>
       });
     }
     case 'dump':
-      return open(config.symbols, config.file, () => openDump(config.file), 'dump');
+      return open(config.symbols, config.file, async () => (await import('../targets/dump/index.js')).openDump(config.file), 'dump');
   }
 }
 
 async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
   const plan = await planBoot(cfg.image, cfg.symbols);
+  const { launchQemu } = await import('../qemu/index.js');
   const qemu = await launchQemu({
     image: plan.boot,
     smp: cfg.smp ?? 2,
@@ -102,7 +108,7 @@ async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
     pvpanic: true,
   });
   try {
-    const opened = await open(plan.symbols, qemu.gdbAddress!, () => LiveTarget.connect(qemu.gdbAddress!), 'entry', { qemu, ...(cfg.sourceMap && { sourceMap: cfg.sourceMap }) });
+    const opened = await open(plan.symbols, qemu.gdbAddress!, async () => (await live()).connect(qemu.gdbAddress!), 'entry', { qemu, ...(cfg.sourceMap && { sourceMap: cfg.sourceMap }) });
     for (const w of plan.warnings) opened.session.warn(w);
     return { ...opened, image: plan.boot };
   } catch (e) {

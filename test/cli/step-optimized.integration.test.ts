@@ -57,15 +57,14 @@ async function script(build: string): Promise<string[]> {
 
 /**
  * What a command reported: the breakpoint it says was hit, the function when a frame was announced,
- * the line, and hit counts. gdb numbers a location of a multi-location breakpoint (`2.1`), duster
- * the breakpoint: only the breakpoint's number is compared.
+ * the line, hit counts, and where breakpoints were set.
  */
 function report(text: string): string {
   const out: string[] = [];
   let fn = '';
   let line = '';
   for (const l of text.split('\n')) {
-    const hit = /hit (?:Temporary b|B)reakpoint (\d+)(?:\.\d+)?, /.exec(l);
+    const hit = /hit (?:Temporary b|B)reakpoint ([\d.]+), /.exec(l);
     if (hit) out.push(`bp ${hit[1]}`);
     const f = /^(?:(?:Thread \d+ hit )?(?:Temporary b|B)reakpoint [\d.]+, )?(0x[0-9a-f]+ in )?(\w+) \(.*\) at \S+:\d+$/.exec(l);
     if (f && !l.startsWith('Run till exit')) fn = `${f[1] ? 'pc@' : ''}${f[2]}`;
@@ -73,8 +72,14 @@ function report(text: string): string {
     if (n) line = n[1]!;
     const count = /breakpoint already hit (\d+) time/.exec(l);
     if (count) out.push(`hits ${count[1]}`);
+    // Where a breakpoint was set, and each location `info breakpoints` lists (the line of a
+    // line breakpoint is the line asked for, where an inlined call's first row shares its address).
+    const set = /^Breakpoint \d+ at (0x[0-9a-f]+): file (\S+), line (\d+)\.$/.exec(l);
+    if (set) out.push(`set ${set[1]} ${set[2]}:${set[3]}`);
+    const listed = /^\d+(?:\.\d+)?\s.*\s(0x[0-9a-f]+) in (\w+) at (\S+:\d+)$/.exec(l);
+    if (listed) out.push(`at ${listed[1]} ${listed[2]} ${listed[3]}`);
   }
-  if (fn || line) out.push(`${fn}:${line}`);
+  if ((fn || line) && !out.some((o) => o.startsWith('set ') || o.startsWith('at '))) out.push(`${fn}:${line}`);
   return out.join(' ');
 }
 
@@ -105,5 +110,7 @@ describe.each(['gcc-O2', 'clang-O2'])('stepping optimized code as gdb 13 does (%
     expect(d).toContain(`:${nullStringCheckLine() + 2}`);
     expect(d.filter((r) => r.startsWith('bp ')).length).toBeGreaterThan(4);
     if (build === 'clang-O2') expect(d).toContain('bp 3 step_round:34');
+    // A location of a breakpoint of several (the inlined loop's line, in both calls) is named as gdb names it.
+    expect(d).toContain('bp 5.1 weigh:17');
   });
 });

@@ -58,6 +58,18 @@ describe('Sites: parking', () => {
     expect(target.log).toEqual(['Z sw 100040', 'z sw 100040']);
   });
 
+  it("a user's hardware breakpoint at a parked site's address is still stepped off after the parked site goes", async () => {
+    const target = new ScriptedTarget({ 1: { rip: 0n } });
+    const sites = new Sites(target);
+    await sites.add('sw', A);
+    await sites.drop('sw', A, 1, true);
+    await sites.add('hw', A);
+    const putBack = await sites.lift(A);
+    expect(putBack).toBeDefined();
+    await putBack!();
+    expect(target.log).toEqual(['Z sw 100040', 'Z hw 100040', 'z sw 100040', 'z hw 100040', 'Z hw 100040']);
+  });
+
   it('never parks where the breakpoint is an int3 in guest memory (gdbsx), nor on a dump', async () => {
     const target = new ScriptedTarget({ 1: { rip: 0n } });
     Object.assign(target, { breakpointInMemory: () => true });

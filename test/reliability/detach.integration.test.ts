@@ -62,7 +62,7 @@ describe('clean detach (integration)', () => {
   });
 
   it('control: with no debugger, the running guest leaves .data and the read-only sections alone', async () => {
-    expect(sections.map((s) => s.name)).toEqual(['.note.Xen', '.text', '.rodata', '.eh_frame', '.data', '.bss']);
+    expect(sections.map((s) => s.name)).toEqual(['.note.Xen', '.text', '.rodata', '.eh_frame', '.note.gnu.build-id', '.data', '.bss']);
     // Before any debugger: the image's bytes, but for the accessed bit (bit 0 of a descriptor's
     // access byte, at offset 5) of GDT entries the CPU loaded.
     const gdt = program.symbols.findSymbol('gdt')[0]!.address;

@@ -12,7 +12,8 @@ import { vmlinux } from '../../support/vmlinux.js';
 import { dusterTimed, gdbTimed, requestsBetweenMarkers, type Row } from '../harness.js';
 import { formatSummary, summarizeProfile } from '../profile.js';
 
-const REPS = Number(process.env.DUSTER_BENCH_REPS ?? 3);
+// Two by default: gdb spends about a minute on these four commands (quiet machine), and the bench must fit 10 minutes.
+const REPS = Number(process.env.DUSTER_BENCH_REPS ?? 2);
 const BEFORE = ['hbreak start_kernel', 'continue', 'delete'];
 // tcp_hashinfo lives in net/ipv4, far from init/main.c where the stop is.
 const MEASURED = ['p jiffies', 'ptype struct task_struct', 'p init_task.comm', 'whatis tcp_hashinfo'];
