@@ -4,7 +4,7 @@
 import { ArgumentError, type Args } from './args.js';
 
 export const CONFIG_KEYS = {
-  launch: ['image', 'coreDump', 'symbols', 'smp', 'memory', 'append', 'qemuArgs', 'stopOnEntry', 'cwd'],
+  launch: ['image', 'coreDump', 'symbols', 'smp', 'memory', 'append', 'qemuArgs', 'stopOnEntry', 'cwd', 'sourceMap'],
   attach: ['target', 'symbols', 'stopOnEntry', 'cwd'],
 } as const;
 

@@ -47,6 +47,7 @@ export function launchConfig(args: Args): DebugConfig {
       ...(memory !== undefined && { memory }),
       ...(args.has('append') && { append: args.str('append') }),
       qemuArgs,
+      ...(args.has('sourceMap') && { sourceMap: sourceMap(args) }),
     },
     stopOnEntry: args.optBool('stopOnEntry') ?? false,
   };
@@ -76,4 +77,10 @@ function readableFile(args: Args, key: string, cwd: string | undefined): string 
     // reported below
   }
   throw new ArgumentError(`${args.name(key)} '${args.str(key)}' is not a readable file`);
+}
+
+/** `sourceMap`: an object of directory paths (as the debug info has them) to directories here. */
+function sourceMap(args: Args): Record<string, string> {
+  const m = args.optObj('sourceMap')!;
+  return Object.fromEntries(Object.keys(m.raw).map((k) => [k, m.str(k)]));
 }

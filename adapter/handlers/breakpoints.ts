@@ -59,7 +59,9 @@ export const breakpointHandlers: Record<string, Handler> = {
     const requested = args.has('breakpoints') ? args.objects('breakpoints') : [];
     const wanted = requested.map((b) => {
       const line = b.int('line', 1);
-      const spec: LocationSpec = { kind: 'line', file, line: ctx.numbering.lineFromClient(line) };
+      // The editor's file is found in the debug info under the name it was built with (sourceMap).
+      const recorded = d.session.program?.sourcePaths.recorded(file) ?? file;
+      const spec: LocationSpec = { kind: 'line', file: recorded, line: ctx.numbering.lineFromClient(line) };
       return codePoint(d, spec, stopOptions(b, true), undefined, { source: { path: file, name: path.basename(file) }, line });
     });
     d.requireStopped('change breakpoints');

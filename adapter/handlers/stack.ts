@@ -6,14 +6,17 @@ import { hexRef } from '../args.js';
 import type { AdapterContext, Handler } from '../context.js';
 import { scope } from '../views.js';
 
-function stackFrame(ctx: AdapterContext, id: number, f: Frame): DebugProtocol.StackFrame {
+function stackFrame(ctx: AdapterContext, id: number, f: Frame, crashPath = false): DebugProtocol.StackFrame {
   const n = ctx.numbering;
+  const file = f.file !== undefined ? (ctx.require().session.program?.sourcePaths.local(f.file) ?? f.file) : undefined;
   return {
     id,
     name: `${f.function ?? hexRef(f.pc)}${f.inlined ? ' [inlined]' : ''}`,
     line: f.line !== undefined ? n.lineToClient(f.line) : 0,
     column: f.column !== undefined ? n.columnToClient(f.column) : 0,
-    ...(f.file !== undefined && { source: { name: path.basename(f.file), path: f.file } }),
+    // The editor focuses the first frame whose source is not deemphasized: at a caught crash, the
+    // frame that faulted rather than the crash path above it.
+    ...(file !== undefined && { source: { name: path.basename(file), path: file, ...(crashPath && { presentationHint: 'deemphasize' as const }) } }),
     instructionPointerReference: hexRef(f.pc),
     // Without source the client shows disassembly; frames found by guesswork are marked.
     ...(f.unwoundBy === 'frame-pointer' && { presentationHint: 'subtle' as const }),
@@ -37,9 +40,11 @@ export const stackHandlers: Record<string, Handler> = {
     // Unwind only as deep as the client looks (VS Code asks for the top frame first).
     const limit = levels > 0 ? start + levels : undefined;
     const frames = await d.session.frames(thread, limit);
+    const stop = d.session.stop;
+    const faultLevel = stop?.kind === 'panic' && stop.thread === thread ? (stop.panic?.frame ?? 0) : 0;
     const page = frames.slice(start, limit);
     return {
-      stackFrames: page.map((f) => stackFrame(ctx, d.frames.id(thread, f.level), f)),
+      stackFrames: page.map((f) => stackFrame(ctx, d.frames.id(thread, f.level), f, f.level < faultLevel)),
       ...((limit === undefined || frames.length < limit) && { totalFrames: frames.length }),
     };
   },

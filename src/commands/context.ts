@@ -53,5 +53,10 @@ export async function selectedPc(ctx: CommandContext): Promise<bigint | undefine
 /** The selection a new front end starts with: the innermost frame of the thread the session stopped on. */
 export function initialSelection(session: Session): FramePosition {
   const stop = session.stop;
-  return { thread: stop && stop.kind !== 'exited' ? stop.thread : 1, level: 0 };
+  return { thread: stop && stop.kind !== 'exited' ? stop.thread : 1, level: stopLevel(stop) };
+}
+
+/** The frame a stop selects: a crash caught on its way selects the frame that faulted. */
+export function stopLevel(stop: Session['stop']): number {
+  return (stop?.kind === 'panic' && stop.panic?.frame) || 0;
 }

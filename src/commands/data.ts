@@ -280,6 +280,11 @@ export async function setCommand(ctx: CommandContext, args: string): Promise<unk
     return { [setting]: PRINT_SETTINGS[setting]!.show(ctx.print) };
   }
   if (TERMINAL_SETTINGS.has(word)) return { ignored: word };
+  if (word === 'substitute-path') {
+    if (rest.length !== 2) throw new CommandError('usage: set substitute-path FROM TO');
+    sourcePaths(ctx).substitute(rest[0]!, rest[1]!);
+    return { substitutePath: sourcePaths(ctx).substitutions };
+  }
   const m = /^\s*(?:var(?:iable)?\s+)?(.*)$/s.exec(args)!;
   const expr = m[1]!.trim();
   if (!/[^=!<>]=[^=]/.test(expr)) throw new CommandError('usage: set var EXPR = VALUE');
@@ -298,6 +303,12 @@ export async function showCommand(ctx: CommandContext, args: string, out: Out): 
     out(`${text}\n`);
     return { [setting]: text };
   }
+  if (word === 'substitute-path') {
+    const rules = sourcePaths(ctx).substitutions;
+    out(`List of all source path substitution rules:\n${rules.map((r) => `  \`${r.from}' -> \`${r.to}'.\n`).join('')}`);
+    return { substitutePath: rules };
+  }
+  if (word === 'directories') return showDirectories(ctx, out);
   if (!what || !'convenience'.startsWith(what) || what.length < 4) throw new CommandError(`show: duster shows 'convenience' and 'print pretty|elements|repeats' (got '${what}')`);
   const s = ctx.session;
   const vars = [...s.inspector.convenience].reverse();
@@ -394,4 +405,23 @@ function countLines(s: CommandContext['session'], file: string): number {
   let n = 0;
   while (s.program!.sourceLine(file, n + 1) !== undefined) n++;
   return n;
+}
+
+function sourcePaths(ctx: CommandContext) {
+  if (!ctx.session.program) throw new CommandError('no symbols loaded: there are no source files to find');
+  return ctx.session.program.sourcePaths;
+}
+
+/** directory DIR...: search DIR for source files (before the directories added earlier), as gdb. */
+export async function directoryCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
+  const dirs = args.trim().split(/\s+/).filter(Boolean);
+  if (!dirs.length) throw new CommandError('usage: directory DIR... (duster keeps the directories for the session)');
+  for (const d of dirs.reverse()) sourcePaths(ctx).directory(d);
+  return showDirectories(ctx, out);
+}
+
+function showDirectories(ctx: CommandContext, out: Out): unknown {
+  const dirs = sourcePaths(ctx).directories;
+  out(`Source directories searched: ${[...dirs, '$cdir', '$cwd'].join(':')}\n`);
+  return { directories: dirs };
 }

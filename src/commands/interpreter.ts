@@ -2,7 +2,7 @@
 // adapter's debug console accepts. Each command reports text for people and data for `--json`.
 import { errorLine } from '../engine/errors.js';
 import { CommandError } from './command-error.js';
-import { initialSelection, type CommandContext } from './context.js';
+import { initialSelection, stopLevel, type CommandContext } from './context.js';
 import { COMMANDS, type CommandSpec } from './table.js';
 
 export interface CommandResult {
@@ -36,7 +36,7 @@ export class CommandInterpreter {
     // The selection follows the guest: every stop selects its thread's innermost frame, whoever ran
     // it; a crash caught on its way selects the frame that faulted.
     ctx.session.on('stopped', (stop) => {
-      if (stop.kind !== 'exited') this.ctx.selected = { thread: stop.thread, level: (stop.kind === 'panic' && stop.panic?.frame) || 0 };
+      if (stop.kind !== 'exited') this.ctx.selected = { thread: stop.thread, level: stopLevel(stop) };
     });
   }
 

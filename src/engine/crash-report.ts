@@ -26,7 +26,9 @@ export async function crashReport(session: Session, tailLines = 20): Promise<Cra
     report.unikernel = os.name;
     const log = (await os.kernelLog().catch(() => undefined))?.split('\n').filter((l) => l.length);
     if (log) report.log = log.slice(-tailLines);
-    const panic = await os.panic().catch(() => undefined);
+    // The guest's own record, else the crash duster caught on its way (live, or in a dump taken there).
+    const stop = session.stop;
+    const panic = (await os.panic().catch(() => undefined)) ?? (stop?.kind === 'panic' ? stop.panic : undefined);
     if (panic) report.panic = panic;
   }
   for (const t of await session.threads()) {

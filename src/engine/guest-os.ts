@@ -25,6 +25,11 @@ export interface GuestThreadList {
   threads: GuestThread[];
   /** Why the walk ended early (a cycle, an unreadable thread): what was read is still listed. */
   error?: string;
+  /**
+   * The model's expressions do not fit this image (another version of the unikernel: a member or
+   * symbol it names is not there), as opposed to memory that cannot be read now.
+   */
+  unfit?: boolean;
 }
 
 /** A thread's name as shown: with its address when that is how the unikernel names threads. */

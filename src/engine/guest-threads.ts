@@ -14,10 +14,13 @@ export class GuestThreads {
     readonly unikernel: string,
     private readonly model: GuestThreadModel,
     private readonly inspector: Inspector,
+    /** Told once when the model does not fit this image: the session then shows vCPUs only. */
+    private readonly unfit: (reason: string) => void = () => {},
   ) {}
 
   async list(): Promise<GuestThreadList> {
     const l = await this.model.list();
+    if (l.unfit && l.error) this.unfit(l.error);
     for (const t of l.threads) this.seen.add(t.address);
     return l;
   }

@@ -4,11 +4,14 @@ import { CfiTable } from '../../symbols/cfi/index.js';
 import { PT } from '../../symbols/elf/index.js';
 import { SymbolFile, type ElfSection, type FunctionInfo } from '../../symbols/index.js';
 import { registersWritten } from './disasm.js';
+import { SourcePaths } from './source-paths.js';
 
 export class Program {
   private cfiTable: CfiTable | undefined;
   private readonly sources = new Map<string, string[] | null>();
   private readonly written = new Map<bigint, Promise<Set<string> | undefined>>();
+  /** Where the sources the debug info names are here (substitute-path, directory, sourceMap). */
+  readonly sourcePaths = new SourcePaths();
 
   private constructor(readonly symbols: SymbolFile) {}
 
@@ -87,11 +90,12 @@ export class Program {
    * that is not on this machine: gdb finds its sources from the top of the kernel tree).
    */
   private sourceText(file: string): string[] | null {
-    let lines = this.sources.get(file);
+    const local = this.sourcePaths.local(file);
+    let lines = this.sources.get(local);
     if (lines === undefined) {
       lines = null;
-      const parts = file.split('/').filter((p) => p !== '' && p !== '.');
-      for (const candidate of [file, ...parts.map((_p, i) => parts.slice(i).join('/'))]) {
+      const parts = local.split('/').filter((p) => p !== '' && p !== '.');
+      for (const candidate of [local, ...parts.map((_p, i) => parts.slice(i).join('/'))]) {
         try {
           lines = readFileSync(candidate, 'utf8').split('\n');
           break;
@@ -99,7 +103,7 @@ export class Program {
           // the next place
         }
       }
-      this.sources.set(file, lines);
+      this.sources.set(local, lines);
     }
     return lines;
   }

@@ -159,7 +159,14 @@ export class Session extends EventEmitter<SessionEvents> {
     program.symbols.damage.onDamage((d) => this.warn({ kind: 'damaged-symbols', symbols: program.path, section: d.section, offset: d.offset, message: `${path.basename(program.path)}: ${d.section} at offset 0x${d.offset.toString(16)}: ${d.message}` }));
     this.hooks = symbolHooks(this, program);
     this.os = this.opts.detectOs?.(guestAccess(this, program));
-    this.guest = this.os?.threads && new GuestThreads(this.os.name, this.os.threads, this.inspector);
+    const os = this.os;
+    // A description written for another version of the unikernel: warn once, then vCPUs only.
+    this.guest =
+      os?.threads &&
+      new GuestThreads(os.name, os.threads, this.inspector, (reason) => {
+        this.guest = undefined;
+        this.warn({ kind: 'os-model', unikernel: os.name, message: `${os.name}'s thread list does not fit this image (${reason}): showing vCPUs only` });
+      });
     this.inspector.resumed();
     // A guest without pvpanic would crash unnoticed (Unikraft powers QEMU off): stop on the way.
     if (this.target.kind === 'live') for (const c of this.os?.crashSites ?? []) await this.sites.add('sw', c.address);

@@ -94,7 +94,7 @@ export class StopPolicy {
   /** The stop a session opens with: a dump of a guest that recorded a panic opens on the panicking vCPU. */
   async opened(thread: number, pc: bigint): Promise<PlacedStop> {
     const panic = await this.p.os()?.panic().catch(() => undefined);
-    if (!panic) return { kind: 'dump', thread, pc, hiddenInline: 0 };
+    if (!panic) return (await this.crashedInDump()) ?? { kind: 'dump', thread, pc, hiddenInline: 0 };
     return { kind: 'panic', ...(await this.onCpu(panic.cpu, thread, pc)), panic };
   }
 
@@ -193,6 +193,18 @@ export class StopPolicy {
     if (site.when && !(await this.p.hooks().evaluateCondition(site.when, thread).catch(() => true))) return undefined;
     const record = await this.p.os()?.panic().catch(() => undefined);
     return { kind: 'panic', ...this.place(thread, pc), panic: record ?? (await this.crashRecord(thread, site)) };
+  }
+
+  /** A dump written at a crash site (--dump-on-panic after a crash duster caught): that vCPU's crash. */
+  private async crashedInDump(): Promise<PlacedStop | undefined> {
+    const sites = this.p.os()?.crashSites ?? [];
+    if (!sites.length) return undefined;
+    for (const t of await this.p.target.threads()) {
+      const pc = (await this.p.target.readRegisters(t.id)).get('rip');
+      const site = sites.find((s) => s.address === pc);
+      if (site && pc !== undefined) return { kind: 'panic', ...this.place(t.id, pc), panic: await this.crashRecord(t.id, site) };
+    }
+    return undefined;
   }
 
   private async crashRecord(thread: number, site: CrashSite): Promise<GuestPanic> {

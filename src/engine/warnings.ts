@@ -19,7 +19,9 @@ export type SessionWarning =
     }
   | { kind: 'damaged-symbols'; symbols: string; section: string; offset: number; message: string }
   | { kind: 'truncated-dump'; file: string; size: number; expected: number; message: string }
-  | { kind: 'no-debug-info'; symbols: string; message: string };
+  | { kind: 'no-debug-info'; symbols: string; message: string }
+  /** The OS description's thread expressions fail on this image (another version of the unikernel). */
+  | { kind: 'os-model'; unikernel: string; message: string };
 
 /** One warning per thing wrong: the same damage found by two lookups is one warning. */
 export function warningKey(w: SessionWarning): string {
@@ -32,6 +34,8 @@ export function warningKey(w: SessionWarning): string {
       return `${w.kind}:${w.file}`;
     case 'no-debug-info':
       return `${w.kind}:${w.symbols}`;
+    case 'os-model':
+      return `${w.kind}:${w.unikernel}`;
   }
 }
 

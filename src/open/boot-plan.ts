@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { bootEntry, ElfFile } from '../../symbols/elf/index.js';
 import type { SessionWarning } from '../engine/warnings.js';
 
-export interface BootPlan {
+interface BootPlan {
   /** The file QEMU's -kernel gets. */
   boot: string;
   /** The ELF symbols are read from, when there is one worth reading. */

@@ -26,6 +26,8 @@ export interface LaunchConfig {
   memory?: string;
   append?: string;
   qemuArgs?: readonly string[];
+  /** Source directories as recorded in the debug info (keys) and where they are here (values). */
+  sourceMap?: Readonly<Record<string, string>>;
 }
 
 /** A gdbstub someone else started: `tcp:HOST:PORT` or `unix:PATH`. */
@@ -106,7 +108,7 @@ async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
     pvpanic: true,
   });
   try {
-    const opened = await open(plan.symbols, qemu.gdbAddress!, async () => (await live()).connect(qemu.gdbAddress!), 'entry', { qemu });
+    const opened = await open(plan.symbols, qemu.gdbAddress!, async () => (await live()).connect(qemu.gdbAddress!), 'entry', { qemu, ...(cfg.sourceMap && { sourceMap: cfg.sourceMap }) });
     for (const w of plan.warnings) opened.session.warn(w);
     return { ...opened, image: plan.boot };
   } catch (e) {
@@ -120,9 +122,10 @@ async function open(
   description: string,
   openTarget: () => Promise<Target>,
   kind: 'entry' | 'interrupt' | 'dump',
-  extra: { qemu?: QemuInstance; cleanup?: () => Promise<void> } = {},
+  extra: { qemu?: QemuInstance; cleanup?: () => Promise<void>; sourceMap?: Readonly<Record<string, string>> } = {},
 ): Promise<OpenedSession> {
   const program = symbols ? await Program.load(symbols) : undefined;
+  for (const [from, to] of Object.entries(extra.sourceMap ?? {})) program?.sourcePaths.substitute(from, to);
   let target: Target;
   try {
     target = await openTarget();

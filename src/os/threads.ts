@@ -4,6 +4,7 @@
 import { sizeOf, stripTypedefs, typeName } from '../../symbols/index.js';
 import type { GuestAccess, GuestThread, GuestThreadList, GuestThreadModel } from '../engine/guest-os.js';
 import type { MemoryRange } from '../targets/index.js';
+import { EvalError } from '../engine/evaluate.js';
 import { asInteger, formatValue, isCharType, load, type Value } from '../engine/values.js';
 import type { ThreadModel } from './description.js';
 
@@ -70,7 +71,7 @@ export class DescribedThreads implements GuestThreadModel {
       if (m.end) end = await this.integer(m.end);
       n = await eval_(m.first);
     } catch (e) {
-      return { threads, error: `cannot find the thread list: ${(e as Error).message}` };
+      return { threads, error: `cannot find the thread list: ${(e as Error).message}`, ...(e instanceof EvalError && { unfit: true }) };
     }
     for (;;) {
       const node = await asInteger(reader, n).catch(() => 0n);
@@ -97,7 +98,7 @@ export class DescribedThreads implements GuestThreadModel {
         });
         n = await eval_(m.next, vars);
       } catch (e) {
-        return { threads, error: `thread at 0x${node.toString(16)} (${typeName(n.type)}) is unreadable: ${(e as Error).message}` };
+        return { threads, error: `thread at 0x${node.toString(16)} (${typeName(n.type)}) is unreadable: ${(e as Error).message}`, ...(e instanceof EvalError && { unfit: true }) };
       }
     }
   }

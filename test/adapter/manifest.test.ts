@@ -42,7 +42,7 @@ describe('vscode-extension manifest', () => {
   });
 
   it('describes the launch and attach attributes the adapter reads', () => {
-    expect(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort()).toEqual(['append', 'coreDump', 'cwd', 'image', 'memory', 'qemuArgs', 'smp', 'stopOnEntry', 'symbols']);
+    expect(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort()).toEqual(['append', 'coreDump', 'cwd', 'image', 'memory', 'qemuArgs', 'smp', 'sourceMap', 'stopOnEntry', 'symbols']);
     expect(Object.keys(debuggerEntry.configurationAttributes.attach.properties).sort()).toEqual(['cwd', 'stopOnEntry', 'symbols', 'target']);
     // Exactly the ones the adapter takes: any other property is refused by name.
     expect([...CONFIG_KEYS.launch].sort()).toEqual(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort());

@@ -22,3 +22,6 @@ export function unikraftFixtures(): string {
 export function unikraftImage(variant: string): string {
   return path.join(unikraftFixtures(), `${variant}_qemu-x86_64`);
 }
+
+/** The fixtures' app sources (threads, crash), kept in the repository with their build recipe. */
+export const unikraftApps = path.join(repo, 'fixtures/unikraft/apps');

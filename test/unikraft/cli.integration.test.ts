@@ -7,14 +7,14 @@
 // it differs (it sees only vCPUs, and ends every thread with a `0x0 in ?? ()` frame for the zero
 // return address the thread start pushes) the test says so.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchQemu } from '../../src/qemu/index.js';
 import { gdbBatch, parseGdbBacktrace } from '../support/gdb.js';
-import { unikraftImage } from '../support/unikraft.js';
+import { unikraftApps, unikraftImage } from '../support/unikraft.js';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -91,6 +91,7 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
 
   it('loads IMAGE.dbg beside the multiboot image without being told', () => {
     expect(stderr).not.toMatch(/warning/);
+    expect(lines.filter((l) => l.event === 'warning')).toEqual([]);
     expect(result(lines, 'break uk_sched_dumpk_threads').ok).toBe(true);
   });
 
@@ -122,7 +123,8 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
     expect(running).toHaveLength(1);
     expect(running[0]!.frame?.function).toBe('worker_step');
     expect(rows.find((t) => t.name === 'init')!.frame?.function).toBe('main');
-    expect(rows.find((t) => t.name === 'idle')!.frame?.function).toBe('idle_thread_fn');
+    // idle runs only when every other thread sleeps: under TCG's timing it may not have run yet.
+    expect(['idle_thread_fn', '_ctx_x86_clearregs']).toContain(rows.find((t) => t.name === 'idle')!.frame?.function);
     const other = rows.find((t) => t.name.startsWith('worker') && t.vcpu === undefined)!;
     expect(other.frame?.function).toBe('worker_fn');
   });
@@ -141,14 +143,48 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
   it('shows a switched-out worker and its locals', () => {
     expect(btFunctions(lines, 2)).toEqual(['uk_sched_thread_switch', 'schedcoop_schedule', 'uk_sched_yield', 'uk_sched_thread_sleep', 'worker_fn']);
     expect(result(lines, 'up').ok).toBe(true);
-    expect(result(lines, 'info locals', 0).text).toMatch(/^prev = 0x[0-9a-f]+/m);
-    expect(result(lines, 'info locals', 1).text).toMatch(/^s = 0x14020/m);
+    // uk_sched_thread_switch switched away from worker-2; schedcoop_schedule's scheduler is the
+    // one the guest prints as `sched 0x14020`.
+    expect(result(lines, 'info locals', 0).text).toMatch(/^prev = 0x19020$/m);
+    expect(result(lines, 'info locals', 1).text).toMatch(/^c = 0x14020$/m);
   });
+});
+
+describe('Unikraft thread breakpoints and steps (integration)', () => {
+  it('stops worker_step only in worker-2 and steps over its sleep staying with it', async () => {
+    const nexts = Array.from({ length: 8 }, () => 'next');
+    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break uk_sched_dumpk_threads', 'continue', 'break worker_step thread 2.4', 'continue', ...nexts, 'thread']);
+    // worker-1 reaches worker_step first (the guest prints its step 0 first); the stop is worker-2's.
+    expect(result(lines, 'continue', 1).data).toMatchObject({ reason: 'breakpoint', frame: { function: 'worker_step' } });
+    expect(result(lines, 'continue', 1).text).toContain('worker_step (w=0x13f010 <workers+16>, i=0)');
+    const lineNumbers = lines.filter((l) => l.command === 'next').map((l) => (l.data as { frame: { line: number } }).frame.line);
+    // 24..28 in worker_step, then worker_fn 39 (printf), 40 (the sleep: other threads run), 35/36 again.
+    expect(lineNumbers).toContain(40);
+    expect(lineNumbers.at(-1)).toBeLessThan(40);
+    expect(result(lines, 'thread').data).toMatchObject({ guestThread: '2.4', name: 'worker-2' });
+    expect(serial(lines).join('\n')).toMatch(/worker 2 step 0 value 200[\s\S]*worker 1 step 1/);
+  }, 240_000);
+});
+
+describe('A corrupted Unikraft thread list (integration)', () => {
+  it('ends the walk at a cycle and at a wild pointer with a note, keeping the threads read before', async () => {
+    const next = (to: string) => `set var ((struct uk_thread *)0x17020)->thread_list.tqe_next = (struct uk_thread *)${to}`;
+    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break worker_step', 'continue', next('0x16020'), 'info threads', next('0xdead0000'), 'info threads', 'thread 2.4', 'bt 1']);
+    const cycle = result(lines, 'info threads', 0).data as { threads: ThreadRow[]; error: string };
+    expect(cycle.threads.map((t) => t.name)).toEqual(['idle', 'init', 'worker-1']);
+    expect(cycle.error).toBe('thread list loops back to 0x16020');
+    const wild = result(lines, 'info threads', 1).data as { threads: ThreadRow[]; error: string };
+    expect(wild.threads.map((t) => t.name)).toEqual(['idle', 'init', 'worker-1']);
+    expect(wild.error).toMatch(/^thread at 0xdead0000 \(struct uk_thread \*\) is unreadable: /);
+    expect(result(lines, 'thread 2.4')).toMatchObject({ ok: false });
+    // The session goes on.
+    expect(result(lines, 'bt 1').text).toContain('worker_step');
+  }, 240_000);
 });
 
 describe('Unikraft threads-O2 (integration)', () => {
   it('lists the threads and unwinds a switched-out worker whose switch path is inlined', async () => {
-    const { lines } = await duster(['run', unikraftImage('threads-O2')], ['break worker_step', 'continue', 'continue', 'continue', 'info threads', 'bt']);
+    const { lines } = await duster(['run', unikraftImage('threads-O2')], ['break worker_step', 'continue', 'continue', 'continue', 'info threads', 'thread 2.2', 'bt']);
     const rows = threadRows(lines);
     expect(rows.map((t) => [t.name, t.address])).toEqual([
       ['idle', '0x1770d0'],
@@ -157,6 +193,12 @@ describe('Unikraft threads-O2 (integration)', () => {
       ['worker-2', '0x178020'],
     ]);
     for (const t of rows.filter((x) => x.vcpu === undefined && x.frame)) expect(['worker_fn', 'main', 'idle_thread_fn', '_ctx_x86_clearregs']).toContain(t.frame!.function);
+    // init at -O2: the switch path is inlined into main, so its saved rip is in main itself.
+    const ours = btFunctions(lines);
+    expect(ours).toContain('main');
+    const gdb = await gdbOn('threads-O2', ['break worker_step', 'continue', 'continue', 'continue', 'set backtrace past-main on', ...gdbSavedContext('0x15020'), 'bt']);
+    const theirs = parseGdbBacktrace(gdb.slice(gdb.indexOf('#0'))).map((f) => f.func);
+    expect(theirs.slice(theirs.indexOf(ours[0]!))).toEqual(ours);
   }, 240_000);
 });
 
@@ -182,6 +224,23 @@ describe('Unikraft crash-O0 (integration)', () => {
       expect(btFunctions(lines)).toEqual(theirs.slice(0, -1));
     }
   }, 600_000);
+
+  it('writes a dump on the crash that duster core reads as Unikraft, selected at the fault', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'duster-uk-dump-'));
+    try {
+      await duster(['run', unikraftImage('crash-O0'), '--dump-on-panic', dir], ['continue']);
+      const [dump] = readdirSync(dir).map((f) => path.join(dir, f));
+      expect(dump).toBeDefined();
+      const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'core', dump!, '--symbols', `${unikraftImage('crash-O0')}.dbg`, '--report'], { timeout: 120_000, maxBuffer: 16 << 20 });
+      expect(stdout).toContain('Guest panicked on CPU 0: Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)\n  at 0x115575 in crash_inner at ');
+      expect(stdout).toContain('faulting instruction: mov    %edx,(%rax)');
+      expect(stdout).toMatch(/Threads \(Unikraft\):[\s\S]*2\.4 +worker-2 0x19020 +runnable +running on CPU 0/);
+      const { lines } = await duster(['core', dump!, '--symbols', `${unikraftImage('crash-O0')}.dbg`], ['frame']);
+      expect(result(lines, 'frame').data).toMatchObject({ level: 3, function: 'crash_inner', line: 66 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   it('lets c-hello run to its clean exit: a halt is no crash', async () => {
     const { lines } = await duster(['run', unikraftImage('c-hello-O0')], ['break main', 'continue', 'continue']);
@@ -222,7 +281,8 @@ describe('Unikraft images and symbol files by name (integration)', () => {
 describe('ELF symbols without debug info in expressions, as gdb (integration)', () => {
   it('prints text and data symbols, their addresses and casts to function pointer types as gdb does', async () => {
     const exprs = ['p &ukarch_ctx_switch', 'p ukarch_ctx_switch', 'p (void (*)(void))ukarch_ctx_switch', 'p ukarch_ctx_switch + 1', 'whatis ukarch_ctx_switch', 'whatis &ukarch_ctx_switch', 'whatis _edata', 'p &_ctx_x86_clearregs', 'x/2i ukarch_ctx_switch', 'p (int (*)[2])&workers'];
-    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break main', 'continue', ...exprs, 'p _edata']);
+    const apps = unikraftApps;
+    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break main', 'continue', ...exprs, 'p _edata', 'frame', `set substitute-path /usr/src/unikraft-fixtures/apps ${apps}`, 'frame']);
     const ours = exprs.map((c) => result(lines, c).text!.trim().replace(/^\$\d+ = /, ''));
     // gdb on the symbol file alone (no target: the code it disassembles is the file's).
     const gdb = await gdbBatch({ elf: `${unikraftImage('threads-O0')}.dbg`, commands: exprs.flatMap((c) => ['echo @@\\n', c]) });
@@ -232,5 +292,11 @@ describe('ELF symbols without debug info in expressions, as gdb (integration)', 
     // A data symbol has no type to print it with: gdb's error, in one line.
     expect(result(lines, 'p _edata')).toMatchObject({ ok: false });
     expect(JSON.stringify(result(lines, 'p _edata'))).toContain("'_edata' has unknown type; cast it to its declared type");
+    // The DWARF names /usr/src/unikraft-fixtures/apps/threads/threads.c, built elsewhere: no source
+    // line until substitute-path says where the app's sources are here.
+    const source = readFileSync(path.join(apps, 'threads/threads.c'), 'utf8').split('\n');
+    const line = (result(lines, 'frame', 1).data as { line: number }).line;
+    expect(result(lines, 'frame', 0).text).not.toContain(source[line - 1]!);
+    expect(result(lines, 'frame', 1).text).toContain(`${line}\t${source[line - 1]}`);
   }, 240_000);
 });
