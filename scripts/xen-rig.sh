@@ -150,7 +150,7 @@ if [ ! -f "$INITRD" ]; then
   done
   install -m 755 "$RIG/init.sh" "$R/init"
   install -m 755 "$RIG/ctl.sh" "$R/duster/ctl.sh"
-  cp "$RIG/demo.cfg" "$RIG/crash.cfg" "$R/duster/"
+  cp "$RIG"/*.cfg "$R/duster/"
   cp "$GUEST" "$R/duster/kernel.elf"
   # The host may have no cpio: busybox's writes the newc format the kernel reads.
   (cd "$R" && find . | "$S/bin/busybox" cpio -o -H newc 2>/dev/null | gzip -1 >"$INITRD.tmp")
