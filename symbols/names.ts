@@ -47,6 +47,7 @@ export class NameIndex {
   private readonly typeCache = new Map<string, DieRef | undefined>();
   private functionList: string[] | undefined;
   private topLevelNames: TopLevelNames | undefined;
+  private preparing = false;
   private globalList: string[] | undefined;
 
   constructor(private readonly dwarf: Dwarf, private readonly index: UnitIndex) {}
@@ -90,6 +91,16 @@ export class NameIndex {
     return ref;
   }
 
+  /** The first concrete (out-of-line) function printed as `name`, from the top-level index; for `print NAME`. */
+  concreteFunction(name: string): FunctionRef | undefined {
+    const q = this.query(name);
+    const ref = this.topLevel.function(q);
+    if (!ref) return undefined;
+    const fns = this.index.functions(ref.unit);
+    const hit = fns.entriesNamed(q, null).find(({ body, e }) => body.offset(e) === ref.offset);
+    return hit && { unit: ref.unit, offset: ref.offset, inlined: false, ranges: fns.bodyRanges(hit.body, hit.e) };
+  }
+
   /**
    * Builds the whole-program index of top-level names in slices of about `sliceMs` between which
    * other work runs (vmlinux: 2352 units, 1.2 million type DIEs, seconds of CPU): started while the
@@ -97,9 +108,16 @@ export class NameIndex {
    * finishes it at once.
    */
   async prepare(sliceMs = 10): Promise<void> {
-    while (!this.topLevel.walk(performance.now() + sliceMs)) {
-      await new Promise<void>((r) => setImmediate(r).unref());
+    this.preparing = true;
+    while (this.preparing && !this.topLevel.walk(performance.now() + sliceMs)) {
+      // A ref'd immediate: an unref'd one lets the loop block in poll until other I/O (a second per slice).
+      await new Promise<void>((r) => setImmediate(r));
     }
+  }
+
+  /** Ends a prepare() at its next slice (the file is being closed: the process may exit). */
+  stopPreparing(): void {
+    this.preparing = false;
   }
 
   private get topLevel(): TopLevelNames {

@@ -360,12 +360,9 @@ export class SymbolFile {
 
   /** A function as a C expression names it: its concrete definition's address and type (`{int (int)} 0x...`). */
   findFunction(name: string): { address: bigint; type: Type } | undefined {
-    // A function with code has an ELF symbol (its own name or a clone's, `name.isra.0`) unless the
-    // image is stripped: without one, no search of the DIEs (on vmlinux, seconds for a short name).
-    if (!this.elf.symbols.mayName(name)) return undefined;
     return tolerate(this.damage, 'findFunction', () => {
-      const def = this.names.functions(name).find((f) => !f.inlined && f.ranges.length > 0);
-      if (!def) return undefined;
+      const def = this.names.concreteFunction(name);
+      if (!def || def.ranges.length === 0) return undefined;
       const d = dieAt(def.unit, def.offset);
       return { address: this.functionInfo(d, def.ranges, false).entryPc, type: this.types.resolve(d) };
     }, undefined);
@@ -525,6 +522,7 @@ export class SymbolFile {
   }
 
   close(): void {
+    this.nameIndex?.stopPreparing();
     this.elf.close();
   }
 

@@ -30,6 +30,8 @@ const utf8 = new TextDecoder();
 
 export class TopLevelNames {
   private readonly variables = new Map<Key, FirstOf>();
+  /** Subprograms with code (out-of-line functions, GCC's clones under their origin's name). */
+  private readonly functions = new Map<Key, FirstOf>();
   /** Per type group (TYPE_GROUPS order). */
   private readonly types = TYPE_GROUPS.map(() => new Map<Key, FirstOf>());
 
@@ -60,9 +62,11 @@ export class TopLevelNames {
     } catch {
       return; // a damaged unit: the others still answer
     }
-    for (const v of found.variables) {
-      const key = v.name ? keyOf(unit, v.name) : v.origin >= 0 ? this.originName(v.origin) : undefined;
-      if (key !== undefined) note(this.variables, key, { unit, offset: v.offset }, v.defines);
+    for (const [list, map] of [[found.variables, this.variables], [found.functions, this.functions]] as const) {
+      for (const v of list) {
+        const key = v.name ? keyOf(unit, v.name) : v.origin >= 0 ? this.originName(v.origin) : undefined;
+        if (key !== undefined) note(map, key, { unit, offset: v.offset }, v.defines);
+      }
     }
     for (const t of found.types) {
       const key = keyOf(unit, t.name);
@@ -74,6 +78,11 @@ export class TopLevelNames {
   variable(q: NameQuery): DieRef | undefined {
     const f = this.first(this.variables, q);
     return f.def ?? f.decl;
+  }
+
+  /** The first function with code named `q`, in unit order. */
+  function(q: NameQuery): DieRef | undefined {
+    return this.first(this.functions, q).def;
   }
 
   /** The first definition and first declaration of a type named `q` in one group of TYPE_GROUPS. */

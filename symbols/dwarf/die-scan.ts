@@ -60,26 +60,30 @@ export function unitVariables(unit: Unit): VariableEntry[] {
  * The unit's top-level variables and named types in one walk that skips every DIE's children (by
  * DW_AT_sibling where the producer gives it): what a whole-program name index needs.
  */
-export function unitTopLevel(unit: Unit): { variables: VariableEntry[]; types: TypeEntry[] } {
+export function unitTopLevel(unit: Unit): { variables: VariableEntry[]; types: TypeEntry[]; functions: VariableEntry[] } {
   const cur = cursor(unit);
   const variables: VariableEntry[] = [];
   const types: TypeEntry[] = [];
+  /** Subprograms with code (`defines`: always true), named like variables. */
+  const functions: VariableEntry[] = [];
   const root = cur.next();
-  if (root < 0) return { variables, types };
+  if (root < 0) return { variables, types, functions };
   cur.skipAttributes(root);
-  if (!cur.table.hasChildren[root]) return { variables, types };
+  if (!cur.table.hasChildren[root]) return { variables, types, functions };
   const { tag } = cur.table;
-  const action = perAbbrev(cur.table, (t) => t === DW_TAG.variable || TYPE_TAGS.has(t));
+  const action = perAbbrev(cur.table, (t) => t === DW_TAG.variable || t === DW_TAG.subprogram || TYPE_TAGS.has(t));
   for (let a = cur.nextWith(action); a >= 0; a = cur.nextWith(action)) {
     const offset = cur.dieOffset;
     const attrs = cur.pos;
     const v = readAttributes(cur, a);
     const t = tag[a]!;
     if (t === DW_TAG.variable) variables.push({ offset, name: v.name, origin: v.origin, defines: v.defines });
-    else if (v.ownName) types.push({ offset, tag: t, name: v.ownName, declaration: v.declaration });
+    else if (t === DW_TAG.subprogram) {
+      if (v.hasCode) functions.push({ offset, name: v.name, origin: v.origin, defines: true });
+    } else if (v.ownName) types.push({ offset, tag: t, name: v.ownName, declaration: v.declaration });
     cur.skipChildrenAfter(a, attrs);
   }
-  return { variables, types };
+  return { variables, types, functions };
 }
 
 /** Does a variable or parameter of the unit have a location list (gdb's "locations valid" test)? */
@@ -159,13 +163,15 @@ interface Attributes {
   defines: boolean;
   declaration: boolean;
   locationList: boolean;
+  /** DW_AT_low_pc or DW_AT_ranges: a subprogram with code. */
+  hasCode: boolean;
 }
 
 /** Reads the attributes of the entry `cur` just returned (abbreviation `a`) that the walks use, skipping the rest. */
 function readAttributes(cur: EntryCursor, a: number): Attributes {
   const { names, forms, first, count } = cur.table;
   const sizes = cur.plan.sizes;
-  const out: Attributes = { ownName: undefined, name: undefined, origin: -1, defines: false, declaration: false, locationList: false };
+  const out: Attributes = { ownName: undefined, name: undefined, origin: -1, defines: false, declaration: false, locationList: false, hasCode: false };
   let originIsAbstract = false;
   for (let s = first[a]!, end = s + count[a]!; s < end; s++) {
     const name = names[s]!;
@@ -195,6 +201,10 @@ function readAttributes(cur: EntryCursor, a: number): Attributes {
       }
       case DW_AT.const_value:
         out.defines = true;
+        cur.skipValue(form, sizes[s]!);
+        break;
+      case DW_AT.low_pc: case DW_AT.ranges:
+        out.hasCode = true;
         cur.skipValue(form, sizes[s]!);
         break;
       case DW_AT.declaration:

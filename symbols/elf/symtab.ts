@@ -118,17 +118,6 @@ export class SymbolTable {
     return out.sort((a, b) => (a.s.address < b.s.address ? -1 : a.s.address > b.s.address ? 1 : a.rank - b.rank || a.i - b.i)).map((x) => x.s);
   }
 
-  /**
-   * Whether some symbol may be named `name` or a compiler's clone of it (`name.isra.0`): a search of
-   * the string table only (a string there need not belong to a symbol). True for an empty table,
-   * which knows nothing.
-   */
-  mayName(name: string): boolean {
-    if (this.entries.length === 0) return true;
-    const table = Buffer.from(this.strtab.buffer, this.strtab.byteOffset, this.strtab.length);
-    return table.indexOf(`${name}\0`, 0, 'utf8') >= 0 || table.indexOf(`\0${name}.`, 0, 'utf8') >= 0;
-  }
-
   /** Entries with a name and an address, sorted by address (ties by rank(), then table order), as the 32-bit halves of their addresses. */
   private sortedIndex(): { order: Uint32Array; hi: Uint32Array; lo: Uint32Array } {
     if (this.index) return this.index;
