@@ -40,7 +40,7 @@ describe('bad launch and attach configurations (integration)', () => {
   it('a missing image', () => refused('launch', { image: '/nonexistent/kernel.elf', stopOnEntry: true }, /^image '\/nonexistent\/kernel\.elf' is not a readable file$/));
 
   it('a misspelt property', () =>
-    refused('launch', { image: kernel, stopOnEntyr: true, __sessionId: 'x', name: 'boot', type: 'duster', request: 'launch' }, /^unknown property 'stopOnEntyr' in the launch configuration \(duster's launch takes image, coreDump, symbols, smp, memory, append, qemuArgs, stopOnEntry, cwd\)$/));
+    refused('launch', { image: kernel, stopOnEntyr: true, __sessionId: 'x', name: 'boot', type: 'duster', request: 'launch' }, /^unknown property 'stopOnEntyr' in the launch configuration \(duster's launch takes image, coreDump, symbols, smp, memory, append, qemuArgs, stopOnEntry, cwd, sourceMap\)$/));
 
   it('a target that is not a gdbstub address, and one where nothing listens', async () => {
     await refused('attach', { target: '127.0.0.1:1234', symbols: kernel }, /^target '127\.0\.0\.1:1234' is not a gdbstub address \(tcp:HOST:PORT or unix:PATH\) or a Xen domain \(xen:NAME, xen:ID\)$/);
