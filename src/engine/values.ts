@@ -35,6 +35,8 @@ export interface ValueReader {
 
 export const DW_ATE = { address: 1, boolean: 2, float: 4, signed: 5, signed_char: 6, unsigned: 7, unsigned_char: 8, UTF: 0x10 } as const;
 
+const DW_ATE_complex_float = 3;
+
 /** gdb's max-value-size: a value that claims more (a huge array type, cast or corrupt) is not read whole. */
 export const MAX_VALUE_SIZE = 65536;
 
@@ -196,6 +198,12 @@ async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }
     if (f === 'c' || f === 'a') return integerText(r, BigInt(Math.trunc(await asNumber(r, v))), t.size, f);
     const bytes = await load(r, v);
     return formatFloatBytes(bytes) ?? `<${bytes.length}-byte float>`;
+  }
+  if (t.encoding === DW_ATE_complex_float) {
+    // gdb's `re + imi`, each part a float of half the size.
+    const bytes = await load(r, v);
+    const half = bytes.length / 2;
+    return `${formatFloatBytes(bytes.subarray(0, half)) ?? '?'} + ${formatFloatBytes(bytes.subarray(half)) ?? '?'}i`;
   }
   const n = await asInteger(r, v);
   // A bitfield in its declared type's width, as gdb (a negative int:3 is 0xfffffffd in /x).
