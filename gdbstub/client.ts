@@ -109,8 +109,10 @@ export class GdbClient extends EventEmitter<ClientEvents> {
   async request(packet: string, timeoutMs?: number): Promise<string> {
     if (this.running) throw new RspStateError(`target is running; '${packet.slice(0, 20)}' needs it stopped (interrupt first)`);
     const reply = await this.conn.request(packet, timeoutMs === undefined ? {} : { timeoutMs });
-    const err = /^E([0-9a-fA-F]{2})$/.exec(reply);
-    if (err) throw new RspError(packet, parseInt(err[1]!, 16));
+    if (reply.length === 3 && reply[0] === 'E') {
+      const err = /^E([0-9a-fA-F]{2})$/.exec(reply);
+      if (err) throw new RspError(packet, parseInt(err[1]!, 16));
+    }
     return reply;
   }
 

@@ -3,8 +3,6 @@ import { RspMalformedError } from './errors.js';
 /** Packets larger than this are refused: no real stub sends them, a corrupted stream might. */
 export const MAX_PACKET_BYTES = 16 * 1024 * 1024;
 
-export const INTERRUPT = Buffer.from([0x03]);
-
 export type DecodedItem =
   | { kind: 'packet'; payload: Buffer; raw: Buffer }
   | { kind: 'bad-checksum'; raw: Buffer }
@@ -12,26 +10,31 @@ export type DecodedItem =
   | { kind: 'ack' }
   | { kind: 'nack' };
 
-export function checksum(bytes: Uint8Array): number {
+export function checksum(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let sum = 0;
-  for (const b of bytes) sum = (sum + b) & 0xff;
+  for (let i = start; i < end; i++) sum = (sum + bytes[i]!) & 0xff;
   return sum;
 }
 
-const SPECIAL = new Set([0x23, 0x24, 0x7d, 0x2a]); // # $ } *
-
 /** Frames a payload as `$...#cs`, escaping the bytes RSP reserves. */
 export function encodePacket(payload: string | Uint8Array): Buffer {
-  const src = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
-  const body: number[] = [];
-  for (const b of src) {
-    if (SPECIAL.has(b)) body.push(0x7d, b ^ 0x20);
-    else body.push(b);
-  }
-  const bodyBuf = Buffer.from(body);
-  const cs = checksum(bodyBuf).toString(16).padStart(2, '0');
-  return Buffer.concat([Buffer.from('$'), bodyBuf, Buffer.from(`#${cs}`)]);
+  return Buffer.from(encodePacketText(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1')), 'latin1');
 }
+
+const RESERVED = /[#$}*]/;
+
+/**
+ * The same frame as latin1 text (a payload is latin1 text: one char a byte). Most packets escape
+ * nothing: they are framed without copying them byte by byte.
+ */
+export function encodePacketText(payload: string): string {
+  const body = RESERVED.test(payload) ? payload.replace(/[#$}*]/g, (c) => `}${String.fromCharCode(c.charCodeAt(0) ^ 0x20)}`) : payload;
+  let sum = 0;
+  for (let i = 0; i < body.length; i++) sum = (sum + body.charCodeAt(i)) & 0xff;
+  return `$${body}#${HEX2[sum]}`;
+}
+
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
  * Undoes `}` escaping and `*` run-length encoding in a received packet body. The decoded length is
@@ -39,8 +42,8 @@ export function encodePacket(payload: string | Uint8Array): Buffer {
  */
 export function decodeBody(raw: Uint8Array, max = MAX_PACKET_BYTES): Buffer {
   const src = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  // Most replies (hex memory, registers) have neither escapes nor run lengths: copy them as they are.
-  if (src.indexOf(0x7d) < 0 && src.indexOf(0x2a) < 0) return Buffer.from(src);
+  // Most replies (hex memory, registers) have neither escapes nor run lengths: they are their own decoding.
+  if (src.indexOf(0x7d) < 0 && src.indexOf(0x2a) < 0) return src;
   let n = 0;
   for (let i = 0; i < src.length; i++) {
     const b = src[i]!;
@@ -112,7 +115,10 @@ export class PacketDecoder {
             this.body = [];
             throw new RspMalformedError(`packet larger than ${this.maxPacketBytes} bytes refused`);
           }
-          this.body.push(Buffer.from(buf.subarray(i, end)));
+          // A body whose frame ends in this chunk is used in place; one that goes on in the next is
+          // copied, as the caller may reuse the chunk.
+          const part = buf.subarray(i, end);
+          this.body.push(hash >= 0 && hash + 2 < buf.length ? part : Buffer.from(part));
           i = end;
           if (hash >= 0) {
             i++;
@@ -126,7 +132,7 @@ export class PacketDecoder {
           break;
         case 'cs2': {
           const low = hexDigit(buf[i++]!);
-          const raw = Buffer.concat(this.body);
+          const raw = this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body);
           this.body = [];
           this.state = 'idle';
           if (this.notification) items.push({ kind: 'notification', raw });

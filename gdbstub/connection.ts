@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { encodePacket, INTERRUPT, MAX_PACKET_BYTES, PacketDecoder } from './codec.js';
+import { encodePacketText, MAX_PACKET_BYTES, PacketDecoder } from './codec.js';
 import { RspClosedError, RspMalformedError, RspTimeoutError } from './errors.js';
 import { connectSocket, makeLogger, type PacketLog, type PacketLogEntry, type PacketStats, type StubAddress } from './transport.js';
 
@@ -63,11 +63,12 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
   private readonly inFlight: Pending[] = [];
   /** Requests held back while we resynchronise after a timeout. */
   private readonly held: Queued[] = [];
-  private lastSent: Buffer | undefined;
+  private lastSent: string | undefined;
   private noAck = false;
   private closedError: RspClosedError | undefined;
   private resyncing = false;
-  private corked = false;
+  /** What this turn of the event loop wrote so far (latin1 text), sent as one socket write at its end. */
+  private outgoing = '';
   private holdingAcks = false;
   private heldAcks = 0;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -144,13 +145,13 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
   /** Sends a packet that has no immediate reply (resume commands: the answer is a later stop). */
   send(packet: string): void {
     if (this.closedError) throw this.closedError;
-    this.write(encodePacket(packet), true);
+    this.write(encodePacketText(packet), true);
   }
 
   /** The 0x03 byte: asks a running target to stop. */
   interrupt(): void {
     if (this.closedError) throw this.closedError;
-    this.write(INTERRUPT, false);
+    this.write('\x03', false);
   }
 
   close(): void {
@@ -173,7 +174,7 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     };
     if (this.inFlight.length === 0) this.stats.roundTrips++;
     this.inFlight.push(entry);
-    this.write(encodePacket(q.packet), true);
+    this.write(encodePacketText(q.packet), true);
   }
 
   private onTimeout(entry: Pending, timeoutMs: number): void {
@@ -198,7 +199,7 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
   private startResync(timeoutMs: number): void {
     this.resyncing = true;
     const probe = this.syncProbe!;
-    this.write(encodePacket(probe.packet), true);
+    this.write(encodePacketText(probe.packet), true);
     clearTimeout(this.resyncTimer);
     // The probe itself may be ignored (e.g. the target is running): ask again until it is answered.
     this.resyncTimer = setTimeout(() => this.startResync(timeoutMs), timeoutMs);
@@ -210,30 +211,27 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     for (const q of this.held.splice(0)) this.dispatch(q);
   }
 
-  private write(bytes: Buffer | string, remember: boolean): void {
-    if (remember && typeof bytes !== 'string') this.lastSent = bytes;
+  private write(bytes: string, remember: boolean): void {
+    if (remember) this.lastSent = bytes;
     if (bytes !== '+' && bytes !== '-') {
       this.stats.sent++;
-      this.logger?.({ time: performance.timeOrigin + performance.now(), direction: 'send', data: bytes.toString('latin1') });
+      this.logger?.({ time: performance.timeOrigin + performance.now(), direction: 'send', data: bytes });
     }
-    this.batch();
-    this.socket.write(bytes);
+    if (this.outgoing === '') setImmediate(this.flush);
+    this.outgoing += bytes;
   }
 
   /**
-   * Everything written in one turn of the event loop goes out in one socket write: the ack of a
-   * reply with the request its handler sends next, a pipelined burst of requests together. A
-   * write costs more than the bytes it carries.
+   * Everything written in one turn of the event loop goes out in one socket write of one buffer:
+   * the ack of a reply with the request its handler sends next, a pipelined burst of requests
+   * together. A write costs more than the bytes it carries (and a corked socket's writev of many
+   * small chunks more than one of their sum).
    */
-  private batch(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      this.socket.uncork();
-    });
-  }
+  private readonly flush = (): void => {
+    const out = this.outgoing;
+    this.outgoing = '';
+    if (out !== '' && !this.socket.destroyed) this.socket.write(Buffer.from(out, 'latin1'));
+  };
 
   private onData(chunk: Buffer): void {
     this.logger?.({ time: performance.timeOrigin + performance.now(), direction: 'recv', data: chunk.toString('latin1') });

@@ -5,8 +5,11 @@ export function toHex(buf: Uint8Array): string {
 }
 
 export function fromHex(text: string): Buffer {
-  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) throw new RspMalformedError(`not hex: '${text.slice(0, 40)}'`);
-  return Buffer.from(text, 'hex');
+  // Node's hex decoding stops at the first pair that is not hex: a short result is the check,
+  // without a second pass over every reply.
+  const out = text.length % 2 === 0 ? Buffer.from(text, 'hex') : undefined;
+  if (!out || out.length * 2 !== text.length) throw new RspMalformedError(`not hex: '${text.slice(0, 40)}'`);
+  return out;
 }
 
 export function asciiToHex(text: string): string {

@@ -15,6 +15,7 @@ import type { RawStop } from './run-control.js';
 import { returnValue } from './return-value.js';
 import type { GuestOwner, Runner, RunToOptions } from './runner.js';
 import { innermostCfa, type FrameContext } from './stack.js';
+import { stepFacts } from './step-facts.js';
 import type { StopEvent } from './stop-event.js';
 import type { StopPolicy } from './stop-policy.js';
 import { finishInlined, stepLine, stepUntil, type StepDriver, type SteppingSupport, type StepKind } from './stepping.js';
@@ -197,11 +198,12 @@ export class Stepper implements StepDriver {
   private support(): SteppingSupport {
     const program = this.p.program();
     const { inspector, target } = this.p;
+    const facts = program && stepFacts(program);
     return {
-      lineAt: async (pc) => program?.symbols.stepLineAt(pc),
-      inlineExtent: async (pc) => program?.symbols.inlineExtentAt(pc),
-      inlineAt: async (pc) => (program ? inlineView(program.symbols, pc) : { frames: [], hidden: 0 }),
-      functionBodyStart: async (pc) => (program?.symbols.lineAt(pc) ? program.symbols.functionBodyStart(pc) : undefined),
+      lineAt: async (pc) => facts?.lineAt(pc),
+      inlineExtent: async (pc) => facts?.inlineExtent(pc),
+      inlineAt: async (pc) => facts?.inlineAt(pc) ?? { frames: [], hidden: 0 },
+      functionBodyStart: async (pc) => facts?.functionBodyStart(pc),
       cfa: async (thread) => innermostCfa(target, program, await inspector.registersOf(thread)),
       caller: async (thread) => {
         const { physical, outer } = returnFrame((await inspector.backtrace(thread)).frames, 0);

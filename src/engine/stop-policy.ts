@@ -12,6 +12,7 @@ import { inlineView } from './inline.js';
 import type { Program } from './program.js';
 import type { RawStop } from './run-control.js';
 import type { Backtrace } from './stack.js';
+import { stepFacts } from './step-facts.js';
 import { signalName, type GuestPanic, type PlacedStop, type StopEvent, type StopPlace } from './stop-event.js';
 
 /** What the policy evaluates in the stopped guest (conditions, logpoint text, watched values). */
@@ -53,7 +54,8 @@ export class StopPolicy {
     const program = this.p.program();
     if (!program) return { thread, pc, hiddenInline: 0 };
     const here = breakpoints.flatMap((b) => b.locations.filter((l) => l.address === pc).map((l) => l.inFunction));
-    return { thread, pc, hiddenInline: inlineView(program.symbols, pc, here).hidden };
+    // Without breakpoint locations here the view is the same at every stop at pc (a step's stops).
+    return { thread, pc, hiddenInline: (here.length ? inlineView(program.symbols, pc, here) : stepFacts(program).inlineAt(pc)).hidden };
   }
 
   /**

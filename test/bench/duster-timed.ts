@@ -35,11 +35,13 @@ await run(job.before);
 const profiler = process.env.DUSTER_BENCH_PROFILE ? await startProfile() : undefined;
 await target.client.currentThread();
 const t = performance.now();
+const cpu = process.cpuUsage();
 await run(job.measured);
 const ms = performance.now() - t;
+const used = process.cpuUsage(cpu);
 await target.client.currentThread();
 await profiler?.(process.env.DUSTER_BENCH_PROFILE!);
-process.stdout.write(`\nDUSTER-BENCH-MS ${ms.toFixed(3)}\n`);
+process.stdout.write(`\nDUSTER-BENCH-MS ${ms.toFixed(3)}\nDUSTER-BENCH-CPU-MS ${((used.user + used.system) / 1000).toFixed(3)}\n`);
 await run(job.after);
 process.exit(0);
 
