@@ -27,7 +27,8 @@ export class Args {
 
   static of(raw: unknown, path = ''): Args {
     if (raw === undefined || raw === null) return new Args({}, path);
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ArgumentError(`${path ? path.replace(/\.$/, '') : 'arguments'} must be an object, got ${describe(raw)}`);
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new ArgumentError(`${path ? path.replace(/\.$/, '') : 'arguments'} must be an object, got ${describe(raw)}`);
     return new Args(raw as Raw, path);
   }
 
@@ -43,7 +44,12 @@ export class Args {
     const v = this.raw[key];
     if (v === undefined || v === null) throw new ArgumentError(`${this.name(key)} is missing`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      const range = min === Number.MIN_SAFE_INTEGER ? 'an integer' : max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+      const range =
+        min === Number.MIN_SAFE_INTEGER
+          ? 'an integer'
+          : max === Number.MAX_SAFE_INTEGER
+            ? `an integer >= ${min}`
+            : `an integer from ${min} to ${max}`;
       throw new ArgumentError(`${this.name(key)} must be ${range}, got ${describe(v)}`);
     }
     return v;

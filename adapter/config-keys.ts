@@ -10,8 +10,23 @@ export const CONFIG_KEYS = {
 
 /** What VS Code itself puts in every configuration (its own properties start with `__`). */
 const CLIENT_KEYS = new Set([
-  'type', 'request', 'name', 'noDebug', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'presentation', 'debugServer',
-  'suppressMultipleSessionWarning', 'suppressDebugToolbar', 'suppressDebugStatusbar', 'suppressDebugView', 'suppressSaveBeforeStart', 'windows', 'osx', 'linux',
+  'type',
+  'request',
+  'name',
+  'noDebug',
+  'preLaunchTask',
+  'postDebugTask',
+  'internalConsoleOptions',
+  'presentation',
+  'debugServer',
+  'suppressMultipleSessionWarning',
+  'suppressDebugToolbar',
+  'suppressDebugStatusbar',
+  'suppressDebugView',
+  'suppressSaveBeforeStart',
+  'windows',
+  'osx',
+  'linux',
 ]);
 
 export function refuseUnknownKeys(args: Args, request: keyof typeof CONFIG_KEYS): void {
@@ -19,6 +34,8 @@ export function refuseUnknownKeys(args: Args, request: keyof typeof CONFIG_KEYS)
   const unknown = Object.keys(args.raw).filter((k) => !known.includes(k) && !CLIENT_KEYS.has(k) && !k.startsWith('__'));
   if (unknown.length) {
     const names = unknown.map((k) => `'${k}'`).join(', ');
-    throw new ArgumentError(`unknown ${unknown.length > 1 ? 'properties' : 'property'} ${names} in the ${request} configuration (duster's ${request} takes ${known.join(', ')})`);
+    throw new ArgumentError(
+      `unknown ${unknown.length > 1 ? 'properties' : 'property'} ${names} in the ${request} configuration (duster's ${request} takes ${known.join(', ')})`,
+    );
   }
 }

@@ -12,7 +12,7 @@ export interface LineNumbering {
   columnFromClient(column: number): number;
 }
 
-export class NoDebuggeeError extends Error {
+class NoDebuggeeError extends Error {
   override name = 'NoDebuggeeError';
   constructor() {
     super('no guest is being debugged: send launch or attach first');

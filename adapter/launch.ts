@@ -23,7 +23,8 @@ export function launchConfig(args: Args): DebugConfig {
     const extra = BOOT_ONLY.find((k) => args.has(k));
     if (extra) throw new ArgumentError(`${args.name(extra)} does not apply to a crash dump (coreDump): nothing is booted`);
     const file = readableFile(args, 'coreDump', cwd);
-    if (!args.has('symbols')) throw new ArgumentError('symbols is missing: a crash dump holds no symbols (give the image it was taken from)');
+    if (!args.has('symbols'))
+      throw new ArgumentError('symbols is missing: a crash dump holds no symbols (give the image it was taken from)');
     return { request: 'launch', session: { kind: 'dump', file, symbols: readableFile(args, 'symbols', cwd) }, stopOnEntry: true };
   }
   if (!args.has('image')) throw new ArgumentError('image is missing (or coreDump and symbols, to open a crash dump)');
@@ -32,11 +33,14 @@ export function launchConfig(args: Args): DebugConfig {
   qemuArgs.forEach((a, i) => {
     const option = /^--?([A-Za-z][\w-]*)$/.exec(a)?.[1];
     if (option && RESERVED_QEMU_OPTIONS.has(option)) {
-      throw new ArgumentError(`qemuArgs[${i}] '${a}' is set by duster itself (use image, smp, memory, append; the gdbstub stays on a private socket)`);
+      throw new ArgumentError(
+        `qemuArgs[${i}] '${a}' is set by duster itself (use image, smp, memory, append; the gdbstub stays on a private socket)`,
+      );
     }
   });
   const memory = args.optStr('memory');
-  if (memory !== undefined && !/^\d+[KMGT]?$/i.test(memory)) throw new ArgumentError(`memory '${memory}' is not a size (want e.g. 128M or 1G)`);
+  if (memory !== undefined && !/^\d+[KMGT]?$/i.test(memory))
+    throw new ArgumentError(`memory '${memory}' is not a size (want e.g. 128M or 1G)`);
   return {
     request: 'launch',
     session: {

@@ -21,10 +21,33 @@ import { variableHandlers } from './handlers/variables.js';
  * notification, which for these is noise: the view shows the failure itself (a watch, the Debug
  * Console), or the request raced a resume (a frame that expired as the guest went on).
  */
-const VIEW_REQUESTS = new Set(['threads', 'stackTrace', 'scopes', 'variables', 'evaluate', 'source', 'loadedSources', 'modules', 'disassemble', 'readMemory', 'completions', 'exceptionInfo', 'dataBreakpointInfo']);
+const VIEW_REQUESTS = new Set([
+  'threads',
+  'stackTrace',
+  'scopes',
+  'variables',
+  'evaluate',
+  'source',
+  'loadedSources',
+  'modules',
+  'disassemble',
+  'readMemory',
+  'completions',
+  'exceptionInfo',
+  'dataBreakpointInfo',
+]);
 
 const HANDLERS = new Map<string, Handler>(
-  Object.entries({ ...lifecycleHandlers, ...breakpointHandlers, ...stackHandlers, ...variableHandlers, ...evaluateHandlers, ...memoryHandlers, ...runHandlers, ...sourceHandlers }),
+  Object.entries({
+    ...lifecycleHandlers,
+    ...breakpointHandlers,
+    ...stackHandlers,
+    ...variableHandlers,
+    ...evaluateHandlers,
+    ...memoryHandlers,
+    ...runHandlers,
+    ...sourceHandlers,
+  }),
 );
 
 export class DusterDebugSession extends DebugSession {

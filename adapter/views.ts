@@ -12,7 +12,8 @@ export function valueFormat(args: Args): ValueFormat {
 /** A variablesReference that names live values (they all expire when the guest resumes). */
 export function liveReference(d: Debuggee, args: Args, key = 'variablesReference'): number {
   const ref = args.int(key, 1, 2 ** 31 - 1);
-  if (!d.session.values.get(ref)) throw new ArgumentError(`${args.name(key)} ${ref} is not a live variable reference (references expire when the guest resumes)`);
+  if (!d.session.values.get(ref))
+    throw new ArgumentError(`${args.name(key)} ${ref} is not a live variable reference (references expire when the guest resumes)`);
   return ref;
 }
 
@@ -56,15 +57,26 @@ const SCOPE_HINTS: Partial<Record<Scope['name'], string>> = { Locals: 'locals', 
 
 export function scope(s: Scope): DebugProtocol.Scope {
   const hint = SCOPE_HINTS[s.name];
-  return { name: s.name, variablesReference: s.ref, namedVariables: s.count, expensive: s.expensive, ...(hint && { presentationHint: hint }) };
+  return {
+    name: s.name,
+    variablesReference: s.ref,
+    namedVariables: s.count,
+    expensive: s.expensive,
+    ...(hint && { presentationHint: hint }),
+  };
 }
 
 /** The DAP view of an engine point, or of why it could not be set. */
 export function breakpointView(point: UserPoint | undefined, failure?: string): DebugProtocol.Breakpoint {
   if (!point) return { verified: false, reason: 'failed', ...(failure && { message: failure }) };
-  if (point.type === 'watchpoint') return { id: point.id, verified: true, message: `${point.expression}: ${point.length} bytes at ${hexRef(point.address)}` };
+  if (point.type === 'watchpoint')
+    return { id: point.id, verified: true, message: `${point.expression}: ${point.length} bytes at ${hexRef(point.address)}` };
   const [first, ...more] = point.locations;
   if (!first) return { id: point.id, verified: false, reason: 'pending', message: 'no code found for this location yet' };
-  const where = more.length ? `${more.length + 1} locations` : first.function ? `${first.function}${first.file ? ` at ${first.file}:${first.line}` : ''}` : hexRef(first.address);
+  const where = more.length
+    ? `${more.length + 1} locations`
+    : first.function
+      ? `${first.function}${first.file ? ` at ${first.file}:${first.line}` : ''}`
+      : hexRef(first.address);
   return { id: point.id, verified: true, instructionReference: hexRef(first.address), message: where };
 }

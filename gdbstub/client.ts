@@ -93,7 +93,9 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     const probe = conn.syncProbe;
     conn.syncProbe = undefined;
     if (quirks.answersCurrentThread ?? (await conn.request('qC')).startsWith('QC')) conn.syncProbe = probe;
-    const layout = features.xferFeatures ? await layoutFromTargetXml((annex) => readXfer(conn, 'features', annex, features.packetSize)) : gdbsxLayout();
+    const layout = features.xferFeatures
+      ? await layoutFromTargetXml((annex) => readXfer(conn, 'features', annex, features.packetSize))
+      : gdbsxLayout();
     return new GdbClient(conn, features, quirks, layout, opts);
   }
 
@@ -232,14 +234,18 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     if (cached) return cached;
     const chunk = this.quirks.maxMemoryRead;
     const count = Math.ceil(length / chunk);
-    const parts = await this.pipelined(count, async (i) => {
-      const n = Math.min(chunk, length - i * chunk);
-      // Each chunk re-selects: a read through another thread may have been sent in between.
-      const [, reply] = await Promise.all([this.selectG(thread), this.request(`m${hexNum(address + BigInt(i * chunk))},${hexNum(n)}`)]);
-      const bytes = fromHex(reply);
-      if (bytes.length !== n) throw new RspMalformedError(`'m' returned ${bytes.length} bytes, asked for ${n}`);
-      return bytes;
-    }, window);
+    const parts = await this.pipelined(
+      count,
+      async (i) => {
+        const n = Math.min(chunk, length - i * chunk);
+        // Each chunk re-selects: a read through another thread may have been sent in between.
+        const [, reply] = await Promise.all([this.selectG(thread), this.request(`m${hexNum(address + BigInt(i * chunk))},${hexNum(n)}`)]);
+        const bytes = fromHex(reply);
+        if (bytes.length !== n) throw new RspMalformedError(`'m' returned ${bytes.length} bytes, asked for ${n}`);
+        return bytes;
+      },
+      window,
+    );
     const data = Buffer.concat(parts);
     this.cache.putMemory(address, data, key);
     return data;
@@ -255,7 +261,10 @@ export class GdbClient extends EventEmitter<ClientEvents> {
     await this.pipelined(count, async (i) => {
       const part = data.subarray(i * chunk, Math.min(data.length, (i + 1) * chunk));
       const head = `${hexNum(address + BigInt(i * chunk))},${hexNum(part.length)}:`;
-      await Promise.all([this.selectG(thread), this.command(binary ? `X${head}${Buffer.from(part).toString('latin1')}` : `M${head}${toHex(part)}`)]);
+      await Promise.all([
+        this.selectG(thread),
+        this.command(binary ? `X${head}${Buffer.from(part).toString('latin1')}` : `M${head}${toHex(part)}`),
+      ]);
     });
   }
 
@@ -372,7 +381,8 @@ export class GdbClient extends EventEmitter<ClientEvents> {
 
   /** Stops a running target with 0x03; the stop (SIGINT) arrives as a 'stop' event. */
   interrupt(): void {
-    if (!this.quirks.canInterrupt) throw new RspStateError(`${this.quirks.dialect} cannot interrupt a running target; pause the domain instead`);
+    if (!this.quirks.canInterrupt)
+      throw new RspStateError(`${this.quirks.dialect} cannot interrupt a running target; pause the domain instead`);
     this.conn.interrupt();
   }
 

@@ -18,7 +18,12 @@ export function checksum(bytes: Uint8Array, start = 0, end = bytes.length): numb
 
 /** Frames a payload as `$...#cs`, escaping the bytes RSP reserves. */
 export function encodePacket(payload: string | Uint8Array): Buffer {
-  return Buffer.from(encodePacketText(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1')), 'latin1');
+  return Buffer.from(
+    encodePacketText(
+      typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1'),
+    ),
+    'latin1',
+  );
 }
 
 const RESERVED = /[#$}*]/;

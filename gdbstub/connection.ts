@@ -183,7 +183,11 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     const abandoned = this.inFlight.splice(0);
     for (const p of abandoned) {
       clearTimeout(p.timer);
-      p.reject(p === entry ? new RspTimeoutError(p.packet, timeoutMs) : new RspTimeoutError(p.packet, timeoutMs, `abandoned after '${entry.packet.slice(0, 20)}' got no reply; no reply`));
+      p.reject(
+        p === entry
+          ? new RspTimeoutError(p.packet, timeoutMs)
+          : new RspTimeoutError(p.packet, timeoutMs, `abandoned after '${entry.packet.slice(0, 20)}' got no reply; no reply`),
+      );
     }
     if (this.syncProbe) this.startResync(timeoutMs);
     else this.orphans += abandoned.length;
@@ -318,4 +322,3 @@ export class RspConnection extends EventEmitter<ConnectionEvents> {
     this.emit('close', err);
   }
 }
-

@@ -42,5 +42,15 @@ export function parseSupported(reply: string): StubFeatures {
 }
 
 export function noFeatures(): StubFeatures {
-  return { packetSize: undefined, xferFeatures: false, vContSupported: false, multiprocess: false, noAckMode: false, swbreak: false, hwbreak: false, binaryUpload: false, raw: new Map() };
+  return {
+    packetSize: undefined,
+    xferFeatures: false,
+    vContSupported: false,
+    multiprocess: false,
+    noAckMode: false,
+    swbreak: false,
+    hwbreak: false,
+    binaryUpload: false,
+    raw: new Map(),
+  };
 }

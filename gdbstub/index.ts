@@ -1,7 +1,15 @@
 export { GdbClient, type BreakpointKind, type ClientEvents, type ClientOptions, type ResumeAction } from './client.js';
 export { RspConnection, type ConnectionEvents, type ConnectionOptions, type RequestOptions, type SyncProbe } from './connection.js';
 export { checksum, decodeBody, encodePacket, MAX_PACKET_BYTES, PacketDecoder, type DecodedItem } from './codec.js';
-export { RspClosedError, RspError, RspMalformedError, RspProtocolError, RspStateError, RspTimeoutError, RspUnsupportedError } from './errors.js';
+export {
+  RspClosedError,
+  RspError,
+  RspMalformedError,
+  RspProtocolError,
+  RspStateError,
+  RspTimeoutError,
+  RspUnsupportedError,
+} from './errors.js';
 export { CLIENT_FEATURES, parseSupported, type StubFeatures } from './features.js';
 export { gdbsxLayout, layoutFromTargetXml, RegisterLayout, type RegisterInfo } from './layout.js';
 export { StopCache } from './cache.js';

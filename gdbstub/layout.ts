@@ -83,7 +83,8 @@ export async function layoutFromTargetXml(fetch: (annex: string) => Promise<stri
       } else if (c.name === 'reg') {
         const name = c.attrs.name;
         const bitsize = Number(c.attrs.bitsize);
-        if (!name || !Number.isInteger(bitsize) || bitsize <= 0 || bitsize % 8 !== 0) throw new RspMalformedError(`target description: bad <reg name="${name}" bitsize="${c.attrs.bitsize}">`);
+        if (!name || !Number.isInteger(bitsize) || bitsize <= 0 || bitsize % 8 !== 0)
+          throw new RspMalformedError(`target description: bad <reg name="${name}" bitsize="${c.attrs.bitsize}">`);
         if (c.attrs.regnum !== undefined) regnum = Number(c.attrs.regnum);
         regs.push({ name, regnum, bitsize, offset, type: c.attrs.type ?? 'int', group: c.attrs.group ?? group });
         regnum++;
@@ -97,7 +98,9 @@ export async function layoutFromTargetXml(fetch: (annex: string) => Promise<stri
   };
   await visit(parseXml(await fetch(annex)), undefined, 0);
   if (regs.length === 0) throw new RspMalformedError('target description defines no registers');
-  return new RegisterLayout(regs.map((r) => ({ ...r, group: r.group ?? (FLOAT_TYPES.has(r.type) ? 'float' : vectorTypes.has(r.type) ? 'vector' : 'general') })));
+  return new RegisterLayout(
+    regs.map((r) => ({ ...r, group: r.group ?? (FLOAT_TYPES.has(r.type) ? 'float' : vectorTypes.has(r.type) ? 'vector' : 'general') })),
+  );
 }
 
 /** gdbsx has no target.xml: its fixed x86_64 `g` layout. */
@@ -107,7 +110,14 @@ export function gdbsxLayout(): RegisterLayout {
   const regs: RegisterInfo[] = [];
   let offset = 0;
   for (const name of names64) {
-    regs.push({ name, regnum: regs.length, bitsize: 64, offset, type: name === 'rip' ? 'code_ptr' : name === 'rsp' || name === 'rbp' ? 'data_ptr' : 'int64', group: 'general' });
+    regs.push({
+      name,
+      regnum: regs.length,
+      bitsize: 64,
+      offset,
+      type: name === 'rip' ? 'code_ptr' : name === 'rsp' || name === 'rbp' ? 'data_ptr' : 'int64',
+      group: 'general',
+    });
     offset += 8;
   }
   for (const name of names32) {

@@ -43,11 +43,50 @@ export interface StubQuirks {
 export function quirksFor(dialect: StubDialect): StubQuirks {
   switch (dialect) {
     case 'qemu':
-      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2048, firstThreadId: 1, hangsUpOnDetach: false, answersCurrentThread: true, detachRemovesBreakpoints: true, acksMayWait: true, pipelines: true, x87PhysicalOrder: true };
+      return {
+        dialect,
+        rereportsBreakpointOnContinue: true,
+        swBreakpointPcOffset: 0n,
+        canInterrupt: true,
+        maxMemoryRead: 2048,
+        firstThreadId: 1,
+        hangsUpOnDetach: false,
+        answersCurrentThread: true,
+        detachRemovesBreakpoints: true,
+        acksMayWait: true,
+        pipelines: true,
+        x87PhysicalOrder: true,
+      };
     case 'gdbsx':
-      return { dialect, rereportsBreakpointOnContinue: false, swBreakpointPcOffset: 1n, canInterrupt: false, maxMemoryRead: 2047, firstThreadId: 0, hangsUpOnDetach: true, answersCurrentThread: false, detachRemovesBreakpoints: false, acksMayWait: false, pipelines: false, x87PhysicalOrder: false };
+      return {
+        dialect,
+        rereportsBreakpointOnContinue: false,
+        swBreakpointPcOffset: 1n,
+        canInterrupt: false,
+        maxMemoryRead: 2047,
+        firstThreadId: 0,
+        hangsUpOnDetach: true,
+        answersCurrentThread: false,
+        detachRemovesBreakpoints: false,
+        acksMayWait: false,
+        pipelines: false,
+        x87PhysicalOrder: false,
+      };
     case 'generic':
-      return { dialect, rereportsBreakpointOnContinue: true, swBreakpointPcOffset: 0n, canInterrupt: true, maxMemoryRead: 2047, firstThreadId: 1, hangsUpOnDetach: false, answersCurrentThread: undefined, detachRemovesBreakpoints: false, acksMayWait: false, pipelines: true, x87PhysicalOrder: false };
+      return {
+        dialect,
+        rereportsBreakpointOnContinue: true,
+        swBreakpointPcOffset: 0n,
+        canInterrupt: true,
+        maxMemoryRead: 2047,
+        firstThreadId: 1,
+        hangsUpOnDetach: false,
+        answersCurrentThread: undefined,
+        detachRemovesBreakpoints: false,
+        acksMayWait: false,
+        pipelines: true,
+        x87PhysicalOrder: false,
+      };
   }
 }
 

@@ -30,7 +30,9 @@ export function parseStopReply(reply: string): StopEvent {
   if (type === 'W' || type === 'X') {
     const pidMatch = /;process:([0-9a-fA-F]+)/.exec(reply);
     const pid = pidMatch ? parseInt(pidMatch[1]!, 16) : undefined;
-    return type === 'W' ? { kind: 'exited', code, ...(pid !== undefined && { pid }) } : { kind: 'terminated', signal: code, ...(pid !== undefined && { pid }) };
+    return type === 'W'
+      ? { kind: 'exited', code, ...(pid !== undefined && { pid }) }
+      : { kind: 'terminated', signal: code, ...(pid !== undefined && { pid }) };
   }
   const ev: StopEvent & { kind: 'signal' } = { kind: 'signal', signal: code, registers: new Map(), extra: new Map() };
   if (type === 'S') return ev;

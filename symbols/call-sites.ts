@@ -29,7 +29,12 @@ export function callSiteParameters(fn: Die, returnAddress: bigint): Map<number, 
     const loc = p.attr(DW_AT.location)?.value;
     const value = (p.attr(AT_CALL_VALUE) ?? p.attr(AT_GNU_CALL_SITE_VALUE))?.value;
     if (!(loc instanceof Uint8Array) || !(value instanceof Uint8Array) || loc.length === 0) continue;
-    const reg = loc[0]! >= DW_OP_REG0 && loc[0]! < DW_OP_REG0 + 32 && loc.length === 1 ? loc[0]! - DW_OP_REG0 : loc[0] === DW_OP_REGX && loc.length === 2 && loc[1]! < 0x80 ? loc[1]! : undefined;
+    const reg =
+      loc[0]! >= DW_OP_REG0 && loc[0]! < DW_OP_REG0 + 32 && loc.length === 1
+        ? loc[0]! - DW_OP_REG0
+        : loc[0] === DW_OP_REGX && loc.length === 2 && loc[1]! < 0x80
+          ? loc[1]!
+          : undefined;
     if (reg !== undefined) out.set(reg, { expr: value, unit: unitContext(p.unit) });
   }
   return out;
@@ -64,7 +69,8 @@ export function callSitesOf(fn: Die): CallSite[] {
         const returnPc = c.tag === TAG_CALL_SITE ? c.address(AT_CALL_RETURN_PC) : c.address(DW_AT.low_pc);
         const callee = c.ref(AT_CALL_ORIGIN) ?? c.ref(DW_AT.abstract_origin);
         const target = callee?.functionName;
-        if (returnPc !== undefined) out.push({ returnPc, tail: c.flag(AT_CALL_TAIL_CALL) || c.flag(AT_GNU_TAIL_CALL), ...(target !== undefined && { target }) });
+        if (returnPc !== undefined)
+          out.push({ returnPc, tail: c.flag(AT_CALL_TAIL_CALL) || c.flag(AT_GNU_TAIL_CALL), ...(target !== undefined && { target }) });
       } else if (c.children.length) visit(c, depth + 1);
     }
   };

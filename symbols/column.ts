@@ -31,7 +31,6 @@ export class Column<T extends Typed> {
 
 export const float64 = (n: number) => new Float64Array(n);
 export const uint32 = (n: number) => new Uint32Array(n);
-export const uint16 = (n: number) => new Uint16Array(n);
 export const uint8 = (n: number) => new Uint8Array(n);
 
 /**

@@ -3,7 +3,7 @@
 // one bad byte costs the answers that needed it and nothing else. Listeners hear each record once.
 import { FormatError } from './reader.js';
 
-export interface Damage {
+interface Damage {
   /** The section (or ELF structure) holding what was skipped, and the offset of that thing in it. */
   section: string;
   offset: number;

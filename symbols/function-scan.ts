@@ -10,8 +10,26 @@ import { DwarfError } from './dwarf/errors.js';
 import { readRangeList } from './dwarf/ranges.js';
 import { isAddrx, type Unit } from './dwarf/unit.js';
 import {
-  CALL_COLUMN, CALL_FILE, CALL_LINE, ENTRY_FIELDS, FunctionBody, INLINED, NAME_DIE, NAME_FIELDS, NAME_FORM, NAME_ORIGIN, NAME_VALUE, NO_FILE, OFFSET,
-  ORIGIN, OWN_NAME, RANGE_FIRST, RANGE_LAST, SUBTREE_END, type Fn, type NameTable,
+  CALL_COLUMN,
+  CALL_FILE,
+  CALL_LINE,
+  ENTRY_FIELDS,
+  FunctionBody,
+  INLINED,
+  NAME_DIE,
+  NAME_FIELDS,
+  NAME_FORM,
+  NAME_ORIGIN,
+  NAME_VALUE,
+  NO_FILE,
+  OFFSET,
+  ORIGIN,
+  OWN_NAME,
+  RANGE_FIRST,
+  RANGE_LAST,
+  SUBTREE_END,
+  type Fn,
+  type NameTable,
 } from './function-body.js';
 
 const utf8 = new TextDecoder();
@@ -126,14 +144,32 @@ class EntryAttrs {
       const v = cur.value(form, form === DW_FORM.implicit_const ? cur.table.implicit(s) : 0);
       const f = cur.form;
       switch (want) {
-        case LOW: low = v; lowForm = f; break;
-        case HIGH: high = v; highForm = f; break;
-        case RANGES: rangesValue = v; rangesForm = f; break;
-        case FILE: this.file = v; break;
-        case LINE: this.line = v; break;
-        case COLUMN: this.column = v; break;
-        case SIBLING: if (isUnitRef(f)) this.sibling = v; break;
-        case ABSTRACT_ORIGIN: case SPECIFICATION:
+        case LOW:
+          low = v;
+          lowForm = f;
+          break;
+        case HIGH:
+          high = v;
+          highForm = f;
+          break;
+        case RANGES:
+          rangesValue = v;
+          rangesForm = f;
+          break;
+        case FILE:
+          this.file = v;
+          break;
+        case LINE:
+          this.line = v;
+          break;
+        case COLUMN:
+          this.column = v;
+          break;
+        case SIBLING:
+          if (isUnitRef(f)) this.sibling = v;
+          break;
+        case ABSTRACT_ORIGIN:
+        case SPECIFICATION:
           if (originIsAbstract) break;
           originIsAbstract = want === ABSTRACT_ORIGIN;
           this.origin = isUnitRef(f) ? unit.offset + v : f === DW_FORM.ref_addr ? v : -1;
@@ -197,7 +233,7 @@ export class UnitScan {
     if (!hasChildren[root]) return;
     const action = actions(cur.table, !WITHOUT_METHODS.has(unit.language ?? -1));
     // Scopes looked through whose children are still being read.
-    for (let open = 1; open > 0; ) {
+    for (let open = 1; open > 0;) {
       const a = cur.nextWith(action);
       if (a < 0) open--;
       else if (action[a] === SCOPE) {
@@ -229,7 +265,15 @@ export class UnitScan {
       // Its ranges go to the unit's array (assigned when the scan ends); the body waits.
       const first = this.ranges.length;
       for (let i = 0; i < attrs.ranges.length; i++) this.ranges.push(attrs.ranges.values[i]!);
-      this.fns.push({ offset: die, ranges: NO_RANGES, first, last: this.ranges.length, bodyStart: cur.base + cur.pos, bodyEnd: attrs.sibling, index: 0 });
+      this.fns.push({
+        offset: die,
+        ranges: NO_RANGES,
+        first,
+        last: this.ranges.length,
+        bodyStart: cur.base + cur.pos,
+        bodyEnd: attrs.sibling,
+        index: 0,
+      });
       cur.jump(attrs.sibling);
       return;
     }
@@ -291,7 +335,16 @@ class BodyBuilder {
           if (hasChildren[a]) attrs.skipChildren(cur);
           continue;
         }
-        const e = this.push(tag[a] === DW_TAG.inlined_subroutine ? 1 : 0, die, attrs.ranges.values.subarray(0, attrs.ranges.length), attrs.file, attrs.line, attrs.column, attrs.origin, attrs.nameForm === 0 ? 0 : 1);
+        const e = this.push(
+          tag[a] === DW_TAG.inlined_subroutine ? 1 : 0,
+          die,
+          attrs.ranges.values.subarray(0, attrs.ranges.length),
+          attrs.file,
+          attrs.line,
+          attrs.column,
+          attrs.origin,
+          attrs.nameForm === 0 ? 0 : 1,
+        );
         if (hasChildren[a]) open.push(e);
       } else if (action[a] === SCOPE) {
         cur.skipAttributes(a);
@@ -307,7 +360,16 @@ class BodyBuilder {
     return new FunctionBody(this.e.take(), this.ranges.take());
   }
 
-  private push(inlined: number, die: number, ranges: Float64Array, file: number, line: number, column: number, origin: number, ownName: number): number {
+  private push(
+    inlined: number,
+    die: number,
+    ranges: Float64Array,
+    file: number,
+    line: number,
+    column: number,
+    origin: number,
+    ownName: number,
+  ): number {
     const index = this.e.length;
     const at = this.e.append();
     const v = this.e.values;
@@ -330,6 +392,15 @@ const bodyEntries = new Records(ENTRY_FIELDS);
 const bodyRanges = new Column(float64);
 
 function isStringForm(form: number): boolean {
-  return form === DW_FORM.string || form === DW_FORM.strp || form === DW_FORM.line_strp || form === DW_FORM.strx || form === DW_FORM.strx1 ||
-    form === DW_FORM.strx2 || form === DW_FORM.strx3 || form === DW_FORM.strx4 || form === DW_FORM.GNU_str_index;
+  return (
+    form === DW_FORM.string ||
+    form === DW_FORM.strp ||
+    form === DW_FORM.line_strp ||
+    form === DW_FORM.strx ||
+    form === DW_FORM.strx1 ||
+    form === DW_FORM.strx2 ||
+    form === DW_FORM.strx3 ||
+    form === DW_FORM.strx4 ||
+    form === DW_FORM.GNU_str_index
+  );
 }

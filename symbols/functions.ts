@@ -9,7 +9,7 @@ import { NAME_DIE, NAME_FIELDS, NAME_FORM, NAME_ORIGIN, NAME_VALUE, type Fn, typ
 import { scanBody, UnitScan } from './function-scan.js';
 import { partitionPoint } from './search.js';
 
-export { NO_FILE, type FunctionBody } from './function-body.js';
+export { NO_FILE } from './function-body.js';
 
 export class UnitFunctions {
   private readonly fns: Fn[];
@@ -50,7 +50,7 @@ export class UnitFunctions {
     const b = this.body(fn);
     const chain: number[] = [];
     const self = this.fns[fn]!.index;
-    for (let i = self + 1, end = b.subtreeEnd(self); i < end; ) {
+    for (let i = self + 1, end = b.subtreeEnd(self); i < end;) {
       if (b.inlined(i) && b.contains(i, pc)) {
         chain.push(i);
         end = b.subtreeEnd(i);
@@ -78,7 +78,16 @@ export class UnitFunctions {
     let nested = false;
     for (let e = 1; e < b.count; e++) {
       if (b.inlined(e)) continue;
-      this.fns.push({ offset: b.offset(e), ranges: b.ranges, first: b.rangeFirst(e), last: b.rangeLast(e), bodyStart: -1, bodyEnd: -1, body: b, index: e });
+      this.fns.push({
+        offset: b.offset(e),
+        ranges: b.ranges,
+        first: b.rangeFirst(e),
+        last: b.rangeLast(e),
+        bodyStart: -1,
+        bodyEnd: -1,
+        body: b,
+        index: e,
+      });
       nested = true;
     }
     return nested;
@@ -177,7 +186,10 @@ export class UnitFunctions {
       const r = partitionPoint(n, (i) => t[i * NAME_FIELDS + NAME_DIE]! < die) * NAME_FIELDS;
       if (t[r + NAME_DIE] !== die) return this.unit.dwarf.functionName(die) === q.text;
       const form = t[r + NAME_FORM]!;
-      if (form !== 0) return form === DW_FORM.string ? this.names.inline[t[r + NAME_VALUE]!] === q.text : q.is(this.unit, form, t[r + NAME_VALUE]!, undefined);
+      if (form !== 0)
+        return form === DW_FORM.string
+          ? this.names.inline[t[r + NAME_VALUE]!] === q.text
+          : q.is(this.unit, form, t[r + NAME_VALUE]!, undefined);
       die = t[r + NAME_ORIGIN]!;
     }
     return false;
@@ -187,11 +199,16 @@ export class UnitFunctions {
     const t = this.names.records;
     const v = t[r + NAME_VALUE]!;
     switch (t[r + NAME_FORM]) {
-      case 0: return undefined;
-      case DW_FORM.string: return this.names.inline[v];
-      case DW_FORM.strp: return this.unit.dwarf.string('.debug_str', v);
-      case DW_FORM.line_strp: return this.unit.dwarf.string('.debug_line_str', v);
-      default: return this.unit.indexedString(v);
+      case 0:
+        return undefined;
+      case DW_FORM.string:
+        return this.names.inline[v];
+      case DW_FORM.strp:
+        return this.unit.dwarf.string('.debug_str', v);
+      case DW_FORM.line_strp:
+        return this.unit.dwarf.string('.debug_line_str', v);
+      default:
+        return this.unit.indexedString(v);
     }
   }
 

@@ -20,7 +20,18 @@ export { ElfError, ElfFile, type ElfNote, type ElfSection, type ElfSymbol, type 
 export { FormatError } from './reader.js';
 export type { LineRow, StepLine } from './lines.js';
 export { SymbolFile, type FunctionInfo, type SourceFrame, type SymbolSearchHit } from './symbol-file.js';
-export { NODEBUG_TEXT, nodebugData, sizeOf, stripQualifiers, stripTypedefs, typeName, type EnumType, type Member, type StructType, type Type } from './types.js';
+export {
+  NODEBUG_TEXT,
+  nodebugData,
+  sizeOf,
+  stripQualifiers,
+  stripTypedefs,
+  typeName,
+  type EnumType,
+  type Member,
+  type StructType,
+  type Type,
+} from './types.js';
 export { ptype, ptypeOffsets } from './ptype.js';
 export { dwarfRegisterName, dwarfRegisterNumber, dwarfRegisterSize, x86_64RegisterName, X86_64 } from './x86_64-registers.js';
 export type { FrameScope, VariableInfo, VariableLocation } from './scopes.js';

@@ -99,7 +99,8 @@ export function gdbKept(t: LineRows): Uint8Array {
       const stmt = (t.flags[i]! & ROW_STMT) !== 0;
       if (address !== lastAddress) atAddress.clear();
       // gdb's "has this line had a non-zero discriminator" (reset when the line or the file changes).
-      discriminated = (i > t.seqFirst[s]! && line === t.line[i - 1] && file === t.file[i - 1] ? discriminated : false) || t.discriminator[i] !== 0;
+      discriminated =
+        (i > t.seqFirst[s]! && line === t.line[i - 1] && file === t.file[i - 1] ? discriminated : false) || t.discriminator[i] !== 0;
       const fileChanged = file !== lastFile;
       const ignore = (fileChanged && address === lastAddress && !stmt && stmtAtAddress) || line === 0;
       if (fileChanged && !ignore) end(lastFile);

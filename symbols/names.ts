@@ -17,7 +17,7 @@ import { TopLevelNames, TYPE_GROUPS } from './top-level-names.js';
 import type { UnitIndex } from './unit-index.js';
 
 /** A function with code or an inlined call of it: its unit, the .debug_info offset of its DIE, and its ranges in DW_AT_ranges order. */
-export interface FunctionRef {
+interface FunctionRef {
   unit: Unit;
   offset: number;
   inlined: boolean;
@@ -50,7 +50,10 @@ export class NameIndex {
   private preparing = false;
   private globalList: string[] | undefined;
 
-  constructor(private readonly dwarf: Dwarf, private readonly index: UnitIndex) {}
+  constructor(
+    private readonly dwarf: Dwarf,
+    private readonly index: UnitIndex,
+  ) {}
 
   /** Concrete subprograms and inlined_subroutine instances with code printed as `name` (linkage name first), in unit order. */
   functions(name: string): readonly FunctionRef[] {
@@ -60,7 +63,8 @@ export class NameIndex {
       const { q, units } = this.lookup(name);
       for (const { unit, refs } of this.withOrigins(units)) {
         const fns = this.index.functions(unit);
-        for (const { body, e } of fns.entriesNamed(q, refs)) list.push({ unit, offset: body.offset(e), inlined: body.inlined(e), ranges: fns.bodyRanges(body, e) });
+        for (const { body, e } of fns.entriesNamed(q, refs))
+          list.push({ unit, offset: body.offset(e), inlined: body.inlined(e), ranges: fns.bodyRanges(body, e) });
       }
       this.functionCache.set(name, list);
     }
@@ -86,7 +90,7 @@ export class NameIndex {
     const found = groups.map((g) => this.topLevel.type(g, q));
     // A bare name that is a typedef or base type anywhere is that (a definition, else its declaration).
     const first = found.find((f) => f.def || f.decl);
-    const ref = !m && first === found[0] ? first?.def ?? first?.decl : found.find((f) => f.def)?.def ?? found.find((f) => f.decl)?.decl;
+    const ref = !m && first === found[0] ? (first?.def ?? first?.decl) : (found.find((f) => f.def)?.def ?? found.find((f) => f.decl)?.decl);
     this.typeCache.set(key, ref);
     return ref;
   }
@@ -195,10 +199,16 @@ export class NameIndex {
       else refs.delete(unit);
     }
     // Names by index (DW_FORM_strx): units whose part of .debug_str_offsets holds the offset.
-    const byIndex = q.str.size > 0 && this.dwarf.sectionSize('.debug_str_offsets') > 0 ? this.dwarf.findBytes('.debug_str_offsets', q.indexNeedles(sizes)) : [];
+    const byIndex =
+      q.str.size > 0 && this.dwarf.sectionSize('.debug_str_offsets') > 0
+        ? this.dwarf.findBytes('.debug_str_offsets', q.indexNeedles(sizes))
+        : [];
     if (byIndex.length > 0) {
       // A unit's entries run from its base to the next larger base.
-      const bases = units.filter((u) => u.version >= 5).map((u) => ({ u, base: u.strOffsetsBase })).sort((a, b) => a.base - b.base);
+      const bases = units
+        .filter((u) => u.version >= 5)
+        .map((u) => ({ u, base: u.strOffsetsBase }))
+        .sort((a, b) => a.base - b.base);
       for (let i = 0, next = 0; i < bases.length; i++) {
         const { u, base } = bases[i]!;
         while (next < bases.length && bases[next]!.base <= base) next++;
@@ -262,11 +272,20 @@ function spans(units: readonly Unit[]): Array<[number, number]> {
 
 function nameText(unit: Unit, a: NameAttr): string | undefined {
   switch (a.form) {
-    case DW_FORM.string: return a.inline && utf8.decode(a.inline);
-    case DW_FORM.strp: return unit.dwarf.string('.debug_str', a.value);
-    case DW_FORM.line_strp: return unit.dwarf.string('.debug_line_str', a.value);
-    case DW_FORM.strx: case DW_FORM.strx1: case DW_FORM.strx2: case DW_FORM.strx3: case DW_FORM.strx4: case DW_FORM.GNU_str_index:
+    case DW_FORM.string:
+      return a.inline && utf8.decode(a.inline);
+    case DW_FORM.strp:
+      return unit.dwarf.string('.debug_str', a.value);
+    case DW_FORM.line_strp:
+      return unit.dwarf.string('.debug_line_str', a.value);
+    case DW_FORM.strx:
+    case DW_FORM.strx1:
+    case DW_FORM.strx2:
+    case DW_FORM.strx3:
+    case DW_FORM.strx4:
+    case DW_FORM.GNU_str_index:
       return unit.indexedString(a.value);
-    default: return undefined;
+    default:
+      return undefined;
   }
 }

@@ -32,11 +32,13 @@ function expand(t: Type, indent: string, depth: number): string {
     return `enum ${inner.name ? inner.name + ' ' : ''}{${items.join(', ')}}${suffix}`;
   }
   if ((inner.kind === 'struct' || inner.kind === 'union' || inner.kind === 'class') && depth < 8) {
-    if (inner.declaration && inner.members.length === 0) return `${inner.kind} ${inner.name ?? '{...}'} {\n${indent}    <incomplete type>\n${indent}}${suffix}`;
+    if (inner.declaration && inner.members.length === 0)
+      return `${inner.kind} ${inner.name ?? '{...}'} {\n${indent}    <incomplete type>\n${indent}}${suffix}`;
     const lines = inner.members.map((m) => {
-      const body = !m.name || (stripTypedefs(m.type).kind !== 'struct' && stripTypedefs(m.type).kind !== 'union') || hasName(m.type)
-        ? typeName(m.type, m.name ?? '')
-        : `${expand(m.type, indent + '    ', depth + 1)} ${m.name}`;
+      const body =
+        !m.name || (stripTypedefs(m.type).kind !== 'struct' && stripTypedefs(m.type).kind !== 'union') || hasName(m.type)
+          ? typeName(m.type, m.name ?? '')
+          : `${expand(m.type, indent + '    ', depth + 1)} ${m.name}`;
       return `${indent}    ${body}${m.bitSize !== undefined ? ` : ${m.bitSize}` : ''};`;
     });
     return `${inner.kind} ${inner.name ? inner.name + ' ' : ''}{\n${lines.join('\n')}\n${indent}}${suffix}`;
@@ -75,7 +77,8 @@ function qualifiers(t: Type): string {
 export function ptypeOffsets(t: Type): string {
   const { inner, declarator } = peel(t);
   const aggregate = stripQualifiers(inner);
-  if ((aggregate.kind !== 'struct' && aggregate.kind !== 'union') || (aggregate.declaration && aggregate.members.length === 0)) return `type = ${ptype(t)}`;
+  if ((aggregate.kind !== 'struct' && aggregate.kind !== 'union') || (aggregate.declaration && aggregate.members.length === 0))
+    return `type = ${ptype(t)}`;
   const header = stripQualifiers(t).kind === 'struct' || stripQualifiers(t).kind === 'union' ? '/* offset      |    size */  ' : '';
   const lines = body(aggregate, 0, 0, 0);
   lines[0] = `${header}type = ${qualifiers(inner)}${lines[0]}`;

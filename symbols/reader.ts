@@ -57,13 +57,21 @@ export class ByteReader {
 
   need(n: number): void {
     if (n < 0 || this.pos + n > this.bytes.length) {
-      throw new FormatError(this.what, `truncated: need ${n} bytes at offset 0x${(this.origin + this.pos).toString(16)}, have ${Math.max(0, this.remaining)}`, this.origin + this.pos);
+      throw new FormatError(
+        this.what,
+        `truncated: need ${n} bytes at offset 0x${(this.origin + this.pos).toString(16)}, have ${Math.max(0, this.remaining)}`,
+        this.origin + this.pos,
+      );
     }
   }
 
   seek(pos: number): void {
     if (pos < 0 || pos > this.bytes.length) {
-      throw new FormatError(this.what, `offset 0x${(this.origin + pos).toString(16)} out of range (size 0x${this.bytes.length.toString(16)})`, this.origin + pos);
+      throw new FormatError(
+        this.what,
+        `offset 0x${(this.origin + pos).toString(16)} out of range (size 0x${this.bytes.length.toString(16)})`,
+        this.origin + pos,
+      );
     }
     this.pos = pos;
   }
@@ -141,36 +149,52 @@ export class ByteReader {
     const at = this.pos;
     const length = this.u32();
     if (length === 0xffffffff) return { length: this.u64n(), offsetSize: 8 };
-    if (length >= 0xfffffff0) throw new FormatError(this.what, `reserved unit length 0x${length.toString(16)} at offset 0x${(this.origin + at).toString(16)}`, this.origin + at);
+    if (length >= 0xfffffff0)
+      throw new FormatError(
+        this.what,
+        `reserved unit length 0x${length.toString(16)} at offset 0x${(this.origin + at).toString(16)}`,
+        this.origin + at,
+      );
     return { length, offsetSize: 4 };
   }
 
   /** A u64 that must fit a JS number (offsets, lengths): errors instead of silently losing bits. */
   u64n(): number {
     const v = this.u64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(this.what, `value 0x${v.toString(16)} too large at offset 0x${(this.origin + this.pos - 8).toString(16)}`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new FormatError(this.what, `value 0x${v.toString(16)} too large at offset 0x${(this.origin + this.pos - 8).toString(16)}`);
     return Number(v);
   }
 
   /** Unsigned integer of `size` bytes (1, 2, 4 or 8) as bigint: addresses. */
   addr(size: number): bigint {
     switch (size) {
-      case 8: return this.u64();
-      case 4: return BigInt(this.u32());
-      case 2: return BigInt(this.u16());
-      case 1: return BigInt(this.u8());
-      default: throw new FormatError(this.what, `unsupported address size ${size}`);
+      case 8:
+        return this.u64();
+      case 4:
+        return BigInt(this.u32());
+      case 2:
+        return BigInt(this.u16());
+      case 1:
+        return BigInt(this.u8());
+      default:
+        throw new FormatError(this.what, `unsupported address size ${size}`);
     }
   }
 
   /** Unsigned integer of `size` bytes (1, 2, 4 or 8) as number: section offsets. */
   offset(size: number): number {
     switch (size) {
-      case 4: return this.u32();
-      case 8: return this.u64n();
-      case 2: return this.u16();
-      case 1: return this.u8();
-      default: throw new FormatError(this.what, `unsupported offset size ${size}`);
+      case 4:
+        return this.u32();
+      case 8:
+        return this.u64n();
+      case 2:
+        return this.u16();
+      case 1:
+        return this.u8();
+      default:
+        throw new FormatError(this.what, `unsupported offset size ${size}`);
     }
   }
 
@@ -195,7 +219,8 @@ export class ByteReader {
         throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
       }
     }
-    if (result > Number.MAX_SAFE_INTEGER) throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
+    if (result > Number.MAX_SAFE_INTEGER)
+      throw new FormatError(this.what, `ULEB128 too large at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
     return result;
   }
 
@@ -249,7 +274,8 @@ export class ByteReader {
   /** NUL-terminated string (UTF-8). */
   cstr(): string {
     const end = this.bytes.indexOf(0, this.pos);
-    if (end < 0) throw new FormatError(this.what, `unterminated string at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
+    if (end < 0)
+      throw new FormatError(this.what, `unterminated string at offset 0x${(this.origin + this.pos).toString(16)}`, this.origin + this.pos);
     const s = decoder.decode(this.bytes.subarray(this.pos, end));
     this.pos = end + 1;
     return s;

@@ -39,7 +39,13 @@ export interface FrameScope {
 }
 
 /** Scopes at pc inside the concrete function `fn`, innermost frame first. */
-export function scopesAt(unit: Unit, fn: Die, pc: bigint, types: TypeResolver, fileName: (i: number | undefined) => string | undefined): FrameScope[] {
+export function scopesAt(
+  unit: Unit,
+  fn: Die,
+  pc: bigint,
+  types: TypeResolver,
+  fileName: (i: number | undefined) => string | undefined,
+): FrameScope[] {
   const frameBase = expressionAt(unit, fn, DW_AT.frame_base, pc);
   const frames: FrameScope[] = [];
   let current: FrameScope = { function: fn, name: fn.functionName, inlined: false, blocks: [], variables: [], frameBase };
@@ -47,7 +53,9 @@ export function scopesAt(unit: Unit, fn: Die, pc: bigint, types: TypeResolver, f
   // Walk down the DIE tree along pc: blocks extend the current frame, inlined calls start a new one.
   let node: Die | undefined = fn;
   while (node) {
-    const next: Die | undefined = node.children.find((c) => (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) && contains(unit, c, pc));
+    const next: Die | undefined = node.children.find(
+      (c) => (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) && contains(unit, c, pc),
+    );
     if (!next) break;
     if (next.tag === DW_TAG.inlined_subroutine) {
       current = { function: next, name: next.functionName, inlined: true, blocks: [], variables: [], frameBase };
@@ -78,13 +86,21 @@ function contains(unit: Unit, d: Die, pc: bigint): boolean {
   return unit.ranges(d).some((r) => pc >= r.start && pc < r.end);
 }
 
-export function variableInfo(unit: Unit, d: Die, pc: bigint | undefined, types: TypeResolver, fileName: (i: number | undefined) => string | undefined): VariableInfo | undefined {
+export function variableInfo(
+  unit: Unit,
+  d: Die,
+  pc: bigint | undefined,
+  types: TypeResolver,
+  fileName: (i: number | undefined) => string | undefined,
+): VariableInfo | undefined {
   const name = d.resolvedName;
   if (name === undefined) return undefined;
   const typeDie = d.followOrigin((x) => x.ref(DW_AT.type));
   const cv = d.followOrigin((x) => x.attr(DW_AT.const_value));
   let constValue: bigint | Uint8Array | undefined;
-  if (cv) constValue = cv.value instanceof Uint8Array ? cv.value : typeof cv.value === 'string' ? new TextEncoder().encode(cv.value) : BigInt(cv.value);
+  if (cv)
+    constValue =
+      cv.value instanceof Uint8Array ? cv.value : typeof cv.value === 'string' ? new TextEncoder().encode(cv.value) : BigInt(cv.value);
   const { expr, until } = exprAt(unit, d, DW_AT.location, pc);
   // The type and the file are found when first asked for: a backtrace reads every frame's scopes
   // for the variables' locations only, and a kernel struct's type is thousands of DIEs.
@@ -107,7 +123,7 @@ export function variableInfo(unit: Unit, d: Die, pc: bigint | undefined, types: 
 }
 
 /** The expression of a location-valued attribute at pc (a list entry; without pc, a plain expression only). */
-export function expressionAt(unit: Unit, d: Die, at: number, pc: bigint | undefined): ExprWithContext | undefined {
+function expressionAt(unit: Unit, d: Die, at: number, pc: bigint | undefined): ExprWithContext | undefined {
   return exprAt(unit, d, at, pc).expr;
 }
 
@@ -119,7 +135,13 @@ function exprAt(unit: Unit, d: Die, at: number, pc: bigint | undefined): { expr?
   if (a.value instanceof Uint8Array) bytes = a.value;
   else if (isLocationList(a) && pc !== undefined) {
     // A damaged list costs this variable its location (named once), not the frame's other variables.
-    const list = unit.dwarf.damage.guard(unit.version >= 5 ? '.debug_loclists' : '.debug_loc', typeof a.value === 'number' ? a.value : 0, 'location list', () => readLocationList(unit, a), undefined);
+    const list = unit.dwarf.damage.guard(
+      unit.version >= 5 ? '.debug_loclists' : '.debug_loc',
+      typeof a.value === 'number' ? a.value : 0,
+      'location list',
+      () => readLocationList(unit, a),
+      undefined,
+    );
     const entry = list && locationAt(list, pc);
     bytes = entry?.expr;
     until = entry?.end;

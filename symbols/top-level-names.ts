@@ -17,7 +17,13 @@ import type { DieRef } from './names.js';
 type Key = number | string;
 
 /** The type groups lookups tell apart: typedef or base type, then each tag kind. */
-export const TYPE_GROUPS = [[DW_TAG.typedef, DW_TAG.base_type], [DW_TAG.structure_type], [DW_TAG.union_type], [DW_TAG.enumeration_type], [DW_TAG.class_type]] as const;
+export const TYPE_GROUPS = [
+  [DW_TAG.typedef, DW_TAG.base_type],
+  [DW_TAG.structure_type],
+  [DW_TAG.union_type],
+  [DW_TAG.enumeration_type],
+  [DW_TAG.class_type],
+] as const;
 const GROUP_OF = new Map<number, number>(TYPE_GROUPS.flatMap((tags, g) => tags.map((t) => [t, g] as [number, number])));
 
 /** The first definition and first declaration of a name, in unit order. */
@@ -62,7 +68,10 @@ export class TopLevelNames {
     } catch {
       return; // a damaged unit: the others still answer
     }
-    for (const [list, map] of [[found.variables, this.variables], [found.functions, this.functions]] as const) {
+    for (const [list, map] of [
+      [found.variables, this.variables],
+      [found.functions, this.functions],
+    ] as const) {
       for (const v of list) {
         const key = v.name ? keyOf(unit, v.name) : v.origin >= 0 ? this.originName(v.origin) : undefined;
         if (key !== undefined) note(map, key, { unit, offset: v.offset }, v.defines);
@@ -113,11 +122,20 @@ function note(map: Map<Key, FirstOf>, key: Key, ref: DieRef, defines: boolean): 
 
 function keyOf(unit: Unit, a: NameAttr): Key | undefined {
   switch (a.form) {
-    case DW_FORM.strp: return a.value;
-    case DW_FORM.strx: case DW_FORM.strx1: case DW_FORM.strx2: case DW_FORM.strx3: case DW_FORM.strx4: case DW_FORM.GNU_str_index:
+    case DW_FORM.strp:
+      return a.value;
+    case DW_FORM.strx:
+    case DW_FORM.strx1:
+    case DW_FORM.strx2:
+    case DW_FORM.strx3:
+    case DW_FORM.strx4:
+    case DW_FORM.GNU_str_index:
       return unit.indexedStringOffset(a.value);
-    case DW_FORM.string: return a.inline && utf8.decode(a.inline);
-    case DW_FORM.line_strp: return unit.dwarf.string('.debug_line_str', a.value);
-    default: return undefined;
+    case DW_FORM.string:
+      return a.inline && utf8.decode(a.inline);
+    case DW_FORM.line_strp:
+      return unit.dwarf.string('.debug_line_str', a.value);
+    default:
+      return undefined;
   }
 }

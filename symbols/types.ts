@@ -69,15 +69,27 @@ export class TypeResolver {
         return this.keep(die, { kind: 'base', name: cName(die.name ?? '?'), size, encoding: die.udata(DW_AT.encoding) ?? 0 });
       case DW_TAG.unspecified_type:
         return this.keep(die, { kind: 'base', name: die.name ?? 'void', size, encoding: 0 });
-      case DW_TAG.pointer_type: case DW_TAG.reference_type: case DW_TAG.rvalue_reference_type: {
+      case DW_TAG.pointer_type:
+      case DW_TAG.reference_type:
+      case DW_TAG.rvalue_reference_type: {
         const kind = die.tag === DW_TAG.pointer_type ? 'pointer' : die.tag === DW_TAG.reference_type ? 'reference' : 'rvalue-reference';
         const t = { kind, target: VOID, size: size || die.unit.addressSize } as Type & { target: Type };
         this.cache.set(die, t);
         t.target = this.typeOf(die);
         return t;
       }
-      case DW_TAG.const_type: case DW_TAG.volatile_type: case DW_TAG.restrict_type: case DW_TAG.atomic_type: {
-        const qualifier = die.tag === DW_TAG.const_type ? 'const' : die.tag === DW_TAG.volatile_type ? 'volatile' : die.tag === DW_TAG.restrict_type ? 'restrict' : 'atomic';
+      case DW_TAG.const_type:
+      case DW_TAG.volatile_type:
+      case DW_TAG.restrict_type:
+      case DW_TAG.atomic_type: {
+        const qualifier =
+          die.tag === DW_TAG.const_type
+            ? 'const'
+            : die.tag === DW_TAG.volatile_type
+              ? 'volatile'
+              : die.tag === DW_TAG.restrict_type
+                ? 'restrict'
+                : 'atomic';
         const t: Type & { target: Type } = { kind: 'qualified', qualifier, target: VOID };
         this.cache.set(die, t);
         t.target = this.typeOf(die);
@@ -89,7 +101,9 @@ export class TypeResolver {
         t.target = this.typeOf(die);
         return t;
       }
-      case DW_TAG.structure_type: case DW_TAG.union_type: case DW_TAG.class_type: {
+      case DW_TAG.structure_type:
+      case DW_TAG.union_type:
+      case DW_TAG.class_type: {
         const kind = die.tag === DW_TAG.structure_type ? 'struct' : die.tag === DW_TAG.union_type ? 'union' : 'class';
         const t: StructType = { kind, name: die.name, size, declaration: die.flag(DW_AT.declaration), members: [], die: die.offset };
         this.cache.set(die, t);
@@ -106,13 +120,23 @@ export class TypeResolver {
           const upper = c.attr(DW_AT.upper_bound);
           const lower = c.udata(DW_AT.lower_bound) ?? 0;
           // An upper bound that is not a constant (a VLA's DIE reference/expression) is unknown here.
-          const ub = upper && typeof upper.value === 'number' && upper.form !== DW_FORM.exprloc && upper.form !== DW_FORM.ref4 ? upper.value : undefined;
+          const ub =
+            upper && typeof upper.value === 'number' && upper.form !== DW_FORM.exprloc && upper.form !== DW_FORM.ref4
+              ? upper.value
+              : undefined;
           t.dims.push(count ?? (ub !== undefined ? ub - lower + 1 : undefined));
         }
         return t;
       }
       case DW_TAG.enumeration_type: {
-        const t: EnumType = { kind: 'enum', name: die.name, size, enumerators: [], declaration: die.flag(DW_AT.declaration), die: die.offset };
+        const t: EnumType = {
+          kind: 'enum',
+          name: die.name,
+          size,
+          enumerators: [],
+          declaration: die.flag(DW_AT.declaration),
+          die: die.offset,
+        };
         this.cache.set(die, t);
         const under = die.ref(DW_AT.type);
         if (under) t.underlying = this.resolve(under);
@@ -124,14 +148,21 @@ export class TypeResolver {
         }
         return t;
       }
-      case DW_TAG.subroutine_type: case DW_TAG.subprogram: {
+      case DW_TAG.subroutine_type:
+      case DW_TAG.subprogram: {
         // A concrete copy (a GCC clone such as count.constprop.0.isra.0) has its own parameter
         // list, typed through each one's origin, and its origin's return type: gdb's type of it.
         const viaOrigin = (d: Die): Type => {
           const ref = d.followOrigin((x) => x.ref(DW_AT.type));
           return ref ? this.resolve(ref) : VOID;
         };
-        const t: Type & { returns: Type; params: Type[] } = { kind: 'function', returns: VOID, params: [], varargs: false, prototyped: !!die.followOrigin((x) => (x.flag(DW_AT.prototyped) ? true : undefined)) };
+        const t: Type & { returns: Type; params: Type[] } = {
+          kind: 'function',
+          returns: VOID,
+          params: [],
+          varargs: false,
+          prototyped: !!die.followOrigin((x) => (x.flag(DW_AT.prototyped) ? true : undefined)),
+        };
         this.cache.set(die, t);
         t.returns = viaOrigin(die);
         for (const c of die.children) {
@@ -174,8 +205,12 @@ export class TypeResolver {
 
 /** GCC names integer types the long way ("long unsigned int"); gdb and C programmers write "unsigned long". */
 const GCC_NAMES: Record<string, string> = {
-  'long int': 'long', 'long unsigned int': 'unsigned long', 'short int': 'short', 'short unsigned int': 'unsigned short',
-  'long long int': 'long long', 'long long unsigned int': 'unsigned long long',
+  'long int': 'long',
+  'long unsigned int': 'unsigned long',
+  'short int': 'short',
+  'short unsigned int': 'unsigned short',
+  'long long int': 'long long',
+  'long long unsigned int': 'unsigned long long',
 };
 
 function cName(name: string): string {
@@ -186,11 +221,23 @@ function cName(name: string): string {
 export function sizeOf(t: Type, depth = 0): number {
   if (depth > MAX_DEPTH) return 0;
   switch (t.kind) {
-    case 'base': case 'struct': case 'union': case 'class': case 'enum': return t.size;
-    case 'pointer': case 'reference': case 'rvalue-reference': return t.size;
-    case 'qualified': case 'typedef': return sizeOf(t.target, depth + 1);
-    case 'array': return t.dims.reduce<number>((n, d) => n * (d ?? 0), sizeOf(t.element, depth + 1));
-    default: return 0;
+    case 'base':
+    case 'struct':
+    case 'union':
+    case 'class':
+    case 'enum':
+      return t.size;
+    case 'pointer':
+    case 'reference':
+    case 'rvalue-reference':
+      return t.size;
+    case 'qualified':
+    case 'typedef':
+      return sizeOf(t.target, depth + 1);
+    case 'array':
+      return t.dims.reduce<number>((n, d) => n * (d ?? 0), sizeOf(t.element, depth + 1));
+    default:
+      return 0;
   }
 }
 
@@ -202,7 +249,14 @@ export function stripQualifiers(t: Type): Type {
 }
 
 /** gdb's type of an ELF text symbol without debug info: a function of unknown type. */
-export const NODEBUG_TEXT: Type = { kind: 'function', returns: { kind: 'base', name: 'int', size: 4, encoding: 5 }, params: [], varargs: false, prototyped: false, nodebug: true };
+export const NODEBUG_TEXT: Type = {
+  kind: 'function',
+  returns: { kind: 'base', name: 'int', size: 4, encoding: 5 },
+  params: [],
+  varargs: false,
+  prototyped: false,
+  nodebug: true,
+};
 
 /** gdb's type of an ELF data symbol without debug info: usable only through `&` or a cast. */
 export function nodebugData(symbol: string): Type {
@@ -219,11 +273,21 @@ export function typeName(t: Type, declarator = '', depth = 0): string {
   if (depth > MAX_DEPTH) return '...';
   const withDecl = (base: string) => (declarator ? `${base} ${declarator}` : base);
   switch (t.kind) {
-    case 'void': return withDecl('void');
-    case 'base': case 'typedef': return withDecl(t.name);
-    case 'struct': case 'union': case 'class': case 'enum': return withDecl(t.name ? `${t.kind} ${t.name}` : `${t.kind} {...}`);
-    case 'unknown': return withDecl(`<unknown type 0x${t.tag.toString(16)}>`);
-    case 'pointer': case 'reference': case 'rvalue-reference': {
+    case 'void':
+      return withDecl('void');
+    case 'base':
+    case 'typedef':
+      return withDecl(t.name);
+    case 'struct':
+    case 'union':
+    case 'class':
+    case 'enum':
+      return withDecl(t.name ? `${t.kind} ${t.name}` : `${t.kind} {...}`);
+    case 'unknown':
+      return withDecl(`<unknown type 0x${t.tag.toString(16)}>`);
+    case 'pointer':
+    case 'reference':
+    case 'rvalue-reference': {
       const sigil = t.kind === 'pointer' ? '*' : t.kind === 'reference' ? '&' : '&&';
       const inner = /^(const|volatile|restrict|_Atomic)\b/.test(declarator) ? `${sigil} ${declarator}` : sigil + declarator;
       const target = t.target;
@@ -235,7 +299,8 @@ export function typeName(t: Type, declarator = '', depth = 0): string {
     case 'qualified': {
       const target = t.target;
       // Qualifiers of a pointer follow its star (`char * const`); of anything else, they lead (`const char`).
-      if (target.kind === 'pointer' || target.kind === 'reference') return typeName(target, declarator ? `${t.qualifier} ${declarator}` : t.qualifier, depth + 1);
+      if (target.kind === 'pointer' || target.kind === 'reference')
+        return typeName(target, declarator ? `${t.qualifier} ${declarator}` : t.qualifier, depth + 1);
       const quals: string[] = [t.qualifier];
       let inner = target;
       while (inner.kind === 'qualified' && inner.target.kind !== 'pointer') {

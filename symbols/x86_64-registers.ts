@@ -19,20 +19,44 @@ for (let i = 0; i < 8; i++) add(`st${i}`); // 33-40
 for (let i = 0; i < 8; i++) add(undefined, `mm${i}`); // 41-48: the MMX views of st0-7 (gdb: none)
 add('eflags', 'rflags'); // 49
 for (const r of ['es', 'cs', 'ss', 'ds', 'fs', 'gs']) add(r); // 50-55
-add(undefined, ''); add(undefined, ''); // 56, 57
-add('fs_base', 'fs.base'); add('gs_base', 'gs.base'); // 58, 59
-add(undefined, ''); add(undefined, ''); // 60, 61
-add(undefined, 'tr'); add(undefined, 'ldtr'); // 62, 63
-add('mxcsr'); add('fctrl', 'fcw'); add('fstat', 'fsw'); // 64-66
+add(undefined, '');
+add(undefined, ''); // 56, 57
+add('fs_base', 'fs.base');
+add('gs_base', 'gs.base'); // 58, 59
+add(undefined, '');
+add(undefined, ''); // 60, 61
+add(undefined, 'tr');
+add(undefined, 'ldtr'); // 62, 63
+add('mxcsr');
+add('fctrl', 'fcw');
+add('fstat', 'fsw'); // 64-66
 for (let i = 16; i < 32; i++) add(undefined, `xmm${i}`); // 67-82: AVX-512's upper xmm
 
 /** The DWARF numbers of the registers duster's code names. */
 export const X86_64 = {
-  rax: 0, rdx: 1, rcx: 2, rbx: 3, rsi: 4, rdi: 5, rbp: 6, rsp: 7,
-  r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
+  rax: 0,
+  rdx: 1,
+  rcx: 2,
+  rbx: 3,
+  rsi: 4,
+  rdi: 5,
+  rbp: 6,
+  rsp: 7,
+  r8: 8,
+  r9: 9,
+  r10: 10,
+  r11: 11,
+  r12: 12,
+  r13: 13,
+  r14: 14,
+  r15: 15,
   /** The return address column, which stands for the caller's rip. */
   rip: 16,
-  xmm0: 17, xmm1: 18, st0: 33, eflags: 49, mxcsr: 64,
+  xmm0: 17,
+  xmm1: 18,
+  st0: 33,
+  eflags: 49,
+  mxcsr: 64,
 } as const;
 
 /** DWARF register number -> the target's register name (undefined: no register gdb would read). */

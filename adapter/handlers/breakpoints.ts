@@ -23,7 +23,13 @@ function stopOptions(b: Args, logpoints: boolean): StopOptions {
   return { ...(condition && { condition }), ...(hitCondition && { hitCondition }), ...(logMessage !== undefined && { logMessage }) };
 }
 
-function codePoint(d: Debuggee, spec: LocationSpec | undefined, opts: StopOptions, invalid: string | undefined, extra: Partial<DebugProtocol.Breakpoint> = {}): WantedPoint {
+function codePoint(
+  d: Debuggee,
+  spec: LocationSpec | undefined,
+  opts: StopOptions,
+  invalid: string | undefined,
+  extra: Partial<DebugProtocol.Breakpoint> = {},
+): WantedPoint {
   return {
     key: pointKey({ spec, ...opts }),
     ...(invalid !== undefined && { invalid }),
@@ -47,7 +53,12 @@ const ACCESS: Record<string, WatchAccess> = { write: 'write', read: 'read', read
 function dataInfo(address: bigint, size: number, expression: string): DebugProtocol.DataBreakpointInfoResponse['body'] {
   const problem = watchRangeProblem(address, size);
   if (problem) return { dataId: null, description: `${expression}: ${problem}` };
-  return { dataId: dataId(address, size, expression), description: `${expression} (${size} bytes at ${hexRef(address)})`, accessTypes: ['write', 'read', 'readWrite'], canPersist: false };
+  return {
+    dataId: dataId(address, size, expression),
+    description: `${expression} (${size} bytes at ${hexRef(address)})`,
+    accessTypes: ['write', 'read', 'readWrite'],
+    canPersist: false,
+  };
 }
 
 export const breakpointHandlers: Record<string, Handler> = {
@@ -134,7 +145,14 @@ export const breakpointHandlers: Record<string, Handler> = {
       return {
         key: pointKey({ id, access, condition }),
         ...(invalid !== undefined && { invalid }),
-        add: () => d.session.addWatchpoint({ expression: what!.expression, address: what!.address, length: what!.size, access, ...(condition !== undefined && { condition }) }),
+        add: () =>
+          d.session.addWatchpoint({
+            expression: what!.expression,
+            address: what!.address,
+            length: what!.size,
+            access,
+            ...(condition !== undefined && { condition }),
+          }),
         show: breakpointView,
       };
     });
@@ -145,7 +163,8 @@ export const breakpointHandlers: Record<string, Handler> = {
   /** duster offers no exception filters: guest faults always stop. Only an empty set is valid. */
   async setExceptionBreakpoints(_ctx, args) {
     const filters = args.has('filters') ? args.strings('filters') : [];
-    if (filters.length) throw new ArgumentError(`filters: duster has no exception filters (got ${filters.join(', ')}); guest faults always stop`);
+    if (filters.length)
+      throw new ArgumentError(`filters: duster has no exception filters (got ${filters.join(', ')}); guest faults always stop`);
     return { breakpoints: [] };
   },
 };

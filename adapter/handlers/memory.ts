@@ -46,6 +46,16 @@ export const memoryHandlers: Record<string, Handler> = {
     const count = args.int('instructionCount', 0, MAX_INSTRUCTIONS);
     const resolveSymbols = args.optBool('resolveSymbols') ?? true;
     d.requireStopped('disassemble');
-    return { instructions: await disassembleWindow(d.session, d.defaultFrame().thread, base, instructionOffset, count, resolveSymbols, ctx.numbering) };
+    return {
+      instructions: await disassembleWindow(
+        d.session,
+        d.defaultFrame().thread,
+        base,
+        instructionOffset,
+        count,
+        resolveSymbols,
+        ctx.numbering,
+      ),
+    };
   },
 };

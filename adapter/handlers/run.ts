@@ -21,10 +21,13 @@ async function step(ctx: AdapterContext, args: Args, reply: Reply, kind: StepKin
   const d = ctx.require();
   const thread = await d.threads.require(args);
   const granularity = args.optStr('granularity') ?? 'statement';
-  if (!GRANULARITIES.includes(granularity)) throw new ArgumentError(`granularity '${granularity}' is not one of ${GRANULARITIES.join(', ')}`);
+  if (!GRANULARITIES.includes(granularity))
+    throw new ArgumentError(`granularity '${granularity}' is not one of ${GRANULARITIES.join(', ')}`);
   d.requireResumable('step');
   if (kind !== 'out' && d.session.inspector.isSavedContext(thread)) {
-    throw new ArgumentError(`${args.name('threadId')} ${args.int('threadId')} is switched out (on no vCPU) and cannot step; step out runs it back to its caller`);
+    throw new ArgumentError(
+      `${args.name('threadId')} ${args.int('threadId')} is switched out (on no vCPU) and cannot step; step out runs it back to its caller`,
+    );
   }
   const op = stepOperation(d.session, kind, granularity === 'instruction', { thread, level: 0 });
   reply.after(() => d.run.start(op));
@@ -55,7 +58,8 @@ export const runHandlers: Record<string, Handler> = {
     const d = ctx.require();
     const thread = await d.threads.require(args);
     const last = d.run.lastReport;
-    if (d.session.isRunning || !last?.exception || last.thread !== thread) throw new ArgumentError(`threadId ${thread} did not stop on an exception`);
+    if (d.session.isRunning || !last?.exception || last.thread !== thread)
+      throw new ArgumentError(`threadId ${thread} did not stop on an exception`);
     return exceptionInfoBody(last.exception);
   },
 };

@@ -16,7 +16,9 @@ function stackFrame(ctx: AdapterContext, id: number, f: Frame, crashPath = false
     column: f.column !== undefined ? n.columnToClient(f.column) : 0,
     // The editor focuses the first frame whose source is not deemphasized: at a caught crash, the
     // frame that faulted rather than the crash path above it.
-    ...(file !== undefined && { source: { name: path.basename(file), path: file, ...(crashPath && { presentationHint: 'deemphasize' as const }) } }),
+    ...(file !== undefined && {
+      source: { name: path.basename(file), path: file, ...(crashPath && { presentationHint: 'deemphasize' as const }) },
+    }),
     instructionPointerReference: hexRef(f.pc),
     // Without source the client shows disassembly; frames found by guesswork are marked.
     ...(f.unwoundBy === 'frame-pointer' && { presentationHint: 'subtle' as const }),

@@ -7,7 +7,7 @@ import type { UserPoint } from '../../src/engine/breakpoints.js';
 import type { Session } from '../../src/engine/session.js';
 import { errorLine } from '../../src/engine/errors.js';
 
-export type BreakpointKind = 'source' | 'function' | 'instruction' | 'data';
+type BreakpointKind = 'source' | 'function' | 'instruction' | 'data';
 
 /** One breakpoint of a requested set. */
 export interface WantedPoint {

@@ -35,19 +35,32 @@ export async function disassembleWindow(
 }
 
 /** An instruction with its symbol and the source line it was compiled from (the view interleaves those lines). */
-function show(session: Session, insn: DecodedInstruction, resolveSymbols: boolean, numbering: LineNumbering): DebugProtocol.DisassembledInstruction {
-  const symbol = resolveSymbols ? session.code.symbolSuffix(insn.address).trim().replace(/^<(.*)>$/, '$1') : '';
+function show(
+  session: Session,
+  insn: DecodedInstruction,
+  resolveSymbols: boolean,
+  numbering: LineNumbering,
+): DebugProtocol.DisassembledInstruction {
+  const symbol = resolveSymbols
+    ? session.code
+        .symbolSuffix(insn.address)
+        .trim()
+        .replace(/^<(.*)>$/, '$1')
+    : '';
   const row = session.program?.symbols.lineAt(insn.address);
   return {
     address: hexRef(insn.address),
-    instructionBytes: Buffer.from(insn.bytes).toString('hex').replace(/(..)(?!$)/g, '$1 '),
+    instructionBytes: Buffer.from(insn.bytes)
+      .toString('hex')
+      .replace(/(..)(?!$)/g, '$1 '),
     instruction: insn.text,
     ...(symbol && { symbol }),
-    ...(row && row.line > 0 && {
-      location: { name: path.basename(row.file), path: row.file },
-      line: numbering.lineToClient(row.line),
-      ...(row.column > 0 && { column: numbering.columnToClient(row.column) }),
-    }),
+    ...(row &&
+      row.line > 0 && {
+        location: { name: path.basename(row.file), path: row.file },
+        line: numbering.lineToClient(row.line),
+        ...(row.column > 0 && { column: numbering.columnToClient(row.column) }),
+      }),
     ...(insn.invalid && { presentationHint: 'invalid' as const }),
   };
 }

@@ -2,7 +2,7 @@
 // the guest resumes; numbers keep growing so a stale id never lands on a frame of a later stop.
 import { ArgumentError, type Args } from '../args.js';
 
-export interface FrameRef {
+interface FrameRef {
   thread: number;
   level: number;
 }
@@ -26,7 +26,8 @@ export class FrameHandles {
   require(args: Args, key = 'frameId'): FrameRef {
     const id = args.int(key);
     const ref = this.byId.get(id);
-    if (!ref) throw new ArgumentError(`${args.name(key)} ${id} is not a frame of the current stop (frame ids expire when the guest resumes)`);
+    if (!ref)
+      throw new ArgumentError(`${args.name(key)} ${id} is not a frame of the current stop (frame ids expire when the guest resumes)`);
     return ref;
   }
 

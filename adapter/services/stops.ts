@@ -38,10 +38,15 @@ export async function describeStop(stop: PlacedStop, session: Session, breakpoin
     }
     case 'signal': {
       const cpu = (await session.threads()).find((t) => t.id === stop.thread)?.cpu;
-      return exceptionStop({ id: stop.name, description: `${cpu !== undefined ? cpuLabel(cpu) : `thread ${stop.thread}`} received ${stop.name}` });
+      return exceptionStop({
+        id: stop.name,
+        description: `${cpu !== undefined ? cpuLabel(cpu) : `thread ${stop.thread}`} received ${stop.name}`,
+      });
     }
     case 'panic':
-      return stop.panic ? panicStop(stop.panic) : exceptionStop({ id: 'panic', description: 'Guest panicked (pvpanic): all vCPUs stopped' });
+      return stop.panic
+        ? panicStop(stop.panic)
+        : exceptionStop({ id: 'panic', description: 'Guest panicked (pvpanic): all vCPUs stopped' });
   }
 }
 
@@ -55,9 +60,16 @@ function exceptionStop(exception: NonNullable<StopReport['exception']>): StopRep
 
 /** The guest's own account of its panic: message, faulting location and instruction. */
 function panicStop(p: GuestPanic): StopReport {
-  const where = [`at 0x${p.pc.toString(16)}${p.location ? ` in ${p.location}` : ''}`, ...(p.instruction ? [`faulting instruction: ${p.instruction}`] : [])];
+  const where = [
+    `at 0x${p.pc.toString(16)}${p.location ? ` in ${p.location}` : ''}`,
+    ...(p.instruction ? [`faulting instruction: ${p.instruction}`] : []),
+  ];
   const description = p.message ?? `Guest panicked on ${cpuLabel(p.cpu)}${p.reason !== undefined ? ` (vector ${p.reason})` : ''}`;
-  return exceptionStop({ id: 'panic', description, details: { message: description, ...(p.reason !== undefined && { typeName: `vector ${p.reason}` }), stackTrace: where.join('\n') } });
+  return exceptionStop({
+    id: 'panic',
+    description,
+    details: { message: description, ...(p.reason !== undefined && { typeName: `vector ${p.reason}` }), stackTrace: where.join('\n') },
+  });
 }
 
 export function exceptionInfoBody(e: NonNullable<StopReport['exception']>): DebugProtocol.ExceptionInfoResponse['body'] {

@@ -9,7 +9,7 @@ import { guestThreadTitle, type GuestThread } from '../../src/engine/guest-os.js
 import { cpuLabel, type TargetThread } from '../../src/targets/index.js';
 import { ArgumentError, type Args } from '../args.js';
 
-export interface ThreadEntry {
+interface ThreadEntry {
   /** The DAP threadId. */
   id: number;
   name: string;
@@ -44,7 +44,15 @@ export class ThreadList {
     for (const v of vcpus) if (!busy.has(v.id)) out.push({ id: v.id, name: threadName(v), engine: v.id });
     for (const t of guest) {
       const engine = s.guest!.engineThread(t);
-      if (engine !== undefined) out.push({ id: this.guestId(t.address), name: guestThreadName(t, vcpus.find((v) => v.id === t.vcpu)), engine });
+      if (engine !== undefined)
+        out.push({
+          id: this.guestId(t.address),
+          name: guestThreadName(
+            t,
+            vcpus.find((v) => v.id === t.vcpu),
+          ),
+          engine,
+        });
     }
     // A thread's name heads its call stack in the client: there every backtrace says the symbols
     // do not belong to the guest.
@@ -64,7 +72,9 @@ export class ThreadList {
     const entry = threads.find((t) => t.id === id);
     if (entry) return entry.engine;
     if (this.vcpus.includes(id)) return id;
-    throw new ArgumentError(`${args.name(key)} ${id} is not a thread of this guest (threads: ${threads.map((t) => t.id).join(', ') || 'none'})`);
+    throw new ArgumentError(
+      `${args.name(key)} ${id} is not a thread of this guest (threads: ${threads.map((t) => t.id).join(', ') || 'none'})`,
+    );
   }
 
   /** The DAP id that stands for a vCPU now: the guest thread it runs, else the vCPU itself. */
@@ -79,11 +89,11 @@ export class ThreadList {
 }
 
 /** `CPU 0`: the stub's state of it (`[running]`) is stale as soon as it is read. */
-export function threadName(t: TargetThread): string {
+function threadName(t: TargetThread): string {
   return cpuLabel(t.cpu);
 }
 
 /** `worker-1 (2.4) on CPU 1`, `worker-2 (2.5) THREAD_SLEEPING`: gdb's thread number in parentheses. */
-export function guestThreadName(t: GuestThread, vcpu: TargetThread | undefined): string {
+function guestThreadName(t: GuestThread, vcpu: TargetThread | undefined): string {
   return `${guestThreadTitle(t)} (2.${t.id}) ${vcpu ? `on ${cpuLabel(vcpu.cpu)}` : t.state}`;
 }

@@ -21,7 +21,11 @@ export interface Parsed {
 
 export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Parsed {
   const out: Parsed = { positionals: [], options: new Map(), flags: new Set() };
-  const byShort = new Map(Object.entries(spec).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
+  const byShort = new Map(
+    Object.entries(spec)
+      .filter(([, s]) => s.short)
+      .map(([n, s]) => [s.short!, n]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -62,6 +66,7 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Par
 export function intOption(p: Parsed, name: string, min: number, max: number): number | undefined {
   const v = p.options.get(name)?.[0];
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
   return Number(v);
 }

@@ -98,7 +98,17 @@ export class DebugConsole {
 
   /** One JSON object per command result under --json (a breakpoint list's commands marked as such). */
   private json(line: string, r: CommandResult, action = false): void {
-    if (this.opts.json && r.command) this.io.stdout.write(toJson({ command: line, ...(action && { action: true }), ok: r.ok, ...(r.data !== undefined && { data: r.data }), ...(r.error && { error: r.error }), text: r.text }) + '\n');
+    if (this.opts.json && r.command)
+      this.io.stdout.write(
+        toJson({
+          command: line,
+          ...(action && { action: true }),
+          ok: r.ok,
+          ...(r.data !== undefined && { data: r.data }),
+          ...(r.error && { error: r.error }),
+          text: r.text,
+        }) + '\n',
+      );
   }
 
   /** Runs one command; `fromTty` as gdb has it: typed at the prompt, or an -ex outside --batch. */
@@ -121,7 +131,11 @@ export class DebugConsole {
       }
       const end = lines.findIndex((l, k) => k > i && l.trim() === 'end');
       const stop = end < 0 ? lines.length : end;
-      await this.execute(lines[i]!, fromTty, lines.slice(i + 1, stop).map((l) => l.trim()));
+      await this.execute(
+        lines[i]!,
+        fromTty,
+        lines.slice(i + 1, stop).map((l) => l.trim()),
+      );
       i = stop;
     }
   }

@@ -30,7 +30,8 @@ const commands: Record<string, () => Promise<Command>> = {
   dap: async () => (await import('./commands/dap.js')).dapCommand,
   symbolize: async () => {
     const { symbolizeCommand } = await import('./commands/symbolize.js');
-    return (argv, io) => symbolizeCommand(argv, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t), stdin: lines(io.stdin) });
+    return (argv, io) =>
+      symbolizeCommand(argv, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t), stdin: lines(io.stdin) });
   },
 };
 
@@ -75,7 +76,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 2;
   }
   try {
-    return await (await load())(rest, io);
+    return await (
+      await load()
+    )(rest, io);
   } catch (e) {
     io.stderr.write(`duster ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -28,7 +28,12 @@ export function splitBreakArgs(args: string): { location: string; thread?: Threa
   return { location: rest, ...(thread !== undefined && { thread }), ...(condition !== undefined && { condition }) };
 }
 
-export async function breakCommand(ctx: CommandContext, args: string, out: Out, opts: { temporary?: boolean; hardware?: boolean }): Promise<unknown> {
+export async function breakCommand(
+  ctx: CommandContext,
+  args: string,
+  out: Out,
+  opts: { temporary?: boolean; hardware?: boolean },
+): Promise<unknown> {
   const { location, thread, condition } = splitBreakArgs(args);
   const s = ctx.session;
   let spec;
@@ -37,7 +42,12 @@ export async function breakCommand(ctx: CommandContext, args: string, out: Out, 
     if (pc === undefined) throw new CommandError('no default breakpoint location: the guest is not stopped');
     spec = { kind: 'address' as const, address: pc };
   } else spec = await locationSpec(ctx, location);
-  const only = thread?.kind === 'vcpu' ? { thread: await vcpuOf(s, thread.id) } : thread ? { guestThread: { address: (await guestThread(s, thread.id)).address, id: thread.id } } : {};
+  const only =
+    thread?.kind === 'vcpu'
+      ? { thread: await vcpuOf(s, thread.id) }
+      : thread
+        ? { guestThread: { address: (await guestThread(s, thread.id)).address, id: thread.id } }
+        : {};
   const b = await s.addBreakpoint(spec, { ...opts, ...only, ...(condition !== undefined && { condition }), pendingOk: false });
   out(`${describeBreakpoint(b)}\n`);
   return pointData(b);
@@ -60,7 +70,8 @@ export async function dprintfCommand(ctx: CommandContext, args: string, out: Out
 export function describeBreakpoint(b: Breakpoint): string {
   const what = b.temporary ? 'Temporary breakpoint' : b.hardware ? 'Hardware assisted breakpoint' : 'Breakpoint';
   if (b.locations.length === 0) return `${what} ${b.id} (${formatLocation(b.spec)}) pending.`;
-  if (b.locations.length > 1) return `${what} ${b.id} at ${hex(b.locations[0]!.address)}: ${formatLocation(b.spec)}. (${b.locations.length} locations)`;
+  if (b.locations.length > 1)
+    return `${what} ${b.id} at ${hex(b.locations[0]!.address)}: ${formatLocation(b.spec)}. (${b.locations.length} locations)`;
   const l = b.locations[0]!;
   return `${what} ${b.id} at ${hex(l.address)}${l.file ? `: file ${l.file}, line ${l.line}` : ''}.`;
 }
@@ -85,7 +96,8 @@ export async function watchCommand(ctx: CommandContext, args: string, out: Out, 
     ...(split.condition !== undefined && { condition: split.condition }),
     ...(located && { label: shown }),
   });
-  const label = access === 'write' ? 'Hardware watchpoint' : access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
+  const label =
+    access === 'write' ? 'Hardware watchpoint' : access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint';
   out(`${label} ${w.id}: ${shown}\n`);
   return { id: w.id, expression: shown, address: hex(w.address), length: w.length, access };
 }
@@ -135,7 +147,17 @@ export function ignoreCommand(ctx: CommandContext, args: string, out: Out): unkn
 }
 
 function pointData(p: ReturnType<CommandContext['session']['breakpoints']>[number]): unknown {
-  if (p.type === 'watchpoint') return { id: p.id, type: 'watchpoint', expression: p.label ?? p.expression, access: p.access, address: hex(p.address), length: p.length, enabled: p.enabled, hits: p.hits };
+  if (p.type === 'watchpoint')
+    return {
+      id: p.id,
+      type: 'watchpoint',
+      expression: p.label ?? p.expression,
+      access: p.access,
+      address: hex(p.address),
+      length: p.length,
+      enabled: p.enabled,
+      hits: p.hits,
+    };
   return {
     id: p.id,
     type: 'breakpoint',
@@ -165,7 +187,8 @@ export function commandsCommand(ctx: CommandContext, args: string): unknown {
   const words = args.trim().split(/\s+/).filter(Boolean);
   const ids = words.length ? words.map((w) => (/^\d+$/.test(w) ? Number(w) : NaN)) : [lastBreakpoint(ctx.session)];
   for (const id of ids) {
-    if (!Number.isFinite(id) || id < 1) throw new CommandError(words.length ? `bad breakpoint number: '${args.trim()}'` : 'No breakpoints specified.');
+    if (!Number.isFinite(id) || id < 1)
+      throw new CommandError(words.length ? `bad breakpoint number: '${args.trim()}'` : 'No breakpoints specified.');
     if (!points.some((p) => p.id === id)) throw new CommandError(`No breakpoint number ${id}.`);
   }
   ctx.breakCommands ??= new Map();
@@ -194,14 +217,20 @@ export function infoBreakpoints(ctx: CommandContext, _args: string, out: Out): u
       const type = ctx.dprintfs?.has(p.id) ? 'dprintf' : p.hardware ? 'hw breakpoint' : 'breakpoint';
       const disp = p.temporary ? 'del ' : 'keep';
       const addr = p.locations.length === 1 ? hex64(p.locations[0]!.address) : p.locations.length ? '<MULTIPLE>' : '<PENDING>';
-      const what = p.locations.length > 1 ? '' : p.locations.length === 1 && p.locations[0]!.function ? whereText(p.locations[0]!) : formatLocation(p.spec);
+      const what =
+        p.locations.length > 1
+          ? ''
+          : p.locations.length === 1 && p.locations[0]!.function
+            ? whereText(p.locations[0]!)
+            : formatLocation(p.spec);
       out(`${String(p.id).padEnd(8)}${type.padEnd(15)}${disp} ${enb}${addr.padEnd(18)} ${what}\n`);
       if (p.condition) out(`\tstop only if ${p.condition}\n`);
       if (p.thread !== undefined || p.guestThread) out(`\tstop only in thread ${p.guestThread ? `2.${p.guestThread.id}` : p.thread}\n`);
       if (p.hits) out(`\tbreakpoint already hit ${p.hits} time${p.hits === 1 ? '' : 's'}\n`);
       if (p.ignoreCount) out(`\tWill ignore next ${p.ignoreCount} crossings of breakpoint.\n`);
       for (const c of ctx.breakCommands?.get(p.id) ?? []) out(`        ${c}\n`);
-      if (p.locations.length > 1) p.locations.forEach((l, i) => out(`${`${p.id}.${i + 1}`.padEnd(28)}${enb}${hex64(l.address)} ${whereText(l)}\n`));
+      if (p.locations.length > 1)
+        p.locations.forEach((l, i) => out(`${`${p.id}.${i + 1}`.padEnd(28)}${enb}${hex64(l.address)} ${whereText(l)}\n`));
     }
   }
   return points.map(pointData);

@@ -15,7 +15,12 @@ export async function infoRegisters(ctx: CommandContext, args: string, out: Out,
   const thread = ctx.selected.thread;
   const values = await s.frameRegisters(ctx.selected);
   const known = s.target.registers;
-  const wanted = args.trim() ? args.trim().split(/\s+/).map((n) => n.replace(/^\$/, '')) : undefined;
+  const wanted = args.trim()
+    ? args
+        .trim()
+        .split(/\s+/)
+        .map((n) => n.replace(/^\$/, ''))
+    : undefined;
   const names = wanted ?? known.filter((r) => all || r.group === 'general').map((r) => r.name);
   const data: Record<string, string> = {};
   for (const name of names) {
@@ -60,7 +65,7 @@ export function parseExamineFormat(text: string, last: ExamineFormat = { count: 
     } else if ('xduotacfsi'.includes(ch)) format = ch;
     else throw new CommandError(`unknown format letter '${ch}' in '${text}'`);
   }
-  if (!sizeGiven && (format === 'a')) size = 8;
+  if (!sizeGiven && format === 'a') size = 8;
   if (!sizeGiven && format === 'c') size = 1;
   const count = m[1] ? Number(m[1]) : 1;
   if (count < 1 || count > 65536) throw new CommandError(`count ${m[1]} out of range (1..65536)`);
@@ -119,23 +124,43 @@ function examined(ctx: CommandContext, address: bigint, size: number, contents?:
 function formatUnit(ctx: CommandContext, raw: bigint, fmt: ExamineFormat): string {
   const bits = fmt.size * 8;
   switch (fmt.format) {
-    case 'x': return `0x${raw.toString(16).padStart(fmt.size * 2, '0')}`;
-    case 'd': return BigInt.asIntN(bits, raw).toString();
-    case 'u': return raw.toString();
-    case 'o': return `0${raw.toString(8)}`;
-    case 't': return raw.toString(2).padStart(bits, '0');
-    case 'a': return `${hex(raw)}${ctx.session.code.symbolSuffix(raw)}`;
+    case 'x':
+      return `0x${raw.toString(16).padStart(fmt.size * 2, '0')}`;
+    case 'd':
+      return BigInt.asIntN(bits, raw).toString();
+    case 'u':
+      return raw.toString();
+    case 'o':
+      return `0${raw.toString(8)}`;
+    case 't':
+      return raw.toString(2).padStart(bits, '0');
+    case 'a':
+      return `${hex(raw)}${ctx.session.code.symbolSuffix(raw)}`;
     case 'c': {
       const n = Number(BigInt.asIntN(8, raw));
       const ch = n >= 32 && n < 127 ? String.fromCharCode(n) : `\\${(n & 0xff).toString(8).padStart(3, '0')}`;
       return `${n} '${ch}'`;
     }
-    case 'f': return fmt.size === 8 ? Buffer.from(new BigUint64Array([raw]).buffer).readDoubleLE() .toString() : Buffer.from(new Uint32Array([Number(raw)]).buffer).readFloatLE().toString();
-    default: return hex(raw);
+    case 'f':
+      return fmt.size === 8
+        ? Buffer.from(new BigUint64Array([raw]).buffer)
+            .readDoubleLE()
+            .toString()
+        : Buffer.from(new Uint32Array([Number(raw)]).buffer)
+            .readFloatLE()
+            .toString();
+    default:
+      return hex(raw);
   }
 }
 
-async function examineStrings(ctx: CommandContext, address: bigint, count: number, out: Out, next: (end: bigint) => void): Promise<unknown> {
+async function examineStrings(
+  ctx: CommandContext,
+  address: bigint,
+  count: number,
+  out: Out,
+  next: (end: bigint) => void,
+): Promise<unknown> {
   const strings: string[] = [];
   let at = address;
   for (let i = 0; i < count; i++) {
@@ -149,7 +174,13 @@ async function examineStrings(ctx: CommandContext, address: bigint, count: numbe
   return { address: hex(address), strings };
 }
 
-async function examineInstructions(ctx: CommandContext, address: bigint, count: number, out: Out, next: (end: bigint) => void): Promise<unknown> {
+async function examineInstructions(
+  ctx: CommandContext,
+  address: bigint,
+  count: number,
+  out: Out,
+  next: (end: bigint) => void,
+): Promise<unknown> {
   const s = ctx.session;
   const insns = await s.code.disassembleAt(address, count, ctx.selected.thread);
   const pc = await selectedPc(ctx);
@@ -183,7 +214,9 @@ export async function disassembleCommand(ctx: CommandContext, args: string, out:
       [start, end, title] = [fn.low, fn.high, `for function ${fn.name}`];
     } else {
       const second = rest.slice(comma + 1).trim();
-      end = second.startsWith('+') ? start + (await s.evaluateInteger(second.slice(1), ctx.selected)) : await s.evaluateInteger(second, ctx.selected);
+      end = second.startsWith('+')
+        ? start + (await s.evaluateInteger(second.slice(1), ctx.selected))
+        : await s.evaluateInteger(second, ctx.selected);
       title = `from ${hex64(start)} to ${hex64(end)}`;
     }
   } else {
@@ -198,7 +231,11 @@ export async function disassembleCommand(ctx: CommandContext, args: string, out:
   const pc = await selectedPc(ctx);
   out(`Dump of assembler code ${title}:\n`);
   for (const i of insns) {
-    const bytesText = raw ? `\t${Buffer.from(i.bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ')}` : '';
+    const bytesText = raw
+      ? `\t${Buffer.from(i.bytes)
+          .toString('hex')
+          .replace(/(..)(?!$)/g, '$1 ')}`
+      : '';
     out(`${i.address === pc ? '=> ' : '   '}${hex64(i.address)}${s.code.symbolSuffix(i.address, true)}:${bytesText}\t${i.text}\n`);
   }
   out('End of assembler dump.\n');
@@ -235,7 +272,10 @@ export async function printCommand(ctx: CommandContext, args: string, out: Out):
 const TERMINAL_SETTINGS = new Set(['pagination', 'confirm', 'width', 'height', 'verbose']);
 
 /** gdb's `print` settings: what `set print NAME VALUE` changes, and how `show print NAME` says it. */
-const PRINT_SETTINGS: Record<string, { show: (o: FormatOptions) => string; set: (ctx: CommandContext, value: string) => Promise<FormatOptions> }> = {
+const PRINT_SETTINGS: Record<
+  string,
+  { show: (o: FormatOptions) => string; set: (ctx: CommandContext, value: string) => Promise<FormatOptions> }
+> = {
   pretty: {
     show: (o) => `Pretty formatting of structures is ${o.pretty ? 'on' : 'off'}.`,
     set: async (_ctx, value) => ({ pretty: onOff(value) }),
@@ -275,7 +315,8 @@ export async function setCommand(ctx: CommandContext, args: string): Promise<unk
   if (word === 'print' || word === 'p' || word === 'pr') {
     const [name = '', ...value] = rest;
     const setting = Object.keys(PRINT_SETTINGS).find((k) => name.length > 0 && k.startsWith(name));
-    if (!setting) throw new CommandError(`set print: duster has ${Object.keys(PRINT_SETTINGS).join(', ')}${name ? ` (got '${name}')` : ''}`);
+    if (!setting)
+      throw new CommandError(`set print: duster has ${Object.keys(PRINT_SETTINGS).join(', ')}${name ? ` (got '${name}')` : ''}`);
     ctx.print = { ...ctx.print, ...(await PRINT_SETTINGS[setting]!.set(ctx, value.join(' '))) };
     return { [setting]: PRINT_SETTINGS[setting]!.show(ctx.print) };
   }
@@ -298,7 +339,8 @@ export async function showCommand(ctx: CommandContext, args: string, out: Out): 
   const [word = '', name = ''] = what.split(/\s+/);
   if (word === 'print' || word === 'p' || word === 'pr') {
     const setting = Object.keys(PRINT_SETTINGS).find((k) => name.length > 0 && k.startsWith(name));
-    if (!setting) throw new CommandError(`show print: duster has ${Object.keys(PRINT_SETTINGS).join(', ')}${name ? ` (got '${name}')` : ''}`);
+    if (!setting)
+      throw new CommandError(`show print: duster has ${Object.keys(PRINT_SETTINGS).join(', ')}${name ? ` (got '${name}')` : ''}`);
     const text = PRINT_SETTINGS[setting]!.show(ctx.print ?? {});
     out(`${text}\n`);
     return { [setting]: text };
@@ -309,11 +351,14 @@ export async function showCommand(ctx: CommandContext, args: string, out: Out): 
     return { substitutePath: rules };
   }
   if (word === 'directories') return showDirectories(ctx, out);
-  if (!what || !'convenience'.startsWith(what) || what.length < 4) throw new CommandError(`show: duster shows 'convenience' and 'print pretty|elements|repeats' (got '${what}')`);
+  if (!what || !'convenience'.startsWith(what) || what.length < 4)
+    throw new CommandError(`show: duster shows 'convenience' and 'print pretty|elements|repeats' (got '${what}')`);
   const s = ctx.session;
   const vars = [...s.inspector.convenience].reverse();
   if (!vars.length) {
-    out('No debugger convenience values now defined.\nConvenience variables have names starting with "$";\nuse "set" as in "set $foo = 5" to define them.\n');
+    out(
+      'No debugger convenience values now defined.\nConvenience variables have names starting with "$";\nuse "set" as in "set $foo = 5" to define them.\n',
+    );
     return {};
   }
   const shown: Record<string, string> = {};

@@ -45,7 +45,10 @@ export async function displayCommand(ctx: CommandContext, args: string, out: Out
   // be read now (a wild pointer) is kept, and shows its error at each stop.
   const locals = s.stop ? await s.inspector.localsOf(rest, ctx.selected.thread, ctx.selected.level) : [];
   if (s.stop) {
-    const problem = await s.value(rest, ctx.selected).then(() => undefined, (e: Error) => e);
+    const problem = await s.value(rest, ctx.selected).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     if (problem && /^No symbol /.test(problem.message)) throw problem;
   }
   const state = displays(ctx);

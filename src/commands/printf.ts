@@ -32,7 +32,10 @@ export async function outputCommand(ctx: CommandContext, args: string, out: Out)
   const { format, rest } = parsePrintFormat(args.trim(), 'output');
   if (!rest) throw new CommandError('output needs an expression');
   const s = ctx.session;
-  const text = await formatValue(s.inspector.readerFor(ctx.selected.thread), await s.value(rest, ctx.selected), { ...ctx.print, ...(format && { format }) });
+  const text = await formatValue(s.inspector.readerFor(ctx.selected.thread), await s.value(rest, ctx.selected), {
+    ...ctx.print,
+    ...(format && { format }),
+  });
   out(text);
   return { value: text };
 }
@@ -109,7 +112,13 @@ async function convert(ctx: CommandContext, c: Conversion, v: Value): Promise<st
     if (t.kind === 'array' && v.bytes && v.place.kind !== 'memory') {
       const bytes = Buffer.from(v.bytes);
       const end = bytes.indexOf(0);
-      return pad(c, bytes.subarray(0, end < 0 ? bytes.length : end).toString('latin1').slice(0, c.precision ? Number(c.precision) : undefined));
+      return pad(
+        c,
+        bytes
+          .subarray(0, end < 0 ? bytes.length : end)
+          .toString('latin1')
+          .slice(0, c.precision ? Number(c.precision) : undefined),
+      );
     }
     const address = t.kind === 'array' && v.place.kind === 'memory' ? v.place.address : await asInteger(r, v);
     const max = c.precision ? Number(c.precision) : 65536;
@@ -128,15 +137,18 @@ async function convert(ctx: CommandContext, c: Conversion, v: Value): Promise<st
   if (c.conv === 'X') digits = digits.toUpperCase();
   if (c.precision) digits = digits.padStart(Number(c.precision), '0');
   let prefix = neg ? '-' : c.flags.includes('+') && signed ? '+' : c.flags.includes(' ') && signed ? ' ' : '';
-  if (c.flags.includes('#') && n !== 0n) prefix += c.conv === 'x' ? '0x' : c.conv === 'X' ? '0X' : c.conv === 'o' && !digits.startsWith('0') ? '0' : '';
+  if (c.flags.includes('#') && n !== 0n)
+    prefix += c.conv === 'x' ? '0x' : c.conv === 'X' ? '0X' : c.conv === 'o' && !digits.startsWith('0') ? '0' : '';
   return pad(c, digits, prefix);
 }
 
 function floatText(c: Conversion, n: number): string {
   const p = c.precision ? Number(c.precision) : 6;
   switch (c.conv) {
-    case 'f': return n.toFixed(p);
-    case 'e': case 'E': {
+    case 'f':
+      return n.toFixed(p);
+    case 'e':
+    case 'E': {
       const t = n.toExponential(p).replace(/e([+-])(\d)$/, 'e$10$2');
       return c.conv === 'E' ? t.toUpperCase() : t;
     }
@@ -144,7 +156,13 @@ function floatText(c: Conversion, n: number): string {
       // %g: the shorter of %e and %f at P significant digits, trailing zeros dropped.
       const g = Number(n.toPrecision(Math.max(1, p)));
       const exp = g === 0 ? 0 : Math.floor(Math.log10(Math.abs(g)));
-      const t = exp < -4 || exp >= Math.max(1, p) ? g.toExponential(Math.max(0, p - 1)).replace(/\.?0+e/, 'e').replace(/e([+-])(\d)$/, 'e$10$2') : String(g);
+      const t =
+        exp < -4 || exp >= Math.max(1, p)
+          ? g
+              .toExponential(Math.max(0, p - 1))
+              .replace(/\.?0+e/, 'e')
+              .replace(/e([+-])(\d)$/, 'e$10$2')
+          : String(g);
       return c.conv === 'G' ? t.toUpperCase() : t;
     }
   }
@@ -157,6 +175,7 @@ function pad(c: Conversion, body: string, prefix = ''): string {
   if (len >= width) return prefix + body;
   if (c.flags.includes('-')) return prefix + body + ' '.repeat(width - len);
   // `0` pads numbers; a precision turns it off for integers only, as in C.
-  if (c.flags.includes('0') && !'sc'.includes(c.conv) && (!c.precision || 'fgeEG'.includes(c.conv))) return prefix + '0'.repeat(width - len) + body;
+  if (c.flags.includes('0') && !'sc'.includes(c.conv) && (!c.precision || 'fgeEG'.includes(c.conv)))
+    return prefix + '0'.repeat(width - len) + body;
   return ' '.repeat(width - len) + prefix + body;
 }

@@ -70,8 +70,11 @@ export async function formatReport(session: Session, r: CrashReport): Promise<st
     out.push('', `Threads${r.unikernel ? ` (${r.unikernel})` : ''}:`);
     out.push('  Id     Name              State            Where');
     for (const t of r.threads) {
-      out.push(`  ${`2.${t.id}`.padEnd(6)} ${guestThreadTitle(t).padEnd(17)} ${t.state.padEnd(16)} ${t.cpu !== undefined ? `running on ${cpuLabel(t.cpu)}` : t.backtrace ? `saved context:${header}` : '<no saved context>'}`);
-      if (t.backtrace && t.thread !== undefined) for (const l of await backtraceLines(session, t.thread, t.backtrace)) out.push(`           ${l}`);
+      out.push(
+        `  ${`2.${t.id}`.padEnd(6)} ${guestThreadTitle(t).padEnd(17)} ${t.state.padEnd(16)} ${t.cpu !== undefined ? `running on ${cpuLabel(t.cpu)}` : t.backtrace ? `saved context:${header}` : '<no saved context>'}`,
+      );
+      if (t.backtrace && t.thread !== undefined)
+        for (const l of await backtraceLines(session, t.thread, t.backtrace)) out.push(`           ${l}`);
       if (t.backtrace?.incomplete) out.push(`           Backtrace stopped: ${t.backtrace.incomplete}`);
     }
     if (r.threadsError) out.push(`  (thread list incomplete: ${r.threadsError})`);

@@ -112,7 +112,12 @@ export async function quitCommand(ctx: CommandContext): Promise<unknown> {
 }
 
 /** Prints a stop the way gdb announces it and returns its data. */
-export async function report(ctx: CommandContext, stop: StopEvent, shown: Out, before?: { function?: string; cfa?: bigint }): Promise<unknown> {
+export async function report(
+  ctx: CommandContext,
+  stop: StopEvent,
+  shown: Out,
+  before?: { function?: string; cfa?: bigint },
+): Promise<unknown> {
   const s = ctx.session;
   // The command lists of the breakpoints hit run after this (the interpreter runs them); a list
   // that starts with `silent` keeps the stop quiet, displays included.
@@ -135,18 +140,23 @@ export async function report(ctx: CommandContext, stop: StopEvent, shown: Out, b
       const b = stop.breakpoints[0]!;
       // A breakpoint of several locations names the one hit, as gdb does (`Breakpoint 2.3,`).
       const location = b.locations.length > 1 ? b.locations.findIndex((l) => l.address === stop.pc) : -1;
-      out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${b.temporary ? 'Temporary breakpoint' : 'Breakpoint'} ${b.id}${location >= 0 ? `.${location + 1}` : ''}, `);
+      out(
+        `\n${multi ? `Thread ${stop.thread} hit ` : ''}${b.temporary ? 'Temporary breakpoint' : 'Breakpoint'} ${b.id}${location >= 0 ? `.${location + 1}` : ''}, `,
+      );
       data.breakpoints = stop.breakpoints.map((x) => x.id);
       break;
     }
     case 'watchpoint': {
       const w = stop.watch;
-      out(`\n${multi ? `Thread ${stop.thread} hit ` : ''}${w.point.access === 'write' ? 'Hardware watchpoint' : w.point.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint'} ${w.point.id}: ${w.point.label ?? w.point.expression}\n\n`);
+      out(
+        `\n${multi ? `Thread ${stop.thread} hit ` : ''}${w.point.access === 'write' ? 'Hardware watchpoint' : w.point.access === 'read' ? 'Hardware read watchpoint' : 'Hardware access (read/write) watchpoint'} ${w.point.id}: ${w.point.label ?? w.point.expression}\n\n`,
+      );
       const oldText = w.old ? await s.formatWatchValue(w.point, w.old, stop.thread) : undefined;
       const newText = await s.formatWatchValue(w.point, w.value, stop.thread);
       // gdb: a write shows old and new; an access shows them only when the value changed.
       const changed = w.old !== undefined && Buffer.compare(Buffer.from(w.old), Buffer.from(w.value)) !== 0;
-      if (oldText !== undefined && (w.point.access === 'write' || (w.point.access === 'access' && changed))) out(`Old value = ${oldText}\nNew value = ${newText}\n`);
+      if (oldText !== undefined && (w.point.access === 'write' || (w.point.access === 'access' && changed)))
+        out(`Old value = ${oldText}\nNew value = ${newText}\n`);
       else out(`Value = ${newText}\n`);
       data.watchpoint = w.point.id;
       data.old = oldText;
@@ -162,10 +172,21 @@ export async function report(ctx: CommandContext, stop: StopEvent, shown: Out, b
       break;
     case 'panic': {
       const p = stop.panic;
-      out(p?.caughtAt ? `\nGuest crashed: stopped at ${p.caughtAt} on its way out (all vCPUs stopped).\n` : `\nGuest panicked (pvpanic): all vCPUs stopped.\n`);
+      out(
+        p?.caughtAt
+          ? `\nGuest crashed: stopped at ${p.caughtAt} on its way out (all vCPUs stopped).\n`
+          : `\nGuest panicked (pvpanic): all vCPUs stopped.\n`,
+      );
       if (p) out(`Panic on cpu ${p.cpu}: ${p.message ?? `vector ${p.reason}`}\n`);
       if (p?.instruction) out(`Faulting instruction: ${hex(p.pc)}: ${p.instruction}\n`);
-      data.panic = p ? { cpu: p.cpu, pc: hex(p.pc), ...(p.message && { message: p.message }), ...(p.caughtAt && { caughtAt: p.caughtAt, frame: p.frame }) } : true;
+      data.panic = p
+        ? {
+            cpu: p.cpu,
+            pc: hex(p.pc),
+            ...(p.message && { message: p.message }),
+            ...(p.caughtAt && { caughtAt: p.caughtAt, frame: p.frame }),
+          }
+        : true;
       break;
     }
     default:

@@ -79,7 +79,12 @@ function sourceLine(ctx: CommandContext, f: FrameContext): string | undefined {
 }
 
 /** The `func (args) at file:line` line and the source line, as gdb prints after a stop. */
-export async function announceFrame(ctx: CommandContext, stop: PlacedStop, out: Out, steppedFrom?: { function?: string; cfa?: bigint }): Promise<unknown> {
+export async function announceFrame(
+  ctx: CommandContext,
+  stop: PlacedStop,
+  out: Out,
+  steppedFrom?: { function?: string; cfa?: bigint },
+): Promise<unknown> {
   const s = ctx.session;
   const { frames } = await s.backtrace(stop.thread);
   const f = frames[ctx.selected.level] ?? frames[0]!;
@@ -91,7 +96,14 @@ export async function announceFrame(ctx: CommandContext, stop: PlacedStop, out: 
   return frameData(f);
 }
 
-export async function printFrame(ctx: CommandContext, thread: number, frames: FrameContext[], f: FrameContext, out: Out, withLevel: boolean): Promise<void> {
+export async function printFrame(
+  ctx: CommandContext,
+  thread: number,
+  frames: FrameContext[],
+  f: FrameContext,
+  out: Out,
+  withLevel: boolean,
+): Promise<void> {
   const s = ctx.session;
   const line = await frameLine(s, thread, frames, f);
   // gdb shows no source under `<signal handler called>`.
@@ -177,7 +189,10 @@ export async function infoVariables(ctx: CommandContext, out: Out, kind: 'arg' |
   const c = await s.inspector.context(ctx.selected.thread, ctx.selected.level);
   const data: Record<string, string> = {};
   for (const v of vars) {
-    const text = await variableInfoValue(c, v).then((x) => formatValue(c.reader, x, ctx.print, false), (e: Error) => `<error: ${e.message}>`);
+    const text = await variableInfoValue(c, v).then(
+      (x) => formatValue(c.reader, x, ctx.print, false),
+      (e: Error) => `<error: ${e.message}>`,
+    );
     data[v.name] = text;
     out(`${v.name} = ${text}\n`);
   }
@@ -206,11 +221,19 @@ export async function infoFrame(ctx: CommandContext, _args: string, out: Out): P
   let physical = f.level;
   while (frames[physical] && (frames[physical]!.inlined || frames[physical]!.unwoundBy === 'tail-call')) physical++;
   const savedRip = frames[physical + 1] ? hex(frames[physical + 1]!.pc) : '<not saved>';
-  out(` rip = ${hex(f.pc)}${f.function ? ` in ${f.function}` : ''}${f.file ? ` (${displayFile(s, f.file, f.lookupPc)}:${f.line})` : ''}; saved rip = ${savedRip}\n`);
+  out(
+    ` rip = ${hex(f.pc)}${f.function ? ` in ${f.function}` : ''}${f.file ? ` (${displayFile(s, f.file, f.lookupPc)}:${f.line})` : ''}; saved rip = ${savedRip}\n`,
+  );
   const made = f.inlined || f.unwoundBy === 'tail-call';
   const calling = frames[f.level + 1];
   const links = [
-    ...(!calling ? [] : f.unwoundBy === 'tail-call' ? ['tail call frame'] : f.inlined ? [`inlined into frame ${f.level + 1}`] : [`called by frame at ${at(calling)}`]),
+    ...(!calling
+      ? []
+      : f.unwoundBy === 'tail-call'
+        ? ['tail call frame']
+        : f.inlined
+          ? [`inlined into frame ${f.level + 1}`]
+          : [`called by frame at ${at(calling)}`]),
     ...(f.level > 0 ? [`caller of frame at ${at(frames[f.level - 1])}`] : []),
   ];
   if (!calling && p && outermostByCfi(p, f)) out(' Outermost frame: outermost\n');
@@ -227,18 +250,27 @@ export async function infoFrame(ctx: CommandContext, _args: string, out: Out): P
   out(` Locals at ${base === undefined ? 'unknown address' : hex(base)}, Previous frame's sp ${previousSp}\n`);
   const saved = (p && !made ? savedRegisters(p, f) : []).filter((r) => !(tailCaller && r.name === 'rip'));
   if (saved.length) out(` Saved registers:\n  ${saved.map((r) => `${r.name} at ${hex(r.address)}`).join(', ')}\n`);
-  return { ...(frameData(f) as object), unwoundBy: f.unwoundBy, ...(base !== undefined && { base: hex(base) }), saved: Object.fromEntries(saved.map((r) => [r.name, hex(r.address)])) };
+  return {
+    ...(frameData(f) as object),
+    unwoundBy: f.unwoundBy,
+    ...(base !== undefined && { base: hex(base) }),
+    saved: Object.fromEntries(saved.map((r) => [r.name, hex(r.address)])),
+  };
 }
 
 export async function infoLine(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
   const s = ctx.session;
   const p = s.program;
   if (!p) throw new CommandError('No symbol table is loaded.');
-  const pc = args.trim() ? await s.evaluateInteger(args.trim().replace(/^\*/, ''), ctx.selected) : (await s.inspector.frame(ctx.selected.thread, ctx.selected.level)).pc;
+  const pc = args.trim()
+    ? await s.evaluateInteger(args.trim().replace(/^\*/, ''), ctx.selected)
+    : (await s.inspector.frame(ctx.selected.thread, ctx.selected.level)).pc;
   const sal = p.symbols.stepLineAt(pc);
   if (!sal) throw new CommandError(`No line number information available for address ${hex(pc)}`);
   const { start, end } = sal.row;
-  out(`Line ${sal.line} of "${displayFile(s, sal.file, pc)}" starts at address ${hex(start)}${s.code.symbolSuffix(start)} and ends at ${hex(end)}${s.code.symbolSuffix(end)}.\n`);
+  out(
+    `Line ${sal.line} of "${displayFile(s, sal.file, pc)}" starts at address ${hex(start)}${s.code.symbolSuffix(start)} and ends at ${hex(end)}${s.code.symbolSuffix(end)}.\n`,
+  );
   // As gdb: `x/i $_` goes on from the line's first instruction.
   s.inspector.setConvenience('_', { kind: 'pointer', target: { kind: 'void' }, size: 8 }, start);
   return { line: sal.line, file: sal.file, start: hex(start), end: hex(end) };
@@ -279,7 +311,7 @@ export async function infoSymbols(ctx: CommandContext, args: string, out: Out, w
   const byFile = new Map<string, Map<string, string>>();
   for (const h of hits) {
     // Without DW_AT_decl_file (gas's functions) a symbol belongs to its unit's primary file.
-    const file = h.file ? underCompDir(h.file, h.unit.compDir) : h.unit.name ?? '??';
+    const file = h.file ? underCompDir(h.file, h.unit.compDir) : (h.unit.name ?? '??');
     const asm = h.unit.language === 0x8001;
     const decl = asm && what === 'functions' ? `void ${h.name}(void)` : typeName(h.type, h.name);
     const text = `${h.line !== undefined ? `${h.line}:` : ''}\t${h.external ? '' : 'static '}${decl};`;
@@ -288,7 +320,11 @@ export async function infoSymbols(ctx: CommandContext, args: string, out: Out, w
     lines.set(`${h.external ? 0 : 1}${h.name}\u0000${text}`, text);
     byFile.set(file, lines);
   }
-  out(pattern ? `All ${what === 'functions' ? 'functions' : 'variables'} matching regular expression "${pattern}":\n` : `All defined ${what}:\n`);
+  out(
+    pattern
+      ? `All ${what === 'functions' ? 'functions' : 'variables'} matching regular expression "${pattern}":\n`
+      : `All defined ${what}:\n`,
+  );
   const data: Record<string, string[]> = {};
   for (const file of [...byFile.keys()].sort()) {
     const lines = [...byFile.get(file)!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t);
@@ -303,7 +339,15 @@ export async function infoSymbols(ctx: CommandContext, args: string, out: Out, w
     return e.address >= sec.addr && e.address <= sec.addr + BigInt(sec.size);
   };
   const bare = elf.symbols.sorted
-    .filter((e) => (e.type === 2 || e.type === 1 || e.type === 0) && e.name && e.shndx > 0 && e.shndx < elf.sections.length && inSection(e) && re.test(e.name))
+    .filter(
+      (e) =>
+        (e.type === 2 || e.type === 1 || e.type === 0) &&
+        e.name &&
+        e.shndx > 0 &&
+        e.shndx < elf.sections.length &&
+        inSection(e) &&
+        re.test(e.name),
+    )
     .filter((e) => (what === 'functions' ? inCode(e) && sym.index.unitsAt(e.address).length === 0 : !inCode(e) && !sym.findGlobal(e.name)))
     .sort((a, b) => (a.address !== b.address ? (a.address < b.address ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (bare.length) {

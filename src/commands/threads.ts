@@ -36,9 +36,11 @@ export async function vcpuOf(s: Session, id: number): Promise<number> {
 }
 
 export async function guestThread(s: Session, id: number): Promise<GuestThread> {
-  return guestModel(s).find(id).catch((e: Error) => {
-    throw new CommandError(e.message);
-  });
+  return guestModel(s)
+    .find(id)
+    .catch((e: Error) => {
+      throw new CommandError(e.message);
+    });
 }
 
 export async function threadCommand(ctx: CommandContext, args: string, out: Out): Promise<unknown> {
@@ -94,7 +96,10 @@ async function threadApply(ctx: CommandContext, rest: string, out: Out): Promise
   try {
     for (const ref of refs) {
       ctx.selected = { thread: await engineThreadOf(s, ref), level: 0 };
-      const header = ref.kind === 'vcpu' ? `Thread ${ref.id} (Thread 1.${ref.id} (${vcpus.find((v) => v.id === ref.id)?.description ?? ''}))` : `Thread ${guestLabel(await guestThread(s, ref.id))}`;
+      const header =
+        ref.kind === 'vcpu'
+          ? `Thread ${ref.id} (Thread 1.${ref.id} (${vcpus.find((v) => v.id === ref.id)?.description ?? ''}))`
+          : `Thread ${guestLabel(await guestThread(s, ref.id))}`;
       out(`\n${header}:\n`);
       results.push({ thread: ref.kind === 'vcpu' ? String(ref.id) : `2.${ref.id}`, result: await runLine(ctx, command, out) });
     }
@@ -110,11 +115,17 @@ async function describeSelected(ctx: CommandContext): Promise<{ text: string; da
   const owner = await s.guest?.ownerOf(ctx.selected.thread);
   const t = owner === undefined ? undefined : (await s.guest!.list()).threads.find((x) => x.address === owner);
   if (s.inspector.isSavedContext(ctx.selected.thread)) {
-    return { text: `thread ${t ? guestLabel(t) : '2.?'} (${t?.state ?? 'switched out'}, saved context)`, data: { thread: t && `2.${t.id}`, name: t?.name, state: t?.state } };
+    return {
+      text: `thread ${t ? guestLabel(t) : '2.?'} (${t?.state ?? 'switched out'}, saved context)`,
+      data: { thread: t && `2.${t.id}`, name: t?.name, state: t?.state },
+    };
   }
   const vcpu = (await s.threads()).find((x) => x.id === ctx.selected.thread);
   const guest = t ? `, running thread ${guestLabel(t)}` : '';
-  return { text: `thread ${ctx.selected.thread} (${vcpu?.description ?? ''})${guest}`, data: { thread: ctx.selected.thread, ...(t && { guestThread: `2.${t.id}`, name: t.name }) } };
+  return {
+    text: `thread ${ctx.selected.thread} (${vcpu?.description ?? ''})${guest}`,
+    data: { thread: ctx.selected.thread, ...(t && { guestThread: `2.${t.id}`, name: t.name }) },
+  };
 }
 
 /**
@@ -135,8 +146,17 @@ export async function infoThreads(ctx: CommandContext, _args: string, out: Out):
   for (const t of threads) {
     const { frames } = await s.backtrace(t.id);
     const line = await frameLine(s, t.id, frames, frames[0]!);
-    out(`${t.id === ctx.selected.thread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`);
-    rows.push({ id: t.id, cpu: t.cpu, description: t.description, pc: hex(frames[0]!.pc), function: frames[0]!.function, current: t.id === ctx.selected.thread });
+    out(
+      `${t.id === ctx.selected.thread ? '*' : ' '} ${String(t.id).padEnd(4)} ${`Thread 1.${t.id} (${t.description})`.padEnd(43)} ${line}\n`,
+    );
+    rows.push({
+      id: t.id,
+      cpu: t.cpu,
+      description: t.description,
+      pc: hex(frames[0]!.pc),
+      function: frames[0]!.function,
+      current: t.id === ctx.selected.thread,
+    });
   }
   if (!s.guest) return rows;
   const { threads: guest, error } = await s.guest.list();
@@ -154,7 +174,15 @@ export async function infoThreads(ctx: CommandContext, _args: string, out: Out):
       where = `${cpu !== undefined ? `${cpuLabel(cpu)}: ` : ''}${await frameLine(s, key, frames, frame)}`;
     }
     out(`${t.address === owner ? '*' : ' '} ${`2.${t.id}`.padEnd(6)} ${guestThreadTitle(t).padEnd(17)} ${t.state.padEnd(16)} ${where}\n`);
-    guestRows.push({ id: `2.${t.id}`, name: t.name, state: t.state, address: hex(t.address), ...(t.vcpu !== undefined && { vcpu: t.vcpu, cpu }), ...(frame && { frame: frameData(frame) }), current: t.address === owner });
+    guestRows.push({
+      id: `2.${t.id}`,
+      name: t.name,
+      state: t.state,
+      address: hex(t.address),
+      ...(t.vcpu !== undefined && { vcpu: t.vcpu, cpu }),
+      ...(frame && { frame: frameData(frame) }),
+      current: t.address === owner,
+    });
   }
   if (error) out(`  (thread list incomplete: ${error})\n`);
   return { vcpus: rows, threads: guestRows, ...(error && { error }) };

@@ -5,7 +5,9 @@ import { hitConditionMet, Sites, type Breakpoint, type BreakpointLocation, type 
 import { EngineError } from './errors.js';
 import { formatLocation, type LocationSpec } from './location.js';
 
-export type BreakpointOptions = Partial<Pick<Breakpoint, 'condition' | 'hitCondition' | 'logMessage' | 'temporary' | 'hardware' | 'thread' | 'guestThread' | 'ignoreCount'>> & {
+export type BreakpointOptions = Partial<
+  Pick<Breakpoint, 'condition' | 'hitCondition' | 'logMessage' | 'temporary' | 'hardware' | 'thread' | 'guestThread' | 'ignoreCount'>
+> & {
   /** Keep an unresolvable location as a pending breakpoint instead of failing. */
   pendingOk?: boolean;
 };
@@ -21,7 +23,7 @@ export interface WatchRequest {
 }
 
 /** The sizes x86 debug registers watch. */
-export const WATCH_SIZES: readonly number[] = [1, 2, 4, 8];
+const WATCH_SIZES: readonly number[] = [1, 2, 4, 8];
 
 /** Why an x86 debug register cannot watch `length` bytes at `address`, or undefined when it can. */
 export function watchRangeProblem(address: bigint, length: number): string | undefined {
@@ -51,7 +53,11 @@ export class BreakpointTable {
     return p;
   }
 
-  async addBreakpoint(spec: LocationSpec, resolve: (spec: LocationSpec) => Promise<BreakpointLocation[]>, opts: BreakpointOptions = {}): Promise<Breakpoint> {
+  async addBreakpoint(
+    spec: LocationSpec,
+    resolve: (spec: LocationSpec) => Promise<BreakpointLocation[]>,
+    opts: BreakpointOptions = {},
+  ): Promise<Breakpoint> {
     let locations: BreakpointLocation[] = [];
     try {
       locations = await resolve(spec);
@@ -148,7 +154,9 @@ export class BreakpointTable {
 
   /** The enabled watchpoint covering address, if any. */
   watchpointAt(address: bigint): Watchpoint | undefined {
-    return this.all().find((p): p is Watchpoint => p.type === 'watchpoint' && p.enabled && address >= p.address && address < p.address + BigInt(p.length));
+    return this.all().find(
+      (p): p is Watchpoint => p.type === 'watchpoint' && p.enabled && address >= p.address && address < p.address + BigInt(p.length),
+    );
   }
 
   private kindOf(bp: Breakpoint): BreakpointKind {

@@ -140,7 +140,8 @@ export class Sites {
 
   /** Some watch site of ours covers `address`. */
   watches(address: bigint): boolean {
-    for (const s of this.sites.values()) if (s.kind !== 'sw' && s.kind !== 'hw' && address >= s.address && address < s.address + BigInt(s.length)) return true;
+    for (const s of this.sites.values())
+      if (s.kind !== 'sw' && s.kind !== 'hw' && address >= s.address && address < s.address + BigInt(s.length)) return true;
     return false;
   }
 
@@ -178,11 +179,17 @@ export function hitConditionMet(condition: string, hits: number): boolean {
   if (!m) throw new Error(`bad hit condition '${condition}' (want N, >= N, > N, == N, % N)`);
   const n = Number(m[2]);
   switch (m[1]) {
-    case '>=': return hits >= n;
-    case '<=': return hits <= n;
-    case '>': return hits > n;
-    case '<': return hits < n;
-    case '%': return n > 0 && hits % n === 0;
-    default: return hits === n || (m[1] === undefined && hits >= n);
+    case '>=':
+      return hits >= n;
+    case '<=':
+      return hits <= n;
+    case '>':
+      return hits > n;
+    case '<':
+      return hits < n;
+    case '%':
+      return n > 0 && hits % n === 0;
+    default:
+      return hits === n || (m[1] === undefined && hits >= n);
   }
 }

@@ -115,7 +115,9 @@ export class CodeView {
   /** The ELF function symbol containing an address, with its extent. */
   functionRange(address: bigint): { name: string; low: bigint; high: bigint } | undefined {
     const hit = this.program()?.symbols.symbolAt(address);
-    return hit && hit.symbol.size > 0n ? { name: hit.symbol.name, low: hit.symbol.address, high: hit.symbol.address + hit.symbol.size } : undefined;
+    return hit && hit.symbol.size > 0n
+      ? { name: hit.symbol.name, low: hit.symbol.address, high: hit.symbol.address + hit.symbol.size }
+      : undefined;
   }
 
   /** A NUL-terminated string of at most `max` bytes as vCPU `thread` sees it, read in small pieces (it may end near a page end). */
@@ -142,7 +144,7 @@ function endsAt(insns: DecodedInstruction[], base: bigint): boolean {
 }
 
 /** ` <sym+off>` (` <+off>` with `offsetOnly`) for an address gdb names by a symbol (SymbolFile.addressSymbol), else ''. */
-export function symbolSuffix(program: Program | undefined, address: bigint, offsetOnly = false): string {
+function symbolSuffix(program: Program | undefined, address: bigint, offsetOnly = false): string {
   const hit = program?.symbols.addressSymbol(address);
   if (!hit) return '';
   if (offsetOnly) return ` <+${hit.offset}>`;

@@ -5,7 +5,7 @@ import { stripTypedefs, type Type } from '../../symbols/index.js';
 import type { Inspector } from './inspect.js';
 import type { FramePosition } from './model.js';
 
-export interface Completion {
+interface Completion {
   label: string;
   kind: 'variable' | 'function' | 'property';
 }

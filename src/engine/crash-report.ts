@@ -11,13 +11,23 @@ export interface CrashReport {
   /** `id` is the debugger's thread number, `cpu` the guest's own index of the CPU. */
   vcpus: Array<{ id: number; cpu: number; description: string; registers: Map<string, bigint>; backtrace: Backtrace }>;
   /** The unikernel's threads; `thread` is the engine thread a switched-out one is unwound through. */
-  threads?: Array<{ id: number; name: string; addressed?: boolean; state: string; address: bigint; vcpu?: number; cpu?: number; thread?: number; backtrace?: Backtrace }>;
+  threads?: Array<{
+    id: number;
+    name: string;
+    addressed?: boolean;
+    state: string;
+    address: bigint;
+    vcpu?: number;
+    cpu?: number;
+    thread?: number;
+    backtrace?: Backtrace;
+  }>;
   threadsError?: string;
   log?: string[];
 }
 
 /** The registers a report shows of each vCPU. */
-export const REPORT_REGISTERS = ['rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'eflags', 'cr2', 'cr3'];
+const REPORT_REGISTERS = ['rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'eflags', 'cr2', 'cr3'];
 
 export async function crashReport(session: Session, tailLines = 20): Promise<CrashReport> {
   const report: CrashReport = { vcpus: [] };

@@ -15,7 +15,7 @@ async function loadIced(): Promise<Iced> {
 
 export type Bitness = 16 | 32 | 64;
 
-export type FlowKind = 'next' | 'branch' | 'conditionalBranch' | 'indirectBranch' | 'call' | 'indirectCall' | 'return' | 'interrupt' | 'other';
+type FlowKind = 'next' | 'branch' | 'conditionalBranch' | 'indirectBranch' | 'call' | 'indirectCall' | 'return' | 'interrupt' | 'other';
 
 export interface DecodedInstruction {
   address: bigint;
@@ -68,7 +68,13 @@ const LEGACY_PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67,
  * 0x66 counts); `repz`/`repnz`; scaled indexes `(%rsi,%rcx,1)`; string operands with their
  * segments (not SSE's movsd); `lgdtl` in 32-bit code; x87 pops' implied `%st,%st(1)`; no `$0x1` for shifts by one; `(%dx)` for port I/O; no size suffix on indirect branches.
  */
-function gnuText(f: InstanceType<Iced['Formatter']>, insn: InstanceType<Iced['Instruction']>, code: string, bytes: Uint8Array, bitness: Bitness): string {
+function gnuText(
+  f: InstanceType<Iced['Formatter']>,
+  insn: InstanceType<Iced['Instruction']>,
+  code: string,
+  bytes: Uint8Array,
+  bitness: Bitness,
+): string {
   let mnemonic = f
     .formatMnemonic(insn)
     .replace(/\b(call|jmp)q$/, '$1')
@@ -79,7 +85,8 @@ function gnuText(f: InstanceType<Iced['Formatter']>, insn: InstanceType<Iced['In
   let ops = f.formatAllOperands(insn).replace(/\(([^(),]*),(%\w+)\)/g, '($1,$2,1)');
   if (/_1$/.test(code)) ops = ops.replace('$0x1,', '');
   if (/^(In|Out)/.test(code)) ops = ops.replace(/%dx(?=,|$)/, '(%dx)');
-  if (/^(Movs|Cmps|Lods|Stos|Scas|Ins|Outs)[bwdq]_/.test(code) && !/xmm/i.test(code)) ops = ops.replace(/(^|,)\((%[er]?si)\)/, '$1%ds:($2)').replace(/(^|,)\((%[er]?di)\)/, '$1%es:($2)');
+  if (/^(Movs|Cmps|Lods|Stos|Scas|Ins|Outs)[bwdq]_/.test(code) && !/xmm/i.test(code))
+    ops = ops.replace(/(^|,)\((%[er]?si)\)/, '$1%ds:($2)').replace(/(^|,)\((%[er]?di)\)/, '$1%es:($2)');
   // The x87 pop forms with implied operands (DE C1, DE C9): libopcodes names them.
   if (!ops && /^f(add|mul)p$/.test(mnemonic)) ops = '%st,%st(1)';
   const ignored: string[] = [];
@@ -97,7 +104,14 @@ function gnuText(f: InstanceType<Iced['Formatter']>, insn: InstanceType<Iced['In
 }
 
 /** An instruction's text with the symbols of the addresses it names (`# 0x... <sym>`, ` <func+off>`). */
-function instructionText(lib: Iced, insn: InstanceType<Iced['Instruction']>, bytes: Uint8Array, bitness: Bitness, target: bigint | undefined, symbolize?: (addr: bigint) => string | undefined): string {
+function instructionText(
+  lib: Iced,
+  insn: InstanceType<Iced['Instruction']>,
+  bytes: Uint8Array,
+  bitness: Bitness,
+  target: bigint | undefined,
+  symbolize?: (addr: bigint) => string | undefined,
+): string {
   let text = insn.isInvalid ? '(bad)' : gnuText(gasFormatter(lib), insn, lib.Code[insn.code] ?? '', bytes, bitness);
   if (insn.isIpRelMemoryOperand) {
     const sym = symbolize?.(insn.ipRelMemoryAddress);
@@ -144,7 +158,8 @@ export async function disassemble(
       const direct = flow === 'call' || flow === 'branch' || flow === 'conditionalBranch';
       const target = direct ? insn.nearBranchTarget : undefined;
       // Without text (stepping wants the control flow only), formatting, most of the work, is skipped.
-      const text = opts.text === false ? '' : instructionText(lib, insn, bytes.subarray(offset, offset + length), bitness, target, opts.symbolize);
+      const text =
+        opts.text === false ? '' : instructionText(lib, insn, bytes.subarray(offset, offset + length), bitness, target, opts.symbolize);
       out.push({ address: insn.ip, length, bytes: bytes.subarray(offset, offset + length), text, flow, target, invalid: insn.isInvalid });
       offset += length;
     }
@@ -156,7 +171,7 @@ export async function disassemble(
 }
 
 /** A memory location an instruction accessed. */
-export interface MemoryAccess {
+interface MemoryAccess {
   address: bigint;
   size: number;
 }
@@ -170,7 +185,12 @@ const STACK_REACH = 64n;
  * pointer; 'unknown' when it changed another register its addresses are made of (`mov
  * (%rax),%rax`, string instructions) or uses one the target does not report.
  */
-export async function accessedMemory(bytes: Uint8Array, address: bigint, bitness: Bitness, registers: Map<string, bigint>): Promise<MemoryAccess[] | 'unknown'> {
+export async function accessedMemory(
+  bytes: Uint8Array,
+  address: bigint,
+  bitness: Bitness,
+  registers: Map<string, bigint>,
+): Promise<MemoryAccess[] | 'unknown'> {
   const lib = await loadIced();
   const { Decoder, DecoderOptions, InstructionInfoFactory, MemorySizeExt, OpAccess, Register, RegisterExt } = lib;
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
@@ -207,7 +227,11 @@ export async function accessedMemory(bytes: Uint8Array, address: bigint, bitness
       const base = value(m.base);
       const index = value(m.index);
       if (segment === undefined || base === undefined || index === undefined) unknown = true;
-      else out.push({ address: BigInt.asUintN(64, segment + base + index * BigInt(m.scale) + m.displacement), size: MemorySizeExt.size(m.memorySize) });
+      else
+        out.push({
+          address: BigInt.asUintN(64, segment + base + index * BigInt(m.scale) + m.displacement),
+          size: MemorySizeExt.size(m.memorySize),
+        });
       m.free();
     }
     return unknown ? 'unknown' : out;
@@ -270,10 +294,12 @@ export async function registersWritten(bytes: Uint8Array, address: bigint, bitne
         break;
       }
       const flow = insn.flowControl;
-      if (flow === FlowControl.Call || flow === FlowControl.IndirectCall || flow === FlowControl.Interrupt) for (const r of CALL_CLOBBERED) out.add(r);
+      if (flow === FlowControl.Call || flow === FlowControl.IndirectCall || flow === FlowControl.Interrupt)
+        for (const r of CALL_CLOBBERED) out.add(r);
       const info = factory.info(insn);
       for (const r of info.usedRegisters()) {
-        if (r.access !== OpAccess.Read && r.access !== OpAccess.CondRead && r.access !== OpAccess.NoMemAccess) out.add(String(Register[RegisterExt.fullRegister(r.register)]).toLowerCase());
+        if (r.access !== OpAccess.Read && r.access !== OpAccess.CondRead && r.access !== OpAccess.NoMemAccess)
+          out.add(String(Register[RegisterExt.fullRegister(r.register)]).toLowerCase());
         r.free();
       }
       info.free();

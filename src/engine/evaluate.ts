@@ -2,13 +2,37 @@
 // identifiers in scope, globals, members, indexing, pointers, casts, arithmetic, comparison,
 // sizeof and assignment to memory and registers.
 import { evaluateLocation, type Location, type Piece } from '../../symbols/expr/index.js';
-import { dwarfRegisterName, dwarfRegisterNumber, NODEBUG_TEXT, nodebugData, sizeOf, X86_64, stripTypedefs, typeName, type ExprWithContext, type Type, type VariableInfo } from '../../symbols/index.js';
+import {
+  dwarfRegisterName,
+  dwarfRegisterNumber,
+  NODEBUG_TEXT,
+  nodebugData,
+  sizeOf,
+  X86_64,
+  stripTypedefs,
+  typeName,
+  type ExprWithContext,
+  type Type,
+  type VariableInfo,
+} from '../../symbols/index.js';
 import type { Target } from '../targets/index.js';
 import { REG_ALIASES } from '../targets/x86_64.js';
 import { parseExpression, type Expr, type TypeName } from './expr/index.js';
 import type { Program } from './program.js';
 import { memoryReader, type FrameContext } from './stack.js';
-import { asInteger, asNumber, DW_ATE, elementValue, fromBytes, isSigned, load, memberValue, toBytes, type Value, type ValueReader } from './values.js';
+import {
+  asInteger,
+  asNumber,
+  DW_ATE,
+  elementValue,
+  fromBytes,
+  isSigned,
+  load,
+  memberValue,
+  toBytes,
+  type Value,
+  type ValueReader,
+} from './values.js';
 
 export class EvalError extends Error {
   override name = 'EvalError';
@@ -47,21 +71,41 @@ export const T = {
   double: base('double', 8, DW_ATE.float),
 };
 const BASE_NAMES: Record<string, Type> = {
-  int: T.int, 'signed int': T.int, signed: T.int, 'unsigned int': T.uint, unsigned: T.uint,
-  long: T.long, 'long int': T.long, 'signed long': T.long, 'unsigned long': T.ulong, 'long unsigned int': T.ulong,
-  'long long': T.longlong, 'unsigned long long': T.ulonglong, char: T.char, 'signed char': base('signed char', 1, DW_ATE.signed_char),
-  'unsigned char': base('unsigned char', 1, DW_ATE.unsigned_char), short: base('short', 2, DW_ATE.signed),
-  'unsigned short': base('unsigned short', 2, DW_ATE.unsigned), double: T.double, float: base('float', 4, DW_ATE.float),
-  _Bool: base('_Bool', 1, DW_ATE.boolean), bool: base('_Bool', 1, DW_ATE.boolean), void: { kind: 'void' },
+  int: T.int,
+  'signed int': T.int,
+  signed: T.int,
+  'unsigned int': T.uint,
+  unsigned: T.uint,
+  long: T.long,
+  'long int': T.long,
+  'signed long': T.long,
+  'unsigned long': T.ulong,
+  'long unsigned int': T.ulong,
+  'long long': T.longlong,
+  'unsigned long long': T.ulonglong,
+  char: T.char,
+  'signed char': base('signed char', 1, DW_ATE.signed_char),
+  'unsigned char': base('unsigned char', 1, DW_ATE.unsigned_char),
+  short: base('short', 2, DW_ATE.signed),
+  'unsigned short': base('unsigned short', 2, DW_ATE.unsigned),
+  double: T.double,
+  float: base('float', 4, DW_ATE.float),
+  _Bool: base('_Bool', 1, DW_ATE.boolean),
+  bool: base('_Bool', 1, DW_ATE.boolean),
+  void: { kind: 'void' },
 };
 const VOID_PTR: Type = { kind: 'pointer', target: { kind: 'void' }, size: 8 };
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
 const SHF_EXECINSTR = 0x4n;
 
-const CODE_PTR: Type = { kind: 'pointer', target: { kind: 'function', returns: { kind: 'void' }, params: [], varargs: false, prototyped: false }, size: 8 };
+const CODE_PTR: Type = {
+  kind: 'pointer',
+  target: { kind: 'function', returns: { kind: 'void' }, params: [], varargs: false, prototyped: false },
+  size: 8,
+};
 
-export function computed(type: Type, value: bigint | number): Value {
+function computed(type: Type, value: bigint | number): Value {
   const t = stripTypedefs(type);
   const size = sizeOf(type) || 8;
   if (t.kind === 'base' && t.encoding === DW_ATE.float) {
@@ -114,22 +158,28 @@ function lookupVariable(ctx: EvalContext, name: string): VariableInfo | undefine
   return ctx.frame?.scope?.variables.find((v) => v.name === name) ?? ctx.program?.symbols.findGlobal(name);
 }
 
-export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
+async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
   switch (e.kind) {
-    case 'int': return computed(BASE_NAMES[e.type]!, e.value);
-    case 'float': return computed(T.double, e.value);
-    case 'char': return computed(T.char, BigInt(e.value));
+    case 'int':
+      return computed(BASE_NAMES[e.type]!, e.value);
+    case 'float':
+      return computed(T.double, e.value);
+    case 'char':
+      return computed(T.char, BigInt(e.value));
     case 'string': {
       const bytes = new Uint8Array([...Buffer.from(e.value, 'latin1'), 0]);
       return { type: { kind: 'array', element: T.char, dims: [bytes.length] }, place: { kind: 'none' }, bytes };
     }
-    case 'ident': return variableValue(ctx, e.name);
-    case 'dollar': return dollarValue(ctx, e.name);
+    case 'ident':
+      return variableValue(ctx, e.name);
+    case 'dollar':
+      return dollarValue(ctx, e.name);
     case 'member': {
       let obj = await evaluate(ctx, e.object);
       if (e.arrow) obj = await deref(ctx, obj);
       const s = stripTypedefs(obj.type);
-      if (s.kind !== 'struct' && s.kind !== 'union' && s.kind !== 'class') throw new EvalError(`there is no member named ${e.name} (${typeName(obj.type)} is not a struct or union)`);
+      if (s.kind !== 'struct' && s.kind !== 'union' && s.kind !== 'class')
+        throw new EvalError(`there is no member named ${e.name} (${typeName(obj.type)} is not a struct or union)`);
       const found = findMember(obj, s.members, e.name);
       if (!found) throw new EvalError(`There is no member named ${e.name}.`);
       return found;
@@ -146,16 +196,21 @@ export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
       if (s.kind === 'pointer') return deref(ctx, await pointerAdd(ctx, obj, BigInt(i)));
       throw new EvalError(`cannot subscript something of type '${typeName(obj.type)}'`);
     }
-    case 'unary': return unary(ctx, e.op, e.operand);
-    case 'sizeofType': return computed(T.ulong, BigInt(sizeOf(resolveTypeName(ctx, e.type))));
+    case 'unary':
+      return unary(ctx, e.op, e.operand);
+    case 'sizeofType':
+      return computed(T.ulong, BigInt(sizeOf(resolveTypeName(ctx, e.type))));
     case 'sizeofExpr': {
       const t = (await evaluate(ctx, e.operand)).type;
       // gdb's extension: a function has size 1 (as void does in its pointer arithmetic).
       return computed(T.ulong, BigInt(stripTypedefs(t).kind === 'function' ? 1 : sizeOf(t)));
     }
-    case 'cast': return cast(ctx, await evaluate(ctx, e.operand), resolveTypeName(ctx, e.type));
-    case 'binary': return binary(ctx, e.op, e.left, e.right);
-    case 'ternary': return (await truthy(ctx, await evaluate(ctx, e.cond))) ? evaluate(ctx, e.then) : evaluate(ctx, e.else);
+    case 'cast':
+      return cast(ctx, await evaluate(ctx, e.operand), resolveTypeName(ctx, e.type));
+    case 'binary':
+      return binary(ctx, e.op, e.left, e.right);
+    case 'ternary':
+      return (await truthy(ctx, await evaluate(ctx, e.cond))) ? evaluate(ctx, e.then) : evaluate(ctx, e.else);
     case 'assign': {
       const target = await evaluate(ctx, e.target);
       let value = await evaluate(ctx, e.value);
@@ -171,7 +226,7 @@ export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
     case 'repeat': {
       const obj = await evaluate(ctx, e.object);
       const n = Number(await asInteger(ctx.reader, await evaluate(ctx, e.count)));
-      if (obj.place.kind !== 'memory') throw new EvalError('Only values in memory can be extended with \'@\'.');
+      if (obj.place.kind !== 'memory') throw new EvalError("Only values in memory can be extended with '@'.");
       if (n <= 0 || n > 1 << 20) throw new EvalError(`bad repeat count ${n}`);
       return { type: { kind: 'array', element: obj.type, dims: [n] }, place: obj.place };
     }
@@ -183,7 +238,11 @@ export async function evaluate(ctx: EvalContext, e: Expr): Promise<Value> {
   }
 }
 
-function findMember(obj: Value, members: { name?: string; type: Type; offset: number; bitSize?: number; bitOffset?: number }[], name: string): Value | undefined {
+function findMember(
+  obj: Value,
+  members: { name?: string; type: Type; offset: number; bitSize?: number; bitOffset?: number }[],
+  name: string,
+): Value | undefined {
   for (const m of members) {
     if (m.name === name) return memberValue(obj, m);
     // Anonymous struct/union members are searched through, as C does.
@@ -259,7 +318,7 @@ function entryRegister(expr: Uint8Array): number | undefined {
 }
 
 /** What register `reg` held when the context's function was entered, from the caller's call site. */
-export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bigint | undefined> {
+async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bigint | undefined> {
   const [caller, ...outer] = ctx.callers ?? [];
   const value = caller && ctx.program?.symbols.callSiteParameters(caller.pc).get(reg);
   if (!caller || !value) return undefined;
@@ -276,7 +335,9 @@ export async function registerAtEntry(ctx: EvalContext, reg: number): Promise<bi
     const name = dwarfRegisterName(r);
     return !!written && name !== undefined && !written.has(name);
   };
-  const registers = frame ? async (r: number) => (await caller.registers(r)) ?? ((await unchanged(r)) ? await frame.registers(r) : undefined) : caller.registers;
+  const registers = frame
+    ? async (r: number) => (await caller.registers(r)) ?? ((await unchanged(r)) ? await frame.registers(r) : undefined)
+    : caller.registers;
   // The call value is an expression of the caller's frame: DW_OP_fbreg is its frame base, and an
   // entry value in it is the caller's own (gcc's `DW_OP_entry_value(rdi)` for a forwarded argument).
   const callerCtx: EvalContext = { ...ctx, frame: { ...caller, registers }, callers: outer };
@@ -295,7 +356,10 @@ export async function parameterEntryValue(ctx: EvalContext, v: VariableInfo): Pr
   const fn = symbols.functionAt(frame.lookupPc);
   if (!fn) return undefined;
   // The function's own scope: at its entry pc an inlined call may already have begun.
-  const atEntry = symbols.scopesAt(fn.entryPc).find((s) => !s.inlined)?.variables.find((x) => x.kind === 'arg' && x.name === v.name);
+  const atEntry = symbols
+    .scopesAt(fn.entryPc)
+    .find((s) => !s.inlined)
+    ?.variables.find((x) => x.kind === 'arg' && x.name === v.name);
   const reg = atEntry?.location.kind === 'expr' ? entryRegister(atEntry.location.expr.expr) : undefined;
   if (reg === undefined) return undefined;
   const value = await registerAtEntry(ctx, reg);
@@ -305,7 +369,8 @@ export async function parameterEntryValue(ctx: EvalContext, v: VariableInfo): Pr
 async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Value> {
   const size = sizeOf(type);
   switch (loc.kind) {
-    case 'memory': return { type, place: { kind: 'memory', address: loc.address } };
+    case 'memory':
+      return { type, place: { kind: 'memory', address: loc.address } };
     case 'register': {
       const name = dwarfRegisterName(loc.reg) ?? `r${loc.reg}`;
       if (!ctx.frame) throw new EvalError('no frame for a register variable');
@@ -317,11 +382,16 @@ async function valueAt(ctx: EvalContext, type: Type, loc: Location): Promise<Val
       }
       return v;
     }
-    case 'value': return { type, place: { kind: 'none' }, bytes: toBytes(loc.value, size || 8).subarray(0, size || 8) };
-    case 'implicit': return { type, place: { kind: 'none' }, bytes: loc.bytes.subarray(0, size) };
-    case 'pieces': return piecesValue(ctx, type, loc.pieces);
-    case 'implicit-pointer': return { type, place: { kind: 'none' }, unavailable: '<synthetic pointer>' };
-    case 'unavailable': return { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
+    case 'value':
+      return { type, place: { kind: 'none' }, bytes: toBytes(loc.value, size || 8).subarray(0, size || 8) };
+    case 'implicit':
+      return { type, place: { kind: 'none' }, bytes: loc.bytes.subarray(0, size) };
+    case 'pieces':
+      return piecesValue(ctx, type, loc.pieces);
+    case 'implicit-pointer':
+      return { type, place: { kind: 'none' }, unavailable: '<synthetic pointer>' };
+    case 'unavailable':
+      return { type, place: { kind: 'none' }, unavailable: '<optimized out>' };
   }
 }
 
@@ -363,15 +433,22 @@ async function piecesValue(ctx: EvalContext, type: Type, pieces: Piece[]): Promi
 async function pieceBits(ctx: EvalContext, loc: Location, offsetBits: number, sizeBits: number): Promise<bigint | undefined> {
   let whole: bigint | undefined;
   switch (loc.kind) {
-    case 'register': whole = await ctx.frame?.registers(loc.reg); break;
+    case 'register':
+      whole = await ctx.frame?.registers(loc.reg);
+      break;
     case 'memory': {
       const n = Math.ceil((offsetBits + sizeBits) / 8);
       whole = fromBytes(await ctx.reader.readMemory(loc.address, n), false);
       break;
     }
-    case 'value': whole = BigInt.asUintN(Math.max(64, offsetBits + sizeBits), loc.value); break;
-    case 'implicit': whole = fromBytes(loc.bytes, false); break;
-    default: return undefined;
+    case 'value':
+      whole = BigInt.asUintN(Math.max(64, offsetBits + sizeBits), loc.value);
+      break;
+    case 'implicit':
+      whole = fromBytes(loc.bytes, false);
+      break;
+    default:
+      return undefined;
   }
   return whole === undefined ? undefined : BigInt.asUintN(sizeBits, whole >> BigInt(offsetBits));
 }
@@ -420,7 +497,10 @@ async function dollarValue(ctx: EvalContext, name: string): Promise<Value> {
     const history = ctx.history ?? [];
     const n = 'absolute' in ref ? ref.absolute : history.length - ref.back;
     if ('absolute' in ref && n > history.length) throw new EvalError(`History has not yet reached $${n}.`);
-    if (n <= 0) throw new EvalError('back' in ref && ref.back === 0 ? 'The history is empty.' : `History does not go back to $$${'back' in ref ? ref.back : 0}.`);
+    if (n <= 0)
+      throw new EvalError(
+        'back' in ref && ref.back === 0 ? 'The history is empty.' : `History does not go back to $$${'back' in ref ? ref.back : 0}.`,
+      );
     return history[n - 1]!;
   }
   const conv = ctx.convenience?.get(name);
@@ -441,13 +521,20 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   if (alias && alias.bits < 64) {
     const full = await asInteger(ctx.reader, await registerValue(ctx, alias.reg));
     const v = BigInt.asUintN(alias.bits, full >> BigInt(alias.shift));
-    return computed(alias.bits === 32 ? T.int : alias.bits === 16 ? base('short', 2, DW_ATE.signed) : base('int8_t', 1, DW_ATE.signed), BigInt.asIntN(alias.bits, v));
+    return computed(
+      alias.bits === 32 ? T.int : alias.bits === 16 ? base('short', 2, DW_ATE.signed) : base('int8_t', 1, DW_ATE.signed),
+      BigInt.asIntN(alias.bits, v),
+    );
   }
   const v = ctx.registers?.get(name);
   if (v === undefined) throw new EvalError(`Invalid register \`${raw}'`);
   // Any other register ($eflags, $fs_base, $cr3, $xmm0, $st0): the innermost frame's, by name.
   const t = /^xmm\d+$/.test(name) ? VEC128 : /^st[0-7]$/.test(name) ? LONG_DOUBLE : T.long;
-  return { type: t, place: { kind: 'register', reg: -1, name, read: async () => ctx.registers?.get(name), frameLevel: 0 }, bytes: toBytes(v, sizeOf(t)) };
+  return {
+    type: t,
+    place: { kind: 'register', reg: -1, name, read: async () => ctx.registers?.get(name), frameLevel: 0 },
+    bytes: toBytes(v, sizeOf(t)),
+  };
 }
 
 // gdb's name for the x87 registers' type.
@@ -455,16 +542,22 @@ const LONG_DOUBLE = base('builtin_type_i387_ext', 16, DW_ATE.float);
 const vector = (element: Type, n: number): Type => ({ kind: 'array', element, dims: [n] });
 /** gdb's vec128 union, the type of $xmm0-$xmm15. */
 const VEC128: Type = {
-  kind: 'union', name: 'vec128', size: 16, declaration: false, die: -1,
-  members: ([
-    ['v4_float', vector(base('float', 4, DW_ATE.float), 4)],
-    ['v2_double', vector(T.double, 2)],
-    ['v16_int8', vector(base('int8_t', 1, DW_ATE.signed), 16)],
-    ['v8_int16', vector(base('int16_t', 2, DW_ATE.signed), 8)],
-    ['v4_int32', vector(base('int32_t', 4, DW_ATE.signed), 4)],
-    ['v2_int64', vector(base('int64_t', 8, DW_ATE.signed), 2)],
-    ['uint128', base('uint128_t', 16, DW_ATE.unsigned)],
-  ] as Array<[string, Type]>).map(([name, type]) => ({ name, type, offset: 0 })),
+  kind: 'union',
+  name: 'vec128',
+  size: 16,
+  declaration: false,
+  die: -1,
+  members: (
+    [
+      ['v4_float', vector(base('float', 4, DW_ATE.float), 4)],
+      ['v2_double', vector(T.double, 2)],
+      ['v16_int8', vector(base('int8_t', 1, DW_ATE.signed), 16)],
+      ['v8_int16', vector(base('int16_t', 2, DW_ATE.signed), 8)],
+      ['v4_int32', vector(base('int32_t', 4, DW_ATE.signed), 4)],
+      ['v2_int64', vector(base('int64_t', 8, DW_ATE.signed), 2)],
+      ['uint128', base('uint128_t', 16, DW_ATE.unsigned)],
+    ] as Array<[string, Type]>
+  ).map(([name, type]) => ({ name, type, offset: 0 })),
 };
 
 async function deref(ctx: EvalContext, v: Value): Promise<Value> {
@@ -473,7 +566,8 @@ async function deref(ctx: EvalContext, v: Value): Promise<Value> {
   // *f of a function is the function again (it decays to a pointer and back).
   if (s.kind === 'function') return v;
   if (s.kind !== 'pointer' && s.kind !== 'reference') {
-    if (s.kind === 'base' && s.encoding !== DW_ATE.float) return { type: T.long, place: { kind: 'memory', address: BigInt.asUintN(64, await asInteger(ctx.reader, v)) } };
+    if (s.kind === 'base' && s.encoding !== DW_ATE.float)
+      return { type: T.long, place: { kind: 'memory', address: BigInt.asUintN(64, await asInteger(ctx.reader, v)) } };
     throw new EvalError(`Attempt to take contents of a non-pointer value.`);
   }
   const target = stripTypedefs(s.target);
@@ -540,7 +634,10 @@ async function pointerAdd(ctx: EvalContext, p: Value, n: bigint): Promise<Value>
   const target = s.kind === 'pointer' ? s.target : s.kind === 'array' ? s.element : s.kind === 'function' ? p.type : T.char;
   const elem = BigInt(Math.max(1, stripTypedefs(target).kind === 'function' ? 1 : sizeOf(target)));
   const base = s.kind === 'array' || s.kind === 'function' ? await addressOf(ctx, p) : await asInteger(ctx.reader, p);
-  return computed(s.kind === 'array' || s.kind === 'function' ? { kind: 'pointer', target, size: 8 } : p.type, BigInt.asUintN(64, base + n * elem));
+  return computed(
+    s.kind === 'array' || s.kind === 'function' ? { kind: 'pointer', target, size: 8 } : p.type,
+    BigInt.asUintN(64, base + n * elem),
+  );
 }
 
 async function truthy(ctx: EvalContext, v: Value): Promise<boolean> {
@@ -551,8 +648,10 @@ async function truthy(ctx: EvalContext, v: Value): Promise<boolean> {
 }
 
 async function binary(ctx: EvalContext, op: string, left: Expr, right: Expr): Promise<Value> {
-  if (op === '&&') return computed(T.int, (await truthy(ctx, await evaluate(ctx, left))) && (await truthy(ctx, await evaluate(ctx, right))) ? 1n : 0n);
-  if (op === '||') return computed(T.int, (await truthy(ctx, await evaluate(ctx, left))) || (await truthy(ctx, await evaluate(ctx, right))) ? 1n : 0n);
+  if (op === '&&')
+    return computed(T.int, (await truthy(ctx, await evaluate(ctx, left))) && (await truthy(ctx, await evaluate(ctx, right))) ? 1n : 0n);
+  if (op === '||')
+    return computed(T.int, (await truthy(ctx, await evaluate(ctx, left))) || (await truthy(ctx, await evaluate(ctx, right))) ? 1n : 0n);
   if (op === ',') {
     await evaluate(ctx, left);
     return evaluate(ctx, right);
@@ -562,28 +661,40 @@ async function binary(ctx: EvalContext, op: string, left: Expr, right: Expr): Pr
 
 async function binaryValues(ctx: EvalContext, op: string, a: Value, b: Value): Promise<Value> {
   const r = ctx.reader;
-  if ((op === '+' || op === '-') && isPointer(a.type) && !isPointer(b.type)) return pointerAdd(ctx, a, op === '+' ? await asInteger(r, b) : -(await asInteger(r, b)));
+  if ((op === '+' || op === '-') && isPointer(a.type) && !isPointer(b.type))
+    return pointerAdd(ctx, a, op === '+' ? await asInteger(r, b) : -(await asInteger(r, b)));
   if (op === '+' && isPointer(b.type) && !isPointer(a.type)) return pointerAdd(ctx, b, await asInteger(r, a));
   if (op === '-' && isPointer(a.type) && isPointer(b.type)) {
     const pa = stripTypedefs(a.type);
     const elem = BigInt(Math.max(1, sizeOf(pa.kind === 'pointer' ? pa.target : pa.kind === 'array' ? pa.element : T.char)));
-    return computed(T.long, (BigInt.asIntN(64, (await addressOf(ctx, a)) - (await addressOf(ctx, b)))) / elem);
+    return computed(T.long, BigInt.asIntN(64, (await addressOf(ctx, a)) - (await addressOf(ctx, b))) / elem);
   }
   if (isFloat(a.type) || isFloat(b.type)) {
     const x = await asNumber(r, a);
     const y = await asNumber(r, b);
     switch (op) {
-      case '+': return computed(T.double, x + y);
-      case '-': return computed(T.double, x - y);
-      case '*': return computed(T.double, x * y);
-      case '/': return computed(T.double, x / y);
-      case '<': return computed(T.int, x < y ? 1n : 0n);
-      case '>': return computed(T.int, x > y ? 1n : 0n);
-      case '<=': return computed(T.int, x <= y ? 1n : 0n);
-      case '>=': return computed(T.int, x >= y ? 1n : 0n);
-      case '==': return computed(T.int, x === y ? 1n : 0n);
-      case '!=': return computed(T.int, x !== y ? 1n : 0n);
-      default: throw new EvalError(`Integer only operation ${op}.`);
+      case '+':
+        return computed(T.double, x + y);
+      case '-':
+        return computed(T.double, x - y);
+      case '*':
+        return computed(T.double, x * y);
+      case '/':
+        return computed(T.double, x / y);
+      case '<':
+        return computed(T.int, x < y ? 1n : 0n);
+      case '>':
+        return computed(T.int, x > y ? 1n : 0n);
+      case '<=':
+        return computed(T.int, x <= y ? 1n : 0n);
+      case '>=':
+        return computed(T.int, x >= y ? 1n : 0n);
+      case '==':
+        return computed(T.int, x === y ? 1n : 0n);
+      case '!=':
+        return computed(T.int, x !== y ? 1n : 0n);
+      default:
+        throw new EvalError(`Integer only operation ${op}.`);
     }
   }
   const t = isPointer(a.type) || isPointer(b.type) ? T.ulong : common(a.type, b.type);
@@ -594,23 +705,42 @@ async function binaryValues(ctx: EvalContext, op: string, a: Value, b: Value): P
   const y = norm(isPointer(b.type) ? await addressOf(ctx, b) : await asInteger(r, b));
   const cmp = (c: boolean) => computed(T.int, c ? 1n : 0n);
   switch (op) {
-    case '+': return computed(t, x + y);
-    case '-': return computed(t, x - y);
-    case '*': return computed(t, x * y);
-    case '/': if (y === 0n) throw new EvalError('Division by zero'); return computed(t, x / y);
-    case '%': if (y === 0n) throw new EvalError('Division by zero'); return computed(t, x % y);
-    case '<<': return computed(t, x << y);
-    case '>>': return computed(t, x >> y);
-    case '&': return computed(t, x & y);
-    case '|': return computed(t, x | y);
-    case '^': return computed(t, x ^ y);
-    case '<': return cmp(x < y);
-    case '>': return cmp(x > y);
-    case '<=': return cmp(x <= y);
-    case '>=': return cmp(x >= y);
-    case '==': return cmp(x === y);
-    case '!=': return cmp(x !== y);
-    default: throw new EvalError(`unsupported operator ${op}`);
+    case '+':
+      return computed(t, x + y);
+    case '-':
+      return computed(t, x - y);
+    case '*':
+      return computed(t, x * y);
+    case '/':
+      if (y === 0n) throw new EvalError('Division by zero');
+      return computed(t, x / y);
+    case '%':
+      if (y === 0n) throw new EvalError('Division by zero');
+      return computed(t, x % y);
+    case '<<':
+      return computed(t, x << y);
+    case '>>':
+      return computed(t, x >> y);
+    case '&':
+      return computed(t, x & y);
+    case '|':
+      return computed(t, x | y);
+    case '^':
+      return computed(t, x ^ y);
+    case '<':
+      return cmp(x < y);
+    case '>':
+      return cmp(x > y);
+    case '<=':
+      return cmp(x <= y);
+    case '>=':
+      return cmp(x >= y);
+    case '==':
+      return cmp(x === y);
+    case '!=':
+      return cmp(x !== y);
+    default:
+      throw new EvalError(`unsupported operator ${op}`);
   }
 }
 
@@ -640,13 +770,20 @@ async function cast(ctx: EvalContext, v: Value, to: Type): Promise<Value> {
 }
 
 /** A type as written in a cast or sizeof. */
-export function resolveTypeName(ctx: EvalContext, t: TypeName): Type {
+function resolveTypeName(ctx: EvalContext, t: TypeName): Type {
   let type = BASE_NAMES[t.base] ?? ctx.program?.symbols.findType(t.base);
   if (!type) throw new EvalError(`No symbol "${t.base.replace(/^(struct|union|enum) /, '')}" in current context.`);
   for (const d of t.declarators) {
     if (d.kind === 'pointer') type = { kind: 'pointer', target: type, size: 8 };
     else if (d.kind === 'array') type = { kind: 'array', element: type, dims: [d.length] };
-    else type = { kind: 'function', returns: type, params: d.params.map((p) => resolveTypeName(ctx, p)), varargs: d.varargs, prototyped: true };
+    else
+      type = {
+        kind: 'function',
+        returns: type,
+        params: d.params.map((p) => resolveTypeName(ctx, p)),
+        varargs: d.varargs,
+        prototyped: true,
+      };
   }
   return type;
 }
@@ -680,6 +817,10 @@ export async function assign(ctx: EvalContext, target: Value, value: Value): Pro
     const changed = new Uint8Array(whole.bytes);
     changed.set(bytes.subarray(0, target.bytes.length), target.place.offset);
     ctx.convenience!.set(target.place.name, { ...whole, bytes: changed });
-  } else throw new EvalError(target.place.kind === 'none' && target.place.history ? 'Left operand of assignment is not a modifiable lvalue.' : 'Left operand of assignment is not an lvalue.');
+  } else
+    throw new EvalError(
+      target.place.kind === 'none' && target.place.history
+        ? 'Left operand of assignment is not a modifiable lvalue.'
+        : 'Left operand of assignment is not an lvalue.',
+    );
 }
-

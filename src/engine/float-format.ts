@@ -17,10 +17,15 @@ function decode(bytes: Uint8Array): Decoded | undefined {
   const ieee = (expBits: number, manBits: number): Decoded => {
     const mantissa = bits & ((1n << BigInt(manBits)) - 1n);
     const e = Number((bits >> BigInt(manBits)) & ((1n << BigInt(expBits)) - 1n));
-    const negative = (bits >> BigInt(manBits + expBits)) === 1n;
+    const negative = bits >> BigInt(manBits + expBits) === 1n;
     const bias = 2 ** (expBits - 1) - 1;
     if (e === 2 ** expBits - 1) return { negative, kind: mantissa === 0n ? 'inf' : 'nan', mantissa, exponent: 0 };
-    return { negative, kind: 'finite', mantissa: e === 0 ? mantissa : mantissa | (1n << BigInt(manBits)), exponent: (e === 0 ? 1 : e) - bias - manBits };
+    return {
+      negative,
+      kind: 'finite',
+      mantissa: e === 0 ? mantissa : mantissa | (1n << BigInt(manBits)),
+      exponent: (e === 0 ? 1 : e) - bias - manBits,
+    };
   };
   if (bytes.length === 4) return ieee(8, 23);
   if (bytes.length === 8) return ieee(11, 52);
@@ -29,7 +34,7 @@ function decode(bytes: Uint8Array): Decoded | undefined {
     const x = decodeExtended(bits);
     if (x) return { ...x, kind: 'finite' };
     const mantissa = BigInt.asUintN(64, bits);
-    return { negative: (bits >> 79n) === 1n, kind: BigInt.asUintN(63, mantissa) === 0n ? 'inf' : 'nan', mantissa, exponent: 0 };
+    return { negative: bits >> 79n === 1n, kind: BigInt.asUintN(63, mantissa) === 0n ? 'inf' : 'nan', mantissa, exponent: 0 };
   }
   return undefined;
 }
@@ -58,7 +63,7 @@ export function formatFloat(n: number, size: number): string {
 }
 
 /** printf("%.{precision}g") of mantissa * 2^exponent (non-negative), exactly, ties to even. */
-export function formatG(mantissa: bigint, exponent: number, precision: number): string {
+function formatG(mantissa: bigint, exponent: number, precision: number): string {
   if (mantissa === 0n) return '0';
   // Exact decimal digits and the power of ten of the first one.
   let digits: string;

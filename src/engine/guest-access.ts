@@ -14,7 +14,10 @@ export function guestAccess(session: Session, program: Program): GuestAccess {
       const registers = opts.vcpu === undefined ? undefined : await session.target.readRegisters(opts.vcpu);
       // A vCPU's registers come with its view of memory (per-CPU data through its own mappings).
       const through = opts.vcpu === undefined ? reader : session.inspector.readerFor(opts.vcpu);
-      return evaluateText({ target: session.target, program, reader: through, ...(registers && { registers }), ...(opts.vars && { convenience: opts.vars }) }, expression);
+      return evaluateText(
+        { target: session.target, program, reader: through, ...(registers && { registers }), ...(opts.vars && { convenience: opts.vars }) },
+        expression,
+      );
     },
     vcpus: () => session.threadIds(),
     readCString: async (address, max) => (await session.code.readCString(address, max)).value,

@@ -41,7 +41,8 @@ export class GuestThreads {
   async find(id: number): Promise<GuestThread> {
     const { threads, error } = await this.list();
     const t = threads.find((x) => x.id === id);
-    if (!t) throw new Error(`no unikernel thread ${id} (${threads.map((x) => x.id).join(', ') || 'none'} exist${error ? `; ${error}` : ''})`);
+    if (!t)
+      throw new Error(`no unikernel thread ${id} (${threads.map((x) => x.id).join(', ') || 'none'} exist${error ? `; ${error}` : ''})`);
     return t;
   }
 

@@ -5,7 +5,7 @@
 import type { FunctionInfo, SymbolFile } from '../../symbols/index.js';
 
 /** One frame of the inline chain at a pc, innermost first; the last is the concrete function. */
-export interface ChainFrame {
+interface ChainFrame {
   /** Identifies the block (the DIE's offset): an inlined call, or the function itself. */
   key: number;
   name?: string;

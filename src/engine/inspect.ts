@@ -8,7 +8,19 @@ import type { Program } from './program.js';
 import type { ReturnedValue } from './stop-event.js';
 import { fetchAddress } from './real-mode.js';
 import { backtrace, backtraceFrom, frameRegister, hideInlineFrames, type Backtrace, type FrameContext } from './stack.js';
-import { asInteger, elementValue, formatValue, isCharType, load, MAX_VALUE_SIZE, memberValue, toBytes, type FormatOptions, type Value, type ValueReader } from './values.js';
+import {
+  asInteger,
+  elementValue,
+  formatValue,
+  isCharType,
+  load,
+  MAX_VALUE_SIZE,
+  memberValue,
+  toBytes,
+  type FormatOptions,
+  type Value,
+  type ValueReader,
+} from './values.js';
 import type { VariableStore } from './variables.js';
 
 export class Inspector {
@@ -95,7 +107,9 @@ export class Inspector {
     let t = this.traces.get(thread);
     if (!t) {
       const saved = this.contexts.get(thread);
-      t = saved ? backtraceFrom(this.target, this.program, saved.registers) : backtrace(this.target, this.program, thread).then((bt) => hideInlineFrames(bt, this.hiddenInline(thread)));
+      t = saved
+        ? backtraceFrom(this.target, this.program, saved.registers)
+        : backtrace(this.target, this.program, thread).then((bt) => hideInlineFrames(bt, this.hiddenInline(thread)));
       this.traces.set(thread, t);
       t.catch(() => this.traces.delete(thread));
     }
@@ -141,7 +155,16 @@ export class Inspector {
   async evaluate(expression: string, thread: number, level: number): Promise<Value> {
     const v = await evaluateText(await this.context(thread, level), expression);
     const kind = stripTypedefs(v.type).kind;
-    if (v.place.kind === 'memory' && !v.bytes && !v.unavailable && !v.bitField && kind !== 'function' && kind !== 'void' && sizeOf(v.type) > 0 && sizeOf(v.type) <= MAX_VALUE_SIZE) {
+    if (
+      v.place.kind === 'memory' &&
+      !v.bytes &&
+      !v.unavailable &&
+      !v.bitField &&
+      kind !== 'function' &&
+      kind !== 'void' &&
+      sizeOf(v.type) > 0 &&
+      sizeOf(v.type) <= MAX_VALUE_SIZE
+    ) {
       const address = v.place.address;
       await load(this.readerFor(thread), v).catch(() => {
         throw new EvalError(`Cannot access memory at address 0x${address.toString(16)}`);
@@ -153,7 +176,11 @@ export class Inspector {
   /** Sets a convenience variable the debugger itself defines (`$bpnum`, `$_`, `$__`). */
   setConvenience(name: string, type: Type, value: bigint | undefined): void {
     const bytes = value === undefined ? new Uint8Array(0) : toBytes(value, sizeOf(type));
-    this.convenience.set(name, { type: value === undefined ? { kind: 'void' } : type, place: { kind: 'convenience', name, offset: 0 }, bytes });
+    this.convenience.set(name, {
+      type: value === undefined ? { kind: 'void' } : type,
+      place: { kind: 'convenience', name, offset: 0 },
+      bytes,
+    });
   }
 
   /**
@@ -164,7 +191,8 @@ export class Inspector {
    */
   async record(v: Value, thread?: number): Promise<number> {
     const copy: Value = { type: v.type, place: { kind: 'none', history: true }, ...(v.bitField && { bitField: v.bitField }) };
-    const bytes = v.unavailable || stripTypedefs(v.type).kind === 'void' ? undefined : await load(this.readerFor(thread), v).catch(() => undefined);
+    const bytes =
+      v.unavailable || stripTypedefs(v.type).kind === 'void' ? undefined : await load(this.readerFor(thread), v).catch(() => undefined);
     if (v.unavailable) copy.unavailable = v.unavailable;
     else if (stripTypedefs(v.type).kind === 'void') copy.bytes = new Uint8Array(0);
     else if (bytes) copy.bytes = new Uint8Array(bytes);
@@ -219,7 +247,14 @@ export class Inspector {
     };
   }
 
-  private async childrenOf(v: Value, expression: string | undefined, start: number, count: number, format: ValueFormat, at: FramePosition): Promise<ValueView[]> {
+  private async childrenOf(
+    v: Value,
+    expression: string | undefined,
+    start: number,
+    count: number,
+    format: ValueFormat,
+    at: FramePosition,
+  ): Promise<ValueView[]> {
     const s = stripTypedefs(v.type);
     const out: ValueView[] = [];
     if (s.kind === 'struct' || s.kind === 'union' || s.kind === 'class') {
@@ -229,7 +264,8 @@ export class Inspector {
       }
     } else if (s.kind === 'array') {
       const n = s.dims[0] ?? 0;
-      for (let i = start; i < Math.min(n, start + count); i++) out.push(await this.view(`[${i}]`, elementValue(v, s, i), format, at, expression && `(${expression})[${i}]`));
+      for (let i = start; i < Math.min(n, start + count); i++)
+        out.push(await this.view(`[${i}]`, elementValue(v, s, i), format, at, expression && `(${expression})[${i}]`));
     } else if (s.kind === 'pointer') {
       const pointee: Value = { type: s.target, place: { kind: 'memory', address: await asInteger(this.readerFor(at.thread), v) } };
       out.push(await this.view(`*${expression ?? ''}`, pointee, format, at, expression && `*(${expression})`));
@@ -247,14 +283,31 @@ export class Inspector {
     const vars = frame.scope?.variables ?? [];
     const scopes: Scope[] = [];
     const at = { thread, level };
-    const group = (name: Scope['name'], list: VariableInfo[], expensive = false, head: Array<(fmt: ValueFormat) => Promise<ValueView>> = []) => {
-      const rows = [...head, ...list.map((info) => async (fmt: ValueFormat) => this.view(info.name, await variableInfoValue(ctx, info), fmt, at, info.name))];
+    const group = (
+      name: Scope['name'],
+      list: VariableInfo[],
+      expensive = false,
+      head: Array<(fmt: ValueFormat) => Promise<ValueView>> = [],
+    ) => {
+      const rows = [
+        ...head,
+        ...list.map((info) => async (fmt: ValueFormat) => this.view(info.name, await variableInfoValue(ctx, info), fmt, at, info.name)),
+      ];
       const ref = this.store.add(async (start, count, fmt) => Promise.all(rows.slice(start, start + count).map((row) => row(fmt))), at);
       scopes.push({ name, ref, count: rows.length, expensive });
     };
-    const returnedRow = returned && level === 0 ? [(fmt: ValueFormat) => this.view(`Value returned by ${returned.function}()`, returned.value, fmt, at)] : [];
-    group('Locals', vars.filter((v) => v.kind === 'local'), false, returnedRow);
-    group('Arguments', vars.filter((v) => v.kind === 'arg'));
+    const returnedRow =
+      returned && level === 0 ? [(fmt: ValueFormat) => this.view(`Value returned by ${returned.function}()`, returned.value, fmt, at)] : [];
+    group(
+      'Locals',
+      vars.filter((v) => v.kind === 'local'),
+      false,
+      returnedRow,
+    );
+    group(
+      'Arguments',
+      vars.filter((v) => v.kind === 'arg'),
+    );
     const regs = ctx.registers!;
     const known = this.target.registers.filter((r) => regs.has(r.name));
     const registerView = async (r: RegisterInfo, fmt: ValueFormat): Promise<ValueView> => {
@@ -269,7 +322,10 @@ export class Inspector {
     const others = [...new Set(known.map((r) => r.group))].filter((g) => g !== 'general');
     const groupView = (name: string): ValueView => {
       const members = known.filter((r) => r.group === name);
-      const ref = this.store.add((start, count, fmt) => Promise.all(members.slice(start, start + count).map((r) => registerView(r, fmt))), at);
+      const ref = this.store.add(
+        (start, count, fmt) => Promise.all(members.slice(start, start + count).map((r) => registerView(r, fmt))),
+        at,
+      );
       return { name, type: 'register group', text: `${members.length} registers`, ref, childCount: members.length };
     };
     const regRef = this.store.add(async (start, count, fmt) => {
@@ -283,7 +339,10 @@ export class Inspector {
 
   /** The frames of a backtrace for display; a vCPU in real mode shows where it fetches (CS base + IP). */
   async frames(thread: number, bt: Backtrace): Promise<Frame[]> {
-    const fetch = !this.isSavedContext(thread) && bt.frames.length ? await fetchAddress(this.target, thread, await this.registersOf(thread)) : undefined;
+    const fetch =
+      !this.isSavedContext(thread) && bt.frames.length
+        ? await fetchAddress(this.target, thread, await this.registersOf(thread))
+        : undefined;
     return bt.frames.map(({ level, pc, cfa, function: fn, file, line, column, inlined, unwoundBy }) => ({
       level,
       pc: fetch !== undefined && pc === bt.frames[0]!.pc ? fetch : pc,
@@ -300,11 +359,19 @@ export class Inspector {
 
 function expandable(t: Type): boolean {
   const s = stripTypedefs(t);
-  return s.kind === 'struct' || s.kind === 'union' || s.kind === 'class' || s.kind === 'array' || (s.kind === 'base' && sizeOf(s) > 0) || s.kind === 'pointer' || s.kind === 'enum';
+  return (
+    s.kind === 'struct' ||
+    s.kind === 'union' ||
+    s.kind === 'class' ||
+    s.kind === 'array' ||
+    (s.kind === 'base' && sizeOf(s) > 0) ||
+    s.kind === 'pointer' ||
+    s.kind === 'enum'
+  );
 }
 
 /** ` <sym+off>` (` <+off>` with `offsetOnly`) for an address gdb names by a symbol (SymbolFile.addressSymbol), else ''. */
-export function symbolSuffix(program: Program | undefined, address: bigint, offsetOnly = false): string {
+function symbolSuffix(program: Program | undefined, address: bigint, offsetOnly = false): string {
   const hit = program?.symbols.addressSymbol(address);
   if (!hit) return '';
   if (offsetOnly) return ` <+${hit.offset}>`;

@@ -1,11 +1,9 @@
 // Where a breakpoint goes, as the user writes it: `file.c:42`, `func`, `file.c:func`, `*0xADDR`.
 
 export type LocationSpec =
-  | { kind: 'line'; file: string; line: number }
-  | { kind: 'function'; name: string; file?: string }
-  | { kind: 'address'; address: bigint };
+  { kind: 'line'; file: string; line: number } | { kind: 'function'; name: string; file?: string } | { kind: 'address'; address: bigint };
 
-export class LocationError extends Error {
+class LocationError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'LocationError';
@@ -40,8 +38,11 @@ export function parseLocation(text: string): LocationSpec {
 
 export function formatLocation(spec: LocationSpec): string {
   switch (spec.kind) {
-    case 'line': return `${spec.file}:${spec.line}`;
-    case 'function': return spec.file ? `${spec.file}:${spec.name}` : spec.name;
-    case 'address': return `*0x${spec.address.toString(16)}`;
+    case 'line':
+      return `${spec.file}:${spec.line}`;
+    case 'function':
+      return spec.file ? `${spec.file}:${spec.name}` : spec.name;
+    case 'address':
+      return `*0x${spec.address.toString(16)}`;
   }
 }

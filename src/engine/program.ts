@@ -26,7 +26,9 @@ export class Program {
       const ehFrame = input(elf.section('.eh_frame'));
       const debugFrame = input(elf.section('.debug_frame'));
       // A damaged entry is named once and left out: unwinding falls back to frame pointers there.
-      this.cfiTable = new CfiTable({ ...(ehFrame && { ehFrame }), ...(debugFrame && { debugFrame }) }, (section, offset, message) => this.symbols.damage.record(section, offset, message));
+      this.cfiTable = new CfiTable({ ...(ehFrame && { ehFrame }), ...(debugFrame && { debugFrame }) }, (section, offset, message) =>
+        this.symbols.damage.record(section, offset, message),
+      );
     }
     return this.cfiTable;
   }
@@ -59,7 +61,10 @@ export class Program {
   get loadedRange(): { start: bigint; end: bigint } | undefined {
     const loads = this.symbols.elf.programHeaders.filter((p) => p.type === PT.LOAD && p.memsz > 0n);
     if (!loads.length) return undefined;
-    return { start: loads.reduce((m, p) => (p.vaddr < m ? p.vaddr : m), loads[0]!.vaddr), end: loads.reduce((m, p) => (p.vaddr + p.memsz > m ? p.vaddr + p.memsz : m), 0n) };
+    return {
+      start: loads.reduce((m, p) => (p.vaddr < m ? p.vaddr : m), loads[0]!.vaddr),
+      end: loads.reduce((m, p) => (p.vaddr + p.memsz > m ? p.vaddr + p.memsz : m), 0n),
+    };
   }
 
   get hasDebugInfo(): boolean {

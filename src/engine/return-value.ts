@@ -84,7 +84,9 @@ export function classify(type: Type): Class[] | 'memory' {
 function place(type: Type, offset: number, classes: Class[]): boolean {
   const t = stripTypedefs(type);
   switch (t.kind) {
-    case 'struct': case 'union': case 'class':
+    case 'struct':
+    case 'union':
+    case 'class':
       for (const m of t.members) {
         if (m.bitSize !== undefined) {
           merge(classes, offset + Math.floor((m.bitOffset ?? 0) / 64) * 8, 'integer');

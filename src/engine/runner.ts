@@ -28,11 +28,11 @@ export interface RunToOptions {
  * Lets an engine plan look at a stop first: the stop to report, 'continue' or 'resume-step' to
  * keep going, or undefined to leave it to the stop policy.
  */
-export type StopClaim = (stop: RawStop) => Promise<StopEvent | 'continue' | 'resume-step' | undefined>;
+type StopClaim = (stop: RawStop) => Promise<StopEvent | 'continue' | 'resume-step' | undefined>;
 
-export type RunState = 'stopped' | 'running' | 'exited' | 'detached' | 'disconnected';
+type RunState = 'stopped' | 'running' | 'exited' | 'detached' | 'disconnected';
 
-export interface RunnerParts {
+interface RunnerParts {
   target: Target;
   control: RunControl;
   sites: Sites;
@@ -190,7 +190,12 @@ export class Runner {
    * current-thread pointer is checked, so a step stays with it when the scheduler moves it. User
    * breakpoints hit on the way stop as usual.
    */
-  async runToAny(addresses: bigint[], accept: (thread: number) => Promise<boolean>, thread: number, opts: RunToOptions = {}): Promise<StopEvent> {
+  async runToAny(
+    addresses: bigint[],
+    accept: (thread: number) => Promise<boolean>,
+    thread: number,
+    opts: RunToOptions = {},
+  ): Promise<StopEvent> {
     const guest = this.p.guest();
     const { address: owner } = opts.owner ?? (await this.guestOwner(thread));
     // The current-thread pointer this vCPU will be checked by is read with its registers.
@@ -237,7 +242,9 @@ export class Runner {
     await this.p.sites.add('hw', address);
     try {
       return await this.resume({ kind: 'continue' }, async (raw) =>
-        'pc' in raw && raw.reason.kind === 'trap' && !raw.reason.watch && raw.pc === address ? { kind: 'entry', thread: raw.reason.thread, pc: address, hiddenInline: 0 } : undefined,
+        'pc' in raw && raw.reason.kind === 'trap' && !raw.reason.watch && raw.pc === address
+          ? { kind: 'entry', thread: raw.reason.thread, pc: address, hiddenInline: 0 }
+          : undefined,
       );
     } finally {
       if (this.state !== 'exited') await this.p.sites.drop('hw', address);

@@ -32,7 +32,7 @@ import { VariableStore } from './variables.js';
 import { checkSymbols, type SymbolCheck } from './symbol-check.js';
 import { truncationWarning, warningKey, type SessionWarning } from './warnings.js';
 
-export interface SessionEvents {
+interface SessionEvents {
   /** Text for the user: logpoint messages, the stub's console output, warnings. */
   output: [category: 'console' | 'stdout' | 'stderr' | 'important', text: string];
   /** An operation resumed the guest (once per operation, however many resumes it takes). */
@@ -44,7 +44,7 @@ export interface SessionEvents {
   warning: [SessionWarning];
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   /** The machine's own state, when something reports it (QEMU's QMP): tells a guest panic from a signal. */
   machine?: MachineState;
   /** Recognises the guest's operating system when symbols load (see src/os). */
@@ -80,8 +80,17 @@ export class Session extends EventEmitter<SessionEvents> {
     private readonly opts: SessionOptions = {},
   ) {
     super();
-    this.inspector = new Inspector(target, this.values, (thread, name, value) => this.writeRegister(thread, name, value), (thread) => this.runner.hiddenInlineFrames(thread));
-    this.code = new CodeView(target, (thread) => this.inspector.registersOf(thread), () => this.program);
+    this.inspector = new Inspector(
+      target,
+      this.values,
+      (thread, name, value) => this.writeRegister(thread, name, value),
+      (thread) => this.runner.hiddenInlineFrames(thread),
+    );
+    this.code = new CodeView(
+      target,
+      (thread) => this.inspector.registersOf(thread),
+      () => this.program,
+    );
     this.sites = new Sites(target);
     this.table = new BreakpointTable(target, this.sites, (p) => this.emit('breakpointChanged', p));
     this.policy = new StopPolicy({
@@ -97,8 +106,25 @@ export class Session extends EventEmitter<SessionEvents> {
       output: (category, text) => this.emit('output', category, text),
     });
     const control = new RunControl(target, this.sites);
-    this.runner = new Runner({ target, control, sites: this.sites, policy: this.policy, inspector: this.inspector, values: this.values, guest: () => this.guest, running: () => this.announceRunning() });
-    this.stepper = new Stepper({ target, runner: this.runner, code: this.code, inspector: this.inspector, policy: this.policy, program: () => this.program, resolveLocation: (spec) => this.hooks.resolveLocation(spec) });
+    this.runner = new Runner({
+      target,
+      control,
+      sites: this.sites,
+      policy: this.policy,
+      inspector: this.inspector,
+      values: this.values,
+      guest: () => this.guest,
+      running: () => this.announceRunning(),
+    });
+    this.stepper = new Stepper({
+      target,
+      runner: this.runner,
+      code: this.code,
+      inspector: this.inspector,
+      policy: this.policy,
+      program: () => this.program,
+      resolveLocation: (spec) => this.hooks.resolveLocation(spec),
+    });
     target.on('console', (text) => this.emit('output', 'console', text));
     target.on('close', () => this.runner.disconnected());
     // The guest's run is the debugger's idle time: build then what the stop will need, once
@@ -156,7 +182,15 @@ export class Session extends EventEmitter<SessionEvents> {
     this.inspector.program = program;
     this.program = program;
     // Damage found in the symbols (now or by later lookups) is named once; the rest keeps working.
-    program.symbols.damage.onDamage((d) => this.warn({ kind: 'damaged-symbols', symbols: program.path, section: d.section, offset: d.offset, message: `${path.basename(program.path)}: ${d.section} at offset 0x${d.offset.toString(16)}: ${d.message}` }));
+    program.symbols.damage.onDamage((d) =>
+      this.warn({
+        kind: 'damaged-symbols',
+        symbols: program.path,
+        section: d.section,
+        offset: d.offset,
+        message: `${path.basename(program.path)}: ${d.section} at offset 0x${d.offset.toString(16)}: ${d.message}`,
+      }),
+    );
     this.hooks = symbolHooks(this, program);
     this.os = this.opts.detectOs?.(guestAccess(this, program));
     const os = this.os;
@@ -165,7 +199,11 @@ export class Session extends EventEmitter<SessionEvents> {
       os?.threads &&
       new GuestThreads(os.name, os.threads, this.inspector, (reason) => {
         this.guest = undefined;
-        this.warn({ kind: 'os-model', unikernel: os.name, message: `${os.name}'s thread list does not fit this image (${reason}): showing vCPUs only` });
+        this.warn({
+          kind: 'os-model',
+          unikernel: os.name,
+          message: `${os.name}'s thread list does not fit this image (${reason}): showing vCPUs only`,
+        });
       });
     this.inspector.resumed();
     // A guest without pvpanic would crash unnoticed (Unikraft powers QEMU off): stop on the way.
@@ -395,7 +433,8 @@ export class Session extends EventEmitter<SessionEvents> {
 
   async writeRegister(thread: number, name: string, value: bigint): Promise<void> {
     this.ensureStopped('write a register');
-    if (this.inspector.isSavedContext(thread)) throw new EngineError(`cannot write $${name}: this guest thread's registers are its saved context in memory`);
+    if (this.inspector.isSavedContext(thread))
+      throw new EngineError(`cannot write $${name}: this guest thread's registers are its saved context in memory`);
     await this.target.writeRegister(thread, name, value);
     this.inspector.invalidate();
     if (name === 'rip' || name === 'pc') this.runner.setPosition(thread, value);

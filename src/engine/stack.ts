@@ -46,7 +46,13 @@ export async function backtrace(target: Target, program: Program | undefined, th
  * A backtrace from any register set: a vCPU's (`vcpu`: its stack is read through its page tables),
  * or a sleeping guest thread's saved context.
  */
-export async function backtraceFrom(target: Target, program: Program | undefined, regs: Map<string, bigint>, limit = 256, vcpu?: number): Promise<Backtrace> {
+export async function backtraceFrom(
+  target: Target,
+  program: Program | undefined,
+  regs: Map<string, bigint>,
+  limit = 256,
+  vcpu?: number,
+): Promise<Backtrace> {
   const pc = regs.get('rip');
   if (pc === undefined) throw new Error('no rip in the register set');
   const innermost = registerReader(regs);
@@ -86,7 +92,8 @@ export async function backtraceFrom(target: Target, program: Program | undefined
     const lookupPc = p.pcIsReturnAddress ? p.pc - 1n : p.pc;
     const caller = physical[i + 1];
     const signalFrame = caller?.pcIsReturnAddress === false;
-    const unwoundBy = i === 0 ? 'innermost' : physical[i - 1] && !p.pcIsReturnAddress ? 'signal' : p.method === 'frame-pointer' ? 'frame-pointer' : 'cfi';
+    const unwoundBy =
+      i === 0 ? 'innermost' : physical[i - 1] && !p.pcIsReturnAddress ? 'signal' : p.method === 'frame-pointer' ? 'frame-pointer' : 'cfi';
     expand({ pc: p.pc, registers: p.registers, lookupPc, signalFrame, unwoundBy, ...(p.cfa !== undefined && { cfa: p.cfa }) });
     // Functions that tail-called their way here left no frame: show them between this frame and
     // its caller, as gdb does, from the call sites' DWARF (the registers are the caller's; the
@@ -94,11 +101,29 @@ export async function backtraceFrom(target: Target, program: Program | undefined
     if (caller?.pcIsReturnAddress) {
       for (const t of program.symbols.tailCallsBetween(caller.pc, lookupPc).reverse()) {
         if (frames.length >= limit) break;
-        expand({ pc: t.returnPc, registers: caller.registers, lookupPc: t.returnPc - 1n, signalFrame: false, unwoundBy: 'tail-call', ...(p.cfa !== undefined && { cfa: p.cfa }) });
+        expand({
+          pc: t.returnPc,
+          registers: caller.registers,
+          lookupPc: t.returnPc - 1n,
+          signalFrame: false,
+          unwoundBy: 'tail-call',
+          ...(p.cfa !== undefined && { cfa: p.cfa }),
+        });
       }
     }
   }
-  const incomplete = walk.end === 'outermost' ? undefined : walk.end === 'no-unwind-info' ? 'no unwind information for the next frame' : walk.end === 'error' ? (walk.error?.message ?? 'unwind error') : walk.end === 'loop' ? 'previous frame identical to this frame (corrupt stack?)' : walk.end === 'max-frames' ? `stopped after ${limit} frames` : undefined;
+  const incomplete =
+    walk.end === 'outermost'
+      ? undefined
+      : walk.end === 'no-unwind-info'
+        ? 'no unwind information for the next frame'
+        : walk.end === 'error'
+          ? (walk.error?.message ?? 'unwind error')
+          : walk.end === 'loop'
+            ? 'previous frame identical to this frame (corrupt stack?)'
+            : walk.end === 'max-frames'
+              ? `stopped after ${limit} frames`
+              : undefined;
   return { frames, ...(incomplete && { incomplete }) };
 }
 
@@ -148,7 +173,8 @@ function keepAcrossCalls(program: Program, frames: StackFrame[]): StackFrame[] {
       for (const v of scope.variables) {
         const loc = v.location;
         if (loc.kind !== 'expr' || (loc.until !== undefined && loc.until <= f.pc)) continue;
-        for (const r of registersRead(loc.expr.expr, { addressSize: loc.expr.unit.addressSize, refSize: loc.expr.unit.offsetSize })) kept.add(r);
+        for (const r of registersRead(loc.expr.expr, { addressSize: loc.expr.unit.addressSize, refSize: loc.expr.unit.offsetSize }))
+          kept.add(r);
       }
     }
     if (kept.size === 0) return f;

@@ -17,7 +17,7 @@ export function stepFacts(program: Program): StepFacts {
   return facts;
 }
 
-export class StepFacts {
+class StepFacts {
   private readonly lines = new Map<bigint, StepLine | undefined>();
   private readonly extents = new Map<bigint, { start: bigint; end: bigint } | undefined>();
   private readonly views = new Map<bigint, InlineView>();

@@ -20,7 +20,7 @@ import type { StopEvent } from './stop-event.js';
 import type { StopPolicy } from './stop-policy.js';
 import { finishInlined, stepLine, stepUntil, type StepDriver, type SteppingSupport, type StepKind } from './stepping.js';
 
-export interface StepperParts {
+interface StepperParts {
   target: Target;
   runner: Runner;
   code: CodeView;
@@ -46,7 +46,8 @@ export class Stepper implements StepDriver {
     const pc = regs.get('rip')!;
     if (over) {
       const insn = await decodeAt(this.p.target, pc, 64);
-      if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall')) return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!, thread);
+      if (insn && (insn.flow === 'call' || insn.flow === 'indirectCall'))
+        return this.runTo(insn.address + BigInt(insn.length), regs.get('rsp')!, thread);
     }
     return this.p.runner.resume({ kind: 'step', thread }, (raw) => this.stepEnd(raw), readAtStop);
   }
@@ -64,7 +65,9 @@ export class Stepper implements StepDriver {
     }
     this.ready(thread, 'step');
     const runner = this.p.runner;
-    return runner.resume({ kind: 'step', thread, count }, async (raw) => (runner.interrupted && 'pc' in raw ? { kind: 'interrupt', thread: raw.reason.thread, pc: raw.pc, hiddenInline: 0 } : this.stepEnd(raw)));
+    return runner.resume({ kind: 'step', thread, count }, async (raw) =>
+      runner.interrupted && 'pc' in raw ? { kind: 'interrupt', thread: raw.reason.thread, pc: raw.pc, hiddenInline: 0 } : this.stepEnd(raw),
+    );
   }
 
   /** Source-line step (into calls that have line info, or over them), as gdb's step and next. */
@@ -133,7 +136,8 @@ export class Stepper implements StepDriver {
     const frame = frames[at.level];
     const { outer } = returnFrame(frames, at.level);
     if (!frame || !outer) throw new EngineError('"finish" not meaningful in the outermost frame.');
-    if (frame.inlined && frame.unwoundBy === 'tail-call') throw new EngineError('cannot finish an inlined call of a tail-call frame (it has no code running): finish the frame it returns to');
+    if (frame.inlined && frame.unwoundBy === 'tail-call')
+      throw new EngineError('cannot finish an inlined call of a tail-call frame (it has no code running): finish the frame it returns to');
     const program = this.p.program();
     if (frame.inlined) {
       // The block the inlined call returns to, by its place in the physical frame's inline chain.
@@ -181,7 +185,9 @@ export class Stepper implements StepDriver {
     this.p.runner.ensureResumable(what);
     // A guest thread shown from its saved context is on no vCPU: only running it back to a frame works.
     if (this.p.inspector.isSavedContext(thread)) {
-      throw new EngineError(`cannot ${what} a guest thread that is switched out (on no vCPU): select an outer frame and use next or finish to run it back there`);
+      throw new EngineError(
+        `cannot ${what} a guest thread that is switched out (on no vCPU): select an outer frame and use next or finish to run it back there`,
+      );
     }
   }
 
@@ -212,7 +218,6 @@ export class Stepper implements StepDriver {
     };
   }
 }
-
 
 /**
  * The concrete frame a frame belongs to (past its inline chain), and the frame it returns to:

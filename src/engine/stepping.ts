@@ -64,7 +64,13 @@ interface Plan {
 const MAX_ROUNDS = 100_000;
 
 /** `step` / `next` from the innermost frame of the selected thread, which hides `hidden` inlined frames. */
-export async function stepLine(driver: StepDriver, support: SteppingSupport, thread: number, kind: StepKind, hidden: number): Promise<StopEvent> {
+export async function stepLine(
+  driver: StepDriver,
+  support: SteppingSupport,
+  thread: number,
+  kind: StepKind,
+  hidden: number,
+): Promise<StopEvent> {
   const pc = (await driver.target.readRegisters(thread)).get('rip')!;
   // At the call site of an inlined call, `step` enters it without running (gdb's step_into_inline_frame).
   if (kind === 'into' && hidden > 0) return { kind: 'step', thread, pc, hiddenInline: hidden - 1 };
@@ -85,7 +91,13 @@ export async function stepLine(driver: StepDriver, support: SteppingSupport, thr
 }
 
 /** `until` without an argument: `next`, but a jump back to an earlier line of the function does not stop it. */
-export async function stepUntil(driver: StepDriver, support: SteppingSupport, thread: number, hidden: number, functionStart: bigint | undefined): Promise<StopEvent> {
+export async function stepUntil(
+  driver: StepDriver,
+  support: SteppingSupport,
+  thread: number,
+  hidden: number,
+  functionStart: bigint | undefined,
+): Promise<StopEvent> {
   const pc = (await driver.target.readRegisters(thread)).get('rip')!;
   const sal = await support.lineAt(pc);
   if (!sal || functionStart === undefined || hidden > 0) return stepLine(driver, support, thread, 'over', hidden);
@@ -97,7 +109,12 @@ export async function stepUntil(driver: StepDriver, support: SteppingSupport, th
 }
 
 /** `finish` from an inlined frame: step over the rest of the inlined call, into its caller's next statement. */
-export async function finishInlined(driver: StepDriver, support: SteppingSupport, thread: number, callerKey: number | undefined): Promise<StopEvent> {
+export async function finishInlined(
+  driver: StepDriver,
+  support: SteppingSupport,
+  thread: number,
+  callerKey: number | undefined,
+): Promise<StopEvent> {
   const pc = (await driver.target.readRegisters(thread)).get('rip')!;
   const range = { start: pc, end: pc };
   const start = await begin(driver, support, thread, range);
@@ -119,12 +136,24 @@ async function decodeRange(code: CodeView, thread: number, range: { start: bigin
 }
 
 /** What a step reads before it runs, all in one round trip: its frame, the guest thread it keeps to, its code. */
-async function begin(driver: StepDriver, support: SteppingSupport, thread: number, range: { start: bigint; end: bigint }): Promise<{ cfa: bigint | undefined; owner: GuestOwner; code: RangeCode }> {
+async function begin(
+  driver: StepDriver,
+  support: SteppingSupport,
+  thread: number,
+  range: { start: bigint; end: bigint },
+): Promise<{ cfa: bigint | undefined; owner: GuestOwner; code: RangeCode }> {
   const [cfa, owner, code] = await Promise.all([support.cfa(thread), driver.guestOwner(thread), decodeRange(driver.code, thread, range)]);
   return { cfa, owner, code };
 }
 
-async function follow(driver: StepDriver, support: SteppingSupport, thread: number, startPc: bigint, plan: Plan, start: { owner: GuestOwner; code: RangeCode }): Promise<StopEvent> {
+async function follow(
+  driver: StepDriver,
+  support: SteppingSupport,
+  thread: number,
+  startPc: bigint,
+  plan: Plan,
+  start: { owner: GuestOwner; code: RangeCode },
+): Promise<StopEvent> {
   let current = thread;
   let pc = startPc;
   let code = start.code;
@@ -136,7 +165,17 @@ async function follow(driver: StepDriver, support: SteppingSupport, thread: numb
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (inRange(pc)) {
       // Run to the first control-flow instruction (or the end) of the range, in this frame.
-      const stop = await runThroughRange(driver, support, plan.kind, current, pc, plan.range, plan.frame.cfa, (await rangeCode()).insns, start.owner);
+      const stop = await runThroughRange(
+        driver,
+        support,
+        plan.kind,
+        current,
+        pc,
+        plan.range,
+        plan.frame.cfa,
+        (await rangeCode()).insns,
+        start.owner,
+      );
       if (stop.kind !== 'step') return stop;
       current = stop.thread;
       pc = stop.pc;
@@ -144,7 +183,8 @@ async function follow(driver: StepDriver, support: SteppingSupport, thread: numb
     // At a branch, call or return of the range (or outside an empty range): execute it.
     if (inRange(pc) || (plan.range.start === plan.range.end && round === 0)) {
       // The range's code as decoded for this step, unless the vCPU changed mode since.
-      const known = (await rangeCode()).bitness === (await driver.code.bitness(current)) ? code.insns.find((i) => i.address === pc) : undefined;
+      const known =
+        (await rangeCode()).bitness === (await driver.code.bitness(current)) ? code.insns.find((i) => i.address === pc) : undefined;
       const moved = await oneInstruction(driver, support, plan.kind, current, pc, start.owner, known);
       if ('stop' in moved) return moved.stop;
       current = moved.thread;
@@ -161,7 +201,15 @@ async function follow(driver: StepDriver, support: SteppingSupport, thread: numb
  * Executes the instruction at pc: a call is stepped over (`next`) or into a callee with line
  * info (`step`, which then stops after the callee's prologue); anything else is one step.
  */
-async function oneInstruction(driver: StepDriver, support: SteppingSupport, kind: StepKind, thread: number, pc: bigint, owner: GuestOwner, known?: DecodedInstruction): Promise<{ stop: StopEvent } | { thread: number; pc: bigint }> {
+async function oneInstruction(
+  driver: StepDriver,
+  support: SteppingSupport,
+  kind: StepKind,
+  thread: number,
+  pc: bigint,
+  owner: GuestOwner,
+  known?: DecodedInstruction,
+): Promise<{ stop: StopEvent } | { thread: number; pc: bigint }> {
   const insn = known ?? (await driver.code.disassembleAt(pc, 1, thread))[0]!;
   if (isCall(insn)) {
     const rsp = (await driver.target.readRegisters(thread)).get('rsp')!;
@@ -173,7 +221,8 @@ async function oneInstruction(driver: StepDriver, support: SteppingSupport, kind
       // A callee with line info: stop after its prologue, in this call (its CFA is our rsp); a
       // callee without one is there already (running to its body would stop in its next call).
       if (body === entered.pc) return { stop: entered };
-      if (body !== undefined) return { stop: await driver.runToAny([body], async (t) => (await support.cfa(t)) === rsp, thread, { owner }) };
+      if (body !== undefined)
+        return { stop: await driver.runToAny([body], async (t) => (await support.cfa(t)) === rsp, thread, { owner }) };
     }
     const back = await driver.runTo(returnTo, rsp, thread, { owner });
     if (back.kind !== 'step') return { stop: back };
@@ -208,7 +257,12 @@ async function arrive(support: SteppingSupport, plan: Plan, thread: number, pc: 
     return undefined;
   }
   // Deeper inside an inlined call made from the stepping frame: `next` runs through it.
-  if (frame?.inlined && view.frames.slice(view.hidden + 1).some((f) => f.key === plan.frame.key) && !sameFrame(await frameId(), plan.frame) && (await frameId()).cfa === plan.frame.cfa) {
+  if (
+    frame?.inlined &&
+    view.frames.slice(view.hidden + 1).some((f) => f.key === plan.frame.key) &&
+    !sameFrame(await frameId(), plan.frame) &&
+    (await frameId()).cfa === plan.frame.cfa
+  ) {
     if (plan.kind === 'into') return view.hidden;
     plan.range = extent ?? { start: pc, end: pc + 1n };
     return undefined;
@@ -298,5 +352,8 @@ async function runThroughRange(
   }
   // The code where it stops, which the next range decodes, is read with the registers there.
   const readAtStop = [...stops].map((address) => ({ address, size: 1 }));
-  return driver.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa, thread, { owner, readAtStop });
+  return driver.runToAny([...stops], async (t) => frameCfa === undefined || (await support.cfa(t)) === frameCfa, thread, {
+    owner,
+    readAtStop,
+  });
 }

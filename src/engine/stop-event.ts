@@ -12,7 +12,7 @@ export interface StopPlace {
   hiddenInline: number;
 }
 
-export interface WatchHit {
+interface WatchHit {
   point: Watchpoint;
   /** The value before (undefined when it was never read: a read watch's first hit). */
   old?: Uint8Array;
@@ -54,12 +54,18 @@ export type StopEvent =
   | (StopPlace & { kind: 'dump' })
   | { kind: 'exited'; exitCode: number };
 
-export type StopKind = StopEvent['kind'];
-
 /** A stop that has a place (every kind but exited). */
 export type PlacedStop = Exclude<StopEvent, { kind: 'exited' }>;
 
-const SIGNAL_NAMES: Record<number, string> = { 2: 'SIGINT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 11: 'SIGSEGV' };
+const SIGNAL_NAMES: Record<number, string> = {
+  2: 'SIGINT',
+  4: 'SIGILL',
+  5: 'SIGTRAP',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  11: 'SIGSEGV',
+};
 
 export function signalName(signal: number): string {
   return SIGNAL_NAMES[signal] ?? `signal ${signal}`;

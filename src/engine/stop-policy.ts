@@ -29,7 +29,7 @@ export interface MachineState {
 /** QEMU's gdbstub reports a VM stop it has no signal for (a pvpanic guest panic) as signal 143. */
 const QEMU_VM_STOP = 143;
 
-export interface StopPolicyParts {
+interface StopPolicyParts {
   target: Target;
   table: BreakpointTable;
   code: CodeView;
@@ -95,7 +95,10 @@ export class StopPolicy {
 
   /** The stop a session opens with: a dump of a guest that recorded a panic opens on the panicking vCPU. */
   async opened(thread: number, pc: bigint): Promise<PlacedStop> {
-    const panic = await this.p.os()?.panic().catch(() => undefined);
+    const panic = await this.p
+      .os()
+      ?.panic()
+      .catch(() => undefined);
     if (!panic) return (await this.crashedInDump()) ?? { kind: 'dump', thread, pc, hiddenInline: 0 };
     return { kind: 'panic', ...(await this.onCpu(panic.cpu, thread, pc)), panic };
   }
@@ -114,7 +117,10 @@ export class StopPolicy {
       }
       if (bp.hitCondition && !hitConditionMet(bp.hitCondition, bp.hits)) continue;
       if (bp.logMessage !== undefined) {
-        const text = await this.p.hooks().formatLogMessage(bp.logMessage, thread).catch((e: Error) => `<${e.message}>`);
+        const text = await this.p
+          .hooks()
+          .formatLogMessage(bp.logMessage, thread)
+          .catch((e: Error) => `<${e.message}>`);
         this.p.output('console', text + '\n');
         continue;
       }
@@ -144,7 +150,13 @@ export class StopPolicy {
     const old = wp.last;
     // A write watchpoint whose value did not change is not reported (gdb's behaviour).
     if (wp.access === 'write' && old && Buffer.compare(Buffer.from(old), Buffer.from(value)) === 0) return undefined;
-    if (wp.condition && !(await this.p.hooks().evaluateCondition(wp.condition, thread).catch(() => true))) {
+    if (
+      wp.condition &&
+      !(await this.p
+        .hooks()
+        .evaluateCondition(wp.condition, thread)
+        .catch(() => true))
+    ) {
       wp.last = value;
       return undefined;
     }
@@ -182,7 +194,10 @@ export class StopPolicy {
   private async signal(thread: number, pc: bigint, signal: number): Promise<StopEvent> {
     const status = signal === QEMU_VM_STOP ? await this.p.machine?.status().catch(() => undefined) : undefined;
     if (status !== 'guest-panicked') return { kind: 'signal', ...this.place(thread, pc), signal, name: signalName(signal) };
-    const panic = await this.p.os()?.panic().catch(() => undefined);
+    const panic = await this.p
+      .os()
+      ?.panic()
+      .catch(() => undefined);
     if (!panic) return { kind: 'panic', ...this.place(thread, pc) };
     return { kind: 'panic', ...(await this.onCpu(panic.cpu, thread, pc)), panic };
   }
@@ -192,8 +207,18 @@ export class StopPolicy {
    * frame (the one a trap interrupted, else the crash site's caller) as where it happened.
    */
   private async crash(thread: number, pc: bigint, site: CrashSite): Promise<StopEvent | undefined> {
-    if (site.when && !(await this.p.hooks().evaluateCondition(site.when, thread).catch(() => true))) return undefined;
-    const record = await this.p.os()?.panic().catch(() => undefined);
+    if (
+      site.when &&
+      !(await this.p
+        .hooks()
+        .evaluateCondition(site.when, thread)
+        .catch(() => true))
+    )
+      return undefined;
+    const record = await this.p
+      .os()
+      ?.panic()
+      .catch(() => undefined);
     return { kind: 'panic', ...this.place(thread, pc), panic: record ?? (await this.crashRecord(thread, site)) };
   }
 
@@ -221,12 +246,15 @@ export class StopPolicy {
     if (!fault) return { cpu, pc: frames[0]?.pc ?? 0n, message, caughtAt: site.function, frame: 0 };
     const program = this.p.program();
     const [inner] = program ? program.symbols.symbolize(fault.lookupPc, { gdb: true }) : [];
-    const instruction = trap >= 0 ? await this.p.code.instructionAt(fault.pc, await this.p.code.bitness(thread)).catch(() => undefined) : undefined;
+    const instruction =
+      trap >= 0 ? await this.p.code.instructionAt(fault.pc, await this.p.code.bitness(thread)).catch(() => undefined) : undefined;
     return {
       cpu,
       pc: fault.pc,
       message,
-      ...(inner?.function && { location: `${inner.function}${inner.file && program ? ` at ${program.displayFile(inner.file, fault.pc)}:${inner.line}` : ''}` }),
+      ...(inner?.function && {
+        location: `${inner.function}${inner.file && program ? ` at ${program.displayFile(inner.file, fault.pc)}:${inner.line}` : ''}`,
+      }),
       ...(instruction && { instruction: instruction.text }),
       caughtAt: site.function,
       frame: fault.level,

@@ -70,7 +70,13 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
     const outer = pastPrologue ? frames.slice(1).find((f) => f.function === inFunction && f.file && f.line) : undefined;
     // The line as gdb reads the table where several rows share the address (a statement row wins).
     const row = program.symbols.lineAt(address, { gdb: true });
-    const at = outer ? { file: outer.file!, line: outer.line! } : row && row.line ? row : inner.file && inner.line ? { file: inner.file, line: inner.line } : undefined;
+    const at = outer
+      ? { file: outer.file!, line: outer.line! }
+      : row && row.line
+        ? row
+        : inner.file && inner.line
+          ? { file: inner.file, line: inner.line }
+          : undefined;
     if (!at) return { function: inner.function, inFunction: inner.function };
     const compDir = program.symbols.compDirAt(address)?.replace(/\/$/, '');
     const file = compDir && at.file.startsWith(compDir + '/') ? at.file.slice(compDir.length + 1) : at.file;
@@ -79,7 +85,8 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
   return {
     async resolveLocation(spec) {
       switch (spec.kind) {
-        case 'address': return [{ address: spec.address, ...describe(spec.address) }];
+        case 'address':
+          return [{ address: spec.address, ...describe(spec.address) }];
         case 'line': {
           const hits = program.symbols.lineToAddresses(spec.file, spec.line);
           if (!hits.length) throw new EngineError(`No line ${spec.line} in file "${spec.file}".`);
@@ -109,7 +116,12 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
       const out: string[] = [];
       for (const p of parts) {
         if (p.startsWith('{') && p.endsWith('}')) {
-          out.push(await inFrame0(p.slice(1, -1), thread).then((v) => formatValue(ins.readerFor(thread), v, {}, false), (e: Error) => `<${e.message}>`));
+          out.push(
+            await inFrame0(p.slice(1, -1), thread).then(
+              (v) => formatValue(ins.readerFor(thread), v, {}, false),
+              (e: Error) => `<${e.message}>`,
+            ),
+          );
         } else out.push(p);
       }
       return out.join('');
@@ -133,6 +145,7 @@ export function symbolHooks(session: Session, program: Program): SessionHooks {
 /** Arrays and functions stand for their address, as in C. */
 async function integerOf(v: Value, reader: Parameters<typeof asInteger>[0]): Promise<bigint> {
   const s = stripTypedefs(v.type);
-  if ((s.kind === 'array' || s.kind === 'function' || s.kind === 'struct' || s.kind === 'union') && v.place.kind === 'memory') return v.place.address;
+  if ((s.kind === 'array' || s.kind === 'function' || s.kind === 'struct' || s.kind === 'union') && v.place.kind === 'memory')
+    return v.place.address;
   return asInteger(reader, v);
 }

@@ -4,9 +4,7 @@ import type { RegisterReader } from '../../symbols/cfi/index.js';
 import { formatFloat, formatFloatBytes } from './float-format.js';
 import { decodeExtended, extendedToNumber } from '../../symbols/expr/extended.js';
 
-export { formatFloat };
-
-export type Place =
+type Place =
   | { kind: 'memory'; address: bigint }
   /** A register of a frame; `frameLevel` 0 registers can be written. */
   | { kind: 'register'; reg: number; name: string; read: RegisterReader; frameLevel: number }
@@ -46,7 +44,7 @@ export async function load(r: ValueReader, v: Value): Promise<Uint8Array> {
   if (v.bytes) return v.bytes;
   const t = stripTypedefs(v.type);
   if (t.kind === 'base' && t.nodebug !== undefined) throw new Error(`'${t.nodebug}' has unknown type; cast it to its declared type`);
-  const size = v.bitField ? Math.ceil((v.bitField.bitOffset % 8 + v.bitField.bitSize) / 8) : sizeOf(v.type);
+  const size = v.bitField ? Math.ceil(((v.bitField.bitOffset % 8) + v.bitField.bitSize) / 8) : sizeOf(v.type);
   if (size > MAX_VALUE_SIZE) throw new Error(`value requires ${size} bytes, which is more than max-value-size`);
   if (v.place.kind === 'memory') {
     v.bytes = await r.readMemory(v.place.address + (v.bitField ? BigInt(Math.floor(v.bitField.bitOffset / 8)) : 0n), size);
@@ -73,7 +71,7 @@ export function fromBytes(b: Uint8Array, signed: boolean): bigint {
 
 export function isSigned(t: Type): boolean {
   const s = stripTypedefs(t);
-  if (s.kind === 'base') return s.encoding === DW_ATE.signed || s.encoding === DW_ATE.signed_char || (s.encoding === DW_ATE.float);
+  if (s.kind === 'base') return s.encoding === DW_ATE.signed || s.encoding === DW_ATE.signed_char || s.encoding === DW_ATE.float;
   if (s.kind === 'enum') return s.underlying ? isSigned(s.underlying) : s.enumerators.some((e) => e.value < 0n);
   return false;
 }
@@ -84,7 +82,8 @@ export async function asInteger(r: ValueReader, v: Value): Promise<bigint> {
   if (s.kind === 'base' && s.encoding === DW_ATE.float) return BigInt(Math.trunc(await asNumber(r, v)));
   // gdb's words for an unset convenience variable used as a number.
   if (s.kind === 'void') throw new Error("Value can't be converted to integer.");
-  if (!(s.kind === 'base' || s.kind === 'pointer' || s.kind === 'enum' || s.kind === 'reference')) throw new Error(`'${typeName(v.type)}' is not a scalar`);
+  if (!(s.kind === 'base' || s.kind === 'pointer' || s.kind === 'enum' || s.kind === 'reference'))
+    throw new Error(`'${typeName(v.type)}' is not a scalar`);
   const bytes = await load(r, v);
   if (v.bitField) {
     const raw = fromBytes(bytes, false) >> BigInt(v.bitField.bitOffset % 8);
@@ -141,7 +140,8 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
   if (t.kind === 'base' && t.nodebug !== undefined) throw new Error(`'${t.nodebug}' has unknown type; cast it to its declared type`);
   try {
     switch (t.kind) {
-      case 'base': return await formatScalar(r, v, t, opts);
+      case 'base':
+        return await formatScalar(r, v, t, opts);
       case 'enum': {
         const n = await asInteger(r, v);
         if (numeric(opts)) return integerText(r, n, t.size, opts.format!);
@@ -149,7 +149,9 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
         if (hit) return hit.name;
         return flagEnum(t.enumerators, n) ?? n.toString();
       }
-      case 'pointer': case 'reference': case 'rvalue-reference': {
+      case 'pointer':
+      case 'reference':
+      case 'rvalue-reference': {
         const address = await asInteger(r, v);
         // As gdb's /x, /d, ...: the address as a number, no type or string (/a: with its symbol).
         if (numeric(opts)) return integerText(r, address, 8, opts.format!, false);
@@ -158,10 +160,13 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
         let text = `0x${address.toString(16)}`;
         if (target.kind === 'function') return `${prefix}${text}${r.symbolSuffix(address)}`;
         text += r.symbolSuffix(address);
-        if (isCharType(target) && address !== 0n) text += ` ${await readString(r, address, Math.min(opts.elements ?? ELEMENTS, MAX_STRING))}`;
+        if (isCharType(target) && address !== 0n)
+          text += ` ${await readString(r, address, Math.min(opts.elements ?? ELEMENTS, MAX_STRING))}`;
         return prefix + text;
       }
-      case 'struct': case 'union': case 'class': {
+      case 'struct':
+      case 'union':
+      case 'class': {
         const parts: string[] = [];
         for (const m of t.members) {
           const child = memberValue(v, m);
@@ -172,7 +177,8 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
         const indent = (n: number) => ' '.repeat(2 * n);
         return `{\n${parts.map((p) => indent(depth + 1) + p).join(',\n')}\n${indent(depth)}}`;
       }
-      case 'array': return await formatArray(r, v, t, opts, depth);
+      case 'array':
+        return await formatArray(r, v, t, opts, depth);
       case 'function': {
         // gdb's /x (/d, ...) of a function is its one-byte value: the first byte of its code.
         if (opts.format === 'a') throw new Error("Value can't be converted to integer.");
@@ -180,8 +186,10 @@ export async function formatValue(r: ValueReader, v: Value, opts: FormatOptions 
         const addr = v.place.kind === 'memory' ? v.place.address : 0n;
         return `{${typeName(v.type)}} 0x${addr.toString(16)}${r.symbolSuffix(addr)}`;
       }
-      case 'void': return 'void';
-      default: return `<unknown type>`;
+      case 'void':
+        return 'void';
+      default:
+        return `<unknown type>`;
     }
   } catch (e) {
     // gdb's wording for a value in a register the unwinder could not recover.
@@ -209,7 +217,8 @@ async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }
   // A bitfield in its declared type's width, as gdb (a negative int:3 is 0xfffffffd in /x).
   if (f) return integerText(r, n, t.size, f, isSigned(v.type));
   if (t.encoding === DW_ATE.boolean) return n === 0n ? 'false' : n === 1n ? 'true' : n.toString();
-  if ((t.encoding === DW_ATE.signed_char || t.encoding === DW_ATE.unsigned_char) && t.size === 1) return `${n} ${charLiteral(Number(BigInt.asUintN(8, n)))}`;
+  if ((t.encoding === DW_ATE.signed_char || t.encoding === DW_ATE.unsigned_char) && t.size === 1)
+    return `${n} ${charLiteral(Number(BigInt.asUintN(8, n)))}`;
   return n.toString();
 }
 
@@ -226,20 +235,28 @@ function integerText(r: ValueReader, n: bigint, size: number, format: PrintForma
   const bits = Math.max(1, size) * 8;
   const u = BigInt.asUintN(bits, n);
   switch (format) {
-    case 'x': return `0x${u.toString(16)}`;
-    case 'z': return `0x${u.toString(16).padStart(size * 2, '0')}`;
-    case 'o': return u === 0n ? '0' : `0${u.toString(8)}`;
-    case 't': return u.toString(2);
-    case 'u': return u.toString();
-    case 'c': return `${signed ? BigInt.asIntN(8, n) : u & 0xffn} ${charLiteral(Number(u & 0xffn))}`;
-    case 'a': return `0x${u.toString(16)}${r.symbolSuffix(u)}`;
+    case 'x':
+      return `0x${u.toString(16)}`;
+    case 'z':
+      return `0x${u.toString(16).padStart(size * 2, '0')}`;
+    case 'o':
+      return u === 0n ? '0' : `0${u.toString(8)}`;
+    case 't':
+      return u.toString(2);
+    case 'u':
+      return u.toString();
+    case 'c':
+      return `${signed ? BigInt.asIntN(8, n) : u & 0xffn} ${charLiteral(Number(u & 0xffn))}`;
+    case 'a':
+      return `0x${u.toString(16)}${r.symbolSuffix(u)}`;
     case 'f':
       if (size === 4 || size === 8) {
         const b = Buffer.from(toBytes(u, size));
         return formatFloat(size === 4 ? b.readFloatLE(0) : b.readDoubleLE(0), size);
       }
       return BigInt.asIntN(bits, n).toString();
-    default: return BigInt.asIntN(bits, n).toString();
+    default:
+      return BigInt.asIntN(bits, n).toString();
   }
 }
 
@@ -285,7 +302,7 @@ function escapeChar(c: number, quote: string): string {
   return `\\${c.toString(8).padStart(3, '0')}`;
 }
 
-export function charLiteral(c: number): string {
+function charLiteral(c: number): string {
   return `'${escapeChar(c, "'")}'`;
 }
 
@@ -303,30 +320,42 @@ async function readString(r: ValueReader, address: bigint, limit: number): Promi
       at += BigInt(n);
     }
   } catch {
-    return bytes.length ? `"${bytes.map((c) => escapeChar(c, '"')).join('')}"<error: cannot read memory>` : `<error: Cannot access memory at address 0x${address.toString(16)}>`;
+    return bytes.length
+      ? `"${bytes.map((c) => escapeChar(c, '"')).join('')}"<error: cannot read memory>`
+      : `<error: Cannot access memory at address 0x${address.toString(16)}>`;
   }
   return `"${bytes.map((c) => escapeChar(c, '"')).join('')}"...`;
 }
 
 export function memberValue(parent: Value, m: Member): Value {
-  const bitField = m.bitSize !== undefined ? { bitOffset: (m.bitOffset ?? m.offset * 8) - m.offset * 8 + 0, bitSize: m.bitSize } : undefined;
+  const bitField =
+    m.bitSize !== undefined ? { bitOffset: (m.bitOffset ?? m.offset * 8) - m.offset * 8 + 0, bitSize: m.bitSize } : undefined;
   const byteOffset = m.bitSize !== undefined ? Math.floor((m.bitOffset ?? m.offset * 8) / 8) : m.offset;
   const bf = bitField && { bitOffset: (m.bitOffset ?? 0) - byteOffset * 8, bitSize: bitField.bitSize };
   return sliceValue(parent, m.type, byteOffset, bf);
 }
 
 /** A part of a value at a byte offset (member, element), sharing its place. */
-export function sliceValue(parent: Value, type: Type, byteOffset: number, bitField?: { bitOffset: number; bitSize: number }): Value {
+function sliceValue(parent: Value, type: Type, byteOffset: number, bitField?: { bitOffset: number; bitSize: number }): Value {
   const size = bitField ? Math.ceil((bitField.bitOffset + bitField.bitSize) / 8) : sizeOf(type);
   const p = parent.place;
-  const place: Place = p.kind === 'memory' ? { kind: 'memory', address: p.address + BigInt(byteOffset) } : p.kind === 'convenience' ? { ...p, offset: p.offset + byteOffset } : p.kind === 'none' ? p : { kind: 'none' };
+  const place: Place =
+    p.kind === 'memory'
+      ? { kind: 'memory', address: p.address + BigInt(byteOffset) }
+      : p.kind === 'convenience'
+        ? { ...p, offset: p.offset + byteOffset }
+        : p.kind === 'none'
+          ? p
+          : { kind: 'none' };
   const base: Value = { type, place, ...(bitField && { bitField }) };
   if (parent.unavailable) return { ...base, unavailable: parent.unavailable };
   if (parent.unavailableBits) {
     // The part's bits, and the optimized-out ranges over them in its own numbering.
     const from = byteOffset * 8 + (bitField?.bitOffset ?? 0);
     const to = from + (bitField ? bitField.bitSize : size * 8);
-    const over = parent.unavailableBits.filter(([a, b]) => a < to && b > from).map(([a, b]): [number, number] => [Math.max(a, from) - byteOffset * 8, Math.min(b, to) - byteOffset * 8]);
+    const over = parent.unavailableBits
+      .filter(([a, b]) => a < to && b > from)
+      .map(([a, b]): [number, number] => [Math.max(a, from) - byteOffset * 8, Math.min(b, to) - byteOffset * 8]);
     const t = stripTypedefs(type).kind;
     const aggregate = t === 'struct' || t === 'union' || t === 'class' || t === 'array';
     if (over.length && (!aggregate || over.some(([a, b]) => a <= 0 && b >= size * 8))) return { ...base, unavailable: '<optimized out>' };
@@ -361,7 +390,8 @@ async function formatArray(r: ValueReader, v: Value, t: Type & { kind: 'array' }
   }
   // Load the whole array once so elements are slices, not one read each.
   if (v.place.kind === 'memory' && !v.bytes && sizeOf(t) <= 1 << 20) v.bytes = await r.readMemory(v.place.address, sizeOf(t));
-  const same = (a: Value, b: Value) => !!a.bytes && !!b.bytes && a.bytes.length === b.bytes.length && a.bytes.every((x, k) => x === b.bytes![k]);
+  const same = (a: Value, b: Value) =>
+    !!a.bytes && !!b.bytes && a.bytes.length === b.bytes.length && a.bytes.every((x, k) => x === b.bytes![k]);
   const parts: string[] = [];
   let shown = 0;
   let i = 0;
@@ -383,12 +413,12 @@ async function formatArray(r: ValueReader, v: Value, t: Type & { kind: 'array' }
 }
 
 /** A char array as gdb prints it: the trailing NUL ends it; long runs become `'c' <repeats N times>`. */
-export function charArrayText(bytes: Uint8Array, limit: number, threshold = REPEATS): string {
+function charArrayText(bytes: Uint8Array, limit: number, threshold = REPEATS): string {
   // print null-stop is off, but one trailing NUL is the terminator, not content.
   const len = bytes.length > 0 && bytes[bytes.length - 1] === 0 ? bytes.length - 1 : bytes.length;
   const segs: string[] = [];
   let str = '';
-  for (let i = 0; i < Math.min(len, limit); ) {
+  for (let i = 0; i < Math.min(len, limit);) {
     let j = i + 1;
     while (j < len && bytes[j] === bytes[i]) j++;
     if (j - i > threshold) {

@@ -2,7 +2,7 @@
 // struct, an array) and asks for its children later. Every handle dies when the guest resumes.
 import type { FramePosition, ValueFormat, ValueView } from './model.js';
 
-export type ChildSource = (start: number, count: number, format: ValueFormat) => Promise<ValueView[]>;
+type ChildSource = (start: number, count: number, format: ValueFormat) => Promise<ValueView[]>;
 
 export class VariableStore {
   private readonly sources = new Map<number, { source: ChildSource; frame: FramePosition }>();

@@ -65,9 +65,18 @@ async function checkMatch(image: string, symbols: string): Promise<void> {
     const sym = await ElfFile.open(symbols);
     try {
       for (const seg of img.programHeaders.filter((p) => p.type === PT_LOAD && !(p.flags & PF_W) && p.filesz > 0)) {
-        const other = sym.programHeaders.find((p) => p.type === PT_LOAD && p.vaddr <= seg.vaddr && seg.vaddr + BigInt(seg.filesz) <= p.vaddr + BigInt(p.filesz));
-        const same = other && Buffer.from(img.readAt(seg.offset, seg.filesz)).equals(Buffer.from(sym.readAt(other.offset + Number(seg.vaddr - other.vaddr), seg.filesz)));
-        if (!same) throw new Error(`${symbols} does not match ${image}: their contents at 0x${seg.vaddr.toString(16)} differ (give the symbols this image was built with)`);
+        const other = sym.programHeaders.find(
+          (p) => p.type === PT_LOAD && p.vaddr <= seg.vaddr && seg.vaddr + BigInt(seg.filesz) <= p.vaddr + BigInt(p.filesz),
+        );
+        const same =
+          other &&
+          Buffer.from(img.readAt(seg.offset, seg.filesz)).equals(
+            Buffer.from(sym.readAt(other.offset + Number(seg.vaddr - other.vaddr), seg.filesz)),
+          );
+        if (!same)
+          throw new Error(
+            `${symbols} does not match ${image}: their contents at 0x${seg.vaddr.toString(16)} differ (give the symbols this image was built with)`,
+          );
       }
     } finally {
       sym.close();

@@ -1,1 +1,9 @@
-export { openSession, type AttachConfig, type DumpConfig, type LaunchConfig, type OpenedSession, type SessionConfig, type XenConfig } from './open-session.js';
+export {
+  openSession,
+  type AttachConfig,
+  type DumpConfig,
+  type LaunchConfig,
+  type OpenedSession,
+  type SessionConfig,
+  type XenConfig,
+} from './open-session.js';

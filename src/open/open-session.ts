@@ -83,10 +83,12 @@ export async function openSession(config: SessionConfig): Promise<OpenedSession>
       const { attachXen } = await import('../xen/index.js');
       const xen = await attachXen(config.domain, config.xen);
       const symbols = config.symbols ?? xen.symbols;
-      return open(symbols, xen.description, async () => xen.target, 'interrupt', { cleanup: () => xen.cleanup() }).catch(async (e: unknown) => {
-        await xen.cleanup();
-        throw e;
-      });
+      return open(symbols, xen.description, async () => xen.target, 'interrupt', { cleanup: () => xen.cleanup() }).catch(
+        async (e: unknown) => {
+          await xen.cleanup();
+          throw e;
+        },
+      );
     }
     case 'dump':
       return open(config.symbols, config.file, async () => (await import('../targets/dump/index.js')).openDump(config.file), 'dump');
@@ -108,7 +110,10 @@ async function openLaunch(cfg: LaunchConfig): Promise<OpenedSession> {
     pvpanic: true,
   });
   try {
-    const opened = await open(plan.symbols, qemu.gdbAddress!, async () => (await live()).connect(qemu.gdbAddress!), 'entry', { qemu, ...(cfg.sourceMap && { sourceMap: cfg.sourceMap }) });
+    const opened = await open(plan.symbols, qemu.gdbAddress!, async () => (await live()).connect(qemu.gdbAddress!), 'entry', {
+      qemu,
+      ...(cfg.sourceMap && { sourceMap: cfg.sourceMap }),
+    });
     for (const w of plan.warnings) opened.session.warn(w);
     return { ...opened, image: plan.boot };
   } catch (e) {

@@ -77,9 +77,28 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
       // (kernel.h).
       saved: {
         sp: '(unsigned long *)$t->saved_rsp',
-        registers: { r15: '$saved[0]', r14: '$saved[1]', r13: '$saved[2]', r12: '$saved[3]', rbx: '$saved[4]', rbp: '$saved[5]', rip: '$saved[6]', rsp: '$saved + 7' },
+        registers: {
+          r15: '$saved[0]',
+          r14: '$saved[1]',
+          r13: '$saved[2]',
+          r12: '$saved[3]',
+          rbx: '$saved[4]',
+          rbp: '$saved[5]',
+          rip: '$saved[6]',
+          rsp: '$saved + 7',
+        },
       },
-      scheduler: ['switch_to', 'schedule_locked', 'thread_sleep', 'thread_yield', 'thread_exit', 'sched_preempt', 'sched_timer_tick', 'trap_handler', 'trap_common'],
+      scheduler: [
+        'switch_to',
+        'schedule_locked',
+        'thread_sleep',
+        'thread_yield',
+        'thread_exit',
+        'sched_preempt',
+        'sched_timer_tick',
+        'trap_handler',
+        'trap_common',
+      ],
     },
   },
   {
@@ -132,7 +151,15 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
           rsp: `${SWITCHED} ? $saved + 7 : $saved`,
         },
       },
-      scheduler: ['ukarch_ctx_switch', 'uk_sched_thread_switch', 'schedcoop_schedule', 'uk_sched_yield', 'uk_sched_thread_sleep', 'uk_sched_thread_exit', 'uk_sched_thread_exit2'],
+      scheduler: [
+        'ukarch_ctx_switch',
+        'uk_sched_thread_switch',
+        'schedcoop_schedule',
+        'uk_sched_yield',
+        'uk_sched_thread_sleep',
+        'uk_sched_thread_exit',
+        'uk_sched_thread_exit2',
+      ],
     },
     // UK_CRASH and every fatal trap (do_page_fault, do_gp_fault, ...) end in
     // ukplat_terminate(UKPLAT_CRASH), which powers QEMU off: exit status 0, like a clean exit.

@@ -31,7 +31,10 @@ export class DescribedThreads implements GuestThreadModel {
   }
 
   private async integer(expression: string, vars?: Map<string, Value>, vcpu?: number): Promise<bigint> {
-    return asInteger(this.access.reader, await this.access.evaluate(expression, { ...(vars && { vars }), ...(vcpu !== undefined && { vcpu }) }));
+    return asInteger(
+      this.access.reader,
+      await this.access.evaluate(expression, { ...(vars && { vars }), ...(vcpu !== undefined && { vcpu }) }),
+    );
   }
 
   /** The per-CPU pointer `current` names for a vCPU, through `currentByCpu` when the registers cannot tell. */
@@ -98,7 +101,11 @@ export class DescribedThreads implements GuestThreadModel {
         });
         n = await eval_(m.next, vars);
       } catch (e) {
-        return { threads, error: `thread at 0x${node.toString(16)} (${typeName(n.type)}) is unreadable: ${(e as Error).message}`, ...(e instanceof EvalError && { unfit: true }) };
+        return {
+          threads,
+          error: `thread at 0x${node.toString(16)} (${typeName(n.type)}) is unreadable: ${(e as Error).message}`,
+          ...(e instanceof EvalError && { unfit: true }),
+        };
       }
     }
   }

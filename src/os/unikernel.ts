@@ -26,7 +26,9 @@ class DescribedOs implements GuestOs {
     this.crashSites = (d.crash ?? []).flatMap((c) => {
       // Past the prologue, where gdb's `break` stops and the arguments show (still in registers).
       const address = access.program.symbols.functionEntries(c.function)[0] ?? access.program.symbols.findSymbol(c.function)[0]?.address;
-      return address === undefined ? [] : [{ function: c.function, address, meaning: c.meaning, ...(c.when !== undefined && { when: c.when }) }];
+      return address === undefined
+        ? []
+        : [{ function: c.function, address, meaning: c.meaning, ...(c.when !== undefined && { when: c.when }) }];
     });
   }
 
@@ -61,12 +63,17 @@ class DescribedOs implements GuestOs {
     const [inner] = program.symbols.symbolize(pc, { gdb: true });
     const instruction = await this.access.instructionAt(pc);
     const log = await this.kernelLog().catch(() => undefined);
-    const message = log?.split('\n').filter((l) => l.startsWith('PANIC')).at(-1);
+    const message = log
+      ?.split('\n')
+      .filter((l) => l.startsWith('PANIC'))
+      .at(-1);
     return {
       cpu,
       pc,
       ...(reason !== undefined && { reason }),
-      ...(inner?.function && { location: `${inner.function}${inner.file ? ` at ${program.displayFile(inner.file, pc)}:${inner.line}` : ''}` }),
+      ...(inner?.function && {
+        location: `${inner.function}${inner.file ? ` at ${program.displayFile(inner.file, pc)}:${inner.line}` : ''}`,
+      }),
       ...(instruction && { instruction }),
       ...(message && { message }),
     };

@@ -70,7 +70,24 @@ function watchSignals(): void {
  * QEMU options a launch sets itself. Passing them again would move the gdbstub or QMP (possibly onto
  * all interfaces: `-s` is tcp::1234), steal the serial console, or pull in a config file.
  */
-export const RESERVED_QEMU_OPTIONS: ReadonlySet<string> = new Set(['gdb', 's', 'S', 'qmp', 'qmp-pretty', 'monitor', 'mon', 'serial', 'kernel', 'append', 'smp', 'm', 'daemonize', 'readconfig', 'display', 'nographic']);
+export const RESERVED_QEMU_OPTIONS: ReadonlySet<string> = new Set([
+  'gdb',
+  's',
+  'S',
+  'qmp',
+  'qmp-pretty',
+  'monitor',
+  'mon',
+  'serial',
+  'kernel',
+  'append',
+  'smp',
+  'm',
+  'daemonize',
+  'readconfig',
+  'display',
+  'nographic',
+]);
 
 export function findQemu(explicit?: string): string {
   const wanted = explicit ?? process.env.DUSTER_QEMU;
@@ -78,7 +95,10 @@ export function findQemu(explicit?: string): string {
     if (!isExecutable(wanted)) throw new QemuError(`QEMU binary ${wanted} is not an executable file`);
     return wanted;
   }
-  const found = findIn((process.env.PATH ?? '').split(path.delimiter).map((d) => d || '.'), 'qemu-system-x86_64');
+  const found = findIn(
+    (process.env.PATH ?? '').split(path.delimiter).map((d) => d || '.'),
+    'qemu-system-x86_64',
+  );
   if (found) return found;
   throw new QemuError('qemu-system-x86_64 not found on PATH (Debian: apt-get install qemu-system-x86)');
 }
@@ -97,19 +117,29 @@ export function freeLoopbackPort(): Promise<number> {
 
 export function qemuArgs(opts: LaunchOptions, sockets: { gdb?: string; qmp: string }): string[] {
   const args = [
-    '-kernel', opts.image,
-    '-machine', 'q35,accel=tcg',
-    '-cpu', 'max',
-    '-m', opts.memory ?? '128M',
-    '-smp', String(opts.smp ?? 1),
+    '-kernel',
+    opts.image,
+    '-machine',
+    'q35,accel=tcg',
+    '-cpu',
+    'max',
+    '-m',
+    opts.memory ?? '128M',
+    '-smp',
+    String(opts.smp ?? 1),
     '-nodefaults',
-    '-display', 'none',
-    '-serial', 'stdio',
-    '-monitor', 'none',
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
     '-no-reboot',
-    '-qmp', `unix:${sockets.qmp},server=on,wait=off`,
+    '-qmp',
+    `unix:${sockets.qmp},server=on,wait=off`,
     // Named threads: dumpGuestMemory waits for the one that writes a dump to end.
-    '-name', 'duster,debug-threads=on',
+    '-name',
+    'duster,debug-threads=on',
   ];
   if (opts.append !== undefined) args.push('-append', opts.append);
   if (sockets.gdb) args.push('-gdb', sockets.gdb);
@@ -179,9 +209,13 @@ export class QemuInstance extends EventEmitter<{ serial: [string]; exit: [number
         const m = this.serialText.slice(since).match(re);
         if (m) done(undefined, m);
       };
-      const onExit = () => done(new QemuError(`QEMU exited before serial output matched ${re}; stderr: ${this.stderrText.trim() || '(none)'}`));
+      const onExit = () =>
+        done(new QemuError(`QEMU exited before serial output matched ${re}; stderr: ${this.stderrText.trim() || '(none)'}`));
       const timer = setTimeout(
-        () => done(new QemuError(`serial output did not match ${re} within ${timeoutMs} ms; got: ${JSON.stringify(this.serialText.slice(-300))}`)),
+        () =>
+          done(
+            new QemuError(`serial output did not match ${re} within ${timeoutMs} ms; got: ${JSON.stringify(this.serialText.slice(-300))}`),
+          ),
         timeoutMs,
       );
       this.on('serial', onSerial);
@@ -314,7 +348,9 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuInstance> {
   live.set(proc, dir);
   watchSignals();
   const q = new QemuInstance(proc, args, gdbAddress, qmp, dir);
-  const spawnError = new Promise<never>((_, reject) => proc.once('error', (e) => reject(new QemuError(`cannot start ${binary}: ${e.message}`))));
+  const spawnError = new Promise<never>((_, reject) =>
+    proc.once('error', (e) => reject(new QemuError(`cannot start ${binary}: ${e.message}`))),
+  );
   const ready = waitForSockets([qmp, ...(gdbSocket ? [gdbSocket] : [])], opts.startTimeoutMs ?? 10_000, q);
   try {
     await Promise.race([ready, spawnError]);

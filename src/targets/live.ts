@@ -1,8 +1,29 @@
 // A running guest behind a gdbstub (QEMU, gdbsx): the Target interface over gdbstub/'s client.
 import { EventEmitter } from 'node:events';
-import { GdbClient, RspError, RspProtocolError, RspTimeoutError, SIGINT, SIGTRAP, type ClientOptions, type StopEvent, type ThreadId } from '../../gdbstub/index.js';
+import {
+  GdbClient,
+  RspError,
+  RspProtocolError,
+  RspTimeoutError,
+  SIGINT,
+  SIGTRAP,
+  type ClientOptions,
+  type StopEvent,
+  type ThreadId,
+} from '../../gdbstub/index.js';
 import { PendingBreakpoints } from './pending-breakpoints.js';
-import { cpuLabel, TargetError, type BreakpointKind, type MemoryRange, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from './target.js';
+import {
+  cpuLabel,
+  TargetError,
+  type BreakpointKind,
+  type MemoryRange,
+  type RegisterInfo,
+  type ResumeAction,
+  type StopReason,
+  type Target,
+  type TargetEvents,
+  type TargetThread,
+} from './target.js';
 
 export interface LiveTargetOptions extends ClientOptions {
   /** How long a single step may take before the vCPU is taken to be halted (QEMU never answers then). */
@@ -111,7 +132,8 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
   }
 
   async threadIds(atLeast = Infinity): Promise<readonly number[]> {
-    while (!this.vcpuListDone && this.vcpuIds.length < atLeast) await (this.readingIds ??= this.readNextId().finally(() => (this.readingIds = undefined)));
+    while (!this.vcpuListDone && this.vcpuIds.length < atLeast)
+      await (this.readingIds ??= this.readNextId().finally(() => (this.readingIds = undefined)));
     return this.vcpuIds;
   }
 
@@ -200,7 +222,9 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
 
   writeMemory(address: bigint, data: Uint8Array, thread = this.stopThread): Promise<void> {
     this.forgetStop();
-    return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () => this.client.writeMemory(address, data, thread === undefined ? undefined : this.tid(thread)));
+    return wrap(`write ${data.length} bytes at 0x${address.toString(16)}`, () =>
+      this.client.writeMemory(address, data, thread === undefined ? undefined : this.tid(thread)),
+    );
   }
 
   async insertBreakpoint(kind: BreakpointKind, address: bigint, length: number): Promise<void> {
@@ -264,7 +288,10 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
     const stop = await this.run(action);
     if (stop.kind !== 'exited') {
       this.stopThread = stop.thread;
-      await Promise.all([this.readRegisters(stop.thread), ...readAtStop.map((r) => this.readMemory(r.address, r.size).catch(() => undefined))]);
+      await Promise.all([
+        this.readRegisters(stop.thread),
+        ...readAtStop.map((r) => this.readMemory(r.address, r.size).catch(() => undefined)),
+      ]);
     }
     return stop;
   }
@@ -348,7 +375,8 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
 
   async detach(): Promise<void> {
     // What never reached the stub need not leave it; QEMU's `D` removes the rest itself.
-    if (this.pending.dropInserts() && !this.client.quirks.detachRemovesBreakpoints) await this.pending.flush((bp) => this.applyBreakpoint(bp.kind, bp.address, bp.length, false));
+    if (this.pending.dropInserts() && !this.client.quirks.detachRemovesBreakpoints)
+      await this.pending.flush((bp) => this.applyBreakpoint(bp.kind, bp.address, bp.length, false));
     this.pending.clear();
     if (this.beforeDetach) await wrap('prepare to detach', this.beforeDetach);
     if (this.client.quirks.dialect === 'qemu' && !this.resumed) await wrap('prepare to detach', () => this.settleStaleStep());
@@ -363,7 +391,13 @@ export class LiveTarget extends EventEmitter<TargetEvents> implements Target {
    */
   private async settleStaleStep(): Promise<void> {
     await this.client.cont();
-    if (await this.client.waitForStop(STALE_STEP_MS).then(() => true, () => false)) return;
+    if (
+      await this.client.waitForStop(STALE_STEP_MS).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     this.client.interrupt();
     await this.client.waitForStop(PAUSE_STOP_TIMEOUT_MS);
   }

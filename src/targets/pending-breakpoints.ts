@@ -40,7 +40,9 @@ export class PendingBreakpoints {
    * together. A change that fails stays pending and the first failure is thrown.
    */
   async flush(apply: (bp: CodeBreakpoint, insert: boolean) => Promise<void>, only?: bigint): Promise<void> {
-    const due = [...this.changes].filter(([, c]) => only === undefined || c.address === only).sort(([, a], [, b]) => Number(a.insert) - Number(b.insert));
+    const due = [...this.changes]
+      .filter(([, c]) => only === undefined || c.address === only)
+      .sort(([, a], [, b]) => Number(a.insert) - Number(b.insert));
     const results = await Promise.allSettled(due.map(([key, c]) => apply(c, c.insert).then(() => this.changes.delete(key))));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

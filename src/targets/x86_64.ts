@@ -3,8 +3,32 @@
 
 /** The general-purpose registers every x86_64 target can provide, in gdb's `info registers` order. */
 export const GENERAL_REGS = [
-  'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
-  'rip', 'eflags', 'cs', 'ss', 'ds', 'es', 'fs', 'gs', 'fs_base', 'gs_base',
+  'rax',
+  'rbx',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  'rbp',
+  'rsp',
+  'r8',
+  'r9',
+  'r10',
+  'r11',
+  'r12',
+  'r13',
+  'r14',
+  'r15',
+  'rip',
+  'eflags',
+  'cs',
+  'ss',
+  'ds',
+  'es',
+  'fs',
+  'gs',
+  'fs_base',
+  'gs_base',
 ] as const;
 
 /** Sub-register aliases the expression evaluator accepts ($eax, $ax, $al, $pc, $sp, $fp). */

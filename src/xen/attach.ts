@@ -67,7 +67,11 @@ export async function attachXen(domain: string | number, opts: XenAttachOptions 
     return pauses.giveBackUserPause();
   };
   try {
-    target = await connect(gdbsx, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, { dialect: 'gdbsx', pause: () => pauses.pause(), beforeDetach });
+    target = await connect(gdbsx, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, {
+      dialect: 'gdbsx',
+      pause: () => pauses.pause(),
+      beforeDetach,
+    });
     gdbsx.connected();
     target.on('close', () => (lost ||= !detaching && !cleaning));
     await pauses.takeUserPause();
@@ -94,7 +98,8 @@ async function connect(gdbsx: Gdbsx, timeoutMs: number, opts: LiveTargetOptions)
       return await LiveTarget.connect(address, opts);
     } catch (e) {
       if (gdbsx.exit) throw new XenError(`cannot attach: ${gdbsx.describeExit()}`);
-      if (Date.now() > deadline) throw new XenError(`gdbsx did not accept a connection on ${address} within ${timeoutMs} ms (${(e as Error).message})`);
+      if (Date.now() > deadline)
+        throw new XenError(`gdbsx did not accept a connection on ${address} within ${timeoutMs} ms (${(e as Error).message})`);
     }
     await Promise.race([gdbsx.exited, new Promise((r) => setTimeout(r, 25))]);
   }
@@ -152,12 +157,21 @@ class PauseKeeper {
   }
 }
 
-async function finish(target: LiveTarget | undefined, gdbsx: Gdbsx, pauses: PauseKeeper, lost: boolean, log: ((line: string) => void) | undefined): Promise<void> {
+async function finish(
+  target: LiveTarget | undefined,
+  gdbsx: Gdbsx,
+  pauses: PauseKeeper,
+  lost: boolean,
+  log: ((line: string) => void) | undefined,
+): Promise<void> {
   // Closing our end makes a gdbsx that was not sent `D` detach and unpause by itself.
   await target?.close();
   await gdbsx.stop();
   const { domid, name, wasPaused } = pauses.domain;
   const outcome = await pauses.restore();
-  if (lost) log?.(`${gdbsx.describeExit()} during the session; domain ${domid} (${name}) ${outcome === 'gone' ? 'no longer exists' : `left ${wasPaused ? 'paused' : 'running'} as found`}`);
+  if (lost)
+    log?.(
+      `${gdbsx.describeExit()} during the session; domain ${domid} (${name}) ${outcome === 'gone' ? 'no longer exists' : `left ${wasPaused ? 'paused' : 'running'} as found`}`,
+    );
   else if (outcome === 'unpaused' || outcome === 'paused') log?.(`domain ${domid} (${name}) ${outcome} again, as it was found`);
 }

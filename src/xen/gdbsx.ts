@@ -7,7 +7,7 @@ import path from 'node:path';
 import { findIn, isExecutable } from '../util/executable.js';
 import { XenError } from './errors.js';
 
-export interface GdbsxExit {
+interface GdbsxExit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
@@ -21,7 +21,11 @@ export function findGdbsx(explicit?: string): string {
   const dirs = (process.env.PATH ?? '').split(path.delimiter).filter((d) => d);
   let xenLibs: string[] = [];
   try {
-    xenLibs = readdirSync('/usr/lib').filter((d) => /^xen-\d/.test(d)).sort().reverse().map((d) => `/usr/lib/${d}/bin`);
+    xenLibs = readdirSync('/usr/lib')
+      .filter((d) => /^xen-\d/.test(d))
+      .sort()
+      .reverse()
+      .map((d) => `/usr/lib/${d}/bin`);
   } catch {
     // No /usr/lib: PATH alone decides.
   }
@@ -60,7 +64,11 @@ export class Gdbsx {
   static start(binary: string, domid: number, bitness: 32 | 64, port: number): Promise<Gdbsx> {
     // Its own process group: a Ctrl-C at duster's terminal must not kill gdbsx, which would die
     // without restoring anything and leave the domain paused.
-    const proc = spawn(binary, ['-a', String(domid), String(bitness), String(port)], { stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
+    const proc = spawn(binary, ['-a', String(domid), String(bitness), String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: false,
+      detached: true,
+    });
     unconnected.add(proc);
     return new Promise((resolve, reject) => {
       proc.once('error', (e) => reject(new XenError(`cannot start ${binary}: ${e.message}`)));
@@ -79,7 +87,11 @@ export class Gdbsx {
   /** One line: how gdbsx ended and the last thing it said. */
   describeExit(): string {
     const how = !this.exit ? 'is running' : this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with status ${this.exit.code}`;
-    const said = this.stderrText.split('\n').map((l) => l.trim()).filter((l) => l).pop();
+    const said = this.stderrText
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l)
+      .pop();
     return `gdbsx ${how}${said ? ` (${said})` : ''}`;
   }
 

@@ -26,7 +26,11 @@ export class Xl {
   /** The domain named or numbered `domain` (xl accepts both). */
   async list(domain: string | number): Promise<DomainState> {
     const out = await this.run(['list', String(domain)], String(domain));
-    const row = out.split('\n').slice(1).map(parseListRow).find((r) => r !== undefined);
+    const row = out
+      .split('\n')
+      .slice(1)
+      .map(parseListRow)
+      .find((r) => r !== undefined);
     if (!row) throw new XenError(`cannot read 'xl list ${domain}' output: ${JSON.stringify(out.slice(0, 200))}`);
     return row;
   }
@@ -40,7 +44,9 @@ export class Xl {
       // xl built without JSON support prints an s-expression: nothing to learn from it here.
       return {};
     }
-    const entry = Array.isArray(parsed) ? (parsed as { domid?: number; config?: XlConfigJson }[]).find((d) => d.domid === domid) : undefined;
+    const entry = Array.isArray(parsed)
+      ? (parsed as { domid?: number; config?: XlConfigJson }[]).find((d) => d.domid === domid)
+      : undefined;
     return configFromJson(entry?.config);
   }
 
@@ -58,7 +64,10 @@ export class Xl {
     try {
       r = await runTool(this.binary, args);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new XenError(`${this.binary} not found: duster attaches to Xen domains from a dom0 with the Xen tools installed (Debian: apt-get install xen-utils-common)`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new XenError(
+          `${this.binary} not found: duster attaches to Xen domains from a dom0 with the Xen tools installed (Debian: apt-get install xen-utils-common)`,
+        );
       throw new XenError(`cannot run ${this.binary} ${args.join(' ')}: ${(e as Error).message}`);
     }
     if (r.status !== 0) throw xlFailure(args, r, domain);
@@ -94,8 +103,14 @@ function configFromJson(config: XlConfigJson | undefined): DomainConfig {
 function xlFailure(args: string[], r: ToolResult, domain: string): XenError {
   const text = `${r.stderr}\n${r.stdout}`;
   if (/does not exist|invalid domain identifier/i.test(text)) return new NoSuchDomainError(domain);
-  if (/permission denied|operation not permitted/i.test(text)) return new XenError(`xl ${args[0]}: permission denied: run duster as root on the Xen dom0`);
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l) ?? `exit status ${r.status}`;
-  if (/privileged command interface|xenstore|cannot init xl context|libxc handle/i.test(text)) return new XenError(`this machine is not a Xen dom0 (xl: ${line})`);
+  if (/permission denied|operation not permitted/i.test(text))
+    return new XenError(`xl ${args[0]}: permission denied: run duster as root on the Xen dom0`);
+  const line =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l) ?? `exit status ${r.status}`;
+  if (/privileged command interface|xenstore|cannot init xl context|libxc handle/i.test(text))
+    return new XenError(`this machine is not a Xen dom0 (xl: ${line})`);
   return new XenError(`xl ${args.join(' ')} failed: ${line}`);
 }

@@ -241,7 +241,8 @@ function readHeader(r: ByteReader, section: FrameSection): EntryHeader | undefin
 }
 
 function checkPointer(p: bigint, section: FrameSection, offset: number): number {
-  if (p < 0n || p >= BigInt(section.bytes.length)) throw new CfiError(`.${section.kind}`, offset, `CIE pointer 0x${p.toString(16)} outside the section`);
+  if (p < 0n || p >= BigInt(section.bytes.length))
+    throw new CfiError(`.${section.kind}`, offset, `CIE pointer 0x${p.toString(16)} outside the section`);
   return Number(p);
 }
 
@@ -257,12 +258,17 @@ function entryReader(section: FrameSection, h: EntryHeader): ByteReader {
 
 function bases(section: FrameSection, entry: number, addressSize: number, funcBase?: bigint): PointerBases {
   return {
-    addressSize, section: `.${section.kind}`, entry, sectionAddress: section.address,
-    textBase: section.textBase, dataBase: section.dataBase, funcBase,
+    addressSize,
+    section: `.${section.kind}`,
+    entry,
+    sectionAddress: section.address,
+    textBase: section.textBase,
+    dataBase: section.dataBase,
+    funcBase,
   };
 }
 
-export function parseCie(section: FrameSection, offset: number): Cie {
+function parseCie(section: FrameSection, offset: number): Cie {
   const name = `.${section.kind}`;
   const r = new ByteReader(section.bytes, name, offset);
   const h = readHeader(r, section);
@@ -284,8 +290,18 @@ export function parseCie(section: FrameSection, offset: number): Cie {
     const dataAlignment = body.sleb128();
     const returnAddressRegister = version === 1 ? body.u8() : body.uleb128();
     const cie: Cie = {
-      section, offset, version, augmentation, addressSize, segmentSize, codeAlignment, dataAlignment,
-      returnAddressRegister, fdeEncoding: DW_EH_PE.absptr, lsdaEncoding: DW_EH_PE.omit, isSignalFrame: false,
+      section,
+      offset,
+      version,
+      augmentation,
+      addressSize,
+      segmentSize,
+      codeAlignment,
+      dataAlignment,
+      returnAddressRegister,
+      fdeEncoding: DW_EH_PE.absptr,
+      lsdaEncoding: DW_EH_PE.omit,
+      isSignalFrame: false,
       instructions: new Uint8Array(),
     };
     if (augmentation.startsWith('z')) {

@@ -10,7 +10,11 @@ export interface FramePointerOptions {
 }
 
 /** The caller of the frame whose registers `regs` reads, or null when rbp does not look like a frame chain. */
-export async function unwindFramePointer(regs: RegisterReader, mem: MemoryReader, opts: FramePointerOptions = {}): Promise<UnwindResult | null> {
+export async function unwindFramePointer(
+  regs: RegisterReader,
+  mem: MemoryReader,
+  opts: FramePointerOptions = {},
+): Promise<UnwindResult | null> {
   const [rbp, rsp] = await Promise.all([regs(X86_64.rbp), regs(X86_64.rsp)]);
   if (rbp === undefined || rsp === undefined || rbp === 0n) return null;
   if (rbp % 8n !== 0n || rbp < rsp || rbp - rsp > (opts.maxFrameSize ?? 1n << 20n)) return null;
@@ -22,7 +26,10 @@ export async function unwindFramePointer(regs: RegisterReader, mem: MemoryReader
   // The caller's frame record is higher up the stack, or rbp is 0 in the outermost frame.
   if (savedRbp !== 0n && savedRbp <= rbp) return null;
   const cfa = rbp + 16n;
-  const registers = new Map<number, bigint>([[X86_64.rsp, cfa], [X86_64.rbp, savedRbp]]);
+  const registers = new Map<number, bigint>([
+    [X86_64.rsp, cfa],
+    [X86_64.rbp, savedRbp],
+  ]);
   if (returnAddress !== 0n) registers.set(X86_64.rip, returnAddress);
   return { cfa, registers, returnAddressUndefined: returnAddress === 0n, isSignalFrame: false };
 }

@@ -30,12 +30,24 @@ export function readEncodedPointer(r: ByteReader, enc: number, bases: PointerBas
   const raw = readFormat(r, enc & 0x0f, bases);
   let base: bigint;
   switch (app) {
-    case DW_EH_PE.absptr: case DW_EH_PE.aligned: base = 0n; break;
-    case DW_EH_PE.pcrel: base = fieldAddress; break;
-    case DW_EH_PE.textrel: base = need(bases.textBase, 'textrel', bases); break;
-    case DW_EH_PE.datarel: base = need(bases.dataBase, 'datarel', bases); break;
-    case DW_EH_PE.funcrel: base = need(bases.funcBase, 'funcrel', bases); break;
-    default: throw new CfiError(bases.section, bases.entry, `unknown pointer application 0x${app.toString(16)}`);
+    case DW_EH_PE.absptr:
+    case DW_EH_PE.aligned:
+      base = 0n;
+      break;
+    case DW_EH_PE.pcrel:
+      base = fieldAddress;
+      break;
+    case DW_EH_PE.textrel:
+      base = need(bases.textBase, 'textrel', bases);
+      break;
+    case DW_EH_PE.datarel:
+      base = need(bases.dataBase, 'datarel', bases);
+      break;
+    case DW_EH_PE.funcrel:
+      base = need(bases.funcBase, 'funcrel', bases);
+      break;
+    default:
+      throw new CfiError(bases.section, bases.entry, `unknown pointer application 0x${app.toString(16)}`);
   }
   return { value: BigInt.asUintN(bases.addressSize * 8, base + raw), indirect: (enc & DW_EH_PE.indirect) !== 0 };
 }
@@ -44,17 +56,28 @@ export function readEncodedPointer(r: ByteReader, enc: number, bases: PointerBas
 export function readFormat(r: ByteReader, format: number, bases: PointerBases): bigint {
   const { addressSize } = bases;
   switch (format) {
-    case DW_EH_PE.absptr: return r.addr(addressSize);
-    case DW_EH_PE.uleb128: return r.uleb128Big();
-    case DW_EH_PE.udata2: return BigInt(r.u16());
-    case DW_EH_PE.udata4: return BigInt(r.u32());
-    case DW_EH_PE.udata8: return r.u64();
-    case DW_EH_PE.signed: return addressSize === 8 ? r.i64() : BigInt(r.i32());
-    case DW_EH_PE.sleb128: return r.sleb128Big();
-    case DW_EH_PE.sdata2: return BigInt(r.i16());
-    case DW_EH_PE.sdata4: return BigInt(r.i32());
-    case DW_EH_PE.sdata8: return r.i64();
-    default: throw new CfiError(bases.section, bases.entry, `unknown pointer format 0x${format.toString(16)}`);
+    case DW_EH_PE.absptr:
+      return r.addr(addressSize);
+    case DW_EH_PE.uleb128:
+      return r.uleb128Big();
+    case DW_EH_PE.udata2:
+      return BigInt(r.u16());
+    case DW_EH_PE.udata4:
+      return BigInt(r.u32());
+    case DW_EH_PE.udata8:
+      return r.u64();
+    case DW_EH_PE.signed:
+      return addressSize === 8 ? r.i64() : BigInt(r.i32());
+    case DW_EH_PE.sleb128:
+      return r.sleb128Big();
+    case DW_EH_PE.sdata2:
+      return BigInt(r.i16());
+    case DW_EH_PE.sdata4:
+      return BigInt(r.i32());
+    case DW_EH_PE.sdata8:
+      return r.i64();
+    default:
+      throw new CfiError(bases.section, bases.entry, `unknown pointer format 0x${format.toString(16)}`);
   }
 }
 

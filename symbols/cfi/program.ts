@@ -87,7 +87,10 @@ class CfaMachine {
   private base: number | undefined;
   private at = 0;
 
-  constructor(private readonly fde: Fde, private readonly emit: (row: UnwindRow) => boolean) {
+  constructor(
+    private readonly fde: Fde,
+    private readonly emit: (row: UnwindRow) => boolean,
+  ) {
     this.name = `.${fde.cie.section.kind}`;
     this.loc = fde.start;
   }
@@ -158,8 +161,12 @@ class CfaMachine {
     const sectionPos = this.base! + r.pos;
     const reader = new ByteReader(cie.section.bytes.subarray(0, this.base! + r.length), this.name, sectionPos);
     const p = readEncodedPointer(reader, cie.fdeEncoding, {
-      addressSize: cie.addressSize, section: this.name, entry: this.fde.offset, sectionAddress: cie.section.address,
-      textBase: cie.section.textBase, dataBase: cie.section.dataBase,
+      addressSize: cie.addressSize,
+      section: this.name,
+      entry: this.fde.offset,
+      sectionAddress: cie.section.address,
+      textBase: cie.section.textBase,
+      dataBase: cie.section.dataBase,
     });
     r.skip(reader.pos - sectionPos);
     return this.advance(p.value);
@@ -173,28 +180,48 @@ class CfaMachine {
     const daf = cie.dataAlignment;
     const factored = (n: number | bigint) => BigInt(n) * BigInt(cie.codeAlignment);
     switch (op & 0xc0) {
-      case DW_CFA.advance_loc: return this.advance(this.loc + factored(low));
-      case DW_CFA.offset: return this.set(low, { kind: 'offset', offset: r.uleb128() * daf });
-      case DW_CFA.restore: return this.restore(low);
+      case DW_CFA.advance_loc:
+        return this.advance(this.loc + factored(low));
+      case DW_CFA.offset:
+        return this.set(low, { kind: 'offset', offset: r.uleb128() * daf });
+      case DW_CFA.restore:
+        return this.restore(low);
     }
     switch (op) {
-      case DW_CFA.nop: return false;
-      case DW_CFA.set_loc: return this.setLoc(r);
-      case DW_CFA.advance_loc1: return this.advance(this.loc + factored(r.u8()));
-      case DW_CFA.advance_loc2: return this.advance(this.loc + factored(r.u16()));
-      case DW_CFA.advance_loc4: return this.advance(this.loc + factored(r.u32()));
-      case DW_CFA.MIPS_advance_loc8: return this.advance(this.loc + factored(r.u64()));
-      case DW_CFA.offset_extended: return this.set(r.uleb128(), { kind: 'offset', offset: r.uleb128() * daf });
-      case DW_CFA.offset_extended_sf: return this.set(r.uleb128(), { kind: 'offset', offset: r.sleb128() * daf });
-      case DW_CFA.GNU_negative_offset_extended: return this.set(r.uleb128(), { kind: 'offset', offset: -r.uleb128() * daf });
-      case DW_CFA.val_offset: return this.set(r.uleb128(), { kind: 'val-offset', offset: r.uleb128() * daf });
-      case DW_CFA.val_offset_sf: return this.set(r.uleb128(), { kind: 'val-offset', offset: r.sleb128() * daf });
-      case DW_CFA.restore_extended: return this.restore(r.uleb128());
-      case DW_CFA.undefined: return this.set(r.uleb128(), { kind: 'undefined' });
-      case DW_CFA.same_value: return this.set(r.uleb128(), { kind: 'same-value' });
-      case DW_CFA.register: return this.set(r.uleb128(), { kind: 'register', reg: r.uleb128() });
-      case DW_CFA.expression: return this.set(r.uleb128(), { kind: 'expression', expr: r.bytesN(r.uleb128()) });
-      case DW_CFA.val_expression: return this.set(r.uleb128(), { kind: 'val-expression', expr: r.bytesN(r.uleb128()) });
+      case DW_CFA.nop:
+        return false;
+      case DW_CFA.set_loc:
+        return this.setLoc(r);
+      case DW_CFA.advance_loc1:
+        return this.advance(this.loc + factored(r.u8()));
+      case DW_CFA.advance_loc2:
+        return this.advance(this.loc + factored(r.u16()));
+      case DW_CFA.advance_loc4:
+        return this.advance(this.loc + factored(r.u32()));
+      case DW_CFA.MIPS_advance_loc8:
+        return this.advance(this.loc + factored(r.u64()));
+      case DW_CFA.offset_extended:
+        return this.set(r.uleb128(), { kind: 'offset', offset: r.uleb128() * daf });
+      case DW_CFA.offset_extended_sf:
+        return this.set(r.uleb128(), { kind: 'offset', offset: r.sleb128() * daf });
+      case DW_CFA.GNU_negative_offset_extended:
+        return this.set(r.uleb128(), { kind: 'offset', offset: -r.uleb128() * daf });
+      case DW_CFA.val_offset:
+        return this.set(r.uleb128(), { kind: 'val-offset', offset: r.uleb128() * daf });
+      case DW_CFA.val_offset_sf:
+        return this.set(r.uleb128(), { kind: 'val-offset', offset: r.sleb128() * daf });
+      case DW_CFA.restore_extended:
+        return this.restore(r.uleb128());
+      case DW_CFA.undefined:
+        return this.set(r.uleb128(), { kind: 'undefined' });
+      case DW_CFA.same_value:
+        return this.set(r.uleb128(), { kind: 'same-value' });
+      case DW_CFA.register:
+        return this.set(r.uleb128(), { kind: 'register', reg: r.uleb128() });
+      case DW_CFA.expression:
+        return this.set(r.uleb128(), { kind: 'expression', expr: r.bytesN(r.uleb128()) });
+      case DW_CFA.val_expression:
+        return this.set(r.uleb128(), { kind: 'val-expression', expr: r.bytesN(r.uleb128()) });
       case DW_CFA.remember_state: {
         if (this.remembered.length >= MAX_REMEMBERED) throw this.error(`DW_CFA_remember_state nested deeper than ${MAX_REMEMBERED}`);
         this.remembered.push(copy(this.state));
@@ -207,17 +234,24 @@ class CfaMachine {
         this.state = saved;
         return false;
       }
-      case DW_CFA.def_cfa: return this.defCfa({ kind: 'register', reg: r.uleb128(), offset: r.uleb128() });
-      case DW_CFA.def_cfa_sf: return this.defCfa({ kind: 'register', reg: r.uleb128(), offset: r.sleb128() * daf });
-      case DW_CFA.def_cfa_register: return this.defCfa({ ...this.cfaRegister('DW_CFA_def_cfa_register'), reg: r.uleb128() });
-      case DW_CFA.def_cfa_offset: return this.defCfa({ ...this.cfaRegister('DW_CFA_def_cfa_offset'), offset: r.uleb128() });
-      case DW_CFA.def_cfa_offset_sf: return this.defCfa({ ...this.cfaRegister('DW_CFA_def_cfa_offset_sf'), offset: r.sleb128() * daf });
-      case DW_CFA.def_cfa_expression: return this.defCfa({ kind: 'expression', expr: r.bytesN(r.uleb128()) });
+      case DW_CFA.def_cfa:
+        return this.defCfa({ kind: 'register', reg: r.uleb128(), offset: r.uleb128() });
+      case DW_CFA.def_cfa_sf:
+        return this.defCfa({ kind: 'register', reg: r.uleb128(), offset: r.sleb128() * daf });
+      case DW_CFA.def_cfa_register:
+        return this.defCfa({ ...this.cfaRegister('DW_CFA_def_cfa_register'), reg: r.uleb128() });
+      case DW_CFA.def_cfa_offset:
+        return this.defCfa({ ...this.cfaRegister('DW_CFA_def_cfa_offset'), offset: r.uleb128() });
+      case DW_CFA.def_cfa_offset_sf:
+        return this.defCfa({ ...this.cfaRegister('DW_CFA_def_cfa_offset_sf'), offset: r.sleb128() * daf });
+      case DW_CFA.def_cfa_expression:
+        return this.defCfa({ kind: 'expression', expr: r.bytesN(r.uleb128()) });
       case DW_CFA.GNU_args_size: {
         this.state.argsSize = r.uleb128();
         return false;
       }
-      default: throw this.error(`unknown call frame instruction 0x${op.toString(16)}`);
+      default:
+        throw this.error(`unknown call frame instruction 0x${op.toString(16)}`);
     }
   }
 }

@@ -3,7 +3,16 @@
 // read and merged the way gdb 13 does (dwarf2/frame.c, dwarf2_build_frame_info): one table sorted
 // by start address where, for two FDEs starting at the same address, the .debug_frame one wins;
 // FDEs at address 0 that overlap real code are --gc-sections leftovers and are dropped.
-import { fdeAt, fdeBounds, type Cie, type CfiDamage, type Fde, type FdeBounds, type FrameSection, type FrameSectionInput } from './entries.js';
+import {
+  fdeAt,
+  fdeBounds,
+  type Cie,
+  type CfiDamage,
+  type Fde,
+  type FdeBounds,
+  type FrameSection,
+  type FrameSectionInput,
+} from './entries.js';
 import { FormatError } from '../reader.js';
 import { partitionPoint } from '../search.js';
 
@@ -74,7 +83,10 @@ export class CfiTable {
     const addressSize = this.sections.addressSize ?? 8;
     const all: FdeBounds[] = [];
     // .debug_frame first: a stable sort then keeps it ahead of .eh_frame at equal starts.
-    for (const [kind, input] of [['debug_frame', this.sections.debugFrame], ['eh_frame', this.sections.ehFrame]] as const) {
+    for (const [kind, input] of [
+      ['debug_frame', this.sections.debugFrame],
+      ['eh_frame', this.sections.ehFrame],
+    ] as const) {
       if (input?.bytes.length) all.push(...fdeBounds({ ...input, kind, addressSize } satisfies FrameSection, this.damaged));
     }
     all.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));

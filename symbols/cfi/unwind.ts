@@ -37,7 +37,13 @@ export class UnwindError extends Error {
 }
 
 /** Unwinds the frame at `pc`; null when no FDE covers it (the caller may try frame pointers). */
-export async function unwindStep(table: CfiTable, pc: bigint, regs: RegisterReader, mem: MemoryReader, opts: UnwindStepOptions = {}): Promise<UnwindResult | null> {
+export async function unwindStep(
+  table: CfiTable,
+  pc: bigint,
+  regs: RegisterReader,
+  mem: MemoryReader,
+  opts: UnwindStepOptions = {},
+): Promise<UnwindResult | null> {
   const lookup = opts.pcIsReturnAddress ? pc - 1n : pc;
   const fde = table.findFde(lookup);
   if (!fde) return null;
@@ -48,16 +54,19 @@ export async function unwindStep(table: CfiTable, pc: bigint, regs: RegisterRead
   const columns = new Set([...GENERAL_REGISTERS, ...row.registers.keys()]);
   const registers = new Map<number, bigint>();
   let returnAddressUndefined = false;
-  await Promise.all([...columns].map(async (reg) => {
-    const rule = row.registers.get(reg) ?? defaultRule(reg, ra, isSignalFrame);
-    if (reg === ra && rule.kind === 'undefined') returnAddressUndefined = true;
-    const v = await applyRule(rule, reg, cfa, regs, mem);
-    if (v !== undefined) registers.set(reg, v);
-  }));
+  await Promise.all(
+    [...columns].map(async (reg) => {
+      const rule = row.registers.get(reg) ?? defaultRule(reg, ra, isSignalFrame);
+      if (reg === ra && rule.kind === 'undefined') returnAddressUndefined = true;
+      const v = await applyRule(rule, reg, cfa, regs, mem);
+      if (v !== undefined) registers.set(reg, v);
+    }),
+  );
   // The return address column is the caller's rip (on x86_64 it is rip's own column, 16).
   const returnAddress = registers.get(ra);
   if (returnAddress !== undefined) registers.set(X86_64.rip, returnAddress);
-  if (!returnAddressUndefined && !registers.has(X86_64.rip)) throw new UnwindError(`return address of the frame at 0x${pc.toString(16)} is unreadable`);
+  if (!returnAddressUndefined && !registers.has(X86_64.rip))
+    throw new UnwindError(`return address of the frame at 0x${pc.toString(16)} is unreadable`);
   return { cfa, registers, returnAddressUndefined, isSignalFrame, fde };
 }
 
@@ -102,13 +111,21 @@ async function applyRule(
 ): Promise<bigint | undefined> {
   const at = (offset: number) => BigInt.asUintN(64, cfa + BigInt(offset));
   switch (rule.kind) {
-    case 'cfa': return cfa;
-    case 'unknown': case 'undefined': return undefined;
-    case 'same-value': return regs(reg);
-    case 'register': return regs(rule.reg);
-    case 'offset': return readU64(mem, at(rule.offset));
-    case 'val-offset': return at(rule.offset);
-    case 'expression': case 'val-expression': {
+    case 'cfa':
+      return cfa;
+    case 'unknown':
+    case 'undefined':
+      return undefined;
+    case 'same-value':
+      return regs(reg);
+    case 'register':
+      return regs(rule.reg);
+    case 'offset':
+      return readU64(mem, at(rule.offset));
+    case 'val-offset':
+      return at(rule.offset);
+    case 'expression':
+    case 'val-expression': {
       const v = locationValue(await evaluateLocation(rule.expr, { readRegister: regs, readMemory: mem, initialStack: [cfa] }));
       if (v === undefined || rule.kind === 'val-expression') return v;
       return readU64(mem, v);

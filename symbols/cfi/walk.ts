@@ -32,7 +32,13 @@ export interface WalkOptions {
   framePointerFallback?: boolean;
 }
 
-export async function unwindStack(table: CfiTable, pc: bigint, regs: RegisterReader, mem: MemoryReader, opts: WalkOptions = {}): Promise<StackWalk> {
+export async function unwindStack(
+  table: CfiTable,
+  pc: bigint,
+  regs: RegisterReader,
+  mem: MemoryReader,
+  opts: WalkOptions = {},
+): Promise<StackWalk> {
   const maxFrames = opts.maxFrames ?? 256;
   const frames: StackFrame[] = [{ pc, method: 'innermost', registers: regs, pcIsReturnAddress: false }];
   const seen = new Set<string>();

@@ -24,7 +24,7 @@ export interface ScanPlan {
 }
 
 export const SKIP_FIXED = 0;
-export const SKIP_SLOW = -1;
+const SKIP_SLOW = -1;
 export const SKIP_BY_SIBLING4 = -2;
 
 export class AbbrevTable {
@@ -81,14 +81,23 @@ export class AbbrevTable {
       let at = 0;
       for (let s = this.first[a]!, end = s + this.count[a]!; s < end; s++) {
         const form = this.forms[s]!;
-        if (this.names[s] === DW_AT.sibling && at >= 0 && (form === DW_FORM.ref1 || form === DW_FORM.ref2 || form === DW_FORM.ref4 || form === DW_FORM.ref8)) {
+        if (
+          this.names[s] === DW_AT.sibling &&
+          at >= 0 &&
+          (form === DW_FORM.ref1 || form === DW_FORM.ref2 || form === DW_FORM.ref4 || form === DW_FORM.ref8)
+        ) {
           siblingAt[a] = at;
           siblingForm[a] = form;
         }
         at = at >= 0 && sizes[s]! >= 0 ? at + sizes[s]! : -1;
       }
       fixedSize[a] = at;
-      skip[a] = !this.hasChildren[a] && at >= 0 ? at : this.hasChildren[a] && siblingAt[a]! >= 0 && siblingForm[a] === DW_FORM.ref4 ? SKIP_BY_SIBLING4 : SKIP_SLOW;
+      skip[a] =
+        !this.hasChildren[a] && at >= 0
+          ? at
+          : this.hasChildren[a] && siblingAt[a]! >= 0 && siblingForm[a] === DW_FORM.ref4
+            ? SKIP_BY_SIBLING4
+            : SKIP_SLOW;
     }
     return { sizes, fixedSize, siblingAt, siblingForm, skip };
   }
@@ -126,7 +135,8 @@ export function parseAbbrevTable(bytes: Uint8Array, offset: number): AbbrevTable
       const name = leb();
       const form = leb();
       if (name === 0 && form === 0) break;
-      if (name === 0 || form === 0) throw new DwarfError(S, r.pos, `abbreviation ${code}: attribute 0x${name.toString(16)} with form 0x${form.toString(16)}`);
+      if (name === 0 || form === 0)
+        throw new DwarfError(S, r.pos, `abbreviation ${code}: attribute 0x${name.toString(16)} with form 0x${form.toString(16)}`);
       if (form === DW_FORM.implicit_const) implicits.set(names.length, implicitConst(r));
       names.push(name);
       forms.push(form);
@@ -192,18 +202,49 @@ const smallSizes = new Map<number, Int8Array>();
 /** Size of a value of `form` in this unit, or -1 when it is not fixed. */
 export function formSize(form: number, u: UnitHeader): number {
   switch (form) {
-    case DW_FORM.addr: return u.addressSize;
-    case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: case DW_FORM.strx1: case DW_FORM.addrx1: return 1;
-    case DW_FORM.data2: case DW_FORM.ref2: case DW_FORM.strx2: case DW_FORM.addrx2: return 2;
-    case DW_FORM.strx3: case DW_FORM.addrx3: return 3;
-    case DW_FORM.data4: case DW_FORM.ref4: case DW_FORM.strx4: case DW_FORM.addrx4: case DW_FORM.ref_sup4: return 4;
-    case DW_FORM.data8: case DW_FORM.ref8: case DW_FORM.ref_sig8: case DW_FORM.ref_sup8: return 8;
-    case DW_FORM.data16: return 16;
-    case DW_FORM.strp: case DW_FORM.line_strp: case DW_FORM.sec_offset: case DW_FORM.strp_sup: case DW_FORM.GNU_ref_alt: case DW_FORM.GNU_strp_alt:
+    case DW_FORM.addr:
+      return u.addressSize;
+    case DW_FORM.data1:
+    case DW_FORM.ref1:
+    case DW_FORM.flag:
+    case DW_FORM.strx1:
+    case DW_FORM.addrx1:
+      return 1;
+    case DW_FORM.data2:
+    case DW_FORM.ref2:
+    case DW_FORM.strx2:
+    case DW_FORM.addrx2:
+      return 2;
+    case DW_FORM.strx3:
+    case DW_FORM.addrx3:
+      return 3;
+    case DW_FORM.data4:
+    case DW_FORM.ref4:
+    case DW_FORM.strx4:
+    case DW_FORM.addrx4:
+    case DW_FORM.ref_sup4:
+      return 4;
+    case DW_FORM.data8:
+    case DW_FORM.ref8:
+    case DW_FORM.ref_sig8:
+    case DW_FORM.ref_sup8:
+      return 8;
+    case DW_FORM.data16:
+      return 16;
+    case DW_FORM.strp:
+    case DW_FORM.line_strp:
+    case DW_FORM.sec_offset:
+    case DW_FORM.strp_sup:
+    case DW_FORM.GNU_ref_alt:
+    case DW_FORM.GNU_strp_alt:
       return u.offsetSize;
-    case DW_FORM.ref_addr: return u.version <= 2 ? u.addressSize : u.offsetSize;
-    case DW_FORM.flag_present: case DW_FORM.implicit_const: return 0;
-    default: return -1;
+    case DW_FORM.ref_addr:
+      return u.version <= 2 ? u.addressSize : u.offsetSize;
+    case DW_FORM.flag_present:
+    case DW_FORM.implicit_const:
+      return 0;
+    default:
+      return -1;
   }
 }
 

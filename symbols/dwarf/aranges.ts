@@ -7,7 +7,11 @@ import { DwarfError } from './errors.js';
  * [start, end) address key pairs by .debug_info offset of the unit. With `damaged`, a set that does not parse is reported and left out (its unit's ranges then come
  * from the unit itself); the sets after it still count when its length says where they start.
  */
-export function parseAranges(bytes: Uint8Array, keys: AddressKeys, damaged?: (offset: number, message: string) => void): Map<number, number[]> {
+export function parseAranges(
+  bytes: Uint8Array,
+  keys: AddressKeys,
+  damaged?: (offset: number, message: string) => void,
+): Map<number, number[]> {
   const S = '.debug_aranges';
   const out = new Map<number, number[]>();
   const top = new ByteReader(bytes, S);
@@ -50,7 +54,8 @@ function readSet(r: ByteReader, setAt: number, offsetSize: number, keys: Address
   const b = r.bytes;
   for (; r.remaining >= tupleSize; r.pos += tupleSize) {
     const p = r.pos;
-    const len = addressSize === 8 ? u32(b, p + 8) + u32(b, p + 12) * 4294967296 : addressSize === 4 ? u32(b, p + 4) : b[p + 2]! | (b[p + 3]! << 8);
+    const len =
+      addressSize === 8 ? u32(b, p + 8) + u32(b, p + 12) * 4294967296 : addressSize === 4 ? u32(b, p + 4) : b[p + 2]! | (b[p + 3]! << 8);
     if (len === 0 && isZero(b, p, addressSize)) break;
     const start = keys.read(b, p, addressSize);
     if (len > 0) list.push(start, start + len);

@@ -9,11 +9,15 @@ import { DwarfError } from './errors.js';
 const S = '.debug_names';
 
 const enum DW_IDX {
-  compile_unit = 1, type_unit = 2, die_offset = 3, parent = 4, type_hash = 5,
+  compile_unit = 1,
+  type_unit = 2,
+  die_offset = 3,
+  parent = 4,
+  type_hash = 5,
 }
 
 /** One index entry: the DIE (absolute .debug_info offset) and its tag. */
-export interface NameEntry {
+interface NameEntry {
   tag: number;
   dieOffset: number;
   /** .debug_info offset of the unit holding the DIE. */
@@ -57,7 +61,10 @@ export class DebugNames {
   private readonly r: ByteReader;
 
   /** `bytes` is the whole section; `string` reads .debug_str at an offset. */
-  constructor(bytes: Uint8Array, private readonly string: (offset: number) => string) {
+  constructor(
+    bytes: Uint8Array,
+    private readonly string: (offset: number) => string,
+  ) {
     this.r = new ByteReader(bytes, S);
     while (this.r.remaining > 0) this.tables.push(this.header());
     this.units = new Set(this.tables.flatMap((t) => t.units));
@@ -110,8 +117,15 @@ export class DebugNames {
     const augmentation = r.u32();
     r.skip((augmentation + 3) & ~3);
     // Every table's size against what the index holds, before anything is read or allocated.
-    const tables = (cuCount + localTuCount) * offsetSize + foreignTuCount * 8 + bucketCount * 4 + (bucketCount ? nameCount * 4 : 0) + 2 * nameCount * offsetSize + abbrevSize;
-    if (tables > end - r.pos) throw new DwarfError(S, at, `name index tables (0x${tables.toString(16)} bytes) do not fit its length 0x${length.toString(16)}`);
+    const tables =
+      (cuCount + localTuCount) * offsetSize +
+      foreignTuCount * 8 +
+      bucketCount * 4 +
+      (bucketCount ? nameCount * 4 : 0) +
+      2 * nameCount * offsetSize +
+      abbrevSize;
+    if (tables > end - r.pos)
+      throw new DwarfError(S, at, `name index tables (0x${tables.toString(16)} bytes) do not fit its length 0x${length.toString(16)}`);
     const units = Array.from({ length: cuCount }, () => r.offset(offsetSize));
     r.skip(localTuCount * offsetSize + foreignTuCount * 8);
     const buckets = r.pos;
@@ -130,7 +144,8 @@ export class DebugNames {
     for (let code = r.uleb128(); code !== 0; code = r.uleb128()) {
       const tag = r.uleb128();
       const attrs: Abbrev['attrs'] = [];
-      for (let idx = r.uleb128(), form = r.uleb128(); idx !== 0 || form !== 0; idx = r.uleb128(), form = r.uleb128()) attrs.push({ idx, form });
+      for (let idx = r.uleb128(), form = r.uleb128(); idx !== 0 || form !== 0; idx = r.uleb128(), form = r.uleb128())
+        attrs.push({ idx, form });
       out.set(code, { tag, attrs });
     }
     return out;
@@ -175,18 +190,32 @@ export class DebugNames {
   private value(form: number, offsetSize: 4 | 8): number {
     const r = this.r;
     switch (form) {
-      case DW_FORM.flag_present: return 1;
-      case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: return r.u8();
-      case DW_FORM.data2: case DW_FORM.ref2: return r.u16();
-      case DW_FORM.data4: case DW_FORM.ref4: return r.u32();
-      case DW_FORM.data8: case DW_FORM.ref8: case DW_FORM.ref_sig8: {
+      case DW_FORM.flag_present:
+        return 1;
+      case DW_FORM.data1:
+      case DW_FORM.ref1:
+      case DW_FORM.flag:
+        return r.u8();
+      case DW_FORM.data2:
+      case DW_FORM.ref2:
+        return r.u16();
+      case DW_FORM.data4:
+      case DW_FORM.ref4:
+        return r.u32();
+      case DW_FORM.data8:
+      case DW_FORM.ref8:
+      case DW_FORM.ref_sig8: {
         // Type hashes use all 64 bits; only offsets and unit numbers are kept, and those fit.
         const v = r.u64();
         return v > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v);
       }
-      case DW_FORM.udata: case DW_FORM.ref_udata: return r.uleb128();
-      case DW_FORM.sec_offset: return r.offset(offsetSize);
-      default: throw new DwarfError(S, r.pos, `unsupported form 0x${form.toString(16)} in a name index entry`);
+      case DW_FORM.udata:
+      case DW_FORM.ref_udata:
+        return r.uleb128();
+      case DW_FORM.sec_offset:
+        return r.offset(offsetSize);
+      default:
+        throw new DwarfError(S, r.pos, `unsupported form 0x${form.toString(16)} in a name index entry`);
     }
   }
 }

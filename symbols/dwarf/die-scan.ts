@@ -15,7 +15,7 @@ export interface NameAttr {
 }
 
 /** A unit-level variable: where its name is, the DIE it defers to for one (-1: none) and whether it has a location or constant. */
-export interface VariableEntry {
+interface VariableEntry {
   offset: number;
   name: NameAttr | undefined;
   origin: number;
@@ -23,14 +23,21 @@ export interface VariableEntry {
 }
 
 /** A type DIE with its own name. */
-export interface TypeEntry {
+interface TypeEntry {
   offset: number;
   tag: number;
   name: NameAttr;
   declaration: boolean;
 }
 
-const TYPE_TAGS = new Set<number>([DW_TAG.structure_type, DW_TAG.union_type, DW_TAG.enumeration_type, DW_TAG.class_type, DW_TAG.typedef, DW_TAG.base_type]);
+const TYPE_TAGS = new Set<number>([
+  DW_TAG.structure_type,
+  DW_TAG.union_type,
+  DW_TAG.enumeration_type,
+  DW_TAG.class_type,
+  DW_TAG.typedef,
+  DW_TAG.base_type,
+]);
 /** Location forms that make a list (data4 too before DWARF 5, as a .debug_loc offset). */
 const LIST_FORMS = new Set<number>([DW_FORM.sec_offset, DW_FORM.loclistx, DW_FORM.data4]);
 
@@ -171,7 +178,15 @@ interface Attributes {
 function readAttributes(cur: EntryCursor, a: number): Attributes {
   const { names, forms, first, count } = cur.table;
   const sizes = cur.plan.sizes;
-  const out: Attributes = { ownName: undefined, name: undefined, origin: -1, defines: false, declaration: false, locationList: false, hasCode: false };
+  const out: Attributes = {
+    ownName: undefined,
+    name: undefined,
+    origin: -1,
+    defines: false,
+    declaration: false,
+    locationList: false,
+    hasCode: false,
+  };
   let originIsAbstract = false;
   for (let s = first[a]!, end = s + count[a]!; s < end; s++) {
     const name = names[s]!;
@@ -185,7 +200,8 @@ function readAttributes(cur: EntryCursor, a: number): Attributes {
         out.name = out.ownName;
         break;
       }
-      case DW_AT.abstract_origin: case DW_AT.specification: {
+      case DW_AT.abstract_origin:
+      case DW_AT.specification: {
         const v = cur.value(form, 0);
         const f = cur.form;
         if (originIsAbstract) break;
@@ -203,7 +219,8 @@ function readAttributes(cur: EntryCursor, a: number): Attributes {
         out.defines = true;
         cur.skipValue(form, sizes[s]!);
         break;
-      case DW_AT.low_pc: case DW_AT.ranges:
+      case DW_AT.low_pc:
+      case DW_AT.ranges:
         out.hasCode = true;
         cur.skipValue(form, sizes[s]!);
         break;

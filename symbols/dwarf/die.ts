@@ -96,8 +96,15 @@ export class Die {
 }
 
 function isConstantForm(form: number): boolean {
-  return form === DW_FORM.data1 || form === DW_FORM.data2 || form === DW_FORM.data4 || form === DW_FORM.udata ||
-    form === DW_FORM.sdata || form === DW_FORM.implicit_const || form === DW_FORM.data8;
+  return (
+    form === DW_FORM.data1 ||
+    form === DW_FORM.data2 ||
+    form === DW_FORM.data4 ||
+    form === DW_FORM.udata ||
+    form === DW_FORM.sdata ||
+    form === DW_FORM.implicit_const ||
+    form === DW_FORM.data8
+  );
 }
 
 /** Decodes `unit`'s DIE tree from its bytes (`bytes[0]` is the unit header) and returns the DIEs in offset order. */
@@ -150,30 +157,96 @@ function readValue(r: ByteReader, form: number, implicit: number | bigint, unit:
     into.form = form;
   }
   switch (form) {
-    case DW_FORM.addr: into.value = r.addr(unit.addressSize); return;
-    case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: case DW_FORM.strx1: case DW_FORM.addrx1: into.value = r.u8(); break;
-    case DW_FORM.data2: case DW_FORM.ref2: case DW_FORM.strx2: case DW_FORM.addrx2: into.value = r.u16(); break;
-    case DW_FORM.strx3: case DW_FORM.addrx3: into.value = r.u24(); break;
-    case DW_FORM.data4: case DW_FORM.ref4: case DW_FORM.strx4: case DW_FORM.addrx4: case DW_FORM.ref_sup4: into.value = r.u32(); break;
-    case DW_FORM.data8: into.value = r.u64(); return;
-    case DW_FORM.ref8: case DW_FORM.ref_sup8: into.value = r.u64n(); break;
-    case DW_FORM.ref_sig8: into.value = r.u64(); return;
-    case DW_FORM.data16: into.value = r.bytesN(16); return;
-    case DW_FORM.sdata: into.value = wide(r, true); return;
-    case DW_FORM.udata: into.value = wide(r, false); return;
-    case DW_FORM.ref_udata: case DW_FORM.strx: case DW_FORM.addrx: case DW_FORM.loclistx:
-    case DW_FORM.rnglistx: case DW_FORM.GNU_addr_index: case DW_FORM.GNU_str_index: into.value = r.uleb128(); break;
-    case DW_FORM.string: into.value = r.cstr(); return;
-    case DW_FORM.strp: case DW_FORM.line_strp: case DW_FORM.sec_offset: case DW_FORM.strp_sup: case DW_FORM.GNU_ref_alt:
-    case DW_FORM.GNU_strp_alt: into.value = r.offset(unit.offsetSize); return;
-    case DW_FORM.ref_addr: into.value = r.offset(unit.version <= 2 ? unit.addressSize : unit.offsetSize); return;
-    case DW_FORM.exprloc: case DW_FORM.block: into.value = r.bytesN(r.uleb128()); return;
-    case DW_FORM.block1: into.value = r.bytesN(r.u8()); return;
-    case DW_FORM.block2: into.value = r.bytesN(r.u16()); return;
-    case DW_FORM.block4: into.value = r.bytesN(r.u32()); return;
-    case DW_FORM.flag_present: into.value = 1; return;
-    case DW_FORM.implicit_const: into.value = implicit; return;
-    default: throw new DwarfError(unit.section, at, `unknown attribute form 0x${form.toString(16)}`);
+    case DW_FORM.addr:
+      into.value = r.addr(unit.addressSize);
+      return;
+    case DW_FORM.data1:
+    case DW_FORM.ref1:
+    case DW_FORM.flag:
+    case DW_FORM.strx1:
+    case DW_FORM.addrx1:
+      into.value = r.u8();
+      break;
+    case DW_FORM.data2:
+    case DW_FORM.ref2:
+    case DW_FORM.strx2:
+    case DW_FORM.addrx2:
+      into.value = r.u16();
+      break;
+    case DW_FORM.strx3:
+    case DW_FORM.addrx3:
+      into.value = r.u24();
+      break;
+    case DW_FORM.data4:
+    case DW_FORM.ref4:
+    case DW_FORM.strx4:
+    case DW_FORM.addrx4:
+    case DW_FORM.ref_sup4:
+      into.value = r.u32();
+      break;
+    case DW_FORM.data8:
+      into.value = r.u64();
+      return;
+    case DW_FORM.ref8:
+    case DW_FORM.ref_sup8:
+      into.value = r.u64n();
+      break;
+    case DW_FORM.ref_sig8:
+      into.value = r.u64();
+      return;
+    case DW_FORM.data16:
+      into.value = r.bytesN(16);
+      return;
+    case DW_FORM.sdata:
+      into.value = wide(r, true);
+      return;
+    case DW_FORM.udata:
+      into.value = wide(r, false);
+      return;
+    case DW_FORM.ref_udata:
+    case DW_FORM.strx:
+    case DW_FORM.addrx:
+    case DW_FORM.loclistx:
+    case DW_FORM.rnglistx:
+    case DW_FORM.GNU_addr_index:
+    case DW_FORM.GNU_str_index:
+      into.value = r.uleb128();
+      break;
+    case DW_FORM.string:
+      into.value = r.cstr();
+      return;
+    case DW_FORM.strp:
+    case DW_FORM.line_strp:
+    case DW_FORM.sec_offset:
+    case DW_FORM.strp_sup:
+    case DW_FORM.GNU_ref_alt:
+    case DW_FORM.GNU_strp_alt:
+      into.value = r.offset(unit.offsetSize);
+      return;
+    case DW_FORM.ref_addr:
+      into.value = r.offset(unit.version <= 2 ? unit.addressSize : unit.offsetSize);
+      return;
+    case DW_FORM.exprloc:
+    case DW_FORM.block:
+      into.value = r.bytesN(r.uleb128());
+      return;
+    case DW_FORM.block1:
+      into.value = r.bytesN(r.u8());
+      return;
+    case DW_FORM.block2:
+      into.value = r.bytesN(r.u16());
+      return;
+    case DW_FORM.block4:
+      into.value = r.bytesN(r.u32());
+      return;
+    case DW_FORM.flag_present:
+      into.value = 1;
+      return;
+    case DW_FORM.implicit_const:
+      into.value = implicit;
+      return;
+    default:
+      throw new DwarfError(unit.section, at, `unknown attribute form 0x${form.toString(16)}`);
   }
   // Unit-relative references become .debug_info offsets.
   if (form === DW_FORM.ref1 || form === DW_FORM.ref2 || form === DW_FORM.ref4 || form === DW_FORM.ref8 || form === DW_FORM.ref_udata) {

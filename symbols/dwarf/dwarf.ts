@@ -32,7 +32,8 @@ export function memorySource(get: (name: string) => Uint8Array | undefined): Dwa
     size: (name) => get(name)?.length,
     range: (name, offset, length) => {
       const s = get(name);
-      if (!s || offset < 0 || length < 0 || offset + length > s.length) throw new DwarfError(name, offset, `0x${length.toString(16)} bytes past the end of the section`);
+      if (!s || offset < 0 || length < 0 || offset + length > s.length)
+        throw new DwarfError(name, offset, `0x${length.toString(16)} bytes past the end of the section`);
       return s.subarray(offset, offset + length);
     },
   };
@@ -60,7 +61,11 @@ export class Dwarf {
   private crossUnitOrigins: boolean | undefined;
 
   /** `base` is the address table keys count from (see AddressKeys): the image's lowest code address. */
-  constructor(private readonly source: DwarfSource, base: bigint, damage = new DamageLog()) {
+  constructor(
+    private readonly source: DwarfSource,
+    base: bigint,
+    damage = new DamageLog(),
+  ) {
     this.keys = new AddressKeys(base);
     this.damage = damage;
   }
@@ -86,7 +91,8 @@ export class Dwarf {
       return last.bytes.slice(offset - last.offset, offset - last.offset + length);
     }
     if (!whole) return this.source.range(name, offset, length);
-    if (offset < 0 || length < 0 || offset + length > whole.length) throw new DwarfError(name, offset, `0x${length.toString(16)} bytes past the end of the section`);
+    if (offset < 0 || length < 0 || offset + length > whole.length)
+      throw new DwarfError(name, offset, `0x${length.toString(16)} bytes past the end of the section`);
     return whole.subarray(offset, offset + length);
   }
 
@@ -101,7 +107,8 @@ export class Dwarf {
     const whole = this.sections.get(name);
     if (whole) return parse(whole, offset, 0);
     const size = this.sectionSize(name);
-    if (!(offset >= 0 && offset < size)) throw new DwarfError(name, offset, `offset past the end of the section (size 0x${size.toString(16)})`);
+    if (!(offset >= 0 && offset < size))
+      throw new DwarfError(name, offset, `offset past the end of the section (size 0x${size.toString(16)})`);
     for (let window = 512; ; window *= 8) {
       const length = Math.min(window, size - offset);
       try {
@@ -184,7 +191,8 @@ export class Dwarf {
   get nameIndex(): DebugNames | undefined {
     if (this.names === undefined) {
       try {
-        this.names = this.sectionSize('.debug_names') > 0 ? new DebugNames(this.section('.debug_names'), (o) => this.string('.debug_str', o)) : null;
+        this.names =
+          this.sectionSize('.debug_names') > 0 ? new DebugNames(this.section('.debug_names'), (o) => this.string('.debug_str', o)) : null;
       } catch (e) {
         if (!(e instanceof FormatError)) throw e;
         this.damage.record('.debug_names', 0, `name index skipped (names are searched for instead): ${e.message}`);
@@ -203,7 +211,12 @@ export class Dwarf {
     if (!this.unitList) {
       const list: Unit[] = [];
       for (const name of ['.debug_info', '.debug_types']) {
-        const headers = readUnitHeaders((off, len) => this.read(name, off, len), this.sectionSize(name), name, (offset, message) => this.damage.record(name, offset, message));
+        const headers = readUnitHeaders(
+          (off, len) => this.read(name, off, len),
+          this.sectionSize(name),
+          name,
+          (offset, message) => this.damage.record(name, offset, message),
+        );
         for (const h of headers) list.push(new Unit(this, h, name));
       }
       this.unitList = list;
@@ -221,7 +234,9 @@ export class Dwarf {
 
   /** Compile and partial units (what addresses and names are looked up in). */
   get compileUnits(): readonly Unit[] {
-    this.compileUnitList ??= this.units.filter((u) => u.unitType === DW_UT.compile || u.unitType === DW_UT.partial || u.unitType === DW_UT.skeleton);
+    this.compileUnitList ??= this.units.filter(
+      (u) => u.unitType === DW_UT.compile || u.unitType === DW_UT.partial || u.unitType === DW_UT.skeleton,
+    );
     return this.compileUnitList;
   }
 
@@ -317,7 +332,14 @@ export class Dwarf {
 
   /** .debug_aranges: [start, end) key pairs by unit offset (empty map when the section is absent). */
   get aranges(): Map<number, number[]> {
-    this.arangeMap ??= this.damage.guard('.debug_aranges', 0, 'address ranges index', () => parseAranges(this.section('.debug_aranges'), this.keys, (offset, message) => this.damage.record('.debug_aranges', offset, message)), new Map<number, number[]>());
+    this.arangeMap ??= this.damage.guard(
+      '.debug_aranges',
+      0,
+      'address ranges index',
+      () =>
+        parseAranges(this.section('.debug_aranges'), this.keys, (offset, message) => this.damage.record('.debug_aranges', offset, message)),
+      new Map<number, number[]>(),
+    );
     return this.arangeMap;
   }
 }
@@ -339,5 +361,12 @@ function grown(buf: Uint8Array, length: number): Uint8Array {
 
 /** References into .debug_info (same unit, made absolute when decoded, or DW_FORM_ref_addr). */
 function isInfoRef(form: number): boolean {
-  return form === DW_FORM.ref1 || form === DW_FORM.ref2 || form === DW_FORM.ref4 || form === DW_FORM.ref8 || form === DW_FORM.ref_udata || form === DW_FORM.ref_addr;
+  return (
+    form === DW_FORM.ref1 ||
+    form === DW_FORM.ref2 ||
+    form === DW_FORM.ref4 ||
+    form === DW_FORM.ref8 ||
+    form === DW_FORM.ref_udata ||
+    form === DW_FORM.ref_addr
+  );
 }

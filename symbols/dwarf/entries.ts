@@ -141,7 +141,8 @@ export class EntryCursor {
   /** Moves to a sibling reference's target (a unit-relative offset), which must lie ahead. */
   jump(target: number): void {
     const to = target - this.base;
-    if (!(to > this.at && to <= this.end)) this.fail(this.at, `DW_AT_sibling 0x${target.toString(16)} does not point ahead within the unit`);
+    if (!(to > this.at && to <= this.end))
+      this.fail(this.at, `DW_AT_sibling 0x${target.toString(16)} does not point ahead within the unit`);
     this.pos = to;
   }
 
@@ -164,33 +165,61 @@ export class EntryCursor {
         this.pos += size;
         return this.keys.read(b, p, size);
       }
-      case DW_FORM.data1: case DW_FORM.ref1: case DW_FORM.flag: case DW_FORM.strx1: case DW_FORM.addrx1:
+      case DW_FORM.data1:
+      case DW_FORM.ref1:
+      case DW_FORM.flag:
+      case DW_FORM.strx1:
+      case DW_FORM.addrx1:
         this.pos++;
         return b[p]!;
-      case DW_FORM.data2: case DW_FORM.ref2: case DW_FORM.strx2: case DW_FORM.addrx2:
+      case DW_FORM.data2:
+      case DW_FORM.ref2:
+      case DW_FORM.strx2:
+      case DW_FORM.addrx2:
         this.pos += 2;
         return b[p]! | (b[p + 1]! << 8);
-      case DW_FORM.strx3: case DW_FORM.addrx3:
+      case DW_FORM.strx3:
+      case DW_FORM.addrx3:
         this.pos += 3;
         return b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16);
-      case DW_FORM.data4: case DW_FORM.ref4: case DW_FORM.strx4: case DW_FORM.addrx4: case DW_FORM.ref_sup4:
+      case DW_FORM.data4:
+      case DW_FORM.ref4:
+      case DW_FORM.strx4:
+      case DW_FORM.addrx4:
+      case DW_FORM.ref_sup4:
         this.pos += 4;
         return u32(b, p);
-      case DW_FORM.data8: case DW_FORM.ref8: case DW_FORM.ref_sup8:
+      case DW_FORM.data8:
+      case DW_FORM.ref8:
+      case DW_FORM.ref_sup8:
         this.pos += 8;
         return u32(b, p) + u32(b, p + 4) * 4294967296;
-      case DW_FORM.sdata: return this.sleb();
-      case DW_FORM.udata: case DW_FORM.ref_udata: case DW_FORM.strx: case DW_FORM.addrx: case DW_FORM.loclistx:
-      case DW_FORM.rnglistx: case DW_FORM.GNU_addr_index: case DW_FORM.GNU_str_index:
+      case DW_FORM.sdata:
+        return this.sleb();
+      case DW_FORM.udata:
+      case DW_FORM.ref_udata:
+      case DW_FORM.strx:
+      case DW_FORM.addrx:
+      case DW_FORM.loclistx:
+      case DW_FORM.rnglistx:
+      case DW_FORM.GNU_addr_index:
+      case DW_FORM.GNU_str_index:
         return this.uleb();
-      case DW_FORM.strp: case DW_FORM.line_strp: case DW_FORM.sec_offset: case DW_FORM.strp_sup: case DW_FORM.GNU_ref_alt:
-      case DW_FORM.GNU_strp_alt: case DW_FORM.ref_addr: {
+      case DW_FORM.strp:
+      case DW_FORM.line_strp:
+      case DW_FORM.sec_offset:
+      case DW_FORM.strp_sup:
+      case DW_FORM.GNU_ref_alt:
+      case DW_FORM.GNU_strp_alt:
+      case DW_FORM.ref_addr: {
         const size = form === DW_FORM.ref_addr && this.unit.version <= 2 ? this.unit.addressSize : this.unit.offsetSize;
         this.pos += size;
         return size === 8 ? u32(b, p) + u32(b, p + 4) * 4294967296 : u32(b, p);
       }
-      case DW_FORM.flag_present: return 1;
-      case DW_FORM.implicit_const: return typeof implicit === 'number' ? implicit : Number(implicit);
+      case DW_FORM.flag_present:
+        return 1;
+      case DW_FORM.implicit_const:
+        return typeof implicit === 'number' ? implicit : Number(implicit);
       default:
         this.skipValue(form, -1);
         return NaN;
@@ -205,8 +234,15 @@ export class EntryCursor {
     }
     const b = this.bytes;
     switch (form) {
-      case DW_FORM.sdata: case DW_FORM.udata: case DW_FORM.ref_udata: case DW_FORM.strx: case DW_FORM.addrx: case DW_FORM.loclistx:
-      case DW_FORM.rnglistx: case DW_FORM.GNU_addr_index: case DW_FORM.GNU_str_index:
+      case DW_FORM.sdata:
+      case DW_FORM.udata:
+      case DW_FORM.ref_udata:
+      case DW_FORM.strx:
+      case DW_FORM.addrx:
+      case DW_FORM.loclistx:
+      case DW_FORM.rnglistx:
+      case DW_FORM.GNU_addr_index:
+      case DW_FORM.GNU_str_index:
         while (b[this.pos++]! >= 0x80);
         return;
       case DW_FORM.string: {
@@ -215,15 +251,24 @@ export class EntryCursor {
         this.pos = nul + 1;
         return;
       }
-      case DW_FORM.exprloc: case DW_FORM.block: {
+      case DW_FORM.exprloc:
+      case DW_FORM.block: {
         const n = this.uleb();
         this.pos += n;
         return;
       }
-      case DW_FORM.block1: this.pos += b[this.pos]! + 1; return;
-      case DW_FORM.block2: this.pos += (b[this.pos]! | (b[this.pos + 1]! << 8)) + 2; return;
-      case DW_FORM.block4: this.pos += u32(b, this.pos) + 4; return;
-      case DW_FORM.indirect: this.value(form, 0); return;
+      case DW_FORM.block1:
+        this.pos += b[this.pos]! + 1;
+        return;
+      case DW_FORM.block2:
+        this.pos += (b[this.pos]! | (b[this.pos + 1]! << 8)) + 2;
+        return;
+      case DW_FORM.block4:
+        this.pos += u32(b, this.pos) + 4;
+        return;
+      case DW_FORM.indirect:
+        this.value(form, 0);
+        return;
       default: {
         const fixed = formSize(form, this.unit);
         if (fixed < 0) this.fail(this.pos, `unknown attribute form 0x${form.toString(16)}`);
@@ -240,10 +285,14 @@ export class EntryCursor {
   private refAt(p: number, form: number): number {
     const b = this.bytes;
     switch (form) {
-      case DW_FORM.ref1: return b[p]!;
-      case DW_FORM.ref2: return b[p]! | (b[p + 1]! << 8);
-      case DW_FORM.ref4: return u32(b, p);
-      default: return u32(b, p) + u32(b, p + 4) * 4294967296;
+      case DW_FORM.ref1:
+        return b[p]!;
+      case DW_FORM.ref2:
+        return b[p]! | (b[p + 1]! << 8);
+      case DW_FORM.ref4:
+        return u32(b, p);
+      default:
+        return u32(b, p) + u32(b, p + 4) * 4294967296;
     }
   }
 

@@ -12,7 +12,7 @@ export const ROW_PROLOGUE_END = 2;
 /** step() results. */
 export const END = 0;
 export const ROW = 1;
-export const END_SEQUENCE = 2;
+const END_SEQUENCE = 2;
 
 /** What the program header fixes. */
 export interface LineParams {
@@ -27,8 +27,26 @@ export interface LineParams {
   defineFile(name: string, dir: number): void;
 }
 
-const enum DW_LNS { copy = 1, advance_pc = 2, advance_line = 3, set_file = 4, set_column = 5, negate_stmt = 6, set_basic_block = 7, const_add_pc = 8, fixed_advance_pc = 9, set_prologue_end = 10, set_epilogue_begin = 11, set_isa = 12 }
-const enum DW_LNE { end_sequence = 1, set_address = 2, define_file = 3, set_discriminator = 4 }
+const enum DW_LNS {
+  copy = 1,
+  advance_pc = 2,
+  advance_line = 3,
+  set_file = 4,
+  set_column = 5,
+  negate_stmt = 6,
+  set_basic_block = 7,
+  const_add_pc = 8,
+  fixed_advance_pc = 9,
+  set_prologue_end = 10,
+  set_epilogue_begin = 11,
+  set_isa = 12,
+}
+const enum DW_LNE {
+  end_sequence = 1,
+  set_address = 2,
+  define_file = 3,
+  set_discriminator = 4,
+}
 
 export class LineCursor {
   /** Position in the opcodes. */
@@ -121,17 +139,37 @@ export class LineCursor {
     const r = this.r;
     r.pos = this.p;
     switch (op) {
-      case DW_LNS.advance_pc: this.address += this.h.minInst * r.uleb128(); break;
-      case DW_LNS.advance_line: this.line += r.sleb128(); break;
-      case DW_LNS.set_file: this.file = r.uleb128(); break;
-      case DW_LNS.set_column: this.column = r.uleb128(); break;
-      case DW_LNS.negate_stmt: this.isStmt = !this.isStmt; break;
-      case DW_LNS.set_basic_block: break;
-      case DW_LNS.const_add_pc: this.address += this.h.addrStep[255]!; break;
-      case DW_LNS.fixed_advance_pc: this.address += r.u16(); break;
-      case DW_LNS.set_prologue_end: this.prologueEnd = true; break;
-      case DW_LNS.set_epilogue_begin: break;
-      case DW_LNS.set_isa: r.uleb128(); break;
+      case DW_LNS.advance_pc:
+        this.address += this.h.minInst * r.uleb128();
+        break;
+      case DW_LNS.advance_line:
+        this.line += r.sleb128();
+        break;
+      case DW_LNS.set_file:
+        this.file = r.uleb128();
+        break;
+      case DW_LNS.set_column:
+        this.column = r.uleb128();
+        break;
+      case DW_LNS.negate_stmt:
+        this.isStmt = !this.isStmt;
+        break;
+      case DW_LNS.set_basic_block:
+        break;
+      case DW_LNS.const_add_pc:
+        this.address += this.h.addrStep[255]!;
+        break;
+      case DW_LNS.fixed_advance_pc:
+        this.address += r.u16();
+        break;
+      case DW_LNS.set_prologue_end:
+        this.prologueEnd = true;
+        break;
+      case DW_LNS.set_epilogue_begin:
+        break;
+      case DW_LNS.set_isa:
+        r.uleb128();
+        break;
       default:
         for (let i = 0; i < this.h.stdLengths[op]!; i++) r.uleb128();
     }
@@ -155,7 +193,8 @@ export class LineCursor {
       ended = true;
     } else if (sub === DW_LNE.set_address) {
       const size = next - r.pos;
-      if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new DwarfError('.debug_line', r.origin + at, `DW_LNE_set_address of ${size} bytes`);
+      if (size !== 1 && size !== 2 && size !== 4 && size !== 8)
+        throw new DwarfError('.debug_line', r.origin + at, `DW_LNE_set_address of ${size} bytes`);
       this.address = this.keys.read(this.bytes, r.pos, size);
     } else if (sub === DW_LNE.set_discriminator) {
       this.pendingDiscriminator = r.uleb128();

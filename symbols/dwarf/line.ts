@@ -113,7 +113,15 @@ export class LineProgram {
     const cp = this.cp;
     const at = c * CP_FIELDS;
     const cur = new LineCursor(this.ops, this.opsOrigin, this.params, this.keys);
-    cur.resume(cp[at + CP_POS]!, this.seqStart[s]!, cp[at + CP_ADDRESS]!, cp[at + CP_FILE]!, cp[at + CP_LINE]!, cp[at + CP_COLUMN]!, cp[at + CP_FLAGS]!);
+    cur.resume(
+      cp[at + CP_POS]!,
+      this.seqStart[s]!,
+      cp[at + CP_ADDRESS]!,
+      cp[at + CP_FILE]!,
+      cp[at + CP_LINE]!,
+      cp[at + CP_COLUMN]!,
+      cp[at + CP_FLAGS]!,
+    );
     cur.flags = cp[at + CP_FLAGS]!;
     cur.discriminator = cp[at + CP_DISCRIMINATOR]!;
     return cur;
@@ -146,7 +154,15 @@ export class LineProgram {
 }
 
 function rowValues(seq: number, cur: LineCursor): RowValues {
-  return { seq, address: cur.address, file: cur.file, line: cur.line, column: cur.column, flags: cur.flags, discriminator: cur.discriminator };
+  return {
+    seq,
+    address: cur.address,
+    file: cur.file,
+    line: cur.line,
+    column: cur.column,
+    flags: cur.flags,
+    discriminator: cur.discriminator,
+  };
 }
 
 function copyRow(cur: LineCursor, into: RowValues): RowValues {
@@ -226,7 +242,10 @@ const CP_FLAGS = 5;
 const CP_DISCRIMINATOR = 6;
 const CP_FIELDS = 7;
 
-const enum DW_LNCT { path = 1, directory_index = 2 }
+const enum DW_LNCT {
+  path = 1,
+  directory_index = 2,
+}
 
 export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): LineProgram {
   const S = '.debug_line';
@@ -234,7 +253,8 @@ export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): Line
   if (!(offset >= 0 && offset < size)) throw new DwarfError(S, offset, 'line table offset past the end of the section');
   const head = new ByteReader(dwarf.read(S, offset, Math.min(12, size - offset)), S, 0, offset);
   const { length, offsetSize } = head.initialLength();
-  if (length > size - offset - head.pos) throw new DwarfError(S, offset, `line table length 0x${length.toString(16)} runs past the end of the section`);
+  if (length > size - offset - head.pos)
+    throw new DwarfError(S, offset, `line table length 0x${length.toString(16)} runs past the end of the section`);
   const r = new ByteReader(dwarf.readTransient(S, offset + head.pos, length), S, 0, offset + head.pos);
   const version = r.u16();
   if (version < 2 || version > 5) throw new DwarfError(S, offset, `unsupported line table version ${version}`);
@@ -295,9 +315,18 @@ export function parseLineProgram(dwarf: Dwarf, offset: number, unit: Unit): Line
   cp.length = first;
   seqs.sort((x, y) => x.start - y.start);
   return new LineProgram(
-    offset, version, files, dwarf.keys, ops, opsOrigin, params,
-    new Float64Array(seqs.map((q) => q.start)), new Float64Array(seqs.map((q) => q.end)),
-    new Uint32Array(seqs.map((q) => q.first)), new Uint32Array(seqs.map((q) => q.last)), cp.take(),
+    offset,
+    version,
+    files,
+    dwarf.keys,
+    ops,
+    opsOrigin,
+    params,
+    new Float64Array(seqs.map((q) => q.start)),
+    new Float64Array(seqs.map((q) => q.end)),
+    new Uint32Array(seqs.map((q) => q.first)),
+    new Uint32Array(seqs.map((q) => q.last)),
+    cp.take(),
   );
 }
 
@@ -376,15 +405,33 @@ function readEntries(r: ByteReader, offsetSize: number): { paths: (number | stri
 /** A file-table field other than an inline string, as a number (string offsets and indices, directory indices); MD5s and blocks are skipped (NaN). */
 function numberForm(r: ByteReader, form: number, offsetSize: number): number {
   switch (form) {
-    case DW_FORM.line_strp: case DW_FORM.strp: case DW_FORM.sec_offset: return r.offset(offsetSize);
-    case DW_FORM.strx: case DW_FORM.udata: return r.uleb128();
-    case DW_FORM.strx1: case DW_FORM.data1: return r.u8();
-    case DW_FORM.strx2: case DW_FORM.data2: return r.u16();
-    case DW_FORM.strx3: return r.u24();
-    case DW_FORM.strx4: case DW_FORM.data4: return r.u32();
-    case DW_FORM.data8: return Number(r.u64());
-    case DW_FORM.data16: r.skip(16); return NaN;
-    case DW_FORM.block: r.skip(r.uleb128()); return NaN;
-    default: throw new DwarfError('.debug_line', r.origin + r.pos, `unsupported form 0x${form.toString(16)} in the file table`);
+    case DW_FORM.line_strp:
+    case DW_FORM.strp:
+    case DW_FORM.sec_offset:
+      return r.offset(offsetSize);
+    case DW_FORM.strx:
+    case DW_FORM.udata:
+      return r.uleb128();
+    case DW_FORM.strx1:
+    case DW_FORM.data1:
+      return r.u8();
+    case DW_FORM.strx2:
+    case DW_FORM.data2:
+      return r.u16();
+    case DW_FORM.strx3:
+      return r.u24();
+    case DW_FORM.strx4:
+    case DW_FORM.data4:
+      return r.u32();
+    case DW_FORM.data8:
+      return Number(r.u64());
+    case DW_FORM.data16:
+      r.skip(16);
+      return NaN;
+    case DW_FORM.block:
+      r.skip(r.uleb128());
+      return NaN;
+    default:
+      throw new DwarfError('.debug_line', r.origin + r.pos, `unsupported form 0x${form.toString(16)} in the file table`);
   }
 }

@@ -15,7 +15,10 @@ export class NameQuery {
   readonly str: ReadonlySet<number>;
   readonly lineStr: ReadonlySet<number>;
 
-  constructor(dwarf: Dwarf, readonly text: string) {
+  constructor(
+    dwarf: Dwarf,
+    readonly text: string,
+  ) {
     this.bytes = utf8.encode(text);
     this.str = new Set(dwarf.stringOffsets('.debug_str', this.bytes));
     this.lineStr = new Set(dwarf.stringOffsets('.debug_line_str', this.bytes));
@@ -27,12 +30,21 @@ export class NameQuery {
    */
   is(unit: Unit, form: number, value: number, inline: Uint8Array | undefined): boolean {
     switch (form) {
-      case DW_FORM.strp: return this.str.has(value);
-      case DW_FORM.line_strp: return this.lineStr.has(value);
-      case DW_FORM.string: return inline !== undefined && sameBytes(inline, this.bytes);
-      case DW_FORM.strx: case DW_FORM.strx1: case DW_FORM.strx2: case DW_FORM.strx3: case DW_FORM.strx4: case DW_FORM.GNU_str_index:
+      case DW_FORM.strp:
+        return this.str.has(value);
+      case DW_FORM.line_strp:
+        return this.lineStr.has(value);
+      case DW_FORM.string:
+        return inline !== undefined && sameBytes(inline, this.bytes);
+      case DW_FORM.strx:
+      case DW_FORM.strx1:
+      case DW_FORM.strx2:
+      case DW_FORM.strx3:
+      case DW_FORM.strx4:
+      case DW_FORM.GNU_str_index:
         return this.str.size > 0 && this.str.has(unit.indexedStringOffset(value));
-      default: return false;
+      default:
+        return false;
     }
   }
 

@@ -15,14 +15,23 @@ export interface Range {
   end: bigint;
 }
 
-const enum DW_RLE { end_of_list = 0, base_addressx = 1, startx_endx = 2, startx_length = 3, offset_pair = 4, base_address = 5, start_end = 6, start_length = 7 }
+const enum DW_RLE {
+  end_of_list = 0,
+  base_addressx = 1,
+  startx_endx = 2,
+  startx_length = 3,
+  offset_pair = 4,
+  base_address = 5,
+  start_end = 6,
+  start_length = 7,
+}
 
 /** Upper bound on entries in one list: corrupt input must not make us loop for long. */
 const MAX_ENTRIES = 1 << 20;
 const TWO32 = 4294967296;
 
 /** Where key pairs are appended: an array, or a Column. */
-export interface KeySink {
+interface KeySink {
   push(key: number): unknown;
 }
 
@@ -30,7 +39,8 @@ export interface KeySink {
 export function readRangeList(unit: Unit, form: number, value: number, out: KeySink): void {
   if (unit.version < 5) return readDebugRanges(unit, value, out);
   const section = unit.dwarf.section('.debug_rnglists');
-  const offset = form === DW_FORM.rnglistx ? listOffsetByIndex(unit.dwarf, '.debug_rnglists', unit.rnglistsBase, value, unit.offsetSize) : value;
+  const offset =
+    form === DW_FORM.rnglistx ? listOffsetByIndex(unit.dwarf, '.debug_rnglists', unit.rnglistsBase, value, unit.offsetSize) : value;
   readRnglist(unit, section, offset, out);
 }
 
@@ -54,14 +64,17 @@ function readRnglist(unit: Unit, section: Uint8Array, offset: number, out: KeySi
     const at = c.p;
     const kind = c.u8();
     switch (kind) {
-      case DW_RLE.end_of_list: return;
+      case DW_RLE.end_of_list:
+        return;
       case DW_RLE.base_addressx: {
         const h = unit.indexedAddressHalves(c.uleb());
         baseLo = h[0];
         baseHi = h[1];
         break;
       }
-      case DW_RLE.startx_endx: push(out, unit.indexedAddressKey(c.uleb()), unit.indexedAddressKey(c.uleb())); break;
+      case DW_RLE.startx_endx:
+        push(out, unit.indexedAddressKey(c.uleb()), unit.indexedAddressKey(c.uleb()));
+        break;
       case DW_RLE.startx_length: {
         const s = unit.indexedAddressKey(c.uleb());
         push(out, s, s + c.uleb());
@@ -89,7 +102,8 @@ function readRnglist(unit: Unit, section: Uint8Array, offset: number, out: KeySi
         push(out, s, s + c.uleb());
         break;
       }
-      default: throw new DwarfError('.debug_rnglists', at, `unknown range list entry kind ${kind}`);
+      default:
+        throw new DwarfError('.debug_rnglists', at, `unknown range list entry kind ${kind}`);
     }
     if (!(c.p <= section.length)) throw new DwarfError('.debug_rnglists', at, 'range list runs past the end of the section');
   }
@@ -149,15 +163,18 @@ function readDebugRanges(unit: Unit, offset: number, out: KeySink): void {
   let baseLo = base[0];
   let baseHi = base[1];
   for (let n = 0, at = offset; n < MAX_ENTRIES; n++, at += 2 * size) {
-    if (!(at >= 0 && at + 2 * size <= section.length)) throw new DwarfError('.debug_ranges', at, 'range list runs past the end of the section');
-    const s0 = lo(at), s1 = hi(at), e0 = lo(at + size), e1 = hi(at + size);
+    if (!(at >= 0 && at + 2 * size <= section.length))
+      throw new DwarfError('.debug_ranges', at, 'range list runs past the end of the section');
+    const s0 = lo(at),
+      s1 = hi(at),
+      e0 = lo(at + size),
+      e1 = hi(at + size);
     if (s0 === 0 && s1 === 0 && e0 === 0 && e1 === 0) return;
     // A base address selection entry: the largest address, then the new base.
     if (s0 === max && (size !== 8 || s1 === max)) {
       baseLo = e0;
       baseHi = e1;
-    }
-    else push(out, keys.sum(baseLo, baseHi, s0, s1), keys.sum(baseLo, baseHi, e0, e1));
+    } else push(out, keys.sum(baseLo, baseHi, s0, s1), keys.sum(baseLo, baseHi, e0, e1));
   }
   throw new DwarfError('.debug_ranges', offset, 'range list does not end');
 }

@@ -38,9 +38,14 @@ const MAX_HEADER = 40;
  * skipped when its length still says where the next unit starts; the section's units stop there
  * when it does not. Without it, the first bad header throws.
  */
-export function readUnitHeaders(read: (offset: number, length: number) => Uint8Array, size: number, section: string, damaged?: (offset: number, message: string) => void): UnitHeader[] {
+export function readUnitHeaders(
+  read: (offset: number, length: number) => Uint8Array,
+  size: number,
+  section: string,
+  damaged?: (offset: number, message: string) => void,
+): UnitHeader[] {
   const out: UnitHeader[] = [];
-  for (let offset = 0; offset < size; ) {
+  for (let offset = 0; offset < size;) {
     const r = new ByteReader(read(offset, Math.min(MAX_HEADER, size - offset)), section, 0, offset);
     try {
       const h = parseUnitHeader(r, size, section);
@@ -58,7 +63,12 @@ export function readUnitHeaders(read: (offset: number, length: number) => Uint8A
 }
 
 /** Where the unit after the one at `offset` starts, when its length field says so sensibly. */
-function nextUnitOffset(read: (offset: number, length: number) => Uint8Array, offset: number, size: number, section: string): number | undefined {
+function nextUnitOffset(
+  read: (offset: number, length: number) => Uint8Array,
+  offset: number,
+  size: number,
+  section: string,
+): number | undefined {
   try {
     const r = new ByteReader(read(offset, Math.min(12, size - offset)), section, 0, offset);
     const { length } = r.initialLength();
@@ -102,7 +112,8 @@ function parseUnitHeader(r: ByteReader, sectionSize: number, section: string): U
       typeOffset = offset + r.offset(offsetSize);
     }
   }
-  if (addressSize !== 4 && addressSize !== 8 && addressSize !== 2) throw new DwarfError(section, offset, `unsupported address size ${addressSize}`);
+  if (addressSize !== 4 && addressSize !== 8 && addressSize !== 2)
+    throw new DwarfError(section, offset, `unsupported address size ${addressSize}`);
   const firstDie = offset + r.pos;
   if (firstDie > end) throw new DwarfError(section, offset, 'unit header longer than the unit');
   return { offset, end, version, unitType, addressSize, offsetSize, abbrevOffset, firstDie, typeSignature, typeOffset };
@@ -125,9 +136,14 @@ export class Unit implements UnitHeader {
   private head: Die | undefined;
   private all: Die[] | undefined;
   private lines: LineProgram | null | undefined;
-  private bases: { addr: number; strOffsets: number; rnglists: number; loclists: number; lowPc: bigint; lowHalves: [number, number] } | undefined;
+  private bases:
+    { addr: number; strOffsets: number; rnglists: number; loclists: number; lowPc: bigint; lowHalves: [number, number] } | undefined;
 
-  constructor(readonly dwarf: Dwarf, h: UnitHeader, readonly section: string) {
+  constructor(
+    readonly dwarf: Dwarf,
+    h: UnitHeader,
+    readonly section: string,
+  ) {
     this.offset = h.offset;
     this.end = h.end;
     this.version = h.version;
@@ -162,7 +178,8 @@ export class Unit implements UnitHeader {
     if (offset < this.firstDie || offset >= this.end) return undefined;
     const abbrevs = this.dwarf.abbrevs(this.abbrevOffset);
     const rest = this.end - offset;
-    const read = (len: number) => readDie(new ByteReader(this.dwarf.read(this.section, offset, len), this.section, 0, offset), this, abbrevs) ?? undefined;
+    const read = (len: number) =>
+      readDie(new ByteReader(this.dwarf.read(this.section, offset, len), this.section, 0, offset), this, abbrevs) ?? undefined;
     if (rest <= DIE_WINDOW) return read(rest);
     try {
       return read(DIE_WINDOW);
@@ -241,7 +258,10 @@ export class Unit implements UnitHeader {
       const a = this.dwarf.guardUnit(this, 'line table reference', () => this.unitDie.attr(DW_AT.stmt_list), undefined);
       const at = a && typeof a.value === 'number' ? a.value : undefined;
       // A damaged line program costs this unit its lines (named once), not the lookup.
-      this.lines = at === undefined ? null : this.dwarf.damage.guard('.debug_line', at, 'line program', () => parseLineProgram(this.dwarf, at, this), null);
+      this.lines =
+        at === undefined
+          ? null
+          : this.dwarf.damage.guard('.debug_line', at, 'line program', () => parseLineProgram(this.dwarf, at, this), null);
     }
     return this.lines ?? undefined;
   }
@@ -275,12 +295,21 @@ export class Unit implements UnitHeader {
   attrString(a: Attr): string | undefined {
     const v = a.value;
     switch (a.form) {
-      case DW_FORM.string: return v as string;
-      case DW_FORM.strp: return this.dwarf.string('.debug_str', v as number);
-      case DW_FORM.line_strp: return this.dwarf.string('.debug_line_str', v as number);
-      case DW_FORM.strx: case DW_FORM.strx1: case DW_FORM.strx2: case DW_FORM.strx3: case DW_FORM.strx4: case DW_FORM.GNU_str_index:
+      case DW_FORM.string:
+        return v as string;
+      case DW_FORM.strp:
+        return this.dwarf.string('.debug_str', v as number);
+      case DW_FORM.line_strp:
+        return this.dwarf.string('.debug_line_str', v as number);
+      case DW_FORM.strx:
+      case DW_FORM.strx1:
+      case DW_FORM.strx2:
+      case DW_FORM.strx3:
+      case DW_FORM.strx4:
+      case DW_FORM.GNU_str_index:
         return this.indexedString(v as number);
-      default: return undefined;
+      default:
+        return undefined;
     }
   }
 
@@ -333,7 +362,8 @@ export class Unit implements UnitHeader {
 
   private addrEntry(index: number): number {
     const at = this.contextBases().addr + index * this.addressSize;
-    if (!(at + this.addressSize <= this.dwarf.section('.debug_addr').length)) throw new DwarfError('.debug_addr', at, `address index ${index} out of range`);
+    if (!(at + this.addressSize <= this.dwarf.section('.debug_addr').length))
+      throw new DwarfError('.debug_addr', at, `address index ${index} out of range`);
     return at;
   }
 
@@ -372,6 +402,12 @@ export class Unit implements UnitHeader {
 }
 
 export function isAddrx(form: number): boolean {
-  return form === DW_FORM.addrx || form === DW_FORM.addrx1 || form === DW_FORM.addrx2 || form === DW_FORM.addrx3 ||
-    form === DW_FORM.addrx4 || form === DW_FORM.GNU_addr_index;
+  return (
+    form === DW_FORM.addrx ||
+    form === DW_FORM.addrx1 ||
+    form === DW_FORM.addrx2 ||
+    form === DW_FORM.addrx3 ||
+    form === DW_FORM.addrx4 ||
+    form === DW_FORM.GNU_addr_index
+  );
 }

@@ -19,7 +19,9 @@ const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 export function bootEntry(elf: ElfFile): BootEntry {
   const multiboot = multibootEntry(elf);
   if (multiboot !== undefined) return { address: multiboot, protocol: 'multiboot' };
-  const pvh = [...elf.notes()].find((n) => n.name === 'Xen' && n.type === XEN_ELFNOTE_PHYS32_ENTRY && (n.desc.length === 4 || n.desc.length === 8));
+  const pvh = [...elf.notes()].find(
+    (n) => n.name === 'Xen' && n.type === XEN_ELFNOTE_PHYS32_ENTRY && (n.desc.length === 4 || n.desc.length === 8),
+  );
   if (pvh) {
     const view = new DataView(pvh.desc.buffer, pvh.desc.byteOffset, pvh.desc.length);
     return { address: pvh.desc.length === 8 ? view.getBigUint64(0, true) : BigInt(view.getUint32(0, true)), protocol: 'pvh' };

@@ -31,10 +31,15 @@ export class ElfFile {
   readonly damage = new DamageLog();
   private fd: number | undefined;
 
-  private constructor(fd: number, readonly path: string, readonly fileSize: number) {
+  private constructor(
+    fd: number,
+    readonly path: string,
+    readonly fileSize: number,
+  ) {
     this.fd = fd;
     const ident = this.readAt(0, 16, 'ELF header');
-    if (ident[0] !== 0x7f || ident[1] !== 0x45 || ident[2] !== 0x4c || ident[3] !== 0x46) throw new ElfError('ELF header', `${path} is not an ELF file`);
+    if (ident[0] !== 0x7f || ident[1] !== 0x45 || ident[2] !== 0x4c || ident[3] !== 0x46)
+      throw new ElfError('ELF header', `${path} is not an ELF file`);
     if (ident[4] !== 1 && ident[4] !== 2) throw new ElfError('ELF header', `bad EI_CLASS ${ident[4]}`);
     if (ident[5] !== 1) throw new ElfError('ELF header', 'only little-endian ELF is supported');
     this.is64 = ident[4] === 2;
@@ -110,7 +115,10 @@ export class ElfFile {
   readAt(offset: number, len: number, what = 'ELF file', into?: Uint8Array): Uint8Array {
     if (this.fd === undefined) throw new ElfError(what, `${this.path} is closed`);
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(len) || offset < 0 || len < 0 || offset + len > this.fileSize) {
-      throw new ElfError(what, `bytes [0x${offset.toString(16)}, +0x${len.toString(16)}) lie outside the file (size 0x${this.fileSize.toString(16)})`);
+      throw new ElfError(
+        what,
+        `bytes [0x${offset.toString(16)}, +0x${len.toString(16)}) lie outside the file (size 0x${this.fileSize.toString(16)})`,
+      );
     }
     const buf = into && into.length >= len ? into.subarray(0, len) : new Uint8Array(len);
     let done = 0;
@@ -154,10 +162,16 @@ export class ElfFile {
     const size = cached ? cached.length : this.sectionSize(s);
     // The whole section must be in the file, not just the bytes asked for (as reading it whole checks).
     if (!cached && s.offset + size > this.fileSize) {
-      throw new ElfError(`section ${s.name}`, `bytes [0x${s.offset.toString(16)}, +0x${size.toString(16)}) lie outside the file (size 0x${this.fileSize.toString(16)})`);
+      throw new ElfError(
+        `section ${s.name}`,
+        `bytes [0x${s.offset.toString(16)}, +0x${size.toString(16)}) lie outside the file (size 0x${this.fileSize.toString(16)})`,
+      );
     }
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
-      throw new ElfError(`section ${s.name}`, `bytes [0x${offset.toString(16)}, +0x${length.toString(16)}) lie outside the section (size 0x${size.toString(16)})`);
+      throw new ElfError(
+        `section ${s.name}`,
+        `bytes [0x${offset.toString(16)}, +0x${length.toString(16)}) lie outside the section (size 0x${size.toString(16)})`,
+      );
     }
     if (cached) return cached.subarray(offset, offset + length);
     return this.readAt(s.offset + offset, length, `section ${s.name}`, into);
@@ -192,12 +206,16 @@ export class ElfFile {
 
   /** The section whose address range holds `addr` (allocated sections only). */
   sectionAt(addr: bigint): ElfSection | undefined {
-    return this.sections.find((s) => (s.flags & SHF.ALLOC) !== 0n && s.type !== SHT.NOBITS && addr >= s.addr && addr < s.addr + BigInt(s.size));
+    return this.sections.find(
+      (s) => (s.flags & SHF.ALLOC) !== 0n && s.type !== SHT.NOBITS && addr >= s.addr && addr < s.addr + BigInt(s.size),
+    );
   }
 
   /** The section an address belongs to for gdb's symbols: allocated, a .bss too, not thread-local. */
   symbolSectionAt(addr: bigint): ElfSection | undefined {
-    return this.sections.find((s) => (s.flags & SHF.ALLOC) !== 0n && (s.flags & SHF.TLS) === 0n && addr >= s.addr && addr < s.addr + BigInt(s.size));
+    return this.sections.find(
+      (s) => (s.flags & SHF.ALLOC) !== 0n && (s.flags & SHF.TLS) === 0n && addr >= s.addr && addr < s.addr + BigInt(s.size),
+    );
   }
 
   close(): void {
@@ -222,7 +240,8 @@ export class ElfFile {
     else r.u32();
     if (chType !== ELFCOMPRESS_ZLIB) throw new ElfError(what, `unsupported compression type ${chType}`);
     // zlib cannot expand more than ~1032:1; a larger claim is corrupt.
-    if (size > MAX_INFLATED || size > (raw.length - r.pos) * 1032 + 64) throw new ElfError(what, `implausible uncompressed size 0x${size.toString(16)}`);
+    if (size > MAX_INFLATED || size > (raw.length - r.pos) * 1032 + 64)
+      throw new ElfError(what, `implausible uncompressed size 0x${size.toString(16)}`);
     let out: Buffer;
     try {
       out = inflateSync(raw.subarray(r.pos), { maxOutputLength: Math.max(size, 1) });
@@ -290,6 +309,7 @@ export class ElfFile {
   }
 
   private checkTable(what: string, off: number, count: number, entsize: number): void {
-    if (off + count * entsize > this.fileSize) throw new ElfError('ELF header', `${what} (${count} x ${entsize} at 0x${off.toString(16)}) runs past the end of the file`);
+    if (off + count * entsize > this.fileSize)
+      throw new ElfError('ELF header', `${what} (${count} x ${entsize} at 0x${off.toString(16)}) runs past the end of the file`);
   }
 }

@@ -64,7 +64,9 @@ function noteEnd(bytes: Uint8Array, at: number, align: number): number {
  */
 export function imageSamples(elf: ElfFile): ImageSample[] {
   const PF_W = 2;
-  const loads = elf.programHeaders.filter((p) => p.type === PT.LOAD && (p.flags & PF_W) === 0 && p.filesz >= SAMPLE_BYTES && p.offset + p.filesz <= elf.fileSize);
+  const loads = elf.programHeaders.filter(
+    (p) => p.type === PT.LOAD && (p.flags & PF_W) === 0 && p.filesz >= SAMPLE_BYTES && p.offset + p.filesz <= elf.fileSize,
+  );
   const total = loads.reduce((n, p) => n + p.filesz, 0);
   const out: ImageSample[] = [];
   for (let i = 0; i < SAMPLES && total > 0; i++) {

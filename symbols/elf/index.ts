@@ -13,7 +13,15 @@
 export { bootEntry, type BootEntry } from './boot-entry.js';
 export { ElfError } from './errors.js';
 export { ElfFile } from './file.js';
-export { buildIdNote, buildIdText, imageIdentity, imageSamples, type BuildIdNote, type ImageIdentity, type ImageSample } from './image-identity.js';
+export {
+  buildIdNote,
+  buildIdText,
+  imageIdentity,
+  imageSamples,
+  type BuildIdNote,
+  type ImageIdentity,
+  type ImageSample,
+} from './image-identity.js';
 export { parseNotes } from './notes.js';
 export { SymbolTable, type SymbolHit } from './symtab.js';
 export { ET, PT, SHF, SHN, SHT, STB, STT, type ElfNote, type ElfSection, type ElfSymbol, type ProgramHeader } from './types.js';

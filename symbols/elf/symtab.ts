@@ -72,7 +72,7 @@ export class SymbolTable {
   lookupInSection(addr: bigint, shndx: number, start: bigint): SymbolHit | undefined {
     const { order } = this.sortedIndex();
     let label: ElfSymbol | undefined;
-    for (let j = this.countUpTo(addr) - 1; j >= 0; ) {
+    for (let j = this.countUpTo(addr) - 1; j >= 0;) {
       const at = this.symbol(order[j]!).address;
       if (at < start) break;
       const group: ElfSymbol[] = [];
@@ -115,7 +115,9 @@ export class SymbolTable {
       const s = this.symbol(i);
       out.push({ s, rank: rank(s.type, s.bind, s.size !== 0n), i });
     }
-    return out.sort((a, b) => (a.s.address < b.s.address ? -1 : a.s.address > b.s.address ? 1 : a.rank - b.rank || a.i - b.i)).map((x) => x.s);
+    return out
+      .sort((a, b) => (a.s.address < b.s.address ? -1 : a.s.address > b.s.address ? 1 : a.rank - b.rank || a.i - b.i))
+      .map((x) => x.s);
   }
 
   /** Entries with a name and an address, sorted by address (ties by rank(), then table order), as the 32-bit halves of their addresses. */
@@ -169,8 +171,16 @@ export class SymbolTable {
     const info = bytes[p + (is64 ? 4 : 12)]!;
     const shndx = bytes[p + (is64 ? 6 : 14)]! | (bytes[p + (is64 ? 7 : 15)]! << 8);
     const type = info & 0xf;
-    if (nameOff >= strtab.length && nameOff !== 0) throw new ElfError('symbol string table', `string offset 0x${nameOff.toString(16)} out of range`);
-    return !(nameOff === 0 || strtab[nameOff] === 0 || shndx === SHN.UNDEF || type === STT.SECTION || type === STT.FILE || type === STT.TLS);
+    if (nameOff >= strtab.length && nameOff !== 0)
+      throw new ElfError('symbol string table', `string offset 0x${nameOff.toString(16)} out of range`);
+    return !(
+      nameOff === 0 ||
+      strtab[nameOff] === 0 ||
+      shndx === SHN.UNDEF ||
+      type === STT.SECTION ||
+      type === STT.FILE ||
+      type === STT.TLS
+    );
   }
 
   /** The symbol of table entry i. */
@@ -211,14 +221,16 @@ function sortedIndices(key: Float64Array, tie: Uint8Array): Uint32Array {
   for (let i = 0; i < n; i++) if (key[i]! > max) max = key[i]!;
   const out = new Uint32Array(n);
   if (max * 2 ** bits >= 2 ** 53) {
-    Array.from(key.keys()).sort((a, b) => key[a]! - key[b]! || tie[a]! - tie[b]! || a - b).forEach((k, j) => (out[j] = k));
+    Array.from(key.keys())
+      .sort((a, b) => key[a]! - key[b]! || tie[a]! - tie[b]! || a - b)
+      .forEach((k, j) => (out[j] = k));
     return out;
   }
   const packed = new Float64Array(n);
   for (let i = 0; i < n; i++) packed[i] = key[i]! * 2 ** bits + i;
   packed.sort();
   for (let j = 0; j < n; j++) out[j] = packed[j]! % 2 ** bits;
-  for (let j = 0; j < n; ) {
+  for (let j = 0; j < n;) {
     let end = j + 1;
     while (end < n && key[out[end]!] === key[out[j]!]) end++;
     if (end - j > 1) out.subarray(j, end).set(Array.from(out.subarray(j, end)).sort((a, b) => tie[a]! - tie[b]! || a - b));

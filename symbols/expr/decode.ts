@@ -42,18 +42,30 @@ export function decodeOperation(r: ByteReader, sizes: OperandSizes): Operation {
 
 function readOperand(r: ByteReader, kind: Exclude<OperandKind, 'block' | 'sized'>, sizes: OperandSizes): bigint {
   switch (kind) {
-    case 'addr': return r.addr(sizes.addressSize);
-    case 'ref': return r.addr(sizes.refSize);
-    case 'u8': return BigInt(r.u8());
-    case 'i8': return BigInt(r.i8());
-    case 'u16': return BigInt(r.u16());
-    case 'i16': return BigInt(r.i16());
-    case 'u32': return BigInt(r.u32());
-    case 'i32': return BigInt(r.i32());
-    case 'u64': return r.u64();
-    case 'i64': return r.i64();
-    case 'uleb': return r.uleb128Big();
-    case 'sleb': return r.sleb128Big();
+    case 'addr':
+      return r.addr(sizes.addressSize);
+    case 'ref':
+      return r.addr(sizes.refSize);
+    case 'u8':
+      return BigInt(r.u8());
+    case 'i8':
+      return BigInt(r.i8());
+    case 'u16':
+      return BigInt(r.u16());
+    case 'i16':
+      return BigInt(r.i16());
+    case 'u32':
+      return BigInt(r.u32());
+    case 'i32':
+      return BigInt(r.i32());
+    case 'u64':
+      return r.u64();
+    case 'i64':
+      return r.i64();
+    case 'uleb':
+      return r.uleb128Big();
+    case 'sleb':
+      return r.sleb128Big();
   }
 }
 

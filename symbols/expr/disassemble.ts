@@ -45,22 +45,47 @@ function formatOperation(op: Operation, opts: DisassembleOptions): string {
   if (c >= DW_OP.reg0 && c <= DW_OP.reg31) return `${name} (${reg(BigInt(c - DW_OP.reg0))})`;
   if (c >= DW_OP.breg0 && c <= DW_OP.breg31) return `${name} (${reg(BigInt(c - DW_OP.breg0))}): ${a}`;
   switch (c) {
-    case DW_OP.addr: return `${name}: ${hex(a!)}`;
-    case DW_OP.regx: return `${name}: ${a} (${reg(a!)})`;
-    case DW_OP.bregx: return `${name}: ${a} (${reg(a!)}) ${b}`;
-    case DW_OP.bit_piece: return `${name}: size: ${a} offset: ${b} `;
-    case DW_OP.call2: case DW_OP.call4: case DW_OP.call_ref:
-    case DW_OP.GNU_parameter_ref: case DW_OP.GNU_variable_value:
+    case DW_OP.addr:
+      return `${name}: ${hex(a!)}`;
+    case DW_OP.regx:
+      return `${name}: ${a} (${reg(a!)})`;
+    case DW_OP.bregx:
+      return `${name}: ${a} (${reg(a!)}) ${b}`;
+    case DW_OP.bit_piece:
+      return `${name}: size: ${a} offset: ${b} `;
+    case DW_OP.call2:
+    case DW_OP.call4:
+    case DW_OP.call_ref:
+    case DW_OP.GNU_parameter_ref:
+    case DW_OP.GNU_variable_value:
       return `${name}: <0x${hex(a!)}>`;
-    case DW_OP.implicit_pointer: case DW_OP.GNU_implicit_pointer: return `${name}: <0x${hex(a!)}> ${b}`;
-    case DW_OP.implicit_value: return `${name} ${block(op.block!)}`;
-    case DW_OP.entry_value: case DW_OP.GNU_entry_value: return `${name}: (${disassembleExpression(op.block!, opts)})`;
-    case DW_OP.const_type: case DW_OP.GNU_const_type: return `${name}: <0x${hex(die(a!))}>  ${block(op.block!)}`;
-    case DW_OP.regval_type: case DW_OP.GNU_regval_type: return `${name}: ${a} (${reg(a!)}) <0x${hex(die(b!))}>`;
-    case DW_OP.deref_type: case DW_OP.GNU_deref_type: case DW_OP.xderef_type: return `${name}: ${a} <0x${hex(die(b!))}>`;
-    case DW_OP.convert: case DW_OP.GNU_convert: case DW_OP.reinterpret: case DW_OP.GNU_reinterpret:
+    case DW_OP.implicit_pointer:
+    case DW_OP.GNU_implicit_pointer:
+      return `${name}: <0x${hex(a!)}> ${b}`;
+    case DW_OP.implicit_value:
+      return `${name} ${block(op.block!)}`;
+    case DW_OP.entry_value:
+    case DW_OP.GNU_entry_value:
+      return `${name}: (${disassembleExpression(op.block!, opts)})`;
+    case DW_OP.const_type:
+    case DW_OP.GNU_const_type:
+      return `${name}: <0x${hex(die(a!))}>  ${block(op.block!)}`;
+    case DW_OP.regval_type:
+    case DW_OP.GNU_regval_type:
+      return `${name}: ${a} (${reg(a!)}) <0x${hex(die(b!))}>`;
+    case DW_OP.deref_type:
+    case DW_OP.GNU_deref_type:
+    case DW_OP.xderef_type:
+      return `${name}: ${a} <0x${hex(die(b!))}>`;
+    case DW_OP.convert:
+    case DW_OP.GNU_convert:
+    case DW_OP.reinterpret:
+    case DW_OP.GNU_reinterpret:
       return `${name} <${altHex(a ? die(a) : a!)}>`;
-    case DW_OP.addrx: case DW_OP.constx: case DW_OP.GNU_addr_index: case DW_OP.GNU_const_index:
+    case DW_OP.addrx:
+    case DW_OP.constx:
+    case DW_OP.GNU_addr_index:
+    case DW_OP.GNU_const_index:
       return `${name} <${altHex(a!)}>`;
   }
   return a === undefined ? name : `${name}: ${a}`;

@@ -96,7 +96,8 @@ class Machine {
       }
       const target = await this.execute(op, depth);
       if (target !== undefined) {
-        if (target < 0 || target > expr.length) throw new ExpressionError(`branch to offset ${target} outside the expression (length ${expr.length})`, op.offset);
+        if (target < 0 || target > expr.length)
+          throw new ExpressionError(`branch to offset ${target} outside the expression (length ${expr.length})`, op.offset);
         r.seek(target);
       }
     }
@@ -124,16 +125,28 @@ class Machine {
     if (c >= DW_OP.breg0 && c <= DW_OP.breg31) return this.push((await this.register(c - DW_OP.breg0)) + a0, at);
     switch (c) {
       case DW_OP.addr:
-      case DW_OP.const1u: case DW_OP.const1s: case DW_OP.const2u: case DW_OP.const2s:
-      case DW_OP.const4u: case DW_OP.const4s: case DW_OP.const8u: case DW_OP.const8s:
-      case DW_OP.constu: case DW_OP.consts:
+      case DW_OP.const1u:
+      case DW_OP.const1s:
+      case DW_OP.const2u:
+      case DW_OP.const2s:
+      case DW_OP.const4u:
+      case DW_OP.const4s:
+      case DW_OP.const8u:
+      case DW_OP.const8s:
+      case DW_OP.constu:
+      case DW_OP.consts:
         return this.push(a0, at);
-      case DW_OP.addrx: case DW_OP.constx: case DW_OP.GNU_addr_index: case DW_OP.GNU_const_index: {
+      case DW_OP.addrx:
+      case DW_OP.constx:
+      case DW_OP.GNU_addr_index:
+      case DW_OP.GNU_const_index: {
         if (!this.ctx.resolveAddrIndex) throw new ExpressionError(`${opName(c)} needs the unit's .debug_addr`, at);
         return this.push(this.ctx.resolveAddrIndex(a0), at);
       }
-      case DW_OP.regx: return this.setPending({ kind: 'register', reg: this.regNumber(a0, at) });
-      case DW_OP.bregx: return this.push((await this.register(this.regNumber(a0, at))) + op.args[1]!, at);
+      case DW_OP.regx:
+        return this.setPending({ kind: 'register', reg: this.regNumber(a0, at) });
+      case DW_OP.bregx:
+        return this.push((await this.register(this.regNumber(a0, at))) + op.args[1]!, at);
       case DW_OP.fbreg: {
         if (!this.ctx.frameBase) throw new ExpressionError('DW_OP_fbreg needs a frame base', at);
         const base = await this.ctx.frameBase();
@@ -150,10 +163,15 @@ class Machine {
         if (this.ctx.objectAddress === undefined) throw new ExpressionError('DW_OP_push_object_address without an object', at);
         return this.push(this.ctx.objectAddress, at);
       }
-      case DW_OP.dup: return this.pushValue(this.peek(0, at), at);
-      case DW_OP.drop: this.pop(at); return;
-      case DW_OP.over: return this.pushValue(this.peek(1, at), at);
-      case DW_OP.pick: return this.pushValue(this.peek(Number(a0), at), at);
+      case DW_OP.dup:
+        return this.pushValue(this.peek(0, at), at);
+      case DW_OP.drop:
+        this.pop(at);
+        return;
+      case DW_OP.over:
+        return this.pushValue(this.peek(1, at), at);
+      case DW_OP.pick:
+        return this.pushValue(this.peek(Number(a0), at), at);
       case DW_OP.swap: {
         const b = this.pop(at);
         const a = this.pop(at);
@@ -167,14 +185,19 @@ class Machine {
         this.stack.push(top, third, second);
         return;
       }
-      case DW_OP.deref: return this.push(await this.load(this.popAddress(at), this.sizes.addressSize), at);
-      case DW_OP.deref_size: return this.push(await this.load(this.popAddress(at), this.derefSize(a0, at)), at);
-      case DW_OP.deref_type: case DW_OP.GNU_deref_type: {
+      case DW_OP.deref:
+        return this.push(await this.load(this.popAddress(at), this.sizes.addressSize), at);
+      case DW_OP.deref_size:
+        return this.push(await this.load(this.popAddress(at), this.derefSize(a0, at)), at);
+      case DW_OP.deref_type:
+      case DW_OP.GNU_deref_type: {
         const type = this.type(op.args[1]!, at);
         const v = await this.load(this.popAddress(at), Number(a0));
         return this.pushValue({ value: normalize(v, type, this.bits), type }, at);
       }
-      case DW_OP.xderef: case DW_OP.xderef_size: case DW_OP.xderef_type: {
+      case DW_OP.xderef:
+      case DW_OP.xderef_size:
+      case DW_OP.xderef_type: {
         const address = this.popAddress(at);
         if (this.pop(at).value !== 0n) throw new ExpressionError(`${opName(c)}: address spaces other than 0 are not supported`, at);
         const size = c === DW_OP.xderef ? this.sizes.addressSize : this.derefSize(a0, at);
@@ -182,32 +205,57 @@ class Machine {
         const v = await this.load(address, size);
         return this.pushValue({ value: normalize(v, type, this.bits), type }, at);
       }
-      case DW_OP.abs: case DW_OP.neg: case DW_OP.not:
+      case DW_OP.abs:
+      case DW_OP.neg:
+      case DW_OP.not:
         return this.pushValue(unary(c, this.pop(at), this.bits, at), at);
       case DW_OP.plus_uconst: {
         const a = this.pop(at);
         return this.pushValue({ value: normalize(a.value + a0, a.type, this.bits), type: a.type }, at);
       }
-      case DW_OP.and: case DW_OP.or: case DW_OP.xor: case DW_OP.plus: case DW_OP.minus: case DW_OP.mul:
-      case DW_OP.div: case DW_OP.mod: case DW_OP.shl: case DW_OP.shr: case DW_OP.shra:
-      case DW_OP.eq: case DW_OP.ne: case DW_OP.lt: case DW_OP.le: case DW_OP.gt: case DW_OP.ge: {
+      case DW_OP.and:
+      case DW_OP.or:
+      case DW_OP.xor:
+      case DW_OP.plus:
+      case DW_OP.minus:
+      case DW_OP.mul:
+      case DW_OP.div:
+      case DW_OP.mod:
+      case DW_OP.shl:
+      case DW_OP.shr:
+      case DW_OP.shra:
+      case DW_OP.eq:
+      case DW_OP.ne:
+      case DW_OP.lt:
+      case DW_OP.le:
+      case DW_OP.gt:
+      case DW_OP.ge: {
         const b = this.pop(at);
         const a = this.pop(at);
         return this.pushValue(binary(c, a, b, this.bits, at), at);
       }
-      case DW_OP.skip: return op.end + Number(a0);
-      case DW_OP.bra: return this.pop(at).value !== 0n ? op.end + Number(a0) : undefined;
-      case DW_OP.nop: case DW_OP.GNU_uninit: return;
-      case DW_OP.piece: return this.addPiece(Number(a0) * 8, 0, at);
-      case DW_OP.bit_piece: return this.addPiece(Number(a0), Number(op.args[1]!), at);
-      case DW_OP.implicit_value: return this.setPending({ kind: 'implicit', bytes: op.block! });
+      case DW_OP.skip:
+        return op.end + Number(a0);
+      case DW_OP.bra:
+        return this.pop(at).value !== 0n ? op.end + Number(a0) : undefined;
+      case DW_OP.nop:
+      case DW_OP.GNU_uninit:
+        return;
+      case DW_OP.piece:
+        return this.addPiece(Number(a0) * 8, 0, at);
+      case DW_OP.bit_piece:
+        return this.addPiece(Number(a0), Number(op.args[1]!), at);
+      case DW_OP.implicit_value:
+        return this.setPending({ kind: 'implicit', bytes: op.block! });
       case DW_OP.stack_value: {
         const v = this.peek(0, at);
         return this.setPending({ kind: 'value', value: v.value, ...(v.type ? { type: v.type } : {}) });
       }
-      case DW_OP.implicit_pointer: case DW_OP.GNU_implicit_pointer:
+      case DW_OP.implicit_pointer:
+      case DW_OP.GNU_implicit_pointer:
         return this.setPending({ kind: 'implicit-pointer', die: a0, offset: op.args[1]! });
-      case DW_OP.entry_value: case DW_OP.GNU_entry_value: {
+      case DW_OP.entry_value:
+      case DW_OP.GNU_entry_value: {
         const v = this.ctx.entryValue ? await this.ctx.entryValue(op.block!) : undefined;
         if (v === undefined) throw new Unavailable('<entry value unavailable>');
         // DW_OP_entry_value(DW_OP_regval_type R, T) is a value of type T (gcc's for xmm arguments).
@@ -224,10 +272,14 @@ class Machine {
         if (v === undefined) throw new Unavailable('<parameter value at the call site unavailable>');
         return this.push(v, at);
       }
-      case DW_OP.GNU_variable_value: throw new Unavailable('DW_OP_GNU_variable_value is not supported');
-      case DW_OP.form_tls_address: case DW_OP.GNU_push_tls_address:
+      case DW_OP.GNU_variable_value:
+        throw new Unavailable('DW_OP_GNU_variable_value is not supported');
+      case DW_OP.form_tls_address:
+      case DW_OP.GNU_push_tls_address:
         throw new ExpressionError('TLS not supported', at);
-      case DW_OP.call2: case DW_OP.call4: case DW_OP.call_ref: {
+      case DW_OP.call2:
+      case DW_OP.call4:
+      case DW_OP.call_ref: {
         const kind = c === DW_OP.call2 ? 'call2' : c === DW_OP.call4 ? 'call4' : 'call_ref';
         if (!this.ctx.call) throw new ExpressionError(`DW_OP_${kind} is not supported here`, at);
         if (depth >= MAX_CALL_DEPTH) throw new ExpressionError(`DW_OP_${kind} nested more than ${MAX_CALL_DEPTH} deep`, at);
@@ -236,18 +288,22 @@ class Machine {
         if (body) await this.run(body, depth + 1);
         return;
       }
-      case DW_OP.const_type: case DW_OP.GNU_const_type: {
+      case DW_OP.const_type:
+      case DW_OP.GNU_const_type: {
         const type = this.type(a0, at);
         return this.pushValue({ value: normalize(fromBytes(op.block!), type, this.bits), type }, at);
       }
-      case DW_OP.regval_type: case DW_OP.GNU_regval_type: {
+      case DW_OP.regval_type:
+      case DW_OP.GNU_regval_type: {
         const type = this.type(op.args[1]!, at);
         const v = await this.register(this.regNumber(a0, at));
         return this.pushValue({ value: normalize(v, type, this.bits), type }, at);
       }
-      case DW_OP.convert: case DW_OP.GNU_convert:
+      case DW_OP.convert:
+      case DW_OP.GNU_convert:
         return this.pushValue(convert(this.pop(at), this.type(a0, at), this.bits, at), at);
-      case DW_OP.reinterpret: case DW_OP.GNU_reinterpret:
+      case DW_OP.reinterpret:
+      case DW_OP.GNU_reinterpret:
         return this.pushValue(reinterpret(this.pop(at), this.type(a0, at), this.bits, at), at);
       default:
         throw new ExpressionError(`${opName(c)} is not supported`, at);
@@ -315,7 +371,8 @@ class Machine {
   }
 
   private derefSize(v: bigint, at: number): number {
-    if (v < 1n || v > BigInt(this.sizes.addressSize)) throw new ExpressionError(`dereference size ${v} invalid for ${this.sizes.addressSize}-byte addresses`, at);
+    if (v < 1n || v > BigInt(this.sizes.addressSize))
+      throw new ExpressionError(`dereference size ${v} invalid for ${this.sizes.addressSize}-byte addresses`, at);
     return Number(v);
   }
 

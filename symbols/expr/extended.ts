@@ -46,7 +46,7 @@ export function encodeExtended(x: Exact): bigint | undefined {
     m <<= BigInt(-shift);
     e += shift;
   }
-  const biased = (m >> 63n) === 0n ? 0 : e + 63 + BIAS;
+  const biased = m >> 63n === 0n ? 0 : e + 63 + BIAS;
   if (biased >= 0x7fff) return undefined;
   return ((sign | BigInt(biased)) << 64n) | m;
 }
@@ -63,11 +63,13 @@ const fromSigned = (m: bigint, exponent: number): Exact => ({ negative: m < 0n, 
 /** a OP b for DW_OP_plus, minus, mul, div; undefined for what this cannot compute (division by zero). */
 export function extendedArithmetic(op: 'plus' | 'minus' | 'mul' | 'div', a: Exact, b: Exact): Exact | undefined {
   switch (op) {
-    case 'plus': case 'minus': {
+    case 'plus':
+    case 'minus': {
       const [x, y, e] = aligned(a, b);
       return fromSigned(op === 'plus' ? x + y : x - y, e);
     }
-    case 'mul': return { negative: a.negative !== b.negative, mantissa: a.mantissa * b.mantissa, exponent: a.exponent + b.exponent };
+    case 'mul':
+      return { negative: a.negative !== b.negative, mantissa: a.mantissa * b.mantissa, exponent: a.exponent + b.exponent };
     case 'div': {
       if (b.mantissa === 0n) return undefined;
       // 130 quotient bits and a sticky bit for what remains: enough to round to 64 exactly.

@@ -26,6 +26,12 @@ export interface Piece {
 }
 
 export const DW_ATE = {
-  address: 0x01, boolean: 0x02, float: 0x04, signed: 0x05, signed_char: 0x06,
-  unsigned: 0x07, unsigned_char: 0x08, UTF: 0x10,
+  address: 0x01,
+  boolean: 0x02,
+  float: 0x04,
+  signed: 0x05,
+  signed_char: 0x06,
+  unsigned: 0x07,
+  unsigned_char: 0x08,
+  UTF: 0x10,
 } as const;

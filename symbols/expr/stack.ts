@@ -11,11 +11,11 @@ export interface StackValue {
   type?: BaseType;
 }
 
-export function isSignedType(type: BaseType): boolean {
+function isSignedType(type: BaseType): boolean {
   return type.encoding === DW_ATE.signed || type.encoding === DW_ATE.signed_char;
 }
 
-export function isFloatType(type: BaseType): boolean {
+function isFloatType(type: BaseType): boolean {
   return type.encoding === DW_ATE.float;
 }
 
@@ -47,12 +47,18 @@ export function binary(code: number, a: StackValue, b: StackValue, genericBits: 
   }
   if (type && isFloatType(type)) return floatBinary(code, a, b, at);
   switch (code) {
-    case DW_OP.and: return out(a.value & b.value);
-    case DW_OP.or: return out(a.value | b.value);
-    case DW_OP.xor: return out(a.value ^ b.value);
-    case DW_OP.plus: return out(a.value + b.value);
-    case DW_OP.minus: return out(a.value - b.value);
-    case DW_OP.mul: return out(a.value * b.value);
+    case DW_OP.and:
+      return out(a.value & b.value);
+    case DW_OP.or:
+      return out(a.value | b.value);
+    case DW_OP.xor:
+      return out(a.value ^ b.value);
+    case DW_OP.plus:
+      return out(a.value + b.value);
+    case DW_OP.minus:
+      return out(a.value - b.value);
+    case DW_OP.mul:
+      return out(a.value * b.value);
     case DW_OP.div: {
       if (b.value === 0n) throw new ExpressionError('division by zero', at);
       // DW_OP_div is signed for generic values (BigInt division truncates toward zero, like C).
@@ -65,7 +71,8 @@ export function binary(code: number, a: StackValue, b: StackValue, genericBits: 
       const y = b.type ? b.value : BigInt.asUintN(bits, b.value);
       return out(x % y);
     }
-    case DW_OP.shl: return out(shiftAmount(b) >= bits ? 0n : a.value << shiftAmount(b));
+    case DW_OP.shl:
+      return out(shiftAmount(b) >= bits ? 0n : a.value << shiftAmount(b));
     case DW_OP.shr: {
       const n = shiftAmount(b);
       return out(n >= bits ? 0n : BigInt.asUintN(bits, a.value) >> n);
@@ -75,13 +82,20 @@ export function binary(code: number, a: StackValue, b: StackValue, genericBits: 
       const s = BigInt.asIntN(bits, a.value);
       return out(n >= bits ? (s < 0n ? -1n : 0n) : s >> n);
     }
-    case DW_OP.eq: return bool(signedOrUnsigned(a, genericBits) === signedOrUnsigned(b, genericBits));
-    case DW_OP.ne: return bool(signedOrUnsigned(a, genericBits) !== signedOrUnsigned(b, genericBits));
-    case DW_OP.lt: return bool(signedOrUnsigned(a, genericBits) < signedOrUnsigned(b, genericBits));
-    case DW_OP.le: return bool(signedOrUnsigned(a, genericBits) <= signedOrUnsigned(b, genericBits));
-    case DW_OP.gt: return bool(signedOrUnsigned(a, genericBits) > signedOrUnsigned(b, genericBits));
-    case DW_OP.ge: return bool(signedOrUnsigned(a, genericBits) >= signedOrUnsigned(b, genericBits));
-    default: throw new ExpressionError(`not a binary op: 0x${code.toString(16)}`, at);
+    case DW_OP.eq:
+      return bool(signedOrUnsigned(a, genericBits) === signedOrUnsigned(b, genericBits));
+    case DW_OP.ne:
+      return bool(signedOrUnsigned(a, genericBits) !== signedOrUnsigned(b, genericBits));
+    case DW_OP.lt:
+      return bool(signedOrUnsigned(a, genericBits) < signedOrUnsigned(b, genericBits));
+    case DW_OP.le:
+      return bool(signedOrUnsigned(a, genericBits) <= signedOrUnsigned(b, genericBits));
+    case DW_OP.gt:
+      return bool(signedOrUnsigned(a, genericBits) > signedOrUnsigned(b, genericBits));
+    case DW_OP.ge:
+      return bool(signedOrUnsigned(a, genericBits) >= signedOrUnsigned(b, genericBits));
+    default:
+      throw new ExpressionError(`not a binary op: 0x${code.toString(16)}`, at);
   }
 }
 
@@ -107,9 +121,12 @@ export function unary(code: number, a: StackValue, genericBits: number, at: numb
       const s = signedOrUnsigned(a, genericBits);
       return out(s < 0n ? -s : s);
     }
-    case DW_OP.neg: return out(-a.value);
-    case DW_OP.not: return out(~a.value);
-    default: throw new ExpressionError(`not a unary op: 0x${code.toString(16)}`, at);
+    case DW_OP.neg:
+      return out(-a.value);
+    case DW_OP.not:
+      return out(~a.value);
+    default:
+      throw new ExpressionError(`not a unary op: 0x${code.toString(16)}`, at);
   }
 }
 
@@ -177,17 +194,28 @@ function floatBinary(code: number, a: StackValue, b: StackValue, at: number): St
   const out = (v: number) => fromFloat(v, a.type!, at);
   const bool = (c: boolean): StackValue => ({ value: c ? 1n : 0n });
   switch (code) {
-    case DW_OP.plus: return out(x + y);
-    case DW_OP.minus: return out(x - y);
-    case DW_OP.mul: return out(x * y);
-    case DW_OP.div: return out(x / y);
-    case DW_OP.eq: return bool(x === y);
-    case DW_OP.ne: return bool(x !== y);
-    case DW_OP.lt: return bool(x < y);
-    case DW_OP.le: return bool(x <= y);
-    case DW_OP.gt: return bool(x > y);
-    case DW_OP.ge: return bool(x >= y);
-    default: throw new ExpressionError(`op 0x${code.toString(16)} on floating-point values`, at);
+    case DW_OP.plus:
+      return out(x + y);
+    case DW_OP.minus:
+      return out(x - y);
+    case DW_OP.mul:
+      return out(x * y);
+    case DW_OP.div:
+      return out(x / y);
+    case DW_OP.eq:
+      return bool(x === y);
+    case DW_OP.ne:
+      return bool(x !== y);
+    case DW_OP.lt:
+      return bool(x < y);
+    case DW_OP.le:
+      return bool(x <= y);
+    case DW_OP.gt:
+      return bool(x > y);
+    case DW_OP.ge:
+      return bool(x >= y);
+    default:
+      throw new ExpressionError(`op 0x${code.toString(16)} on floating-point values`, at);
   }
 }
 
@@ -206,7 +234,12 @@ function extendedValue(bits: bigint | undefined, type: BaseType, at: number): St
 function extendedBinary(code: number, a: StackValue, b: StackValue, at: number): StackValue {
   const x = extended(a, at);
   const y = extended(b, at);
-  const ops: Record<number, 'plus' | 'minus' | 'mul' | 'div'> = { [DW_OP.plus]: 'plus', [DW_OP.minus]: 'minus', [DW_OP.mul]: 'mul', [DW_OP.div]: 'div' };
+  const ops: Record<number, 'plus' | 'minus' | 'mul' | 'div'> = {
+    [DW_OP.plus]: 'plus',
+    [DW_OP.minus]: 'minus',
+    [DW_OP.mul]: 'mul',
+    [DW_OP.div]: 'div',
+  };
   const op = ops[code];
   if (op) {
     const r = extendedArithmetic(op, x, y);
@@ -216,12 +249,19 @@ function extendedBinary(code: number, a: StackValue, b: StackValue, at: number):
   const c = extendedCompare(x, y);
   const bool = (t: boolean): StackValue => ({ value: t ? 1n : 0n });
   switch (code) {
-    case DW_OP.eq: return bool(c === 0);
-    case DW_OP.ne: return bool(c !== 0);
-    case DW_OP.lt: return bool(c < 0);
-    case DW_OP.le: return bool(c <= 0);
-    case DW_OP.gt: return bool(c > 0);
-    case DW_OP.ge: return bool(c >= 0);
-    default: throw new ExpressionError(`op 0x${code.toString(16)} on floating-point values`, at);
+    case DW_OP.eq:
+      return bool(c === 0);
+    case DW_OP.ne:
+      return bool(c !== 0);
+    case DW_OP.lt:
+      return bool(c < 0);
+    case DW_OP.le:
+      return bool(c <= 0);
+    case DW_OP.gt:
+      return bool(c > 0);
+    case DW_OP.ge:
+      return bool(c >= 0);
+    default:
+      throw new ExpressionError(`op 0x${code.toString(16)} on floating-point values`, at);
   }
 }

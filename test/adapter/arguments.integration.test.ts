@@ -32,9 +32,17 @@ describe('DAP requests with bad arguments (integration)', () => {
       ['launch', { image: kernel, smp: 'two' }, /^smp must be an integer from 1 to 64, got 'two'$/],
       ['launch', { image: kernel, memory: '128M,slots=4' }, /^memory '128M,slots=4' is not a size/],
       ['launch', { coreDump: kernel }, /^symbols is missing: a crash dump holds no symbols/],
-      ['launch', { coreDump: kernel, symbols: kernel, image: kernel }, /^image does not apply to a crash dump \(coreDump\): nothing is booted$/],
+      [
+        'launch',
+        { coreDump: kernel, symbols: kernel, image: kernel },
+        /^image does not apply to a crash dump \(coreDump\): nothing is booted$/,
+      ],
       ['launch', { coreDump: kernel, symbols: kernel, smp: 2 }, /^smp does not apply to a crash dump/],
-      ['launch', { coreDump: '/nonexistent/crash.core', symbols: kernel }, /^coreDump '\/nonexistent\/crash\.core' is not a readable file$/],
+      [
+        'launch',
+        { coreDump: '/nonexistent/crash.core', symbols: kernel },
+        /^coreDump '\/nonexistent\/crash\.core' is not a readable file$/,
+      ],
       ['launch', { coreDump: kernel, symbols: kernel }, /kernel\.elf: an ELF file but not a core dump \(e_type 2\)$/],
       ['attach', { target: 'http://localhost:1234' }, /^target 'http:\/\/localhost:1234' is not a gdbstub address/],
       ['stackTrace', { threadId: 1 }, /^no guest is being debugged: send launch or attach first$/],
@@ -67,13 +75,25 @@ describe('DAP requests with bad arguments (integration)', () => {
       ['disassemble', { memoryReference: '0x100000' }, /^instructionCount is missing$/],
       ['evaluate', { context: 'repl' }, /^expression is missing$/],
       ['evaluate', { expression: '1', frameId: 7777 }, /^frameId 7777 is not a frame/],
-      ['setBreakpoints', { source: { path: '/src/main.c' }, breakpoints: [{ line: 'ten' }] }, /^breakpoints\[0\]\.line must be an integer >= 1, got 'ten'$/],
-      ['setInstructionBreakpoints', { breakpoints: [{ instructionReference: 'main' }] }, /^breakpoints\[0\]\.instructionReference 'main' is not an address/],
+      [
+        'setBreakpoints',
+        { source: { path: '/src/main.c' }, breakpoints: [{ line: 'ten' }] },
+        /^breakpoints\[0\]\.line must be an integer >= 1, got 'ten'$/,
+      ],
+      [
+        'setInstructionBreakpoints',
+        { breakpoints: [{ instructionReference: 'main' }] },
+        /^breakpoints\[0\]\.instructionReference 'main' is not an address/,
+      ],
       ['exceptionInfo', { threadId: 1 }, /^threadId 1 did not stop on an exception$/],
       ['continue', {}, /^threadId is missing$/],
       ['next', { threadId: 1, granularity: 'page' }, /^granularity 'page' is not one of statement, line, instruction$/],
       ['setVariable', { variablesReference: 424242, name: 'x', value: '1' }, /^variablesReference 424242 is not a live variable reference/],
-      ['setVariable', { variablesReference: 'locals', name: 'x', value: '1' }, /^variablesReference must be an integer from 1 to 2147483647, got 'locals'$/],
+      [
+        'setVariable',
+        { variablesReference: 'locals', name: 'x', value: '1' },
+        /^variablesReference must be an integer from 1 to 2147483647, got 'locals'$/,
+      ],
       ['setExpression', { expression: 'demo_counter' }, /^value is missing$/],
       ['setExpression', { expression: 'demo_counter', value: 7 }, /^value must be a string, got 7$/],
       ['setExpression', { expression: 'demo_counter = ', value: '1' }, /^expression ends too early at column 16$/],
@@ -93,8 +113,15 @@ describe('DAP requests with bad arguments (integration)', () => {
     const fn = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'not a function!' }] });
     expect(fn.body.breakpoints[0]).toMatchObject({ verified: false, message: expect.stringMatching(/bad location 'not a function!'/) });
     const data = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: 'bogus' }] });
-    expect(data.body.breakpoints[0]).toMatchObject({ verified: false, message: expect.stringMatching(/dataId 'bogus' is not a data breakpoint id/) });
-    const odd = await dc.dataBreakpointInfoRequest({ name: '0x1001', asAddress: true, bytes: 8 } as DebugProtocol.DataBreakpointInfoArguments);
+    expect(data.body.breakpoints[0]).toMatchObject({
+      verified: false,
+      message: expect.stringMatching(/dataId 'bogus' is not a data breakpoint id/),
+    });
+    const odd = await dc.dataBreakpointInfoRequest({
+      name: '0x1001',
+      asAddress: true,
+      bytes: 8,
+    } as DebugProtocol.DataBreakpointInfoArguments);
     expect(odd.body).toMatchObject({ dataId: null, description: expect.stringMatching(/aligned/) });
   });
 

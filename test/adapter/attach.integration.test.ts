@@ -56,9 +56,11 @@ describe('DAP attach to a running QEMU (integration)', () => {
     const regs = scopes.find((s) => s.name === 'Registers')!;
     const vars = (await dc.variablesRequest({ variablesReference: regs.variablesReference })).body.variables;
     expect(vars.find((v) => v.name === 'rip')?.value).toBe(hex(tick));
-    console.info(`adapter: continue to the stopped event = ${stopCost} RSP packets; then stackTrace + scopes + variables of every cheap scope = ${proxy.requestCount}`);
+    console.info(
+      `adapter: continue to the stopped event = ${stopCost} RSP packets; then stackTrace + scopes + variables of every cheap scope = ${proxy.requestCount}`,
+    );
     expect(proxy.requestCount).toBeLessThan(20);
-    await dc.customRequest("setInstructionBreakpoints", { breakpoints: [] });
+    await dc.customRequest('setInstructionBreakpoints', { breakpoints: [] });
   });
 
   it('counts the packets of a stop inside a function with locals, as VS Code asks for it', async () => {
@@ -78,10 +80,16 @@ describe('DAP attach to a running QEMU (integration)', () => {
     expect(rest.map((f) => f.name)).toEqual(['worker_thread', 'thread_trampoline']);
     const scopes = (await dc.scopesRequest({ frameId: top!.id })).body.scopes;
     const shown = new Map<string, string[]>();
-    for (const scope of scopes.filter((x) => !x.expensive)) shown.set(scope.name, (await dc.variablesRequest({ variablesReference: scope.variablesReference })).body.variables.map((v) => v.name));
+    for (const scope of scopes.filter((x) => !x.expensive))
+      shown.set(
+        scope.name,
+        (await dc.variablesRequest({ variablesReference: scope.variablesReference })).body.variables.map((v) => v.name),
+      );
     expect(shown.get('Locals')).toEqual(['op', 'a', 'b', 'result']);
     expect(shown.get('Arguments')).toEqual(['w']);
-    console.info(`adapter: continue to a stop in worker_step = ${stopCost} RSP packets; threads + stackTrace (1 + 19 frames) + scopes + variables (Locals, Arguments, Registers) = ${proxy.requestCount}`);
+    console.info(
+      `adapter: continue to a stop in worker_step = ${stopCost} RSP packets; threads + stackTrace (1 + 19 frames) + scopes + variables (Locals, Arguments, Registers) = ${proxy.requestCount}`,
+    );
     expect(proxy.requestCount).toBeLessThan(30);
     await dc.setBreakpointsRequest({ source: { path: demo }, breakpoints: [] });
   });

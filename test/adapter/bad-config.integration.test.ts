@@ -37,17 +37,38 @@ describe('bad launch and attach configurations (integration)', () => {
     expect(await adapter.exited).toBe(0);
   }
 
-  it('a missing image', () => refused('launch', { image: '/nonexistent/kernel.elf', stopOnEntry: true }, /^image '\/nonexistent\/kernel\.elf' is not a readable file$/));
+  it('a missing image', () =>
+    refused(
+      'launch',
+      { image: '/nonexistent/kernel.elf', stopOnEntry: true },
+      /^image '\/nonexistent\/kernel\.elf' is not a readable file$/,
+    ));
 
   it('a misspelt property', () =>
-    refused('launch', { image: kernel, stopOnEntyr: true, __sessionId: 'x', name: 'boot', type: 'duster', request: 'launch' }, /^unknown property 'stopOnEntyr' in the launch configuration \(duster's launch takes image, coreDump, symbols, smp, memory, append, qemuArgs, stopOnEntry, cwd, sourceMap\)$/));
+    refused(
+      'launch',
+      { image: kernel, stopOnEntyr: true, __sessionId: 'x', name: 'boot', type: 'duster', request: 'launch' },
+      /^unknown property 'stopOnEntyr' in the launch configuration \(duster's launch takes image, coreDump, symbols, smp, memory, append, qemuArgs, stopOnEntry, cwd, sourceMap\)$/,
+    ));
 
   it('a target that is not a gdbstub address, and one where nothing listens', async () => {
-    await refused('attach', { target: '127.0.0.1:1234', symbols: kernel }, /^target '127\.0\.0\.1:1234' is not a gdbstub address \(tcp:HOST:PORT or unix:PATH\) or a Xen domain \(xen:NAME, xen:ID\)$/);
-    await refused('attach', { target: 'tcp:127.0.0.1:1', symbols: kernel }, /^cannot attach to tcp:127\.0\.0\.1:1: .*connect ECONNREFUSED 127\.0\.0\.1:1$/);
+    await refused(
+      'attach',
+      { target: '127.0.0.1:1234', symbols: kernel },
+      /^target '127\.0\.0\.1:1234' is not a gdbstub address \(tcp:HOST:PORT or unix:PATH\) or a Xen domain \(xen:NAME, xen:ID\)$/,
+    );
+    await refused(
+      'attach',
+      { target: 'tcp:127.0.0.1:1', symbols: kernel },
+      /^cannot attach to tcp:127\.0\.0\.1:1: .*connect ECONNREFUSED 127\.0\.0\.1:1$/,
+    );
   });
 
-  it('a crash dump without symbols', () => refused('launch', { coreDump: kernel }, /^symbols is missing: a crash dump holds no symbols \(give the image it was taken from\)$/));
+  it('a crash dump without symbols', () =>
+    refused('launch', { coreDump: kernel }, /^symbols is missing: a crash dump holds no symbols \(give the image it was taken from\)$/));
 
-  it('no QEMU on the PATH', () => refused('launch', { image: kernel }, /^qemu-system-x86_64 not found on PATH \(Debian: apt-get install qemu-system-x86\)$/, { PATH: empty }));
+  it('no QEMU on the PATH', () =>
+    refused('launch', { image: kernel }, /^qemu-system-x86_64 not found on PATH \(Debian: apt-get install qemu-system-x86\)$/, {
+      PATH: empty,
+    }));
 });

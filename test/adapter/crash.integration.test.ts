@@ -59,7 +59,13 @@ describe('DAP exceptions and crash dumps (integration)', () => {
     const faulted = threads.find((t) => t.name.endsWith(` on CPU ${printed![2]}`));
     expect(faulted?.name).toMatch(/^crasher \(2\.\d+\) on CPU \d$/);
     // A short label for the Call Stack (it stands in for the thread's state); the message is the exception's.
-    expect(stop).toEqual({ reason: 'exception', threadId: faulted!.id, description: 'Paused on panic', text: 'panic', allThreadsStopped: true });
+    expect(stop).toEqual({
+      reason: 'exception',
+      threadId: faulted!.id,
+      description: 'Paused on panic',
+      text: 'panic',
+      allThreadsStopped: true,
+    });
 
     exception = (await dc.exceptionInfoRequest({ threadId: stop.threadId! })).body;
     const rip = printed![1]!;
@@ -70,7 +76,11 @@ describe('DAP exceptions and crash dumps (integration)', () => {
       exceptionId: 'panic',
       description: printed![0],
       breakMode: 'always',
-      details: { message: printed![0], typeName: 'vector 14', stackTrace: expect.stringMatching(new RegExp(`^at ${rip} in crash_write at src/app_crash\\.c:${line}\\nfaulting instruction: mov`)) },
+      details: {
+        message: printed![0],
+        typeName: 'vector 14',
+        stackTrace: expect.stringMatching(new RegExp(`^at ${rip} in crash_write at src/app_crash\\.c:${line}\\nfaulting instruction: mov`)),
+      },
     });
     frames = (await dc.stackTraceRequest({ threadId: stop.threadId! })).body.stackFrames;
     // The panicking vCPU is inside the guest's panic path, below the trap frame of the fault.
@@ -118,8 +128,18 @@ describe('DAP exceptions and crash dumps (integration)', () => {
     const rsp = regs.find((r) => r.name === 'rsp')!.value;
     const mem = (await dc.customRequest('readMemory', { memoryReference: rsp, count: 16 })).body;
     expect(Buffer.from(mem.data, 'base64')).toHaveLength(16);
-    const insns = (await dc.customRequest('disassemble', { memoryReference: top.instructionPointerReference, instructionCount: 1 })).body.instructions;
-    const objdump = execFileSync('objdump', ['-d', `--start-address=${top.instructionPointerReference}`, `--stop-address=${BigInt(top.instructionPointerReference!) + 16n}`, kernel], { encoding: 'utf8' });
+    const insns = (await dc.customRequest('disassemble', { memoryReference: top.instructionPointerReference, instructionCount: 1 })).body
+      .instructions;
+    const objdump = execFileSync(
+      'objdump',
+      [
+        '-d',
+        `--start-address=${top.instructionPointerReference}`,
+        `--stop-address=${BigInt(top.instructionPointerReference!) + 16n}`,
+        kernel,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(insns[0].instruction.split(/\s+/)[0]).toBe(/^\s*[0-9a-f]+:\s+(?:[0-9a-f]{2} )+\s+(\S+)/m.exec(objdump)![1]);
     const { modules } = (await dc.modulesRequest({})).body;
     expect(modules).toEqual([expect.objectContaining({ path: kernel, symbolFilePath: kernel })]);

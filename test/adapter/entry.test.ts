@@ -18,7 +18,10 @@ const VSCODE_FORK = ['-e', 'delete process.env.ELECTRON_RUN_AS_NODE;require(proc
 
 /** Speaks DAP over a child's stdio (ProtocolClient.connect is protected in its typings, public in use). */
 function connect(dc: DebugClient, child: ChildProcess): void {
-  (dc as unknown as { connect(readable: NodeJS.ReadableStream, writable: NodeJS.WritableStream): void }).connect(child.stdout!, child.stdin!);
+  (dc as unknown as { connect(readable: NodeJS.ReadableStream, writable: NodeJS.WritableStream): void }).connect(
+    child.stdout!,
+    child.stdin!,
+  );
 }
 
 describe('the bundled adapter entry', () => {
@@ -41,7 +44,11 @@ describe('the bundled adapter entry', () => {
     connect(dc, child);
     try {
       // What VS Code sends, less pathFormat.
-      const init = await dc.initializeRequest({ adapterID: 'duster', linesStartAt1: true, columnsStartAt1: true } as DebugProtocol.InitializeRequestArguments);
+      const init = await dc.initializeRequest({
+        adapterID: 'duster',
+        linesStartAt1: true,
+        columnsStartAt1: true,
+      } as DebugProtocol.InitializeRequestArguments);
       expect(init.success).toBe(true);
       expect(init.body?.supportsDisassembleRequest).toBe(true);
       // The engine inside answers: a launch without an image is refused with one line, for the

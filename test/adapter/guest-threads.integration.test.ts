@@ -46,7 +46,8 @@ describe('DAP threads of the unikernel (integration)', () => {
     const threads = (await dc.threadsRequest()).body.threads;
     const started = [...serial.matchAll(/thread (\d+) (\S+) started on cpu/g)];
     expect(started.length).toBeGreaterThanOrEqual(3);
-    for (const [, id, name] of started) expect(threads.map((t) => t.name)).toContainEqual(expect.stringMatching(new RegExp(`^${name} \\(2\\.${id}\\) `)));
+    for (const [, id, name] of started)
+      expect(threads.map((t) => t.name)).toContainEqual(expect.stringMatching(new RegExp(`^${name} \\(2\\.${id}\\) `)));
     const me = threads.find((t) => t.id === stopped.threadId)!;
     expect(me.name).toMatch(/^counter \(2\.\d+\) on CPU [01]$/);
     expect(threads.filter((t) => / on CPU \d$/.test(t.name))).toHaveLength(2);
@@ -65,9 +66,11 @@ describe('DAP threads of the unikernel (integration)', () => {
       if (!/^idle/.test(t.name)) expect(frames.at(-1)!.name).toBe('thread_trampoline');
       if (!own) continue;
       const scopes = (await dc.scopesRequest({ frameId: own.id })).body.scopes;
-      const args = (await dc.variablesRequest({ variablesReference: scopes.find((s) => s.name === 'Arguments')!.variablesReference })).body.variables;
+      const args = (await dc.variablesRequest({ variablesReference: scopes.find((s) => s.name === 'Arguments')!.variablesReference })).body
+        .variables;
       expect(args.map((v) => v.name)).toEqual(['arg']);
-      const regs = (await dc.variablesRequest({ variablesReference: scopes.find((s) => s.name === 'Registers')!.variablesReference })).body.variables;
+      const regs = (await dc.variablesRequest({ variablesReference: scopes.find((s) => s.name === 'Registers')!.variablesReference })).body
+        .variables;
       expect(regs.find((r) => r.name === 'rip')?.value).toBe(own.instructionPointerReference);
     }
   });

@@ -33,7 +33,9 @@ describe('vscode-extension manifest', () => {
 
   it('describes every attribute, with defaults where there is one', () => {
     for (const request of ['launch', 'attach']) {
-      for (const [name, attr] of Object.entries(debuggerEntry.configurationAttributes[request].properties as Record<string, { description?: string }>)) {
+      for (const [name, attr] of Object.entries(
+        debuggerEntry.configurationAttributes[request].properties as Record<string, { description?: string }>,
+      )) {
         expect(attr.description?.length, `${request}.${name}`).toBeGreaterThan(20);
       }
     }
@@ -42,8 +44,24 @@ describe('vscode-extension manifest', () => {
   });
 
   it('describes the launch and attach attributes the adapter reads', () => {
-    expect(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort()).toEqual(['append', 'coreDump', 'cwd', 'image', 'memory', 'qemuArgs', 'smp', 'sourceMap', 'stopOnEntry', 'symbols']);
-    expect(Object.keys(debuggerEntry.configurationAttributes.attach.properties).sort()).toEqual(['cwd', 'stopOnEntry', 'symbols', 'target']);
+    expect(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort()).toEqual([
+      'append',
+      'coreDump',
+      'cwd',
+      'image',
+      'memory',
+      'qemuArgs',
+      'smp',
+      'sourceMap',
+      'stopOnEntry',
+      'symbols',
+    ]);
+    expect(Object.keys(debuggerEntry.configurationAttributes.attach.properties).sort()).toEqual([
+      'cwd',
+      'stopOnEntry',
+      'symbols',
+      'target',
+    ]);
     // Exactly the ones the adapter takes: any other property is refused by name.
     expect([...CONFIG_KEYS.launch].sort()).toEqual(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort());
     expect([...CONFIG_KEYS.attach].sort()).toEqual(Object.keys(debuggerEntry.configurationAttributes.attach.properties).sort());
@@ -51,15 +69,20 @@ describe('vscode-extension manifest', () => {
 
   it('generates configurations the adapter accepts', () => {
     buildKernel();
-    expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0])))).toMatchObject({ session: { kind: 'launch', image: expect.stringMatching(/kernel\.elf$/) } });
+    expect(launchConfig(Args.of(resolve(debuggerEntry.initialConfigurations[0])))).toMatchObject({
+      session: { kind: 'launch', image: expect.stringMatching(/kernel\.elf$/) },
+    });
     expect(() => refuseUnknownKeys(Args.of(resolve(debuggerEntry.initialConfigurations[0])), 'launch')).not.toThrow();
-    for (const { body } of debuggerEntry.configurationSnippets) expect(() => refuseUnknownKeys(Args.of(resolve(body)), body.request)).not.toThrow();
+    for (const { body } of debuggerEntry.configurationSnippets)
+      expect(() => refuseUnknownKeys(Args.of(resolve(body)), body.request)).not.toThrow();
     const [boot, attach, dump] = debuggerEntry.configurationSnippets.map((s: { body: Record<string, unknown> }) => resolve(s.body));
     const image = resolve(debuggerEntry.initialConfigurations[0]).image;
     expect(() => launchConfig(Args.of({ ...boot, image }))).not.toThrow();
     expect(attachConfig(Args.of({ ...attach, symbols: undefined })).session).toEqual({ kind: 'attach', target: 'tcp:127.0.0.1:1234' });
     // The crash-dump snippet names a dump and its image; any readable files get through the check.
-    expect(launchConfig(Args.of({ ...dump, coreDump: image, symbols: image }))).toMatchObject({ session: { kind: 'dump', file: image, symbols: image } });
+    expect(launchConfig(Args.of({ ...dump, coreDump: image, symbols: image }))).toMatchObject({
+      session: { kind: 'dump', file: image, symbols: image },
+    });
     expect(Object.keys(dump).sort()).toEqual(['coreDump', 'name', 'request', 'symbols', 'type']);
   });
 });

@@ -26,9 +26,14 @@ describe('DAP panic stop (integration)', () => {
         expect(stop.reason, `run ${run}`).toBe('exception');
         const threads = (await dc.threadsRequest()).body.threads;
         const crasher = threads.find((t) => t.id === stop.threadId);
-        expect(crasher?.name, `run ${run}: ${threads.map((t) => t.name).join('; ')}`).toMatch(new RegExp(`^crasher \\(2\\.\\d+\\) on CPU ${cpu}$`));
+        expect(crasher?.name, `run ${run}: ${threads.map((t) => t.name).join('; ')}`).toMatch(
+          new RegExp(`^crasher \\(2\\.\\d+\\) on CPU ${cpu}$`),
+        );
         const frames = (await dc.stackTraceRequest({ threadId: stop.threadId! })).body.stackFrames;
-        expect(frames.map((f) => f.name), `run ${run}`).toContain('crash_write');
+        expect(
+          frames.map((f) => f.name),
+          `run ${run}`,
+        ).toContain('crash_write');
         await dc.terminateRequest();
       } finally {
         await dc.stop();

@@ -43,17 +43,21 @@ describe('a vCPU in real mode (integration)', () => {
     expect(frame!.source).toBeUndefined();
     // The registers stay what the CPU holds: IP 0xfff0 in the selector-0xf000 segment.
     const scopes = (await dc.scopesRequest({ frameId: frame!.id })).body.scopes;
-    const regs = (await dc.variablesRequest({ variablesReference: scopes.find((s) => s.name === 'Registers')!.variablesReference })).body.variables;
+    const regs = (await dc.variablesRequest({ variablesReference: scopes.find((s) => s.name === 'Registers')!.variablesReference })).body
+      .variables;
     expect(regs.find((r) => r.name === 'rip')?.value).toBe('0xfff0');
     expect(regs.find((r) => r.name === 'cs')?.value).toBe(String(0xf000));
 
     const bios = readFileSync(BIOS);
     const mem = (await dc.customRequest('readMemory', { memoryReference: frame!.instructionPointerReference, count: 16 })).body;
     expect(Buffer.from(mem.data, 'base64')).toEqual(bios.subarray(bios.length - 16));
-    const objdump = execFileSync('objdump', ['-D', '-b', 'binary', '-m', 'i8086', `--start-address=${bios.length - 16}`, BIOS], { encoding: 'utf8' });
+    const objdump = execFileSync('objdump', ['-D', '-b', 'binary', '-m', 'i8086', `--start-address=${bios.length - 16}`, BIOS], {
+      encoding: 'utf8',
+    });
     const ljmp = /^\s*3fff0:\s+(?:[0-9a-f]{2} )+\s+(.+)$/m.exec(objdump)![1]!.replace(/\s+/g, ' ');
     expect(ljmp).toBe('ljmp $0xf000,$0xe05b');
-    const [insn] = (await dc.customRequest('disassemble', { memoryReference: frame!.instructionPointerReference, instructionCount: 1 })).body.instructions;
+    const [insn] = (await dc.customRequest('disassemble', { memoryReference: frame!.instructionPointerReference, instructionCount: 1 }))
+      .body.instructions;
     expect(insn).toMatchObject({ address: '0xfffffff0', instructionBytes: 'ea 5b e0 00 f0' });
     expect(insn.instruction.replace(/\s+/g, ' ')).toBe(ljmp);
     await dc.disconnectRequest({});
@@ -66,7 +70,12 @@ describe("QEMU's monitor register dump", () => {
       '\r\nCPU#0\r\nEIP=0000fff0 EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\nES =0000 00000000 0000ffff 00009300\r\nCS =f000 ffff0000 0000ffff 00009b00\r\n',
       '\r\nCPU#1\r\nRIP=0000000000100d1b RFL=00000046 [---Z-P-] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\nCS =0008 0000000000000000 ffffffff 00a09b00 DPL=0 CS64 [-RA]\r\n',
     ].join('');
-    expect(parseCodeSegmentBases(text)).toEqual(new Map([[0, 0xffff0000n], [1, 0n]]));
+    expect(parseCodeSegmentBases(text)).toEqual(
+      new Map([
+        [0, 0xffff0000n],
+        [1, 0n],
+      ]),
+    );
     expect(() => parseCodeSegmentBases('unknown command')).toThrow(/no CPU#N block/);
   });
 });

@@ -11,7 +11,19 @@ import path from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKernel, hex, isAlive, kernel, nextEvent, qemuChildren, root, startAdapter, stopAdapter, symbols, type StdioAdapter } from './support/fixture.js';
+import {
+  buildKernel,
+  hex,
+  isAlive,
+  kernel,
+  nextEvent,
+  qemuChildren,
+  root,
+  startAdapter,
+  stopAdapter,
+  symbols,
+  type StdioAdapter,
+} from './support/fixture.js';
 
 type Stopped = DebugProtocol.StoppedEvent['body'];
 
@@ -37,7 +49,8 @@ describe('DAP session against QEMU (integration)', () => {
   };
   /** Requests DebugClient has no method for. */
   const request = async <B>(command: string, args: object): Promise<B> => (await dc.customRequest(command, args)).body as B;
-  const setExpression = (args: DebugProtocol.SetExpressionArguments) => request<DebugProtocol.SetExpressionResponse['body']>('setExpression', args);
+  const setExpression = (args: DebugProtocol.SetExpressionArguments) =>
+    request<DebugProtocol.SetExpressionResponse['body']>('setExpression', args);
   const variables = async (ref: number) => (await dc.variablesRequest({ variablesReference: ref })).body.variables;
 
   beforeAll(async () => {
@@ -51,14 +64,34 @@ describe('DAP session against QEMU (integration)', () => {
 
   it('initializes with the capabilities it implements', async () => {
     const r = await dc.initializeRequest();
-    const claimed = Object.entries(r.body ?? {}).filter(([, v]) => v === true).map(([k]) => k).sort();
+    const claimed = Object.entries(r.body ?? {})
+      .filter(([, v]) => v === true)
+      .map(([k]) => k)
+      .sort();
     // Each one is exercised below (or, for exceptions and crash dumps, in crash.integration.test.ts).
     expect(claimed).toEqual([
-      'supportTerminateDebuggee', 'supportsCompletionsRequest', 'supportsConditionalBreakpoints', 'supportsConfigurationDoneRequest',
-      'supportsDataBreakpointBytes', 'supportsDataBreakpoints', 'supportsDisassembleRequest', 'supportsEvaluateForHovers',
-      'supportsExceptionInfoRequest', 'supportsFunctionBreakpoints', 'supportsHitConditionalBreakpoints', 'supportsInstructionBreakpoints',
-      'supportsLoadedSourcesRequest', 'supportsLogPoints', 'supportsModulesRequest', 'supportsReadMemoryRequest', 'supportsSetExpression',
-      'supportsSetVariable', 'supportsSteppingGranularity', 'supportsTerminateRequest', 'supportsValueFormattingOptions', 'supportsWriteMemoryRequest',
+      'supportTerminateDebuggee',
+      'supportsCompletionsRequest',
+      'supportsConditionalBreakpoints',
+      'supportsConfigurationDoneRequest',
+      'supportsDataBreakpointBytes',
+      'supportsDataBreakpoints',
+      'supportsDisassembleRequest',
+      'supportsEvaluateForHovers',
+      'supportsExceptionInfoRequest',
+      'supportsFunctionBreakpoints',
+      'supportsHitConditionalBreakpoints',
+      'supportsInstructionBreakpoints',
+      'supportsLoadedSourcesRequest',
+      'supportsLogPoints',
+      'supportsModulesRequest',
+      'supportsReadMemoryRequest',
+      'supportsSetExpression',
+      'supportsSetVariable',
+      'supportsSteppingGranularity',
+      'supportsTerminateRequest',
+      'supportsValueFormattingOptions',
+      'supportsWriteMemoryRequest',
     ]);
   });
 
@@ -73,23 +106,35 @@ describe('DAP session against QEMU (integration)', () => {
     expect(threads.map((t) => t.name)).toEqual(['CPU 0', 'CPU 1']);
     threadId = threads[0]!.id;
 
-    const bp = await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: hex(sym.get('counter_tick')!) }] });
+    const bp = await dc.customRequest('setInstructionBreakpoints', {
+      breakpoints: [{ instructionReference: hex(sym.get('counter_tick')!) }],
+    });
     expect(bp.body.breakpoints).toEqual([expect.objectContaining({ verified: true, instructionReference: hex(sym.get('counter_tick')!) })]);
     // A Disassembly view left open from an earlier session asks with an empty reference before
     // configurationDone: no instructions yet, and no error for VS Code to show.
-    expect((await dc.customRequest('disassemble', { memoryReference: '', instructionOffset: -50, instructionCount: 100 })).body).toEqual({ instructions: [] });
+    expect((await dc.customRequest('disassemble', { memoryReference: '', instructionOffset: -50, instructionCount: 100 })).body).toEqual({
+      instructions: [],
+    });
     const entry = nextEvent<Stopped>(dc, 'stopped');
     await dc.configurationDoneRequest();
     expect(await entry).toMatchObject({ reason: 'entry', allThreadsStopped: true });
     console.info(`adapter: launch -> first stopped event in ${(performance.now() - t0).toFixed(0)} ms`);
     // The image's entry point, as the PVH note gives it (readelf), not QEMU's reset vector: the
     // first instruction of boot.S, in 32-bit protected mode.
-    const note = /^\s+Xen\s+0x00000008\s+Unknown note type: \(0x00000012\)\s+description data: ((?:[0-9a-f]{2} ){8})/m.exec(execFileSync('readelf', ['-n', kernel], { encoding: 'utf8' }))!;
+    const note = /^\s+Xen\s+0x00000008\s+Unknown note type: \(0x00000012\)\s+description data: ((?:[0-9a-f]{2} ){8})/m.exec(
+      execFileSync('readelf', ['-n', kernel], { encoding: 'utf8' }),
+    )!;
     const pvhEntry = Buffer.from(note[1]!.replace(/ /g, ''), 'hex').readBigUInt64LE(0);
     expect(pvhEntry).toBe(sym.get('_start32'));
     const [frame] = (await dc.stackTraceRequest({ threadId, levels: 1 })).body.stackFrames;
-    expect(frame).toMatchObject({ name: '_start32', line: 57, source: { path: path.join(fixtureSources, 'boot.S') }, instructionPointerReference: hex(pvhEntry) });
-    const [first] = (await dc.customRequest('disassemble', { memoryReference: frame!.instructionPointerReference, instructionCount: 1 })).body.instructions;
+    expect(frame).toMatchObject({
+      name: '_start32',
+      line: 57,
+      source: { path: path.join(fixtureSources, 'boot.S') },
+      instructionPointerReference: hex(pvhEntry),
+    });
+    const [first] = (await dc.customRequest('disassemble', { memoryReference: frame!.instructionPointerReference, instructionCount: 1 }))
+      .body.instructions;
     expect(first).toMatchObject({ address: hex(pvhEntry), instruction: 'cli', line: 57 });
   });
 
@@ -97,10 +142,23 @@ describe('DAP session against QEMU (integration)', () => {
     const { modules, totalModules } = (await dc.modulesRequest({})).body;
     expect(totalModules).toBe(1);
     // The address range is that of the PT_LOAD segments readelf lists.
-    const loads = [...execFileSync('readelf', ['-lW', kernel], { encoding: 'utf8' }).matchAll(/^\s*LOAD\s+\S+\s+(0x[0-9a-f]+)\s+\S+\s+\S+\s+(0x[0-9a-f]+)/gm)].map((m) => [BigInt(m[1]!), BigInt(m[2]!)] as const);
+    const loads = [
+      ...execFileSync('readelf', ['-lW', kernel], { encoding: 'utf8' }).matchAll(
+        /^\s*LOAD\s+\S+\s+(0x[0-9a-f]+)\s+\S+\s+\S+\s+(0x[0-9a-f]+)/gm,
+      ),
+    ].map((m) => [BigInt(m[1]!), BigInt(m[2]!)] as const);
     const start = loads.reduce((a, [v]) => (v < a ? v : a), loads[0]![0]);
     const end = loads.reduce((a, [v, size]) => (v + size > a ? v + size : a), 0n);
-    expect(modules).toEqual([{ id: 1, name: 'kernel.elf', path: kernel, symbolFilePath: kernel, symbolStatus: 'Symbols loaded.', addressRange: `${hex(start)}-${hex(end)}` }]);
+    expect(modules).toEqual([
+      {
+        id: 1,
+        name: 'kernel.elf',
+        path: kernel,
+        symbolFilePath: kernel,
+        symbolStatus: 'Symbols loaded.',
+        addressRange: `${hex(start)}-${hex(end)}`,
+      },
+    ]);
     const { sources } = await request<DebugProtocol.LoadedSourcesResponse['body']>('loadedSources', {});
     const paths = sources.map((s) => s.path);
     // Every C and assembly file of the unikernel was compiled with -g, and kernel.h is included.
@@ -117,7 +175,12 @@ describe('DAP session against QEMU (integration)', () => {
     expect(s.hitBreakpointIds).toHaveLength(1);
     const st = await dc.stackTraceRequest({ threadId });
     const [f0, f1] = st.body.stackFrames;
-    expect(f0).toMatchObject({ name: 'counter_tick', line: 229, instructionPointerReference: hex(sym.get('counter_tick')!), source: { path: demoSource } });
+    expect(f0).toMatchObject({
+      name: 'counter_tick',
+      line: 229,
+      instructionPointerReference: hex(sym.get('counter_tick')!),
+      source: { path: demoSource },
+    });
     const lookup = execFileSync('llvm-dwarfdump', [`--lookup=${hex(sym.get('counter_tick')!)}`, kernel], { encoding: 'utf8' });
     expect(f0!.column).toBe(Number(/Line info: file 'app_demo\.c', line 229, column (\d+)/.exec(lookup)![1]));
     expect(f1).toMatchObject({ name: 'counter_thread', line: 242 });
@@ -133,13 +196,48 @@ describe('DAP session against QEMU (integration)', () => {
     // QEMU's target.xml: integer registers are general (as gdb's `info registers` lists them), the
     // x87 registers and fctrl..fop are float, xmm0-15 and mxcsr vector; each group expands.
     const general = regs.filter((r) => r.variablesReference === 0).map((r) => r.name);
-    expect(general.slice(0, 17)).toEqual(['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip']);
+    expect(general.slice(0, 17)).toEqual([
+      'rax',
+      'rbx',
+      'rcx',
+      'rdx',
+      'rsi',
+      'rdi',
+      'rbp',
+      'rsp',
+      'r8',
+      'r9',
+      'r10',
+      'r11',
+      'r12',
+      'r13',
+      'r14',
+      'r15',
+      'rip',
+    ]);
     expect(general).toEqual(expect.arrayContaining(['eflags', 'cs', 'fs_base', 'cr0', 'cr3', 'efer']));
     expect(general.filter((n) => /^(st|xmm)\d|mxcsr|fctrl/.test(n))).toEqual([]);
     const groups = regs.filter((r) => r.variablesReference > 0);
     expect(groups.map((g) => `${g.name}: ${g.value}`)).toEqual(['float: 16 registers', 'vector: 17 registers']);
     const float = await variables(groups[0]!.variablesReference);
-    expect(float.map((r) => r.name)).toEqual(['st0', 'st1', 'st2', 'st3', 'st4', 'st5', 'st6', 'st7', 'fctrl', 'fstat', 'ftag', 'fiseg', 'fioff', 'foseg', 'fooff', 'fop']);
+    expect(float.map((r) => r.name)).toEqual([
+      'st0',
+      'st1',
+      'st2',
+      'st3',
+      'st4',
+      'st5',
+      'st6',
+      'st7',
+      'fctrl',
+      'fstat',
+      'ftag',
+      'fiseg',
+      'fioff',
+      'foseg',
+      'fooff',
+      'fop',
+    ]);
     // The x87 control word after reset is 0x37f.
     expect(float.find((r) => r.name === 'fctrl')?.value).toBe('0x37f');
     const vector = await variables(groups[1]!.variablesReference);
@@ -159,7 +257,12 @@ describe('DAP session against QEMU (integration)', () => {
     expect(weights.indexedVariables).toBe(4);
     const page = (await dc.variablesRequest({ variablesReference: weights.variablesReference, start: 2, count: 2 })).body.variables;
     expect(page.map((m) => `${m.name}=${m.value}`)).toEqual(['[2]=3', '[3]=4']);
-    const hexMembers = (await dc.variablesRequest({ variablesReference: config.variablesReference, format: { hex: true } } as DebugProtocol.VariablesArguments)).body.variables;
+    const hexMembers = (
+      await dc.variablesRequest({
+        variablesReference: config.variablesReference,
+        format: { hex: true },
+      } as DebugProtocol.VariablesArguments)
+    ).body.variables;
     expect(hexMembers.find((m) => m.name === 'max_items')?.value).toBe('0x8');
   });
 
@@ -170,16 +273,27 @@ describe('DAP session against QEMU (integration)', () => {
     const configRef = globals.find((v) => v.name === 'demo_config')!.variablesReference;
     const invalidated = nextEvent<DebugProtocol.InvalidatedEvent['body']>(dc, 'invalidated');
     const set = await dc.setVariableRequest({ variablesReference: configRef, name: 'max_items', value: '9' });
-    expect(set.body).toMatchObject({ value: '9', type: 'int', variablesReference: 0, memoryReference: config.find((m) => m.name === 'max_items')!.memoryReference });
+    expect(set.body).toMatchObject({
+      value: '9',
+      type: 'int',
+      variablesReference: 0,
+      memoryReference: config.find((m) => m.name === 'max_items')!.memoryReference,
+    });
     expect((await invalidated).areas).toEqual(['variables']);
     expect((await dc.evaluateRequest({ expression: 'demo_config.max_items', frameId })).body.result).toBe('9');
-    const mem = await request<DebugProtocol.ReadMemoryResponse['body']>('readMemory', { memoryReference: set.body.memoryReference!, count: 4 });
+    const mem = await request<DebugProtocol.ReadMemoryResponse['body']>('readMemory', {
+      memoryReference: set.body.memoryReference!,
+      count: 4,
+    });
     expect(Buffer.from(mem!.data!, 'base64').readInt32LE(0)).toBe(9);
     // The same scope, listed again, shows the new value.
     expect((await variables(configRef)).find((m) => m.name === 'max_items')?.value).toBe('9');
 
     const weights = config.find((m) => m.name === 'weights')!;
-    expect((await dc.setVariableRequest({ variablesReference: weights.variablesReference, name: '[2]', value: 'demo_config.max_items * 2' })).body.value).toBe('18');
+    expect(
+      (await dc.setVariableRequest({ variablesReference: weights.variablesReference, name: '[2]', value: 'demo_config.max_items * 2' }))
+        .body.value,
+    ).toBe('18');
     expect((await dc.evaluateRequest({ expression: 'demo_config.weights[2]', frameId })).body.result).toBe('18');
 
     const x = await setExpression({ expression: 'demo_config.bounds.bottom_right.x', value: '0x1f', frameId, format: { hex: true } });
@@ -192,8 +306,12 @@ describe('DAP session against QEMU (integration)', () => {
     expect((await dc.evaluateRequest({ expression: '$rax', frameId })).body.result).toBe('4660');
     expect((await variables(regsRef)).find((r) => r.name === 'rax')?.value).toBe('4660');
 
-    await expect(dc.setVariableRequest({ variablesReference: regsRef, name: 'float', value: '1' })).rejects.toThrow(/^float cannot be assigned/);
-    await expect(dc.setVariableRequest({ variablesReference: configRef, name: 'nope', value: '1' })).rejects.toThrow(/no variable named 'nope'/);
+    await expect(dc.setVariableRequest({ variablesReference: regsRef, name: 'float', value: '1' })).rejects.toThrow(
+      /^float cannot be assigned/,
+    );
+    await expect(dc.setVariableRequest({ variablesReference: configRef, name: 'nope', value: '1' })).rejects.toThrow(
+      /no variable named 'nope'/,
+    );
     await expect(setExpression({ expression: 'demo_config.max_items', value: 'no_such_thing', frameId })).rejects.toThrow(/no_such_thing/);
     await expect(setExpression({ expression: '1 + 2', value: '3', frameId })).rejects.toThrow(/not an lvalue/);
 
@@ -208,7 +326,12 @@ describe('DAP session against QEMU (integration)', () => {
   it('evaluates C expressions for watch and hover, in hex on request', async () => {
     const r = await dc.evaluateRequest({ expression: 'demo_config.bounds.bottom_right.x + 2', frameId, context: 'watch' });
     expect(r.body.result).toBe('32');
-    const h = await dc.evaluateRequest({ expression: 'demo_config.max_items', frameId, context: 'hover', format: { hex: true } } as DebugProtocol.EvaluateArguments);
+    const h = await dc.evaluateRequest({
+      expression: 'demo_config.max_items',
+      frameId,
+      context: 'hover',
+      format: { hex: true },
+    } as DebugProtocol.EvaluateArguments);
     expect(h.body.result).toBe('0x8');
     await expect(dc.evaluateRequest({ expression: 'no_such_symbol', frameId, context: 'watch' })).rejects.toThrow(/no_such_symbol/);
   });
@@ -227,7 +350,10 @@ describe('DAP session against QEMU (integration)', () => {
     const at = (await dc.evaluateRequest({ expression: 'demo_config.weights[3]', frameId })).body.memoryReference!;
     expect(BigInt(at)).toBe(sym.get('demo_config')! + 48n);
     const changed = nextEvent<DebugProtocol.MemoryEvent['body']>(dc, 'memory');
-    const w = await request<DebugProtocol.WriteMemoryResponse['body']>('writeMemory', { memoryReference: at, data: Buffer.from([77, 0, 0, 0]).toString('base64') });
+    const w = await request<DebugProtocol.WriteMemoryResponse['body']>('writeMemory', {
+      memoryReference: at,
+      data: Buffer.from([77, 0, 0, 0]).toString('base64'),
+    });
     expect(w?.bytesWritten).toBe(4);
     expect(await changed).toEqual({ memoryReference: at, offset: 0, count: 4 });
     expect((await dc.evaluateRequest({ expression: 'demo_config.weights[3]', frameId })).body.result).toBe('77');
@@ -241,8 +367,13 @@ describe('DAP session against QEMU (integration)', () => {
     const insns = r.body.instructions as DebugProtocol.DisassembledInstruction[];
     expect(insns).toHaveLength(8);
     expect(insns[3]).toMatchObject({ address: hex(tick), symbol: 'counter_tick' });
-    const dump = execFileSync('objdump', ['-d', `--start-address=${hex(tick)}`, `--stop-address=${hex(tick + 32n)}`, kernel], { encoding: 'utf8' });
-    const rows = [...dump.matchAll(/^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s+(\S+)/gm)].map((m) => ({ address: `0x${m[1]}`, mnemonic: m[2]! }));
+    const dump = execFileSync('objdump', ['-d', `--start-address=${hex(tick)}`, `--stop-address=${hex(tick + 32n)}`, kernel], {
+      encoding: 'utf8',
+    });
+    const rows = [...dump.matchAll(/^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s+(\S+)/gm)].map((m) => ({
+      address: `0x${m[1]}`,
+      mnemonic: m[2]!,
+    }));
     for (const [i, row] of rows.slice(0, 4).entries()) {
       expect(insns[3 + i]!.address).toBe(row.address);
       expect(insns[3 + i]!.instruction.split(/\s+/)[0]).toBe(row.mnemonic);
@@ -252,7 +383,9 @@ describe('DAP session against QEMU (integration)', () => {
     expect(BigInt(prev.address) + BigInt(prev.instructionBytes!.split(' ').length)).toBe(tick);
     // Each instruction names the source line it was compiled from (the view shows those lines
     // between the instructions), as addr2line reads the line table.
-    const lines = execFileSync('addr2line', ['-e', kernel, ...insns.map((i) => i.address)], { encoding: 'utf8' }).trim().split('\n');
+    const lines = execFileSync('addr2line', ['-e', kernel, ...insns.map((i) => i.address)], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(insns.map((i) => `${i.location?.path}:${i.line}`)).toEqual(lines.map((l) => l.replace(/ \(discriminator \d+\)$/, '')));
     expect(insns[3]!.location).toEqual({ name: 'app_demo.c', path: demoSource });
     expect(insns[3]!.line).toBe(229);
@@ -262,7 +395,10 @@ describe('DAP session against QEMU (integration)', () => {
     const seen = output.length;
     const r = await dc.evaluateRequest({ expression: 'info registers rip', context: 'repl', frameId });
     expect(r.body.result).toBe('');
-    const text = output.slice(seen).map((o) => o.output).join('');
+    const text = output
+      .slice(seen)
+      .map((o) => o.output)
+      .join('');
     expect(text).toMatch(new RegExp(`^rip\\s+${hex(sym.get('counter_tick')!)}`, 'm'));
     await expect(dc.evaluateRequest({ expression: 'info bogus', context: 'repl' })).rejects.toThrow(/info: want one of/);
     // An expression that starts with a command's name is still an expression.
@@ -305,7 +441,8 @@ describe('DAP session against QEMU (integration)', () => {
   });
 
   it('stops every third time with a hit condition', async () => {
-    const [bp] = (await dc.setBreakpointsRequest({ source: { path: demoSource }, breakpoints: [{ line: 230, hitCondition: '% 3' }] })).body.breakpoints;
+    const [bp] = (await dc.setBreakpointsRequest({ source: { path: demoSource }, breakpoints: [{ line: 230, hitCondition: '% 3' }] })).body
+      .breakpoints;
     expect(bp).toMatchObject({ verified: true, line: 230 });
     const counter = async () => Number((await dc.evaluateRequest({ expression: 'demo_counter', frameId: (await top()).id })).body.result);
     expect(await resume(() => dc.continueRequest({ threadId }))).toMatchObject({ reason: 'breakpoint', hitBreakpointIds: [bp!.id] });
@@ -361,17 +498,28 @@ describe('DAP session against QEMU (integration)', () => {
 
     // By address and size, watching reads and writes: counter_tick's demo_counter++ is the only access.
     const at = hex(sym.get('demo_counter')!);
-    const byAddress = await dc.dataBreakpointInfoRequest({ name: at, asAddress: true, bytes: 8 } as DebugProtocol.DataBreakpointInfoArguments);
+    const byAddress = await dc.dataBreakpointInfoRequest({
+      name: at,
+      asAddress: true,
+      bytes: 8,
+    } as DebugProtocol.DataBreakpointInfoArguments);
     expect(byAddress.body).toMatchObject({ description: `*${at} (8 bytes at ${at})`, accessTypes: ['write', 'read', 'readWrite'] });
     const access = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: byAddress.body.dataId!, accessType: 'readWrite' }] });
     try {
       expect(access.body.breakpoints[0]).toMatchObject({ verified: true, message: `*${at}: 8 bytes at ${at}` });
-      expect(await resume(() => dc.continueRequest({ threadId }))).toMatchObject({ reason: 'data breakpoint', hitBreakpointIds: [access.body.breakpoints[0]!.id] });
+      expect(await resume(() => dc.continueRequest({ threadId }))).toMatchObject({
+        reason: 'data breakpoint',
+        hitBreakpointIds: [access.body.breakpoints[0]!.id],
+      });
       // A watchpoint reports after the accessing instruction. Which access comes first depends on where
       // the other vCPU was stopped (it may be between the load and the store of demo_counter++), so the
       // stop must follow one of the instructions objdump shows touching demo_counter.
       const tick = sym.get('counter_tick')!;
-      const dump = execFileSync('objdump', ['-d', '--no-show-raw-insn', `--start-address=${hex(tick)}`, `--stop-address=${hex(tick + 0x80n)}`, kernel], { encoding: 'utf8' });
+      const dump = execFileSync(
+        'objdump',
+        ['-d', '--no-show-raw-insn', `--start-address=${hex(tick)}`, `--stop-address=${hex(tick + 0x80n)}`, kernel],
+        { encoding: 'utf8' },
+      );
       const insns = [...dump.matchAll(/^\s*([0-9a-f]+):\s+(.*)$/gm)].map((m) => ({ address: BigInt(`0x${m[1]}`), text: m[2]! }));
       const after = insns.flatMap((insn, i) => (insn.text.includes('<demo_counter>') && insns[i + 1] ? [hex(insns[i + 1]!.address)] : []));
       expect(after.length).toBeGreaterThanOrEqual(2);
@@ -404,7 +552,12 @@ describe('DAP session against QEMU (integration)', () => {
   });
 
   it('forwards the guest serial console as stdout output', () => {
-    expect(output.filter((o) => o.category === 'stdout').map((o) => o.output).join('')).toMatch(/demo/);
+    expect(
+      output
+        .filter((o) => o.category === 'stdout')
+        .map((o) => o.output)
+        .join(''),
+    ).toMatch(/demo/);
   });
 
   it('kills the QEMU it launched on disconnect with terminateDebuggee, and exits', async () => {

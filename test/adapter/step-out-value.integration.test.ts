@@ -17,7 +17,7 @@ describe('DAP step out shows the value returned', () => {
   });
   afterAll(() => stopAdapter(adapter));
 
-  it('as the first row of the caller\'s Locals, for a double, a long double and a struct of doubles', { timeout: 120_000 }, async () => {
+  it("as the first row of the caller's Locals, for a double, a long double and a struct of doubles", { timeout: 120_000 }, async () => {
     const { dc } = adapter;
     await dc.initializeRequest();
     const initialized = nextEvent(dc, 'initialized');

@@ -26,7 +26,10 @@ describe('DAP on Unikraft images (integration)', () => {
     dc = undefined;
   });
 
-  async function launch(variant: string, configure: (c: DebugClient) => Promise<void>): Promise<{ c: DebugClient; serial: () => string; stopped: Promise<Stopped> }> {
+  async function launch(
+    variant: string,
+    configure: (c: DebugClient) => Promise<void>,
+  ): Promise<{ c: DebugClient; serial: () => string; stopped: Promise<Stopped> }> {
     ({ dc, server } = await connectClient());
     const c = dc;
     let serial = '';
@@ -35,7 +38,10 @@ describe('DAP on Unikraft images (integration)', () => {
     });
     await c.initializeRequest();
     const initialized = nextEvent(c, 'initialized');
-    await c.launchRequest({ image: unikraftImage(variant), sourceMap: { '/usr/src/unikraft-fixtures/apps': apps() } } as DebugProtocol.LaunchRequestArguments);
+    await c.launchRequest({
+      image: unikraftImage(variant),
+      sourceMap: { '/usr/src/unikraft-fixtures/apps': apps() },
+    } as DebugProtocol.LaunchRequestArguments);
     await initialized;
     await configure(c);
     const stopped = nextEvent<Stopped>(c, 'stopped');
@@ -54,7 +60,13 @@ describe('DAP on Unikraft images (integration)', () => {
     expect(stop.reason).toBe('breakpoint');
     const threads = (await c.threadsRequest()).body.threads;
     const names = threads.map((t) => t.name);
-    for (const want of [/^idle 0x140d0 \(2\.1\) /, /^init 0x16020 \(2\.2\) on CPU 0$/, /^worker-1 0x17020 \(2\.3\) /, /^worker-2 0x19020 \(2\.4\) /]) expect(names).toContainEqual(expect.stringMatching(want));
+    for (const want of [
+      /^idle 0x140d0 \(2\.1\) /,
+      /^init 0x16020 \(2\.2\) on CPU 0$/,
+      /^worker-1 0x17020 \(2\.3\) /,
+      /^worker-2 0x19020 \(2\.4\) /,
+    ])
+      expect(names).toContainEqual(expect.stringMatching(want));
     const me = threads.find((t) => t.id === stop.threadId)!;
     expect(me.name).toMatch(/^init /);
     const top = (await c.stackTraceRequest({ threadId: me.id, levels: 1 })).body.stackFrames[0]!;

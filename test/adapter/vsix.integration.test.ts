@@ -9,13 +9,25 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKernel, kernel, nextEvent, qemuChildren, root, startAdapter, stopAdapter, symbols, type StdioAdapter } from './support/fixture.js';
+import {
+  buildKernel,
+  kernel,
+  nextEvent,
+  qemuChildren,
+  root,
+  startAdapter,
+  stopAdapter,
+  symbols,
+  type StdioAdapter,
+} from './support/fixture.js';
 
 const source = JSON.parse(readFileSync(path.join(root, 'vscode-extension/package.json'), 'utf8'));
 
 /** Entry name -> CRC-32, from unzip's verbose listing. */
 function crcs(vsix: string): Map<string, string> {
-  const rows = execFileSync('unzip', ['-v', vsix], { encoding: 'utf8' }).matchAll(/^\s*\d+\s+\S+\s+\d+\s+\d+%\s+\S+\s+\S+\s+([0-9a-f]{8})\s+(.+)$/gm);
+  const rows = execFileSync('unzip', ['-v', vsix], { encoding: 'utf8' }).matchAll(
+    /^\s*\d+\s+\S+\s+\d+\s+\d+%\s+\S+\s+\S+\s+([0-9a-f]{8})\s+(.+)$/gm,
+  );
   return new Map([...rows].map((m) => [m[2]!, m[1]!]));
 }
 
@@ -62,7 +74,9 @@ describe('the .vsix package (integration)', () => {
     const packed = JSON.parse(readFileSync(path.join(unpacked, 'extension/package.json'), 'utf8'));
     expect(packed).toEqual(source);
     const vsixManifest = readFileSync(path.join(unpacked, 'extension.vsixmanifest'), 'utf8');
-    expect(vsixManifest).toContain(`<Identity Language="en-US" Id="${source.name}" Version="${source.version}" Publisher="${source.publisher}"`);
+    expect(vsixManifest).toContain(
+      `<Identity Language="en-US" Id="${source.name}" Version="${source.version}" Publisher="${source.publisher}"`,
+    );
     expect(vsixManifest).toContain(`<DisplayName>${source.displayName}</DisplayName>`);
     expect(vsixManifest).toMatch(new RegExp(`<Property Id="Microsoft.VisualStudio.Code.Engine" Value="\\${source.engines.vscode}" />`));
     // What VS Code shows on the extension's page: the walk-through of the three configurations.
@@ -71,7 +85,8 @@ describe('the .vsix package (integration)', () => {
     // Its pictures are in the package, where the relative links point.
     const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]!);
     expect(images).toEqual(['images/breakpoint.png', 'images/crash-dump.png']);
-    for (const image of images) expect(readFileSync(path.join(unpacked, 'extension', image))).toEqual(readFileSync(path.join(root, 'vscode-extension', image)));
+    for (const image of images)
+      expect(readFileSync(path.join(unpacked, 'extension', image))).toEqual(readFileSync(path.join(root, 'vscode-extension', image)));
   });
 
   it('activates and starts the bundled adapter', () => {
@@ -109,8 +124,11 @@ exports.workspace = { getConfiguration: () => ({ get: () => undefined }) };`,
     // The PVH entry point, in 32-bit protected mode, decoded by the packaged iced-x86 as objdump does.
     const [frame] = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
     expect(frame!.instructionPointerReference).toBe(`0x${start.toString(16)}`);
-    const insns = (await dc.customRequest('disassemble', { memoryReference: frame!.instructionPointerReference, instructionCount: 3 })).body.instructions as DebugProtocol.DisassembledInstruction[];
-    const objdump = execFileSync('objdump', ['-d', '-m', 'i386', `--start-address=${start}`, `--stop-address=${start + 16n}`, kernel], { encoding: 'utf8' });
+    const insns = (await dc.customRequest('disassemble', { memoryReference: frame!.instructionPointerReference, instructionCount: 3 })).body
+      .instructions as DebugProtocol.DisassembledInstruction[];
+    const objdump = execFileSync('objdump', ['-d', '-m', 'i386', `--start-address=${start}`, `--stop-address=${start + 16n}`, kernel], {
+      encoding: 'utf8',
+    });
     const rows = [...objdump.matchAll(/^\s*[0-9a-f]+:\s+(?:[0-9a-f]{2} )+\s+(.+)$/gm)].map((m) => m[1]!.replace(/\s+/g, ' ').trim());
     expect(insns.map((i) => i.instruction.replace(/\s+/g, ' '))).toEqual(rows.slice(0, 3));
     const [qemu] = qemuChildren(adapter.process.pid!);

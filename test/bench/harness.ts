@@ -50,11 +50,19 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
  * Runs gdb in batch mode and returns the time of the `measured` commands by gdb's own Python clock
  * (so gdb's startup is not counted where a row measures one command) and the process's wall time.
  */
-export async function gdbTimed(args: { elf?: string; before: string[]; measured: string[]; after?: string[] }): Promise<{ ms: number; wallMs: number; stdout: string }> {
+export async function gdbTimed(args: {
+  elf?: string;
+  before: string[];
+  measured: string[];
+  after?: string[];
+}): Promise<{ ms: number; wallMs: number; stdout: string }> {
   const ex = (c: string) => ['-ex', c];
   const argv = [
-    '-nx', '-batch',
-    ...ex('set pagination off'), ...ex('set confirm off'), ...ex('set width 0'),
+    '-nx',
+    '-batch',
+    ...ex('set pagination off'),
+    ...ex('set confirm off'),
+    ...ex('set width 0'),
     ...args.before.flatMap(ex),
     ...ex('python import time; __t0 = time.perf_counter()'),
     ...args.measured.flatMap(ex),
@@ -74,11 +82,22 @@ export async function gdbTimed(args: { elf?: string; before: string[]; measured:
  * Runs duster in a process of its own (test/bench/duster-timed.ts), attached to `address`, and
  * returns the time of the `measured` commands by its own clock, as gdbTimed does for gdb.
  */
-export async function dusterTimed(args: { address: string; elf: string; before: string[]; measured: string[]; after?: string[]; profile?: string }): Promise<{ ms: number; stdout: string }> {
+export async function dusterTimed(args: {
+  address: string;
+  elf: string;
+  before: string[];
+  measured: string[];
+  after?: string[];
+  profile?: string;
+}): Promise<{ ms: number; stdout: string }> {
   const { profile, ...rest } = args;
   const job = JSON.stringify({ ...rest, after: args.after ?? [] });
   const env = profile ? { ...process.env, DUSTER_BENCH_PROFILE: profile } : process.env;
-  const { stdout } = await run(viteNode, [path.join(import.meta.dirname, 'duster-timed.ts'), job], { maxBuffer: 256 * 1024 * 1024, timeout: 600_000, env });
+  const { stdout } = await run(viteNode, [path.join(import.meta.dirname, 'duster-timed.ts'), job], {
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 600_000,
+    env,
+  });
   const m = /DUSTER-BENCH-MS ([\d.]+)/.exec(stdout);
   if (!m) throw new Error(`duster did not finish the measured commands:\n${stdout.slice(-2000)}`);
   return { ms: Number(m[1]), stdout };
@@ -112,8 +131,11 @@ function measuredRequests(packets: readonly ProxyPacket[]): ProxyPacket[] {
  */
 export function sameWork(ends: { gdb: string[]; duster: string[] }): string {
   const usual = (xs: string[]) => [...new Set(xs)].sort((a, b) => xs.filter((x) => x === b).length - xs.filter((x) => x === a).length)[0];
-  if (usual(ends.gdb) !== usual(ends.duster)) throw new Error(`gdb and duster did not do the same work: gdb ended at ${ends.gdb.join(', ')}; duster at ${ends.duster.join(', ')}`);
-  const odd = [...ends.gdb.map((e) => `gdb ${e}`), ...ends.duster.map((e) => `duster ${e}`)].filter((e) => !e.endsWith(` ${usual(ends.gdb)}`));
+  if (usual(ends.gdb) !== usual(ends.duster))
+    throw new Error(`gdb and duster did not do the same work: gdb ended at ${ends.gdb.join(', ')}; duster at ${ends.duster.join(', ')}`);
+  const odd = [...ends.gdb.map((e) => `gdb ${e}`), ...ends.duster.map((e) => `duster ${e}`)].filter(
+    (e) => !e.endsWith(` ${usual(ends.gdb)}`),
+  );
   return `both end at ${usual(ends.gdb)}${odd.length ? ` (but ${odd.join(', ')})` : ''}`;
 }
 
@@ -131,7 +153,11 @@ export interface ProcessRun {
 export function measureProcess(argv: string[], timeoutMs = 300_000): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'DUSTER-RSS %M', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const child = spawn('/usr/bin/time', ['-f', 'DUSTER-RSS %M', ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -139,14 +165,23 @@ export function measureProcess(argv: string[], timeoutMs = 300_000): Promise<Pro
     child.on('error', reject);
     child.on('close', (code) => {
       const rss = /DUSTER-RSS (\d+)/.exec(stderr);
-      resolve({ ms: performance.now() - t, rssKiB: rss ? Number(rss[1]) : 0, stdout, stderr: stderr.replace(/^DUSTER-RSS \d+\n?/m, ''), ok: code === 0 });
+      resolve({
+        ms: performance.now() - t,
+        rssKiB: rss ? Number(rss[1]) : 0,
+        stdout,
+        stderr: stderr.replace(/^DUSTER-RSS \d+\n?/m, ''),
+        ok: code === 0,
+      });
     });
   });
 }
 
 /** The process's own last words on failure, for a note. */
 export function failureLine(r: ProcessRun): string {
-  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = `${r.stderr}\n${r.stdout}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /FATAL ERROR|error|Error/.test(l)) ?? lines.at(-1) ?? 'no output';
 }
 
@@ -173,7 +208,12 @@ export function printTable(rows: Row[]): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...rows.filter((r) => r.notes).map((r) => `  ${r.name}: ${r.notes}`)].join('\n');
+  return [
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...body.map(line),
+    ...rows.filter((r) => r.notes).map((r) => `  ${r.name}: ${r.notes}`),
+  ].join('\n');
 }
 
 function fmt(n: number): string {

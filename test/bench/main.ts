@@ -13,7 +13,17 @@ import { stepiRow } from './rows/stepi.js';
 import { unikraftRows } from './rows/unikraft.js';
 import { vmlinuxRows } from './rows/vmlinux.js';
 
-const rows: Array<() => Promise<Row[]>> = [vmlinuxRows, coldStartRows, nameRows, sessionRows, memoryRow, stepiRow, dumpRows, linuxDumpRows, unikraftRows];
+const rows: Array<() => Promise<Row[]>> = [
+  vmlinuxRows,
+  coldStartRows,
+  nameRows,
+  sessionRows,
+  memoryRow,
+  stepiRow,
+  dumpRows,
+  linuxDumpRows,
+  unikraftRows,
+];
 
 // DUSTER_BENCH_ROWS=coldStartRows,dumpRows runs only those rows.
 const only = process.env.DUSTER_BENCH_ROWS?.split(',');
@@ -22,7 +32,8 @@ for (const row of rows.filter((r) => !only || only.includes(r.name))) {
   try {
     const r = await row();
     results.push(...r);
-    for (const x of r) console.error(`bench: ${x.name}: duster ${x.duster.toFixed(2)} ${x.unit}, ${x.referenceName} ${x.reference.toFixed(2)} ${x.unit}`);
+    for (const x of r)
+      console.error(`bench: ${x.name}: duster ${x.duster.toFixed(2)} ${x.unit}, ${x.referenceName} ${x.reference.toFixed(2)} ${x.unit}`);
   } catch (e) {
     console.error(`bench: ${row.name} failed: ${(e as Error).stack}`);
     process.exitCode = 1;

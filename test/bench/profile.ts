@@ -30,10 +30,12 @@ const repo = path.resolve(import.meta.dirname, '../..');
  */
 function bundleModules(file: string): Array<[number, string]> {
   const out: Array<[number, string]> = [];
-  readFileSync(file, 'latin1').split('\n').forEach((l, i) => {
-    const m = /^\/\/ ((?:src|symbols|gdbstub|adapter|node_modules)\/\S+\.[cm]?[jt]s)$/.exec(l);
-    if (m) out.push([i, m[1]!]);
-  });
+  readFileSync(file, 'latin1')
+    .split('\n')
+    .forEach((l, i) => {
+      const m = /^\/\/ ((?:src|symbols|gdbstub|adapter|node_modules)\/\S+\.[cm]?[jt]s)$/.exec(l);
+      if (m) out.push([i, m[1]!]);
+    });
   return out;
 }
 
@@ -65,7 +67,13 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
     const local = source(f).replace(/:\+?\d+$/, '');
     const name = `${f.functionName || '(anonymous)'} (${where})`;
     fns.set(name, (fns.get(name) ?? 0) + ms);
-    const area = !f.url ? f.functionName || 'native' : local && !local.startsWith('..') && !local.startsWith('node_modules') ? path.dirname(local) : local.startsWith('node_modules') ? 'node_modules' : 'node';
+    const area = !f.url
+      ? f.functionName || 'native'
+      : local && !local.startsWith('..') && !local.startsWith('node_modules')
+        ? path.dirname(local)
+        : local.startsWith('node_modules')
+          ? 'node_modules'
+          : 'node';
     areas.set(area, (areas.get(area) ?? 0) + ms);
   });
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top);
@@ -74,5 +82,11 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
 
 export function formatSummary(s: ProfileSummary, top = 5): string {
   const pct = (ms: number) => `${((100 * ms) / s.totalMs).toFixed(0)}%`;
-  return `by folder: ${s.areas.slice(0, top).map(([a, ms]) => `${a} ${pct(ms)}`).join(', ')}; top functions: ${s.functions.slice(0, top).map(([f, ms]) => `${f} ${pct(ms)}`).join(', ')}`;
+  return `by folder: ${s.areas
+    .slice(0, top)
+    .map(([a, ms]) => `${a} ${pct(ms)}`)
+    .join(', ')}; top functions: ${s.functions
+    .slice(0, top)
+    .map(([f, ms]) => `${f} ${pct(ms)}`)
+    .join(', ')}`;
 }

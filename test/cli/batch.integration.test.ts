@@ -13,7 +13,10 @@ const kernel = path.join(repo, 'fixtures/unikernel/build/gcc-O0/kernel.elf');
 
 async function duster(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('node', [path.join(repo, 'bin/duster.js'), ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await run('node', [path.join(repo, 'bin/duster.js'), ...args], {
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -22,7 +25,9 @@ async function duster(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ co
 }
 
 function nm(name: string): string {
-  const line = execFileSync('nm', [kernel], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`))!;
+  const line = execFileSync('nm', [kernel], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.endsWith(` ${name}`))!;
   return `0x${line.split(' ')[0]!.replace(/^0+/, '')}`;
 }
 
@@ -40,7 +45,27 @@ describe('duster batch mode (integration)', () => {
 
   it('runs commands in order, keeps going after errors, and exits 1 when one failed', async () => {
     const tick = nm('counter_tick');
-    const r = await duster(['run', kernel, '--append', 'app=demo', '--batch', '-ex', `break *${tick}`, '-ex', 'frobnicate', '-ex', 'continue', '-ex', 'info registers rip', '-ex', 'x/2xg $nosuch', '-ex', 'delete 99', '-ex', 'info breakpoints']);
+    const r = await duster([
+      'run',
+      kernel,
+      '--append',
+      'app=demo',
+      '--batch',
+      '-ex',
+      `break *${tick}`,
+      '-ex',
+      'frobnicate',
+      '-ex',
+      'continue',
+      '-ex',
+      'info registers rip',
+      '-ex',
+      'x/2xg $nosuch',
+      '-ex',
+      'delete 99',
+      '-ex',
+      'info breakpoints',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`Breakpoint 1 at ${tick}: file src/\\w+\\.c, line \\d+\\.`));
     expect(r.stdout).toMatch(/Breakpoint 1, (0x[0-9a-f]+ in )?counter_tick \(\) at src\/\w+\.c:\d+/);
@@ -67,7 +92,10 @@ describe('duster batch mode (integration)', () => {
 
   it('emits one JSON object per command with --json', async () => {
     const r = await duster(['run', kernel, '--append', 'app=hello', '--batch', '--json', '-ex', 'info registers rip', '-ex', 'stepi']);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { command?: string; ok?: boolean; data?: unknown });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { command?: string; ok?: boolean; data?: unknown });
     const commands = lines.filter((l) => l.command);
     expect(commands.map((c) => [c.command, c.ok])).toEqual([
       ['info registers rip', true],

@@ -3,7 +3,18 @@
 // not touched: a cache is written once and then used, a damaged one is replaced, caches of another
 // build are never read, and a missing bundle is one line saying how to build it.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -71,7 +82,13 @@ describe('bin/duster.js', () => {
     // What a rebuild that changed one character of the usage text writes: same length, new name.
     const text = readFileSync(bundle, 'latin1');
     expect(text).toContain('a source-level debugger for unikernels');
-    writeFileSync(bundle, text.replace('a source-level debugger for unikernels', 'A SOURCE-LEVEL DEBUGGER FOR UNIKERNELS').replace(BUILD_LINE, '\n// duster-build 0123456789abcdef\n'), 'latin1');
+    writeFileSync(
+      bundle,
+      text
+        .replace('a source-level debugger for unikernels', 'A SOURCE-LEVEL DEBUGGER FOR UNIKERNELS')
+        .replace(BUILD_LINE, '\n// duster-build 0123456789abcdef\n'),
+      'latin1',
+    );
     expect(statSync(bundle).size).toBe(Buffer.byteLength(text, 'latin1'));
     expect((await duster('--help')).stdout).toMatch(/^duster: A SOURCE-LEVEL DEBUGGER FOR UNIKERNELS/);
     expect(cacheFiles()).toContain('0123456789abcdef-other.v8');

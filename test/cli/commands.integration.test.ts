@@ -52,14 +52,29 @@ const sections = (text: string) =>
   text
     .split('@@@\n')
     .slice(1, -1)
-    .map((t) => t.replace(/^Thread \d+ hit /gm, 'hit ').split('\n').filter((l) => l !== 'Continuing.' && !l.startsWith('[Switching to ')).join('\n').trim());
+    .map((t) =>
+      t
+        .replace(/^Thread \d+ hit /gm, 'hit ')
+        .split('\n')
+        .filter((l) => l !== 'Continuing.' && !l.startsWith('[Switching to '))
+        .join('\n')
+        .trim(),
+    );
 
 describe.each(['gcc-O0', 'gcc-O2'])('breakpoint command lists like gdb (%s, integration)', (build) => {
   it('runs the lists at their stops, silently where asked, and lists them in info breakpoints', { timeout: 300_000 }, async () => {
     const script = path.join(dir, `${build}.gdb`);
     writeFileSync(script, SCRIPT.join('\n') + '\n');
-    const r = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', '-x', script], { timeout: 240_000, maxBuffer: 64 << 20 });
-    const mine = sections(r.stdout.split('\n').filter((l) => !l.startsWith('guest| ') && !l.startsWith('(duster) ')).join('\n'));
+    const r = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', '-x', script], {
+      timeout: 240_000,
+      maxBuffer: 64 << 20,
+    });
+    const mine = sections(
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('guest| ') && !l.startsWith('(duster) '))
+        .join('\n'),
+    );
     const q = await bootGuest({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
     let theirs: string[];
     try {
@@ -68,10 +83,29 @@ describe.each(['gcc-O0', 'gcc-O2'])('breakpoint command lists like gdb (%s, inte
       await q.kill();
     }
     // --json reports each command a list ran, marked as a breakpoint action.
-    const json = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', '--json', '-x', script], { timeout: 240_000, maxBuffer: 64 << 20 });
-    const actions = json.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { command?: string; action?: boolean; data?: { value?: string } }).filter((o) => o.action);
+    const json = await run(
+      'node',
+      [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', '--json', '-x', script],
+      { timeout: 240_000, maxBuffer: 64 << 20 },
+    );
+    const actions = json.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { command?: string; action?: boolean; data?: { value?: string } })
+      .filter((o) => o.action);
     const dprintf = ['printf "steps %lu grid[0][0] %d\\n", w->steps, w->grid[0][0]', 'continue'];
-    expect(actions.map((a) => a.command)).toEqual(['print w->steps', 'continue', ...dprintf, 'print rows', 'info args', 'print w->steps', 'continue', ...dprintf, 'print rows', 'info args']);
+    expect(actions.map((a) => a.command)).toEqual([
+      'print w->steps',
+      'continue',
+      ...dprintf,
+      'print rows',
+      'info args',
+      'print w->steps',
+      'continue',
+      ...dprintf,
+      'print rows',
+      'info args',
+    ]);
     expect(actions.filter((a) => a.command === 'print w->steps').map((a) => a.data?.value)).toEqual(['0', '1']);
     expect(mine).toHaveLength(3);
     expect(mine[0]).toMatch(/^\$1 = 0\nsteps 0 grid\[0\]\[0\] \d+\n\nhit Breakpoint 2, compute_checksum \(/);

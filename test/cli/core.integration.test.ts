@@ -25,7 +25,11 @@ async function duster(args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 async function gdb(elf: string, dump: string, commands: string[]): Promise<string> {
-  const { stdout } = await run('gdb', ['-nx', '-batch', '-ex', 'set width 0', '-ex', 'set pagination off', ...commands.flatMap((c) => ['-ex', c]), elf, dump], { timeout: 60_000, maxBuffer: 16 << 20 });
+  const { stdout } = await run(
+    'gdb',
+    ['-nx', '-batch', '-ex', 'set width 0', '-ex', 'set pagination off', ...commands.flatMap((c) => ['-ex', c]), elf, dump],
+    { timeout: 60_000, maxBuffer: 16 << 20 },
+  );
   return stdout;
 }
 
@@ -65,7 +69,23 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster core on a crash dump of the %s kerne
     execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')]);
     dir = mkdtempSync(path.join(os.tmpdir(), `duster-core-${build}-`));
     commanded = path.join(dir, 'commanded.core');
-    const r = await duster(['run', elf, '--smp', '2', '--memory', '512M', '--append', 'app=crash', '--dump-on-panic', dir, '--batch', '-ex', 'continue', '-ex', `dump ${commanded}`]);
+    const r = await duster([
+      'run',
+      elf,
+      '--smp',
+      '2',
+      '--memory',
+      '512M',
+      '--append',
+      'app=crash',
+      '--dump-on-panic',
+      dir,
+      '--batch',
+      '-ex',
+      'continue',
+      '-ex',
+      `dump ${commanded}`,
+    ]);
     live = r.stdout;
     dump = /wrote (\S+\.elf) \(duster core /.exec(live)?.[1] ?? '';
   }, 180_000);
@@ -82,7 +102,10 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster core on a crash dump of the %s kerne
   it('reports the fault at the address, function, line and instruction gdb shows', async () => {
     const r = await duster(['core', dump, '--symbols', elf, '--report', '--json']);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { panic: { cpu: number; pc: string; location: string; instruction: string }; vcpus: Array<{ id: number; registers: Record<string, string> }> };
+    const report = JSON.parse(r.stdout) as {
+      panic: { cpu: number; pc: string; location: string; instruction: string };
+      vcpus: Array<{ id: number; registers: Record<string, string> }>;
+    };
     const printed = /PANIC: Page Fault \(vector 14\) at RIP=(0x[0-9a-f]+) CR2=(0x[0-9a-f]+) cpu=(\d+)/.exec(live)!;
     expect(report.panic.pc).toBe(printed[1]);
     expect(report.panic.cpu).toBe(Number(printed[3]));
@@ -109,13 +132,21 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster core on a crash dump of the %s kerne
 
   it("shows every vCPU's registers and backtrace as gdb does, and the unikernel's threads", async () => {
     const r = await duster(['core', dump, '--symbols', elf, '--report', '--json']);
-    const report = JSON.parse(r.stdout) as { vcpus: Array<{ id: number; registers: Record<string, string>; backtrace: string[] }>; threads: Array<{ name: string; state: string }> };
+    const report = JSON.parse(r.stdout) as {
+      vcpus: Array<{ id: number; registers: Record<string, string>; backtrace: string[] }>;
+      threads: Array<{ name: string; state: string }>;
+    };
     const theirs = await gdbBacktraces(elf, dump);
     expect(report.vcpus.map((v) => v.id).sort()).toEqual([...theirs.keys()].sort());
     for (const v of report.vcpus) {
       // Frames, addresses, functions, lines, arguments (entry values included) as gdb prints them.
       expect(v.backtrace.map((l) => l.replace(/\s+/g, ' '))).toEqual(theirs.get(v.id)!);
-      const regs = await gdb(elf, dump, [`thread ${v.id}`, `info registers ${Object.keys(v.registers).filter((n) => !n.startsWith('cr')).join(' ')}`]);
+      const regs = await gdb(elf, dump, [
+        `thread ${v.id}`,
+        `info registers ${Object.keys(v.registers)
+          .filter((n) => !n.startsWith('cr'))
+          .join(' ')}`,
+      ]);
       for (const [name, value] of Object.entries(v.registers)) {
         if (name.startsWith('cr')) continue; // gdb has no control registers from a QEMU core
         expect([v.id, name, new RegExp(`^${name}\\s+(0x[0-9a-f]+)`, 'm').exec(regs)?.[1]]).toEqual([v.id, name, value]);
@@ -138,7 +169,29 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster core on a crash dump of the %s kerne
   });
 
   it('serves read-only commands and refuses anything that would change the guest', async () => {
-    const r = await duster(['core', dump, '--symbols', elf, '--batch', '-ex', 'bt 3', '-ex', 'info registers rip', '-ex', 'p panic_frame', '-ex', 'continue', '-ex', 'set var panic_cpu = 3', '-ex', 'break crash_main', '-ex', 'stepi', '-ex', 'x/2i $pc']);
+    const r = await duster([
+      'core',
+      dump,
+      '--symbols',
+      elf,
+      '--batch',
+      '-ex',
+      'bt 3',
+      '-ex',
+      'info registers rip',
+      '-ex',
+      'p panic_frame',
+      '-ex',
+      'continue',
+      '-ex',
+      'set var panic_cpu = 3',
+      '-ex',
+      'break crash_main',
+      '-ex',
+      'stepi',
+      '-ex',
+      'x/2i $pc',
+    ]);
     expect(r.code).toBe(1);
     // A vCPU the panic's NMI caught at its stub's first instruction is in a signal frame, as gdb shows it.
     expect(r.stdout).toMatch(/^#0 +((0x[0-9a-f]+ in )?\w+ \(.*\) at src\/\w+\.[cS]:\d+|<signal handler called>)$/m);

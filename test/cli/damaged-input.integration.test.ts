@@ -59,11 +59,15 @@ describe('damaged input degrades (integration)', () => {
     writeFileSync(damaged, bytes);
     const text = await duster(['core', dump, '--symbols', damaged, '--report']);
     expect(text.code).toBe(0);
-    expect(text.stderr).toBe('warning: damaged.elf: .debug_info at offset 0x0: unit skipped: .debug_info: unsupported DWARF version 65535 (at offset 0x0)\n');
+    expect(text.stderr).toBe(
+      'warning: damaged.elf: .debug_info at offset 0x0: unit skipped: .debug_info: unsupported DWARF version 65535 (at offset 0x0)\n',
+    );
     expect(panicFunctions(text.stdout)).toEqual(panicFunctions(good.stdout));
     const json = await duster(['core', dump, '--symbols', damaged, '--report', '--json']);
     const data = JSON.parse(json.stdout) as { warnings: Array<Record<string, unknown>>; vcpus: unknown[] };
-    expect(data.warnings).toEqual([{ kind: 'damaged-symbols', symbols: damaged, section: '.debug_info', offset: 0, message: expect.stringContaining('unit skipped') }]);
+    expect(data.warnings).toEqual([
+      { kind: 'damaged-symbols', symbols: damaged, section: '.debug_info', offset: 0, message: expect.stringContaining('unit skipped') },
+    ]);
     expect(data.vcpus).toHaveLength(2);
   }, 60_000);
 
@@ -73,7 +77,9 @@ describe('damaged input degrades (integration)', () => {
     elf.close();
     // readelf (the oracle) says where the FDE covering crash_write starts in .eh_frame.
     const at = kernelSymbols().get('crash_write')!.address.toString(16).padStart(16, '0');
-    const fde = new RegExp(`^([0-9a-f]{8}) [0-9a-f]+ [0-9a-f]+ FDE cie=[0-9a-f]+ pc=${at}\\.\\.`, 'm').exec(execFileSync('readelf', ['--debug-dump=frames', kernel], { encoding: 'utf8' }));
+    const fde = new RegExp(`^([0-9a-f]{8}) [0-9a-f]+ [0-9a-f]+ FDE cie=[0-9a-f]+ pc=${at}\\.\\.`, 'm').exec(
+      execFileSync('readelf', ['--debug-dump=frames', kernel], { encoding: 'utf8' }),
+    );
     expect(fde).not.toBeNull();
     const offset = parseInt(fde![1]!, 16);
     const bytes = readFileSync(kernel);
@@ -83,7 +89,9 @@ describe('damaged input degrades (integration)', () => {
     writeFileSync(damaged, bytes);
     const r = await duster(['core', dump, '--symbols', damaged, '--report']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe(`warning: damaged-cfi.elf: .eh_frame at offset 0x${offset.toString(16)}: call frame entry skipped: .eh_frame: CIE pointer 0x${(offset + 4 - 0xffff_fff0).toString(16)} outside the section (entry at offset 0x${offset.toString(16)})\n`);
+    expect(r.stderr).toBe(
+      `warning: damaged-cfi.elf: .eh_frame at offset 0x${offset.toString(16)}: call frame entry skipped: .eh_frame: CIE pointer 0x${(offset + 4 - 0xffff_fff0).toString(16)} outside the section (entry at offset 0x${offset.toString(16)})\n`,
+    );
     expect(panicFunctions(r.stdout)).toEqual(panicFunctions(good.stdout));
   }, 60_000);
 
@@ -94,10 +102,14 @@ describe('damaged input degrades (integration)', () => {
     truncateSync(half, Math.floor(full / 2));
     const text = await duster(['core', half, '--symbols', kernel, '--report']);
     expect(text.code).toBe(0);
-    expect(text.stderr).toMatch(/^warning: half\.core is truncated: \d+ of \d+ bytes \(1[56]\.\d MiB, 50% missing\); memory past its end reads as unavailable\n$/);
+    expect(text.stderr).toMatch(
+      /^warning: half\.core is truncated: \d+ of \d+ bytes \(1[56]\.\d MiB, 50% missing\); memory past its end reads as unavailable\n$/,
+    );
     expect(panicFunctions(text.stdout)).toEqual(panicFunctions(good.stdout));
     expect(text.stdout).toMatch(/^Guest panicked on CPU \d/);
-    const json = JSON.parse((await duster(['core', half, '--symbols', kernel, '--report', '--json'])).stdout) as { warnings: Array<{ kind: string; size: number; expected: number }> };
+    const json = JSON.parse((await duster(['core', half, '--symbols', kernel, '--report', '--json'])).stdout) as {
+      warnings: Array<{ kind: string; size: number; expected: number }>;
+    };
     expect(json.warnings).toEqual([expect.objectContaining({ kind: 'truncated-dump', size: Math.floor(full / 2) })]);
     expect(json.warnings[0]!.expected).toBeGreaterThan(full / 2);
 

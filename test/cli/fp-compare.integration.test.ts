@@ -20,7 +20,10 @@ beforeAll(() => run('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')])
 
 /** Where each segment stops (in program order), and what is asked there. */
 const SEGMENTS: Array<{ at: string; commands: string[] }> = [
-  { at: 'scale', commands: ['info args', 'p x * f', 'p f', 'p $xmm0', 'p $xmm0.v2_double[0]', 'p $xmm1.v4_float[0] + 1', 'whatis $xmm0', 'finish'] },
+  {
+    at: 'scale',
+    commands: ['info args', 'p x * f', 'p f', 'p $xmm0', 'p $xmm0.v2_double[0]', 'p $xmm1.v4_float[0] + 1', 'whatis $xmm0', 'finish'],
+  },
   { at: 'halve', commands: ['info args', 'finish'] },
   { at: 'ld_mul', commands: ['info args', 'finish', 'p $st0', 'whatis $st0'] },
   { at: 'make_ints', commands: ['finish'] },
@@ -31,7 +34,10 @@ const SEGMENTS: Array<{ at: string; commands: string[] }> = [
   { at: 'make_big', commands: ['finish'] },
   { at: 'app_fp.c:87', commands: ['p b', 'p b.neg', 'info args', 'finish'] },
   { at: 'make_cplx', commands: ['info args', 'finish'] },
-  { at: 'app_fp.c:119', commands: ['info locals', 'p acc', 'p weight', 'p x', 'p acc * 2', 'bt', 'up', 'p ld', 'p sd', 'p s3', 'p sb.v[1] + 1'] },
+  {
+    at: 'app_fp.c:119',
+    commands: ['info locals', 'p acc', 'p weight', 'p x', 'p acc * 2', 'bt', 'up', 'p ld', 'p sd', 'p s3', 'p sb.v[1] + 1'],
+  },
   { at: 'app_fp.c:129', commands: ['p v', 'p v.y', 'p v.z', 'info locals', 'info args', 'finish'] },
   { at: 'app_fp.c:137', commands: ['p b', 'p b.mid', 'p/x b', 'info locals', 'finish'] },
 ];
@@ -77,20 +83,29 @@ function truthChecks(t: Map<string, string[]>): Map<string, (duster: string) => 
     ['ld_mul|finish', (s) => /Value returned is \$N = 3\.75$/m.test(s) && t.get('ld_mul')!.join(':') === '4000:f000000000000000'],
     ['ld_mul|p $st0', (s) => /^\$N = 3\.75$/.test(s)],
     ['make_ints|finish', (s) => s.includes(`Value returned is $N = {a = ${t.get('make_ints')![0]}, b = ${t.get('make_ints')![1]}}`)],
-    ['make_big|finish', (s) => {
-      const v = /v = \{([^}]*)\}, tag = (\d+)\}$/.exec(s);
-      return !!v && v[1]!.split(', ').every((x, i) => Number(x) === d('make_big', i)) && v[2] === t.get('make_big')![3];
-    }],
-    ['app_fp.c:87|finish', (s) => {
-      const [lo, mid, neg] = t.get('make_bits')!;
-      return s.endsWith(`Value returned is $N = {lo = ${lo}, mid = ${mid}, neg = ${neg}}`);
-    }],
+    [
+      'make_big|finish',
+      (s) => {
+        const v = /v = \{([^}]*)\}, tag = (\d+)\}$/.exec(s);
+        return !!v && v[1]!.split(', ').every((x, i) => Number(x) === d('make_big', i)) && v[2] === t.get('make_big')![3];
+      },
+    ],
+    [
+      'app_fp.c:87|finish',
+      (s) => {
+        const [lo, mid, neg] = t.get('make_bits')!;
+        return s.endsWith(`Value returned is $N = {lo = ${lo}, mid = ${mid}, neg = ${neg}}`);
+      },
+    ],
     ['app_fp.c:137|finish', (s) => s.endsWith(`Value returned is $N = ${t.get('bits_sum')![0]}`)],
     ['make_cplx|info args', (s) => shows(s, 're', 7.338)],
-    ['make_cplx|finish', (s) => {
-      const m = /Value returned is \$N = (\S+) \+ (\S+)i$/.exec(s);
-      return !!m && Number(m[1]) === d('make_cplx', 0) && Number(m[2]) === d('make_cplx', 1);
-    }],
+    [
+      'make_cplx|finish',
+      (s) => {
+        const m = /Value returned is \$N = (\S+) \+ (\S+)i$/.exec(s);
+        return !!m && Number(m[1]) === d('make_cplx', 0) && Number(m[2]) === d('make_cplx', 1);
+      },
+    ],
     ['make_dbls|finish', (s) => shows(s, 'x', d('make_dbls', 0)) && shows(s, 'y', d('make_dbls', 1))],
     ['make_mixed|finish', (s) => shows(s, 'd', d('make_mixed', 0)) && s.includes(`n = ${Number(t.get('make_mixed')![1])}`)],
     ['make_floats3|finish', (s) => ['a', 'b', 'c'].every((k, i) => shows(s, k, f('make_floats3', i), 'float'))],
@@ -104,7 +119,10 @@ function truthChecks(t: Map<string, string[]>): Map<string, (duster: string) => 
     ['app_fp.c:119|p ld', (s) => /^\$N = 3\.75$/.test(s)],
     ['app_fp.c:119|p acc * 2', (s) => shows(s, '\\$N', trace(0) * 2)],
     // vec_len2: v.y and v.z are constants, v.x is a * 3 from xmm0 (gcc) or optimized out (clang).
-    ['app_fp.c:129|p v', (s) => shows(s, 'y', 1.6180339887498949) && shows(s, 'z', 0.75) && (shows(s, 'x', 7.338 * 3) || /x = <optimized out>/.test(s))],
+    [
+      'app_fp.c:129|p v',
+      (s) => shows(s, 'y', 1.6180339887498949) && shows(s, 'z', 0.75) && (shows(s, 'x', 7.338 * 3) || /x = <optimized out>/.test(s)),
+    ],
     ['app_fp.c:129|info locals', (s) => shows(s, 'y', 1.6180339887498949) && shows(s, 's', trace(4))],
     ['app_fp.c:129|info args', (s) => shows(s, 'a', 7.338) || /^a = <optimized out>$/.test(s)],
     ['app_fp.c:129|finish', (s) => shows(s, 'Value returned is \\$N', d('vec_len2'))],
@@ -114,9 +132,16 @@ function truthChecks(t: Map<string, string[]>): Map<string, (duster: string) => 
 /** [command, output] pairs of a duster batch transcript, serial lines left out. */
 function splitDuster(stdout: string): { pairs: Array<[string, string]>; serial: string } {
   const lines = stdout.split('\n');
-  const serial = lines.filter((l) => l.startsWith('guest| ')).map((l) => l.slice(7)).join('\n');
+  const serial = lines
+    .filter((l) => l.startsWith('guest| '))
+    .map((l) => l.slice(7))
+    .join('\n');
   const pairs: Array<[string, string]> = [];
-  for (const part of lines.filter((l) => !l.startsWith('guest| ')).join('\n').split(/^\(duster\) /m).slice(1)) {
+  for (const part of lines
+    .filter((l) => !l.startsWith('guest| '))
+    .join('\n')
+    .split(/^\(duster\) /m)
+    .slice(1)) {
     const nl = part.indexOf('\n');
     pairs.push([part.slice(0, nl), part.slice(nl + 1).trim()]);
   }
@@ -127,12 +152,34 @@ function splitDuster(stdout: string): { pairs: Array<[string, string]>; serial: 
 async function gdbSegment(build: string, seg: { at: string; commands: string[] }): Promise<string[]> {
   const q = await launchQemu({ image: elf(build), smp: 1, append: 'app=fp', gdb: 'unix', paused: true });
   try {
-    const args = ['-nx', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', 'set width 0', '-ex', `target remote ${gdbRemoteArg(q.gdbAddress!)}`,
-      '-ex', `break ${seg.at}`, '-ex', 'continue', '-ex', 'delete'];
+    const args = [
+      '-nx',
+      '-batch',
+      '-ex',
+      'set pagination off',
+      '-ex',
+      'set confirm off',
+      '-ex',
+      'set width 0',
+      '-ex',
+      `target remote ${gdbRemoteArg(q.gdbAddress!)}`,
+      '-ex',
+      `break ${seg.at}`,
+      '-ex',
+      'continue',
+      '-ex',
+      'delete',
+    ];
     for (const c of seg.commands) args.push('-ex', 'echo @@@\\n', '-ex', c);
     args.push(elf(build));
-    const stdout = await run('gdb', args, { timeout: 60_000, maxBuffer: 16 << 20 }).then((r) => r.stdout, (e: { stdout?: string }) => e.stdout ?? '');
-    const outs = stdout.split('@@@\n').slice(1).map((t) => t.trim());
+    const stdout = await run('gdb', args, { timeout: 60_000, maxBuffer: 16 << 20 }).then(
+      (r) => r.stdout,
+      (e: { stdout?: string }) => e.stdout ?? '',
+    );
+    const outs = stdout
+      .split('@@@\n')
+      .slice(1)
+      .map((t) => t.trim());
     // An internal error ends gdb: the command it died in, and every later one, have no answer.
     return seg.commands.map((_c, i) => (i < outs.length ? outs[i]! : '<gdb died>'));
   } finally {
@@ -143,12 +190,21 @@ async function gdbSegment(build: string, seg: { at: string; commands: string[] }
 /** Equal outputs measured (of 48): every other one is a place where gdb 13 is wrong. */
 const EQUAL_AT_LEAST: Record<string, number> = { 'gcc-O0': 39, 'gcc-O2': 25, 'clang-O2': 28 };
 
-const normalize = (s: string) => s.replace(/\$\d+ = /g, '$N = ').replace(/^Run till exit from .*\n/m, '').replace(/\n*\[Inferior 1 \(process 1\) detached\]$/, '').trim();
+const normalize = (s: string) =>
+  s
+    .replace(/\$\d+ = /g, '$N = ')
+    .replace(/^Run till exit from .*\n/m, '')
+    .replace(/\n*\[Inferior 1 \(process 1\) detached\]$/, '')
+    .trim();
 
 describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('duster and gdb on floating point (%s)', (build) => {
-  it('equal command by command, and where not, duster shows the program\'s own values', { timeout: 400_000 }, async () => {
+  it("equal command by command, and where not, duster shows the program's own values", { timeout: 400_000 }, async () => {
     const commands = SEGMENTS.flatMap((s) => [`break ${s.at}`, 'continue', 'delete', ...s.commands]);
-    const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', 'app=fp', '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: 120_000, maxBuffer: 16 << 20 });
+    const { stdout } = await run(
+      'node',
+      [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', 'app=fp', '--batch', ...commands.flatMap((c) => ['-ex', c])],
+      { timeout: 120_000, maxBuffer: 16 << 20 },
+    );
     const { pairs } = splitDuster(stdout);
     // The serial output of a complete run: the program's truth (duster's run ends before the program does).
     const q = await launchQemu({ image: elf(build), smp: 1, append: 'app=fp' });
@@ -163,7 +219,8 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('duster and gdb on floating poin
     expect(truth.get('scale')).toBeDefined();
     const checks = truthChecks(truth);
     const gdb: string[][] = [];
-    for (let i = 0; i < SEGMENTS.length; i += 2) gdb.push(...(await Promise.all(SEGMENTS.slice(i, i + 2).map((s) => gdbSegment(build, s)))));
+    for (let i = 0; i < SEGMENTS.length; i += 2)
+      gdb.push(...(await Promise.all(SEGMENTS.slice(i, i + 2).map((s) => gdbSegment(build, s)))));
     let equal = 0;
     let total = 0;
     const gdbWrong: string[] = [];
@@ -186,12 +243,20 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('duster and gdb on floating poin
         }
         // The first line where they differ, for the log.
         const [a, b] = [mine.split('\n'), theirs.split('\n')];
-        const line = Math.max(0, a.findIndex((l, j) => l !== b[j]));
+        const line = Math.max(
+          0,
+          a.findIndex((l, j) => l !== b[j]),
+        );
         if (check?.(mine)) gdbWrong.push(`${seg.at}: ${c}: gdb ${JSON.stringify(b[line] ?? '')}, duster ${JSON.stringify(a[line])}`);
-        else unexplained.push(`${seg.at}: ${c}\n  duster: ${mine.replace(/\n/g, '\n          ')}\n  gdb:    ${theirs.replace(/\n/g, '\n          ')}`);
+        else
+          unexplained.push(
+            `${seg.at}: ${c}\n  duster: ${mine.replace(/\n/g, '\n          ')}\n  gdb:    ${theirs.replace(/\n/g, '\n          ')}`,
+          );
       }
     }
-    console.log(`${build}: ${equal}/${total} equal to gdb; gdb wrong, duster right (the program's values): ${gdbWrong.length}\n${gdbWrong.join('\n')}`);
+    console.log(
+      `${build}: ${equal}/${total} equal to gdb; gdb wrong, duster right (the program's values): ${gdbWrong.length}\n${gdbWrong.join('\n')}`,
+    );
     expect(unexplained).toEqual([]);
     expect(equal + gdbWrong.length).toBe(total);
     expect(equal).toBeGreaterThanOrEqual(EQUAL_AT_LEAST[build]!);

@@ -35,7 +35,10 @@ interface ThreadRow {
 async function duster(args: string[], commands: string[]): Promise<JsonLine[]> {
   const all = [path.join(repo, 'bin/duster.js'), ...args, '--batch', '--json', ...commands.flatMap((c) => ['-ex', c])];
   const { stdout } = await run('node', all, { timeout: 120_000, maxBuffer: 16 << 20 }).catch((e: { stdout: string }) => e);
-  return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JsonLine);
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as JsonLine);
 }
 
 function result(lines: JsonLine[], command: string): JsonLine {
@@ -45,7 +48,8 @@ function result(lines: JsonLine[], command: string): JsonLine {
 }
 
 /** The guest threads of the last `info threads` (without which one is selected: that is the session's). */
-const threadsOf = (lines: JsonLine[]) => (result(lines, 'info threads').data as { threads: Array<ThreadRow & { current?: boolean }> }).threads.map(({ current: _, ...t }) => t);
+const threadsOf = (lines: JsonLine[]) =>
+  (result(lines, 'info threads').data as { threads: Array<ThreadRow & { current?: boolean }> }).threads.map(({ current: _, ...t }) => t);
 
 /** The frames of the last backtrace in a text (gdb prints a #0 line when it loads a core). */
 function lastBacktrace(out: string): string[] {
@@ -80,7 +84,8 @@ async function gdbThreads(elf: string, dir: string, core: string) {
   for (const line of out.split('\n')) {
     const t = /^T (\d+) (\S+) (\d+) (THREAD_\w+)/.exec(line);
     if (t) threads.push({ id: Number(t[1]), name: t[2]!, sp: BigInt(t[3]!), state: t[4]!, words: [] });
-    else if (/^0x[0-9a-f]+.*:\s/.test(line)) threads.at(-1)!.words.push(...[...line.split(':')[1]!.matchAll(/0x[0-9a-f]+/g)].map((m) => BigInt(m[0])));
+    else if (/^0x[0-9a-f]+.*:\s/.test(line))
+      threads.at(-1)!.words.push(...[...line.split(':')[1]!.matchAll(/0x[0-9a-f]+/g)].map((m) => BigInt(m[0])));
   }
   const running = new Map([...out.matchAll(/^C (\d+) (\d+)$/gm)].map((m) => [Number(m[2]), Number(m[1]) + 1]));
   return { threads, running };
@@ -95,18 +100,26 @@ describe.each(['gcc-O0', 'gcc-O2'])('unikernel threads, %s (integration)', (buil
     execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')]);
     dir = mkdtempSync(path.join(os.tmpdir(), 'duster-threads-'));
     dump = path.join(dir, 'demo.core');
-    live = await duster(['run', elf, '--smp', '2', '--append', 'app=demo'], ['break counter_tick', 'continue', 'continue', 'delete', 'info threads', `dump ${dump}`]);
+    live = await duster(
+      ['run', elf, '--smp', '2', '--append', 'app=demo'],
+      ['break counter_tick', 'continue', 'continue', 'delete', 'info threads', `dump ${dump}`],
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists every thread the guest announced, with the name, state and vCPU in its memory', async () => {
-    const serial = live.filter((l) => l.event === 'serial').map((l) => l.text).join('\n');
+    const serial = live
+      .filter((l) => l.event === 'serial')
+      .map((l) => l.text)
+      .join('\n');
     const started = [...serial.matchAll(/thread (\d+) (\S+) started on cpu/g)].map((m) => ({ id: `2.${m[1]}`, name: m[2]! }));
     expect(started.length).toBeGreaterThanOrEqual(3);
     const rows = threadsOf(live);
     for (const t of started) expect(rows.find((r) => r.id === t.id)?.name).toBe(t.name);
     const truth = await gdbThreads(elf, dir, dump);
-    expect(rows.map((r) => [r.id, r.name, r.state, r.vcpu])).toEqual(truth.threads.map((t) => [`2.${t.id}`, t.name, t.state, truth.running.get(t.id)]));
+    expect(rows.map((r) => [r.id, r.name, r.state, r.vcpu])).toEqual(
+      truth.threads.map((t) => [`2.${t.id}`, t.name, t.state, truth.running.get(t.id)]),
+    );
     expect(rows.filter((r) => r.vcpu !== undefined)).toHaveLength(2);
   });
 
@@ -115,20 +128,36 @@ describe.each(['gcc-O0', 'gcc-O2'])('unikernel threads, %s (integration)', (buil
     expect(threadsOf(post)).toEqual(threadsOf(live));
     const report = await run('node', [path.join(repo, 'bin/duster.js'), 'core', dump, '--symbols', elf, '--report', '--json']);
     const reported = (JSON.parse(report.stdout) as { threads: Array<{ id: number; name: string; state: string; vcpu?: number }> }).threads;
-    expect(reported.map((t) => [`2.${t.id}`, t.name, t.state, t.vcpu])).toEqual(threadsOf(live).map((r) => [r.id, r.name, r.state, r.vcpu]));
+    expect(reported.map((t) => [`2.${t.id}`, t.name, t.state, t.vcpu])).toEqual(
+      threadsOf(live).map((r) => [r.id, r.name, r.state, r.vcpu]),
+    );
   });
 
   it('unwinds each switched-out thread from the switch path exactly as gdb does with its saved registers', async () => {
     const { threads } = await gdbThreads(elf, dir, dump);
     const asleep = threadsOf(live).filter((r) => r.vcpu === undefined);
     expect(asleep.length).toBeGreaterThanOrEqual(3);
-    const ours = await duster(['core', dump, '--symbols', elf], asleep.flatMap((r) => [`thread ${r.id}`, 'bt']));
+    const ours = await duster(
+      ['core', dump, '--symbols', elf],
+      asleep.flatMap((r) => [`thread ${r.id}`, 'bt']),
+    );
     const bts = ours.filter((l) => l.command === 'bt');
     for (const [i, r] of asleep.entries()) {
       const t = threads.find((x) => `2.${x.id}` === r.id)!;
       // kernel.h: [sp] r15 r14 r13 r12 rbx rbp rip, and rsp = sp + 56 after switch_to returns.
       const [r15, r14, r13, r12, rbx, rbp, rip] = t.words;
-      const regs = new Map([['r15', r15!], ['r14', r14!], ['r13', r13!], ['r12', r12!], ['rbx', rbx!], ['rbp', rbp!], ['rip', rip!], ['rsp', t.sp + 56n], ['cs', 0x8n], ['ss', 0x10n]]);
+      const regs = new Map([
+        ['r15', r15!],
+        ['r14', r14!],
+        ['r13', r13!],
+        ['r12', r12!],
+        ['rbx', rbx!],
+        ['rbp', rbp!],
+        ['rip', rip!],
+        ['rsp', t.sp + 56n],
+        ['cs', 0x8n],
+        ['ss', 0x10n],
+      ]);
       const patched = path.join(dir, `thread-${t.id}.core`);
       await withVcpuRegisters(dump, patched, 1, regs);
       const gdb = lastBacktrace(await gdbBatch({ elf, commands: [`core-file ${patched}`, 'bt'] }));
@@ -149,10 +178,16 @@ describe('a corrupted unikernel thread list (integration)', () => {
   });
 
   it('reports a cycle and a wild pointer in the thread list instead of following them', async () => {
-    const cycle = await duster(['run', elf, '--append', 'app=demo'], ['break counter_tick', 'continue', 'delete', 'set var thread_list->next->next = thread_list', 'info threads']);
+    const cycle = await duster(
+      ['run', elf, '--append', 'app=demo'],
+      ['break counter_tick', 'continue', 'delete', 'set var thread_list->next->next = thread_list', 'info threads'],
+    );
     expect(result(cycle, 'info threads').text).toMatch(/thread list incomplete: thread list loops back to 0x[0-9a-f]+/);
     expect(threadsOf(cycle)).toHaveLength(2);
-    const wild = await duster(['run', elf, '--append', 'app=demo'], ['break counter_tick', 'continue', 'delete', 'set var thread_list->next->next = (struct thread *)0xdead0000', 'info threads', 'bt 1']);
+    const wild = await duster(
+      ['run', elf, '--append', 'app=demo'],
+      ['break counter_tick', 'continue', 'delete', 'set var thread_list->next->next = (struct thread *)0xdead0000', 'info threads', 'bt 1'],
+    );
     expect(result(wild, 'info threads').text).toMatch(/thread list incomplete: thread at 0xdead0000 \(struct thread \*\) is unreadable/);
     expect(threadsOf(wild)).toHaveLength(2);
     expect(result(wild, 'bt 1').ok).toBe(true);

@@ -32,7 +32,10 @@ const SEGMENTS: Segment[] = [
   // and a step into spin_lock spins or not by timing (gdb, which freezes that vCPU, on one side,
   // duster on the other). Taking sched_lock is stepped into from counter_tick below.
   { at: 'app_demo.c:188 if ring.head - ring.tail < 8', commands: times(6, 'step') },
-  { at: 'counter_tick if demo_counter % 100 != 99', commands: ['next', 'next', 'step', 'step', 'step', 'step', 'step', 'finish', 'finish'] },
+  {
+    at: 'counter_tick if demo_counter % 100 != 99',
+    commands: ['next', 'next', 'step', 'step', 'step', 'step', 'step', 'finish', 'finish'],
+  },
   { at: 'compute_checksum', commands: ['next', 'next', 'next', 'next', 'until', 'until', 'until', 'until', 'next', 'until'] },
   { at: 'worker_step if w->steps % 3 == 0', commands: ['next', 'next', 'next', 'step', 'finish', 'next'] },
   { at: 'worker_step', commands: ['until 166', 'advance fib', 'until 168', 'next'] },
@@ -67,7 +70,11 @@ function landing(text: string): string {
 const RUN_TIMEOUT_MS = 60_000;
 
 async function dusterLandings(build: string, commands: string[], append = 'app=demo preempt=off'): Promise<string[]> {
-  const pending = run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', ...commands.flatMap((c) => ['-ex', c])], { maxBuffer: 64 << 20 });
+  const pending = run(
+    'node',
+    [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', append, '--batch', ...commands.flatMap((c) => ['-ex', c])],
+    { maxBuffer: 64 << 20 },
+  );
   // Our own deadline: duster ends cleanly on SIGTERM (it stops its QEMU), so its exit status
   // alone would not tell a cut-short run from a finished one.
   let timedOut = false;
@@ -75,16 +82,24 @@ async function dusterLandings(build: string, commands: string[], append = 'app=d
     timedOut = true;
     pending.child.kill('SIGTERM');
   }, RUN_TIMEOUT_MS);
-  const stdout = await pending.then(
-    (r) => r.stdout,
-    (e: { stdout?: string }) => {
-      if (!timedOut) throw e;
-      return e.stdout ?? '';
-    },
-  ).finally(() => clearTimeout(timer));
+  const stdout = await pending
+    .then(
+      (r) => r.stdout,
+      (e: { stdout?: string }) => {
+        if (!timedOut) throw e;
+        return e.stdout ?? '';
+      },
+    )
+    .finally(() => clearTimeout(timer));
   if (timedOut) throw new Error(`duster did not finish within ${RUN_TIMEOUT_MS} ms; its output ended with:\n${stdout.slice(-1500)}`);
-  const transcript = stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n');
-  return transcript.split('\n(duster) ').slice(1, commands.length + 1).map(landing);
+  const transcript = stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('guest| '))
+    .join('\n');
+  return transcript
+    .split('\n(duster) ')
+    .slice(1, commands.length + 1)
+    .map(landing);
 }
 
 async function gdbLandings(build: string, commands: string[], append = 'app=demo preempt=off'): Promise<string[]> {
@@ -99,7 +114,12 @@ async function gdbLandings(build: string, commands: string[], append = 'app=demo
   for (let attempt = 1; ; attempt++) {
     const q = await bootGuest({ image: elf(build), smp: 2, append, gdb: 'unix', paused: true });
     try {
-      const out = await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: ['set scheduler-locking step', ...commands.flatMap((c) => ['echo @@@\\n', ...locked(c)])], timeoutMs: RUN_TIMEOUT_MS });
+      const out = await gdbBatch({
+        elf: elf(build),
+        target: q.gdbAddress,
+        commands: ['set scheduler-locking step', ...commands.flatMap((c) => ['echo @@@\\n', ...locked(c)])],
+        timeoutMs: RUN_TIMEOUT_MS,
+      });
       return out.split('@@@\n').slice(1).map(landing);
     } catch (e) {
       if (!(e instanceof GdbTimeoutError) || attempt === 2) throw e;
@@ -124,7 +144,7 @@ describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb step to the same places (%s)
 });
 
 describe('duster and gdb step to the same places (clang-O2)', () => {
-  it('step through a loop of inlined calls, over clang\'s line-0 rows', { timeout: 200_000 }, async () => {
+  it("step through a loop of inlined calls, over clang's line-0 rows", { timeout: 200_000 }, async () => {
     const commands = ['break worker_step', 'continue', 'delete', ...times(17, 'step')];
     const [d, g] = await Promise.all([dusterLandings('clang-O2', commands), gdbLandings('clang-O2', commands)]);
     expect(commands.map((c, i) => `${c} -> ${d[i]}`)).toEqual(commands.map((c, i) => `${c} -> ${g[i]}`));
@@ -154,21 +174,60 @@ describe('stepping stays with the guest thread (gcc-O0)', () => {
 describe.each(['gcc-O0', 'gcc-O2'])('duster and gdb report the same watchpoint hits (%s)', (build) => {
   it('write, read and access watchpoints: values and where they stopped', { timeout: 120_000 }, async () => {
     // demo_counter is only touched by the counter thread: the hits and values are the same in both runs.
-    const commands = ['watch demo_counter', 'continue', 'continue', 'delete', 'rwatch demo_counter', 'continue', 'delete', 'awatch demo_counter', 'continue', 'continue', 'continue',
+    const commands = [
+      'watch demo_counter',
+      'continue',
+      'continue',
+      'delete',
+      'rwatch demo_counter',
+      'continue',
+      'delete',
+      'awatch demo_counter',
+      'continue',
+      'continue',
+      'continue',
       // gdb's -location: the address is watched and the value read as the expression's type.
-      'delete', 'watch -l demo_counter', 'continue', 'info watchpoints'];
-    const report = (t: string) => t.split('\n').filter((l) => /watchpoint \d+: |^(Old|New)? ?[Vv]alue = |^\d+\t| at \S+:\d+$|^\d+ +(hw |read |acc )?watchpoint /.test(l)).map((l) => l.replace(/^Thread \d+ hit /, '')).join('\n');
-    const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', 'app=demo', '--batch', ...commands.flatMap((c) => ['-ex', c])], { timeout: 120_000 });
-    const d = stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n').split('\n(duster) ').slice(1, commands.length + 1).map(report);
+      'delete',
+      'watch -l demo_counter',
+      'continue',
+      'info watchpoints',
+    ];
+    const report = (t: string) =>
+      t
+        .split('\n')
+        .filter((l) => /watchpoint \d+: |^(Old|New)? ?[Vv]alue = |^\d+\t| at \S+:\d+$|^\d+ +(hw |read |acc )?watchpoint /.test(l))
+        .map((l) => l.replace(/^Thread \d+ hit /, ''))
+        .join('\n');
+    const { stdout } = await run(
+      'node',
+      [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', 'app=demo', '--batch', ...commands.flatMap((c) => ['-ex', c])],
+      { timeout: 120_000 },
+    );
+    const d = stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('guest| '))
+      .join('\n')
+      .split('\n(duster) ')
+      .slice(1, commands.length + 1)
+      .map(report);
     const q = await bootGuest({ image: elf(build), smp: 2, append: 'app=demo', gdb: 'unix', paused: true });
     let g: string[];
     try {
-      g = (await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: commands.flatMap((c) => ['echo @@@\\n', c]) })).split('@@@\n').slice(1).map(report);
+      g = (await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: commands.flatMap((c) => ['echo @@@\\n', c]) }))
+        .split('@@@\n')
+        .slice(1)
+        .map(report);
     } finally {
       await q.kill();
     }
     expect(d).toEqual(g);
     const all = d.join('\n');
-    for (const hit of ['Old value = 0\nNew value = 1', 'Hardware read watchpoint 2: demo_counter\nValue = 2', 'Hardware access (read/write) watchpoint 3: demo_counter\nValue = 2', 'Hardware access (read/write) watchpoint 3: demo_counter\nOld value = 2\nNew value = 3']) expect(all).toContain(hit);
+    for (const hit of [
+      'Old value = 0\nNew value = 1',
+      'Hardware read watchpoint 2: demo_counter\nValue = 2',
+      'Hardware access (read/write) watchpoint 3: demo_counter\nValue = 2',
+      'Hardware access (read/write) watchpoint 3: demo_counter\nOld value = 2\nNew value = 3',
+    ])
+      expect(all).toContain(hit);
   });
 });

@@ -46,12 +46,35 @@ function nullStringCheckLine(): number {
 async function script(build: string): Promise<string[]> {
   return [
     // kvsnprintf's %s case: `if (!s)`, then two lines on, a line whose first row (gcc -O2) is not a statement.
-    `break console.c:${nullStringCheckLine()}`, 'continue', 'delete', ...times(5, 'next'),
+    `break console.c:${nullStringCheckLine()}`,
+    'continue',
+    'delete',
+    ...times(5, 'next'),
     // gcd's tail call is a loop at -O2 (26 -> 24 -> 26 ...); its return lands on a breakpoint.
-    'break gcd', 'continue', 'delete', `break *${await returnFromGcd(build)}`, ...times(14, 'next'), 'info breakpoints', 'delete',
+    'break gcd',
+    'continue',
+    'delete',
+    `break *${await returnFromGcd(build)}`,
+    ...times(14, 'next'),
+    'info breakpoints',
+    'delete',
     // next over an inlined call whose loop holds a breakpoint; finish out of it onto one.
-    'break step_round', 'continue', 'delete', 'break app_step.c:17', 'next', 'next', 'next', 'info breakpoints', 'delete',
-    'break app_step.c:17', 'continue', 'delete', 'break app_step.c:32', 'finish', 'info breakpoints', 'delete',
+    'break step_round',
+    'continue',
+    'delete',
+    'break app_step.c:17',
+    'next',
+    'next',
+    'next',
+    'info breakpoints',
+    'delete',
+    'break app_step.c:17',
+    'continue',
+    'delete',
+    'break app_step.c:32',
+    'finish',
+    'info breakpoints',
+    'delete',
   ];
 }
 
@@ -84,15 +107,30 @@ function report(text: string): string {
 }
 
 async function duster(build: string, commands: string[]): Promise<string[]> {
-  const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', APPEND, '--batch', ...commands.flatMap((c) => ['-ex', c])], { maxBuffer: 64 << 20, timeout: RUN_TIMEOUT_MS });
-  const transcript = stdout.split('\n').filter((l) => !l.startsWith('guest| ')).join('\n');
-  return transcript.split('\n(duster) ').slice(1, commands.length + 1).map((t) => report(t.split('\n').slice(1).join('\n')));
+  const { stdout } = await run(
+    'node',
+    [path.join(repo, 'bin/duster.js'), 'run', elf(build), '--append', APPEND, '--batch', ...commands.flatMap((c) => ['-ex', c])],
+    { maxBuffer: 64 << 20, timeout: RUN_TIMEOUT_MS },
+  );
+  const transcript = stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('guest| '))
+    .join('\n');
+  return transcript
+    .split('\n(duster) ')
+    .slice(1, commands.length + 1)
+    .map((t) => report(t.split('\n').slice(1).join('\n')));
 }
 
 async function gdb(build: string, commands: string[]): Promise<string[]> {
   const q = await launchQemu({ image: elf(build), smp: 2, append: APPEND, gdb: 'unix', paused: true });
   try {
-    const out = await gdbBatch({ elf: elf(build), target: q.gdbAddress, commands: ['set scheduler-locking step', ...commands.flatMap((c) => ['echo @@@\\n', c])], timeoutMs: RUN_TIMEOUT_MS });
+    const out = await gdbBatch({
+      elf: elf(build),
+      target: q.gdbAddress,
+      commands: ['set scheduler-locking step', ...commands.flatMap((c) => ['echo @@@\\n', c])],
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
     return out.split('@@@\n').slice(1).map(report);
   } finally {
     await q.kill();

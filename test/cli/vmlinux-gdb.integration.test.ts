@@ -46,29 +46,74 @@ const GO = ['hbreak start_kernel', 'continue'];
 const ASKED = [
   // jiffies is declared in C and defined by the linker script (jiffies = jiffies_64): gdb takes the
   // address from the ELF symbol and the type from the declaration. INITIAL_JIFFIES at this point.
-  'p jiffies', 'p/x jiffies', 'whatis jiffies', 'p &jiffies', 'info symbol &jiffies',
+  'p jiffies',
+  'p/x jiffies',
+  'whatis jiffies',
+  'p &jiffies',
+  'info symbol &jiffies',
   // __initcall_start: an array the linker script places.
-  'whatis __initcall_start', 'p &__initcall_start', 'info symbol &__initcall_start',
-  'whatis linux_banner', 'x/s linux_banner',
+  'whatis __initcall_start',
+  'p &__initcall_start',
+  'info symbol &__initcall_start',
+  'whatis linux_banner',
+  'x/s linux_banner',
   // Kernel-half constants are unsigned long (C's rules), not negative longs.
-  'p 0xffffffff81002470', 'whatis 0xffffffff81002470', 'info symbol 0xffffffff81002470', 'x/2i $pc', 'info symbol $pc',
-  'x/2gx &init_task', 'p init_task.comm', 'p init_task.pid', 'p init_task.mm', 'p *init_task.mm', 'p sizeof(struct task_struct)',
-  'whatis count', 'ptype struct list_head', 'whatis init_task.tasks', 'bt',
+  'p 0xffffffff81002470',
+  'whatis 0xffffffff81002470',
+  'info symbol 0xffffffff81002470',
+  'x/2i $pc',
+  'info symbol $pc',
+  'x/2gx &init_task',
+  'p init_task.comm',
+  'p init_task.pid',
+  'p init_task.mm',
+  'p *init_task.mm',
+  'p sizeof(struct task_struct)',
+  'whatis count',
+  'ptype struct list_head',
+  'whatis init_task.tasks',
+  'bt',
   // Another vCPU's registers (CPU#1 waits in real mode), then memory through the selected one.
-  'info threads', 'x/2gx &init_task', 'thread 1', 'p init_task.comm', 'x/s linux_banner',
+  'info threads',
+  'x/2gx &init_task',
+  'thread 1',
+  'p init_task.comm',
+  'x/s linux_banner',
   // -O2 function entries: gdb trusts gcc's locations when the unit has location lists, so its
   // breakpoint stays before `push %rbp`.
-  'hbreak __schedule', 'delete 2', 'info line __schedule',
+  'hbreak __schedule',
+  'delete 2',
+  'info line __schedule',
   // Three initcalls, in the order the kernel runs them.
-  'delete', 'hbreak do_one_initcall', 'continue', 'info args', 'p fn', 'continue', 'info args', 'p *fn', 'continue', 'p fn', 'bt 1',
+  'delete',
+  'hbreak do_one_initcall',
+  'continue',
+  'info args',
+  'p fn',
+  'continue',
+  'info args',
+  'p *fn',
+  'continue',
+  'p fn',
+  'bt 1',
 ];
 
 describe("Debian's vmlinux: duster and gdb at start_kernel", () => {
   it('print the same for globals, kernel-half addresses, externs, x and info symbol', { timeout: 20 * 60_000 }, async () => {
     const mine = await withQemu(async (address) => {
-      const args = [path.join(repo, 'bin/duster.js'), 'attach', address, '--symbols', elf, '--batch', ...[...GO, ...ASKED].flatMap((c) => ['-ex', c])];
+      const args = [
+        path.join(repo, 'bin/duster.js'),
+        'attach',
+        address,
+        '--symbols',
+        elf,
+        '--batch',
+        ...[...GO, ...ASKED].flatMap((c) => ['-ex', c]),
+      ];
       // Like gdb -batch, a failed command (p *init_task.mm) makes the exit status 1; stdout has the rest.
-      const { stdout, stderr } = await run('node', args, { timeout: 10 * 60_000, maxBuffer: 64 << 20 }).catch((e: { stdout: string; stderr: string }) => e);
+      const { stdout, stderr } = await run('node', args, { timeout: 10 * 60_000, maxBuffer: 64 << 20 }).catch(
+        (e: { stdout: string; stderr: string }) => e,
+      );
       // Errors go to stderr (compared apart: gdb's are not ordered with its stdout either).
       expect(stderr).toContain('Cannot access memory at address 0x0\n');
       expect(stderr).not.toMatch(/cannot read|<error/);
@@ -77,7 +122,10 @@ describe("Debian's vmlinux: duster and gdb at start_kernel", () => {
     const theirs = await withQemu(async (address) => {
       const commands = [...GO, ...ASKED.flatMap((c) => ['echo @@@\\n', c])];
       const stdout = await gdbBatch({ elf, target: address, commands, timeoutMs: 10 * 60_000 });
-      return stdout.split('@@@\n').slice(1).map((t) => t.trim());
+      return stdout
+        .split('@@@\n')
+        .slice(1)
+        .map((t) => t.trim());
     });
     expect(theirs.length).toBe(ASKED.length);
     // gdb's batch mode ends with its detach message.
@@ -86,16 +134,25 @@ describe("Debian's vmlinux: duster and gdb at start_kernel", () => {
     // `CPU#0`), and bt past secondary_startup_64, where gdb shows a frame at pc 0 that the CFI
     // does not give (duster stops: "no unwind information for the next frame").
     const shown = (c: string, text: string) =>
-      c === 'info threads' ? text.split('\n').slice(1).map((l) => l.replace(/\(CPU[# ]\d+ \[[a-z ]+\]\)\s+/, '')).join('\n')
-      : c === 'thread 1' ? text.split('\n').slice(1).join('\n')
-      : c === 'bt' ? text.split('\n').slice(0, 2).join('\n')
-      // A known gap: from do_one_initcall gdb unwinds to its caller, duster's unwinder stops there
-      // ("no unwind information for the next frame"); only frame #0 is compared.
-      : c === 'bt 1' ? text.split('\n')[0]!
-      // Which vCPU runs the initcalls is up to the guest's scheduler.
-      // (and gdb -batch prints `Continuing.` where its stdout does not show it).
-      : c === 'continue' ? text.replace(/^Continuing\.\n+/, '').replace(/^Thread \d+ hit /m, '')
-      : text;
+      c === 'info threads'
+        ? text
+            .split('\n')
+            .slice(1)
+            .map((l) => l.replace(/\(CPU[# ]\d+ \[[a-z ]+\]\)\s+/, ''))
+            .join('\n')
+        : c === 'thread 1'
+          ? text.split('\n').slice(1).join('\n')
+          : c === 'bt'
+            ? text.split('\n').slice(0, 2).join('\n')
+            : // A known gap: from do_one_initcall gdb unwinds to its caller, duster's unwinder stops there
+              // ("no unwind information for the next frame"); only frame #0 is compared.
+              c === 'bt 1'
+              ? text.split('\n')[0]!
+              : // Which vCPU runs the initcalls is up to the guest's scheduler.
+                // (and gdb -batch prints `Continuing.` where its stdout does not show it).
+                c === 'continue'
+                ? text.replace(/^Continuing\.\n+/, '').replace(/^Thread \d+ hit /m, '')
+                : text;
     const pairs = ASKED.map((c, i) => [c, shown(c, mine[i]!)] as const);
     expect(pairs).toEqual(ASKED.map((c, i) => [c, shown(c, theirs[i]!)] as const));
   });

@@ -4,12 +4,37 @@ import { completeCommand, isCommandLine } from '../../src/commands/console-langu
 
 describe('debug console lines', () => {
   it('takes lines that start with a command word as commands', () => {
-    for (const line of ['info registers rip', 'i r', 'c', 'continue', 'break *0x100d1b', 'x/4gx $rsp', 'x/2 $rsp', 'disassemble', 'stepi 3', 'help break', 'inf threads'])
+    for (const line of [
+      'info registers rip',
+      'i r',
+      'c',
+      'continue',
+      'break *0x100d1b',
+      'x/4gx $rsp',
+      'x/2 $rsp',
+      'disassemble',
+      'stepi 3',
+      'help break',
+      'inf threads',
+    ])
       expect(isCommandLine(line), line).toBe(true);
   });
 
   it('evaluates expressions, including ones that begin with a command name', () => {
-    for (const line of ['demo_counter', 'c = 3', 'x + 1', 'i[2]', 'd->next', 'b.y', 'x / 2', '(c)', 'counter_tick', '0x10', '$rip', 'x == 1'])
+    for (const line of [
+      'demo_counter',
+      'c = 3',
+      'x + 1',
+      'i[2]',
+      'd->next',
+      'b.y',
+      'x / 2',
+      '(c)',
+      'counter_tick',
+      '0x10',
+      '$rip',
+      'x == 1',
+    ])
       expect(isCommandLine(line), line).toBe(false);
   });
 

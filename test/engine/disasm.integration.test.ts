@@ -47,9 +47,22 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('disassembly of the reference un
     const elf = path.resolve(import.meta.dirname, '../../fixtures/unikernel/build', build, 'kernel.elf');
     const sf = await SymbolFile.open(elf);
     try {
-      const names = ['worker_step', 'compute_checksum', 'kprintf', 'kvsnprintf', 'fib', 'schedule_locked', 'switch_to', 'trap_common', 'lapic_init', 'ring_put'];
+      const names = [
+        'worker_step',
+        'compute_checksum',
+        'kprintf',
+        'kvsnprintf',
+        'fib',
+        'schedule_locked',
+        'switch_to',
+        'trap_common',
+        'lapic_init',
+        'ring_put',
+      ];
       const gdb = execFileSync('gdb', ['-nx', '-batch', ...names.flatMap((n) => ['-ex', `disassemble ${n}`]), elf], { encoding: 'utf8' });
-      const theirs = [...gdb.matchAll(/^ {3}(0x[0-9a-f]+) <\+\d+>:\t(.*)$/gm)].map((m) => `${BigInt(m[1]!).toString(16)} ${m[2]!.trimEnd()}`);
+      const theirs = [...gdb.matchAll(/^ {3}(0x[0-9a-f]+) <\+\d+>:\t(.*)$/gm)].map(
+        (m) => `${BigInt(m[1]!).toString(16)} ${m[2]!.trimEnd()}`,
+      );
       const mine: string[] = [];
       for (const n of names) {
         const sym = sf.findSymbol(n).find((x) => x.size > 0n)!;
@@ -75,12 +88,20 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('all of .text of the reference u
   it('each instruction from each symbol on, without the symbol annotations', async () => {
     const elf = path.resolve(import.meta.dirname, '../../fixtures/unikernel/build', build, 'kernel.elf');
     // objdump writes branch targets without 0x (gdb with); annotations and comments differ by tool.
-    const plain = (t: string) => t.replace(/ *<[^>]*>$/, '').replace(/ +#.*$/, '').trimEnd();
-    const objdump = (...mode: string[]) => execFileSync('objdump', ['-d', '--no-show-raw-insn', ...mode, '-j', '.text', elf], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const listing = (od: string) => new Map([...od.matchAll(/^ +([0-9a-f]+):\t(.*)$/gm)].map((m) => [m[1]!, plain(m[2]!).replace(/^(\S+ +)([0-9a-f]+)$/, '$10x$2')]));
+    const plain = (t: string) =>
+      t
+        .replace(/ *<[^>]*>$/, '')
+        .replace(/ +#.*$/, '')
+        .trimEnd();
+    const objdump = (...mode: string[]) =>
+      execFileSync('objdump', ['-d', '--no-show-raw-insn', ...mode, '-j', '.text', elf], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const listing = (od: string) =>
+      new Map([...od.matchAll(/^ +([0-9a-f]+):\t(.*)$/gm)].map((m) => [m[1]!, plain(m[2]!).replace(/^(\S+ +)([0-9a-f]+)$/, '$10x$2')]));
     const od64 = objdump();
     const theirs = { 64: listing(od64), 32: listing(objdump('-m', 'i386')) };
-    const blocks = [...od64.matchAll(/^([0-9a-f]+) <([^>]*)>:$/gm)].map((m) => ({ start: BigInt(`0x${m[1]}`), bitness: CODE32.has(m[2]!) ? 32 : 64 }) as const);
+    const blocks = [...od64.matchAll(/^([0-9a-f]+) <([^>]*)>:$/gm)].map(
+      (m) => ({ start: BigInt(`0x${m[1]}`), bitness: CODE32.has(m[2]!) ? 32 : 64 }) as const,
+    );
     const sf = await SymbolFile.open(elf);
     try {
       const text = sf.elf.sections.find((s) => s.name === '.text')!;
@@ -97,7 +118,8 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('all of .text of the reference u
           const at = i.address.toString(16);
           if (theirs[bitness].get(at) !== plain(i.text)) wrong.push(`${at}: ${plain(i.text)} / ${theirs[bitness].get(at)}`);
         }
-        for (const at of theirs[bitness].keys()) if (BigInt(`0x${at}`) >= start && BigInt(`0x${at}`) < stop && !decoded.has(at)) missed.push(at);
+        for (const at of theirs[bitness].keys())
+          if (BigInt(`0x${at}`) >= start && BigInt(`0x${at}`) < stop && !decoded.has(at)) missed.push(at);
         count += mine.length;
       }
       expect(count).toBeGreaterThan(2000);
@@ -119,7 +141,13 @@ describe('bitnessFromCpuState', () => {
 });
 
 describe('accessedMemory', () => {
-  const regs = new Map<string, bigint>([['rax', 0x5000n], ['rbp', 0x2000n], ['rbx', 0x10n], ['rsp', 0x3000n], ['fs_base', 0x7000n]]);
+  const regs = new Map<string, bigint>([
+    ['rax', 0x5000n],
+    ['rbp', 0x2000n],
+    ['rbx', 0x10n],
+    ['rsp', 0x3000n],
+    ['fs_base', 0x7000n],
+  ]);
   const at = 0x1000n;
   const access = (hex: string) => accessedMemory(Buffer.from(hex, 'hex'), at, 64, regs);
 

@@ -6,24 +6,42 @@ const SUFFIX = { int: '', 'unsigned int': 'u', long: 'l', 'unsigned long': 'ul',
 /** Fully parenthesized rendering, so precedence and associativity show in one string. */
 function show(e: Expr): string {
   switch (e.kind) {
-    case 'int': return `${e.value}${SUFFIX[e.type]}`;
-    case 'float': return String(e.value);
-    case 'char': return `'${String.fromCharCode(e.value)}'`;
-    case 'string': return JSON.stringify(e.value);
-    case 'ident': return e.name;
-    case 'dollar': return `$${e.name}`;
-    case 'member': return `${show(e.object)}${e.arrow ? '->' : '.'}${e.name}`;
-    case 'index': return `${show(e.object)}[${show(e.index)}]`;
-    case 'unary': return `(${e.op}${show(e.operand)})`;
-    case 'incdec': return e.prefix ? `(${e.op}${show(e.operand)})` : `(${show(e.operand)}${e.op})`;
-    case 'sizeofType': return `sizeof(${typeNameToString(e.type)})`;
-    case 'sizeofExpr': return `sizeof ${show(e.operand)}`;
-    case 'cast': return `((${typeNameToString(e.type)})${show(e.operand)})`;
-    case 'binary': return `(${show(e.left)} ${e.op} ${show(e.right)})`;
-    case 'ternary': return `(${show(e.cond)} ? ${show(e.then)} : ${show(e.else)})`;
-    case 'assign': return `(${show(e.target)} ${e.op} ${show(e.value)})`;
-    case 'repeat': return `(${show(e.object)}@${show(e.count)})`;
-    case 'at': return `({${typeNameToString(e.type)}} ${show(e.address)})`;
+    case 'int':
+      return `${e.value}${SUFFIX[e.type]}`;
+    case 'float':
+      return String(e.value);
+    case 'char':
+      return `'${String.fromCharCode(e.value)}'`;
+    case 'string':
+      return JSON.stringify(e.value);
+    case 'ident':
+      return e.name;
+    case 'dollar':
+      return `$${e.name}`;
+    case 'member':
+      return `${show(e.object)}${e.arrow ? '->' : '.'}${e.name}`;
+    case 'index':
+      return `${show(e.object)}[${show(e.index)}]`;
+    case 'unary':
+      return `(${e.op}${show(e.operand)})`;
+    case 'incdec':
+      return e.prefix ? `(${e.op}${show(e.operand)})` : `(${show(e.operand)}${e.op})`;
+    case 'sizeofType':
+      return `sizeof(${typeNameToString(e.type)})`;
+    case 'sizeofExpr':
+      return `sizeof ${show(e.operand)}`;
+    case 'cast':
+      return `((${typeNameToString(e.type)})${show(e.operand)})`;
+    case 'binary':
+      return `(${show(e.left)} ${e.op} ${show(e.right)})`;
+    case 'ternary':
+      return `(${show(e.cond)} ? ${show(e.then)} : ${show(e.else)})`;
+    case 'assign':
+      return `(${show(e.target)} ${e.op} ${show(e.value)})`;
+    case 'repeat':
+      return `(${show(e.object)}@${show(e.count)})`;
+    case 'at':
+      return `({${typeNameToString(e.type)}} ${show(e.address)})`;
   }
 }
 
@@ -86,7 +104,7 @@ describe('parseExpression', () => {
     ['a.+', "expected a member name after '.' at column 3"],
     ['#', "unexpected character '#' at column 1"],
     ['"abc', 'unterminated string at column 1'],
-    ['0x', 'malformed number \'0x\' at column 1'],
+    ['0x', "malformed number '0x' at column 1"],
     ['99999999999999999999999', 'Numeric constant too large. at column 1'],
     ['18446744073709551616', 'Numeric constant too large. at column 1'],
     ['1lul', "invalid suffix 'lul' on an integer at column 1"],
@@ -103,14 +121,35 @@ describe('parseExpression', () => {
   // octal or binary constant may take the unsigned type of a rank, a decimal one only with `u`; and
   // a decimal too big for long is unsigned long in gdb, where C would need an extended type.
   it.each([
-    ['1', 'int'], ['2147483647', 'int'], ['2147483648', 'long'], ['4294967295', 'long'], ['9223372036854775807', 'long'],
-    ['9223372036854775808', 'unsigned long'], ['18446744073709551615', 'unsigned long'],
-    ['0x7fffffff', 'int'], ['0x80000000', 'unsigned int'], ['0xffffffff', 'unsigned int'], ['0x100000000', 'long'],
-    ['0x7fffffffffffffff', 'long'], ['0x8000000000000000', 'unsigned long'], ['0xffffffff81002470', 'unsigned long'],
-    ['037777777777', 'unsigned int'], ['0b11111111111111111111111111111111', 'unsigned int'],
-    ['1u', 'unsigned int'], ['4294967296u', 'unsigned long'], ['1l', 'long'], ['0x80000000l', 'long'], ['2147483648l', 'long'],
-    ['0x8000000000000000l', 'unsigned long'], ['9223372036854775808l', 'unsigned long'], ['1ul', 'unsigned long'], ['1lu', 'unsigned long'],
-    ['1ll', 'long long'], ['1LL', 'long long'], ['0xffffffff81002470ll', 'unsigned long long'], ['1uLL', 'unsigned long long'],
+    ['1', 'int'],
+    ['2147483647', 'int'],
+    ['2147483648', 'long'],
+    ['4294967295', 'long'],
+    ['9223372036854775807', 'long'],
+    ['9223372036854775808', 'unsigned long'],
+    ['18446744073709551615', 'unsigned long'],
+    ['0x7fffffff', 'int'],
+    ['0x80000000', 'unsigned int'],
+    ['0xffffffff', 'unsigned int'],
+    ['0x100000000', 'long'],
+    ['0x7fffffffffffffff', 'long'],
+    ['0x8000000000000000', 'unsigned long'],
+    ['0xffffffff81002470', 'unsigned long'],
+    ['037777777777', 'unsigned int'],
+    ['0b11111111111111111111111111111111', 'unsigned int'],
+    ['1u', 'unsigned int'],
+    ['4294967296u', 'unsigned long'],
+    ['1l', 'long'],
+    ['0x80000000l', 'long'],
+    ['2147483648l', 'long'],
+    ['0x8000000000000000l', 'unsigned long'],
+    ['9223372036854775808l', 'unsigned long'],
+    ['1ul', 'unsigned long'],
+    ['1lu', 'unsigned long'],
+    ['1ll', 'long long'],
+    ['1LL', 'long long'],
+    ['0xffffffff81002470ll', 'unsigned long long'],
+    ['1uLL', 'unsigned long long'],
   ])('types the constant %s as %s', (src, type) => {
     const e = parseExpression(src);
     expect(e.kind === 'int' && e.type).toBe(type);

@@ -10,7 +10,6 @@ import { CommandInterpreter } from '../../src/commands/interpreter.js';
 import type { Session } from '../../src/engine/session.js';
 import { attachGuest, detachGuest, type AttachedGuest } from '../support/guest.js';
 
-
 describe('run control per unikernel thread (integration)', () => {
   let guest: AttachedGuest;
   let session: Session;
@@ -65,7 +64,9 @@ describe('run control per unikernel thread (integration)', () => {
     // Meanwhile the timer kept preempting and the other worker ran the very code being stepped.
     expect(await int('ticks')).toBeGreaterThan(ticks);
     expect(await int(`${other}.steps`)).toBeGreaterThan(otherSteps);
-    console.log(`50 next: vCPUs ${[...vcpus].join(',')}, ${(await int('ticks')) - ticks} ticks, other worker +${(await int(`${other}.steps`)) - otherSteps} steps`);
+    console.log(
+      `50 next: vCPUs ${[...vcpus].join(',')}, ${(await int('ticks')) - ticks} ticks, other worker +${(await int(`${other}.steps`)) - otherSteps} steps`,
+    );
   });
 
   it('stops at a breakpoint restricted to one thread only in that thread, and finish stays with it', async () => {
@@ -101,7 +102,9 @@ describe('run control per unikernel thread (integration)', () => {
       [id, worker] = (await runningId()) === idOf('worker-1') ? [idOf('worker-2'), 2] : [idOf('worker-1'), 1];
       if (![await int('percpu[0].current_thread->id'), await int('percpu[1].current_thread->id')].includes(id)) break;
     }
-    expect((await exec(`thread 2.${id}`)).text).toMatch(new RegExp(`^\\[Switching to thread 2\\.${id} "worker-${worker}" \\(THREAD_\\w+, saved context\\)\\]`));
+    expect((await exec(`thread 2.${id}`)).text).toMatch(
+      new RegExp(`^\\[Switching to thread 2\\.${id} "worker-${worker}" \\(THREAD_\\w+, saved context\\)\\]`),
+    );
     const { frames } = (await exec('bt')).data as { frames: Array<{ level: number; function?: string; cfa?: string }> };
     expect(frames[0]!.function).toBe('schedule_locked');
     const loop = frames.find((f) => f.function === 'worker_thread')!;

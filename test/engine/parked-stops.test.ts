@@ -96,7 +96,16 @@ describe('Runner: parked step stops', () => {
     await run(A, [A]);
     // Planted once each: A comes back without a packet. The vCPU standing on one takes it away
     // (it is not stepped off and put back), and the next step that wants it plants it again.
-    expect(target.log).toEqual(['Z sw 100040', 'Z sw 100080', 'continue', 'z sw 100040', 'continue', 'Z sw 100040', 'z sw 100080', 'continue']);
+    expect(target.log).toEqual([
+      'Z sw 100040',
+      'Z sw 100080',
+      'continue',
+      'z sw 100040',
+      'continue',
+      'Z sw 100040',
+      'z sw 100080',
+      'continue',
+    ]);
     expect(session.sites.parkedCount).toBe(1);
     target.log.length = 0;
     target.script = [{ stop: { kind: 'interrupt', thread: 1 } }];

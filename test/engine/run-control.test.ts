@@ -11,7 +11,10 @@ const BP = 0x100d1bn;
 
 /** Two vCPUs, both on the breakpoint; `steps` is what each step request is answered with. */
 function scripted(steps: StopReason[]) {
-  const pcs = new Map([[1, BP], [2, BP]]);
+  const pcs = new Map([
+    [1, BP],
+    [2, BP],
+  ]);
   const log: string[] = [];
   const target = {
     insertBreakpoint: async (_k: string, a: bigint) => void log.push(`Z ${a.toString(16)}`),
@@ -43,7 +46,10 @@ describe('RunControl', () => {
   });
 
   it("tries the step again when another vCPU's pending breakpoint stop comes in its place", async () => {
-    const { target, log } = scripted([{ kind: 'trap', thread: 2 }, { kind: 'trap', thread: 1 }]);
+    const { target, log } = scripted([
+      { kind: 'trap', thread: 2 },
+      { kind: 'trap', thread: 1 },
+    ]);
     const sites = new Sites(target);
     await sites.add('sw', BP);
     const rc = new RunControl(target, sites);
@@ -53,7 +59,10 @@ describe('RunControl', () => {
   });
 
   it('a single step answered by another vCPU is asked again, and ends where this vCPU went', async () => {
-    const { target, log } = scripted([{ kind: 'trap', thread: 2 }, { kind: 'trap', thread: 1 }]);
+    const { target, log } = scripted([
+      { kind: 'trap', thread: 2 },
+      { kind: 'trap', thread: 1 },
+    ]);
     const sites = new Sites(target);
     const rc = new RunControl(target, sites);
     rc.setPosition(1, BP + 0x10n);

@@ -9,7 +9,9 @@ import { ScriptedTarget } from '../support/scripted-target.js';
 
 const RET = 0x10_0040n;
 
-async function started(vcpus: Record<number, Record<string, bigint>> = { 1: { rip: 0x10_0000n, rsp: 0x8000n }, 2: { rip: 0x20_0000n, rsp: 0x9000n } }) {
+async function started(
+  vcpus: Record<number, Record<string, bigint>> = { 1: { rip: 0x10_0000n, rsp: 0x8000n }, 2: { rip: 0x20_0000n, rsp: 0x9000n } },
+) {
   const target = new ScriptedTarget(vcpus);
   const session = new Session(target);
   const events: string[] = [];
@@ -68,7 +70,9 @@ describe('Session over a scripted target', () => {
     const { target, session } = await started();
     const run = session.continue();
     while (!target.running) await new Promise((r) => setTimeout(r, 1));
-    await expect(session.addBreakpoint({ kind: 'address', address: RET })).rejects.toThrow('cannot set a breakpoint while the guest is running (interrupt it first)');
+    await expect(session.addBreakpoint({ kind: 'address', address: RET })).rejects.toThrow(
+      'cannot set a breakpoint while the guest is running (interrupt it first)',
+    );
     await session.interrupt();
     await run;
     target.script = [{ stop: { kind: 'exited', code: 3 } }];

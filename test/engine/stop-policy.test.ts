@@ -15,7 +15,9 @@ import { ScriptedTarget } from '../support/scripted-target.js';
 
 const BP = 0x10_0000n;
 
-function setup(opts: { hooks?: Partial<StopHooks>; os?: GuestOs; status?: string; running?: Record<number, bigint>; frames?: Backtrace } = {}) {
+function setup(
+  opts: { hooks?: Partial<StopHooks>; os?: GuestOs; status?: string; running?: Record<number, bigint>; frames?: Backtrace } = {},
+) {
   const target = new ScriptedTarget({ 1: { rip: BP, rsp: 0x8000n }, 2: { rip: 0x20_0000n, rsp: 0x9000n } });
   const changed: number[] = [];
   const table = new BreakpointTable(target, new Sites(target), (p) => changed.push(p.id));
@@ -25,7 +27,11 @@ function setup(opts: { hooks?: Partial<StopHooks>; os?: GuestOs; status?: string
   const policy = new StopPolicy({
     target,
     table,
-    code: new CodeView(target, (t) => target.readRegisters(t), () => undefined),
+    code: new CodeView(
+      target,
+      (t) => target.readRegisters(t),
+      () => undefined,
+    ),
     hooks: () => hooks,
     program: () => undefined,
     os: () => opts.os,
@@ -35,7 +41,8 @@ function setup(opts: { hooks?: Partial<StopHooks>; os?: GuestOs; status?: string
     output: (_c, text) => output.push(text),
   });
   const at = async (spec: bigint) => [{ address: spec }];
-  const addBreakpoint = (o: Parameters<BreakpointTable['addBreakpoint']>[2] = {}) => table.addBreakpoint({ kind: 'address', address: BP }, (s) => at((s as { address: bigint }).address), o);
+  const addBreakpoint = (o: Parameters<BreakpointTable['addBreakpoint']>[2] = {}) =>
+    table.addBreakpoint({ kind: 'address', address: BP }, (s) => at((s as { address: bigint }).address), o);
   return { target, table, policy, output, changed, addBreakpoint };
 }
 
@@ -72,7 +79,9 @@ describe('StopPolicy', () => {
   });
 
   it('stops with the reason when a condition cannot be evaluated, as gdb does', async () => {
-    const { policy, output, addBreakpoint } = setup({ hooks: { evaluateCondition: async () => Promise.reject(new Error('No symbol "y" in current context.')) } });
+    const { policy, output, addBreakpoint } = setup({
+      hooks: { evaluateCondition: async () => Promise.reject(new Error('No symbol "y" in current context.')) },
+    });
     const bp = await addBreakpoint({ condition: 'y' });
     expect(await policy.decide(trap(), false)).toMatchObject({ kind: 'breakpoint', breakpoints: [bp] });
     expect(output).toEqual([`Error in testing condition for breakpoint ${bp.id}: No symbol "y" in current context.\n`]);
@@ -113,7 +122,10 @@ describe('StopPolicy', () => {
     expect(await policy.decide(hit, false)).toBeUndefined();
     target.poke(0x5000n, [2, 0, 0, 0]);
     const stop = await policy.decide(hit, false);
-    expect(stop).toMatchObject({ kind: 'watchpoint', watch: { point: wp, old: Uint8Array.from([1, 0, 0, 0]), value: Uint8Array.from([2, 0, 0, 0]) } });
+    expect(stop).toMatchObject({
+      kind: 'watchpoint',
+      watch: { point: wp, old: Uint8Array.from([1, 0, 0, 0]), value: Uint8Array.from([2, 0, 0, 0]) },
+    });
     expect(wp.hits).toBe(1);
   });
 
@@ -136,9 +148,18 @@ describe('StopPolicy', () => {
 
   it('keeps a panic on the reporting vCPU when the guest recorded none, and a plain signal when QEMU is not panicked', async () => {
     const { policy } = setup({ status: 'guest-panicked' });
-    expect(await policy.decide({ reason: { kind: 'signal', thread: 1, signal: 143 }, pc: BP }, false)).toEqual({ kind: 'panic', thread: 1, pc: BP, hiddenInline: 0 });
+    expect(await policy.decide({ reason: { kind: 'signal', thread: 1, signal: 143 }, pc: BP }, false)).toEqual({
+      kind: 'panic',
+      thread: 1,
+      pc: BP,
+      hiddenInline: 0,
+    });
     const { policy: running } = setup({ status: 'running' });
-    expect(await running.decide({ reason: { kind: 'signal', thread: 2, signal: 11 }, pc: BP }, false)).toMatchObject({ kind: 'signal', thread: 2, name: 'SIGSEGV' });
+    expect(await running.decide({ reason: { kind: 'signal', thread: 2, signal: 11 }, pc: BP }, false)).toMatchObject({
+      kind: 'signal',
+      thread: 2,
+      name: 'SIGSEGV',
+    });
   });
 
   it('opens a dump on the vCPU that panicked', async () => {
@@ -149,9 +170,20 @@ describe('StopPolicy', () => {
 
   it('stops at a crash site as a guest panic when its condition holds, with the frame the trap interrupted as where', async () => {
     const SITE = 0x11_2980n;
-    const frame = (level: number, pc: bigint, fn: string, signalFrame = false) => ({ level, pc, lookupPc: pc, function: fn, signalFrame, inlined: false, unwoundBy: 'cfi' }) as unknown as FrameContext;
-    const frames = [frame(0, SITE, 'ukplat_terminate'), frame(1, 0x10_20a9n, 'do_page_fault'), frame(2, 0n, 'asm_trap_page_fault', true), frame(3, 0x11_5575n, 'crash_inner')];
-    const os = { name: 'Unikraft', panic: async () => undefined, kernelLog: async () => undefined, crashSites: [{ function: 'ukplat_terminate', address: SITE, when: '$rdi == 3', meaning: 'ukplat_terminate(UKPLAT_CRASH)' }] } as GuestOs;
+    const frame = (level: number, pc: bigint, fn: string, signalFrame = false) =>
+      ({ level, pc, lookupPc: pc, function: fn, signalFrame, inlined: false, unwoundBy: 'cfi' }) as unknown as FrameContext;
+    const frames = [
+      frame(0, SITE, 'ukplat_terminate'),
+      frame(1, 0x10_20a9n, 'do_page_fault'),
+      frame(2, 0n, 'asm_trap_page_fault', true),
+      frame(3, 0x11_5575n, 'crash_inner'),
+    ];
+    const os = {
+      name: 'Unikraft',
+      panic: async () => undefined,
+      kernelLog: async () => undefined,
+      crashSites: [{ function: 'ukplat_terminate', address: SITE, when: '$rdi == 3', meaning: 'ukplat_terminate(UKPLAT_CRASH)' }],
+    } as GuestOs;
     let crashing = true;
     const asked: string[] = [];
     const evaluateCondition = async (e: string) => (asked.push(e), crashing);
@@ -160,7 +192,13 @@ describe('StopPolicy', () => {
       kind: 'panic',
       thread: 2,
       pc: SITE,
-      panic: { cpu: 1, pc: 0x11_5575n, message: 'Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)', caughtAt: 'ukplat_terminate', frame: 3 },
+      panic: {
+        cpu: 1,
+        pc: 0x11_5575n,
+        message: 'Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)',
+        caughtAt: 'ukplat_terminate',
+        frame: 3,
+      },
     });
     expect(asked).toEqual(['$rdi == 3']);
     // ukplat_terminate for a clean halt is no crash, and no trap of the guest's own either: run on.

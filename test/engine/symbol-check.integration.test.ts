@@ -25,7 +25,11 @@ async function openAndReport(config: SessionConfig): Promise<{ warnings: string[
   try {
     const { session } = opened;
     const report = await crashReport(session);
-    return { warnings: session.warnings.map((w) => w.message), text: await formatReport(session, report), json: await reportData(session, report) };
+    return {
+      warnings: session.warnings.map((w) => w.message),
+      text: await formatReport(session, report),
+      json: await reportData(session, report),
+    };
   } finally {
     await opened.close({ terminate: true });
   }
@@ -78,7 +82,9 @@ describe('symbols checked against the guest (integration)', () => {
       expect(headers.length).toBeGreaterThanOrEqual(2);
       for (const h of headers) expect(h, file).toContain('(symbols do not match the guest)');
       expect(r.json.symbolsMismatch).toBe(true);
-      expect(r.json.warnings).toEqual([expect.objectContaining({ kind: 'symbols-mismatch', imageBuildId: readelfBuildId(wrong), guestBuildId: readelfBuildId(kernel) })]);
+      expect(r.json.warnings).toEqual([
+        expect.objectContaining({ kind: 'symbols-mismatch', imageBuildId: readelfBuildId(wrong), guestBuildId: readelfBuildId(kernel) }),
+      ]);
     }
   });
 
@@ -107,7 +113,11 @@ describe('symbols checked against the guest (integration)', () => {
   }, 60_000);
 
   it('duster core prints the warning once on stderr and marks the backtraces; with the right ELF stderr stays empty', async () => {
-    const cli = (symbols: string) => run('node', [path.join(repo, 'bin/duster.js'), 'core', dump, '--symbols', symbols, '--report'], { timeout: 120_000, maxBuffer: 16 << 20 });
+    const cli = (symbols: string) =>
+      run('node', [path.join(repo, 'bin/duster.js'), 'core', dump, '--symbols', symbols, '--report'], {
+        timeout: 120_000,
+        maxBuffer: 16 << 20,
+      });
     const bad = await cli(wrong);
     expect(bad.stderr.match(/^warning: symbols do not match the guest/gm)).toHaveLength(1);
     expect(bad.stdout).toMatch(/\(thread 1\.1\) \(symbols do not match the guest\)/);
@@ -115,7 +125,11 @@ describe('symbols checked against the guest (integration)', () => {
     expect(good.stderr).toBe('');
     expect(good.stdout).not.toMatch(/symbols do not match/);
     // The console: the warning once when it opens, and `bt` headed by the mark.
-    const batch = await run('node', [path.join(repo, 'bin/duster.js'), 'core', dump, '--symbols', wrong, '--batch', '-ex', 'bt', '-ex', 'bt 1'], { timeout: 120_000 });
+    const batch = await run(
+      'node',
+      [path.join(repo, 'bin/duster.js'), 'core', dump, '--symbols', wrong, '--batch', '-ex', 'bt', '-ex', 'bt 1'],
+      { timeout: 120_000 },
+    );
     expect(batch.stderr.match(/^warning: symbols do not match the guest/gm)).toHaveLength(1);
     expect(batch.stdout.match(/^\(duster\) bt.*\n\(symbols do not match the guest\)\n#0 /gm)).toHaveLength(2);
   }, 60_000);

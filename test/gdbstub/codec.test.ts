@@ -46,7 +46,8 @@ describe('codec', () => {
   it('handles a byte-at-a-time stream', () => {
     const d = new PacketDecoder();
     const out: string[] = [];
-    for (const b of Buffer.from(frame('abc}]'), 'latin1')) for (const i of d.feed(Buffer.from([b]))) if (i.kind === 'packet') out.push(i.payload.toString());
+    for (const b of Buffer.from(frame('abc}]'), 'latin1'))
+      for (const i of d.feed(Buffer.from([b]))) if (i.kind === 'packet') out.push(i.payload.toString());
     expect(out).toEqual(['abc}']);
   });
 

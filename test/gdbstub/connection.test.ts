@@ -1,5 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { breakpointAddressForPc, GdbClient, RspClosedError, RspConnection, RspError, RspMalformedError, RspStateError, RspTimeoutError, RspUnsupportedError, type PacketLogEntry } from '../../gdbstub/index.js';
+import {
+  breakpointAddressForPc,
+  GdbClient,
+  RspClosedError,
+  RspConnection,
+  RspError,
+  RspMalformedError,
+  RspStateError,
+  RspTimeoutError,
+  RspUnsupportedError,
+  type PacketLogEntry,
+} from '../../gdbstub/index.js';
 import { FakeStub, frame, gdbsxScript } from './fake-stub.js';
 
 let stub: FakeStub | undefined;

@@ -17,7 +17,10 @@ const base = 0xffffffff80000000n;
 
 /** A two-vCPU stub whose vCPUs see different bytes at the same address (each its own page tables). */
 async function twoViews(): Promise<FakeStub> {
-  const views = new Map([['0', Buffer.alloc(8192, 0x11)], ['1', Buffer.alloc(8192, 0x22)]]);
+  const views = new Map([
+    ['0', Buffer.alloc(8192, 0x11)],
+    ['1', Buffer.alloc(8192, 0x22)],
+  ]);
   let g = '0';
   return FakeStub.start((p, s) => {
     const hg = /^Hg(.+)$/.exec(p);
@@ -52,7 +55,10 @@ describe('per-vCPU memory reads', () => {
     stub = await twoViews();
     client = await GdbClient.connect(stub.address, { dialect: 'gdbsx' });
     // 5000 bytes is three m packets each (gdbsx answers at most 2047 bytes); both in flight at once.
-    const [a, b] = await Promise.all([client.readMemory(base, 5000, undefined, { tid: 0 }), client.readMemory(base, 5000, undefined, { tid: 1 })]);
+    const [a, b] = await Promise.all([
+      client.readMemory(base, 5000, undefined, { tid: 0 }),
+      client.readMemory(base, 5000, undefined, { tid: 1 }),
+    ]);
     expect(a.equals(Buffer.alloc(5000, 0x11))).toBe(true);
     expect(b.equals(Buffer.alloc(5000, 0x22))).toBe(true);
     await client.writeMemory(base, Buffer.from([0x33]), { tid: 1 });

@@ -9,7 +9,9 @@ import { bootGuest } from '../support/guest.js';
 const kernel = path.resolve(import.meta.dirname, '../../fixtures/unikernel/build/gcc-O0/kernel.elf');
 
 function symbol(name: string): bigint {
-  const line = execFileSync('nm', [kernel], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`));
+  const line = execFileSync('nm', [kernel], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.endsWith(` ${name}`));
   if (!line) throw new Error(`no symbol ${name}`);
   return BigInt(`0x${line.split(' ')[0]}`);
 }

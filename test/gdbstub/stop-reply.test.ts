@@ -40,8 +40,21 @@ describe('thread ids, features, addresses', () => {
 
   it('parses QEMU 7.2 qSupported', () => {
     const f = parseSupported('PacketSize=1000;qXfer:features:read+;vContSupported+;multiprocess+');
-    expect(f).toMatchObject({ packetSize: 4096, xferFeatures: true, vContSupported: true, multiprocess: true, noAckMode: false, binaryUpload: false, swbreak: false });
-    expect(parseSupported('QStartNoAckMode+;swbreak+;hwbreak+;binary-upload+')).toMatchObject({ noAckMode: true, swbreak: true, hwbreak: true, binaryUpload: true });
+    expect(f).toMatchObject({
+      packetSize: 4096,
+      xferFeatures: true,
+      vContSupported: true,
+      multiprocess: true,
+      noAckMode: false,
+      binaryUpload: false,
+      swbreak: false,
+    });
+    expect(parseSupported('QStartNoAckMode+;swbreak+;hwbreak+;binary-upload+')).toMatchObject({
+      noAckMode: true,
+      swbreak: true,
+      hwbreak: true,
+      binaryUpload: true,
+    });
   });
 
   it('parses stub addresses', () => {

@@ -58,7 +58,12 @@ function lastBacktrace(out: string): string[] {
 }
 
 function guestRows(out: string): Map<number, { name: string; state: string; where: string }> {
-  return new Map([...out.matchAll(/^[* ] 2\.(\d+) +(\S+) +(THREAD_\w+) +(.*)$/gm)].map((m) => [Number(m[1]), { name: m[2]!, state: m[3]!, where: m[4]! }]));
+  return new Map(
+    [...out.matchAll(/^[* ] 2\.(\d+) +(\S+) +(THREAD_\w+) +(.*)$/gm)].map((m) => [
+      Number(m[1]),
+      { name: m[2]!, state: m[3]!, where: m[4]! },
+    ]),
+  );
 }
 
 describe('Stardust thread model on a memory image', () => {
@@ -66,9 +71,26 @@ describe('Stardust thread model on a memory image', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'duster-stardust-'));
     elf = path.join(dir, 'stardust');
     // Compiled from its own folder, as the reference unikernel is: file names stay relative.
-    execFileSync('gcc', ['-g', '-O0', '-ffreestanding', '-nostdlib', '-static', '-no-pie', '-fno-pic', '-fno-stack-protector', '-mgeneral-regs-only', '-o', elf, 'stardust.c'], {
-      cwd: path.join(import.meta.dirname, 'fixtures'),
-    });
+    execFileSync(
+      'gcc',
+      [
+        '-g',
+        '-O0',
+        '-ffreestanding',
+        '-nostdlib',
+        '-static',
+        '-no-pie',
+        '-fno-pic',
+        '-fno-stack-protector',
+        '-mgeneral-regs-only',
+        '-o',
+        elf,
+        'stardust.c',
+      ],
+      {
+        cwd: path.join(import.meta.dirname, 'fixtures'),
+      },
+    );
     const stdout = execFileSync(elf);
     const split = stdout.indexOf('image\n');
     reported = stdout
@@ -81,7 +103,14 @@ describe('Stardust thread model on a memory image', () => {
     const regs = stdout.subarray(split + 6, split + 6 + 32);
     const bss = stdout.subarray(split + 6 + 32);
     const [rip, rsp, rbp, gsBase] = [0, 8, 16, 24].map((o) => regs.readBigUInt64LE(o));
-    vcpu = new Map([['rip', rip!], ['rsp', rsp!], ['rbp', rbp!], ['gs_base', gsBase!], ['cs', 0x33n], ['ss', 0x2bn]]);
+    vcpu = new Map([
+      ['rip', rip!],
+      ['rsp', rsp!],
+      ['rbp', rbp!],
+      ['gs_base', gsBase!],
+      ['cs', 0x33n],
+      ['ss', 0x2bn],
+    ]);
     const file = await ElfFile.open(elf);
     const bssStart = file.section('.bss')!.addr;
     image = file.programHeaders
@@ -98,7 +127,9 @@ describe('Stardust thread model on a memory image', () => {
 
   it('lists every thread the program reported, with its state, the running one on its vCPU', async () => {
     const core = coreWith('stardust.core');
-    expect(reported.map((t) => t.state)).toEqual(expect.arrayContaining(['THREAD_RUNNING', 'THREAD_SLEEPING', 'THREAD_BLOCKED', 'THREAD_RUNNABLE']));
+    expect(reported.map((t) => t.state)).toEqual(
+      expect.arrayContaining(['THREAD_RUNNING', 'THREAD_SLEEPING', 'THREAD_BLOCKED', 'THREAD_RUNNABLE']),
+    );
     const out = await duster(core, ['info threads']);
     expect(out).toContain('Unikernel threads (Stardust):');
     const rows = guestRows(out);
@@ -130,7 +161,13 @@ describe('Stardust thread model on a memory image', () => {
     const gdb = lastBacktrace(await gdbBatch({ elf, commands: [`core-file ${patched}`, 'bt'] }));
     const ours = lastBacktrace(out);
     expect(ours).toEqual(gdb);
-    expect(gdb.map((l) => /^#\d+ +(?:0x\w+ in )?(\w+)/.exec(l)![1])).toEqual(['schedule', 'thread_sleep', 'worker_main', 'thread_main', 'thread_start']);
+    expect(gdb.map((l) => /^#\d+ +(?:0x\w+ in )?(\w+)/.exec(l)![1])).toEqual([
+      'schedule',
+      'thread_sleep',
+      'worker_main',
+      'thread_main',
+      'thread_start',
+    ]);
   });
 
   it('reports a wild pointer and a cycle in the list, keeping the threads read before them', async () => {

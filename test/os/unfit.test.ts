@@ -24,7 +24,11 @@ function access(fail: Error): GuestAccess {
 describe('a thread model that does not fit the image', () => {
   it('is unfit when an expression names what the image lacks, and the engine is told once per walk', async () => {
     const model = new DescribedThreads(access(new EvalError('There is no member named thread_list.')), unikraft);
-    expect(await model.list()).toEqual({ threads: [], error: 'cannot find the thread list: There is no member named thread_list.', unfit: true });
+    expect(await model.list()).toEqual({
+      threads: [],
+      error: 'cannot find the thread list: There is no member named thread_list.',
+      unfit: true,
+    });
     const told: string[] = [];
     const guest = new GuestThreads('Unikraft', model, {} as Inspector, (reason) => told.push(reason));
     await guest.list();

@@ -29,11 +29,15 @@ describe('qemuArgs', () => {
 
 describe('launchQemu errors', () => {
   it('names a missing image', async () => {
-    await expect(launchQemu({ image: '/nonexistent/kernel.elf' })).rejects.toThrow(new QemuError('image /nonexistent/kernel.elf is not a readable file'));
+    await expect(launchQemu({ image: '/nonexistent/kernel.elf' })).rejects.toThrow(
+      new QemuError('image /nonexistent/kernel.elf is not a readable file'),
+    );
   });
 
   it('names a QEMU binary that is not there', async () => {
-    await expect(launchQemu({ image: '/etc/hostname', qemuBinary: '/nonexistent/qemu' })).rejects.toThrow(/QEMU binary \/nonexistent\/qemu is not an executable file/);
+    await expect(launchQemu({ image: '/etc/hostname', qemuBinary: '/nonexistent/qemu' })).rejects.toThrow(
+      /QEMU binary \/nonexistent\/qemu is not an executable file/,
+    );
   });
 
   it('reports QEMU refusing an image that is not a kernel', async () => {

@@ -20,7 +20,12 @@ const LIMIT = 64 << 20;
 async function refused(fn: () => unknown, typed: abstract new (...a: never[]) => Error, pattern: RegExp, ms = 2000): Promise<void> {
   const peak = vmPeak();
   const t = performance.now();
-  const e = await Promise.resolve().then(fn).then(() => undefined, (x: unknown) => x);
+  const e = await Promise.resolve()
+    .then(fn)
+    .then(
+      () => undefined,
+      (x: unknown) => x,
+    );
   expect(e, 'refused').toBeInstanceOf(typed);
   expect((e as Error).message).toMatch(pattern);
   expect((e as Error).message).not.toContain('\n');
@@ -36,7 +41,10 @@ async function skipped(fn: () => Promise<string[]>, pattern: RegExp, ms = 2000):
   const peak = vmPeak();
   const t = performance.now();
   const damage = await fn();
-  expect(damage.some((d) => pattern.test(d)), `damage recorded: ${damage.join(' | ')}`).toBe(true);
+  expect(
+    damage.some((d) => pattern.test(d)),
+    `damage recorded: ${damage.join(' | ')}`,
+  ).toBe(true);
   for (const d of damage) expect(d).not.toContain('\n');
   expect(performance.now() - t).toBeLessThan(ms);
   expect(vmPeak() - peak, 'VmPeak growth').toBeLessThan(LIMIT);
@@ -52,10 +60,14 @@ describe('RSP: streams and stubs that claim or send too much', () => {
   it('refuses a packet that never ends', async () => {
     const d = new PacketDecoder();
     const mib = Buffer.alloc(1 << 20, 0x41);
-    await refused(() => {
-      d.feed(Buffer.from('$'));
-      for (let i = 0; i < 20; i++) d.feed(mib);
-    }, RspProtocolError, /packet larger than \d+ bytes refused/);
+    await refused(
+      () => {
+        d.feed(Buffer.from('$'));
+        for (let i = 0; i < 20; i++) d.feed(mib);
+      },
+      RspProtocolError,
+      /packet larger than \d+ bytes refused/,
+    );
   });
 
   it('refuses a run-length bomb instead of expanding it', async () => {
@@ -70,17 +82,36 @@ describe('RSP: streams and stubs that claim or send too much', () => {
 
   it('gives up on a qXfer object that never ends', async () => {
     stub = await FakeStub.start((p) => supported(p) ?? (p.startsWith('qXfer') ? `m${'<'.repeat(0xffa)}` : ''));
-    await refused(() => GdbClient.connect(stub!.address, { timeoutMs: 500 }), RspProtocolError, /qXfer:features:read:target\.xml: more than \d+ bytes/, 10_000);
+    await refused(
+      () => GdbClient.connect(stub!.address, { timeoutMs: 500 }),
+      RspProtocolError,
+      /qXfer:features:read:target\.xml: more than \d+ bytes/,
+      10_000,
+    );
   });
 
   it('gives up on a qXfer stub that answers without data', async () => {
     stub = await FakeStub.start((p) => supported(p) ?? (p.startsWith('qXfer') ? 'm' : ''));
-    await refused(() => GdbClient.connect(stub!.address, { timeoutMs: 500 }), RspProtocolError, /qXfer:features:read:target\.xml: an empty 'm' reply/);
+    await refused(
+      () => GdbClient.connect(stub!.address, { timeoutMs: 500 }),
+      RspProtocolError,
+      /qXfer:features:read:target\.xml: an empty 'm' reply/,
+    );
   });
 
   it('gives up on a thread list that never ends', async () => {
     let n = 0;
-    stub = await FakeStub.start((p) => (p === 'qfThreadInfo' || p === 'qsThreadInfo' ? `m${(++n).toString(16)}` : p.startsWith('qSupported') ? 'PacketSize=1000' : p === 'qC' ? 'QC1' : p === 'g' ? '00'.repeat(17 * 8 + 7 * 4) : ''));
+    stub = await FakeStub.start((p) =>
+      p === 'qfThreadInfo' || p === 'qsThreadInfo'
+        ? `m${(++n).toString(16)}`
+        : p.startsWith('qSupported')
+          ? 'PacketSize=1000'
+          : p === 'qC'
+            ? 'QC1'
+            : p === 'g'
+              ? '00'.repeat(17 * 8 + 7 * 4)
+              : '',
+    );
     const client = await GdbClient.connect(stub.address, { timeoutMs: 500 });
     try {
       await refused(() => client.threads(), RspProtocolError, /thread list: more than \d+ threads/, 20_000);
@@ -90,7 +121,9 @@ describe('RSP: streams and stubs that claim or send too much', () => {
   });
 
   it('refuses a memory reply longer than asked', async () => {
-    stub = await FakeStub.start((p) => (p.startsWith('m') ? 'ab'.repeat(4096) : p.startsWith('qSupported') ? 'PacketSize=1000' : p === 'qC' ? 'QC1' : ''));
+    stub = await FakeStub.start((p) =>
+      p.startsWith('m') ? 'ab'.repeat(4096) : p.startsWith('qSupported') ? 'PacketSize=1000' : p === 'qC' ? 'QC1' : '',
+    );
     const client = await GdbClient.connect(stub.address, { timeoutMs: 500 });
     try {
       await refused(() => client.readMemory(0x1000n, 16), RspProtocolError, /'m' returned 4096 bytes, asked for 16/);
@@ -144,8 +177,15 @@ describe('ELF and DWARF: size fields that claim gigabytes', () => {
   it('a section that claims 4 GiB', async () => {
     // The debug info is skipped, named; the ELF symbol table still answers. A symbol table that
     // cannot be read fails the lookups that need it.
-    await skipped(patched((b) => b.writeBigUInt64LE(FOUR_GIB, at('.debug_info').header + 32)), /lie outside the file/);
-    await refused(patched((b) => b.writeBigUInt64LE(FOUR_GIB, at('.symtab').header + 32)), FormatError, /lie outside the file/);
+    await skipped(
+      patched((b) => b.writeBigUInt64LE(FOUR_GIB, at('.debug_info').header + 32)),
+      /lie outside the file/,
+    );
+    await refused(
+      patched((b) => b.writeBigUInt64LE(FOUR_GIB, at('.symtab').header + 32)),
+      FormatError,
+      /lie outside the file/,
+    );
   });
 
   it('a compressed section that claims to inflate to 4 GiB', async () => {
@@ -174,12 +214,24 @@ describe('ELF and DWARF: size fields that claim gigabytes', () => {
   });
 
   it('a line table that claims 2^35 file names', async () => {
-    const files = parseInt(/The File Name Table \(offset 0x([0-9a-f]+)/.exec(execFileSync('readelf', ['--debug-dump=rawline', path.join(root, 'build/gcc-O2/kernel.elf')], { encoding: 'utf8' }))![1]!, 16);
+    const files = parseInt(
+      /The File Name Table \(offset 0x([0-9a-f]+)/.exec(
+        execFileSync('readelf', ['--debug-dump=rawline', path.join(root, 'build/gcc-O2/kernel.elf')], { encoding: 'utf8' }),
+      )![1]!,
+      16,
+    );
     // readelf gives where the entries start; the one-byte count before them becomes a 6-byte ULEB of 2^35.
-    await skipped(patched((b) => Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]).copy(b, at('.debug_line').offset + files - 1)), /entry count 34359738368 exceeds the header/);
+    await skipped(
+      patched((b) => Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]).copy(b, at('.debug_line').offset + files - 1)),
+      /entry count 34359738368 exceeds the header/,
+    );
   });
 
   it('a note whose name claims 4 GiB', async () => {
-    await refused(patched((b) => b.writeUInt32LE(0xffffffff, at('.note.Xen').offset)), FormatError, /truncated: need 4294967295 bytes/);
+    await refused(
+      patched((b) => b.writeUInt32LE(0xffffffff, at('.note.Xen').offset)),
+      FormatError,
+      /truncated: need 4294967295 bytes/,
+    );
   });
 });

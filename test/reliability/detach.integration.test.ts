@@ -21,15 +21,39 @@ import { Session } from '../../src/engine/session.js';
 import { type QemuInstance } from '../../src/qemu/index.js';
 import { bootGuest } from '../support/guest.js';
 import { LiveTarget } from '../../src/targets/index.js';
-import { imageDifferences, imageSections, pointsLeft, snapshot, snapshotDifferences, writesIn, type ImageSection } from '../support/guest-memory.js';
+import {
+  imageDifferences,
+  imageSections,
+  pointsLeft,
+  snapshot,
+  snapshotDifferences,
+  writesIn,
+  type ImageSection,
+} from '../support/guest-memory.js';
 import { RspProxy } from '../support/rsp-proxy.js';
 
 const root = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
 const kernel = path.join(root, 'build/gcc-O0/kernel.elf');
 
 /** Commands that leave the guest stopped: what is done at a stop, ending with every point deleted. */
-const AT_A_STOP = ['bt', 'info locals', 'info registers', 'print demo_counter', 'print demo_config', 'x/16xg $sp', 'ptype struct thread', 'info threads',
-  'break counter_tick', 'hbreak fib', 'tbreak worker_step', 'watch demo_counter', 'rwatch demo_config.max_items', 'awatch matrix[1][2]', 'info breakpoints', 'delete'];
+const AT_A_STOP = [
+  'bt',
+  'info locals',
+  'info registers',
+  'print demo_counter',
+  'print demo_config',
+  'x/16xg $sp',
+  'ptype struct thread',
+  'info threads',
+  'break counter_tick',
+  'hbreak fib',
+  'tbreak worker_step',
+  'watch demo_counter',
+  'rwatch demo_config.max_items',
+  'awatch matrix[1][2]',
+  'info breakpoints',
+  'delete',
+];
 
 const SESSIONS: Record<string, string[]> = {
   break: ['break worker_step', 'continue', 'continue'],
@@ -68,7 +92,8 @@ describe('clean detach (integration)', () => {
     const gdt = program.symbols.findSymbol('gdt')[0]!.address;
     const cpu = imageDifferences(readOnlyBefore, sections);
     expect(cpu.length).toBeGreaterThan(0);
-    for (const d of cpu) expect(d.got === (d.want | 1) && d.address >= gdt && (d.address - gdt) % 8n === 5n, `0x${d.address.toString(16)}`).toBe(true);
+    for (const d of cpu)
+      expect(d.got === (d.want | 1) && d.address >= gdt && (d.address - gdt) % 8n === 5n, `0x${d.address.toString(16)}`).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     expect(await readOnlyChanges()).toEqual([]);
     expect((await data()).equals(dataBefore)).toBe(true);

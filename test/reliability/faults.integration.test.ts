@@ -26,7 +26,9 @@ const PHASES: Phase[] = ['attach', 'continue', 'bt', 'step', 'detach'];
 type FaultKind = 'close' | 'corrupt' | 'delay' | 'garbage';
 
 function nm(name: string): bigint {
-  const line = execFileSync('nm', [kernel], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`))!;
+  const line = execFileSync('nm', [kernel], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.endsWith(` ${name}`))!;
   return BigInt(`0x${line.split(' ')[0]}`);
 }
 
@@ -46,7 +48,11 @@ let sections: ImageSection[];
  * The scripted session through `proxy`, with `fault` injected while `phase` runs. Resolves with
  * the error it ended with, if any, and how long it took.
  */
-async function faultySession(proxy: RspProxy, phase: Phase, fault: (dir: 'c2s' | 's2c', chunk: Buffer) => ReturnType<Fault> | undefined): Promise<{ error?: unknown; ms: number }> {
+async function faultySession(
+  proxy: RspProxy,
+  phase: Phase,
+  fault: (dir: 'c2s' | 's2c', chunk: Buffer) => ReturnType<Fault> | undefined,
+): Promise<{ error?: unknown; ms: number }> {
   let current: Phase | undefined = 'attach';
   proxy.fault = (dir, chunk) => (current === phase ? (fault(dir, chunk) ?? chunk) : chunk);
   const started = Date.now();
@@ -125,10 +131,14 @@ describe('fault injection against QEMU (integration)', () => {
           if (dir !== 's2c' || fired || !chunk.includes(0x24 /* $ */)) return undefined;
           fired = true;
           switch (fault) {
-            case 'close': return 'close';
-            case 'corrupt': return corrupt(chunk);
-            case 'garbage': return Buffer.concat([Buffer.from('\x00garbage#zz$$##\xff', 'latin1'), chunk]);
-            case 'delay': return new Promise((resolve) => setTimeout(() => resolve(chunk), TIMEOUT * 3));
+            case 'close':
+              return 'close';
+            case 'corrupt':
+              return corrupt(chunk);
+            case 'garbage':
+              return Buffer.concat([Buffer.from('\x00garbage#zz$$##\xff', 'latin1'), chunk]);
+            case 'delay':
+              return new Promise((resolve) => setTimeout(() => resolve(chunk), TIMEOUT * 3));
           }
         });
         await proxy.close();
@@ -184,14 +194,19 @@ describe('QEMU killed mid-command (integration)', () => {
 
   it('duster run: QEMU killed under a continue: one line per failed command, exit status 1', async () => {
     const duster = path.resolve(root, '../../bin/duster.js');
-    const child = spawn('node', [duster, 'run', kernel, '--append', 'app=demo', '--batch', '-ex', 'continue', '-ex', 'bt'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', [duster, 'run', kernel, '--append', 'app=demo', '--batch', '-ex', 'continue', '-ex', 'bt'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     for (let i = 0; i < 200 && !out.includes('Continuing.'); i++) await new Promise((r) => setTimeout(r, 50));
-    const qemu = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(child.pid)], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/)).find(([, c]) => c?.startsWith('qemu-system'));
+    const qemu = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find(([, c]) => c?.startsWith('qemu-system'));
     expect(qemu).toBeDefined();
     const t = Date.now();
     process.kill(Number(qemu![0]), 'SIGKILL');
@@ -200,6 +215,9 @@ describe('QEMU killed mid-command (integration)', () => {
     expect(Date.now() - t).toBeLessThan(5000);
     // One line per command that met the dead stub (continue, then bt), each saying what happened.
     const lines = err.trim().split('\n');
-    expect(lines, err).toEqual([expect.stringMatching(/^cannot wait for stop: gdbstub connection closed/), expect.stringMatching(/^cannot read registers: gdbstub connection closed/)]);
+    expect(lines, err).toEqual([
+      expect.stringMatching(/^cannot wait for stop: gdbstub connection closed/),
+      expect.stringMatching(/^cannot read registers: gdbstub connection closed/),
+    ]);
   });
 });

@@ -20,23 +20,66 @@ import { imageSections } from '../support/guest-memory.js';
 type Stopped = DebugProtocol.StoppedEvent['body'];
 
 const COMMANDS = [
-  'threads', 'stackTrace', 'scopes', 'variables', 'evaluate', 'completions', 'setBreakpoints', 'setFunctionBreakpoints',
-  'setInstructionBreakpoints', 'dataBreakpointInfo', 'setDataBreakpoints', 'setExceptionBreakpoints', 'readMemory',
-  'disassemble', 'continue', 'next', 'stepIn', 'stepOut', 'pause', 'exceptionInfo', 'launch', 'attach', 'configurationDone',
-  'source', 'goto', 'restart', 'loadedSources', 'modules', 'stepBack', 'setVariable', 'setExpression', 'cancel',
+  'threads',
+  'stackTrace',
+  'scopes',
+  'variables',
+  'evaluate',
+  'completions',
+  'setBreakpoints',
+  'setFunctionBreakpoints',
+  'setInstructionBreakpoints',
+  'dataBreakpointInfo',
+  'setDataBreakpoints',
+  'setExceptionBreakpoints',
+  'readMemory',
+  'disassemble',
+  'continue',
+  'next',
+  'stepIn',
+  'stepOut',
+  'pause',
+  'exceptionInfo',
+  'launch',
+  'attach',
+  'configurationDone',
+  'source',
+  'goto',
+  'restart',
+  'loadedSources',
+  'modules',
+  'stepBack',
+  'setVariable',
+  'setExpression',
+  'cancel',
 ];
 /** The arguments each request needs (and the breakpoint field it takes), so most requests get past validation. */
 const NEEDS: Record<string, string[]> = {
-  stackTrace: ['threadId', 'startFrame', 'levels'], scopes: ['frameId'], variables: ['variablesReference', 'start', 'count', 'format'],
-  evaluate: ['expression', 'frameId', 'context', 'format'], completions: ['text', 'column'], setBreakpoints: ['source', 'breakpoints'],
-  setFunctionBreakpoints: ['breakpoints'], setInstructionBreakpoints: ['breakpoints'], dataBreakpointInfo: ['name', 'frameId', 'variablesReference'],
-  setDataBreakpoints: ['breakpoints'], setExceptionBreakpoints: ['filters'], readMemory: ['memoryReference', 'count', 'offset'],
-  disassemble: ['memoryReference', 'instructionCount', 'instructionOffset', 'resolveSymbols'], continue: ['threadId'],
-  next: ['threadId', 'granularity'], stepIn: ['threadId', 'granularity'], stepOut: ['threadId', 'granularity'], pause: ['threadId'], exceptionInfo: ['threadId'],
+  stackTrace: ['threadId', 'startFrame', 'levels'],
+  scopes: ['frameId'],
+  variables: ['variablesReference', 'start', 'count', 'format'],
+  evaluate: ['expression', 'frameId', 'context', 'format'],
+  completions: ['text', 'column'],
+  setBreakpoints: ['source', 'breakpoints'],
+  setFunctionBreakpoints: ['breakpoints'],
+  setInstructionBreakpoints: ['breakpoints'],
+  dataBreakpointInfo: ['name', 'frameId', 'variablesReference'],
+  setDataBreakpoints: ['breakpoints'],
+  setExceptionBreakpoints: ['filters'],
+  readMemory: ['memoryReference', 'count', 'offset'],
+  disassemble: ['memoryReference', 'instructionCount', 'instructionOffset', 'resolveSymbols'],
+  continue: ['threadId'],
+  next: ['threadId', 'granularity'],
+  stepIn: ['threadId', 'granularity'],
+  stepOut: ['threadId', 'granularity'],
+  pause: ['threadId'],
+  exceptionInfo: ['threadId'],
 };
 const BREAKPOINT_FIELD: Record<string, string[]> = {
-  setBreakpoints: ['line', 'condition', 'hitCondition', 'logMessage'], setFunctionBreakpoints: ['name', 'condition'],
-  setInstructionBreakpoints: ['instructionReference', 'offset'], setDataBreakpoints: ['dataId', 'accessType', 'condition'],
+  setBreakpoints: ['line', 'condition', 'hitCondition', 'logMessage'],
+  setFunctionBreakpoints: ['name', 'condition'],
+  setInstructionBreakpoints: ['instructionReference', 'offset'],
+  setDataBreakpoints: ['dataId', 'accessType', 'condition'],
 };
 const RESUMING = new Set(['continue', 'next', 'stepIn', 'stepOut', 'configurationDone']);
 const SESSION_ENDING = new Set(['detach', 'kill', 'quit', 'set', 'dump']);
@@ -92,29 +135,89 @@ describe('DAP requests with random arguments (integration)', () => {
 
   function junk(random: () => number, depth = 0): unknown {
     switch (below(random, depth > 1 ? 6 : 8)) {
-      case 0: return pick(random, [0, -1, 1, 2, 3, 1.5, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 53), 1e300, -0]);
-      case 1: case 4: return junkString(random);
-      case 2: return random() < 0.5;
-      case 3: return null;
-      case 5: return below(random, 1 << 20) - (1 << 19);
-      case 6: return Array.from({ length: below(random, 4) }, () => junk(random, depth + 1));
-      default: return Object.fromEntries(Array.from({ length: below(random, 4) }, () => [pick(random, KEYS), junk(random, depth + 1)]));
+      case 0:
+        return pick(random, [0, -1, 1, 2, 3, 1.5, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 53), 1e300, -0]);
+      case 1:
+      case 4:
+        return junkString(random);
+      case 2:
+        return random() < 0.5;
+      case 3:
+        return null;
+      case 5:
+        return below(random, 1 << 20) - (1 << 19);
+      case 6:
+        return Array.from({ length: below(random, 4) }, () => junk(random, depth + 1));
+      default:
+        return Object.fromEntries(Array.from({ length: below(random, 4) }, () => [pick(random, KEYS), junk(random, depth + 1)]));
     }
   }
 
   function junkString(random: () => number): string {
-    if (random() < 0.5) return pick(random, ['', ' ', 'x', '0x', '0x1000', '-1', '💥', 'a\nb', '\0', '%s%n', '0xffffffffffffffffff', '../../etc/passwd', '{', '$', '@']);
+    if (random() < 0.5)
+      return pick(random, [
+        '',
+        ' ',
+        'x',
+        '0x',
+        '0x1000',
+        '-1',
+        '💥',
+        'a\nb',
+        '\0',
+        '%s%n',
+        '0xffffffffffffffffff',
+        '../../etc/passwd',
+        '{',
+        '$',
+        '@',
+      ]);
     return String.fromCharCode(...Array.from({ length: below(random, 24) }, () => below(random, 0x3000)));
   }
 
   const symbolRef = (random: () => number) => hex(pick(random, [...sym.values()]) + BigInt(below(random, 64)));
   const expression = (random: () => number): string => {
     const e = pick(random, [
-      'demo_counter', 'w', '*w', 'w->name', 'w->id', '$rip', '$sp', 'sizeof(struct thread)', '&demo_counter', '*&demo_counter@4',
-      'bt', 'info threads', 'info registers', 'p w', 'p/x *w', 'x/4gx $sp', 'list', 'frame 1', 'up', 'down', 'thread 2',
-      'break worker_step', 'tbreak counter_tick', 'delete', 'watch demo_counter', 'finish', 'next', 'step', 'stepi',
-      'continue', 'info breakpoints', 'info locals', 'ptype struct thread', 'disassemble', 'gthread 1', 'help',
-      junkString(random), `(${junkString(random)})`, `${symbolRef(random)}`, `{int} ${symbolRef(random)}`,
+      'demo_counter',
+      'w',
+      '*w',
+      'w->name',
+      'w->id',
+      '$rip',
+      '$sp',
+      'sizeof(struct thread)',
+      '&demo_counter',
+      '*&demo_counter@4',
+      'bt',
+      'info threads',
+      'info registers',
+      'p w',
+      'p/x *w',
+      'x/4gx $sp',
+      'list',
+      'frame 1',
+      'up',
+      'down',
+      'thread 2',
+      'break worker_step',
+      'tbreak counter_tick',
+      'delete',
+      'watch demo_counter',
+      'finish',
+      'next',
+      'step',
+      'stepi',
+      'continue',
+      'info breakpoints',
+      'info locals',
+      'ptype struct thread',
+      'disassemble',
+      'gthread 1',
+      'help',
+      junkString(random),
+      `(${junkString(random)})`,
+      `${symbolRef(random)}`,
+      `{int} ${symbolRef(random)}`,
     ]);
     return isAssignment(e) || endsSession(e) ? 'demo_counter' : e;
   };
@@ -129,31 +232,67 @@ describe('DAP requests with random arguments (integration)', () => {
 
   function value(random: () => number, key: string): unknown {
     switch (key) {
-      case 'threadId': return random() < 0.7 ? pick(random, threadIds) : pick(random, [1, 2, 0, 3, -1, 1000]);
-      case 'frameId': return frames.length && random() < 0.8 ? pick(random, frames) : below(random, 1 << 20);
-      case 'variablesReference': return refs.length && random() < 0.8 ? pick(random, refs) : below(random, 1 << 20);
-      case 'memoryReference': case 'instructionReference': return random() < 0.8 ? symbolRef(random) : pick(random, ['0x0', '0xffffffffffffffff', '0x10000000000000000', 'zzz', ' 0x1000 ']);
-      case 'expression': return expression(random);
-      case 'context': return pick(random, ['watch', 'repl', 'hover', 'clipboard', 'variables']);
-      case 'source': return random() < 0.8 ? { path: pick(random, [demoSource, '/src/app_demo.c', 'app_demo.c', '']) } : junk(random);
-      case 'breakpoints': return Array.from({ length: below(random, 4) }, () => breakpoint(random, current));
-      case 'condition': return pick(random, ['1', '0', 'w->id == 1', 'demo_counter > 5', '((', 'nope']);
-      case 'hitCondition': return pick(random, ['1', '3', '>2', '%2', 'x']);
-      case 'logMessage': return pick(random, ['hit {w->id}', 'x={demo_counter}', '{', '{nope}']);
-      case 'line': return pick(random, [150, 158, 160, 170, 177, 230, 1, 0, 99999]);
-      case 'name': return pick(random, ['worker_step', 'counter_tick', 'demo_counter', 'w', 'fib', 'app_demo.c:158', '*0x100000', 'nope']);
-      case 'dataId': return dataIds.length && random() < 0.7 ? pick(random, dataIds) : `${symbolRef(random)}:${pick(random, [1, 2, 4, 8, 3, 0])}:x`;
-      case 'accessType': return pick(random, ['read', 'write', 'readWrite', 'execute']);
-      case 'granularity': return pick(random, ['statement', 'line', 'instruction', 'page']);
-      case 'format': return { hex: random() < 0.5 };
-      case 'filters': return random() < 0.8 ? [] : ['uncaught'];
-      case 'asAddress': case 'resolveSymbols': case 'stopOnEntry': return random() < 0.5;
-      case 'count': case 'bytes': case 'instructionCount': return pick(random, [0, 1, 8, 16, 64, 256, 4096, 2 ** 24, 2 ** 24 + 1, -1]);
-      case 'offset': case 'instructionOffset': case 'startFrame': case 'levels': case 'start': case 'column': return pick(random, [0, 1, 2, 5, 20, -1, -50, 2 ** 31]);
-      case 'image': case 'symbols': return pick(random, [kernel, '/nonexistent', '']);
-      case 'target': return pick(random, ['tcp:127.0.0.1:1', 'unix:/nonexistent', 'junk']);
-      case 'text': return pick(random, ['', 'b', 'in', 'info ', 'p']);
-      default: return junk(random);
+      case 'threadId':
+        return random() < 0.7 ? pick(random, threadIds) : pick(random, [1, 2, 0, 3, -1, 1000]);
+      case 'frameId':
+        return frames.length && random() < 0.8 ? pick(random, frames) : below(random, 1 << 20);
+      case 'variablesReference':
+        return refs.length && random() < 0.8 ? pick(random, refs) : below(random, 1 << 20);
+      case 'memoryReference':
+      case 'instructionReference':
+        return random() < 0.8 ? symbolRef(random) : pick(random, ['0x0', '0xffffffffffffffff', '0x10000000000000000', 'zzz', ' 0x1000 ']);
+      case 'expression':
+        return expression(random);
+      case 'context':
+        return pick(random, ['watch', 'repl', 'hover', 'clipboard', 'variables']);
+      case 'source':
+        return random() < 0.8 ? { path: pick(random, [demoSource, '/src/app_demo.c', 'app_demo.c', '']) } : junk(random);
+      case 'breakpoints':
+        return Array.from({ length: below(random, 4) }, () => breakpoint(random, current));
+      case 'condition':
+        return pick(random, ['1', '0', 'w->id == 1', 'demo_counter > 5', '((', 'nope']);
+      case 'hitCondition':
+        return pick(random, ['1', '3', '>2', '%2', 'x']);
+      case 'logMessage':
+        return pick(random, ['hit {w->id}', 'x={demo_counter}', '{', '{nope}']);
+      case 'line':
+        return pick(random, [150, 158, 160, 170, 177, 230, 1, 0, 99999]);
+      case 'name':
+        return pick(random, ['worker_step', 'counter_tick', 'demo_counter', 'w', 'fib', 'app_demo.c:158', '*0x100000', 'nope']);
+      case 'dataId':
+        return dataIds.length && random() < 0.7 ? pick(random, dataIds) : `${symbolRef(random)}:${pick(random, [1, 2, 4, 8, 3, 0])}:x`;
+      case 'accessType':
+        return pick(random, ['read', 'write', 'readWrite', 'execute']);
+      case 'granularity':
+        return pick(random, ['statement', 'line', 'instruction', 'page']);
+      case 'format':
+        return { hex: random() < 0.5 };
+      case 'filters':
+        return random() < 0.8 ? [] : ['uncaught'];
+      case 'asAddress':
+      case 'resolveSymbols':
+      case 'stopOnEntry':
+        return random() < 0.5;
+      case 'count':
+      case 'bytes':
+      case 'instructionCount':
+        return pick(random, [0, 1, 8, 16, 64, 256, 4096, 2 ** 24, 2 ** 24 + 1, -1]);
+      case 'offset':
+      case 'instructionOffset':
+      case 'startFrame':
+      case 'levels':
+      case 'start':
+      case 'column':
+        return pick(random, [0, 1, 2, 5, 20, -1, -50, 2 ** 31]);
+      case 'image':
+      case 'symbols':
+        return pick(random, [kernel, '/nonexistent', '']);
+      case 'target':
+        return pick(random, ['tcp:127.0.0.1:1', 'unix:/nonexistent', 'junk']);
+      case 'text':
+        return pick(random, ['', 'b', 'in', 'info ', 'p']);
+      default:
+        return junk(random);
     }
   }
 
@@ -164,8 +303,16 @@ describe('DAP requests with random arguments (integration)', () => {
     while (stops === stopsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (stops > stopsBefore) return;
     const stopped = nextEvent<Stopped>(dc, 'stopped');
-    const paused = await dc.customRequest('pause', { threadId: threadIds[0] }).then(() => 'ok', (e: Error) => e.message);
-    await Promise.race([stopped, new Promise((_, reject) => setTimeout(() => reject(new Error(`${label}: the guest did not stop after pause (pause answered: ${paused})`)), 10_000))]);
+    const paused = await dc.customRequest('pause', { threadId: threadIds[0] }).then(
+      () => 'ok',
+      (e: Error) => e.message,
+    );
+    await Promise.race([
+      stopped,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`${label}: the guest did not stop after pause (pause answered: ${paused})`)), 10_000),
+      ),
+    ]);
   }
 
   /** Real requests: the session still answers correctly. Refreshes the handles the generator uses. */
@@ -189,56 +336,96 @@ describe('DAP requests with random arguments (integration)', () => {
     frames.push(...stack.map((f) => f.id));
     for (const s of (await dc.scopesRequest({ frameId: stack[0]!.id })).body.scopes) {
       refs.push(s.variablesReference);
-      for (const x of (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables) if (x.variablesReference) refs.push(x.variablesReference);
+      for (const x of (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables)
+        if (x.variablesReference) refs.push(x.variablesReference);
     }
   }
 
   const CI = 60;
   const budget = new Budget(CI, 0.2, 3000);
-  it(`answers random requests (${CI} in npm test) and stays usable after each`, async () => {
-    await verify('before');
-    const random = rng(0xda9);
-    const tally = new Tally('DAP requests');
-    for (let i = 0; budget.more(i); i++) {
-      const command = random() < 0.95 ? pick(random, COMMANDS) : junkString(random);
-      current = command;
-      const keys = [...(NEEDS[command] ?? []).filter(() => random() < 0.85), ...Array.from({ length: below(random, 3) }, () => pick(random, KEYS))];
-      const args: unknown = random() < 0.05 ? junk(random) : Object.fromEntries(keys.map((k) => [k, random() < 0.9 ? value(random, k) : junk(random)]));
-      const label = `#${i} ${command} ${JSON.stringify(args)}`;
-      const stopsBefore = stops;
-      const t = performance.now();
-      let ok = true;
-      let message = '';
-      const response = dc.customRequest(command, args).then(
-        (r) => {
-          if (command === 'dataBreakpointInfo' && typeof r.body?.dataId === 'string') dataIds.push(r.body.dataId);
-        },
-        (e: Error) => {
-          ok = false;
-          message = e.message;
-        },
-      );
-      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000));
-      expect(await Promise.race([response.then(() => 'answered'), timer]), `${label}: no response`).toBe('answered');
-      const ms = performance.now() - t;
-      tally.add({ ok, error: ok ? undefined : 'error response', ms, peakGrowth: 0 });
-      if (!ok) {
-        expect(message, label).not.toMatch(/\n/);
-        expect(message, label).not.toMatch(LEAK);
-        expect(message.length, label).toBeGreaterThan(0);
+  it(
+    `answers random requests (${CI} in npm test) and stays usable after each`,
+    async () => {
+      await verify('before');
+      const random = rng(0xda9);
+      const tally = new Tally('DAP requests');
+      for (let i = 0; budget.more(i); i++) {
+        const command = random() < 0.95 ? pick(random, COMMANDS) : junkString(random);
+        current = command;
+        const keys = [
+          ...(NEEDS[command] ?? []).filter(() => random() < 0.85),
+          ...Array.from({ length: below(random, 3) }, () => pick(random, KEYS)),
+        ];
+        const args: unknown =
+          random() < 0.05 ? junk(random) : Object.fromEntries(keys.map((k) => [k, random() < 0.9 ? value(random, k) : junk(random)]));
+        const label = `#${i} ${command} ${JSON.stringify(args)}`;
+        const stopsBefore = stops;
+        const t = performance.now();
+        let ok = true;
+        let message = '';
+        const response = dc.customRequest(command, args).then(
+          (r) => {
+            if (command === 'dataBreakpointInfo' && typeof r.body?.dataId === 'string') dataIds.push(r.body.dataId);
+          },
+          (e: Error) => {
+            ok = false;
+            message = e.message;
+          },
+        );
+        const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000));
+        expect(await Promise.race([response.then(() => 'answered'), timer]), `${label}: no response`).toBe('answered');
+        const ms = performance.now() - t;
+        tally.add({ ok, error: ok ? undefined : 'error response', ms, peakGrowth: 0 });
+        if (!ok) {
+          expect(message, label).not.toMatch(/\n/);
+          expect(message, label).not.toMatch(LEAK);
+          expect(message.length, label).toBeGreaterThan(0);
+        }
+        await settle(ok && RESUMING.has(command), stopsBefore, label);
+        await verify(label);
       }
-      await settle(ok && RESUMING.has(command), stopsBefore, label);
-      await verify(label);
-    }
-    tally.report();
-    expect(tally.ok).toBeGreaterThan(0);
-    expect(tally.refused).toBeGreaterThan(0);
-  }, budget.timeout);
+      tally.report();
+      expect(tally.ok).toBeGreaterThan(0);
+      expect(tally.refused).toBeGreaterThan(0);
+    },
+    budget.timeout,
+  );
 });
 
 const KEYS = [
-  'threadId', 'frameId', 'variablesReference', 'memoryReference', 'instructionReference', 'count', 'offset', 'instructionOffset',
-  'instructionCount', 'expression', 'context', 'source', 'breakpoints', 'line', 'name', 'dataId', 'accessType', 'filters',
-  'granularity', 'startFrame', 'levels', 'format', 'start', 'text', 'column', 'asAddress', 'bytes', 'resolveSymbols',
-  'image', 'target', 'symbols', 'stopOnEntry', 'qemuArgs', 'lines', 'data',
+  'threadId',
+  'frameId',
+  'variablesReference',
+  'memoryReference',
+  'instructionReference',
+  'count',
+  'offset',
+  'instructionOffset',
+  'instructionCount',
+  'expression',
+  'context',
+  'source',
+  'breakpoints',
+  'line',
+  'name',
+  'dataId',
+  'accessType',
+  'filters',
+  'granularity',
+  'startFrame',
+  'levels',
+  'format',
+  'start',
+  'text',
+  'column',
+  'asAddress',
+  'bytes',
+  'resolveSymbols',
+  'image',
+  'target',
+  'symbols',
+  'stopOnEntry',
+  'qemuArgs',
+  'lines',
+  'data',
 ];

@@ -25,7 +25,9 @@ function qemusFor(dir: string): number[] {
 describe('no orphan QEMU (integration)', () => {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`kills its QEMU when ended by ${signal}`, async () => {
-      const child = spawn('node', [path.join(repo, 'bin/duster.js'), 'run', kernel, '--append', 'app=demo', '--batch', '-ex', 'continue'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('node', [path.join(repo, 'bin/duster.js'), 'run', kernel, '--append', 'app=demo', '--batch', '-ex', 'continue'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const dir = await new Promise<string>((resolve, reject) => {

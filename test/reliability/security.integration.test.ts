@@ -36,7 +36,10 @@ function tcpSockets(pid: number): TcpSocket[] {
     }
   }
   const out: TcpSocket[] = [];
-  for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
+  for (const [file, family] of [
+    ['/proc/net/tcp', 4],
+    ['/proc/net/tcp6', 6],
+  ] as const) {
     let text = '';
     try {
       text = readFileSync(file, 'utf8');
@@ -53,12 +56,16 @@ function tcpSockets(pid: number): TcpSocket[] {
   return out;
 }
 
-const listeningSockets = (pid: number) => tcpSockets(pid).filter((s) => s.listening).map((s) => ({ family: s.family, address: s.local, port: s.port }));
+const listeningSockets = (pid: number) =>
+  tcpSockets(pid)
+    .filter((s) => s.listening)
+    .map((s) => ({ family: s.family, address: s.local, port: s.port }));
 
 const LOOPBACK4 = '0100007F'; // 127.0.0.1, little-endian hex as /proc prints it
 const LOOPBACK6 = '00000000000000000000000001000000';
 /** A loopback address, or the all-zero remote of a listening socket. */
-const isLoopback = (a: string, listening: boolean) => a === LOOPBACK4 || a === LOOPBACK6 || a.startsWith('7F', 6) || (listening && /^0+$/.test(a));
+const isLoopback = (a: string, listening: boolean) =>
+  a === LOOPBACK4 || a === LOOPBACK6 || a.startsWith('7F', 6) || (listening && /^0+$/.test(a));
 
 describe('loopback only, no shell (integration)', () => {
   let dir: string;
@@ -117,7 +124,9 @@ describe('loopback only, no shell (integration)', () => {
       const launch = (args: object) => dc.launchRequest(args as DebugProtocol.LaunchRequestArguments);
       await expect(launch({ image: kernel, memory: '128M -s' })).rejects.toThrow(/^memory '128M -s' is not a size/);
       await expect(launch({ image: kernel, smp: '1 -s' })).rejects.toThrow(/^smp must be an integer/);
-      await expect(launch({ image: kernel, qemuArgs: ['-device', 'pvpanic', '--gdb', 'tcp::1234'] })).rejects.toThrow(/^qemuArgs\[2\] '--gdb' is set by duster itself/);
+      await expect(launch({ image: kernel, qemuArgs: ['-device', 'pvpanic', '--gdb', 'tcp::1234'] })).rejects.toThrow(
+        /^qemuArgs\[2\] '--gdb' is set by duster itself/,
+      );
       await expect(launch({ image: kernel, qemuArgs: ['-s'] })).rejects.toThrow(/^qemuArgs\[0\] '-s' is set by duster itself/);
       expect(qemuChildren(process.pid)).toEqual([]);
       const append = 'app=hello -s -gdb tcp::1234 -monitor tcp::4444,server=on';

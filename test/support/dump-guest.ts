@@ -51,7 +51,8 @@ export async function dumpGuest(opts: { app: 'crash' | 'demo'; smp: number; memo
     const live = await LiveTarget.connect(q.gdbAddress!);
     const registers = new Map<number, Map<string, bigint>>();
     const memory: MemoryRange[] = [];
-    const read = async (what: string, address: bigint, size: number) => memory.push({ what, address, bytes: await live.readMemory(address, size) });
+    const read = async (what: string, address: bigint, size: number) =>
+      memory.push({ what, address, bytes: await live.readMemory(address, size) });
     for (const t of await live.threads()) {
       const regs = await live.readRegisters(t.id);
       registers.set(t.id, regs);
@@ -80,12 +81,14 @@ export async function differencesFromLive(target: Target, guest: GuestDump, igno
     const got = await target.readRegisters(id);
     for (const { name } of target.registers) {
       if (ignore.includes(name)) continue;
-      if (got.get(name) !== live.get(name)) out.push(`thread ${id} ${name}: 0x${got.get(name)?.toString(16)} != live 0x${live.get(name)?.toString(16)}`);
+      if (got.get(name) !== live.get(name))
+        out.push(`thread ${id} ${name}: 0x${got.get(name)?.toString(16)} != live 0x${live.get(name)?.toString(16)}`);
     }
   }
   for (const m of guest.memory) {
     const got = await target.readMemory(m.address, m.bytes.length);
-    if (!Buffer.from(got).equals(Buffer.from(m.bytes))) out.push(`${m.what} (0x${m.address.toString(16)}, ${m.bytes.length} bytes) differs`);
+    if (!Buffer.from(got).equals(Buffer.from(m.bytes)))
+      out.push(`${m.what} (0x${m.address.toString(16)}, ${m.bytes.length} bytes) differs`);
   }
   return out;
 }

@@ -71,7 +71,14 @@ export async function withLa57GigaPages(src: string, dst: string, at = 0x1_0000_
 }
 
 /** Copies `src`, appends `extra` (as a PT_LOAD at `extraAt`) and a new program header table. */
-function rewriteHeaders(src: string, dst: string, phdrs: ProgramHeader[], extra: Buffer, extraAt: bigint, patch: (fd: number) => void): void {
+function rewriteHeaders(
+  src: string,
+  dst: string,
+  phdrs: ProgramHeader[],
+  extra: Buffer,
+  extraAt: bigint,
+  patch: (fd: number) => void,
+): void {
   copyFileSync(src, dst);
   const fd = openSync(dst, 'r+');
   try {
@@ -79,7 +86,16 @@ function rewriteHeaders(src: string, dst: string, phdrs: ProgramHeader[], extra:
     readSync(fd, header, 0, 64, 0);
     const end = Math.ceil(fstatSync(fd).size / PAGE) * PAGE;
     writeSync(fd, extra, 0, extra.length, end);
-    const load = { type: PT.LOAD, flags: 0, offset: end, vaddr: extraAt, paddr: extraAt, filesz: extra.length, memsz: BigInt(extra.length), align: 0n };
+    const load = {
+      type: PT.LOAD,
+      flags: 0,
+      offset: end,
+      vaddr: extraAt,
+      paddr: extraAt,
+      filesz: extra.length,
+      memsz: BigInt(extra.length),
+      align: 0n,
+    };
     writeHeaders(fd, header, [...phdrs, load], end + extra.length);
     patch(fd);
   } finally {

@@ -21,7 +21,35 @@ interface Vcpu {
   kernelGsBase: bigint;
 }
 
-const PR_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', 'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
+const PR_REGS = [
+  'r15',
+  'r14',
+  'r13',
+  'r12',
+  'rbp',
+  'rbx',
+  'r11',
+  'r10',
+  'r9',
+  'r8',
+  'rax',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  'orig_rax',
+  'rip',
+  'cs',
+  'eflags',
+  'rsp',
+  'ss',
+  'fs_base',
+  'gs_base',
+  'ds',
+  'es',
+  'fs',
+  'gs',
+];
 
 /**
  * A PV guest's machine frame for `pfn`: 2 MiB chunks in reverse order (so 2 MiB pages stay
@@ -67,11 +95,11 @@ export async function qemuCoreToXen(src: string, dst: string, flavour: 'hvm' | '
     const indexAt = pagesAt + nrPages * PAGE;
     const index = Buffer.alloc(nrPages * (pv ? 16 : 8));
     pfns.forEach((pfn, i) => {
-      if (pv) index.writeBigUInt64LE(BigInt(pfn), i * 16), index.writeBigUInt64LE(BigInt(pvMfn(pfn)), i * 16 + 8);
+      if (pv) (index.writeBigUInt64LE(BigInt(pfn), i * 16), index.writeBigUInt64LE(BigInt(pvMfn(pfn)), i * 16 + 8));
       else index.writeBigUInt64LE(BigInt(pfn), i * 8);
     });
     for (let i = pfns.length; i < nrPages; i++) {
-      if (pv) index.writeBigUInt64LE(INVALID, i * 16), index.writeBigUInt64LE(INVALID, i * 16 + 8);
+      if (pv) (index.writeBigUInt64LE(INVALID, i * 16), index.writeBigUInt64LE(INVALID, i * 16 + 8));
       else index.writeBigUInt64LE(INVALID, i * 8);
     }
     const strtabAt = indexAt + index.length;
@@ -99,7 +127,8 @@ export async function qemuCoreToXen(src: string, dst: string, flavour: 'hvm' | '
       header.writeUInt16LE(nsec, 60);
       header.writeUInt16LE(1, 62);
       let at = 0;
-      for (const b of [header, shdrs, notes, contexts, Buffer.alloc(pagesAt - contextsAt - contexts.length)]) at += writeSync(fd, b, 0, b.length, at);
+      for (const b of [header, shdrs, notes, contexts, Buffer.alloc(pagesAt - contextsAt - contexts.length)])
+        at += writeSync(fd, b, 0, b.length, at);
       const chunk = Buffer.alloc(256 * PAGE);
       let used = 0;
       const flush = () => {
@@ -148,7 +177,26 @@ function context(v: Vcpu, pv: boolean): Buffer {
   const VGCF_ONLINE = 32n;
   c.writeBigUInt64LE(VGCF_I387_VALID | VGCF_ONLINE | (pv ? VGCF_IN_KERNEL : 0n), 512);
   const u = 520;
-  const at: Record<string, number> = { r15: 0, r14: 8, r13: 16, r12: 24, rbp: 32, rbx: 40, r11: 48, r10: 56, r9: 64, r8: 72, rax: 80, rcx: 88, rdx: 96, rsi: 104, rdi: 112, rip: 128, eflags: 144, rsp: 152 };
+  const at: Record<string, number> = {
+    r15: 0,
+    r14: 8,
+    r13: 16,
+    r12: 24,
+    rbp: 32,
+    rbx: 40,
+    r11: 48,
+    r10: 56,
+    r9: 64,
+    r8: 72,
+    rax: 80,
+    rcx: 88,
+    rdx: 96,
+    rsi: 104,
+    rdi: 112,
+    rip: 128,
+    eflags: 144,
+    rsp: 152,
+  };
   for (const [r, off] of Object.entries(at)) c.writeBigUInt64LE(v.regs.get(r)!, u + off);
   const seg: Record<string, number> = { cs: 136, ss: 160, es: 168, ds: 176, fs: 184, gs: 192 };
   for (const [r, off] of Object.entries(seg)) c.writeUInt16LE(Number(v.regs.get(r)!), u + off);

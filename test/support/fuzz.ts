@@ -44,7 +44,9 @@ export class Budget {
 
   /** fast-check parameters for this budget (FUZZ_SECONDS: run until the time is up). */
   get fastCheck(): { numRuns: number; interruptAfterTimeLimit?: number; markInterruptAsFailure?: boolean } {
-    return SECONDS > 0 ? { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: SECONDS * 1000, markInterruptAsFailure: false } : { numRuns: this.count };
+    return SECONDS > 0
+      ? { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: SECONDS * 1000, markInterruptAsFailure: false }
+      : { numRuns: this.count };
   }
 
   more(done: number): boolean {
@@ -102,7 +104,9 @@ export class Tally {
 
   report(): void {
     const errors = [...this.errors].map(([k, v]) => `${k} ${v}`).join(', ');
-    console.info(`fuzz: ${this.target}: ${this.inputs} inputs, ${this.ok} ok, ${this.refused} typed errors${errors ? ` (${errors})` : ''}; slowest ${this.slowestMs.toFixed(0)} ms; VmPeak +${(this.peakGrowth / 2 ** 20).toFixed(0)} MiB at most`);
+    console.info(
+      `fuzz: ${this.target}: ${this.inputs} inputs, ${this.ok} ok, ${this.refused} typed errors${errors ? ` (${errors})` : ''}; slowest ${this.slowestMs.toFixed(0)} ms; VmPeak +${(this.peakGrowth / 2 ** 20).toFixed(0)} MiB at most`,
+    );
   }
 }
 
@@ -125,8 +129,10 @@ export async function fuzzInput(tally: Tally, label: string, limits: Limits, run
   try {
     await run();
   } catch (e) {
-    if (!limits.typed.some((T) => e instanceof T)) throw new Error(`${tally.target}: ${label} threw ${(e as Error)?.name}: ${(e as Error)?.stack ?? e}`);
-    if (/\n/.test((e as Error).message)) throw new Error(`${tally.target}: ${label}: a typed error of more than one line: ${(e as Error).message}`);
+    if (!limits.typed.some((T) => e instanceof T))
+      throw new Error(`${tally.target}: ${label} threw ${(e as Error)?.name}: ${(e as Error)?.stack ?? e}`);
+    if (/\n/.test((e as Error).message))
+      throw new Error(`${tally.target}: ${label}: a typed error of more than one line: ${(e as Error).message}`);
     error = (e as Error).name;
   }
   const o: Outcome = { ok: error === undefined, error, ms: performance.now() - t, peakGrowth: vmPeak() - peak };
@@ -134,11 +140,17 @@ export async function fuzzInput(tally: Tally, label: string, limits: Limits, run
   if (o.ms > limits.ms) {
     // On a shared machine a GC or scheduling pause can stall any input: a slow input must be slow twice.
     const t2 = performance.now();
-    await Promise.resolve().then(run).catch(() => undefined);
+    await Promise.resolve()
+      .then(run)
+      .catch(() => undefined);
     const again = performance.now() - t2;
-    if (again > limits.ms) throw new Error(`${tally.target}: ${label} took ${o.ms.toFixed(0)} ms, then ${again.toFixed(0)} ms (limit ${limits.ms})`);
+    if (again > limits.ms)
+      throw new Error(`${tally.target}: ${label} took ${o.ms.toFixed(0)} ms, then ${again.toFixed(0)} ms (limit ${limits.ms})`);
   }
-  if (o.peakGrowth > limits.peakBytes) throw new Error(`${tally.target}: ${label} raised VmPeak by ${(o.peakGrowth / 2 ** 20).toFixed(0)} MiB (limit ${(limits.peakBytes / 2 ** 20).toFixed(0)})`);
+  if (o.peakGrowth > limits.peakBytes)
+    throw new Error(
+      `${tally.target}: ${label} raised VmPeak by ${(o.peakGrowth / 2 ** 20).toFixed(0)} MiB (limit ${(limits.peakBytes / 2 ** 20).toFixed(0)})`,
+    );
   return o;
 }
 

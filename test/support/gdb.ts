@@ -46,7 +46,10 @@ export async function gdbBatch({ elf, target, commands, timeoutMs = 60_000 }: Gd
 
 /** gdb did not finish in time; the message ends with what it printed last (the command it hung in). */
 export class GdbTimeoutError extends Error {
-  constructor(timeoutMs: number, readonly stdout: string) {
+  constructor(
+    timeoutMs: number,
+    readonly stdout: string,
+  ) {
     super(`gdb did not finish within ${timeoutMs} ms; its output ended with:\n${stdout.slice(-1500)}`);
   }
 }

@@ -52,7 +52,8 @@ export async function pmem(q: QemuInstance, address: bigint, size: number): Prom
 /** The guest's bytes of the read-only or of the writable sections, by section name. */
 export async function snapshot(q: QemuInstance, sections: ImageSection[], writable: boolean): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
-  for (const s of sections.filter((x) => x.writable === writable && (writable || x.bytes))) out.set(s.name, await pmem(q, s.address, s.size));
+  for (const s of sections.filter((x) => x.writable === writable && (writable || x.bytes)))
+    out.set(s.name, await pmem(q, s.address, s.size));
   return out;
 }
 
@@ -81,7 +82,10 @@ export function snapshotDifferences(before: Map<string, Buffer>, after: Map<stri
   for (const [name, a] of before) {
     const b = after.get(name)!;
     const at = a.findIndex((x, i) => x !== b[i]);
-    if (at >= 0) out.push(`${name} changed at 0x${(sections.find((s) => s.name === name)!.address + BigInt(at)).toString(16)}: 0x${a[at]!.toString(16)} -> 0x${b[at]!.toString(16)}`);
+    if (at >= 0)
+      out.push(
+        `${name} changed at 0x${(sections.find((s) => s.name === name)!.address + BigInt(at)).toString(16)}: 0x${a[at]!.toString(16)} -> 0x${b[at]!.toString(16)}`,
+      );
   }
   return out;
 }

@@ -6,7 +6,35 @@ import { copyFileSync, openSync, closeSync, writeFileSync, writeSync } from 'nod
 import { ElfFile } from '../../symbols/elf/index.js';
 
 /** elf_prstatus.pr_reg order (orig_rax has no name). */
-const PR_REGS = ['r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi', '', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs'];
+const PR_REGS = [
+  'r15',
+  'r14',
+  'r13',
+  'r12',
+  'rbp',
+  'rbx',
+  'r11',
+  'r10',
+  'r9',
+  'r8',
+  'rax',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  '',
+  'rip',
+  'cs',
+  'eflags',
+  'rsp',
+  'ss',
+  'fs_base',
+  'gs_base',
+  'ds',
+  'es',
+  'fs',
+  'gs',
+];
 const PRSTATUS_SIZE = 336;
 const PRSTATUS_PID = 32;
 const PRSTATUS_REGS = 112;
@@ -40,7 +68,10 @@ function qemuState(): Buffer {
 }
 
 export function writeQemuCore(file: string, loads: Array<{ address: bigint; bytes: Uint8Array }>, vcpus: Array<Map<string, bigint>>): void {
-  const notes = Buffer.concat([...vcpus.map((r, i) => note('CORE', 1, prstatus(i + 1, r))), ...vcpus.map(() => note('QEMU', 0, qemuState()))]);
+  const notes = Buffer.concat([
+    ...vcpus.map((r, i) => note('CORE', 1, prstatus(i + 1, r))),
+    ...vcpus.map(() => note('QEMU', 0, qemuState())),
+  ]);
   const phnum = 1 + loads.length;
   const header = Buffer.alloc(64);
   Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(header);

@@ -2,7 +2,15 @@
 // recorded as a log, and resumes answered by a script (each answer may move the vCPUs first). No
 // QEMU: what the engine decides from a sequence of stops is tested in milliseconds.
 import { EventEmitter } from 'node:events';
-import type { BreakpointKind, RegisterInfo, ResumeAction, StopReason, Target, TargetEvents, TargetThread } from '../../src/targets/index.js';
+import type {
+  BreakpointKind,
+  RegisterInfo,
+  ResumeAction,
+  StopReason,
+  Target,
+  TargetEvents,
+  TargetThread,
+} from '../../src/targets/index.js';
 
 /** One scripted answer to a resume: move the machine (optional), then report `stop`. */
 export interface ScriptedStop {

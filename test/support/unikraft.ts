@@ -8,12 +8,18 @@ import path from 'node:path';
 const repo = path.resolve(import.meta.dirname, '../..');
 
 /** Where the fixtures are looked for: the variable, beside this checkout, the machines' shared folder. */
-const CANDIDATES = [process.env.DUSTER_UNIKRAFT_FIXTURES, path.resolve(repo, '../shared/fixtures/unikraft'), '/work/shared/fixtures/unikraft'];
+const CANDIDATES = [
+  process.env.DUSTER_UNIKRAFT_FIXTURES,
+  path.resolve(repo, '../shared/fixtures/unikraft'),
+  '/work/shared/fixtures/unikraft',
+];
 
 export function unikraftFixtures(): string {
   const dir = CANDIDATES.find((d) => d && existsSync(path.join(d, 'threads-O0_qemu-x86_64.dbg')));
   if (!dir) {
-    throw new Error(`the Unikraft fixtures are in none of ${CANDIDATES.filter(Boolean).join(', ')}: set DUSTER_UNIKRAFT_FIXTURES, or rebuild them with scripts/unikraft-fixtures.sh (see its header)`);
+    throw new Error(
+      `the Unikraft fixtures are in none of ${CANDIDATES.filter(Boolean).join(', ')}: set DUSTER_UNIKRAFT_FIXTURES, or rebuild them with scripts/unikraft-fixtures.sh (see its header)`,
+    );
   }
   return dir;
 }

@@ -27,16 +27,30 @@ export function vmlinux(): string {
   const pkg = /Depends: (linux-image-\S+-dbg)/.exec(meta)?.[1];
   if (!pkg) throw new Error('cannot find the linux-image-*-dbg package behind linux-image-amd64-dbg');
   if (!readdirSync(cache).some((f) => f.startsWith(pkg))) execFileSync('apt-get', ['download', pkg], { cwd: cache, stdio: 'ignore' });
-  const deb = path.join(cache, readdirSync(cache).find((f) => f.startsWith(pkg) && f.endsWith('.deb'))!);
+  const deb = path.join(
+    cache,
+    readdirSync(cache).find((f) => f.startsWith(pkg) && f.endsWith('.deb'))!,
+  );
   // The package's tar stream (modules' debug info included) is larger than a Node buffer, so tar
   // reads the compressed member from a file instead of from us.
-  const member = execFileSync('ar', ['t', deb], { encoding: 'utf8' }).split('\n').find((m) => m.startsWith('data.tar'));
+  const member = execFileSync('ar', ['t', deb], { encoding: 'utf8' })
+    .split('\n')
+    .find((m) => m.startsWith('data.tar'));
   if (!member) throw new Error(`${deb} has no data.tar member`);
   const work = mkdtempSync(path.join(cache, 'unpack-'));
   try {
     execFileSync('ar', ['x', deb, member], { cwd: work });
     // Unpacked under a temporary name first: a reader never sees a half-written vmlinux.
-    execFileSync('tar', ['-x', '-f', path.join(work, member), '--wildcards', '--strip-components=5', '-C', work, './usr/lib/debug/boot/vmlinux-*']);
+    execFileSync('tar', [
+      '-x',
+      '-f',
+      path.join(work, member),
+      '--wildcards',
+      '--strip-components=5',
+      '-C',
+      work,
+      './usr/lib/debug/boot/vmlinux-*',
+    ]);
     const name = readdirSync(work).find((f) => /^vmlinux-/.test(f));
     if (!name) throw new Error('vmlinux not found in the package');
     renameSync(path.join(work, name), path.join(cache, name));

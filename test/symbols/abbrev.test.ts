@@ -19,8 +19,22 @@ describe('abbreviation tables', () => {
     const DW_AT_const_value = 0x1c;
     const DW_FORM_implicit_const = 0x21;
     const bytes = new Uint8Array([
-      1, DW_TAG_enumerator, 0, DW_AT_const_value, DW_FORM_implicit_const, ...sleb(-(1n << 63n)), 0, 0,
-      2, DW_TAG_enumerator, 0, DW_AT_const_value, DW_FORM_implicit_const, ...sleb(-5n), 0, 0,
+      1,
+      DW_TAG_enumerator,
+      0,
+      DW_AT_const_value,
+      DW_FORM_implicit_const,
+      ...sleb(-(1n << 63n)),
+      0,
+      0,
+      2,
+      DW_TAG_enumerator,
+      0,
+      DW_AT_const_value,
+      DW_FORM_implicit_const,
+      ...sleb(-5n),
+      0,
+      0,
       0,
     ]);
     const table = parseAbbrevTable(bytes, 0);

@@ -36,16 +36,22 @@ const plain = (name: string) => name.split(/\.|__|\[/)[0];
 
 async function compare(elf: string, sf: SymbolFile, addrs: bigint[]): Promise<void> {
   const hex = (a: bigint) => `0x${a.toString(16)}`;
-  const outs = await gdbEach(elf, addrs.flatMap((a) => [`print (void *) ${hex(a)}`, `info symbol ${hex(a)}`]));
+  const outs = await gdbEach(
+    elf,
+    addrs.flatMap((a) => [`print (void *) ${hex(a)}`, `info symbol ${hex(a)}`]),
+  );
   const mine: string[] = [];
   const theirs: string[] = [];
   addrs.forEach((a, i) => {
     const named = sf.addressSymbol(a);
     const min = sf.minimalSymbolAt(a);
     const decorated = min !== undefined && plain(min.symbol.name) !== min.symbol.name && (min.section.flags & SHF.EXECINSTR) !== 0n;
-    const print = (name: string | undefined, offset: string | undefined) => (decorated ? '' : `print${name ? ` <${plain(name)}${offset ? `+${offset}` : ''}>` : ''}; `);
+    const print = (name: string | undefined, offset: string | undefined) =>
+      decorated ? '' : `print${name ? ` <${plain(name)}${offset ? `+${offset}` : ''}>` : ''}; `;
     const info = (name: string | undefined, rest = '') => `info symbol ${name ? `${plain(name)}${rest}` : 'none'}`;
-    mine.push(`${hex(a)}: ${print(named?.symbol.name, named?.offset ? String(named.offset) : undefined)}${info(min?.symbol.name, `${min?.offset ? ` + ${min.offset}` : ''} in section ${min?.section.name}`)}`);
+    mine.push(
+      `${hex(a)}: ${print(named?.symbol.name, named?.offset ? String(named.offset) : undefined)}${info(min?.symbol.name, `${min?.offset ? ` + ${min.offset}` : ''} in section ${min?.section.name}`)}`,
+    );
     const suffix = / <([^>+]*)(?:\+(\d+))?>\n?$/.exec(outs[2 * i]!);
     // gdb names every section that holds the address; the first is the one it reads from.
     const sym = /^(\S+)( \+ \d+)?( in section \S+)$/m.exec(outs[2 * i + 1]!);

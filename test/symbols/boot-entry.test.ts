@@ -57,7 +57,9 @@ _start: hlt
 describe('bootEntry', () => {
   it('reads the PVH entry note of the reference kernel', async () => {
     const kernel = build('gcc-O0');
-    const note = /Xen\s+0x00000008\s+Unknown note type: \(0x00000012\)\s+description data: ((?:[0-9a-f]{2} ){8})/.exec(run('readelf', ['-n', kernel]))!;
+    const note = /Xen\s+0x00000008\s+Unknown note type: \(0x00000012\)\s+description data: ((?:[0-9a-f]{2} ){8})/.exec(
+      run('readelf', ['-n', kernel]),
+    )!;
     const start32 = BigInt(`0x${/^([0-9a-f]+) T _start32$/m.exec(run('nm', [kernel]))![1]}`);
     expect(Buffer.from(note[1]!.replace(/ /g, ''), 'hex').readBigUInt64LE(0)).toBe(start32);
     expect(await entryOf(kernel)).toEqual({ address: start32, protocol: 'pvh' });

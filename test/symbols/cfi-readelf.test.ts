@@ -6,7 +6,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CfiTable, fdeRows, parseFrameSection, rowAt, type Fde, type FrameSectionInput, type RegisterRule, type UnwindRow } from '../../symbols/cfi/index.js';
+import {
+  CfiTable,
+  fdeRows,
+  parseFrameSection,
+  rowAt,
+  type Fde,
+  type FrameSectionInput,
+  type RegisterRule,
+  type UnwindRow,
+} from '../../symbols/cfi/index.js';
 import { x86_64RegisterName } from '../../symbols/expr/index.js';
 
 const root = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
@@ -55,19 +64,32 @@ const registerNumber = new Map(Array.from({ length: 67 }, (_, i) => [x86_64Regis
 
 function formatRule(rule: RegisterRule | undefined): string {
   switch (rule?.kind) {
-    case undefined: case 'undefined': return 'u';
-    case 'same-value': return 's';
-    case 'offset': return `c${rule.offset >= 0 ? '+' : ''}${rule.offset}`;
-    case 'val-offset': return `v${rule.offset >= 0 ? '+' : ''}${rule.offset}`;
-    case 'register': return x86_64RegisterName(rule.reg);
-    case 'expression': return 'exp';
-    case 'val-expression': return 'vexp';
+    case undefined:
+    case 'undefined':
+      return 'u';
+    case 'same-value':
+      return 's';
+    case 'offset':
+      return `c${rule.offset >= 0 ? '+' : ''}${rule.offset}`;
+    case 'val-offset':
+      return `v${rule.offset >= 0 ? '+' : ''}${rule.offset}`;
+    case 'register':
+      return x86_64RegisterName(rule.reg);
+    case 'expression':
+      return 'exp';
+    case 'val-expression':
+      return 'vexp';
   }
 }
 
 /** Our row in readelf's cells: the CFA, then each column readelf shows. */
 function cells(row: UnwindRow, columns: string[], fde: Fde): string[] {
-  const cfa = row.cfa?.kind === 'register' ? `${x86_64RegisterName(row.cfa.reg)}${row.cfa.offset >= 0 ? '+' : ''}${row.cfa.offset}` : row.cfa ? 'exp' : 'undefined';
+  const cfa =
+    row.cfa?.kind === 'register'
+      ? `${x86_64RegisterName(row.cfa.reg)}${row.cfa.offset >= 0 ? '+' : ''}${row.cfa.offset}`
+      : row.cfa
+        ? 'exp'
+        : 'undefined';
   return [cfa, ...columns.map((c) => formatRule(row.registers.get(c === 'ra' ? fde.cie.returnAddressRegister : registerNumber.get(c)!)))];
 }
 
@@ -110,7 +132,9 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('.eh_frame of the %s unikernel',
     const input = section(elf(build), '.eh_frame')!;
     const table = new CfiTable({ ehFrame: input });
     const syms = execFileSync('nm', ['--defined-only', elf(build)], { encoding: 'utf8' })
-      .split('\n').map((l) => l.split(' ')).filter((p) => p[1] === 'T' || p[1] === 't');
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((p) => p[1] === 'T' || p[1] === 't');
     let found = 0;
     for (const [addr, , name] of syms) {
       const fde = table.findFde(BigInt(`0x${addr}`));
@@ -130,13 +154,16 @@ describe('.debug_frame', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'duster-cfi-'));
-    writeFileSync(path.join(dir, 'f.c'), [
-      'long g(long);',
-      'long f(long a, long b) { long x[8]; for (int i = 0; i < 8; i++) x[i] = g(a + i); return x[b & 7] + g(b); }',
-      'long h(long *p) { return p[0] + g(p[1]) + g(p[2]); }',
-      'void _start(void) { for (;;) f(1, 2); }',
-      'long g(long v) { return v * 3; }',
-    ].join('\n'));
+    writeFileSync(
+      path.join(dir, 'f.c'),
+      [
+        'long g(long);',
+        'long f(long a, long b) { long x[8]; for (int i = 0; i < 8; i++) x[i] = g(a + i); return x[b & 7] + g(b); }',
+        'long h(long *p) { return p[0] + g(p[1]) + g(p[2]); }',
+        'void _start(void) { for (;;) f(1, 2); }',
+        'long g(long v) { return v * 3; }',
+      ].join('\n'),
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -150,7 +177,15 @@ describe('.debug_frame', () => {
     ['clang, CIE version 4, 64-bit DWARF', [...clang, '-gdwarf-5', '-gdwarf64'], 4],
   ])('matches readelf for %s', (_label, [cc, ...flags], version) => {
     const out = path.join(dir, `f${flags.join('')}.elf`);
-    execFileSync(cc!, [...flags, '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-fno-omit-frame-pointer', '-o', out, path.join(dir, 'f.c')]);
+    execFileSync(cc!, [
+      ...flags,
+      '-fno-asynchronous-unwind-tables',
+      '-fno-unwind-tables',
+      '-fno-omit-frame-pointer',
+      '-o',
+      out,
+      path.join(dir, 'f.c'),
+    ]);
     expect(section(out, '.eh_frame')).toBeUndefined();
     const { fdes, rows } = compareWithReadelf(out, 'debug_frame');
     expect(fdes).toBe(4);

@@ -26,12 +26,16 @@ function ehFrame(file: string) {
   return { bytes: new Uint8Array(readFileSync(file).subarray(off, off + parseInt(m[3]!, 16))), address: BigInt(`0x${m[1]}`) };
 }
 
-const symbol = (elf: string, name: string) => BigInt(`0x${execFileSync('nm', [elf], { encoding: 'utf8' }).match(new RegExp(`^([0-9a-f]+) T ${name}$`, 'm'))![1]}`);
+const symbol = (elf: string, name: string) =>
+  BigInt(`0x${execFileSync('nm', [elf], { encoding: 'utf8' }).match(new RegExp(`^([0-9a-f]+) T ${name}$`, 'm'))![1]}`);
 
 /** Function name of each pc, as addr2line puts it. */
 function functionsOf(elf: string, pcs: bigint[]): string[] {
   const out = execFileSync('addr2line', ['-f', '-e', elf, ...pcs.map((p) => `0x${p.toString(16)}`)], { encoding: 'utf8' });
-  return out.trim().split('\n').filter((_, i) => i % 2 === 0);
+  return out
+    .trim()
+    .split('\n')
+    .filter((_, i) => i % 2 === 0);
 }
 
 /**
@@ -45,7 +49,7 @@ async function gdbBacktrace(elf: string, core: string, cpu: number): Promise<Arr
   const frames: Array<{ name: string; pc?: bigint }> = [];
   for (const line of section!.split('\n')) {
     const m = /^#\d+\s+(?:(0x[0-9a-f]+) in )?(\S+) \(|^#\d+\s+(?:(0x[0-9a-f]+) in )?(<signal handler called>)/.exec(line);
-    if (m) frames.push({ name: m[2] ?? m[4]!, pc: m[1] ?? m[3] ? BigInt(m[1] ?? m[3]!) : undefined });
+    if (m) frames.push({ name: m[2] ?? m[4]!, pc: (m[1] ?? m[3]) ? BigInt(m[1] ?? m[3]!) : undefined });
   }
   return frames;
 }
@@ -97,7 +101,10 @@ describe.each(['gcc-O0', 'gcc-O2', 'clang-O2'])('CFI unwinding of a live %s gues
       if (gdbFrames[i]?.pc !== undefined) expect(f.pc, `frame ${i}`).toBe(gdbFrames[i]!.pc);
     });
     // A return address belongs to the call's function: name pc-1 for caller frames, as gdb does.
-    const names = functionsOf(elf, walk.frames.map((f) => (f.pcIsReturnAddress ? f.pc - 1n : f.pc)));
+    const names = functionsOf(
+      elf,
+      walk.frames.map((f) => (f.pcIsReturnAddress ? f.pc - 1n : f.pc)),
+    );
     // gdb names a frame whose CIE has the 'S' augmentation "<signal handler called>".
     const ours = names.map((n, i) => (walk.frames[i + 1]?.pcIsReturnAddress === false ? '<signal handler called>' : n));
     return { walk, names, ours, gdbNames: gdbFrames.map((f) => f.name) };

@@ -5,8 +5,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  CfiError, CfiTable, parseFrameSection, rowAt, unwindFramePointer, unwindStack, unwindStep, X86_64,
-  type FrameSectionInput, type MemoryReader, type RegisterReader,
+  CfiError,
+  CfiTable,
+  parseFrameSection,
+  rowAt,
+  unwindFramePointer,
+  unwindStack,
+  unwindStep,
+  X86_64,
+  type FrameSectionInput,
+  type MemoryReader,
+  type RegisterReader,
 } from '../../symbols/cfi/index.js';
 
 const SECTION = 0x200000n;
@@ -37,7 +46,13 @@ function ehFrame(fdes: FdeSpec[]): FrameSectionInput {
   for (const f of fdes) {
     const pos = bytes.length + 4;
     const pcField = SECTION + BigInt(pos + 4);
-    entry([...u32(pos - cieAt.get(!!f.signal)!), ...u32(Number(BigInt.asUintN(32, BigInt(f.start) - pcField))), ...u32(f.size), 0, ...f.instructions]);
+    entry([
+      ...u32(pos - cieAt.get(!!f.signal)!),
+      ...u32(Number(BigInt.asUintN(32, BigInt(f.start) - pcField))),
+      ...u32(f.size),
+      0,
+      ...f.instructions,
+    ]);
   }
   bytes.push(0, 0, 0, 0);
   return { bytes: Uint8Array.from(bytes), address: SECTION };
@@ -78,10 +93,13 @@ describe('unwindStep', () => {
   it('recovers the caller of a frame-pointer function from its CFI', async () => {
     const table = new CfiTable({ ehFrame: ehFrame([{ start: 0x1000, size: 0x40, instructions: pushRbp }]) });
     const rbp = 0x7f00n;
-    const t = target({ [X86_64.rip]: 0x1010n, [X86_64.rsp]: 0x7ee0n, [X86_64.rbp]: rbp, [X86_64.rbx]: 0x33n, [X86_64.rax]: 0x11n }, {
-      [(rbp).toString()]: 0x7f80n, // saved rbp at cfa-16
-      [(rbp + 8n).toString()]: 0x2222n, // return address at cfa-8
-    });
+    const t = target(
+      { [X86_64.rip]: 0x1010n, [X86_64.rsp]: 0x7ee0n, [X86_64.rbp]: rbp, [X86_64.rbx]: 0x33n, [X86_64.rax]: 0x11n },
+      {
+        [rbp.toString()]: 0x7f80n, // saved rbp at cfa-16
+        [(rbp + 8n).toString()]: 0x2222n, // return address at cfa-8
+      },
+    );
     const r = (await unwindStep(table, 0x1010n, t.regs, t.mem))!;
     expect(r.cfa).toBe(rbp + 16n);
     expect(r.registers.get(X86_64.rsp)).toBe(rbp + 16n);
@@ -93,10 +111,12 @@ describe('unwindStep', () => {
   });
 
   it('looks a return address up as pc-1 (a call can be the last instruction of a function)', async () => {
-    const table = new CfiTable({ ehFrame: ehFrame([
-      { start: 0x1000, size: 0x10, instructions: [0x41, 0x0e, 16] },
-      { start: 0x1010, size: 0x10, instructions: [] },
-    ]) });
+    const table = new CfiTable({
+      ehFrame: ehFrame([
+        { start: 0x1000, size: 0x10, instructions: [0x41, 0x0e, 16] },
+        { start: 0x1010, size: 0x10, instructions: [] },
+      ]),
+    });
     const t = target({ [X86_64.rsp]: 0x8000n }, { '32776': 0x4444n, '32768': 0x5555n });
     expect((await unwindStep(table, 0x1010n, t.regs, t.mem, { pcIsReturnAddress: true }))!.cfa).toBe(0x8010n);
     expect((await unwindStep(table, 0x1010n, t.regs, t.mem))!.cfa).toBe(0x8008n);
@@ -114,12 +134,17 @@ describe('unwindStep', () => {
 
   it('unwinds an interrupt (signal) frame: hardware frame rules, every other register kept', async () => {
     // .cfi_def_cfa %rsp, 40; .cfi_offset %rip, -40; .cfi_offset %rsp, -16, as the unikernel's stubs.
-    const table = new CfiTable({ ehFrame: ehFrame([{ start: 0x1000, size: 0x10, signal: true, instructions: [0x0e, 40, 0x90, 5, 0x87, 2] }]) });
-    const sp = 0x9000n;
-    const t = target({ [X86_64.rsp]: sp, [X86_64.rax]: 0xaan, [X86_64.r11]: 0xbbn }, {
-      [sp.toString()]: 0x5678n, // interrupted rip
-      [(sp + 24n).toString()]: 0xa000n, // interrupted rsp
+    const table = new CfiTable({
+      ehFrame: ehFrame([{ start: 0x1000, size: 0x10, signal: true, instructions: [0x0e, 40, 0x90, 5, 0x87, 2] }]),
     });
+    const sp = 0x9000n;
+    const t = target(
+      { [X86_64.rsp]: sp, [X86_64.rax]: 0xaan, [X86_64.r11]: 0xbbn },
+      {
+        [sp.toString()]: 0x5678n, // interrupted rip
+        [(sp + 24n).toString()]: 0xa000n, // interrupted rsp
+      },
+    );
     const r = (await unwindStep(table, 0x1000n, t.regs, t.mem))!;
     expect(r.isSignalFrame).toBe(true);
     expect(r.registers.get(X86_64.rip)).toBe(0x5678n);
@@ -130,18 +155,39 @@ describe('unwindStep', () => {
 
   it('applies register, val_offset, expression and val_expression rules and a CFA expression', async () => {
     const instructions = [
-      0x09, 3, 12, // rbx in r12
-      0x14, 13, 2, // r13 = cfa-16 (val_offset, factored)
-      0x10, 14, 3, 0x13, 0x70, 0x10, // r14 at [rax+16] (expression: drop the pushed CFA, breg0 16)
-      0x16, 15, 3, 0x13, 0x71, 0x05, // r15 = rdx+5 (val_expression)
-      0x0f, 3, 0x77, 0x20, 0x06, // CFA = [rsp+32]
+      0x09,
+      3,
+      12, // rbx in r12
+      0x14,
+      13,
+      2, // r13 = cfa-16 (val_offset, factored)
+      0x10,
+      14,
+      3,
+      0x13,
+      0x70,
+      0x10, // r14 at [rax+16] (expression: drop the pushed CFA, breg0 16)
+      0x16,
+      15,
+      3,
+      0x13,
+      0x71,
+      0x05, // r15 = rdx+5 (val_expression)
+      0x0f,
+      3,
+      0x77,
+      0x20,
+      0x06, // CFA = [rsp+32]
     ];
     const table = new CfiTable({ ehFrame: ehFrame([{ start: 0x1000, size: 0x10, instructions }]) });
-    const t = target({ [X86_64.rsp]: 0x8000n, [X86_64.r12]: 0x1212n, [X86_64.rax]: 0x6000n, [X86_64.rdx]: 0x100n }, {
-      '32800': 0x9000n, // [rsp+32] = CFA
-      '24592': 0xe14n, // [rax+16]
-      [(0x9000n - 8n).toString()]: 0x3333n, // return address at cfa-8
-    });
+    const t = target(
+      { [X86_64.rsp]: 0x8000n, [X86_64.r12]: 0x1212n, [X86_64.rax]: 0x6000n, [X86_64.rdx]: 0x100n },
+      {
+        '32800': 0x9000n, // [rsp+32] = CFA
+        '24592': 0xe14n, // [rax+16]
+        [(0x9000n - 8n).toString()]: 0x3333n, // return address at cfa-8
+      },
+    );
     const r = (await unwindStep(table, 0x1000n, t.regs, t.mem))!;
     expect(r.cfa).toBe(0x9000n);
     expect(r.registers.get(X86_64.rbx)).toBe(0x1212n);
@@ -153,18 +199,36 @@ describe('unwindStep', () => {
 });
 
 describe('CFA programs', () => {
-  const fde = (instructions: number[]) => parseFrameSection({ ...ehFrame([{ start: 0x1000, size: 0x100, instructions }]), kind: 'eh_frame', addressSize: 8 }).fdes[0]!;
+  const fde = (instructions: number[]) =>
+    parseFrameSection({ ...ehFrame([{ start: 0x1000, size: 0x100, instructions }]), kind: 'eh_frame', addressSize: 8 }).fdes[0]!;
 
   it('remembers and restores state (CFA included), restores CIE rules, and records args size', () => {
     const f = fde([
-      0x41, 0x0e, 16, 0x86, 2, // 0x1001: cfa rsp+16, rbp c-16
+      0x41,
+      0x0e,
+      16,
+      0x86,
+      2, // 0x1001: cfa rsp+16, rbp c-16
       0x0a, // remember
-      0x41, 0x0e, 32, 0x83, 3, 0x2e, 8, // 0x1002: cfa rsp+32, rbx c-24, args size 8
-      0x90, 5, // rip c-40 (overrides the CIE's c-8)
-      0x41, 0x0b, // 0x1003: restore_state
-      0x41, 0xd0, // 0x1004: restore rip (back to the CIE's c-8)
-      0x2f, 6, 3, // GNU_negative_offset_extended rbp: c+24
-      0x11, 3, 0x7e, // offset_extended_sf rbx: -2 * -8 = c+16
+      0x41,
+      0x0e,
+      32,
+      0x83,
+      3,
+      0x2e,
+      8, // 0x1002: cfa rsp+32, rbx c-24, args size 8
+      0x90,
+      5, // rip c-40 (overrides the CIE's c-8)
+      0x41,
+      0x0b, // 0x1003: restore_state
+      0x41,
+      0xd0, // 0x1004: restore rip (back to the CIE's c-8)
+      0x2f,
+      6,
+      3, // GNU_negative_offset_extended rbp: c+24
+      0x11,
+      3,
+      0x7e, // offset_extended_sf rbx: -2 * -8 = c+16
     ]);
     expect(rowAt(f, 0x1002n)).toMatchObject({ cfa: { kind: 'register', reg: 7, offset: 32 }, argsSize: 8 });
     expect(rowAt(f, 0x1002n).registers.get(16)).toEqual({ kind: 'offset', offset: -40 });
@@ -188,8 +252,14 @@ describe('CFA programs', () => {
 describe('CfiTable', () => {
   it('prefers .debug_frame over .eh_frame for the same function, as gdb does', () => {
     const table = new CfiTable({
-      ehFrame: ehFrame([{ start: 0x1000, size: 0x10, instructions: [] }, { start: 0x2000, size: 0x10, instructions: [] }]),
-      debugFrame: debugFrame([{ start: 0x1000, size: 0x10, instructions: [] }, { start: 0x0, size: 0x1800, instructions: [] }]),
+      ehFrame: ehFrame([
+        { start: 0x1000, size: 0x10, instructions: [] },
+        { start: 0x2000, size: 0x10, instructions: [] },
+      ]),
+      debugFrame: debugFrame([
+        { start: 0x1000, size: 0x10, instructions: [] },
+        { start: 0x0, size: 0x1800, instructions: [] },
+      ]),
     });
     expect(table.findFde(0x1008n)?.cie.section.kind).toBe('debug_frame');
     expect(table.findFde(0x2008n)?.cie.section.kind).toBe('eh_frame');
@@ -203,7 +273,9 @@ describe('malformed sections', () => {
   const real = (() => {
     const file = path.resolve(import.meta.dirname, '../../fixtures/unikernel/build/gcc-O2/kernel.elf');
     execFileSync('make', ['-s', '-C', path.dirname(path.dirname(path.dirname(file)))]);
-    const m = /\]\s+\.eh_frame\s+\S+\s+([0-9a-f]+) ([0-9a-f]+) ([0-9a-f]+)/.exec(execFileSync('readelf', ['-S', '-W', file], { encoding: 'utf8' }))!;
+    const m = /\]\s+\.eh_frame\s+\S+\s+([0-9a-f]+) ([0-9a-f]+) ([0-9a-f]+)/.exec(
+      execFileSync('readelf', ['-S', '-W', file], { encoding: 'utf8' }),
+    )!;
     const off = parseInt(m[2]!, 16);
     return { bytes: new Uint8Array(readFileSync(file).subarray(off, off + parseInt(m[3]!, 16))), address: BigInt(`0x${m[1]}`) };
   })();
@@ -247,7 +319,10 @@ describe('malformed sections', () => {
 });
 
 describe('unwindFramePointer', () => {
-  const regs = (rbp: bigint, rsp = 0x7000n): RegisterReader => async (r) => (r === X86_64.rbp ? rbp : r === X86_64.rsp ? rsp : undefined);
+  const regs =
+    (rbp: bigint, rsp = 0x7000n): RegisterReader =>
+    async (r) =>
+      r === X86_64.rbp ? rbp : r === X86_64.rsp ? rsp : undefined;
 
   it('follows a sane rbp chain', async () => {
     const t = target({}, { '28672': 0x7100n, '28680': 0x1234n });
@@ -282,7 +357,10 @@ describe('unwindStack', () => {
     // Frame 0 at 0x1000 (CFI: ra at [rsp]); frame 1 at 0x5000 (no FDE: rbp chain ends with ra 0).
     const t = target({ [X86_64.rsp]: 0x8000n, [X86_64.rbp]: 0x8100n }, { '32768': 0x5000n, '33024': 0n, '33032': 0n });
     const walk = await unwindStack(table, 0x1000n, t.regs, t.mem);
-    expect(walk.frames.map((f) => [f.pc, f.method])).toEqual([[0x1000n, 'innermost'], [0x5000n, 'cfi']]);
+    expect(walk.frames.map((f) => [f.pc, f.method])).toEqual([
+      [0x1000n, 'innermost'],
+      [0x5000n, 'cfi'],
+    ]);
     expect(walk.end).toBe('outermost');
     const noFp = await unwindStack(table, 0x1000n, t.regs, t.mem, { framePointerFallback: false });
     expect(noFp.end).toBe('no-unwind-info');

@@ -49,13 +49,27 @@ describe('corrupt input', () => {
     }
     // The section headers are at the end of the file (readelf: "Start of section headers"), so
     // every later cut loses them: the segments remain, the symbols and debug info do not.
-    const shoff = Number(/Start of section headers:\s+(\d+)/.exec(execFileSync('readelf', ['-h', build('gcc-O2')], { encoding: 'utf8' }))![1]);
-    for (const cut of [0x1000, offsets['.debug_info'] + 0x54, offsets['.debug_abbrev'] + 0x3e, offsets['.debug_line'] + 0x16, elf.length - 10]) {
+    const shoff = Number(
+      /Start of section headers:\s+(\d+)/.exec(execFileSync('readelf', ['-h', build('gcc-O2')], { encoding: 'utf8' }))![1],
+    );
+    for (const cut of [
+      0x1000,
+      offsets['.debug_info'] + 0x54,
+      offsets['.debug_abbrev'] + 0x3e,
+      offsets['.debug_line'] + 0x16,
+      elf.length - 10,
+    ]) {
       expect(cut).toBeLessThan(elf.length);
       const f = path.join(dir, `cut-${cut}`);
       writeFileSync(f, elf.subarray(0, cut));
       expect(await exercise(f), `cut at ${cut}`).toBeUndefined();
-      expect(damage, `cut at ${cut}`).toEqual([expect.stringMatching(new RegExp(`^section header table at 0x${shoff.toString(16)}: sections skipped: .*(lie outside the file|runs past the end of the file)`))]);
+      expect(damage, `cut at ${cut}`).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^section header table at 0x${shoff.toString(16)}: sections skipped: .*(lie outside the file|runs past the end of the file)`,
+          ),
+        ),
+      ]);
     }
   });
 
@@ -77,7 +91,9 @@ describe('corrupt input', () => {
       expect(sf.damage.found.length).toBeGreaterThan(0);
       for (const d of sf.damage.found) {
         expect(d.section).toBe('.debug_loclists');
-        expect(d.message).toMatch(/^location list skipped: \.debug_loclists: unknown location list entry kind 127 \(at offset 0x[0-9a-f]+\)$/);
+        expect(d.message).toMatch(
+          /^location list skipped: \.debug_loclists: unknown location list entry kind 127 \(at offset 0x[0-9a-f]+\)$/,
+        );
       }
       expect(new Set(sf.damage.found.map((d) => d.offset)).size).toBe(sf.damage.found.length);
     } finally {
@@ -105,7 +121,7 @@ describe('corrupt input', () => {
 
   it('garbage in .debug_info, .debug_abbrev, .debug_line gives a FormatError or a clean answer, fast', async () => {
     let seed = 1;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (const [name, off] of Object.entries(offsets)) {
       for (let round = 0; round < 6; round++) {
         const bytes = Buffer.from(elf);

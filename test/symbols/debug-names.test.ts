@@ -28,7 +28,16 @@ function llvmEntries(): string[] {
   return out.sort();
 }
 
-const TAGS: Record<number, string> = { 0x2e: 'DW_TAG_subprogram', 0x1d: 'DW_TAG_inlined_subroutine', 0x34: 'DW_TAG_variable', 0x16: 'DW_TAG_typedef', 0x24: 'DW_TAG_base_type', 0x13: 'DW_TAG_structure_type', 0x04: 'DW_TAG_enumeration_type', 0x17: 'DW_TAG_union_type' };
+const TAGS: Record<number, string> = {
+  0x2e: 'DW_TAG_subprogram',
+  0x1d: 'DW_TAG_inlined_subroutine',
+  0x34: 'DW_TAG_variable',
+  0x16: 'DW_TAG_typedef',
+  0x24: 'DW_TAG_base_type',
+  0x13: 'DW_TAG_structure_type',
+  0x04: 'DW_TAG_enumeration_type',
+  0x17: 'DW_TAG_union_type',
+};
 
 describe('.debug_names (clang -gpubnames, indexes concatenated by ld)', () => {
   let sf: SymbolFile;
@@ -99,17 +108,23 @@ describe('lookups by name through .debug_names', () => {
         return find(name, needles, from, to);
       };
       const symbols = execFileSync('readelf', ['-sW', elf], { encoding: 'utf8' });
-      const named = (type: string) => [...new Set([...symbols.matchAll(new RegExp(`^\\s*\\d+: [0-9a-f]+\\s+\\d+ ${type}\\s+\\w+\\s+\\w+\\s+\\d+ (\\w+)$`, 'gm'))].map((m) => m[1]!))];
+      const named = (type: string) => [
+        ...new Set(
+          [...symbols.matchAll(new RegExp(`^\\s*\\d+: [0-9a-f]+\\s+\\d+ ${type}\\s+\\w+\\s+\\w+\\s+\\d+ (\\w+)$`, 'gm'))].map((m) => m[1]!),
+        ),
+      ];
       const functions = named('FUNC');
       const objects = named('OBJECT');
       expect(functions.length).toBeGreaterThan(50);
       for (const n of functions) expect([n, withIndex.functionEntries(n)]).toEqual([n, plain.functionEntries(n)]);
       for (const n of objects) expect([n, withIndex.findGlobal(n)?.type.kind]).toEqual([n, plain.findGlobal(n)?.type.kind]);
-      for (const t of ['struct thread', 'struct worker_state', 'binary_op', 'enum color', 'unsigned long', 'spinlock_t']) expect([t, sizeOf(withIndex.findType(t)!)]).toEqual([t, sizeOf(plain.findType(t)!)]);
+      for (const t of ['struct thread', 'struct worker_state', 'binary_op', 'enum color', 'unsigned long', 'spinlock_t'])
+        expect([t, sizeOf(withIndex.findType(t)!)]).toEqual([t, sizeOf(plain.findType(t)!)]);
       expect(sizeOf(withIndex.findType('struct thread')!)).toBeGreaterThan(0);
       // Only units without an index of their own (the assembly files') were searched.
       expect(searched.length).toBeGreaterThan(0);
-      for (const [from, to] of searched) for (const u of withIndex.dwarf.compileUnits) if (u.offset >= from && u.offset < to) expect(covered.has(u.offset)).toBe(false);
+      for (const [from, to] of searched)
+        for (const u of withIndex.dwarf.compileUnits) if (u.offset >= from && u.offset < to) expect(covered.has(u.offset)).toBe(false);
     } finally {
       withIndex.close();
       plain.close();

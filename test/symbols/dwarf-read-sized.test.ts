@@ -12,7 +12,9 @@ function source(size: number, end: number): { src: DwarfSource; reads: number[] 
   const reads: number[] = [];
   const src: DwarfSource = {
     ...mem,
-    section: () => { throw new Error('the whole section was read'); },
+    section: () => {
+      throw new Error('the whole section was read');
+    },
     range: (name, offset, length) => {
       reads.push(length);
       return mem.range(name, offset, length);
@@ -58,7 +60,9 @@ describe('Dwarf.readSized', () => {
 
   it('passes errors other than truncation through at once', () => {
     const { src, reads } = source(100_000, 99_000);
-    const fail = () => { throw new TypeError('not a format error'); };
+    const fail = () => {
+      throw new TypeError('not a format error');
+    };
     expect(() => new Dwarf(src, 0n).readSized('.debug_loclists', 0, fail)).toThrow(TypeError);
     expect(reads).toEqual([512]);
   });

@@ -27,7 +27,11 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'duster-dwarf4-'));
   writeFileSync(path.join(dir, 't.c'), SRC);
-  for (const [name, flags] of [['d4', ['-gdwarf-4', '-O2']], ['d5', ['-gdwarf-5', '-O2']], ['d4z', ['-gdwarf-4', '-O0', '-gz=zlib']]] as const) {
+  for (const [name, flags] of [
+    ['d4', ['-gdwarf-4', '-O2']],
+    ['d5', ['-gdwarf-5', '-O2']],
+    ['d4z', ['-gdwarf-4', '-O0', '-gz=zlib']],
+  ] as const) {
     execFileSync('gcc', [...flags, '-o', path.join(dir, name), path.join(dir, 't.c')]);
   }
 });
@@ -38,10 +42,20 @@ describe('DWARF 4 and 5 from a small program', () => {
       const elf = path.join(dir, name);
       const sf = await SymbolFile.open(elf);
       const types = ['struct bits', 'cb_t'];
-      const gdb = (await gdbEach(elf, types.map((t) => `ptype ${t}`))).map((s) => s.replace(/^type = /, '').trimEnd());
+      const gdb = (
+        await gdbEach(
+          elf,
+          types.map((t) => `ptype ${t}`),
+        )
+      ).map((s) => s.replace(/^type = /, '').trimEnd());
       expect(types.map((t) => ptype(sf.findType(t)!))).toEqual(gdb);
       const bits = sf.findType('struct bits')!;
-      expect(bits.kind === 'struct' && bits.members.map((m) => [m.name, m.bitOffset, m.bitSize])).toEqual([['a', 0, 3], ['b', 3, 5], ['c', 8, 7], ['d', undefined, undefined]]);
+      expect(bits.kind === 'struct' && bits.members.map((m) => [m.name, m.bitOffset, m.bitSize])).toEqual([
+        ['a', 0, 3],
+        ['b', 3, 5],
+        ['c', 8, 7],
+        ['d', undefined, undefined],
+      ]);
 
       const { count, mine, theirs } = againstAddr2line(sf, elf, 3n);
       expect(count).toBeGreaterThan(5);

@@ -70,7 +70,24 @@ describe('arithmetic and stack', () => {
 
   it('branches and skips within bounds, and stops a loop at the step limit', async () => {
     // if r12 << 32 == 0 then r15 else r14 (gcc -O2's pattern in this kernel's loclists)
-    const pick = [DW_OP.breg0 + 15, 0, DW_OP.breg0 + 14, 0, DW_OP.breg0 + 12, 0, DW_OP.const1u, 32, DW_OP.shl, lit(0), DW_OP.eq, DW_OP.bra, 1, 0, DW_OP.swap, DW_OP.drop];
+    const pick = [
+      DW_OP.breg0 + 15,
+      0,
+      DW_OP.breg0 + 14,
+      0,
+      DW_OP.breg0 + 12,
+      0,
+      DW_OP.const1u,
+      32,
+      DW_OP.shl,
+      lit(0),
+      DW_OP.eq,
+      DW_OP.bra,
+      1,
+      0,
+      DW_OP.swap,
+      DW_OP.drop,
+    ];
     expect(await value(pick)).toBe(15n);
     regs[12] = 0x5_0000_0001n;
     expect(await value(pick)).toBe(14n);
@@ -95,13 +112,18 @@ describe('locations', () => {
     expect(await run([DW_OP.call_frame_cfa], { cfa: async () => 0x7ff8n })).toEqual({ kind: 'memory', address: 0x7ff8n });
     expect(await run([DW_OP.addr, 0, 0x60, 0x10, 0, 0, 0, 0, 0])).toEqual({ kind: 'memory', address: 0x106000n });
     expect(await run([DW_OP.addrx, 1], { resolveAddrIndex: (i) => 0x100000n + i })).toEqual({ kind: 'memory', address: 0x100001n });
-    expect(await run([DW_OP.push_object_address, DW_OP.plus_uconst, 8], { objectAddress: 0x4000n })).toEqual({ kind: 'memory', address: 0x4008n });
+    expect(await run([DW_OP.push_object_address, DW_OP.plus_uconst, 8], { objectAddress: 0x4000n })).toEqual({
+      kind: 'memory',
+      address: 0x4008n,
+    });
   });
 
   it('sign-extends a loaded int the way gcc -O2 describes it', async () => {
     // DW_OP_breg1 (rdx): 0; DW_OP_deref_size: 4; DW_OP_const1u: 32; DW_OP_shl; DW_OP_const1u: 32; DW_OP_shra
     regs[1] = 0x2000n;
-    expect(await value([DW_OP.breg0 + 1, 0, DW_OP.deref_size, 4, DW_OP.const1u, 32, DW_OP.shl, DW_OP.const1u, 32, DW_OP.shra])).toBe(U64(-2n));
+    expect(await value([DW_OP.breg0 + 1, 0, DW_OP.deref_size, 4, DW_OP.const1u, 32, DW_OP.shl, DW_OP.const1u, 32, DW_OP.shra])).toBe(
+      U64(-2n),
+    );
     regs[1] = 0xfffffffen;
   });
 
@@ -113,13 +135,33 @@ describe('locations', () => {
 
   it('assembles composite locations from pieces', async () => {
     const loc = await run([DW_OP.piece, 16, lit(0), DW_OP.stack_value, DW_OP.piece, 8]);
-    expect(loc).toEqual({ kind: 'pieces', pieces: [
-      { location: { kind: 'unavailable', reason: 'optimized out' }, sizeBits: 128, offsetBits: 0 },
-      { location: { kind: 'value', value: 0n }, sizeBits: 64, offsetBits: 0 },
-    ] });
-    const regs2 = await run([DW_OP.reg0, DW_OP.piece, 4, DW_OP.breg0 + 5, ...sleb(-56), DW_OP.piece, 4, DW_OP.piece, 2, DW_OP.reg0 + 1, DW_OP.bit_piece, 3, 5]);
+    expect(loc).toEqual({
+      kind: 'pieces',
+      pieces: [
+        { location: { kind: 'unavailable', reason: 'optimized out' }, sizeBits: 128, offsetBits: 0 },
+        { location: { kind: 'value', value: 0n }, sizeBits: 64, offsetBits: 0 },
+      ],
+    });
+    const regs2 = await run([
+      DW_OP.reg0,
+      DW_OP.piece,
+      4,
+      DW_OP.breg0 + 5,
+      ...sleb(-56),
+      DW_OP.piece,
+      4,
+      DW_OP.piece,
+      2,
+      DW_OP.reg0 + 1,
+      DW_OP.bit_piece,
+      3,
+      5,
+    ]);
     expect(regs2.kind === 'pieces' && regs2.pieces.map((p) => [p.location.kind, p.sizeBits, p.offsetBits])).toEqual([
-      ['register', 32, 0], ['memory', 32, 0], ['unavailable', 16, 0], ['register', 3, 5],
+      ['register', 32, 0],
+      ['memory', 32, 0],
+      ['unavailable', 16, 0],
+      ['register', 3, 5],
     ]);
   });
 
@@ -145,8 +187,10 @@ describe('locations', () => {
 
 describe('typed ops', () => {
   const types: Record<string, { size: number; encoding: number }> = {
-    '43': { size: 8, encoding: DW_ATE.unsigned }, '47': { size: 4, encoding: DW_ATE.unsigned },
-    '50': { size: 4, encoding: DW_ATE.signed }, '51': { size: 8, encoding: DW_ATE.signed },
+    '43': { size: 8, encoding: DW_ATE.unsigned },
+    '47': { size: 4, encoding: DW_ATE.unsigned },
+    '50': { size: 4, encoding: DW_ATE.signed },
+    '51': { size: 8, encoding: DW_ATE.signed },
   };
   const baseType = (die: bigint) => types[die.toString()];
 
@@ -170,7 +214,10 @@ describe('typed ops', () => {
 
 describe('malformed expressions', () => {
   const fails = async (bytes: number[], re: RegExp, offset: number, more?: Partial<ExpressionContext>) => {
-    const err: unknown = await run(bytes, more).then(() => undefined, (e) => e);
+    const err: unknown = await run(bytes, more).then(
+      () => undefined,
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(ExpressionError);
     expect(err).toBeInstanceOf(FormatError);
     expect((err as ExpressionError).message).toMatch(re);
@@ -212,31 +259,122 @@ describe('malformed expressions', () => {
 
 describe('floating-point typed ops (gcc -O2 describes xmm-held values so)', () => {
   const types: Record<string, { size: number; encoding: number }> = {
-    0x2e: { size: 8, encoding: DW_ATE.float }, 0x35: { size: 4, encoding: DW_ATE.float }, 0x3c: { size: 16, encoding: DW_ATE.float },
+    0x2e: { size: 8, encoding: DW_ATE.float },
+    0x35: { size: 4, encoding: DW_ATE.float },
+    0x3c: { size: 16, encoding: DW_ATE.float },
   };
   const baseType = (die: bigint) => types[die.toString()];
-  const f64 = (x: number) => { const b = Buffer.alloc(8); b.writeDoubleLE(x); return [...b]; };
-  const f32 = (x: number) => { const b = Buffer.alloc(4); b.writeFloatLE(x); return [...b]; };
-  const asDouble = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b.readDoubleLE(0); };
+  const f64 = (x: number) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(x);
+    return [...b];
+  };
+  const f32 = (x: number) => {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(x);
+    return [...b];
+  };
+  const asDouble = (v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return b.readDoubleLE(0);
+  };
   // 1.25L and 3.0L as x87 extended (mantissa with its integer bit, then sign and exponent).
-  const ld = (mantissa: bigint, exp: number) => [...Array.from({ length: 8 }, (_, i) => Number((mantissa >> BigInt(8 * i)) & 0xffn)), exp & 0xff, exp >> 8, 0, 0, 0, 0, 0, 0];
+  const ld = (mantissa: bigint, exp: number) => [
+    ...Array.from({ length: 8 }, (_, i) => Number((mantissa >> BigInt(8 * i)) & 0xffn)),
+    exp & 0xff,
+    exp >> 8,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ];
 
   it('computes in the type: a double times a constant, a float widened to double, comparisons', async () => {
     regs[17] = BigInt.asUintN(64, BigInt(`0x${Buffer.from(f64(7.338)).reverse().toString('hex')}`)) | (0xdeadn << 64n); // xmm0: the upper half is not the value's
-    expect(asDouble(await value([DW_OP.regval_type, 17, 0x2e, DW_OP.const_type, 0x2e, 8, ...f64(2), DW_OP.mul], { baseType }))).toBe(14.676);
+    expect(asDouble(await value([DW_OP.regval_type, 17, 0x2e, DW_OP.const_type, 0x2e, 8, ...f64(2), DW_OP.mul], { baseType }))).toBe(
+      14.676,
+    );
     expect(asDouble(await value([DW_OP.const_type, 0x35, 4, ...f32(0.5), DW_OP.convert, 0x2e, DW_OP.neg], { baseType }))).toBe(-0.5);
     expect(await value([DW_OP.const_type, 0x2e, 8, ...f64(1.5), DW_OP.const_type, 0x2e, 8, ...f64(2.5), DW_OP.lt], { baseType })).toBe(1n);
     // An entry value read through DW_OP_regval_type has that type.
-    expect(asDouble(await value([DW_OP.entry_value, 3, DW_OP.regval_type, 17, 0x2e, DW_OP.const_type, 0x2e, 8, ...f64(3), DW_OP.mul], { baseType, entryValue: async () => regs[17] }))).toBeCloseTo(22.014, 12);
+    expect(
+      asDouble(
+        await value([DW_OP.entry_value, 3, DW_OP.regval_type, 17, 0x2e, DW_OP.const_type, 0x2e, 8, ...f64(3), DW_OP.mul], {
+          baseType,
+          entryValue: async () => regs[17],
+        }),
+      ),
+    ).toBeCloseTo(22.014, 12);
     delete regs[17];
   });
 
   it('multiplies and divides long doubles exactly to 64 mantissa bits', async () => {
     store(0x9000n, ld(0xa000000000000000n, 0x3fff)); // 1.25
     store(0x9010n, ld(0xc000000000000000n, 0x4000)); // 3
-    const product = await value([DW_OP.addr, 0, 0x90, 0, 0, 0, 0, 0, 0, DW_OP.deref_type, 16, 0x3c, DW_OP.addr, 0x10, 0x90, 0, 0, 0, 0, 0, 0, DW_OP.deref_type, 16, 0x3c, DW_OP.mul], { baseType });
+    const product = await value(
+      [
+        DW_OP.addr,
+        0,
+        0x90,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        DW_OP.deref_type,
+        16,
+        0x3c,
+        DW_OP.addr,
+        0x10,
+        0x90,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        DW_OP.deref_type,
+        16,
+        0x3c,
+        DW_OP.mul,
+      ],
+      { baseType },
+    );
     expect(product).toBe((0x4000n << 64n) | 0xf000000000000000n); // 3.75, as app=fp prints it
-    const third = await value([DW_OP.addr, 0, 0x90, 0, 0, 0, 0, 0, 0, DW_OP.deref_type, 16, 0x3c, DW_OP.addr, 0x10, 0x90, 0, 0, 0, 0, 0, 0, DW_OP.deref_type, 16, 0x3c, DW_OP.div], { baseType });
+    const third = await value(
+      [
+        DW_OP.addr,
+        0,
+        0x90,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        DW_OP.deref_type,
+        16,
+        0x3c,
+        DW_OP.addr,
+        0x10,
+        0x90,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        DW_OP.deref_type,
+        16,
+        0x3c,
+        DW_OP.div,
+      ],
+      { baseType },
+    );
     // 1.25 / 3 = 5/12 = 1.1010...b * 2^-2: the bits after the 64th are 0101..., so it rounds down.
     expect(third).toBe((0x3ffdn << 64n) | 0xd555555555555555n);
   });

@@ -26,11 +26,23 @@ function sectionBytes(file: string, name: string): Uint8Array {
 function entryExpression(bytes: Uint8Array, offset: number): Uint8Array {
   const r = new ByteReader(bytes, '.debug_loclists', offset);
   switch (r.u8()) {
-    case 2: case 3: case 4: r.uleb128(); r.uleb128(); break; // startx_endx, startx_length, offset_pair
-    case 5: break; // default_location
-    case 7: r.skip(16); break; // start_end
-    case 8: r.skip(8); r.uleb128(); break; // start_length
-    default: throw new Error(`no expression in the entry at 0x${offset.toString(16)}`);
+    case 2:
+    case 3:
+    case 4:
+      r.uleb128();
+      r.uleb128();
+      break; // startx_endx, startx_length, offset_pair
+    case 5:
+      break; // default_location
+    case 7:
+      r.skip(16);
+      break; // start_end
+    case 8:
+      r.skip(8);
+      r.uleb128();
+      break; // start_length
+    default:
+      throw new Error(`no expression in the entry at 0x${offset.toString(16)}`);
   }
   return r.bytesN(r.uleb128());
 }
@@ -83,7 +95,9 @@ function loclistExpressions(file: string): Array<{ bytes: Uint8Array; text: stri
 function readelfExprlocs(file: string): Array<{ bytes: Uint8Array; text: string }> {
   const out = execFileSync('readelf', ['-wi', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const found: Array<{ bytes: Uint8Array; text: string }> = [];
-  for (const m of out.matchAll(/DW_AT_(?:location|frame_base|call_value|call_target|data_member_location)\s*: \d+ byte block: ([0-9a-f ]+?)\s*\t\((.*)\)$/gm)) {
+  for (const m of out.matchAll(
+    /DW_AT_(?:location|frame_base|call_value|call_target|data_member_location)\s*: \d+ byte block: ([0-9a-f ]+?)\s*\t\((.*)\)$/gm,
+  )) {
     found.push({ bytes: Uint8Array.from(m[1]!.split(' '), (h) => parseInt(h, 16)), text: m[2]! });
   }
   return found;
@@ -99,7 +113,14 @@ const fakeTarget: ExpressionContext = {
   // clang's DW_OP_convert in these units narrows through unsigned 64 (<0x2b>) to unsigned 32 (<0x2f>).
   // gcc's typed ops in app_fp.c's unit read xmm registers as double (<0x2e>) and float (<0x35>),
   // and memory as long double (<0x3c>).
-  baseType: (die) => ({ 0x2b: { size: 8, encoding: DW_ATE.unsigned }, 0x2f: { size: 4, encoding: DW_ATE.unsigned }, 0x2e: { size: 8, encoding: DW_ATE.float }, 0x35: { size: 4, encoding: DW_ATE.float }, 0x3c: { size: 16, encoding: DW_ATE.float } })[Number(die)],
+  baseType: (die) =>
+    ({
+      0x2b: { size: 8, encoding: DW_ATE.unsigned },
+      0x2f: { size: 4, encoding: DW_ATE.unsigned },
+      0x2e: { size: 8, encoding: DW_ATE.float },
+      0x35: { size: 4, encoding: DW_ATE.float },
+      0x3c: { size: 16, encoding: DW_ATE.float },
+    })[Number(die)],
 };
 
 describe.each(['gcc-O2', 'clang-O2'])('the %s location lists', (build) => {
@@ -113,7 +134,9 @@ describe.each(['gcc-O2', 'clang-O2'])('the %s location lists', (build) => {
   it('all evaluate with target state', async () => {
     const kinds = new Map<string, number>();
     for (const e of loclistExpressions(elf(build))) {
-      const loc: Location = await evaluateLocation(e.bytes, fakeTarget).catch((err) => { throw new Error(`${e.text}: ${err.message}`); });
+      const loc: Location = await evaluateLocation(e.bytes, fakeTarget).catch((err) => {
+        throw new Error(`${e.text}: ${err.message}`);
+      });
       kinds.set(loc.kind, (kinds.get(loc.kind) ?? 0) + 1);
     }
     expect(kinds.get('unavailable') ?? 0).toBe(0);
@@ -142,10 +165,16 @@ describe('real expressions, evaluated', () => {
     expect(await evaluateLocation(hex('91 6c'), fakeTarget)).toEqual({ kind: 'memory', address: 0x7000n - 20n });
     // DW_OP_entry_value: (DW_OP_reg5 (rdi)); DW_OP_stack_value
     expect(await evaluateLocation(hex('a3 1 55 9f'), fakeTarget)).toEqual({ kind: 'value', value: 5n });
-    expect(await evaluateLocation(hex('a3 1 55 9f'), { ...fakeTarget, entryValue: undefined })).toEqual({ kind: 'unavailable', reason: '<entry value unavailable>' });
+    expect(await evaluateLocation(hex('a3 1 55 9f'), { ...fakeTarget, entryValue: undefined })).toEqual({
+      kind: 'unavailable',
+      reason: '<entry value unavailable>',
+    });
     // DW_OP_breg12 (r12): -1; DW_OP_stack_value
     expect(await evaluateLocation(hex('7c 7f 9f'), fakeTarget)).toEqual({ kind: 'value', value: 0xd0000n - 1n });
     // DW_OP_implicit_value 8 byte block
-    expect(await evaluateLocation(hex('9e 8 25 23 22 84 e4 9c f2 cb'), fakeTarget)).toEqual({ kind: 'implicit', bytes: hex('25 23 22 84 e4 9c f2 cb') });
+    expect(await evaluateLocation(hex('9e 8 25 23 22 84 e4 9c f2 cb'), fakeTarget)).toEqual({
+      kind: 'implicit',
+      bytes: hex('25 23 22 84 e4 9c f2 cb'),
+    });
   });
 });

@@ -13,15 +13,34 @@ async function gdbBreaks(elf: string, specs: string[]): Promise<string[]> {
   const info = outs[specs.length]!;
   return specs.map((_, i) => {
     const n = /Breakpoint (\d+) at/.exec(outs[i]!)?.[1];
-    const addrs = [...info.matchAll(new RegExp(`^${n}(?:\\.\\d+)?\\s+(?:breakpoint\\s+keep\\s+)?y\\s+(0x[0-9a-f]+)`, 'gm'))].map((m) => BigInt(m[1]!));
-    return addrs.sort((a, b) => (a < b ? -1 : 1)).map((a) => a.toString(16)).join(',');
+    const addrs = [...info.matchAll(new RegExp(`^${n}(?:\\.\\d+)?\\s+(?:breakpoint\\s+keep\\s+)?y\\s+(0x[0-9a-f]+)`, 'gm'))].map((m) =>
+      BigInt(m[1]!),
+    );
+    return addrs
+      .sort((a, b) => (a < b ? -1 : 1))
+      .map((a) => a.toString(16))
+      .join(',');
   });
 }
 
-const hex = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? -1 : 1)).map((a) => a.toString(16)).join(',');
+const hex = (xs: bigint[]) =>
+  [...xs]
+    .sort((a, b) => (a < b ? -1 : 1))
+    .map((a) => a.toString(16))
+    .join(',');
 
 describe('breakpoint placement vs gdb', () => {
-  const lines = ['app_demo.c:158', 'app_demo.c:100', 'app_demo.c:105', 'sched.c:50', 'sched.c:120', 'kernel.h:120', 'console.c:58', 'app_demo.c:1', 'app_demo.c:135'];
+  const lines = [
+    'app_demo.c:158',
+    'app_demo.c:100',
+    'app_demo.c:105',
+    'sched.c:50',
+    'sched.c:120',
+    'kernel.h:120',
+    'console.c:58',
+    'app_demo.c:1',
+    'app_demo.c:135',
+  ];
   for (const variant of ['gcc-O0', 'gcc-O2', 'clang-O2']) {
     it(`${variant}: FILE:LINE (inlined copies, lines without code)`, async () => {
       const elf = build(variant);
@@ -36,7 +55,13 @@ describe('breakpoint placement vs gdb', () => {
 
   it('every line of every source file, in all three builds (gdb files rows by source file: a file switch at an address deletes the rows there)', async () => {
     const src = path.join(root, 'fixtures/unikernel/src');
-    const specs = readdirSync(src).filter((f) => /\.[ch]$/.test(f)).flatMap((f) => readFileSync(path.join(src, f), 'utf8').split('\n').map((_, i) => `${f}:${i + 1}`));
+    const specs = readdirSync(src)
+      .filter((f) => /\.[ch]$/.test(f))
+      .flatMap((f) =>
+        readFileSync(path.join(src, f), 'utf8')
+          .split('\n')
+          .map((_, i) => `${f}:${i + 1}`),
+      );
     for (const variant of ['gcc-O0', 'gcc-O2', 'clang-O2']) {
       const elf = build(variant);
       const sf = await SymbolFile.open(elf);
@@ -72,7 +97,21 @@ describe('breakpoint placement vs gdb', () => {
   // have location lists, so gdb trusts their locations from the entry on.
   it("Debian's vmlinux: functions and inline functions by name", async () => {
     const elf = vmlinux();
-    const names = ['start_kernel', 'schedule', '__schedule', 'do_one_initcall', 'copy_process', 'list_add', 'kmalloc', 'get_current', 'native_save_fl', 'memblock_add', 'arch_local_irq_save', 'cpumask_weight', 'refcount_inc'];
+    const names = [
+      'start_kernel',
+      'schedule',
+      '__schedule',
+      'do_one_initcall',
+      'copy_process',
+      'list_add',
+      'kmalloc',
+      'get_current',
+      'native_save_fl',
+      'memblock_add',
+      'arch_local_irq_save',
+      'cpumask_weight',
+      'refcount_inc',
+    ];
     const sf = await SymbolFile.open(elf);
     const mine = names.map((n) => hex(sf.functionEntries(n)));
     expect(mine.map((m) => m.split(',').length)).toEqual(expect.arrayContaining([1, 572]));
@@ -86,9 +125,28 @@ describe('types vs gdb ptype/whatis', () => {
     for (const variant of ['gcc-O0', 'clang-O2']) {
       const elf = build(variant);
       const sf = await SymbolFile.open(elf);
-      const names = ['struct config', 'union value', 'enum color', 'struct flags', 'struct thread', 'struct worker_state', 'binary_op', 'spinlock_t', 'struct percpu', 'struct ring'];
-      const gdb = (await gdbEach(elf, names.map((n) => `ptype ${n}`))).map((s) => s.replace(/^type = /, '').trimEnd());
-      expect(names.map((n) => ptype(sf.findType(n)!)), variant).toEqual(gdb);
+      const names = [
+        'struct config',
+        'union value',
+        'enum color',
+        'struct flags',
+        'struct thread',
+        'struct worker_state',
+        'binary_op',
+        'spinlock_t',
+        'struct percpu',
+        'struct ring',
+      ];
+      const gdb = (
+        await gdbEach(
+          elf,
+          names.map((n) => `ptype ${n}`),
+        )
+      ).map((s) => s.replace(/^type = /, '').trimEnd());
+      expect(
+        names.map((n) => ptype(sf.findType(n)!)),
+        variant,
+      ).toEqual(gdb);
     }
   });
 
@@ -96,7 +154,12 @@ describe('types vs gdb ptype/whatis', () => {
     const elf = build('gcc-O0');
     const sf = await SymbolFile.open(elf);
     const globals = ['demo_config', 'origin', 'thread_list', 'percpu', 'demo_counter', 'ncpus'];
-    const gdb = (await gdbEach(elf, globals.map((g) => `whatis ${g}`))).map((s) => s.replace(/^type = /, '').trim());
+    const gdb = (
+      await gdbEach(
+        elf,
+        globals.map((g) => `whatis ${g}`),
+      )
+    ).map((s) => s.replace(/^type = /, '').trim());
     expect(globals.map((g) => typeName(sf.findGlobal(g)!.type))).toEqual(gdb);
   });
 });
@@ -106,8 +169,13 @@ describe('scopes vs gdb info scope', () => {
     for (const variant of ['gcc-O0', 'gcc-O2']) {
       const elf = build(variant);
       const sf = await SymbolFile.open(elf);
-      const fns = ['worker_step', 'tree_sum', 'kvsnprintf', 'thread_create', 'compute_checksum'].filter((f) => sf.functionEntries(f).length > 0);
-      const gdb = await gdbEach(elf, fns.map((f) => `info scope ${f}`));
+      const fns = ['worker_step', 'tree_sum', 'kvsnprintf', 'thread_create', 'compute_checksum'].filter(
+        (f) => sf.functionEntries(f).length > 0,
+      );
+      const gdb = await gdbEach(
+        elf,
+        fns.map((f) => `info scope ${f}`),
+      );
       fns.forEach((f, i) => {
         const theirs = [...gdb[i]!.matchAll(/^Symbol (\w+) is/gm)].map((m) => m[1]).sort();
         const pc = sf.functionEntries(f)[0]!;

@@ -30,7 +30,9 @@ export async function gdbEach(elf: string, commands: string[]): Promise<string[]
 export function addr2lineText(frames: SourceFrame[]): string {
   if (frames.length === 0) return '??\n??:0';
   const disc = frames[0]!.discriminator;
-  return frames.map((f) => `${f.function ?? '??'}\n${f.file ?? '??'}:${f.line || '?'}${f.line && disc ? ` (discriminator ${disc})` : ''}`).join('\n');
+  return frames
+    .map((f) => `${f.function ?? '??'}\n${f.file ?? '??'}:${f.line || '?'}${f.line && disc ? ` (discriminator ${disc})` : ''}`)
+    .join('\n');
 }
 
 /**

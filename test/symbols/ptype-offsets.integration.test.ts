@@ -39,7 +39,11 @@ beforeAll(() => {
   buildFixtures();
   dir = mkdtempSync(path.join(tmpdir(), 'duster-ptype-o-'));
   writeFileSync(path.join(dir, 'layout.c'), SRC);
-  for (const [name, cc, flags] of [['gcc4', 'gcc', ['-gdwarf-4']], ['gcc5', 'gcc', ['-gdwarf-5']], ['clang', 'clang', ['-gdwarf-5']]] as const) {
+  for (const [name, cc, flags] of [
+    ['gcc4', 'gcc', ['-gdwarf-4']],
+    ['gcc5', 'gcc', ['-gdwarf-5']],
+    ['clang', 'clang', ['-gdwarf-5']],
+  ] as const) {
     execFileSync(cc, [...flags, '-O0', '-o', path.join(dir, name), path.join(dir, 'layout.c')]);
   }
 });
@@ -47,7 +51,12 @@ beforeAll(() => {
 async function compare(elf: string, names: string[]): Promise<void> {
   const sf = await SymbolFile.open(elf);
   try {
-    const gdb = (await gdbEach(elf, names.map((n) => `ptype /o ${n}`))).map((s) => s.trimEnd());
+    const gdb = (
+      await gdbEach(
+        elf,
+        names.map((n) => `ptype /o ${n}`),
+      )
+    ).map((s) => s.trimEnd());
     const mine = names.map((n) => ptypeOffsets(sf.findType(n) ?? sf.findGlobal(n)!.type));
     expect(names.map((n, i) => `${n}\n${mine[i]}`)).toEqual(names.map((n, i) => `${n}\n${gdb[i]}`));
   } finally {
@@ -63,7 +72,18 @@ describe('ptype /o vs gdb', () => {
   }
 
   it('the reference unikernel types (gcc-O0, clang-O2)', async () => {
-    const names = ['struct config', 'union value', 'struct flags', 'struct thread', 'struct worker_state', 'struct percpu', 'struct ring', 'struct rect', 'spinlock_t', 'int'];
+    const names = [
+      'struct config',
+      'union value',
+      'struct flags',
+      'struct thread',
+      'struct worker_state',
+      'struct percpu',
+      'struct ring',
+      'struct rect',
+      'spinlock_t',
+      'int',
+    ];
     for (const variant of ['gcc-O0', 'clang-O2']) await compare(build(variant), names);
   });
 });

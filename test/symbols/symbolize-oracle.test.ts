@@ -23,16 +23,31 @@ async function ours(elf: string, addrs: string[]): Promise<string[]> {
 }
 
 function splitRecords(text: string): string[] {
-  return text.split(/^0x[0-9a-f]+\n/m).slice(1).map((s) => s.trimEnd());
+  return text
+    .split(/^0x[0-9a-f]+\n/m)
+    .slice(1)
+    .map((s) => s.trimEnd());
 }
 
 /** llvm-symbolizer's records in addr2line's layout (no columns, discriminators dropped on both sides). */
 function llvm(elf: string, addrs: string[]): string[] {
   const text = run('llvm-symbolizer', ['--obj=' + elf, '--inlining', ...addrs]);
-  return text.trimEnd().split('\n\n').map((rec) => rec.split('\n').map((l, i) => (i % 2 === 1 ? l.replace(/:(\d+):\d+$/, ':$1').replace(/:0$/, ':?') : l)).join('\n'));
+  return text
+    .trimEnd()
+    .split('\n\n')
+    .map((rec) =>
+      rec
+        .split('\n')
+        .map((l, i) => (i % 2 === 1 ? l.replace(/:(\d+):\d+$/, ':$1').replace(/:0$/, ':?') : l))
+        .join('\n'),
+    );
 }
 
-function agreement(a: string[], b: string[], same2: (x: string, y: string) => boolean = (x, y) => x === y): { rate: number; first?: string } {
+function agreement(
+  a: string[],
+  b: string[],
+  same2: (x: string, y: string) => boolean = (x, y) => x === y,
+): { rate: number; first?: string } {
   let same = 0;
   let first: string | undefined;
   a.forEach((x, i) => {
@@ -88,7 +103,11 @@ describe('symbolize vs oracles', () => {
     async function* input() {
       yield ['0x100000', 'zzz'];
     }
-    const code = await symbolizeCommand(['-e', build('gcc-O0'), '-f'], { stdout: (s) => out.push(s), stderr: (s) => out.push(s), stdin: input() });
+    const code = await symbolizeCommand(['-e', build('gcc-O0'), '-f'], {
+      stdout: (s) => out.push(s),
+      stderr: (s) => out.push(s),
+      stdin: input(),
+    });
     expect(code).toBe(0);
     expect(out.join('')).toBe('??\n??:0\n??\n??:0\n');
   });

@@ -44,7 +44,17 @@ int __attribute__((noinline)) compute(int n) { int t = 0; for (int i = 0; i < n;
 void __attribute__((noinline)) start(void) { sink = compute(sink); for (;;) ; }
 `;
 
-const KERNEL_LINK = ['-mcmodel=kernel', '-fno-pic', '-no-pie', '-nostdlib', '-static', '-ffunction-sections', '-Wl,--gc-sections', '-Wl,-e,start', '-Wl,-Ttext=0xffffffff81000000'];
+const KERNEL_LINK = [
+  '-mcmodel=kernel',
+  '-fno-pic',
+  '-no-pie',
+  '-nostdlib',
+  '-static',
+  '-ffunction-sections',
+  '-Wl,--gc-sections',
+  '-Wl,-e,start',
+  '-Wl,-Ttext=0xffffffff81000000',
+];
 
 const builds: [string, string, string, string[]][] = [
   ['nested-O0', 'gcc', 'nested.c', ['-g', '-O0']],

@@ -2,7 +2,18 @@
 // page tables pointing outside the dump, bad Xen headers) fail fast with one-line typed errors, or,
 // cut short after their headers and notes, open with what is left and say how much is missing.
 import { execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,8 +45,16 @@ function variant(length: number, edit?: (fd: number) => void): string {
 }
 
 const put = (fd: number, at: number, bytes: number[] | Buffer) => writeSync(fd, Buffer.from(bytes), 0, bytes.length, at);
-const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
-const u64 = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; };
+const u32 = (v: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v);
+  return b;
+};
+const u64 = (v: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return b;
+};
 
 async function openError(file: string): Promise<Error> {
   const t = performance.now();
@@ -126,7 +145,9 @@ describe('damaged QEMU dumps (integration)', () => {
     const cr3At = (q: number) => q + 20 + 392 + 24;
     const [, , q0, q1] = notes.map((x) => x.offset);
     let d = await openDump(variant(size, (fd) => [q0!, q1!].forEach((q) => put(fd, cr3At(q), u64(0x7000_0000n)))));
-    await expect(d.readMemory(0x10_0000n, 8)).rejects.toThrow(/^cannot read 0x100000: its PML4 table at physical 0x70000000 is not in the dump$/);
+    await expect(d.readMemory(0x10_0000n, 8)).rejects.toThrow(
+      /^cannot read 0x100000: its PML4 table at physical 0x70000000 is not in the dump$/,
+    );
     await d.close();
     const good0 = await openDump(good);
     const cr3 = (await good0.readRegisters(1)).get('cr3')!;
@@ -164,7 +185,9 @@ describe('damaged Xen dumps (integration)', () => {
     // The section name table is the last thing in the file: the ELF reader notices first.
     let e = await openError(xenVariant(() => undefined, 0x10_0000));
     expect(e).toBeInstanceOf(DumpFormatError);
-    expect(e.message).toMatch(/: damaged or truncated ELF file \(sections skipped: section 1: bytes \[0x[0-9a-f]+, \+0x37\) lie outside the file \(size 0x100000\)\)$/);
+    expect(e.message).toMatch(
+      /: damaged or truncated ELF file \(sections skipped: section 1: bytes \[0x[0-9a-f]+, \+0x37\) lie outside the file \(size 0x100000\)\)$/,
+    );
     e = await openError(xenVariant((fd) => put(fd, 64 + 4 * 64 + 32, u64(0x1000n))));
     expect(e.message).toMatch(/\.xen_pages holds 0x1000 bytes, the header needs 0x[0-9a-f]+$/);
     // Notes: none (16 bytes), header (16 + 32), version (16 + 1280), format (16 + 8).

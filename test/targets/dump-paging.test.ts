@@ -66,7 +66,9 @@ describe('PageWalker', () => {
     m.entry(0x3000n, 2, 0x9999_0000n | P);
     const w = new PageWalker(m, { kind: 'long', levels: 4, root: 0x1000n });
     expect(() => w.translate(0x40_0000n)).toThrow(/^cannot read 0x400000: its PT table at physical 0x99990000 is not in the dump$/);
-    expect(() => new PageWalker(m, { kind: 'long', levels: 4, root: 0x7770_0000n }).translate(0n)).toThrow(/PML4 table at physical 0x77700000/);
+    expect(() => new PageWalker(m, { kind: 'long', levels: 4, root: 0x7770_0000n }).translate(0n)).toThrow(
+      /PML4 table at physical 0x77700000/,
+    );
   });
 
   it('walks 5-level paging (CR4.LA57) with 57-bit canonical addresses', () => {

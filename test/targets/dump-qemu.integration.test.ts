@@ -54,7 +54,9 @@ describe('QEMU ELF core (integration)', () => {
     await expect(d.insertBreakpoint('sw', 0x100000n, 1)).rejects.toBeInstanceOf(ReadOnlyTargetError);
     // The reference kernel leaves page 0 unmapped so NULL faults.
     await expect(d.readMemory(0x10n, 8)).rejects.toThrow(/^cannot read 0x10: not mapped \(PT entry 0 /);
-    await expect(d.readMemory(0x9000_0000n, 8)).rejects.toThrow(/^cannot read 0x90000000: it maps to physical address 0x90000000, which is not in the dump$/);
+    await expect(d.readMemory(0x9000_0000n, 8)).rejects.toThrow(
+      /^cannot read 0x90000000: it maps to physical address 0x90000000, which is not in the dump$/,
+    );
     await expect(d.readRegisters(9)).rejects.toThrow(/no vCPU with thread id 9/);
   });
 
@@ -66,7 +68,9 @@ describe('QEMU ELF core (integration)', () => {
     expect(await differencesFromLive(d, crash)).toEqual([]);
     // A read spanning many 2 KiB PT_LOADs equals the same read from the original layout.
     const orig = await openTracked(crash.path);
-    expect(Buffer.from(await d.readPhysical(0x10_0000n, 0x2_0000)).equals(Buffer.from(await orig.readPhysical(0x10_0000n, 0x2_0000)))).toBe(true);
+    expect(Buffer.from(await d.readPhysical(0x10_0000n, 0x2_0000)).equals(Buffer.from(await orig.readPhysical(0x10_0000n, 0x2_0000)))).toBe(
+      true,
+    );
   });
 
   it('walks 5-level paging with 1 GiB pages', async () => {
@@ -90,7 +94,9 @@ describe('QEMU ELF core of a running 4-vCPU guest (integration)', () => {
     await d.readMemory(rsp - 0x8000n, 0x1_0000);
     const ms = performance.now() - t;
     const grewMb = (process.memoryUsage().rss - rss) / 2 ** 20;
-    console.log(`512 MiB dump (QEMU wrote it in ${demo.dumpMs.toFixed(0)} ms): open + 4 vCPUs' registers + 64 KiB stack ${ms.toFixed(1)} ms, RSS +${grewMb.toFixed(1)} MiB`);
+    console.log(
+      `512 MiB dump (QEMU wrote it in ${demo.dumpMs.toFixed(0)} ms): open + 4 vCPUs' registers + 64 KiB stack ${ms.toFixed(1)} ms, RSS +${grewMb.toFixed(1)} MiB`,
+    );
     expect(ms).toBeLessThan(100);
     expect(grewMb).toBeLessThan(50);
     expect((await d.threads()).length).toBe(4);

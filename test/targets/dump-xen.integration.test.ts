@@ -68,7 +68,16 @@ describe('Xen dump-core (integration)', () => {
   });
 
   it('HVM and PV: every vCPU backtrace is the one gdb shows for the QEMU dump they were made from', async () => {
-    const { stdout } = await promisify(execFile)('gdb', ['-nx', '-batch', '-ex', 'set width 0', '-ex', 'thread apply all bt', kernel, guest.path]);
+    const { stdout } = await promisify(execFile)('gdb', [
+      '-nx',
+      '-batch',
+      '-ex',
+      'set width 0',
+      '-ex',
+      'thread apply all bt',
+      kernel,
+      guest.path,
+    ]);
     const gdb = new Map<number, string[]>();
     let current: number | undefined;
     for (const line of stdout.split('\n')) {

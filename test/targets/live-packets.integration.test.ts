@@ -17,7 +17,9 @@ const root = path.resolve(import.meta.dirname, '../../fixtures/unikernel');
 const kernel = path.join(root, 'build/gcc-O0/kernel.elf');
 
 function symbol(name: string): bigint {
-  const line = execFileSync('nm', [kernel], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`));
+  const line = execFileSync('nm', [kernel], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.endsWith(` ${name}`));
   return BigInt(`0x${line!.split(' ')[0]}`);
 }
 
@@ -93,7 +95,9 @@ describe('live target packets (integration)', () => {
     const stop = await target.resume({ kind: 'continue' });
     // The resume goes out behind the change without waiting for its reply, and the reply's ack
     // only once the guest stopped (any byte stops a running QEMU).
-    const wire = proxy.packets.map((p) => (p.dir === 'c2s' ? p.data.replace(/^\$(.*)#..$/, '$1') : `<${p.data.replace(/^\$(.*)#..$/, '$1')}`));
+    const wire = proxy.packets.map((p) =>
+      p.dir === 'c2s' ? p.data.replace(/^\$(.*)#..$/, '$1') : `<${p.data.replace(/^\$(.*)#..$/, '$1')}`,
+    );
     const resumed = wire.indexOf('vCont;c');
     expect(wire.indexOf('<OK')).toBeGreaterThan(resumed);
     expect(wire.slice(resumed + 1).findIndex((w) => w.startsWith('<T'))).toBeLessThan(wire.slice(resumed + 1).indexOf('+'));
@@ -104,7 +108,10 @@ describe('live target packets (integration)', () => {
 
   it('reads what the caller names with the registers when the guest stops', async () => {
     const tick = symbol('counter_tick');
-    const stop = await target.resume({ kind: 'continue' }, [{ address: tick, size: 1 }, { address: tick + 8n, size: 4 }]);
+    const stop = await target.resume({ kind: 'continue' }, [
+      { address: tick, size: 1 },
+      { address: tick + 8n, size: 4 },
+    ]);
     expect(stop.kind).toBe('trap');
     const block = tick - (tick % 2048n);
     expect(sent()).toEqual(['vCont;c', 'g', `m${block.toString(16)},800`]);
@@ -146,13 +153,18 @@ describe('live target packets (integration)', () => {
     const stepped = await target.resume({ kind: 'step', thread, count: 5 });
     expect(stepped).toMatchObject({ kind: 'trap', thread });
     const vcpu = `p1.${thread.toString(16)}`;
-    expect(sent()).toEqual([`z0,${tick.toString(16)},1`, `z1,${fib.toString(16)},1`, ...Array.from({ length: 5 }, () => `vCont;s:${vcpu}`), 'g']);
+    expect(sent()).toEqual([
+      `z0,${tick.toString(16)},1`,
+      `z1,${fib.toString(16)},1`,
+      ...Array.from({ length: 5 }, () => `vCont;s:${vcpu}`),
+      'g',
+    ]);
     expect((await target.readRegisters(thread)).get('rip')).not.toBe(from);
     await target.insertBreakpoint('sw', tick, 1);
     await target.insertBreakpoint('hw', fib, 1);
   });
 
-  it('before a single step sends only the change at the stepping vCPU\'s pc', async () => {
+  it("before a single step sends only the change at the stepping vCPU's pc", async () => {
     const { tick, fib, thread, pc } = await stopAtPlanted();
     expect([tick, fib]).toContain(pc);
     const other = pc === tick ? fib : tick;

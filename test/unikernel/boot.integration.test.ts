@@ -47,7 +47,9 @@ describe.each(['gcc-O0', 'gcc-O2'])('reference unikernel %s', (build) => {
     const q = await boot(build, 'app=crash');
     const m = (await q.waitForSerial(/PANIC: Page Fault \(vector 14\) at RIP=(0x[0-9a-f]+) CR2=(0x[0-9a-f]+)/, 20_000))!;
     expect(BigInt(m[2]!)).toBe(0n);
-    const [func, where] = execFileSync('addr2line', ['-f', '-e', elf(build), m[1]!], { encoding: 'utf8' }).trim().split('\n');
+    const [func, where] = execFileSync('addr2line', ['-f', '-e', elf(build), m[1]!], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(func).toBe('crash_write');
     expect(where).toMatch(/app_crash\.c:\d+$/);
     // The faulting instruction is the store through NULL on the line that writes it.

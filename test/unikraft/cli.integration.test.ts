@@ -38,8 +38,16 @@ interface ThreadRow {
 
 async function duster(args: string[], commands: string[]): Promise<{ lines: JsonLine[]; stderr: string }> {
   const all = [path.join(repo, 'bin/duster.js'), ...args, '--batch', '--json', ...commands.flatMap((c) => ['-ex', c])];
-  const { stdout, stderr } = await run('node', all, { timeout: 180_000, maxBuffer: 16 << 20 }).catch((e: { stdout: string; stderr: string }) => e);
-  return { lines: stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JsonLine), stderr };
+  const { stdout, stderr } = await run('node', all, { timeout: 180_000, maxBuffer: 16 << 20 }).catch(
+    (e: { stdout: string; stderr: string }) => e,
+  );
+  return {
+    lines: stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as JsonLine),
+    stderr,
+  };
 }
 
 function result(lines: JsonLine[], command: string, nth = -1): JsonLine {
@@ -85,7 +93,26 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
     // third hit, when every thread has run and been switched out at least once.
     ({ lines, stderr } = await duster(
       ['run', unikraftImage('threads-O0')],
-      ['break uk_sched_dumpk_threads', 'continue', 'info threads', 'thread 2.4', 'bt', 'delete', 'break worker_step', 'continue', 'continue', 'continue', 'info threads', 'thread 2.2', 'bt', 'thread 2.4', 'bt', 'info locals', 'up', 'info locals'],
+      [
+        'break uk_sched_dumpk_threads',
+        'continue',
+        'info threads',
+        'thread 2.4',
+        'bt',
+        'delete',
+        'break worker_step',
+        'continue',
+        'continue',
+        'continue',
+        'info threads',
+        'thread 2.2',
+        'bt',
+        'thread 2.4',
+        'bt',
+        'info locals',
+        'up',
+        'info locals',
+      ],
     ));
   }, 240_000);
 
@@ -132,7 +159,15 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
   it('unwinds init from its saved context as gdb does with those registers', async () => {
     const ours = btFunctions(lines, 1);
     expect(ours.slice(0, 5)).toEqual(['uk_sched_thread_switch', 'schedcoop_schedule', 'uk_sched_yield', 'uk_sched_thread_sleep', 'main']);
-    const gdb = await gdbOn('threads-O0', ['break worker_step', 'continue', 'continue', 'continue', 'set backtrace past-main on', ...gdbSavedContext('0x16020'), 'bt']);
+    const gdb = await gdbOn('threads-O0', [
+      'break worker_step',
+      'continue',
+      'continue',
+      'continue',
+      'set backtrace past-main on',
+      ...gdbSavedContext('0x16020'),
+      'bt',
+    ]);
     // gdb's frame #0 is at the saved pc itself (.Lresume inside ukarch_ctx_switch, which has no
     // CFI, so gdb unwinds it by its prologue analysis); duster starts at the return address in
     // uk_sched_thread_switch, the frame that called it. The rest must agree.
@@ -141,7 +176,13 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
   }, 180_000);
 
   it('shows a switched-out worker and its locals', () => {
-    expect(btFunctions(lines, 2)).toEqual(['uk_sched_thread_switch', 'schedcoop_schedule', 'uk_sched_yield', 'uk_sched_thread_sleep', 'worker_fn']);
+    expect(btFunctions(lines, 2)).toEqual([
+      'uk_sched_thread_switch',
+      'schedcoop_schedule',
+      'uk_sched_yield',
+      'uk_sched_thread_sleep',
+      'worker_fn',
+    ]);
     expect(result(lines, 'up').ok).toBe(true);
     // uk_sched_thread_switch switched away from worker-2; schedcoop_schedule's scheduler is the
     // one the guest prints as `sched 0x14020`.
@@ -153,7 +194,10 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
 describe('Unikraft thread breakpoints and steps (integration)', () => {
   it('stops worker_step only in worker-2 and steps over its sleep staying with it', async () => {
     const nexts = Array.from({ length: 8 }, () => 'next');
-    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break uk_sched_dumpk_threads', 'continue', 'break worker_step thread 2.4', 'continue', ...nexts, 'thread']);
+    const { lines } = await duster(
+      ['run', unikraftImage('threads-O0')],
+      ['break uk_sched_dumpk_threads', 'continue', 'break worker_step thread 2.4', 'continue', ...nexts, 'thread'],
+    );
     // worker-1 reaches worker_step first (the guest prints its step 0 first); the stop is worker-2's.
     expect(result(lines, 'continue', 1).data).toMatchObject({ reason: 'breakpoint', frame: { function: 'worker_step' } });
     expect(result(lines, 'continue', 1).text).toContain('worker_step (w=0x13f010 <workers+16>, i=0)');
@@ -169,7 +213,10 @@ describe('Unikraft thread breakpoints and steps (integration)', () => {
 describe('A corrupted Unikraft thread list (integration)', () => {
   it('ends the walk at a cycle and at a wild pointer with a note, keeping the threads read before', async () => {
     const next = (to: string) => `set var ((struct uk_thread *)0x17020)->thread_list.tqe_next = (struct uk_thread *)${to}`;
-    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break worker_step', 'continue', next('0x16020'), 'info threads', next('0xdead0000'), 'info threads', 'thread 2.4', 'bt 1']);
+    const { lines } = await duster(
+      ['run', unikraftImage('threads-O0')],
+      ['break worker_step', 'continue', next('0x16020'), 'info threads', next('0xdead0000'), 'info threads', 'thread 2.4', 'bt 1'],
+    );
     const cycle = result(lines, 'info threads', 0).data as { threads: ThreadRow[]; error: string };
     expect(cycle.threads.map((t) => t.name)).toEqual(['idle', 'init', 'worker-1']);
     expect(cycle.error).toBe('thread list loops back to 0x16020');
@@ -184,7 +231,10 @@ describe('A corrupted Unikraft thread list (integration)', () => {
 
 describe('Unikraft threads-O2 (integration)', () => {
   it('lists the threads and unwinds a switched-out worker whose switch path is inlined', async () => {
-    const { lines } = await duster(['run', unikraftImage('threads-O2')], ['break worker_step', 'continue', 'continue', 'continue', 'info threads', 'thread 2.2', 'bt']);
+    const { lines } = await duster(
+      ['run', unikraftImage('threads-O2')],
+      ['break worker_step', 'continue', 'continue', 'continue', 'info threads', 'thread 2.2', 'bt'],
+    );
     const rows = threadRows(lines);
     expect(rows.map((t) => [t.name, t.address])).toEqual([
       ['idle', '0x1770d0'],
@@ -192,11 +242,20 @@ describe('Unikraft threads-O2 (integration)', () => {
       ['worker-1', '0x16020'],
       ['worker-2', '0x178020'],
     ]);
-    for (const t of rows.filter((x) => x.vcpu === undefined && x.frame)) expect(['worker_fn', 'main', 'idle_thread_fn', '_ctx_x86_clearregs']).toContain(t.frame!.function);
+    for (const t of rows.filter((x) => x.vcpu === undefined && x.frame))
+      expect(['worker_fn', 'main', 'idle_thread_fn', '_ctx_x86_clearregs']).toContain(t.frame!.function);
     // init at -O2: the switch path is inlined into main, so its saved rip is in main itself.
     const ours = btFunctions(lines);
     expect(ours).toContain('main');
-    const gdb = await gdbOn('threads-O2', ['break worker_step', 'continue', 'continue', 'continue', 'set backtrace past-main on', ...gdbSavedContext('0x15020'), 'bt']);
+    const gdb = await gdbOn('threads-O2', [
+      'break worker_step',
+      'continue',
+      'continue',
+      'continue',
+      'set backtrace past-main on',
+      ...gdbSavedContext('0x15020'),
+      'bt',
+    ]);
     const theirs = parseGdbBacktrace(gdb.slice(gdb.indexOf('#0'))).map((f) => f.func);
     expect(theirs.slice(theirs.indexOf(ours[0]!))).toEqual(ours);
   }, 240_000);
@@ -206,9 +265,18 @@ describe('Unikraft crash-O0 (integration)', () => {
   it('stops at the NULL write in crash_inner, on every run, with the frames gdb shows', async () => {
     for (let i = 0; i < 3; i++) {
       const { lines } = await duster(['run', unikraftImage('crash-O0')], ['continue', 'bt', 'info locals', 'info threads']);
-      const stop = result(lines, 'continue').data as { reason: string; panic: { message: string; pc: string; caughtAt: string; frame: number }; frame: { function: string; line: number } };
+      const stop = result(lines, 'continue').data as {
+        reason: string;
+        panic: { message: string; pc: string; caughtAt: string; frame: number };
+        frame: { function: string; line: number };
+      };
       expect(stop.reason).toBe('panic');
-      expect(stop.panic).toMatchObject({ message: 'Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)', pc: '0x115575', caughtAt: 'ukplat_terminate', frame: 3 });
+      expect(stop.panic).toMatchObject({
+        message: 'Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)',
+        pc: '0x115575',
+        caughtAt: 'ukplat_terminate',
+        frame: 3,
+      });
       // The faulting frame is the one selected and shown, at crash.c:66.
       expect(stop.frame).toMatchObject({ function: 'crash_inner', line: 66 });
       expect(result(lines, 'info locals').text).toBe('vp = 0x0\n');
@@ -231,8 +299,14 @@ describe('Unikraft crash-O0 (integration)', () => {
       await duster(['run', unikraftImage('crash-O0'), '--dump-on-panic', dir], ['continue']);
       const [dump] = readdirSync(dir).map((f) => path.join(dir, f));
       expect(dump).toBeDefined();
-      const { stdout } = await run('node', [path.join(repo, 'bin/duster.js'), 'core', dump!, '--symbols', `${unikraftImage('crash-O0')}.dbg`, '--report'], { timeout: 120_000, maxBuffer: 16 << 20 });
-      expect(stdout).toContain('Guest panicked on CPU 0: Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)\n  at 0x115575 in crash_inner at ');
+      const { stdout } = await run(
+        'node',
+        [path.join(repo, 'bin/duster.js'), 'core', dump!, '--symbols', `${unikraftImage('crash-O0')}.dbg`, '--report'],
+        { timeout: 120_000, maxBuffer: 16 << 20 },
+      );
+      expect(stdout).toContain(
+        'Guest panicked on CPU 0: Unikraft crashed: do_page_fault called ukplat_terminate(UKPLAT_CRASH)\n  at 0x115575 in crash_inner at ',
+      );
       expect(stdout).toContain('faulting instruction: mov    %edx,(%rax)');
       expect(stdout).toMatch(/Threads \(Unikraft\):[\s\S]*2\.4 +worker-2 0x19020 +runnable +running on CPU 0/);
       const { lines } = await duster(['core', dump!, '--symbols', `${unikraftImage('crash-O0')}.dbg`], ['frame']);
@@ -267,7 +341,9 @@ describe('Unikraft images and symbol files by name (integration)', () => {
     copyFileSync(unikraftImage('c-hello-O0'), image);
     copyFileSync(`${unikraftImage('threads-O0')}.dbg`, `${image}.dbg`);
     const bad = await duster(['run', image], ['info threads']);
-    expect(bad.stderr.trim()).toBe(`duster run: ${image}.dbg does not match ${image}: their contents at 0x100000 differ (give the symbols this image was built with)`);
+    expect(bad.stderr.trim()).toBe(
+      `duster run: ${image}.dbg does not match ${image}: their contents at 0x100000 differ (give the symbols this image was built with)`,
+    );
     rmSync(`${image}.dbg`);
     const bare = await duster(['run', image], ['stepi', 'info threads']);
     // --json: the warning is one of the JSON events.
@@ -280,13 +356,34 @@ describe('Unikraft images and symbol files by name (integration)', () => {
 
 describe('ELF symbols without debug info in expressions, as gdb (integration)', () => {
   it('prints text and data symbols, their addresses and casts to function pointer types as gdb does', async () => {
-    const exprs = ['p &ukarch_ctx_switch', 'p ukarch_ctx_switch', 'p (void (*)(void))ukarch_ctx_switch', 'p ukarch_ctx_switch + 1', 'whatis ukarch_ctx_switch', 'whatis &ukarch_ctx_switch', 'whatis _edata', 'p &_ctx_x86_clearregs', 'x/2i ukarch_ctx_switch', 'p (int (*)[2])&workers'];
+    const exprs = [
+      'p &ukarch_ctx_switch',
+      'p ukarch_ctx_switch',
+      'p (void (*)(void))ukarch_ctx_switch',
+      'p ukarch_ctx_switch + 1',
+      'whatis ukarch_ctx_switch',
+      'whatis &ukarch_ctx_switch',
+      'whatis _edata',
+      'p &_ctx_x86_clearregs',
+      'x/2i ukarch_ctx_switch',
+      'p (int (*)[2])&workers',
+    ];
     const apps = unikraftApps;
-    const { lines } = await duster(['run', unikraftImage('threads-O0')], ['break main', 'continue', ...exprs, 'p _edata', 'frame', `set substitute-path /usr/src/unikraft-fixtures/apps ${apps}`, 'frame']);
-    const ours = exprs.map((c) => result(lines, c).text!.trim().replace(/^\$\d+ = /, ''));
+    const { lines } = await duster(
+      ['run', unikraftImage('threads-O0')],
+      ['break main', 'continue', ...exprs, 'p _edata', 'frame', `set substitute-path /usr/src/unikraft-fixtures/apps ${apps}`, 'frame'],
+    );
+    const ours = exprs.map((c) =>
+      result(lines, c)
+        .text!.trim()
+        .replace(/^\$\d+ = /, ''),
+    );
     // gdb on the symbol file alone (no target: the code it disassembles is the file's).
     const gdb = await gdbBatch({ elf: `${unikraftImage('threads-O0')}.dbg`, commands: exprs.flatMap((c) => ['echo @@\\n', c]) });
-    const theirs = gdb.split('@@\n').slice(1).map((t) => t.trim().replace(/^\$\d+ = /, ''));
+    const theirs = gdb
+      .split('@@\n')
+      .slice(1)
+      .map((t) => t.trim().replace(/^\$\d+ = /, ''));
     expect(ours).toEqual(theirs);
     expect(ours[0]).toBe('(<text variable, no debug info> *) 0x12d07a <ukarch_ctx_switch>');
     // A data symbol has no type to print it with: gdb's error, in one line.

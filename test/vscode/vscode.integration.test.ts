@@ -26,7 +26,15 @@ const launchJson = path.join(root, '.vscode/launch.json');
 const shots = process.env.DUSTER_VSCODE_SHOTS ?? path.join(os.tmpdir(), 'duster-vscode-shots');
 
 /** The flags Chromium needs on a machine without a network or a GPU. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const SETTINGS = {
   'workbench.startupEditor': 'none',
@@ -81,25 +89,60 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
   const timings: Record<string, number> = {};
 
   beforeAll(async () => {
-    const bin = execFileSync('bash', [path.join(root, 'scripts/vscode-setup.sh')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1)!;
+    const bin = execFileSync('bash', [path.join(root, 'scripts/vscode-setup.sh')], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+      .trim()
+      .split('\n')
+      .at(-1)!;
     execFileSync('npm', ['run', '-s', 'vsix'], { cwd: root, stdio: 'ignore' });
     execFileSync('make', ['-s', '-C', path.join(root, 'fixtures/unikernel')]);
     dir = mkdtempSync(path.join(os.tmpdir(), 'duster-vscode-'));
     mkdirSync(shots, { recursive: true });
     // A crash dump of the reference unikernel's crash app, for the crash-dump configuration.
-    execFileSync(process.execPath, [path.join(root, 'bin/duster.js'), 'run', kernel, '--smp', '2', '--append', 'app=crash', '--dump-on-panic', path.join(dir, 'dumps'), '--batch', '-ex', 'continue'], { stdio: 'ignore' });
+    execFileSync(
+      process.execPath,
+      [
+        path.join(root, 'bin/duster.js'),
+        'run',
+        kernel,
+        '--smp',
+        '2',
+        '--append',
+        'app=crash',
+        '--dump-on-panic',
+        path.join(dir, 'dumps'),
+        '--batch',
+        '-ex',
+        'continue',
+      ],
+      { stdio: 'ignore' },
+    );
     dump = path.join(dir, 'dumps', readdirSync(path.join(dir, 'dumps'))[0]!);
 
     const userData = path.join(dir, 'user-data');
     mkdirSync(path.join(userData, 'User'), { recursive: true });
     writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify(SETTINGS, null, 2));
     writeFileSync(path.join(dir, 'config.yaml'), 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n');
-    const common = ['--config', path.join(dir, 'config.yaml'), '--user-data-dir', userData, '--extensions-dir', path.join(dir, 'extensions')];
+    const common = [
+      '--config',
+      path.join(dir, 'config.yaml'),
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      path.join(dir, 'extensions'),
+    ];
     const env = { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'xdg'), XDG_DATA_HOME: path.join(dir, 'xdg') };
     execFileSync(bin, [...common, '--install-extension', vsix], { env, stdio: 'ignore' });
 
     if (existsSync(path.join(root, '.vscode'))) renameSync(path.join(root, '.vscode'), (savedVscode = path.join(dir, 'saved-vscode')));
-    codeServer = spawn(bin, [...common, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', root], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    codeServer = spawn(
+      bin,
+      [...common, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', root],
+      { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const port = await new Promise<number>((resolve, reject) => {
       let log = '';
       const seen = (d: Buffer) => {
@@ -119,7 +162,8 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
   }, 30 * 60_000);
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && page) await page.screenshot({ path: path.join(shots, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+    if (ctx.task.result?.state === 'fail' && page)
+      await page.screenshot({ path: path.join(shots, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
   });
 
   afterAll(async () => {
@@ -165,15 +209,26 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
   it('continues to the breakpoint: the Call Stack shows guest threads and their frames', async () => {
     const t0 = Date.now();
     await page.keyboard.press('F5');
-    const thread = await wb.untilStopped(/^Thread worker-\d \(2\.\d+\) on CPU \d Breakpoint 1$/, /^Stack Frame worker_step, line 165, app_demo\.c$/);
+    const thread = await wb.untilStopped(
+      /^Thread worker-\d \(2\.\d+\) on CPU \d Breakpoint 1$/,
+      /^Stack Frame worker_step, line 165, app_demo\.c$/,
+    );
     timings.continueToBreakpoint = Date.now() - t0;
     const m = /^Thread (worker-(\d)) \(2\.\d+\) on CPU (\d) /.exec(thread)!;
     worker = { name: m[1]!, id: Number(m[2]), cpu: Number(m[3]) };
     const rows = await wb.callStack();
     const at = rows.indexOf(thread);
-    expect(rows.slice(at + 1, at + 4)).toEqual(['Stack Frame worker_step, line 165, app_demo.c', 'Stack Frame worker_thread, line 177, app_demo.c', 'Stack Frame thread_trampoline, line 219, entry.S']);
+    expect(rows.slice(at + 1, at + 4)).toEqual([
+      'Stack Frame worker_step, line 165, app_demo.c',
+      'Stack Frame worker_thread, line 177, app_demo.c',
+      'Stack Frame thread_trampoline, line 219, entry.S',
+    ]);
     // Every thread the guest started is there, by its name and gdb's thread number.
-    for (const name of ['counter', 'producer', 'consumer', 'worker-1', 'worker-2']) expect(rows.some((r) => new RegExp(`^Thread ${name} \\(2\\.\\d+\\) `).test(r)), name).toBe(true);
+    for (const name of ['counter', 'producer', 'consumer', 'worker-1', 'worker-2'])
+      expect(
+        rows.some((r) => new RegExp(`^Thread ${name} \\(2\\.\\d+\\) `).test(r)),
+        name,
+      ).toBe(true);
   });
 
   it('shows the locals and arguments of the frame with their values', async () => {
@@ -181,7 +236,14 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
     await wb.expand('Arguments');
     const vars = await wb.variables();
     // worker_step: b = w->id + 3, result = op(a, b), w the worker's own state.
-    expect(vars).toEqual(expect.arrayContaining([expect.stringMatching(/^op = \(binary_op\) 0x[0-9a-f]+ <op_(add|mul|xor)>$/), expect.stringMatching(/^a = \d+$/), `b = ${worker.id + 3}`, expect.stringMatching(/^result = -?\d+$/)]));
+    expect(vars).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^op = \(binary_op\) 0x[0-9a-f]+ <op_(add|mul|xor)>$/),
+        expect.stringMatching(/^a = \d+$/),
+        `b = ${worker.id + 3}`,
+        expect.stringMatching(/^result = -?\d+$/),
+      ]),
+    );
     expect(vars).toEqual(expect.arrayContaining([expect.stringMatching(/^w = \(struct worker_state \*\) 0x[0-9a-f]+ <workers(\+\d+)?>$/)]));
     // Nothing went wrong on the way, so nothing popped up.
     expect(await wb.notifications()).toEqual([]);
@@ -213,7 +275,9 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
     await page.keyboard.press('Enter');
     const answer = page.locator('.repl .monaco-list-row', { hasText: 'max_items = 8' }).last();
     await answer.waitFor({ timeout: WAIT_MS });
-    expect((await answer.innerText()).trim()).toMatch(/^\{name = 0x[0-9a-f]+ "demo", max_items = 8, bounds = \{top_left = \{x = 1, y = 2\}, bottom_right = \{x = 30, y = 40\}, color = COLOR_GREEN\}, /);
+    expect((await answer.innerText()).trim()).toMatch(
+      /^\{name = 0x[0-9a-f]+ "demo", max_items = 8, bounds = \{top_left = \{x = 1, y = 2\}, bottom_right = \{x = 30, y = 40\}, color = COLOR_GREEN\}, /,
+    );
   });
 
   it('Shift+F5 ends the session and QEMU with it', async () => {
@@ -233,18 +297,28 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
       { type: 'duster', request: 'launch', name: 'duster: no such image', image: '${workspaceFolder}/no/such/kernel.elf' },
     );
     writeFileSync(launchJson, JSON.stringify({ version: '0.2.0', configurations }, null, 2));
-    expect(readLaunchJson().configurations.map((c) => c.name)).toEqual(expect.arrayContaining(['duster: crash dump', 'duster: no such image']));
+    expect(readLaunchJson().configurations.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['duster: crash dump', 'duster: no such image']),
+    );
     await wb.reload();
-    expect(readLaunchJson().configurations.map((c) => c.name)).toEqual(expect.arrayContaining(['duster: crash dump', 'duster: no such image']));
+    expect(readLaunchJson().configurations.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['duster: crash dump', 'duster: no such image']),
+    );
     await wb.startDebugging('duster: crash dump');
     const widget = page.locator('.exception-widget');
     await widget.waitFor({ timeout: WAIT_MS });
     const text = await widget.innerText();
-    const panic = /^Exception has occurred: panic\s+(PANIC: Page Fault \(vector 14\) at RIP=(0x[0-9a-f]+) CR2=0x0 cpu=(\d))\s+at (0x[0-9a-f]+) in crash_write at src\/app_crash\.c:17\s+faulting instruction: mov\s+%edx,\(%rax\)$/.exec(text.trim());
+    const panic =
+      /^Exception has occurred: panic\s+(PANIC: Page Fault \(vector 14\) at RIP=(0x[0-9a-f]+) CR2=0x0 cpu=(\d))\s+at (0x[0-9a-f]+) in crash_write at src\/app_crash\.c:17\s+faulting instruction: mov\s+%edx,\(%rax\)$/.exec(
+        text.trim(),
+      );
     expect(panic, text).not.toBeNull();
     expect(panic![4]).toBe(panic![2]);
     // On the CPU the guest says panicked, in the thread that faulted; its stack has the faulting frame.
-    const thread = await wb.untilStopped(new RegExp(`^Thread crasher \\(2\\.\\d+\\) on CPU ${panic![3]} Paused on panic$`), /^Stack Frame /);
+    const thread = await wb.untilStopped(
+      new RegExp(`^Thread crasher \\(2\\.\\d+\\) on CPU ${panic![3]} Paused on panic$`),
+      /^Stack Frame /,
+    );
     const rows = await wb.callStack();
     expect(rows.slice(rows.indexOf(thread) + 1)).toEqual(expect.arrayContaining(['Stack Frame crash_write, line 17, app_crash.c']));
     await page.screenshot({ path: path.join(shots, 'crash-dump.png') });
@@ -256,7 +330,10 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
     await wb.startDebugging('duster: no such image');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: WAIT_MS });
-    const lines = (await dialog.innerText()).split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = (await dialog.innerText())
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     expect(lines.sort()).toEqual([`image '${root}/no/such/kernel.elf' is not a readable file`, 'Cancel', "Open 'launch.json'"].sort());
     await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });

@@ -88,7 +88,9 @@ export class Workbench {
 
   /** Call Stack rows, top to bottom, as screen readers get them ("Thread NAME STATE", "Stack Frame F, line N, FILE"). */
   callStack(): Promise<string[]> {
-    return this.page.evaluate(() => [...document.querySelectorAll('.debug-call-stack .monaco-list-row')].map((r) => r.getAttribute('aria-label') ?? ''));
+    return this.page.evaluate(() =>
+      [...document.querySelectorAll('.debug-call-stack .monaco-list-row')].map((r) => r.getAttribute('aria-label') ?? ''),
+    );
   }
 
   /**
@@ -109,14 +111,24 @@ export class Workbench {
 
   /** Variables rows as shown ("name = value" or a scope's name). */
   variables(): Promise<string[]> {
-    return this.page.evaluate(() => [...document.querySelectorAll('.debug-variables .monaco-list-row')].map((r) => (r as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+    return this.page.evaluate(() =>
+      [...document.querySelectorAll('.debug-variables .monaco-list-row')].map((r) =>
+        (r as HTMLElement).innerText.replace(/\s+/g, ' ').trim(),
+      ),
+    );
   }
 
   /** Expands the Variables row `name` (a scope or a struct) if it is collapsed. */
   async expand(name: string): Promise<void> {
     const row = this.page.locator('.debug-variables .monaco-list-row', { hasText: name }).first();
     if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
-    await this.page.waitForFunction((n) => [...document.querySelectorAll('.debug-variables .monaco-list-row')].some((r) => (r as HTMLElement).innerText.trim().startsWith(n) && r.getAttribute('aria-expanded') === 'true'), name);
+    await this.page.waitForFunction(
+      (n) =>
+        [...document.querySelectorAll('.debug-variables .monaco-list-row')].some(
+          (r) => (r as HTMLElement).innerText.trim().startsWith(n) && r.getAttribute('aria-expanded') === 'true',
+        ),
+      name,
+    );
   }
 
   /** The notifications on screen (errors VS Code pops up, among them). */

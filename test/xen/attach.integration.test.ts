@@ -122,7 +122,11 @@ describe('duster attach DOMID through gdbsx (integration)', () => {
     const out = { stdout: '', stderr: '' };
     const sink = (k: 'stdout' | 'stderr') => new PassThrough().on('data', (d: Buffer) => (out[k] += d.toString()));
     const tick = `0x${sym.get('counter_tick')!.toString(16)}`;
-    const code = await main(['attach', `xen:${NAME}`, '--batch', '-ex', `break *${tick}`, '-ex', 'continue', '-ex', 'info registers rip'], { stdout: sink('stdout'), stderr: sink('stderr'), stdin: new PassThrough() });
+    const code = await main(['attach', `xen:${NAME}`, '--batch', '-ex', `break *${tick}`, '-ex', 'continue', '-ex', 'info registers rip'], {
+      stdout: sink('stdout'),
+      stderr: sink('stderr'),
+      stdin: new PassThrough(),
+    });
     expect(out.stderr).toBe('');
     expect(code).toBe(0);
     expect(out.stdout).toContain(`duster: attached to xen:${DOMID} (${NAME}), symbols from ${kernel}`);

@@ -4,7 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachXen, parseXenTarget, Xl } from '../../src/xen/index.js';
 import { FakeDom0, kernel, type FakeDomain } from './fake-xen.js';
 
-const domain: FakeDomain = { domid: 3, name: 'web', type: 'pvh', kernel, cmdline: 'app=demo', vcpus: 2, memory: 128, pauseCount: 1, qmp: '/nonexistent', gdb: '/nonexistent' };
+const domain: FakeDomain = {
+  domid: 3,
+  name: 'web',
+  type: 'pvh',
+  kernel,
+  cmdline: 'app=demo',
+  vcpus: 2,
+  memory: 128,
+  pauseCount: 1,
+  qmp: '/nonexistent',
+  gdb: '/nonexistent',
+};
 
 describe('Xen attach errors and xl parsing', () => {
   let dom0: FakeDom0;
@@ -33,7 +44,8 @@ describe('Xen attach errors and xl parsing', () => {
     dom0.update((s) => {
       s.xlFailure = {
         status: 1,
-        stderr: 'xencall: error: Could not obtain handle on privileged command interface: Permission denied\nlibxl: error: libxl.c:102:libxl_ctx_alloc: cannot open libxc handle: Permission denied\ncannot init xl context\n',
+        stderr:
+          'xencall: error: Could not obtain handle on privileged command interface: Permission denied\nlibxl: error: libxl.c:102:libxl_ctx_alloc: cannot open libxc handle: Permission denied\ncannot init xl context\n',
       };
     });
     try {
@@ -47,7 +59,8 @@ describe('Xen attach errors and xl parsing', () => {
     dom0.update((s) => {
       s.xlFailure = {
         status: 1,
-        stderr: 'xencall: error: Could not obtain handle on privileged command interface: No such file or directory\nlibxl: error: libxl.c:102:libxl_ctx_alloc: cannot open libxc handle: No such file or directory\ncannot init xl context\n',
+        stderr:
+          'xencall: error: Could not obtain handle on privileged command interface: No such file or directory\nlibxl: error: libxl.c:102:libxl_ctx_alloc: cannot open libxc handle: No such file or directory\ncannot init xl context\n',
       };
     });
     try {

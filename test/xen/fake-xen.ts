@@ -101,9 +101,26 @@ export class FakeDom0 {
 export async function bootDomain(dir: string, domid: number, name: string): Promise<{ qemu: QemuInstance; domain: FakeDomain }> {
   execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')]);
   const xlQmp = path.join(dir, 'xl-qmp.sock');
-  const qemu = await bootGuest({ image: kernel, smp: 2, append: 'app=demo', gdb: 'unix', extraArgs: ['-qmp', `unix:${xlQmp},server=on,wait=off`] });
+  const qemu = await bootGuest({
+    image: kernel,
+    smp: 2,
+    append: 'app=demo',
+    gdb: 'unix',
+    extraArgs: ['-qmp', `unix:${xlQmp},server=on,wait=off`],
+  });
   await qemu.waitForSerial(/counter: demo_counter=/);
-  const domain: FakeDomain = { domid, name, type: 'pvh', kernel, cmdline: 'app=demo', vcpus: 2, memory: 128, pauseCount: 0, qmp: xlQmp, gdb: qemu.gdbAddress!.slice('unix:'.length) };
+  const domain: FakeDomain = {
+    domid,
+    name,
+    type: 'pvh',
+    kernel,
+    cmdline: 'app=demo',
+    vcpus: 2,
+    memory: 128,
+    pauseCount: 0,
+    qmp: xlQmp,
+    gdb: qemu.gdbAddress!.slice('unix:'.length),
+  };
   return { qemu, domain };
 }
 

@@ -33,18 +33,29 @@ async function domainRow(name: string): Promise<{ domid: number; state: string }
 
 /** The bytes of `size` at `address` in the kernel ELF's .text, as the image holds them. */
 function elfText(address: bigint, size: number): Buffer {
-  const line = execFileSync('readelf', ['-SW', kernel], { encoding: 'utf8' }).split('\n').find((l) => /\s\.text\s/.test(l))!;
-  const [addr, off] = /PROGBITS\s+([0-9a-f]+)\s+([0-9a-f]+)/.exec(line)!.slice(1).map((h) => BigInt(`0x${h}`));
+  const line = execFileSync('readelf', ['-SW', kernel], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => /\s\.text\s/.test(l))!;
+  const [addr, off] = /PROGBITS\s+([0-9a-f]+)\s+([0-9a-f]+)/
+    .exec(line)!
+    .slice(1)
+    .map((h) => BigInt(`0x${h}`));
   return readFileSync(kernel).subarray(Number(address - addr! + off!), Number(address - addr! + off!) + size);
 }
 
 function symbol(name: string): bigint {
-  const line = execFileSync('nm', [kernel], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`))!;
+  const line = execFileSync('nm', [kernel], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.endsWith(` ${name}`))!;
   return BigInt(`0x${line.split(' ')[0]}`);
 }
 
 /** `#N ...` frame lines of a backtrace, as the CLI and the report print them. */
-const frameLines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => /^#\d+\s/.test(l));
+const frameLines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^#\d+\s/.test(l));
 
 describe('real Xen 4.17 with gdbsx (integration)', () => {
   beforeAll(async () => {
@@ -70,14 +81,41 @@ describe('real Xen 4.17 with gdbsx (integration)', () => {
   }, 300_000);
 
   it('duster attach DOMID: vCPUs as threads 1-2, guest threads, bt, registers, x/i, p, stepi; detach leaves it running, code unchanged', async () => {
-    const r = await duster('attach', String(demoId), '--symbols', kernel, '--batch', '-ex', 'info threads', '-ex', 'bt', '-ex', 'info registers rip rsp eflags', '-ex', 'x/4i $pc', '-ex', 'p klog_head', '-ex', 'p/x *(unsigned char *)counter_tick@8', '-ex', 'stepi', '-ex', 'thread 2', '-ex', 'bt', '-ex', 'detach');
+    const r = await duster(
+      'attach',
+      String(demoId),
+      '--symbols',
+      kernel,
+      '--batch',
+      '-ex',
+      'info threads',
+      '-ex',
+      'bt',
+      '-ex',
+      'info registers rip rsp eflags',
+      '-ex',
+      'x/4i $pc',
+      '-ex',
+      'p klog_head',
+      '-ex',
+      'p/x *(unsigned char *)counter_tick@8',
+      '-ex',
+      'stepi',
+      '-ex',
+      'thread 2',
+      '-ex',
+      'bt',
+      '-ex',
+      'detach',
+    );
     console.log(`duster attach ${demoId} (whole batch session): ${r.seconds.toFixed(1)} s`);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`duster: attached to xen:${demoId} (demo)`);
     expect(r.stdout).toMatch(/^\* 1\s+Thread 1\.1 \(CPU 0\)\s+\S/m);
     expect(r.stdout).toMatch(/^ {2}2\s+Thread 1\.2 \(CPU 1\)\s+\S/m);
-    for (const name of ['counter', 'worker-2', 'worker-1', 'consumer', 'producer', 'idle1', 'idle0']) expect(r.stdout).toMatch(new RegExp(`^\\*?\\s+2\\.\\d+\\s+${name}\\s+THREAD_`, 'm'));
+    for (const name of ['counter', 'worker-2', 'worker-1', 'consumer', 'producer', 'idle1', 'idle0'])
+      expect(r.stdout).toMatch(new RegExp(`^\\*?\\s+2\\.\\d+\\s+${name}\\s+THREAD_`, 'm'));
     // Each vCPU runs exactly one listed guest thread.
     expect(r.stdout.match(/ CPU 0: /g)?.length).toBe(1);
     expect(r.stdout.match(/ CPU 1: /g)?.length).toBe(1);
@@ -118,7 +156,9 @@ describe('real Xen 4.17 with gdbsx (integration)', () => {
       clearTimeout(timer);
       expect(stop.kind).toBe('interrupt');
       expect((await session.frames(1)).length).toBeGreaterThan(0);
-      console.log(`xen:demo: attach ${attachSeconds.toFixed(1)} s, m round trip ${gMs.toFixed(0)} ms, 64 KiB in ${bulkSeconds.toFixed(1)} s (${(64 / bulkSeconds).toFixed(0)} KiB/s)`);
+      console.log(
+        `xen:demo: attach ${attachSeconds.toFixed(1)} s, m round trip ${gMs.toFixed(0)} ms, 64 KiB in ${bulkSeconds.toFixed(1)} s (${(64 / bulkSeconds).toFixed(0)} KiB/s)`,
+      );
     } finally {
       await opened.close();
     }
@@ -130,7 +170,23 @@ describe('real Xen 4.17 with gdbsx (integration)', () => {
   it('xl dump-core of the paused demo domain: duster core --report shows the backtraces the live session showed', async () => {
     await rig.xlOk('pause', 'demo');
     try {
-      const live = await duster('attach', 'xen:demo', '--symbols', kernel, '--batch', '-ex', 'thread 1', '-ex', 'bt', '-ex', 'thread 2', '-ex', 'bt', '-ex', 'detach');
+      const live = await duster(
+        'attach',
+        'xen:demo',
+        '--symbols',
+        kernel,
+        '--batch',
+        '-ex',
+        'thread 1',
+        '-ex',
+        'bt',
+        '-ex',
+        'thread 2',
+        '-ex',
+        'bt',
+        '-ex',
+        'detach',
+      );
       expect(live.code).toBe(0);
       const core = path.join(tmp, 'demo.core');
       const t0 = performance.now();
@@ -142,8 +198,12 @@ describe('real Xen 4.17 with gdbsx (integration)', () => {
       expect(report.stderr).toBe('');
       expect(report.code).toBe(0);
       // The frames each `bt` printed live, against the report's per-CPU backtraces.
-      const liveBts = live.stdout.split('(duster) ').filter((c) => c.startsWith('bt\n')).map(frameLines);
-      const cpuBt = (cpu: number) => frameLines(new RegExp(`^CPU ${cpu} \\(thread 1\\.${cpu + 1}\\)\n(?:.*\n)*?\n`, 'm').exec(report.stdout)?.[0] ?? '');
+      const liveBts = live.stdout
+        .split('(duster) ')
+        .filter((c) => c.startsWith('bt\n'))
+        .map(frameLines);
+      const cpuBt = (cpu: number) =>
+        frameLines(new RegExp(`^CPU ${cpu} \\(thread 1\\.${cpu + 1}\\)\n(?:.*\n)*?\n`, 'm').exec(report.stdout)?.[0] ?? '');
       expect(liveBts).toHaveLength(2);
       expect(liveBts[0]!.length).toBeGreaterThan(0);
       expect([cpuBt(0), cpuBt(1)]).toEqual(liveBts);

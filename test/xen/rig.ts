@@ -25,7 +25,12 @@ export function buildRig(): Promise<RigBuild> {
   return new Promise((resolve, reject) => {
     execFile('bash', [path.join(repo, 'scripts/xen-rig.sh')], { timeout: 45 * 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`scripts/xen-rig.sh failed: ${err.message}\n${stderr.slice(-4000)}`));
-      const v = Object.fromEntries(stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+      const v = Object.fromEntries(
+        stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split('=', 2) as [string, string]),
+      );
       resolve({ xen: v.XEN!, dom0Kernel: v.DOM0_KERNEL!, initrd: v.INITRD!, guest: v.GUEST! });
     });
   });
@@ -67,23 +72,50 @@ export class XenRig {
     const ctl = await freeLoopbackPort();
     const gdbsx = await freeLoopbackPort();
     const args = [
-      '-machine', 'pc', '-accel', 'tcg,thread=multi', '-cpu', 'qemu64,+svm,+npt', '-m', '1G', '-smp', '2',
-      '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
+      '-machine',
+      'pc',
+      '-accel',
+      'tcg,thread=multi',
+      '-cpu',
+      'qemu64,+svm,+npt',
+      '-m',
+      '1G',
+      '-smp',
+      '2',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      'stdio',
+      '-no-reboot',
       // restrict=on: dom0 reaches nothing outside; only these two forwards reach it, on loopback.
-      '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${gdbsx}-10.0.2.15:9999,hostfwd=tcp:127.0.0.1:${ctl}-10.0.2.15:9001`,
-      '-device', 'e1000,netdev=n0',
-      '-kernel', build.xen,
-      '-append', 'console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot dom0_mem=256M,max:256M dom0_max_vcpus=2 no-bootscrub',
-      '-initrd', `${build.dom0Kernel} console=hvc0 earlyprintk=xen,${build.initrd}`,
+      '-netdev',
+      `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${gdbsx}-10.0.2.15:9999,hostfwd=tcp:127.0.0.1:${ctl}-10.0.2.15:9001`,
+      '-device',
+      'e1000,netdev=n0',
+      '-kernel',
+      build.xen,
+      '-append',
+      'console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot dom0_mem=256M,max:256M dom0_max_vcpus=2 no-bootscrub',
+      '-initrd',
+      `${build.dom0Kernel} console=hvc0 earlyprintk=xen,${build.initrd}`,
     ];
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
     const bin = mkdtempSync(path.join(os.tmpdir(), 'duster-xen-rig-'));
     for (const tool of ['xl', 'gdbsx']) {
       const file = path.join(bin, tool);
-      writeFileSync(file, `#!${process.execPath}\nprocess.argv.splice(2, 0, ${JSON.stringify(tool)});\nimport(${JSON.stringify(pathToFileURL(path.join(repo, 'test/xen/rig-tool.mjs')).href)});\n`);
+      writeFileSync(
+        file,
+        `#!${process.execPath}\nprocess.argv.splice(2, 0, ${JSON.stringify(tool)});\nimport(${JSON.stringify(pathToFileURL(path.join(repo, 'test/xen/rig-tool.mjs')).href)});\n`,
+      );
       chmodSync(file, 0o755);
     }
-    const env = { PATH: `${bin}${path.delimiter}${process.env.PATH}`, DUSTER_XEN_RIG_CTL: String(ctl), DUSTER_XEN_RIG_GDBSX: String(gdbsx) };
+    const env = {
+      PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+      DUSTER_XEN_RIG_CTL: String(ctl),
+      DUSTER_XEN_RIG_GDBSX: String(gdbsx),
+    };
     const rig = new XenRig(qemu, build, bin, env);
     const t0 = Date.now();
     try {
@@ -93,7 +125,11 @@ export class XenRig {
       throw e;
     }
     rig.bootSeconds = (Date.now() - t0) / 1000;
-    rig.banner = /^.*Xen version \d+\.\d+.*$/m.exec(rig.serial)?.[0].replace(/^\(XEN\) (\[[^\]]*\] )?/, '').trim() ?? '';
+    rig.banner =
+      /^.*Xen version \d+\.\d+.*$/m
+        .exec(rig.serial)?.[0]
+        .replace(/^\(XEN\) (\[[^\]]*\] )?/, '')
+        .trim() ?? '';
     return rig;
   }
 
@@ -116,10 +152,15 @@ export class XenRig {
   /** The real xl in dom0, through the stand-in (as duster runs it). */
   xl(...args: string[]): Promise<XlResult> {
     return new Promise((resolve, reject) => {
-      execFile(path.join(this.bin, 'xl'), args, { env: { ...process.env, ...this.env }, timeout: 180_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') return reject(err);
-        resolve({ status: err ? (err.code as number) : 0, stdout, stderr });
-      });
+      execFile(
+        path.join(this.bin, 'xl'),
+        args,
+        { env: { ...process.env, ...this.env }, timeout: 180_000, maxBuffer: 16 << 20 },
+        (err, stdout, stderr) => {
+          if (err && typeof err.code !== 'number') return reject(err);
+          resolve({ status: err ? (err.code as number) : 0, stdout, stderr });
+        },
+      );
     });
   }
 

@@ -24,6 +24,9 @@ function adapterFor(context: vscode.ExtensionContext, session: vscode.DebugSessi
 function dusterScript(setting: string, workspace: string | undefined): string {
   const named = path.resolve(workspace ?? process.cwd(), setting);
   const script = existsSync(named) && statSync(named).isDirectory() ? path.join(named, 'bin', 'duster.js') : named;
-  if (!existsSync(script)) throw new Error(`duster not found at ${script}: set duster.path to duster's bin/duster.js or its checkout, or leave it empty for the bundled adapter`);
+  if (!existsSync(script))
+    throw new Error(
+      `duster not found at ${script}: set duster.path to duster's bin/duster.js or its checkout, or leave it empty for the bundled adapter`,
+    );
   return script;
 }

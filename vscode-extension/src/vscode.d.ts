@@ -53,7 +53,10 @@ declare module 'vscode' {
   export type ProviderResult<T> = T | undefined | null | PromiseLike<T | undefined | null>;
 
   export interface DebugAdapterDescriptorFactory {
-    createDebugAdapterDescriptor(session: DebugSession, executable: DebugAdapterExecutable | undefined): ProviderResult<DebugAdapterDescriptor>;
+    createDebugAdapterDescriptor(
+      session: DebugSession,
+      executable: DebugAdapterExecutable | undefined,
+    ): ProviderResult<DebugAdapterDescriptor>;
   }
 
   export interface WorkspaceConfiguration {

@@ -50,7 +50,9 @@ export async function coreCommand(argv: string[], io: Io): Promise<number> {
       const report = await crashReport(session);
       // The JSON carries the warnings as fields; the text report has them on stderr (all of them,
       // those its own lookups found included).
-      const text = p.flags.has('json') ? JSON.stringify(await reportData(session, report), null, 2) + '\n' : await formatReport(session, report);
+      const text = p.flags.has('json')
+        ? JSON.stringify(await reportData(session, report), null, 2) + '\n'
+        : await formatReport(session, report);
       if (!p.flags.has('json')) for (const w of session.warnings) io.stderr.write(warningLine(w));
       io.stdout.write(text);
       return 0;

@@ -23,7 +23,15 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(HELP + '\n');
     return 0;
   }
-  const p = parseArgs(argv, { smp: {}, memory: {}, append: {}, 'qemu-arg': { repeat: true }, symbols: {}, 'dump-on-panic': {}, ...CONSOLE_OPTIONS });
+  const p = parseArgs(argv, {
+    smp: {},
+    memory: {},
+    append: {},
+    'qemu-arg': { repeat: true },
+    symbols: {},
+    'dump-on-panic': {},
+    ...CONSOLE_OPTIONS,
+  });
   const [image, ...extra] = p.positionals;
   if (!image || extra.length) {
     io.stderr.write(HELP + '\n');

@@ -57,7 +57,13 @@ export async function symbolizeCommand(argv: string[], io: SymbolizeIo): Promise
   }
   try {
     // One write per batch of input (argv, or what stdin delivered at once), still answering as lines arrive.
-    const batch = (lines: string[]) => io.stdout(lines.filter((l) => l.trim()).map((l) => format(sf, l.trim(), functions, inlines, addresses)).join(''));
+    const batch = (lines: string[]) =>
+      io.stdout(
+        lines
+          .filter((l) => l.trim())
+          .map((l) => format(sf, l.trim(), functions, inlines, addresses))
+          .join(''),
+      );
     if (addrs.length > 0) batch(addrs);
     else if (io.stdin) for await (const lines of io.stdin) batch(lines);
     return 0;

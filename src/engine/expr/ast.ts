@@ -14,7 +14,8 @@ export interface TypeName {
   declarators: TypeDeclarator[];
 }
 
-export type TypeDeclarator = { kind: 'pointer' } | { kind: 'array'; length: number } | { kind: 'function'; params: TypeName[]; varargs: boolean };
+export type TypeDeclarator =
+  { kind: 'pointer' } | { kind: 'array'; length: number } | { kind: 'function'; params: TypeName[]; varargs: boolean };
 
 export type Expr =
   | { kind: 'int'; value: bigint; type: IntLiteralType; pos: number }
@@ -38,7 +39,7 @@ export type Expr =
   | { kind: 'at'; type: TypeName; address: Expr; pos: number };
 
 export type BinaryOp =
-  | '*' | '/' | '%' | '+' | '-' | '<<' | '>>' | '<' | '>' | '<=' | '>=' | '==' | '!=' | '&' | '^' | '|' | '&&' | '||' | ',';
+  '*' | '/' | '%' | '+' | '-' | '<<' | '>>' | '<' | '>' | '<=' | '>=' | '==' | '!=' | '&' | '^' | '|' | '&&' | '||' | ',';
 
 export type AssignOp = '=' | '*=' | '/=' | '%=' | '+=' | '-=' | '<<=' | '>>=' | '&=' | '^=' | '|=';
 
@@ -51,7 +52,10 @@ export function typeNameToString(t: TypeName): string {
       continue;
     }
     const inner = decl.startsWith('*') ? `(${decl})` : decl;
-    decl = d.kind === 'array' ? `${inner}[${d.length}]` : `${inner}(${[...d.params.map(typeNameToString), ...(d.varargs ? ['...'] : [])].join(', ') || 'void'})`;
+    decl =
+      d.kind === 'array'
+        ? `${inner}[${d.length}]`
+        : `${inner}(${[...d.params.map(typeNameToString), ...(d.varargs ? ['...'] : [])].join(', ') || 'void'})`;
   }
   return decl ? `${t.base} ${decl}` : t.base;
 }

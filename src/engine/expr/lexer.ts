@@ -27,8 +27,51 @@ export type Token =
 // Longest first so `<<=` wins over `<<` and `<`.
 const PUNCT = [
   '...',
-  '<<=', '>>=', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=', '&=', '^=', '|=',
-  '+', '-', '*', '/', '%', '<', '>', '=', '!', '~', '&', '|', '^', '?', ':', ',', '.', '(', ')', '[', ']', '{', '}', '@',
+  '<<=',
+  '>>=',
+  '->',
+  '++',
+  '--',
+  '<<',
+  '>>',
+  '<=',
+  '>=',
+  '==',
+  '!=',
+  '&&',
+  '||',
+  '*=',
+  '/=',
+  '%=',
+  '+=',
+  '-=',
+  '&=',
+  '^=',
+  '|=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '<',
+  '>',
+  '=',
+  '!',
+  '~',
+  '&',
+  '|',
+  '^',
+  '?',
+  ':',
+  ',',
+  '.',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  '@',
 ];
 
 const MAX_EXPR = 64 * 1024;
@@ -59,7 +102,8 @@ export function tokenize(src: string): Token[] {
       if (src[i] === '$') i++;
       while (i < src.length && /[A-Za-z0-9_]/.test(src[i]!)) i++;
       const word = src.slice(start + 1, i);
-      if (word.startsWith('$') && !/^\$\d*$/.test(word)) throw new ExprSyntaxError(`'$${word}' is neither a register, a variable nor a history reference`, start);
+      if (word.startsWith('$') && !/^\$\d*$/.test(word))
+        throw new ExprSyntaxError(`'$${word}' is neither a register, a variable nor a history reference`, start);
       out.push({ kind: 'dollar', value: word, pos: start });
       continue;
     }
@@ -87,10 +131,14 @@ export function tokenize(src: string): Token[] {
 
 function number(src: string, i: number, out: Token[]): number {
   const start = i;
-  const m = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+\.(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+|[0-9]+)([uUlLfF]*)/.exec(src.slice(i));
+  const m =
+    /^(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+\.(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+|[0-9]+)([uUlLfF]*)/.exec(
+      src.slice(i),
+    );
   if (!m) throw new ExprSyntaxError('malformed number', i);
   const [all, digits, suffix] = m as unknown as [string, string, string];
-  if (/[a-zA-Z0-9_]/.test(src[i + all.length] ?? '')) throw new ExprSyntaxError(`malformed number '${src.slice(i, i + all.length + 1)}'`, i);
+  if (/[a-zA-Z0-9_]/.test(src[i + all.length] ?? ''))
+    throw new ExprSyntaxError(`malformed number '${src.slice(i, i + all.length + 1)}'`, i);
   const isFloat = !/^0[xXbB]/.test(digits) && /[.eE]/.test(digits);
   if (isFloat) {
     out.push({ kind: 'float', value: Number(digits), pos: start });
@@ -103,7 +151,11 @@ function number(src: string, i: number, out: Token[]): number {
   return i + all.length;
 }
 
-const RANKS = [['int', 'unsigned int', 0x7fffffffn, 0xffffffffn], ['long', 'unsigned long', (1n << 63n) - 1n, (1n << 64n) - 1n], ['long long', 'unsigned long long', (1n << 63n) - 1n, (1n << 64n) - 1n]] as const;
+const RANKS = [
+  ['int', 'unsigned int', 0x7fffffffn, 0xffffffffn],
+  ['long', 'unsigned long', (1n << 63n) - 1n, (1n << 64n) - 1n],
+  ['long long', 'unsigned long long', (1n << 63n) - 1n, (1n << 64n) - 1n],
+] as const;
 
 /**
  * C's first type of the suffix's rank that holds the value: signed, then (for octal, hex and
@@ -123,7 +175,19 @@ function intLiteralType(value: bigint, decimal: boolean, suffix: string, pos: nu
   return ranks[ranks.length - 1]![1];
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  e: '\x1b',
+};
 
 /** The C escape whose backslash is at src[i]: its character and length (octal and hex included), or undefined. */
 export function readEscape(src: string, i: number): { char: string; length: number } | undefined {

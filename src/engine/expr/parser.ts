@@ -10,10 +10,38 @@ export interface ParseOptions {
 
 // Binary operators by precedence level, lowest first (C, with gdb's `@` between shifts and +/-).
 const LEVELS: BinaryOp[][] = [
-  ['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '>', '<=', '>='], ['<<', '>>'], ['@' as BinaryOp], ['+', '-'], ['*', '/', '%'],
+  ['||'],
+  ['&&'],
+  ['|'],
+  ['^'],
+  ['&'],
+  ['==', '!='],
+  ['<', '>', '<=', '>='],
+  ['<<', '>>'],
+  ['@' as BinaryOp],
+  ['+', '-'],
+  ['*', '/', '%'],
 ];
 const ASSIGN = new Set(['=', '*=', '/=', '%=', '+=', '-=', '<<=', '>>=', '&=', '^=', '|=']);
-const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool', 'struct', 'union', 'enum', 'const', 'volatile', 'restrict']);
+const TYPE_WORDS = new Set([
+  'void',
+  'char',
+  'short',
+  'int',
+  'long',
+  'float',
+  'double',
+  'signed',
+  'unsigned',
+  '_Bool',
+  'bool',
+  'struct',
+  'union',
+  'enum',
+  'const',
+  'volatile',
+  'restrict',
+]);
 const MAX_DEPTH = 200;
 
 export function parseExpression(src: string, opts: ParseOptions = {}): Expr {
@@ -73,7 +101,10 @@ class Parser {
       if (t.kind !== 'punct' || !(LEVELS[level] as string[]).includes(t.value)) return left;
       this.next();
       const right = this.binary(level + 1);
-      left = t.value === '@' ? { kind: 'repeat', object: left, count: right, pos: t.pos } : { kind: 'binary', op: t.value as BinaryOp, left, right, pos: t.pos };
+      left =
+        t.value === '@'
+          ? { kind: 'repeat', object: left, count: right, pos: t.pos }
+          : { kind: 'binary', op: t.value as BinaryOp, left, right, pos: t.pos };
     }
   }
 
@@ -82,10 +113,16 @@ class Parser {
       const t = this.peek();
       if (t.kind === 'punct') {
         switch (t.value) {
-          case '-': case '+': case '!': case '~': case '*': case '&':
+          case '-':
+          case '+':
+          case '!':
+          case '~':
+          case '*':
+          case '&':
             this.next();
             return { kind: 'unary', op: t.value, operand: this.unary(), pos: t.pos };
-          case '++': case '--':
+          case '++':
+          case '--':
             this.next();
             return { kind: 'incdec', op: t.value, prefix: true, operand: this.unary(), pos: t.pos };
           case '(':
@@ -146,13 +183,19 @@ class Parser {
   private primary(): Expr {
     const t = this.next();
     switch (t.kind) {
-      case 'int': return { kind: 'int', value: t.value, type: t.type, pos: t.pos };
-      case 'float': return { kind: 'float', value: t.value, pos: t.pos };
-      case 'char': return { kind: 'char', value: t.value, pos: t.pos };
-      case 'string': return { kind: 'string', value: t.value, pos: t.pos };
-      case 'dollar': return { kind: 'dollar', name: t.value, pos: t.pos };
+      case 'int':
+        return { kind: 'int', value: t.value, type: t.type, pos: t.pos };
+      case 'float':
+        return { kind: 'float', value: t.value, pos: t.pos };
+      case 'char':
+        return { kind: 'char', value: t.value, pos: t.pos };
+      case 'string':
+        return { kind: 'string', value: t.value, pos: t.pos };
+      case 'dollar':
+        return { kind: 'dollar', name: t.value, pos: t.pos };
       case 'ident':
-        if (TYPE_WORDS.has(t.value) || this.opts.isTypeName?.(t.value)) throw new ExprSyntaxError(`'${t.value}' names a type, not a value`, t.pos);
+        if (TYPE_WORDS.has(t.value) || this.opts.isTypeName?.(t.value))
+          throw new ExprSyntaxError(`'${t.value}' names a type, not a value`, t.pos);
         return { kind: 'ident', name: t.value, pos: t.pos };
       case 'punct':
         if (t.value === '(') {
@@ -204,7 +247,8 @@ class Parser {
     const declarators: TypeName['declarators'] = [];
     while (this.isPunct('*')) {
       this.next();
-      while (this.peek().kind === 'ident' && ['const', 'volatile', 'restrict'].includes((this.peek() as { value: string }).value)) this.next();
+      while (this.peek().kind === 'ident' && ['const', 'volatile', 'restrict'].includes((this.peek() as { value: string }).value))
+        this.next();
       declarators.push({ kind: 'pointer' });
     }
     while (this.isPunct('[')) {
@@ -288,12 +332,18 @@ class Parser {
 
 function describe(t: Token): string {
   switch (t.kind) {
-    case 'end': return 'end of expression';
-    case 'punct': return `'${t.value}'`;
-    case 'ident': return `'${t.value}'`;
-    case 'dollar': return `'$${t.value}'`;
-    case 'int': return `number ${t.value}`;
-    default: return t.kind;
+    case 'end':
+      return 'end of expression';
+    case 'punct':
+      return `'${t.value}'`;
+    case 'ident':
+      return `'${t.value}'`;
+    case 'dollar':
+      return `'$${t.value}'`;
+    case 'int':
+      return `number ${t.value}`;
+    default:
+      return t.kind;
   }
 }
 
@@ -313,7 +363,8 @@ export function normalizeBaseTypeName(words: string[], pos = 0): string {
     } else if (w === 'long') longs++;
     else if (w === 'short') short = true;
     else if (w === 'int' && !core) core = 'int';
-    else if (['char', 'float', 'double', 'void', '_Bool', 'bool'].includes(w) && (!core || core === 'int')) core = w === 'bool' ? '_Bool' : w;
+    else if (['char', 'float', 'double', 'void', '_Bool', 'bool'].includes(w) && (!core || core === 'int'))
+      core = w === 'bool' ? '_Bool' : w;
     else throw new ExprSyntaxError(`invalid type '${words.join(' ')}'`, pos);
   }
   if (longs > 2 || (short && longs) || ((short || longs) && core && core !== 'int' && !(core === 'double' && longs === 1))) {

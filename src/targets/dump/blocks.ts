@@ -3,7 +3,7 @@
 import { LruCache } from './lru.js';
 
 /** Exactly `length` bytes at `offset` of the file, or a thrown error. */
-export type ReadAt = (offset: number, length: number) => Uint8Array;
+type ReadAt = (offset: number, length: number) => Uint8Array;
 
 const BLOCK = 4096;
 

@@ -1,7 +1,17 @@
 // The Target interface over a crash dump: registers as the dump recorded them, memory translated
 // through the guest's own page tables, and every attempt to run or write refused.
 import { EventEmitter } from 'node:events';
-import { cpuLabel, ReadOnlyTargetError, TargetError, type RegisterInfo, type ResumeAction, type StopReason, type Target, type TargetEvents, type TargetThread } from '../target.js';
+import {
+  cpuLabel,
+  ReadOnlyTargetError,
+  TargetError,
+  type RegisterInfo,
+  type ResumeAction,
+  type StopReason,
+  type Target,
+  type TargetEvents,
+  type TargetThread,
+} from '../target.js';
 import { DumpMemoryError } from './errors.js';
 import { PageWalker, type Paging } from './paging.js';
 import type { PhysicalMemory } from './physical.js';
@@ -95,9 +105,10 @@ export abstract class DumpTarget extends EventEmitter<TargetEvents> implements T
     this.checkOpen();
     const walker = this.walkerOf(thread);
     if (size <= 0) return new Uint8Array(0);
-    if (address < 0n || address + BigInt(size) > TOP) throw new DumpMemoryError(address, `${size} bytes run past the top of the address space`);
+    if (address < 0n || address + BigInt(size) > TOP)
+      throw new DumpMemoryError(address, `${size} bytes run past the top of the address space`);
     const out = new Uint8Array(size);
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const at = address + BigInt(done);
       const n = Math.min(size - done, PAGE - Number(at & 0xfffn));
       const to = walker.translate(at);
@@ -105,7 +116,10 @@ export abstract class DumpTarget extends EventEmitter<TargetEvents> implements T
         out.set(this.parts.tables.read(to, n), done);
       } catch (e) {
         if (!(e instanceof DumpMemoryError)) throw e;
-        throw new DumpMemoryError(at, `it maps to ${this.parts.tableSpace} address 0x${to.toString(16)}, which is not in the dump${this.parts.truncation ? ' (the dump is truncated)' : ''}`);
+        throw new DumpMemoryError(
+          at,
+          `it maps to ${this.parts.tableSpace} address 0x${to.toString(16)}, which is not in the dump${this.parts.truncation ? ' (the dump is truncated)' : ''}`,
+        );
       }
       done += n;
     }

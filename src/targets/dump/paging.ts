@@ -62,7 +62,10 @@ export class PageWalker {
       const index = (address >> shift) & 0x1ffn;
       const entry = this.entry(address, table, index, level);
       if ((entry & PRESENT) === 0n) {
-        throw new DumpMemoryError(address, `not mapped (${LEVEL_NAMES[level]} entry ${index} at ${this.space} 0x${(table + index * 8n).toString(16)} is not present)`);
+        throw new DumpMemoryError(
+          address,
+          `not mapped (${LEVEL_NAMES[level]} entry ${index} at ${this.space} 0x${(table + index * 8n).toString(16)} is not present)`,
+        );
       }
       // PS means a 1 GiB page in a PDPT entry and a 2 MiB page in a PD entry.
       if (level === 1 || (level <= 3 && (entry & PAGE_SIZE_BIT) !== 0n)) {

@@ -25,7 +25,12 @@ export class ExtentList {
   /** Adds an extent, or grows the last one when this continues it both in memory and in the file. */
   add(start: number, size: number, offset: number, fileSize: number): void {
     const i = this.length - 1;
-    if (i >= 0 && this.sizes[i] === this.fileSizes[i] && this.starts[i]! + this.sizes[i]! === start && this.offsets[i]! + this.fileSizes[i]! === offset) {
+    if (
+      i >= 0 &&
+      this.sizes[i] === this.fileSizes[i] &&
+      this.starts[i]! + this.sizes[i]! === start &&
+      this.offsets[i]! + this.fileSizes[i]! === offset
+    ) {
       this.sizes[i]! += size;
       this.fileSizes[i]! += fileSize;
       return;
@@ -56,7 +61,8 @@ export class ExtentList {
       }
     }
     for (let i = 1; i < out.length; i++) {
-      if (out.starts[i - 1]! + out.sizes[i - 1]! > out.starts[i]!) fail(`two pieces of the dump hold ${space} address 0x${out.starts[i]!.toString(16)}`);
+      if (out.starts[i - 1]! + out.sizes[i - 1]! > out.starts[i]!)
+        fail(`two pieces of the dump hold ${space} address 0x${out.starts[i]!.toString(16)}`);
     }
     return out;
   }
@@ -80,7 +86,11 @@ export class ExtentMemory implements PhysicalMemory {
     while (done < size) {
       const at = address + BigInt(done);
       const i = this.find(at);
-      if (i < 0) throw new DumpMemoryError(at, `${this.space} address 0x${at.toString(16)} is not in the dump${this.missing ? ` (${this.missing})` : ''}`);
+      if (i < 0)
+        throw new DumpMemoryError(
+          at,
+          `${this.space} address 0x${at.toString(16)} is not in the dump${this.missing ? ` (${this.missing})` : ''}`,
+        );
       const rel = Number(at) - x.starts[i]!;
       const n = Math.min(size - done, x.sizes[i]! - rel);
       const fromFile = Math.min(n, x.fileSizes[i]! - rel);

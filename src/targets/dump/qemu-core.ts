@@ -13,8 +13,21 @@ export class QemuCoreTarget extends DumpTarget {
   static fromElf(elf: ElfFile, fail: (why: string) => never): QemuCoreTarget {
     const { extents, expected } = loads(elf, fail);
     const truncation = expected > elf.fileSize ? { size: elf.fileSize, expected } : undefined;
-    const memory = new ExtentMemory(new BlockCache((o, n) => elf.readAt(o, n, 'guest memory'), elf.fileSize), extents, 'physical', truncation && 'the dump is truncated');
-    return new QemuCoreTarget({ path: elf.path, vcpus: vcpus(elf, fail), physical: memory, tables: memory, tableSpace: 'physical', close: () => elf.close(), ...(truncation && { truncation }) });
+    const memory = new ExtentMemory(
+      new BlockCache((o, n) => elf.readAt(o, n, 'guest memory'), elf.fileSize),
+      extents,
+      'physical',
+      truncation && 'the dump is truncated',
+    );
+    return new QemuCoreTarget({
+      path: elf.path,
+      vcpus: vcpus(elf, fail),
+      physical: memory,
+      tables: memory,
+      tableSpace: 'physical',
+      close: () => elf.close(),
+      ...(truncation && { truncation }),
+    });
   }
 }
 
@@ -55,7 +68,8 @@ function loads(elf: ElfFile, fail: (why: string) => never): { extents: ExtentLis
     if (p.type !== PT.LOAD) return;
     const what = () => `PT_LOAD ${i} (physical 0x${p.paddr.toString(16)}, 0x${p.memsz.toString(16)} bytes)`;
     // Compared as bigint only against the limit; as numbers (exact below 2^53) after.
-    if (p.paddr > limit || p.memsz > limit || Number(p.paddr) + Number(p.memsz) > MAX_PHYSICAL) fail(`${what()} lies beyond the 52-bit physical address space`);
+    if (p.paddr > limit || p.memsz > limit || Number(p.paddr) + Number(p.memsz) > MAX_PHYSICAL)
+      fail(`${what()} lies beyond the 52-bit physical address space`);
     const start = Number(p.paddr);
     const size = Number(p.memsz);
     if (p.filesz > size) fail(`${what()} has more file bytes (0x${p.filesz.toString(16)}) than memory`);
@@ -65,6 +79,11 @@ function loads(elf: ElfFile, fail: (why: string) => never): { extents: ExtentLis
     const kept = present < p.filesz ? present : size;
     if (kept > 0) extents.add(start, kept, p.offset, present);
   });
-  if (extents.length === 0) fail(expected > elf.fileSize ? `truncated at 0x${elf.fileSize.toString(16)} of 0x${expected.toString(16)} bytes: no guest memory left` : 'an ELF core without PT_LOAD segments: it holds no guest memory');
+  if (extents.length === 0)
+    fail(
+      expected > elf.fileSize
+        ? `truncated at 0x${elf.fileSize.toString(16)} of 0x${expected.toString(16)} bytes: no guest memory left`
+        : 'an ELF core without PT_LOAD segments: it holds no guest memory',
+    );
   return { extents: extents.sorted('physical', fail), expected };
 }

@@ -10,12 +10,37 @@ const PRSTATUS_PID = 32;
 const PRSTATUS_REGS = 112;
 /** elf_prstatus.pr_reg (struct user_regs_struct) order; orig_rax is not a register. */
 const PR_REG_NAMES = [
-  'r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi',
-  undefined, 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs',
+  'r15',
+  'r14',
+  'r13',
+  'r12',
+  'rbp',
+  'rbx',
+  'r11',
+  'r10',
+  'r9',
+  'r8',
+  'rax',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  undefined,
+  'rip',
+  'cs',
+  'eflags',
+  'rsp',
+  'ss',
+  'fs_base',
+  'gs_base',
+  'ds',
+  'es',
+  'fs',
+  'gs',
 ] as const;
 const NARROW = new Set(['cs', 'eflags', 'ss', 'ds', 'es', 'fs', 'gs']);
 
-export interface Prstatus {
+interface Prstatus {
   /** cpu_index + 1. */
   pid: number;
   registers: Map<string, bigint>;
@@ -33,7 +58,7 @@ export function decodePrstatus(desc: Uint8Array, what: string): Prstatus {
   return { pid, registers };
 }
 
-export interface QemuCpuState {
+interface QemuCpuState {
   cr0: bigint;
   cr2: bigint;
   cr3: bigint;
@@ -50,7 +75,8 @@ export function decodeQemuCpuState(desc: Uint8Array, what: string): QemuCpuState
   const version = r.u32();
   const size = r.u32();
   if (version < 1) throw new FormatError(what, `QEMUCPUState version ${version}`);
-  if (size > desc.length || size < CR + 40) throw new FormatError(what, `QEMUCPUState size ${size} does not fit the ${desc.length}-byte note`);
+  if (size > desc.length || size < CR + 40)
+    throw new FormatError(what, `QEMUCPUState size ${size} does not fit the ${desc.length}-byte note`);
   r.seek(CR);
   const cr0 = r.u64();
   r.u64();

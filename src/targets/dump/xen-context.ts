@@ -9,17 +9,37 @@ const VGCF_IN_KERNEL = 1n << 2n;
 const USER_REGS = 520;
 /** cpu_user_regs: name -> [offset, bytes]. */
 const USER_REG_FIELDS: readonly [string, number, 2 | 8][] = [
-  ['r15', 0, 8], ['r14', 8, 8], ['r13', 16, 8], ['r12', 24, 8], ['rbp', 32, 8], ['rbx', 40, 8],
-  ['r11', 48, 8], ['r10', 56, 8], ['r9', 64, 8], ['r8', 72, 8], ['rax', 80, 8], ['rcx', 88, 8],
-  ['rdx', 96, 8], ['rsi', 104, 8], ['rdi', 112, 8], ['rip', 128, 8], ['cs', 136, 2], ['eflags', 144, 8],
-  ['rsp', 152, 8], ['ss', 160, 2], ['es', 168, 2], ['ds', 176, 2], ['fs', 184, 2], ['gs', 192, 2],
+  ['r15', 0, 8],
+  ['r14', 8, 8],
+  ['r13', 16, 8],
+  ['r12', 24, 8],
+  ['rbp', 32, 8],
+  ['rbx', 40, 8],
+  ['r11', 48, 8],
+  ['r10', 56, 8],
+  ['r9', 64, 8],
+  ['r8', 72, 8],
+  ['rax', 80, 8],
+  ['rcx', 88, 8],
+  ['rdx', 96, 8],
+  ['rsi', 104, 8],
+  ['rdi', 112, 8],
+  ['rip', 128, 8],
+  ['cs', 136, 2],
+  ['eflags', 144, 8],
+  ['rsp', 152, 8],
+  ['ss', 160, 2],
+  ['es', 168, 2],
+  ['ds', 176, 2],
+  ['fs', 184, 2],
+  ['gs', 192, 2],
 ];
 const CTRLREG = 4984;
 const FS_BASE = 5144;
 const GS_BASE_KERNEL = 5152;
 const GS_BASE_USER = 5160;
 
-export interface XenVcpuContext {
+interface XenVcpuContext {
   registers: Map<string, bigint>;
   cr0: bigint;
   /** A machine address (MFN << 12) for a PV guest. */

@@ -51,9 +51,20 @@ export class XenCoreTarget extends DumpTarget {
     let machine: ExtentMemory | undefined;
     // The machine view costs a pass over every p2m entry: built when a page walk first needs it.
     const tables: PhysicalMemory = pv
-      ? { read: (a, n) => (machine ??= new ExtentMemory(cache, frameExtents(frames(table, nrPages, 16, 8, fail), pages.offset, 'machine', fail), 'machine')).read(a, n) }
+      ? {
+          read: (a, n) =>
+            (machine ??= new ExtentMemory(
+              cache,
+              frameExtents(frames(table, nrPages, 16, 8, fail), pages.offset, 'machine', fail),
+              'machine',
+            )).read(a, n),
+        }
       : physical;
-    return new XenCoreTarget({ path: elf.path, vcpus, physical, tables, tableSpace: pv ? 'machine' : 'physical', close: () => elf.close() }, pv, header.xenVersion);
+    return new XenCoreTarget(
+      { path: elf.path, vcpus, physical, tables, tableSpace: pv ? 'machine' : 'physical', close: () => elf.close() },
+      pv,
+      header.xenVersion,
+    );
   }
 }
 
@@ -62,7 +73,9 @@ function section(elf: ElfFile, name: string, need: number, fail: Fail): ElfSecti
   if (!s) fail(`an xl dump-core file without its ${name} section`);
   if (s.size < need) fail(`${name} holds 0x${s.size.toString(16)} bytes, the header needs 0x${need.toString(16)}`);
   if (s.offset + need > elf.fileSize) {
-    fail(`truncated: ${name} needs the file up to offset 0x${(s.offset + need).toString(16)}, the file ends at 0x${elf.fileSize.toString(16)}`);
+    fail(
+      `truncated: ${name} needs the file up to offset 0x${(s.offset + need).toString(16)}, the file ends at 0x${elf.fileSize.toString(16)}`,
+    );
   }
   return s;
 }
@@ -79,7 +92,8 @@ function frames(table: Uint8Array, count: number, stride: number, at: number, fa
       out[i] = PADDING;
     } else {
       out[i] = hi * 2 ** 32 + lo;
-      if (out[i]! >= MAX_PHYSICAL / PAGE) fail(`entry ${i} names frame 0x${out[i]!.toString(16)}, beyond the 52-bit physical address space`);
+      if (out[i]! >= MAX_PHYSICAL / PAGE)
+        fail(`entry ${i} names frame 0x${out[i]!.toString(16)}, beyond the 52-bit physical address space`);
     }
   }
   return out;

@@ -8,7 +8,7 @@ const XC_CORE_MAGIC_HVM = 0xf00febeen;
 /** The only dump-core format there is: 0.1 (minor bumps stay compatible). */
 const FORMAT_MAJOR = 0n;
 
-export interface XenDumpHeader {
+interface XenDumpHeader {
   pv: boolean;
   nrVcpus: number;
   nrPages: number;
@@ -27,7 +27,8 @@ export function decodeXenNotes(notes: Iterable<ElfNote>): XenDumpHeader {
     const r = new ByteReader(n.desc, what);
     if (n.type === XEN_NOTE.HEADER) {
       const magic = r.u64();
-      if (magic !== XC_CORE_MAGIC_PV && magic !== XC_CORE_MAGIC_HVM) throw new FormatError(what, `unknown dump-core magic 0x${magic.toString(16)}`);
+      if (magic !== XC_CORE_MAGIC_PV && magic !== XC_CORE_MAGIC_HVM)
+        throw new FormatError(what, `unknown dump-core magic 0x${magic.toString(16)}`);
       header = { pv: magic === XC_CORE_MAGIC_PV, nrVcpus: r.u64n(), nrPages: r.u64n(), pageSize: r.u64n() };
     } else if (n.type === XEN_NOTE.XEN_VERSION) {
       version = `${r.u64()}.${r.u64()}`;
@@ -37,6 +38,7 @@ export function decodeXenNotes(notes: Iterable<ElfNote>): XenDumpHeader {
   }
   if (!header) throw new FormatError('.note.Xen', 'no dump-core header note (type 0x2000001)');
   if (format === undefined) throw new FormatError('.note.Xen', 'no dump-core format version note (type 0x2000003)');
-  if (format >> 32n !== FORMAT_MAJOR) throw new FormatError('.note.Xen', `dump-core format ${format >> 32n}.${format & 0xffff_ffffn} is not supported (only 0.x)`);
+  if (format >> 32n !== FORMAT_MAJOR)
+    throw new FormatError('.note.Xen', `dump-core format ${format >> 32n}.${format & 0xffff_ffffn} is not supported (only 0.x)`);
   return { ...header, xenVersion: version };
 }

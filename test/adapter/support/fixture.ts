@@ -34,7 +34,10 @@ export interface StdioAdapter {
 }
 
 /** Starts `adapter` (default: `duster dap` through bin/duster.js) under this node with a DebugClient on its stdio; `env` adds to its environment. */
-export async function startAdapter(adapter = path.join(import.meta.dirname, 'duster-dap.mjs'), env?: NodeJS.ProcessEnv): Promise<StdioAdapter> {
+export async function startAdapter(
+  adapter = path.join(import.meta.dirname, 'duster-dap.mjs'),
+  env?: NodeJS.ProcessEnv,
+): Promise<StdioAdapter> {
   const dc = new DebugClient(process.execPath, adapter, 'duster', { cwd: root, ...(env && { env: { ...process.env, ...env } }) });
   dc.defaultTimeout = 20_000;
   await dc.start();
@@ -84,7 +87,11 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Resolves with the first event of `name` whose body passes `accept`. */
-export function nextEvent<T = Record<string, unknown>>(dc: DebugClient, name: string, accept: (body: T) => boolean = () => true): Promise<T> {
+export function nextEvent<T = Record<string, unknown>>(
+  dc: DebugClient,
+  name: string,
+  accept: (body: T) => boolean = () => true,
+): Promise<T> {
   return new Promise((resolve) => {
     const on = (e: { body: T }) => {
       if (!accept(e.body)) return;

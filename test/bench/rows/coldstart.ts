@@ -20,13 +20,45 @@ const MEMORY = '512M';
 type Debugger = (address: string, elf: string, where: string) => string[];
 
 const gdb: Debugger = (address, elf, where) => [
-  'gdb', '-nx', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `target remote ${address.slice(4)}`,
-  '-ex', `hbreak ${where}`, '-ex', 'continue', '-ex', 'bt', '-ex', 'info locals', elf,
+  'gdb',
+  '-nx',
+  '-batch',
+  '-ex',
+  'set pagination off',
+  '-ex',
+  'set confirm off',
+  '-ex',
+  `target remote ${address.slice(4)}`,
+  '-ex',
+  `hbreak ${where}`,
+  '-ex',
+  'continue',
+  '-ex',
+  'bt',
+  '-ex',
+  'info locals',
+  elf,
 ];
 
-const dusterArgv = (node: string[]): Debugger => (address, elf, where) => [
-  ...node, duster, 'attach', address, '--symbols', elf, '--batch', '-ex', `hbreak ${where}`, '-ex', 'continue', '-ex', 'bt', '-ex', 'info locals',
-];
+const dusterArgv =
+  (node: string[]): Debugger =>
+  (address, elf, where) => [
+    ...node,
+    duster,
+    'attach',
+    address,
+    '--symbols',
+    elf,
+    '--batch',
+    '-ex',
+    `hbreak ${where}`,
+    '-ex',
+    'continue',
+    '-ex',
+    'bt',
+    '-ex',
+    'info locals',
+  ];
 
 interface Run extends ProcessRun {
   packets: number;
@@ -66,7 +98,9 @@ async function repeatRuns(argv: Debugger, elf: string, where: string): Promise<{
     const r = await coldStart(argv, elf, where);
     if (!r.ok) return { runs, failed: r };
     runs.push(r);
-    console.error(`bench: cold start ${argv === gdb ? 'gdb' : 'duster'} ${where}: ${r.ms.toFixed(0)} ms (guest ${r.guestMs} ms), ${(r.rssKiB / 1024).toFixed(0)} MiB, ${r.packets} packets`);
+    console.error(
+      `bench: cold start ${argv === gdb ? 'gdb' : 'duster'} ${where}: ${r.ms.toFixed(0)} ms (guest ${r.guestMs} ms), ${(r.rssKiB / 1024).toFixed(0)} MiB, ${r.packets} packets`,
+    );
   }
   return { runs };
 }
@@ -76,7 +110,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 
 function describeRuns(name: string, r: { runs: Run[]; failed?: Run }): string {
-  if (r.failed) return `${name} failed after ${(r.failed.ms / 1000).toFixed(1)} s at ${mib(r.failed.rssKiB)} peak RSS: ${failureLine(r.failed)}`;
+  if (r.failed)
+    return `${name} failed after ${(r.failed.ms / 1000).toFixed(1)} s at ${mib(r.failed.rssKiB)} peak RSS: ${failureLine(r.failed)}`;
   const ms = r.runs.map((x) => x.ms);
   const guest = min(r.runs.map((x) => x.guestMs));
   return `${name} min ${min(ms).toFixed(0)} / median ${median(ms).toFixed(0)} ms (of which the guest's boot to start_kernel ${guest.toFixed(0)} ms), peak RSS ${mib(min(r.runs.map((x) => x.rssKiB)))}, ${r.runs[0]!.packets} packets`;

@@ -35,8 +35,15 @@ export async function dumpRows(): Promise<Row[]> {
   execFileSync('make', ['-s', '-C', root]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'duster-bench-dump-'));
   try {
-    await run('node', [duster, 'run', kernel(), '--append', 'app=crash', '--memory', '512M', '--dump-on-panic', dir, '--batch', '-ex', 'continue'], { timeout: 120_000, maxBuffer: 16 << 20 });
-    const dump = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.elf'))!);
+    await run(
+      'node',
+      [duster, 'run', kernel(), '--append', 'app=crash', '--memory', '512M', '--dump-on-panic', dir, '--batch', '-ex', 'continue'],
+      { timeout: 120_000, maxBuffer: 16 << 20 },
+    );
+    const dump = path.join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith('.elf'))!,
+    );
     const mib = statSync(dump).size / 1024 / 1024;
     const report = ['node', duster, 'core', dump, '--symbols', kernel(), '--report'];
     // After a build the first run of a command compiles the CLI and writes its code cache.
@@ -46,7 +53,12 @@ export async function dumpRows(): Promise<Row[]> {
     const floor = await timedRuns(['node', '-e', '0']);
     const profDir = path.join(dir, 'profile');
     measured(await measureProcess(['node', '--cpu-prof', `--cpu-prof-dir=${profDir}`, ...report.slice(1)]));
-    const profile = summarizeProfile(path.join(profDir, readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!));
+    const profile = summarizeProfile(
+      path.join(
+        profDir,
+        readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!,
+      ),
+    );
     const ms = (s: Sample) => `${s.min.toFixed(0)}/${s.median.toFixed(0)}`;
     return [
       {

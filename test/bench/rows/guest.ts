@@ -35,7 +35,9 @@ export async function bootGuest(build = 'gcc-O0', app = 'demo'): Promise<Guest> 
 }
 
 export function symbolAddress(elf: string, name: string): bigint {
-  const line = execFileSync('nm', [elf], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`));
+  const line = execFileSync('nm', [elf], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.endsWith(` ${name}`));
   if (!line) throw new Error(`no symbol ${name} in ${elf}`);
   return BigInt(`0x${line.split(' ')[0]}`);
 }

@@ -75,7 +75,7 @@ export async function linuxDumpRows(): Promise<Row[]> {
   const frames = (s: string) => s.split('\n').filter((l) => /^\s*#\d+ /.test(l)).length;
   return [
     {
-      name: 'a Linux crash dump (vmlinux panicked on 2 vCPUs) opened to every vCPU\'s backtrace',
+      name: "a Linux crash dump (vmlinux panicked on 2 vCPUs) opened to every vCPU's backtrace",
       unit: 'ms',
       duster: dMs[0]!,
       reference: gMs[0]!,

@@ -41,8 +41,15 @@ async function once(elf: string, measure: (address: string) => Promise<{ ms: num
     // gdb is the reference: if it did not answer, the row measures nothing.
     if (who === 'gdb' && wrong.length) throw new Error(`gdb did not answer ${wrong.join(', ')}:\n${r.stdout.slice(0, 1500)}`);
     // Each command's first line (neither debugger echoes commands in batch mode), for the note.
-    const answers = r.stdout.split('\n').filter((l) => /^(\$\d+ = |type = )/.test(l) || /error|cannot|No symbol|not /i.test(l)).map((l) => l.slice(0, 80));
-    return { ms: r.ms, packets: requestsBetweenMarkers(proxy.packets), wrong: wrong.length ? [`${wrong.join(', ')}: printed ${answers.join(' | ')}`] : [] };
+    const answers = r.stdout
+      .split('\n')
+      .filter((l) => /^(\$\d+ = |type = )/.test(l) || /error|cannot|No symbol|not /i.test(l))
+      .map((l) => l.slice(0, 80));
+    return {
+      ms: r.ms,
+      packets: requestsBetweenMarkers(proxy.packets),
+      wrong: wrong.length ? [`${wrong.join(', ')}: printed ${answers.join(' | ')}`] : [],
+    };
   } finally {
     await proxy.close();
     await q.kill();
@@ -54,8 +61,14 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 export async function nameRows(): Promise<Row[]> {
   const elf = vmlinux();
   const gdb = (address: string) =>
-    gdbTimed({ elf, before: [`target remote ${address.slice(4)}`, ...BEFORE, 'maint packet qC'], measured: MEASURED, after: ['maint packet qC', 'detach'] });
-  const duster = (profile?: string) => (address: string) => dusterTimed({ address, elf, before: BEFORE, measured: MEASURED, after: ['detach'], profile });
+    gdbTimed({
+      elf,
+      before: [`target remote ${address.slice(4)}`, ...BEFORE, 'maint packet qC'],
+      measured: MEASURED,
+      after: ['maint packet qC', 'detach'],
+    });
+  const duster = (profile?: string) => (address: string) =>
+    dusterTimed({ address, elf, before: BEFORE, measured: MEASURED, after: ['detach'], profile });
   const g: Timed[] = [];
   const d: Timed[] = [];
   for (let i = 0; i < REPS; i++) {

@@ -28,7 +28,20 @@ const NEXT_RUNS = 5;
 const NEXT_GOAL = 0.5;
 
 async function gdbRun(address: string, commands: string[]): Promise<void> {
-  const args = ['-nx', '-batch', '-ex', 'set pagination off', '-ex', `target remote ${address.slice(4)}`, ...commands.flatMap((c) => ['-ex', c]), '-ex', 'delete', '-ex', 'detach', kernel()];
+  const args = [
+    '-nx',
+    '-batch',
+    '-ex',
+    'set pagination off',
+    '-ex',
+    `target remote ${address.slice(4)}`,
+    ...commands.flatMap((c) => ['-ex', c]),
+    '-ex',
+    'delete',
+    '-ex',
+    'detach',
+    kernel(),
+  ];
   await run('gdb', args, { timeout: 300_000, maxBuffer: 64 << 20 });
 }
 
@@ -40,7 +53,9 @@ async function dusterRun(address: string, commands: string[]): Promise<void> {
 /** The line of the worker's progress kprintf: the way into a long loop that never sleeps. */
 function progressLine(): string {
   const file = path.join(root, 'src/app_demo.c');
-  const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('kprintf("worker-%d step'));
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('kprintf("worker-%d step'));
   if (line < 0) throw new Error(`no worker progress kprintf in ${file}`);
   return `app_demo.c:${line + 1}`;
 }
@@ -89,7 +104,12 @@ export async function sessionRows(): Promise<Row[]> {
       NEXT_RUNS,
       async () => {
         g.proxy.reset();
-        const r = await gdbTimed({ elf: kernel(), before: [`target remote ${g.proxy.address.slice(4)}`, ...before, 'maint packet qC'], measured, after: ['maint packet qC', ...after, 'detach'] });
+        const r = await gdbTimed({
+          elf: kernel(),
+          before: [`target remote ${g.proxy.address.slice(4)}`, ...before, 'maint packet qC'],
+          measured,
+          after: ['maint packet qC', ...after, 'detach'],
+        });
         steps.gdb = requestsBetweenMarkers(g.proxy.packets);
         trips.gdb = traffic(g.proxy.packets);
         ends.gdb.push(`pc, fmt ${lastValues(r.stdout, 2).join(' ')}`);

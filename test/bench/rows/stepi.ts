@@ -25,7 +25,12 @@ export async function stepiRow(): Promise<Row[]> {
       3,
       async () => {
         g.proxy.reset();
-        const r = await gdbTimed({ elf: kernel(), before: [`target remote ${g.proxy.address.slice(4)}`, ...before, 'maint packet qC'], measured, after: ['maint packet qC', 'print/x $pc', 'detach'] });
+        const r = await gdbTimed({
+          elf: kernel(),
+          before: [`target remote ${g.proxy.address.slice(4)}`, ...before, 'maint packet qC'],
+          measured,
+          after: ['maint packet qC', 'print/x $pc', 'detach'],
+        });
         packets.gdb = requestsBetweenMarkers(g.proxy.packets);
         steps('gdb', stepRequestsBetweenMarkers(g.proxy.packets));
         ends.gdb.push(`pc ${endPc(r.stdout)}`);

@@ -18,8 +18,31 @@ const RUNS = Number(process.env.DUSTER_BENCH_REPS ?? 5);
 const COMMANDS = ['break worker_fn', 'continue', 'bt', 'info threads'];
 
 type Argv = (address: string, symbols: string) => string[];
-const gdb: Argv = (address, symbols) => ['gdb', '-nx', '-batch', '-ex', `target remote ${address.slice(4)}`, ...COMMANDS.flatMap((c) => ['-ex', c]), '-ex', 'detach', symbols];
-const dusterArgv = (node: string[]): Argv => (address, symbols) => [...node, duster, 'attach', address, '--symbols', symbols, '--batch', ...COMMANDS.flatMap((c) => ['-ex', c]), '-ex', 'detach'];
+const gdb: Argv = (address, symbols) => [
+  'gdb',
+  '-nx',
+  '-batch',
+  '-ex',
+  `target remote ${address.slice(4)}`,
+  ...COMMANDS.flatMap((c) => ['-ex', c]),
+  '-ex',
+  'detach',
+  symbols,
+];
+const dusterArgv =
+  (node: string[]): Argv =>
+  (address, symbols) => [
+    ...node,
+    duster,
+    'attach',
+    address,
+    '--symbols',
+    symbols,
+    '--batch',
+    ...COMMANDS.flatMap((c) => ['-ex', c]),
+    '-ex',
+    'detach',
+  ];
 
 interface Run extends ProcessRun {
   packets: number;
@@ -40,7 +63,8 @@ async function once(argv: Argv, image: string, symbols: string, who: string): Pr
   try {
     const r = await measureProcess(argv(proxy.address, symbols));
     if (!r.ok) throw new Error(`${who} failed: ${failureLine(r)}`);
-    if (!/^#0 .*worker_fn \(arg=/m.test(r.stdout) || !/^\* +1 +Thread 1\.1 /m.test(r.stdout)) throw new Error(`${who} did not stop in worker_fn and list the threads:\n${r.stdout.slice(-1500)}`);
+    if (!/^#0 .*worker_fn \(arg=/m.test(r.stdout) || !/^\* +1 +Thread 1\.1 /m.test(r.stdout))
+      throw new Error(`${who} did not stop in worker_fn and list the threads:\n${r.stdout.slice(-1500)}`);
     return { ...r, packets: proxy.requestCount, guestMs: guestRunMs(proxy) };
   } finally {
     await proxy.close();

@@ -14,7 +14,9 @@ const COUNT = Number(process.env.DUSTER_BENCH_ADDRESSES ?? 10_000);
 /** The image's code symbols: name -> their addresses (several names may share one: aliases). */
 function codeSymbols(elf: string): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
-  for (const f of execFileSync('nm', ['--defined-only', elf], { encoding: 'utf8', maxBuffer: 256 << 20 }).split('\n').map((l) => l.split(' '))) {
+  for (const f of execFileSync('nm', ['--defined-only', elf], { encoding: 'utf8', maxBuffer: 256 << 20 })
+    .split('\n')
+    .map((l) => l.split(' '))) {
     if (f.length !== 3 || !/^[TtWw]$/.test(f[1]!)) continue;
     const at = out.get(f[2]!) ?? new Set<string>();
     at.add(f[0]!);
@@ -49,7 +51,10 @@ function innermost(text: string): Map<string, { fn: string; where: string }> {
     // llvm-symbolizer names GCC's clones by their ELF symbol (`f.cold`, `f.isra.0`) where addr2line,
     // gdb and duster print the DWARF name `f`; and it writes an unknown line as `??:0`, not `??:?`.
     const fn = (lines[i + 1] ?? '').replace(/\.(cold|isra\.\d+|part\.\d+|constprop\.\d+)(\.\w+)*$/, '');
-    const where = (lines[i + 2] ?? '').replace(/ \(discriminator \d+\)$/, '').replace(/:(\d+):\d+$/, ':$1').replace(/^\?\?:0$/, '??:?');
+    const where = (lines[i + 2] ?? '')
+      .replace(/ \(discriminator \d+\)$/, '')
+      .replace(/:(\d+):\d+$/, ':$1')
+      .replace(/^\?\?:0$/, '??:?');
     out.set(addr, { fn, where });
   }
   return out;
@@ -61,7 +66,12 @@ function innermost(text: string): Map<string, { fn: string; where: string }> {
  * kernel's __x64_sys_X for __do_sys_X, functions gcc's identical-code folding merged) it may take
  * another one than the DWARF name addr2line and duster print.
  */
-function sameFrame(a: { fn: string; where: string } | undefined, b: { fn: string; where: string }, symbols: Map<string, Set<string>>, aliases: boolean): boolean {
+function sameFrame(
+  a: { fn: string; where: string } | undefined,
+  b: { fn: string; where: string },
+  symbols: Map<string, Set<string>>,
+  aliases: boolean,
+): boolean {
   if (!a || a.where !== b.where) return false;
   if (a.fn === b.fn) return true;
   const at = symbols.get(a.fn);
@@ -86,7 +96,12 @@ function measured(argv: string[], input: string): Promise<{ ms: number; cpuMs: n
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`${argv[0]} exited ${code}: ${err.slice(-300)}`));
       const [, rss, user, sys] = /DUSTER-RSS (\d+) ([\d.]+) ([\d.]+)/.exec(err) ?? [];
-      resolve({ ms: performance.now() - t, cpuMs: 1000 * (Number(user) + Number(sys)), rssKiB: Number(rss ?? 0), out: Buffer.concat(out).toString() });
+      resolve({
+        ms: performance.now() - t,
+        cpuMs: 1000 * (Number(user) + Number(sys)),
+        rssKiB: Number(rss ?? 0),
+        out: Buffer.concat(out).toString(),
+      });
     });
     child.stdin.end(input);
   });
@@ -119,7 +134,8 @@ export async function vmlinuxRows(): Promise<Row[]> {
       referenceName: 'llvm-symbolizer',
       ratio: d.ms / l.ms,
       goal: 'faster than llvm-symbolizer, >= 99.9% agreement',
-      notes: `addr2line ${a.ms.toFixed(0)} ms; CPU duster ${d.cpuMs.toFixed(0)} ms, llvm-symbolizer ${l.cpuMs.toFixed(0)} ms, addr2line ${a.cpuMs.toFixed(0)} ms; ` +
+      notes:
+        `addr2line ${a.ms.toFixed(0)} ms; CPU duster ${d.cpuMs.toFixed(0)} ms, llvm-symbolizer ${l.cpuMs.toFixed(0)} ms, addr2line ${a.cpuMs.toFixed(0)} ms; ` +
         `peak RSS duster ${(d.rssKiB / 1024).toFixed(0)} MiB, llvm-symbolizer ${(l.rssKiB / 1024).toFixed(0)} MiB, addr2line ${(a.rssKiB / 1024).toFixed(0)} MiB; ` +
         `innermost frame agrees with llvm-symbolizer on ${same}/${ref.size} (${pct(same)}; ${pct(exact)} without counting symbol aliases)`,
     },
