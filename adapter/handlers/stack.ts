@@ -53,6 +53,8 @@ export const stackHandlers: Record<string, Handler> = {
 
   async scopes(ctx, args) {
     const d = ctx.require();
+    // A view refreshing a frame of the last stop gets nothing to show, not an error in its pane.
+    if (d.frames.expired(args)) return { scopes: [] };
     const frame = d.frames.require(args);
     d.requireStopped('read scopes');
     return { scopes: (await d.session.scopes(frame)).map(scope) };

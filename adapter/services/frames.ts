@@ -31,6 +31,15 @@ export class FrameHandles {
     return ref;
   }
 
+  /**
+   * `key` names a frame of an earlier stop: VS Code's views still ask for the frame they showed
+   * while the guest runs to the next stop, which is no mistake of the user (an id never handed out is).
+   */
+  expired(args: Args, key = 'frameId'): boolean {
+    const id = args.int(key);
+    return id >= 1 && id < this.next && !this.byId.has(id);
+  }
+
   clear(): void {
     this.byId.clear();
     this.byKey.clear();

@@ -223,10 +223,15 @@ describe('the extension in a real VS Code (integration)', { timeout: 5 * 60_000 
       'Stack Frame worker_thread, line 177, app_demo.c',
       'Stack Frame thread_trampoline, line 219, entry.S',
     ]);
-    // Every thread the guest started is there, by its name and gdb's thread number.
-    for (const name of ['counter', 'producer', 'consumer', 'worker-1', 'worker-2'])
+    // Every thread the guest announced before this stop (`thread N NAME started` in the Debug
+    // Console) is there, by its name and gdb's thread number (some rows may be scrolled out of view).
+    const replText = (await page.locator('.repl .monaco-list-row').allInnerTexts()).join('\n');
+    const started = [...replText.matchAll(/thread \d+ (\S+) started on cpu \d/g)].map((m) => m[1]!);
+    expect(started).toContain(worker.name);
+    const all = await wb.callStackAll();
+    for (const name of started)
       expect(
-        rows.some((r) => new RegExp(`^Thread ${name} \\(2\\.\\d+\\) `).test(r)),
+        all.some((r) => new RegExp(`^Thread ${name} \\(2\\.\\d+\\) `).test(r)),
         name,
       ).toBe(true);
   });

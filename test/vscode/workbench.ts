@@ -109,6 +109,25 @@ export class Workbench {
     return (await this.callStack()).find((l) => thread.test(l))!;
   }
 
+  /**
+   * Every Call Stack row, also those scrolled out of view (the list renders only what is visible):
+   * the list is scrolled down a page at a time, then back to the top.
+   */
+  async callStackAll(): Promise<string[]> {
+    const list = this.page.locator('.debug-call-stack .monaco-list').first();
+    await list.hover();
+    const seen: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const before = seen.length;
+      for (const r of await this.callStack()) if (!seen.includes(r)) seen.push(r);
+      if (i > 0 && seen.length === before) break;
+      await this.page.mouse.wheel(0, 300);
+      await this.page.waitForTimeout(100);
+    }
+    await this.page.mouse.wheel(0, -10_000);
+    return seen;
+  }
+
   /** Variables rows as shown ("name = value" or a scope's name). */
   variables(): Promise<string[]> {
     return this.page.evaluate(() =>
