@@ -85,6 +85,9 @@ const gdbSavedContext = (address: string) => [
   'set $sp = (unsigned long)($s + 7)',
 ];
 
+/** Enumerators of an enum declared at a header's file scope (`enum ukplat_gstate`), as expressions. */
+const ENUM_PRINTS = ['p UKPLAT_CRASH', 'p/d UKPLAT_CRASH', 'whatis UKPLAT_CRASH', 'p (enum ukplat_gstate)(UKPLAT_CRASH - 2)'];
+
 describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () => {
   let lines: JsonLine[];
   let stderr: string;
@@ -112,6 +115,7 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
         'info locals',
         'up',
         'info locals',
+        ...ENUM_PRINTS,
       ],
     ));
   }, 240_000);
@@ -139,6 +143,22 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
     // A thread that never ran is shown at its start code, with nothing under it.
     expect(btFunctions(lines, 0)).toEqual(['_ctx_x86_clearregs']);
   });
+
+  it('prints enumerators of file-scope enums as gdb does', async () => {
+    const ours = ENUM_PRINTS.map((c) =>
+      result(lines, c)
+        .text!.trim()
+        .replace(/^\$\d+ = /, ''),
+    );
+    // gdb on the symbol file alone: enumerators are constants, no target needed.
+    const gdb = await gdbBatch({ elf: `${unikraftImage('threads-O0')}.dbg`, commands: ENUM_PRINTS });
+    const theirs = gdb
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/^\$\d+ = /, ''));
+    expect(ours).toEqual(theirs);
+    expect(ours).toEqual(['UKPLAT_CRASH', '3', 'type = enum ukplat_gstate', 'UKPLAT_RESTART']);
+  }, 60_000);
 
   it('numbers threads once for the session: 2.N names the same thread at every stop', () => {
     expect(threadRows(lines, 1).map((t) => [t.id, t.address])).toEqual(threadRows(lines, 0).map((t) => [t.id, t.address]));
