@@ -139,9 +139,11 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
     expect(rows.map((t) => [t.address, t.name])).toEqual(own);
     // init runs on the one vCPU; the others never ran yet (worker-2 has not been scheduled).
     expect(rows.find((t) => t.name === 'init')).toMatchObject({ vcpu: 1, frame: { function: 'uk_sched_dumpk_threads' } });
-    expect(rows.find((t) => t.name === 'worker-2')!.frame?.function).toBe('_ctx_x86_clearregs');
-    // A thread that never ran is shown at its start code, with nothing under it.
-    expect(btFunctions(lines, 0)).toEqual(['_ctx_x86_clearregs']);
+    // A thread that never ran is shown at its entry function about to run (its initial stack holds
+    // [_ctx_x86_call1, arg, entry, 0]), with nothing under it, and says it has not started.
+    expect(rows.find((t) => t.name === 'worker-2')).toMatchObject({ state: 'runnable, not started', frame: { function: 'worker_fn' } });
+    expect(btFunctions(lines, 0)).toEqual(['worker_fn']);
+    expect(result(lines, 'thread 2.4', 0).text).toMatch(/\(runnable, not started, saved context\)/);
   });
 
   it('prints enumerators of file-scope enums as gdb does', async () => {
@@ -170,8 +172,8 @@ describe('Unikraft threads-O0 from `duster run IMAGE` alone (integration)', () =
     expect(running).toHaveLength(1);
     expect(running[0]!.frame?.function).toBe('worker_step');
     expect(rows.find((t) => t.name === 'init')!.frame?.function).toBe('main');
-    // idle runs only when every other thread sleeps: under TCG's timing it may not have run yet.
-    expect(['idle_thread_fn', '_ctx_x86_clearregs']).toContain(rows.find((t) => t.name === 'idle')!.frame?.function);
+    // idle runs only when every other thread sleeps: under TCG's timing it may not have run yet, and is then shown at its entry.
+    expect(rows.find((t) => t.name === 'idle')!.frame?.function).toBe('idle_thread_fn');
     const other = rows.find((t) => t.name.startsWith('worker') && t.vcpu === undefined)!;
     expect(other.frame?.function).toBe('worker_fn');
   });
@@ -263,7 +265,7 @@ describe('Unikraft threads-O2 (integration)', () => {
       ['worker-2', '0x178020'],
     ]);
     for (const t of rows.filter((x) => x.vcpu === undefined && x.frame))
-      expect(['worker_fn', 'main', 'idle_thread_fn', '_ctx_x86_clearregs']).toContain(t.frame!.function);
+      expect(['worker_fn', 'main', 'idle_thread_fn']).toContain(t.frame!.function);
     // init at -O2: the switch path is inlined into main, so its saved rip is in main itself.
     const ours = btFunctions(lines);
     expect(ours).toContain('main');
