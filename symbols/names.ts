@@ -77,6 +77,11 @@ export class NameIndex {
     return this.globalCache.get(name);
   }
 
+  /** The enumeration type DIE of a top-level enum with an enumerator `name` (the first in unit order). */
+  enumerator(name: string): DieRef | undefined {
+    return this.topLevel.enumerator(this.query(name));
+  }
+
   /**
    * The type DIE of a C type name (`struct thread`, `size_t`, `int`): the first definition, else
    * the first declaration. A bare name is a typedef or base type, else a struct, union, enum or

@@ -583,6 +583,21 @@ export class SymbolFile {
     );
   }
 
+  /** An enumerator of a top-level enum by name: its enum type and value (`p UKPLAT_CRASH`). */
+  findEnumerator(name: string): { type: Type; value: bigint } | undefined {
+    return tolerate(
+      this.damage,
+      'findEnumerator',
+      () => {
+        const ref = this.names.enumerator(name);
+        const type = ref && this.types.resolve(dieAt(ref.unit, ref.offset));
+        const e = type?.kind === 'enum' ? type.enumerators.find((x) => x.name === name) : undefined;
+        return e && type && { type, value: e.value };
+      },
+      undefined,
+    );
+  }
+
   /** The unit-level variables of the unit containing pc. */
   globalsOfUnitAt(pc: bigint): VariableInfo[] {
     return tolerate(

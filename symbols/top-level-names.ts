@@ -1,4 +1,4 @@
-// The names at every unit's top level (variables and named types), found in one walk of all units
+// The names at every unit's top level (variables, named types and enumerators), found in one walk of all units
 // that skips function bodies and struct members by DW_AT_sibling, then answered from maps: what
 // `print NAME`, `ptype NAME` and the C parser's "is this word a type?" ask of a whole program. On
 // Debian's vmlinux (174 MB of DIEs) a name costs one walk of each unit's top level in total instead
@@ -38,6 +38,8 @@ export class TopLevelNames {
   private readonly variables = new Map<Key, FirstOf>();
   /** Subprograms with code (out-of-line functions, GCC's clones under their origin's name). */
   private readonly functions = new Map<Key, FirstOf>();
+  /** Enumerators of top-level enums: the enumeration type's DIE (the first in unit order). */
+  private readonly enumerators = new Map<Key, FirstOf>();
   /** Per type group (TYPE_GROUPS order). */
   private readonly types = TYPE_GROUPS.map(() => new Map<Key, FirstOf>());
 
@@ -77,6 +79,10 @@ export class TopLevelNames {
         if (key !== undefined) note(map, key, { unit, offset: v.offset }, v.defines);
       }
     }
+    for (const e of found.enumerators) {
+      const key = keyOf(unit, e.name);
+      if (key !== undefined) note(this.enumerators, key, { unit, offset: e.enumOffset }, true);
+    }
     for (const t of found.types) {
       const key = keyOf(unit, t.name);
       if (key !== undefined) note(this.types[GROUP_OF.get(t.tag)!]!, key, { unit, offset: t.offset }, !t.declaration);
@@ -92,6 +98,11 @@ export class TopLevelNames {
   /** The first function with code named `q`, in unit order. */
   function(q: NameQuery): DieRef | undefined {
     return this.first(this.functions, q).def;
+  }
+
+  /** The enumeration type that first (in unit order) declares an enumerator named `q`. */
+  enumerator(q: NameQuery): DieRef | undefined {
+    return this.first(this.enumerators, q).def;
   }
 
   /** The first definition and first declaration of a type named `q` in one group of TYPE_GROUPS. */

@@ -261,6 +261,8 @@ async function variableValue(ctx: EvalContext, name: string): Promise<Value> {
   const local = ctx.frame?.scope?.variables.find((v) => v.name === name);
   const v = local ?? ctx.program?.symbols.findGlobal(name);
   if (v) return variableInfoValue(ctx, v);
+  const en = ctx.program?.symbols.findEnumerator(name);
+  if (en) return computed(en.type, en.value);
   // A function designator: the function at its address (C turns it into a pointer where needed).
   const fn = ctx.program?.symbols.findFunction(name);
   if (fn) return { type: fn.type, place: { kind: 'memory', address: fn.address } };

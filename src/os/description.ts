@@ -35,7 +35,12 @@ export interface ThreadModel {
    * each register the thread resumes with (at least rip and rsp) as an expression over `$t` and
    * `$saved`. Registers left out were not saved (caller-saved at the switch).
    */
-  saved: { sp: string; registers: Record<string, string> };
+  saved: {
+    sp: string;
+    registers: Record<string, string>;
+    /** True (over `$t` and `$saved`) for a thread that has not run yet: its registers are its entry's, and its state says so. */
+    notStarted?: string;
+  };
   /** Functions of the switch path: a listing shows a switched-out thread at its first frame outside them. */
   scheduler: string[];
 }
@@ -58,6 +63,13 @@ export interface UnikernelDescription {
 
 /** A Unikraft thread switched out by ukarch_ctx_switch: it resumes at `pop %r15`. */
 const SWITCHED = '*(unsigned short *)$t->ctx.ip == 0x5f41';
+/**
+ * A Unikraft thread that never ran, made by ukarch_ctx_init_entry1 (every uk_thread_create*): it
+ * starts at _ctx_x86_clearregs over the stack [_ctx_x86_call1, arg, entry, 0] (arch/x86/ctx.c), so
+ * it is shown as its entry about to run with the 0 return address under it, as gdb shows a thread
+ * entry once it runs. Other starts (call0/call2) stay at their start code.
+ */
+const NEW_ENTRY1 = '$t->ctx.ip == (unsigned long)&_ctx_x86_clearregs && $saved[0] == (unsigned long)&_ctx_x86_call1';
 
 export const DESCRIPTIONS: UnikernelDescription[] = [
   {
@@ -147,9 +159,10 @@ export const DESCRIPTIONS: UnikernelDescription[] = [
           r12: `${SWITCHED} ? $saved[3] : 0`,
           rbx: `${SWITCHED} ? $saved[4] : 0`,
           rbp: `${SWITCHED} ? $saved[5] : 0`,
-          rip: `${SWITCHED} ? $saved[6] : $t->ctx.ip`,
-          rsp: `${SWITCHED} ? $saved + 7 : $saved`,
+          rip: `${SWITCHED} ? $saved[6] : ${NEW_ENTRY1} ? $saved[2] : $t->ctx.ip`,
+          rsp: `${SWITCHED} ? $saved + 7 : ${NEW_ENTRY1} ? $saved + 3 : $saved`,
         },
+        notStarted: NEW_ENTRY1,
       },
       scheduler: [
         'ukarch_ctx_switch',

@@ -90,12 +90,13 @@ export class DescribedThreads implements GuestThreadModel {
         const vcpu = onCpu.get(address);
         // A wild saved stack pointer leaves the thread listed, without a context to unwind.
         const saved = vcpu === undefined ? await this.savedRegisters(vars).catch(() => undefined) : undefined;
+        const notStarted = saved !== undefined && (await this.notStarted(vars));
         threads.push({
           address,
           id: m.id !== undefined ? Number(await this.integer(m.id, vars)) : this.listedId(address),
           ...(m.id === undefined && { addressed: true }),
           name: await this.text(await eval_(m.name, vars)),
-          state: await this.text(await eval_(m.state, vars)),
+          state: (await this.text(await eval_(m.state, vars))) + (notStarted ? ', not started' : ''),
           ...(vcpu !== undefined && { vcpu }),
           ...(saved && { saved }),
         });
@@ -117,6 +118,12 @@ export class DescribedThreads implements GuestThreadModel {
     const regs = new Map<string, bigint>();
     for (const [name, expr] of Object.entries(this.model.saved.registers)) regs.set(name, await this.integer(expr, vars));
     return regs;
+  }
+
+  /** Whether a switched-out thread (`$saved` set) has not run yet, as far as the model can tell. */
+  private async notStarted(vars: Map<string, Value>): Promise<boolean> {
+    const expr = this.model.saved.notStarted;
+    return expr !== undefined && (await this.integer(expr, vars).catch(() => 0n)) !== 0n;
   }
 
   /** A name field: a char array or a pointer to a string, up to its NUL. */

@@ -22,6 +22,12 @@ interface VariableEntry {
   defines: boolean;
 }
 
+/** An enumerator of a top-level enum: its name and the offset of its enumeration type's DIE. */
+interface EnumeratorEntry {
+  name: NameAttr;
+  enumOffset: number;
+}
+
 /** A type DIE with its own name. */
 interface TypeEntry {
   offset: number;
@@ -63,20 +69,30 @@ export function unitVariables(unit: Unit): VariableEntry[] {
   return out;
 }
 
+/** What unitTopLevel finds. */
+interface TopLevel {
+  variables: VariableEntry[];
+  types: TypeEntry[];
+  functions: VariableEntry[];
+  enumerators: EnumeratorEntry[];
+}
+
 /**
- * The unit's top-level variables and named types in one walk that skips every DIE's children (by
+ * The unit's top-level variables, named types and enumerators in one walk that skips every DIE's children (by
  * DW_AT_sibling where the producer gives it): what a whole-program name index needs.
  */
-export function unitTopLevel(unit: Unit): { variables: VariableEntry[]; types: TypeEntry[]; functions: VariableEntry[] } {
+export function unitTopLevel(unit: Unit): TopLevel {
   const cur = cursor(unit);
   const variables: VariableEntry[] = [];
   const types: TypeEntry[] = [];
   /** Subprograms with code (`defines`: always true), named like variables. */
   const functions: VariableEntry[] = [];
+  const enumerators: EnumeratorEntry[] = [];
+  const found = { variables, types, functions, enumerators };
   const root = cur.next();
-  if (root < 0) return { variables, types, functions };
+  if (root < 0) return found;
   cur.skipAttributes(root);
-  if (!cur.table.hasChildren[root]) return { variables, types, functions };
+  if (!cur.table.hasChildren[root]) return found;
   const { tag } = cur.table;
   const action = perAbbrev(cur.table, (t) => t === DW_TAG.variable || t === DW_TAG.subprogram || TYPE_TAGS.has(t));
   for (let a = cur.nextWith(action); a >= 0; a = cur.nextWith(action)) {
@@ -88,9 +104,20 @@ export function unitTopLevel(unit: Unit): { variables: VariableEntry[]; types: T
     else if (t === DW_TAG.subprogram) {
       if (v.hasCode) functions.push({ offset, name: v.name, origin: v.origin, defines: true });
     } else if (v.ownName) types.push({ offset, tag: t, name: v.ownName, declaration: v.declaration });
-    cur.skipChildrenAfter(a, attrs);
+    // An enum's enumerators (named or not) are names at file scope too, as C has them.
+    if (t === DW_TAG.enumeration_type && cur.table.hasChildren[a]) {
+      for (let c = cur.next(); c >= 0; c = cur.next()) {
+        if (tag[c] !== DW_TAG.enumerator) {
+          cur.skipEntry(c);
+          continue;
+        }
+        const e = readAttributes(cur, c);
+        if (e.ownName) enumerators.push({ name: e.ownName, enumOffset: offset });
+        if (cur.table.hasChildren[c]) cur.skipChildren();
+      }
+    } else cur.skipChildrenAfter(a, attrs);
   }
-  return { variables, types, functions };
+  return found;
 }
 
 /** Does a variable or parameter of the unit have a location list (gdb's "locations valid" test)? */

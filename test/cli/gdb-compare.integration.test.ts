@@ -141,6 +141,12 @@ const PRINTS = [
   'p matrix[1][2] + 1',
   'p/x demo_config.flags',
   'p current_color',
+  // Enumerators of a file-scope enum, and of one from a header (every unit's top level).
+  'p COLOR_GREEN',
+  'p/d COLOR_BLUE',
+  'whatis COLOR_RED',
+  'p current_color == COLOR_BLUE',
+  'p THREAD_SLEEPING',
   'p sizeof(struct thread)',
   'p *list_head',
   'p list_head->next->value',
