@@ -37,14 +37,14 @@ export function sourceInfo(program: Program, pc: bigint, file: string): SourceIn
  * The full names of the image's source files as gdb 13's `info sources` lists them: unit by unit
  * (the one holding `pc` first, as gdb lists the units it has read before the others), each its
  * primary file and then its line table's files, a name once. A name is where the file was found
- * here, else the recorded path under the compilation directory.
+ * here, else the recorded path (substitute-path applied) under the compilation directory.
  */
 export function sourceFileNames(program: Program, pc?: bigint): string[] {
   const units = program.symbols.dwarf.compileUnits;
   const first = pc !== undefined ? unitAt(program, pc) : undefined;
   const names = new Set<string>();
   const add = (file: string) => {
-    if (file) names.add(program.locateSource(file) ?? program.sourcePaths.local(file));
+    if (file) names.add(program.locateSource(file) ?? program.sourcePaths.rewritten(file));
   };
   for (const unit of first ? [first, ...units.filter((u) => u !== first)] : units) {
     const name = unit.name;

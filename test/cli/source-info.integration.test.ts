@@ -8,7 +8,7 @@
 // order, which is gdb's order when it has read only that unit. So the order is checked against gdb on
 // the bare ELF (no unit read): the same list once the stopped unit's files are moved to the front.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -83,5 +83,23 @@ describe.each(['gcc-O0', 'gcc-O2'])('info source and info sources as gdb (%s)', 
     });
     expect(k).toBeDefined();
     expect(ours[0]).toMatch(/\/src\/app_demo\.c$/);
+  });
+
+  // Reads the dump the test above wrote (tests in a file run in order).
+  it('with the sources moved and found through set substitute-path', { timeout: 120_000 }, async () => {
+    const core = path.join(dir, `${build}.core`);
+    const moved = path.join(dir, `${build}-moved`);
+    cpSync(path.join(repo, 'fixtures/unikernel/src'), path.join(moved, 'src'), { recursive: true });
+    const asked = [`set substitute-path ${path.join(repo, 'fixtures/unikernel')} ${moved}`, 'thread 2', 'info source', 'info sources'];
+    const { stdout } = await run(
+      'node',
+      [path.join(repo, 'bin/duster.js'), 'core', core, '--symbols', elf(build), '--batch', ...asked.flatMap((c) => ['-ex', c])],
+      { timeout: 120_000, maxBuffer: 16 << 20 },
+    );
+    const mine = outputs(stdout, /^\(duster\) .*\n?/m);
+    const theirs = outputs(await gdb([...asked.flatMap((c) => ['-ex', 'echo @@@\\n', '-ex', c]), elf(build), core]), /@@@\n/);
+    expect(mine[2]).toContain(`Located in ${moved}/src/`);
+    expect(mine[2]).toBe(theirs[2]);
+    expect(new Set(fileList(mine[3]!))).toEqual(new Set(fileList(theirs[3]!)));
   });
 });
