@@ -5,6 +5,7 @@ import * as data from './data.js';
 import * as display from './display.js';
 import * as printf from './printf.js';
 import * as run from './running.js';
+import * as sources from './sources.js';
 import * as stack from './stack.js';
 import * as threads from './threads.js';
 
@@ -146,7 +147,7 @@ export const COMMANDS: CommandSpec[] = [
     help: 'thread [N|1.N|2.ID]: show or select a vCPU (N, 1.N) or a unikernel thread (2.ID: its vCPU when running, else its saved context)',
     run: threads.threadCommand,
   },
-  { name: 'info', aliases: ['i'], help: 'info breakpoints|registers|threads: show state', run: infoCommand },
+  { name: 'info', aliases: ['i'], help: 'info breakpoints|registers|threads|frame|line|source|sources|...: show state', run: infoCommand },
   { name: 'x', help: 'x/NFU ADDRESS: examine memory (F: x d u o t c a i s; U: b h w g)', run: data.examineCommand },
   {
     name: 'disassemble',
@@ -171,6 +172,8 @@ const INFO: Record<string, (c: CommandContext, args: string, out: Out) => unknow
   args: (c, _a, o) => stack.infoVariables(c, o, 'arg'),
   frame: stack.infoFrame,
   line: stack.infoLine,
+  source: sources.infoSource,
+  sources: sources.infoSources,
   symbol: stack.infoSymbol,
   display: display.infoDisplay,
   functions: (c, a, o) => stack.infoSymbols(c, a, o, 'functions'),

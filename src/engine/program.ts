@@ -1,5 +1,6 @@
 // The image being debugged: its symbols and call frame information, plus source text for listings.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { CfiTable } from '../../symbols/cfi/index.js';
 import { PT } from '../../symbols/elf/index.js';
 import { SymbolFile, type ElfSection, type FunctionInfo } from '../../symbols/index.js';
@@ -8,7 +9,7 @@ import { SourcePaths } from './source-paths.js';
 
 export class Program {
   private cfiTable: CfiTable | undefined;
-  private readonly sources = new Map<string, string[] | null>();
+  private readonly sources = new Map<string, { path: string; lines: string[] } | null>();
   private readonly written = new Map<bigint, Promise<Set<string> | undefined>>();
   /** Where the sources the debug info names are here (substitute-path, directory, sourceMap). */
   readonly sourcePaths = new SourcePaths();
@@ -80,37 +81,43 @@ export class Program {
 
   /** Line `line` (1-based) of a source file, or undefined when the file cannot be read (see hasSource). */
   sourceLine(file: string, line: number): string | undefined {
-    return this.sourceText(file)?.[line - 1];
+    return this.sourceFile(file)?.lines[line - 1];
   }
 
-  /** The source file can be found (where gdb looks: see sourceText). */
+  /** The source file can be found (where gdb looks: see sourceFile). */
   hasSource(file: string): boolean {
-    return this.sourceText(file) !== null;
+    return this.sourceFile(file) !== null;
   }
 
   /**
-   * A source file's lines, looked for where gdb looks by default ($cdir:$cwd): the path the line
-   * table gives (under the compilation directory), then in the current directory by each tail of
-   * that path, `init/main.c` and `main.c` among them (Debian's vmlinux was built in a directory
-   * that is not on this machine: gdb finds its sources from the top of the kernel tree).
+   * A source file as found here: its absolute path and lines, looked for where gdb looks by
+   * default ($cdir:$cwd): the path the line table gives (under the compilation directory), then
+   * in the current directory by each tail of that path, `init/main.c` and `main.c` among them
+   * (Debian's vmlinux was built in a directory that is not on this machine: gdb finds its
+   * sources from the top of the kernel tree). Null when it is nowhere.
    */
-  private sourceText(file: string): string[] | null {
+  sourceFile(file: string): { path: string; lines: string[] } | null {
     const local = this.sourcePaths.local(file);
-    let lines = this.sources.get(local);
-    if (lines === undefined) {
-      lines = null;
-      const parts = local.split('/').filter((p) => p !== '' && p !== '.');
-      for (const candidate of [local, ...parts.map((_p, i) => parts.slice(i).join('/'))]) {
-        try {
-          lines = readFileSync(candidate, 'utf8').split('\n');
-          break;
-        } catch {
-          // the next place
-        }
+    let found = this.sources.get(local);
+    if (found === undefined) {
+      const at = this.locateSource(file);
+      found = null;
+      try {
+        if (at) found = { path: at, lines: readFileSync(at, 'utf8').split('\n') };
+      } catch {
+        // unreadable: as not found
       }
-      this.sources.set(local, lines);
+      this.sources.set(local, found);
     }
-    return lines;
+    return found;
+  }
+
+  /** The absolute path of a source file here (see sourceFile), undefined when it is nowhere; nothing is read. */
+  locateSource(file: string): string | undefined {
+    const local = this.sourcePaths.local(file);
+    const parts = local.split('/').filter((p) => p !== '' && p !== '.');
+    const hit = [local, ...parts.map((_p, i) => parts.slice(i).join('/'))].find((c) => existsSync(c) && statSync(c).isFile());
+    return hit && path.resolve(hit);
   }
 
   /**

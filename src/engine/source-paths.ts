@@ -46,6 +46,15 @@ export class SourcePaths {
     return hit;
   }
 
+  /** The path with the first substitution that applies, found or not (gdb's full name of a missing file). */
+  rewritten(file: string): string {
+    for (const r of this.rules) {
+      const s = replacePrefix(file, r.from, r.to);
+      if (s !== undefined) return s;
+    }
+    return file;
+  }
+
   /** The path in the debug info for a file on this machine: the substitutions undone. */
   recorded(file: string): string {
     for (const r of this.rules) {

@@ -80,6 +80,9 @@ export const enum DW_AT {
   loclists_base = 0x8c,
   GNU_addr_base = 0x2133,
   GNU_ranges_base = 0x2132,
+  macro_info = 0x43,
+  macros = 0x79,
+  GNU_macros = 0x2119,
 }
 
 export const enum DW_FORM {

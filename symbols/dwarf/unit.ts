@@ -224,6 +224,12 @@ export class Unit implements UnitHeader {
     return this.unitDie.string(DW_AT.producer);
   }
 
+  /** The unit has preprocessor macro information (DWARF 5 .debug_macro, GNU's, or DWARF 2-4 .debug_macinfo). */
+  get hasMacros(): boolean {
+    const d = this.unitDie;
+    return d.has(DW_AT.macros) || d.has(DW_AT.GNU_macros) || d.has(DW_AT.macro_info);
+  }
+
   /** DW_LANG_* of the unit (0x8001 is gas's vendor code for assembly). */
   get language(): number | undefined {
     return this.unitDie.udata(DW_AT.language);
