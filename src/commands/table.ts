@@ -149,7 +149,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'info',
     aliases: ['i'],
-    help: 'info breakpoints|registers [REG|GROUP...]|all-registers|float|threads: show state',
+    help: 'info breakpoints|registers [REG|GROUP...]|all-registers|float|vector|threads: show state',
     run: infoCommand,
   },
   { name: 'x', help: 'x/NFU ADDRESS: examine memory (F: x d u o t c a i s; U: b h w g)', run: data.examineCommand },
@@ -172,6 +172,7 @@ const INFO: Record<string, (c: CommandContext, args: string, out: Out) => unknow
   registers: data.infoRegisters,
   'all-registers': (c, a, o) => data.infoRegisters(c, a, o, true),
   float: data.infoFloat,
+  vector: data.infoVector,
   threads: threads.infoThreads,
   locals: (c, _a, o) => stack.infoVariables(c, o, 'local'),
   args: (c, _a, o) => stack.infoVariables(c, o, 'arg'),
