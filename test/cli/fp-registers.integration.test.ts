@@ -27,6 +27,12 @@ const COMMANDS = [
   'info float',
   'info all-registers',
   'info vector',
+  'p $mxcsr',
+  'p $eflags',
+  'p/x $eflags',
+  'p $eflags + 1',
+  'whatis $eflags',
+  'p $cr3',
 ];
 
 async function gdbOutputs(): Promise<string[]> {
