@@ -6,7 +6,15 @@ import type { Die } from './dwarf/die.js';
 export type Type =
   | { kind: 'void' }
   /** `nodebug`: an ELF data symbol without debug info (its name), gdb's `<data variable, no debug info>`. */
-  | { kind: 'base'; name: string; size: number; encoding: number; nodebug?: string }
+  | {
+      kind: 'base';
+      name: string;
+      size: number;
+      encoding: number;
+      nodebug?: string;
+      /** gdb's flags type of a register ($eflags, $mxcsr): its named bit fields, [start, end, name]. */
+      flags?: ReadonlyArray<readonly [number, number, string]>;
+    }
   | { kind: 'pointer' | 'reference' | 'rvalue-reference'; target: Type; size: number }
   | { kind: 'qualified'; qualifier: 'const' | 'volatile' | 'restrict' | 'atomic'; target: Type }
   | { kind: 'typedef'; name: string; target: Type }

@@ -5,7 +5,8 @@ import { ptype, ptypeOffsets, typeName, type Type } from '../../symbols/index.js
 import { selectedPc, type CommandContext } from './context.js';
 import { CommandError } from './interpreter.js';
 import { displayFile } from './stack.js';
-import { eflagsText, hex, hex64 } from './format.js';
+import { flagsText, hex, hex64 } from './format.js';
+import { formatFloatBytes } from '../engine/float-format.js';
 import type { Out } from './table.js';
 
 const SEGMENTS = new Set(['cs', 'ss', 'ds', 'es', 'fs', 'gs']);
@@ -15,28 +16,72 @@ export async function infoRegisters(ctx: CommandContext, args: string, out: Out,
   const thread = ctx.selected.thread;
   const values = await s.frameRegisters(ctx.selected);
   const known = s.target.registers;
-  const wanted = args.trim()
-    ? args
-        .trim()
-        .split(/\s+/)
-        .map((n) => n.replace(/^\$/, ''))
-    : undefined;
-  const names = wanted ?? known.filter((r) => all || r.group === 'general').map((r) => r.name);
+  const words = args.trim() ? args.trim().split(/\s+/) : [];
+  // gdb's `info registers GROUP` (float, vector, general, all) as well as register names.
+  const names = words.length
+    ? words.flatMap((w) => {
+        const n = w.replace(/^\$/, '');
+        if (n === 'all') return known.map((r) => r.name);
+        if (!known.some((r) => r.name === n) && known.some((r) => r.group === n))
+          return known.filter((r) => r.group === n).map((r) => r.name);
+        return [n];
+      })
+    : (all ? gdbOrder(known) : known.filter((r) => r.group === 'general')).map((r) => r.name);
   const data: Record<string, string> = {};
   for (const name of names) {
     const v = values.get(name === 'pc' ? 'rip' : name === 'sp' ? 'rsp' : name === 'fp' ? 'rbp' : name);
     if (v === undefined) {
-      if (wanted) throw new CommandError(`invalid register '${name}'${known.some((r) => r.name === name) ? ' in this frame' : ''}`);
+      if (words.length) throw new CommandError(`invalid register '${name}'${known.some((r) => r.name === name) ? ' in this frame' : ''}`);
       continue;
     }
     data[name] = hex(v);
-    out(`${name.padEnd(15)}${hex(v).padEnd(19)}${natural(ctx, name, v)}\n`);
+    const info = known.find((r) => r.name === name);
+    out(`${name.padEnd(15)}${await registerText(ctx, name, v, info?.group, info?.bits ?? 64)}\n`);
   }
   return { thread, registers: data };
 }
 
+/**
+ * info vector: the registers the target's description puts in the vector group (QEMU: xmm0-15 by
+ * their type, mxcsr by its group attribute). gdb 13 says "No vector information" over QEMU: its x86
+ * register groups override the description's and leave xmm out when no AVX state is described.
+ */
+export function infoVector(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
+  if (!ctx.session.target.registers.some((r) => r.group === 'vector')) {
+    out('No vector information\n');
+    return Promise.resolve({ registers: {} });
+  }
+  return infoRegisters(ctx, 'vector', out);
+}
+
+/**
+ * gdb's order for all registers: its amd64 numbering puts the x87 registers right after the segment
+ * registers (QEMU's description lists fs_base..efer between them); the rest in the target's order.
+ */
+function gdbOrder<R extends { name: string; group: string }>(registers: readonly R[]): R[] {
+  const gs = registers.findIndex((r) => r.name === 'gs');
+  if (gs < 0) return [...registers];
+  const rest = registers.filter((r, i) => i > gs && r.group !== 'float');
+  return [...registers.slice(0, gs + 1), ...registers.filter((r, i) => i > gs && r.group === 'float'), ...rest];
+}
+
+/** The two columns gdb shows for a register: raw and natural (float: natural and raw; vector: one, in hex). */
+async function registerText(ctx: CommandContext, name: string, v: bigint, group: string | undefined, bits: number): Promise<string> {
+  if (group === 'float' && bits === 80) {
+    const bytes = Buffer.alloc(10);
+    for (let i = 0; i < 10; i++) bytes[i] = Number((v >> BigInt(8 * i)) & 0xffn);
+    return `${formatFloatBytes(bytes)!.padEnd(20)}(raw 0x${v.toString(16).padStart(20, '0')})`;
+  }
+  if (group === 'vector' && /^[xyz]mm\d+$/.test(name)) {
+    const value = await ctx.session.value(`$${name}`, ctx.selected);
+    return formatValue(ctx.session.inspector.readerFor(ctx.selected.thread), value, { format: 'x' });
+  }
+  return `${hex(v).padEnd(20)}${natural(ctx, name, v)}`;
+}
+
 function natural(ctx: CommandContext, name: string, v: bigint): string {
-  if (name === 'eflags') return eflagsText(v);
+  const flags = flagsText(name, v);
+  if (flags) return flags;
   if (name === 'rip' || name === 'pc') return `${hex(v)}${ctx.session.code.symbolSuffix(v)}`;
   if (name === 'rsp' || name === 'rbp') return hex(v);
   if (SEGMENTS.has(name)) return v.toString();
@@ -469,4 +514,93 @@ function showDirectories(ctx: CommandContext, out: Out): unknown {
   const dirs = sourcePaths(ctx).directories;
   out(`Source directories searched: ${[...dirs, '$cdir', '$cwd'].join(':')}\n`);
   return { directories: dirs };
+}
+
+const X87_CONTROL_PC = ['Single Precision (24-bits)', 'Reserved', 'Double Precision (53-bits)', 'Extended Precision (64-bits)'];
+const X87_CONTROL_RC = ['Round to nearest', 'Round down', 'Round up', 'Round toward zero'];
+const X87_TAGS = ['Valid   ', 'Zero    ', 'Special ', 'Empty   '];
+
+/** Each named bit of `v` as gdb's x87 status and control lines show it: the name, or blanks. */
+const bitColumns = (v: bigint, bits: Array<[number, string]>) => bits.map(([b, n]) => ` ${(v >> BigInt(b)) & 1n ? n : '  '}`).join('');
+
+/** info float: the x87 registers R7-R0 (physical), status, control and tag words, as gdb shows them. */
+export async function infoFloat(ctx: CommandContext, _args: string, out: Out): Promise<unknown> {
+  const r = await ctx.session.frameRegisters(ctx.selected);
+  const get = (n: string) => r.get(n);
+  const fstat = get('fstat');
+  const fctrl = get('fctrl');
+  const ftag = get('ftag');
+  if (fstat === undefined || fctrl === undefined) throw new CommandError('The target has no x87 registers.');
+  const top = Number((fstat >> 11n) & 7n);
+  const physical: Record<string, string> = {};
+  for (let i = 7; i >= 0; i--) {
+    // R(i) is ST((i - TOP) mod 8); the engine's st<k> is ST(k).
+    const v = get(`st${(i - top + 8) & 7}`);
+    const tag = ftag === undefined ? -1 : Number((ftag >> BigInt(2 * i)) & 3n);
+    let line = `${i === top ? '=>' : '  '}R${i}: ${tag < 0 ? 'Unknown ' : X87_TAGS[tag]}`;
+    if (v === undefined) line += '<unavailable>';
+    else {
+      line += `0x${v.toString(16).padStart(20, '0')}`;
+      physical[`R${i}`] = line.slice(2);
+      if (tag >= 0 && tag !== 3) line += x87Text(v);
+    }
+    out(`${line}\n`);
+  }
+  const hex4 = (n: bigint | undefined, w: number) => (n === undefined ? '<unavailable>' : `0x${n.toString(16).padStart(w, '0')}`);
+  out('\n');
+  out(
+    `Status Word:         ${hex4(fstat, 4)}  ${bitColumns(fstat, [
+      [0, 'IE'],
+      [1, 'DE'],
+      [2, 'ZE'],
+      [3, 'OE'],
+      [4, 'UE'],
+      [5, 'PE'],
+    ])}  ${bitColumns(fstat, [[7, 'ES']])}  ${bitColumns(fstat, [[6, 'SF']])}  ${bitColumns(fstat, [
+      [8, 'C0'],
+      [9, 'C1'],
+      [10, 'C2'],
+      [14, 'C3'],
+    ])}\n`,
+  );
+  out(`                       TOP: ${top}\n`);
+  out(
+    `Control Word:        ${hex4(fctrl, 4)}  ${bitColumns(fctrl, [
+      [0, 'IM'],
+      [1, 'DM'],
+      [2, 'ZM'],
+      [3, 'OM'],
+      [4, 'UM'],
+      [5, 'PM'],
+    ])}\n`,
+  );
+  out(`                       PC: ${X87_CONTROL_PC[Number((fctrl >> 8n) & 3n)]}\n`);
+  out(`                       RC: ${X87_CONTROL_RC[Number((fctrl >> 10n) & 3n)]}\n`);
+  out(`Tag Word:            ${hex4(ftag, 4)}\n`);
+  out(`Instruction Pointer: ${hex4(get('fiseg'), 2)}:${hex4(get('fioff'), 8)}\n`);
+  out(`Operand Pointer:     ${hex4(get('foseg'), 2)}:${hex4(get('fooff'), 8)}\n`);
+  const fop = get('fop');
+  out(`Opcode:              ${hex4(fop === undefined ? undefined : fop ? fop | 0xd800n : 0n, 4)}\n`);
+  return { top, registers: physical, fstat: hex(fstat), fctrl: hex(fctrl) };
+}
+
+/** An x87 register's value as gdb's info float shows it: ` %-+27.19g`, or its class. */
+function x87Text(v: bigint): string {
+  const exponent = Number((v >> 64n) & 0x7fffn);
+  const integer = (v >> 63n) & 1n;
+  const fraction = v & ((1n << 63n) - 1n);
+  const negative = (v >> 79n) & 1n;
+  if (exponent === 0x7fff && integer) {
+    if (fraction === 0n) return ` ${negative ? '-' : '+'}Inf`;
+    if (negative && fraction === 1n << 62n) return ' Real Indefinite (QNaN)';
+    return fraction & (1n << 62n) ? ' QNaN' : ' SNaN';
+  }
+  if (exponent === 0x7fff || (exponent > 0 && !integer)) return ' Unsupported';
+  const bytes = Buffer.alloc(10);
+  for (let i = 0; i < 10; i++) bytes[i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  const text = formatFloatBytes(bytes, 19)!;
+  let line = ` ${(text.startsWith('-') ? text : `+${text}`).padEnd(27)}`;
+  if (exponent === 0 && integer) line += ' Pseudo-denormal';
+  else if (exponent === 0 && fraction) line += ' Denormal';
+  return line;
 }

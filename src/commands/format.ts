@@ -1,4 +1,5 @@
 // Number and value text as gdb prints it.
+import { flagsValueText, registerFlags } from '../engine/register-flags.js';
 
 export function hex(v: bigint | number): string {
   return `0x${v.toString(16)}`;
@@ -9,27 +10,8 @@ export function hex64(v: bigint): string {
   return `0x${v.toString(16).padStart(16, '0')}`;
 }
 
-const EFLAGS: Array<[number, string]> = [
-  [0, 'CF'],
-  [2, 'PF'],
-  [4, 'AF'],
-  [6, 'ZF'],
-  [7, 'SF'],
-  [8, 'TF'],
-  [9, 'IF'],
-  [10, 'DF'],
-  [11, 'OF'],
-  [14, 'NT'],
-  [16, 'RF'],
-  [17, 'VM'],
-  [18, 'AC'],
-  [19, 'VIF'],
-  [20, 'VIP'],
-  [21, 'ID'],
-];
-
-/** `[ IF ZF PF ]` as gdb shows eflags. */
-export function eflagsText(v: bigint): string {
-  const set = EFLAGS.filter(([bit]) => (v >> BigInt(bit)) & 1n).map(([, n]) => n);
-  return `[ ${set.join(' ')}${set.length ? ' ' : ''}]`;
+/** A flags register as gdb shows it (`[ IOPL=0 IF ZF PF ]`); undefined for a register that has no flags type. */
+export function flagsText(register: string, v: bigint): string | undefined {
+  const fields = registerFlags(register);
+  return fields && flagsValueText(fields, v);
 }

@@ -147,7 +147,12 @@ export const COMMANDS: CommandSpec[] = [
     help: 'thread [N|1.N|2.ID]: show or select a vCPU (N, 1.N) or a unikernel thread (2.ID: its vCPU when running, else its saved context)',
     run: threads.threadCommand,
   },
-  { name: 'info', aliases: ['i'], help: 'info breakpoints|registers|threads|frame|line|source|sources|...: show state', run: infoCommand },
+  {
+    name: 'info',
+    aliases: ['i'],
+    help: 'info breakpoints|registers [REG|GROUP...]|all-registers|float|vector|threads|frame|line|source|sources|...: show state',
+    run: infoCommand,
+  },
   { name: 'x', help: 'x/NFU ADDRESS: examine memory (F: x d u o t c a i s; U: b h w g)', run: data.examineCommand },
   {
     name: 'disassemble',
@@ -167,6 +172,8 @@ const INFO: Record<string, (c: CommandContext, args: string, out: Out) => unknow
   watchpoints: bp.infoBreakpoints,
   registers: data.infoRegisters,
   'all-registers': (c, a, o) => data.infoRegisters(c, a, o, true),
+  float: data.infoFloat,
+  vector: data.infoVector,
   threads: threads.infoThreads,
   locals: (c, _a, o) => stack.infoVariables(c, o, 'local'),
   args: (c, _a, o) => stack.infoVariables(c, o, 'arg'),

@@ -20,6 +20,7 @@ import { REG_ALIASES } from '../targets/x86_64.js';
 import { parseExpression, type Expr, type TypeName } from './expr/index.js';
 import type { Program } from './program.js';
 import { memoryReader, type FrameContext } from './stack.js';
+import { registerFlags } from './register-flags.js';
 import {
   asInteger,
   asNumber,
@@ -531,7 +532,15 @@ async function registerValue(ctx: EvalContext, raw: string): Promise<Value> {
   const v = ctx.registers?.get(name);
   if (v === undefined) throw new EvalError(`Invalid register \`${raw}'`);
   // Any other register ($eflags, $fs_base, $cr3, $xmm0, $st0): the innermost frame's, by name.
-  const t = /^xmm\d+$/.test(name) ? VEC128 : /^st[0-7]$/.test(name) ? LONG_DOUBLE : T.long;
+  const flags = registerFlags(name);
+  const t: Type = /^xmm\d+$/.test(name)
+    ? VEC128
+    : /^st[0-7]$/.test(name)
+      ? LONG_DOUBLE
+      : flags
+        ? // QEMU's description's flags types: eflags and mxcsr are 32 bits, the control registers 64.
+          { kind: 'base', name: `x64_${name}`, size: name === 'eflags' || name === 'mxcsr' ? 4 : 8, encoding: DW_ATE.unsigned, flags }
+        : T.long;
   return {
     type: t,
     place: { kind: 'register', reg: -1, name, read: async () => ctx.registers?.get(name), frameLevel: 0 },

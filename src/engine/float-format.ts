@@ -44,14 +44,14 @@ function digitsFor(size: number): number {
   return size === 4 ? 9 : size === 8 ? 17 : 21;
 }
 
-/** The float in `bytes` (4, 8, or an x87 long double's 10-16) as gdb prints it; undefined for other sizes. */
-export function formatFloatBytes(bytes: Uint8Array): string | undefined {
+/** The float in `bytes` (4, 8, or an x87 long double's 10-16) as gdb prints it (`digits`: %g's precision); undefined for other sizes. */
+export function formatFloatBytes(bytes: Uint8Array, digits = digitsFor(bytes.length)): string | undefined {
   const d = decode(bytes);
   if (!d) return undefined;
   const sign = d.negative ? '-' : '';
   if (d.kind === 'inf') return `${sign}inf`;
   if (d.kind === 'nan') return `${sign}nan(0x${d.mantissa.toString(16)})`;
-  return sign + formatG(d.mantissa, d.exponent, digitsFor(bytes.length));
+  return sign + formatG(d.mantissa, d.exponent, digits);
 }
 
 /** A double or float (`size` 4) as gdb prints it. */

@@ -2,6 +2,7 @@
 import { sizeOf, stripQualifiers, stripTypedefs, typeName, type Member, type Type } from '../../symbols/index.js';
 import type { RegisterReader } from '../../symbols/cfi/index.js';
 import { formatFloat, formatFloatBytes } from './float-format.js';
+import { flagsValueText } from './register-flags.js';
 import { decodeExtended, extendedToNumber } from '../../symbols/expr/extended.js';
 
 type Place =
@@ -214,6 +215,7 @@ async function formatScalar(r: ValueReader, v: Value, t: Type & { kind: 'base' }
     return `${formatFloatBytes(bytes.subarray(0, half)) ?? '?'} + ${formatFloatBytes(bytes.subarray(half)) ?? '?'}i`;
   }
   const n = await asInteger(r, v);
+  if (t.flags && !f) return flagsValueText(t.flags, BigInt.asUintN(t.size * 8, n));
   // A bitfield in its declared type's width, as gdb (a negative int:3 is 0xfffffffd in /x).
   if (f) return integerText(r, n, t.size, f, isSigned(v.type));
   if (t.encoding === DW_ATE.boolean) return n === 0n ? 'false' : n === 1n ? 'true' : n.toString();
