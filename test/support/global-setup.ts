@@ -8,6 +8,10 @@ import path from 'node:path';
 import { vmlinux } from './vmlinux.js';
 
 export default function setup(): void {
+  // Vitest runs a global setup once for the root config and once per project (unit, integration)
+  // in the same process: build once.
+  if (process.env.DUSTER_TEST_SETUP_DONE) return;
+  process.env.DUSTER_TEST_SETUP_DONE = '1';
   const repo = path.resolve(import.meta.dirname, '../..');
   execFileSync('npm', ['run', '-s', 'build'], { cwd: repo, stdio: 'inherit' });
   execFileSync('make', ['-s', '-C', path.join(repo, 'fixtures/unikernel')], { stdio: 'inherit' });
